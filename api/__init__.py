@@ -1,0 +1,1 @@
+"""The HTTP API: app factory, one controller per audience, guards, schemas, error mapper."""

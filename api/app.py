@@ -1,0 +1,85 @@
+"""The app factory: ``create_app(settings)`` builds the whole HTTP app from resolved settings.
+
+Its lifespan opens the event-sourced application, the read pool and (unless a separate
+worker runs them) the projection runners, and closes them in reverse order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import ExitStack, asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+
+from api.auth import request_id_middleware
+from api.controllers.auth import AuthController
+from api.controllers.health import HealthController
+from api.controllers.officer import OfficerTenderController
+from api.controllers.public import PublicController
+from api.controllers.vendor import VendorTenderController
+from api.dependencies import DEPENDENCIES
+from api.errors import EXCEPTION_HANDLERS
+from procurement.application import ProcurementApplication
+from procurement.clock import Clock, SystemClock
+from procurement.database import eventsourcing_env
+from procurement.runners import start_runners
+from procurement.security import TokenService
+from procurement.settings import Settings
+from projections.reads import create_pool
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
+    """The API for ``settings``, which must be resolved (``procurement.bootstrap.resolve``)."""
+    the_clock: Clock = clock or SystemClock()
+    env = eventsourcing_env(settings.dsn, settings.db_pool_size)
+    tokens = TokenService(
+        key=settings.jwt_key,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=settings.token_ttl,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        with ExitStack() as stack:
+            procurement = ProcurementApplication(
+                env, clock=the_clock, rule_profile=settings.rule_profile
+            )
+            stack.callback(procurement.close)
+            if settings.run_projections:
+                start_runners(env, stack)
+            pool = await create_pool(settings.dsn, settings.db_pool_size)
+            app.state.procurement = procurement
+            app.state.pool = pool
+            try:
+                yield
+            finally:
+                await pool.close()
+
+    state: dict[str, Any] = {"settings": settings, "clock": the_clock, "tokens": tokens}
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            AuthController,
+            PublicController,
+            OfficerTenderController,
+            VendorTenderController,
+        ],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_id_middleware],
+        lifespan=[lifespan],
+        state=State(state),
+        openapi_config=OpenAPIConfig(
+            title="Sindh e-procurement",
+            version="0.1.0",
+            description="Public tenders, sealed bids, evaluation, award and audit.",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin()],
+        ),
+        debug=False,
+    )

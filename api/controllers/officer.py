@@ -1,0 +1,128 @@
+"""Officers: draft, edit, publish, amend and cancel their entity's tenders; answer questions.
+
+Every handler that takes a tender id passes the caller to the application, which loads the
+tender and refuses (as 404) any officer of another entity in the same step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, get, patch, post
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from api.auth import requires_role
+from api.schemas import AmendmentIn, AnswerIn, CancelIn, TenderIn, TenderPatch, WriteOut
+from domain.values import Actor, Role
+from procurement.application import ProcurementApplication, WriteResult
+
+
+def _out(result: WriteResult) -> WriteOut:
+    return WriteOut(id=result.id, version=result.version, position=result.position)
+
+
+class OfficerTenderController(Controller):
+    path = "/tenders"
+    tags = ["officer"]  # noqa: RUF012 (litestar reads a class attribute)
+    guards = [requires_role(Role.OFFICER)]  # noqa: RUF012
+
+    @post("/", status_code=HTTP_201_CREATED, sync_to_thread=True, summary="Draft a tender")
+    def draft(
+        self, data: TenderIn, actor: Actor, procurement: ProcurementApplication
+    ) -> WriteOut:
+        return _out(procurement.draft_tender(actor, data.to_domain()))
+
+    @get("/{tender_id:uuid}", sync_to_thread=True, summary="A tender of my entity, drafts too")
+    def read(
+        self, tender_id: UUID, actor: Actor, procurement: ProcurementApplication
+    ) -> dict[str, Any]:
+        view = procurement.tender_for_officer(actor, tender_id)
+        return {
+            "id": str(view.id),
+            "version": view.version,
+            "entity": view.entity,
+            "status": view.status.value,
+            "terms": view.terms.model_dump(mode="json"),
+            "published_at": view.published_at.isoformat() if view.published_at else None,
+            "amendments": view.amendments,
+            "questions": view.questions,
+            "cancellation_reason": view.cancellation_reason,
+        }
+
+    @patch("/{tender_id:uuid}", sync_to_thread=True, summary="Edit a draft")
+    def edit(
+        self,
+        tender_id: UUID,
+        data: TenderPatch,
+        actor: Actor,
+        expected_version: int | None,
+        procurement: ProcurementApplication,
+    ) -> WriteOut:
+        return _out(procurement.edit_tender(actor, tender_id, data.changes(), expected_version))
+
+    @post(
+        "/{tender_id:uuid}/publish",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Publish: the notice becomes public",
+    )
+    def publish(
+        self,
+        tender_id: UUID,
+        actor: Actor,
+        expected_version: int | None,
+        procurement: ProcurementApplication,
+    ) -> WriteOut:
+        return _out(procurement.publish_tender(actor, tender_id, expected_version))
+
+    @post(
+        "/{tender_id:uuid}/amendments",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+        summary="Issue an addendum; may move the timeline",
+    )
+    def amend(
+        self,
+        tender_id: UUID,
+        data: AmendmentIn,
+        actor: Actor,
+        expected_version: int | None,
+        procurement: ProcurementApplication,
+    ) -> WriteOut:
+        timeline = data.timeline.to_domain() if data.timeline else None
+        return _out(
+            procurement.amend_tender(actor, tender_id, data.text, timeline, expected_version)
+        )
+
+    @post(
+        "/{tender_id:uuid}/cancel",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Cancel with a reason",
+    )
+    def cancel(
+        self,
+        tender_id: UUID,
+        data: CancelIn,
+        actor: Actor,
+        expected_version: int | None,
+        procurement: ProcurementApplication,
+    ) -> WriteOut:
+        return _out(procurement.cancel_tender(actor, tender_id, data.reason, expected_version))
+
+    @post(
+        "/{tender_id:uuid}/questions/{question_id:uuid}/answer",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Answer a clarification question in public (the asker is not disclosed)",
+    )
+    def answer(
+        self,
+        tender_id: UUID,
+        question_id: UUID,
+        data: AnswerIn,
+        actor: Actor,
+        procurement: ProcurementApplication,
+    ) -> WriteOut:
+        return _out(procurement.answer_question(actor, tender_id, question_id, data.answer))

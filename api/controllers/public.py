@@ -1,0 +1,150 @@
+"""The public: published tenders, their addenda and answered questions. No sign-in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Request, get
+from litestar.params import Parameter
+
+from api.errors import ApiProblem
+from domain.errors import TenderNotFoundError
+from projections import reads
+from projections.public_tenders import NAME as PUBLIC_TENDERS
+
+MinPosition = Annotated[
+    int | None,
+    Parameter(
+        ge=0,
+        description="wait (bounded) until the read model has processed this write position",
+    ),
+]
+
+
+def _time(value: datetime | None) -> str | None:
+    return reads.as_utc(value)
+
+
+def _money(amount: Decimal, currency: str) -> dict[str, str]:
+    return {"amount": f"{amount:.2f}", "currency": currency.strip()}
+
+
+def _summary(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(row["tender_id"]),
+        "reference": row["reference"],
+        "title": row["title"],
+        "entity": row["entity"],
+        "category": row["category"],
+        "method": row["method"],
+        "scope": row["scope"],
+        "estimated_value": _money(row["estimated_amount"], row["currency"]),
+        "status": row["status"],
+        "published_at": _time(row["published_at"]),
+        "timeline": {
+            "clarification_deadline": _time(row["clarification_deadline"]),
+            "submission_deadline": _time(row["submission_deadline"]),
+            "opening_time": _time(row["opening_time"]),
+        },
+        "cancelled_at": _time(row["cancelled_at"]),
+        "version": row["version"],
+    }
+
+
+def _detail(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **_summary(row),
+        "description": row["description"],
+        "lots": row["lots"],
+        "bid_security": row["bid_security"],
+        "bid_validity_days": row["bid_validity_days"],
+        "rules": row["rules"],
+        "cancellation_reason": row["cancellation_reason"],
+        "amendments": [
+            {
+                "number": a["number"],
+                "text": a["text"],
+                "issued_at": _time(a["issued_at"]),
+                "timeline": None
+                if a["submission_deadline"] is None
+                else {
+                    "clarification_deadline": _time(a["clarification_deadline"]),
+                    "submission_deadline": _time(a["submission_deadline"]),
+                    "opening_time": _time(a["opening_time"]),
+                },
+            }
+            for a in row["amendments"]
+        ],
+        "questions": [
+            {
+                "id": str(q["question_id"]),
+                "question": q["text"],
+                "asked_at": _time(q["asked_at"]),
+                "answer": q["answer"],
+                "answered_at": _time(q["answered_at"]),
+            }
+            for q in row["questions"]
+        ],
+    }
+
+
+async def _caught_up(request: Request[Any, Any, Any], pool: asyncpg.Pool, position: int | None) -> None:
+    if position is None:
+        return
+    timeout = request.app.state.settings.read_wait_timeout
+    if not await reads.wait_for_position(pool, PUBLIC_TENDERS, position, timeout):
+        raise ApiProblem(
+            503,
+            "read_model_lagging",
+            f"the public read model has not reached position {position} yet; retry shortly",
+            headers={"Retry-After": "1"},
+        )
+
+
+class PublicController(Controller):
+    path = "/public"
+    tags = ["public"]  # noqa: RUF012
+
+    @get("/tenders", summary="Published tenders, newest first")
+    async def list_tenders(
+        self,
+        request: Request[Any, Any, Any],
+        pool: asyncpg.Pool,
+        status: Literal["active", "cancelled"] | None = None,
+        entity: Annotated[str | None, Parameter(max_length=100)] = None,
+        category: Literal["goods", "works", "services"] | None = None,
+        method: Annotated[str | None, Parameter(max_length=64)] = None,
+        q: Annotated[str | None, Parameter(max_length=200, description="text search")] = None,
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+        min_position: MinPosition = None,
+    ) -> dict[str, Any]:
+        await _caught_up(request, pool, min_position)
+        filters = reads.TenderFilter(
+            status=status, entity=entity, category=category, method=method, text=q
+        )
+        rows, total = await reads.list_tenders(pool, filters, limit, offset)
+        return {
+            "items": [_summary(row) for row in rows],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        }
+
+    @get("/tenders/{tender_id:uuid}", summary="A notice with its addenda and answers")
+    async def tender(
+        self,
+        request: Request[Any, Any, Any],
+        pool: asyncpg.Pool,
+        tender_id: UUID,
+        min_position: MinPosition = None,
+    ) -> dict[str, Any]:
+        await _caught_up(request, pool, min_position)
+        row = await reads.get_tender(pool, tender_id)
+        if row is None:
+            raise TenderNotFoundError(f"no published tender {tender_id}")
+        return _detail(row)

@@ -1,0 +1,31 @@
+"""Vendors: clarification questions on published tenders."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, post
+from litestar.status_codes import HTTP_201_CREATED
+
+from api.auth import requires_role
+from api.schemas import QuestionIn, WriteOut
+from domain.values import Actor, Role
+from procurement.application import ProcurementApplication
+
+
+class VendorTenderController(Controller):
+    path = "/tenders"
+    tags = ["vendor"]  # noqa: RUF012
+    guards = [requires_role(Role.VENDOR)]  # noqa: RUF012
+
+    @post(
+        "/{tender_id:uuid}/questions",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+        summary="Ask a clarification question (your name is never published)",
+    )
+    def ask(
+        self, tender_id: UUID, data: QuestionIn, actor: Actor, procurement: ProcurementApplication
+    ) -> WriteOut:
+        result = procurement.ask_question(actor, tender_id, data.text)
+        return WriteOut(id=result.id, version=result.version, position=result.position)

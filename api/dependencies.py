@@ -1,0 +1,45 @@
+"""What handlers receive: the application, the read pool, the caller, the If-Match version."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import asyncpg
+from litestar import Request
+from litestar.di import Provide
+
+from api.auth import current_actor
+from api.errors import ApiProblem
+from procurement.application import ProcurementApplication
+
+_VERSION = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+
+
+def _procurement(request: Request[Any, Any, Any]) -> ProcurementApplication:
+    app: ProcurementApplication = request.app.state.procurement
+    return app
+
+
+def _pool(request: Request[Any, Any, Any]) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
+def _expected_version(request: Request[Any, Any, Any]) -> int | None:
+    """The ``If-Match`` header as a version number; absent means "any version"."""
+    raw = request.headers.get("if-match")
+    if raw is None or raw.strip() == "*":
+        return None
+    match = _VERSION.match(raw.strip())
+    if match is None:
+        raise ApiProblem(400, "invalid_if_match", "If-Match takes a version number, e.g. \"3\"")
+    return int(match.group(1))
+
+
+DEPENDENCIES = {
+    "procurement": Provide(_procurement, sync_to_thread=False),
+    "pool": Provide(_pool, sync_to_thread=False),
+    "actor": Provide(current_actor, sync_to_thread=False),
+    "expected_version": Provide(_expected_version, sync_to_thread=False),
+}

@@ -1,0 +1,186 @@
+"""The one exception mapper: everything that leaves the API as an error is RFC 9457
+``application/problem+json`` with a stable ``code`` and the request id.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import ProblemDetailsException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from pydantic import ValidationError
+
+from domain.errors import (
+    AccountDisabledError,
+    ConflictError,
+    InvalidCredentialsError,
+    InvalidStateError,
+    NotFoundError,
+    ProcurementError,
+    RuleViolationError,
+    VersionMismatchError,
+)
+
+log = logging.getLogger(__name__)
+
+_STATUS_BY_KIND: tuple[tuple[type[ProcurementError], int], ...] = (
+    (NotFoundError, 404),
+    (RuleViolationError, 422),
+    (InvalidStateError, 409),
+    (ConflictError, 409),
+    (VersionMismatchError, 412),
+    (InvalidCredentialsError, 401),
+    (AccountDisabledError, 403),
+)
+
+_CODE_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+
+class ApiProblem(HTTPException):
+    """An error raised by the API layer itself, with its code."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail=detail, status_code=status, headers=headers)
+        self.code = code
+        self.more = extra or {}
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response[dict[str, Any]]:
+    members: dict[str, Any] = {
+        "code": code,
+        "request_id": request.scope.get("state", {}).get("request_id"),
+        **(extra or {}),
+    }
+    return ProblemDetailsException(
+        detail=detail,
+        status_code=status,
+        headers=headers,
+        extra=members,
+        type_=f"urn:sindh-procurement:problem:{code}",
+        title=title,
+        instance=request.url.path,
+    ).to_response(request)
+
+
+def status_for(error: ProcurementError) -> int:
+    for kind, status in _STATUS_BY_KIND:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def _domain_error(request: Request[Any, Any, Any], error: ProcurementError) -> Response[Any]:
+    return problem(
+        request, status=status_for(error), code=error.code, title=error.title, detail=str(error)
+    )
+
+
+def _errors_of(error: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {"loc": [str(part) for part in item["loc"]], "message": item["msg"]}
+        for item in error.errors(include_url=False, include_input=False)
+    ]
+
+
+def _model_error(request: Request[Any, Any, Any], error: ValidationError) -> Response[Any]:
+    return problem(
+        request,
+        status=422,
+        code="validation_failed",
+        title="The request is not valid",
+        detail="; ".join(f"{'.'.join(e['loc'])}: {e['message']}" for e in _errors_of(error)),
+        extra={"errors": _errors_of(error)},
+    )
+
+
+def _validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
+    if "JSON" in str(error.detail) or "decode" in str(error.detail).lower():
+        return problem(
+            request,
+            status=400,
+            code="malformed_json",
+            title="The body is not valid JSON",
+            detail=str(error.detail),
+        )
+    errors = error.extra if isinstance(error.extra, list) else []
+    cleaned = [
+        {"loc": [str(e.get("key", ""))], "message": str(e.get("message", ""))}
+        for e in errors
+        if isinstance(e, dict)
+    ]
+    return problem(
+        request,
+        status=422,
+        code="validation_failed",
+        title="The request is not valid",
+        detail="; ".join(f"{e['loc'][0]}: {e['message']}" for e in cleaned) or str(error.detail),
+        extra={"errors": cleaned},
+    )
+
+
+def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    status = error.status_code
+    code = getattr(error, "code", None) or _CODE_BY_STATUS.get(status, "http_error")
+    return problem(
+        request,
+        status=status,
+        code=code,
+        title=str(error.detail) if status < 500 else "Service unavailable",  # noqa: PLR2004
+        detail=str(error.detail),
+        headers=error.headers,
+        extra=getattr(error, "more", None),
+    )
+
+
+def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    request_id = request.scope.get("state", {}).get("request_id")
+    log.exception("unexpected error (request %s)", request_id, exc_info=error)
+    return problem(
+        request,
+        status=HTTP_500_INTERNAL_SERVER_ERROR,
+        code="internal_error",
+        title="Internal error",
+        detail=f"Something went wrong on our side. Quote request id {request_id}.",
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ProcurementError: _domain_error,
+    ValidationError: _model_error,
+    ValidationException: _validation_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}

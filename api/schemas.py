@@ -1,0 +1,220 @@
+"""Request and response bodies. Every request model forbids unknown fields, so a client
+cannot set what only the platform sets (status, times, versions)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+
+from domain.account import VendorProfile
+from domain.values import (
+    BidSecurity,
+    Category,
+    Item,
+    Lot,
+    Method,
+    Money,
+    Scope,
+    TenderTerms,
+    Timeline,
+)
+
+
+def _text_only(value: Any) -> Any:
+    if not isinstance(value, str):
+        msg = "must be an RFC 3339 date-time string"
+        raise TypeError(msg)
+    return value
+
+
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_text_only)]
+StrictCount = Annotated[int, Strict()]
+Amount = Annotated[
+    str,
+    Field(
+        pattern=r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?$",
+        description="a non-negative decimal string with at most two places, e.g. '125000.00'",
+        examples=["125000.00"],
+    ),
+]
+DecimalText = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]{0,12})(\.[0-9]{1,4})?$")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MoneyIn(Body):
+    amount: Amount
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "PKR"
+
+    def to_domain(self) -> Money:
+        return Money(amount=Decimal(self.amount), currency=self.currency)
+
+
+class ItemIn(Body):
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    description: Annotated[str, Field(min_length=1, max_length=2000)]
+    quantity: DecimalText
+    unit: Annotated[str, Field(min_length=1, max_length=32)]
+    classification: Annotated[str, Field(max_length=64)] | None = None
+
+    def to_domain(self) -> Item:
+        return Item(
+            id=self.id,
+            description=self.description,
+            quantity=Decimal(self.quantity),
+            unit=self.unit,
+            classification=self.classification,
+        )
+
+
+class LotIn(Body):
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    estimated_value: MoneyIn | None = None
+    items: Annotated[list[ItemIn], Field(min_length=1, max_length=500)]
+
+    def to_domain(self) -> Lot:
+        return Lot(
+            id=self.id,
+            title=self.title,
+            estimated_value=self.estimated_value.to_domain() if self.estimated_value else None,
+            items=tuple(item.to_domain() for item in self.items),
+        )
+
+
+class BidSecurityIn(Body):
+    amount: MoneyIn
+    forms: Annotated[list[str], Field(max_length=10)] | None = None
+
+    def to_domain(self) -> BidSecurity:
+        if self.forms is None:
+            return BidSecurity(amount=self.amount.to_domain())
+        return BidSecurity(amount=self.amount.to_domain(), forms=tuple(self.forms))
+
+
+class TimelineIn(Body):
+    clarification_deadline: Rfc3339
+    submission_deadline: Rfc3339
+    opening_time: Rfc3339
+
+    def to_domain(self) -> Timeline:
+        return Timeline(
+            clarification_deadline=self.clarification_deadline,
+            submission_deadline=self.submission_deadline,
+            opening_time=self.opening_time,
+        )
+
+
+class TenderIn(Body):
+    """A draft tender, as an officer writes it."""
+
+    reference: Annotated[str, Field(min_length=1, max_length=64)]
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    description: Annotated[str, Field(max_length=20000)] = ""
+    category: Category
+    method: Method
+    scope: Scope = Scope.NATIONAL
+    estimated_value: MoneyIn
+    lots: Annotated[list[LotIn], Field(min_length=1, max_length=100)]
+    bid_security: BidSecurityIn | None = None
+    bid_validity_days: Annotated[StrictCount, Field(ge=1, le=365)]
+    timeline: TimelineIn
+
+    def to_domain(self) -> TenderTerms:
+        return TenderTerms(**domain_fields(self))
+
+
+class TenderPatch(Body):
+    """Changes to a draft: only the fields given are changed."""
+
+    reference: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    title: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    description: Annotated[str, Field(max_length=20000)] | None = None
+    category: Category | None = None
+    method: Method | None = None
+    scope: Scope | None = None
+    estimated_value: MoneyIn | None = None
+    lots: Annotated[list[LotIn], Field(min_length=1, max_length=100)] | None = None
+    bid_security: BidSecurityIn | None = None
+    bid_validity_days: Annotated[StrictCount, Field(ge=1, le=365)] | None = None
+    timeline: TimelineIn | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return {k: v for k, v in domain_fields(self).items() if k in self.model_fields_set}
+
+
+def domain_fields(model: BaseModel) -> dict[str, Any]:
+    """The model's fields as domain values (nested inputs converted, lists as tuples)."""
+    out: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, list):
+            value = tuple(v.to_domain() if hasattr(v, "to_domain") else v for v in value)
+        elif hasattr(value, "to_domain"):
+            value = value.to_domain()
+        out[name] = value
+    return out
+
+
+class AmendmentIn(Body):
+    text: Annotated[str, Field(min_length=1, max_length=20000)]
+    timeline: TimelineIn | None = None
+
+
+class CancelIn(Body):
+    reason: Annotated[str, Field(min_length=1, max_length=5000)]
+
+
+class QuestionIn(Body):
+    text: Annotated[str, Field(min_length=1, max_length=5000)]
+
+
+class AnswerIn(Body):
+    answer: Annotated[str, Field(min_length=1, max_length=20000)]
+
+
+class TokenRequest(Body):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class VendorRegistration(Body):
+    username: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{3,64}$")]
+    password: Annotated[str, Field(min_length=10, max_length=256)]
+    legal_name: Annotated[str, Field(min_length=1, max_length=300)]
+    ntn: Annotated[str, Field(pattern=r"^\d{7}-\d$|^\d{13}$")]
+    contact_email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    contact_phone: Annotated[str, Field(max_length=32)] | None = None
+
+    def profile(self) -> VendorProfile:
+        return VendorProfile(
+            legal_name=self.legal_name,
+            ntn=self.ntn,
+            contact_email=self.contact_email,
+            contact_phone=self.contact_phone,
+        )
+
+
+class WriteOut(BaseModel):
+    id: UUID
+    version: int
+    position: int
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class ReadyOut(BaseModel):
+    status: str
+    store_position: int
+    projection_lag: dict[str, int]
+    checked_at: datetime

@@ -1,0 +1,132 @@
+"""Procurement rules as data, each value with its source.
+
+Two profiles:
+
+- ``sppra``: our reading of the Sindh Public Procurement Rules, 2010 (as amended), for a
+  real deployment. The rules' gazetted text was not available where these values were
+  written, so every value says ``verified=False`` until someone checks it against the text;
+  ``docs/rules.md`` lists them for that review.
+- ``relaxed``: the same shape with seconds instead of days, for demos and tests.
+
+A tender records the rule values it was published under (they are part of the
+``TenderPublished`` event), so a later change to this table never rewrites history.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field
+
+from domain.values import Method, Money, Scope, ValueObject
+
+SPP_RULES = "Sindh Public Procurement Rules, 2010 (as amended)"
+
+
+class Citation(ValueObject):
+    source: str
+    verified: bool = False
+    note: str = ""
+
+
+class MethodRules(ValueObject):
+    """The rule values that apply to one tender: its profile, method and scope."""
+
+    profile: str
+    method: Method
+    scope: Scope
+    min_bidding_period: timedelta
+    min_clarification_gap: timedelta
+    min_opening_delay: timedelta
+    max_opening_delay: timedelta
+    bid_security_max_percent: Annotated[Decimal, Field(ge=0, le=100)]
+    bid_validity_max_days: int
+    late_amendment_window: timedelta
+    late_amendment_min_extension: timedelta
+    standstill_period: timedelta
+    complaint_period: timedelta
+    max_estimated_value: Money | None = None
+    citations: dict[str, Citation] = Field(default_factory=dict)
+
+
+class _Profile(ValueObject):
+    name: str
+    unit: timedelta  # one "day" of the profile: a day under sppra, a second under relaxed
+
+
+def _citations() -> dict[str, Citation]:
+    def cite(note: str) -> Citation:
+        return Citation(source=SPP_RULES, verified=False, note=note)
+
+    return {
+        "min_bidding_period": cite(
+            "response time: 15 days for national, 30 for international competitive bidding; "
+            "7 days for a request for quotations; direct contracting has no advertised period"
+        ),
+        "min_clarification_gap": cite("clarification requests close 5 days before bids are due"),
+        "opening_delay": cite("bids are opened in public within one hour of the deadline"),
+        "bid_security_max_percent": cite("bid security shall not exceed 5% of estimated cost"),
+        "bid_validity_max_days": cite("bid validity shall not exceed 90 days"),
+        "late_amendment": cite(
+            "an addendum issued in the last 5 days of the response time extends it by 5 days"
+        ),
+        "standstill_period": cite("evaluation report announced 7 days before the award"),
+        "complaint_period": cite("complaints lodged within 10 days of the announcement"),
+        "max_estimated_value": cite("requests for quotations only up to PKR 2,500,000"),
+    }
+
+
+_MIN_PERIOD_DAYS: dict[tuple[Method, Scope], int] = {
+    **{(m, Scope.NATIONAL): 15 for m in Method},
+    **{(m, Scope.INTERNATIONAL): 30 for m in Method},
+    (Method.REQUEST_FOR_QUOTATIONS, Scope.NATIONAL): 7,
+    (Method.REQUEST_FOR_QUOTATIONS, Scope.INTERNATIONAL): 7,
+    (Method.DIRECT_CONTRACTING, Scope.NATIONAL): 1,
+    (Method.DIRECT_CONTRACTING, Scope.INTERNATIONAL): 1,
+}
+
+_PROFILES = {
+    "sppra": _Profile(name="sppra", unit=timedelta(days=1)),
+    "relaxed": _Profile(name="relaxed", unit=timedelta(seconds=1)),
+}
+
+PROFILE_NAMES = tuple(_PROFILES)
+
+
+class UnknownProfileError(ValueError):
+    pass
+
+
+def rules_for(profile_name: str, method: Method, scope: Scope) -> MethodRules:
+    """The rule values for a tender of this method and scope under the named profile."""
+    try:
+        profile = _PROFILES[profile_name]
+    except KeyError:
+        msg = f"unknown rule profile {profile_name!r}; known: {', '.join(PROFILE_NAMES)}"
+        raise UnknownProfileError(msg) from None
+    day = profile.unit
+    rfq_ceiling = (
+        Money(amount=Decimal("2500000.00"), currency="PKR")
+        if method is Method.REQUEST_FOR_QUOTATIONS
+        else None
+    )
+    return MethodRules(
+        profile=profile.name,
+        method=method,
+        scope=scope,
+        min_bidding_period=_MIN_PERIOD_DAYS[method, scope] * day,
+        min_clarification_gap=(0 if method is Method.DIRECT_CONTRACTING else 5) * day,
+        min_opening_delay=timedelta(0),
+        # One hour in both profiles: a demo needs the same window an officer has.
+        max_opening_delay=timedelta(hours=1),
+        bid_security_max_percent=Decimal(5),
+        bid_validity_max_days=90,
+        late_amendment_window=5 * day,
+        late_amendment_min_extension=5 * day,
+        standstill_period=7 * day,
+        complaint_period=10 * day,
+        max_estimated_value=rfq_ceiling,
+        citations=_citations(),
+    )

@@ -1,0 +1,305 @@
+"""The Tender aggregate: from draft to publication, addenda, clarifications, cancellation.
+
+Command methods carry ``@event``: their bodies run when the command is called and again
+on every replay, so they start with ``check_...`` guards that read only the aggregate and
+the arguments. The time of the command (``timestamp``) is an argument: the application
+passes its clock's ``now`` in, the event records it, and replay sees the same value.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+from pydantic import Field
+
+from domain.errors import (
+    AlreadyPublishedError,
+    BiddingPeriodTooShortError,
+    BidSecurityTooHighError,
+    BidValidityError,
+    ClarificationPeriodClosedError,
+    DeadlineExtensionRequiredError,
+    DeadlineInPastError,
+    DeadlinePassedError,
+    InvalidTermsError,
+    InvalidTimelineError,
+    MethodNotAllowedForValueError,
+    QuestionAlreadyAnsweredError,
+    QuestionNotFoundError,
+    TenderCancelledError,
+    TenderNotDraftError,
+    TenderNotPublishedError,
+)
+from domain.rules import MethodRules
+from domain.values import Actor, TenderTerms, Timeline, ValueObject
+
+
+class TenderStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"  # published: the notice is public and bids may be prepared
+    CANCELLED = "cancelled"
+
+
+class Amendment(ValueObject):
+    number: int
+    text: Annotated[str, Field(min_length=1, max_length=20000)]
+    issued_at: datetime
+    timeline: Timeline | None = None
+
+
+class Question(ValueObject):
+    id: UUID
+    text: str
+    asked_at: datetime
+    asked_by: UUID
+    answer: str | None = None
+    answered_at: datetime | None = None
+
+
+class Tender(Aggregate):
+    TOPIC = "procurement:Tender"
+
+    class Created(Aggregate.Created):
+        TOPIC = "procurement:Tender.Created"
+
+    @event("TenderDrafted", topic="procurement:Tender.TenderDrafted")
+    def __init__(
+        self, *, entity: str, terms: TenderTerms, actor: Actor, timestamp: datetime
+    ) -> None:
+        self.check_entity(entity)
+        self.entity = entity
+        self.terms = terms
+        self.status = TenderStatus.DRAFT
+        self.drafted_by = actor.account_id
+        self.published_at: datetime | None = None
+        self.rules: MethodRules | None = None
+        self.amendments: list[Amendment] = []
+        self.questions: dict[UUID, Question] = {}
+        self.cancelled_at: datetime | None = None
+        self.cancellation_reason: str | None = None
+
+    # Guards -------------------------------------------------------------------------------
+
+    @staticmethod
+    def check_entity(entity: str) -> None:
+        if not entity.strip():
+            raise InvalidTermsError("a tender belongs to a procuring entity")
+
+    def check_not_cancelled(self) -> None:
+        if self.status is TenderStatus.CANCELLED:
+            raise TenderCancelledError("the tender was cancelled")
+
+    def check_is_draft(self) -> None:
+        self.check_not_cancelled()
+        if self.status is not TenderStatus.DRAFT:
+            raise TenderNotDraftError("a published tender is changed only by an amendment")
+
+    def check_not_published(self) -> None:
+        self.check_not_cancelled()
+        if self.status is TenderStatus.ACTIVE:
+            raise AlreadyPublishedError("the tender is already published")
+
+    def check_is_active(self) -> None:
+        self.check_not_cancelled()
+        if self.status is not TenderStatus.ACTIVE:
+            raise TenderNotPublishedError("the tender is not published")
+
+    def check_before_deadline(self, now: datetime) -> None:
+        if now >= self.terms.timeline.submission_deadline:
+            raise DeadlinePassedError("the submission deadline has passed")
+
+    def check_before_clarification_deadline(self, now: datetime) -> None:
+        if now >= self.terms.timeline.clarification_deadline:
+            raise ClarificationPeriodClosedError("the clarification period has closed")
+
+    @staticmethod
+    def check_terms_follow_rules(terms: TenderTerms, rules: MethodRules) -> None:
+        if (terms.method, terms.scope) != (rules.method, rules.scope):
+            raise InvalidTermsError("the rules given are not the rules of this tender's method")
+        ceiling = rules.max_estimated_value
+        if ceiling is not None and (
+            terms.estimated_value.currency == ceiling.currency
+            and terms.estimated_value.amount > ceiling.amount
+        ):
+            raise MethodNotAllowedForValueError(
+                f"{terms.method.value} is allowed only up to {ceiling.amount} {ceiling.currency}"
+            )
+        if terms.bid_security is not None:
+            limit = terms.estimated_value.amount * rules.bid_security_max_percent / 100
+            if terms.bid_security.amount.amount > limit:
+                raise BidSecurityTooHighError(
+                    f"bid security may be at most {rules.bid_security_max_percent}% of the "
+                    f"estimated value ({limit:.2f} {terms.estimated_value.currency})"
+                )
+        if terms.bid_validity_days > rules.bid_validity_max_days:
+            raise BidValidityError(
+                f"bid validity may be at most {rules.bid_validity_max_days} days"
+            )
+
+    @staticmethod
+    def check_timeline_follows_rules(
+        timeline: Timeline, rules: MethodRules, now: datetime
+    ) -> None:
+        if timeline.submission_deadline <= now:
+            raise DeadlineInPastError("the submission deadline must be in the future")
+        if timeline.submission_deadline - now < rules.min_bidding_period:
+            raise BiddingPeriodTooShortError(
+                f"the bidding period must be at least {_human(rules.min_bidding_period)} "
+                f"for {rules.method.value} ({rules.scope.value}) under the "
+                f"{rules.profile} rules"
+            )
+        if timeline.clarification_deadline <= now:
+            raise InvalidTimelineError("the clarification deadline must be in the future")
+        gap = timeline.submission_deadline - timeline.clarification_deadline
+        if gap < rules.min_clarification_gap:
+            raise InvalidTimelineError(
+                "the clarification deadline must be at least "
+                f"{_human(rules.min_clarification_gap)} before the submission deadline"
+            )
+        delay = timeline.opening_time - timeline.submission_deadline
+        if not rules.min_opening_delay <= delay <= rules.max_opening_delay:
+            raise InvalidTimelineError(
+                f"the opening must be between {_human(rules.min_opening_delay)} and "
+                f"{_human(rules.max_opening_delay)} after the submission deadline"
+            )
+
+    def check_amended_timeline(
+        self, timeline: Timeline | None, rules: MethodRules, now: datetime
+    ) -> None:
+        current = self.terms.timeline
+        late = current.submission_deadline - now < rules.late_amendment_window
+        if timeline is None:
+            if late:
+                raise DeadlineExtensionRequiredError(
+                    "an amendment in the last "
+                    f"{_human(rules.late_amendment_window)} of the bidding period must extend "
+                    f"the deadline by at least {_human(rules.late_amendment_min_extension)}"
+                )
+            return
+        if timeline.submission_deadline <= now:
+            raise DeadlineInPastError("the submission deadline must be in the future")
+        if timeline.submission_deadline < current.submission_deadline:
+            raise InvalidTimelineError("an amendment may not bring the deadline forward")
+        if late and (
+            timeline.submission_deadline
+            < current.submission_deadline + rules.late_amendment_min_extension
+        ):
+            raise DeadlineExtensionRequiredError(
+                f"a late amendment must extend the deadline by at least "
+                f"{_human(rules.late_amendment_min_extension)}"
+            )
+        delay = timeline.opening_time - timeline.submission_deadline
+        if not rules.min_opening_delay <= delay <= rules.max_opening_delay:
+            raise InvalidTimelineError(
+                f"the opening must be between {_human(rules.min_opening_delay)} and "
+                f"{_human(rules.max_opening_delay)} after the submission deadline"
+            )
+
+    def check_question_open(self, question_id: UUID) -> None:
+        question = self.questions.get(question_id)
+        if question is None:
+            raise QuestionNotFoundError("no such question on this tender")
+        if question.answer is not None:
+            raise QuestionAlreadyAnsweredError("the question is already answered")
+
+    # Commands -----------------------------------------------------------------------------
+
+    @event("TenderDraftEdited", topic="procurement:Tender.TenderDraftEdited")
+    def edit_draft(self, *, terms: TenderTerms, actor: Actor, timestamp: datetime) -> None:
+        self.check_is_draft()
+        self.terms = terms
+
+    @event("TenderPublished", topic="procurement:Tender.TenderPublished")
+    def publish(
+        self, *, notice: TenderTerms, rules: MethodRules, actor: Actor, timestamp: datetime
+    ) -> None:
+        """Publish the notice. The event carries the notice as published and its rules."""
+        self.check_not_published()
+        if notice != self.terms:
+            raise InvalidTermsError("the notice must be the draft's current terms")
+        self.check_terms_follow_rules(notice, rules)
+        self.check_timeline_follows_rules(notice.timeline, rules, timestamp)
+        self.status = TenderStatus.ACTIVE
+        self.published_at = timestamp
+        self.rules = rules
+
+    @event("TenderAmended", topic="procurement:Tender.TenderAmended")
+    def amend(
+        self,
+        *,
+        number: int,
+        text: str,
+        timeline: Timeline | None,
+        actor: Actor,
+        timestamp: datetime,
+    ) -> None:
+        self.check_is_active()
+        self.check_before_deadline(timestamp)
+        if number != len(self.amendments) + 1:
+            raise InvalidTermsError("amendments are numbered in order")
+        if not text.strip():
+            raise InvalidTermsError("an amendment needs its text")
+        rules = self.published_rules
+        self.check_amended_timeline(timeline, rules, timestamp)
+        self.amendments.append(
+            Amendment(number=number, text=text, issued_at=timestamp, timeline=timeline)
+        )
+        if timeline is not None:
+            self.terms = self.terms.model_copy(update={"timeline": timeline})
+
+    @event("QuestionAsked", topic="procurement:Tender.QuestionAsked")
+    def ask_question(
+        self, *, question_id: UUID, text: str, actor: Actor, timestamp: datetime
+    ) -> None:
+        self.check_is_active()
+        self.check_before_clarification_deadline(timestamp)
+        if question_id in self.questions:
+            raise InvalidTermsError("the question id is already used")
+        if not text.strip():
+            raise InvalidTermsError("a question needs its text")
+        self.questions[question_id] = Question(
+            id=question_id, text=text, asked_at=timestamp, asked_by=actor.account_id
+        )
+
+    @event("QuestionAnswered", topic="procurement:Tender.QuestionAnswered")
+    def answer_question(
+        self, *, question_id: UUID, answer: str, actor: Actor, timestamp: datetime
+    ) -> None:
+        self.check_is_active()
+        self.check_question_open(question_id)
+        if not answer.strip():
+            raise InvalidTermsError("an answer needs its text")
+        question = self.questions[question_id]
+        self.questions[question_id] = question.model_copy(
+            update={"answer": answer, "answered_at": timestamp}
+        )
+
+    @event("TenderCancelled", topic="procurement:Tender.TenderCancelled")
+    def cancel(self, *, reason: str, actor: Actor, timestamp: datetime) -> None:
+        self.check_not_cancelled()
+        if not reason.strip():
+            raise InvalidTermsError("a cancellation needs its reason")
+        self.status = TenderStatus.CANCELLED
+        self.cancelled_at = timestamp
+        self.cancellation_reason = reason
+
+    # Queries ------------------------------------------------------------------------------
+
+    @property
+    def published_rules(self) -> MethodRules:
+        if self.rules is None:
+            raise TenderNotPublishedError("the tender is not published")
+        return self.rules
+
+
+def _human(period: timedelta) -> str:
+    seconds = int(period.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"

@@ -1,0 +1,1 @@
+"""The application layer: commands, settings, clock, database, CLI."""

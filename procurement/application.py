@@ -1,0 +1,257 @@
+"""The application: load an aggregate, call one command, save in one transaction, return
+plain values. Object-level authorisation happens here, on the same load that runs the
+command, so it cannot be skipped by a handler and cannot race with the write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from domain.account import Account, VendorProfile, account_id_for
+from domain.errors import (
+    AccountNotFoundError,
+    InvalidCredentialsError,
+    TenderNotFoundError,
+    UsernameTakenError,
+    VersionConflictError,
+    VersionMismatchError,
+)
+from domain.rules import rules_for
+from domain.tender import Tender, TenderStatus
+from domain.values import Actor, Role, TenderTerms, Timeline
+from procurement import transcodings
+from procurement.clock import Clock, SystemClock
+from procurement.security import Principal, hash_password, verify_password
+
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    id: UUID
+    version: int
+    position: int
+
+
+@dataclass(frozen=True)
+class TenderView:
+    """A tender as its officers see it, drafts included."""
+
+    id: UUID
+    version: int
+    entity: str
+    status: TenderStatus
+    terms: TenderTerms
+    published_at: datetime | None
+    amendments: list[dict[str, Any]]
+    questions: list[dict[str, Any]]
+    cancellation_reason: str | None
+
+
+class ProcurementApplication(Application[UUID]):
+    name = "procurement"  # the event table is procurement_events
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        clock: Clock | None = None,
+        rule_profile: str = "sppra",
+    ) -> None:
+        super().__init__(env)
+        self.clock: Clock = clock or SystemClock()
+        self.rule_profile = rule_profile
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcodings.register_all(transcoder)
+
+    # Tenders ------------------------------------------------------------------------------
+
+    def draft_tender(self, actor: Actor, terms: TenderTerms) -> WriteResult:
+        if actor.role is not Role.OFFICER or actor.entity is None:
+            raise TenderNotFoundError("only an entity's officers draft its tenders")
+        tender = Tender(entity=actor.entity, terms=terms, actor=actor, timestamp=self._now())
+        return self._save(tender)
+
+    def edit_tender(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        changes: Mapping[str, Any],
+        expected_version: int | None,
+    ) -> WriteResult:
+        """Change some of a draft's terms; the rest stay as they are."""
+        tender = self._officers_tender(actor, tender_id, expected_version)
+        current = {name: getattr(tender.terms, name) for name in TenderTerms.model_fields}
+        terms = TenderTerms.model_validate({**current, **changes})
+        tender.edit_draft(terms=terms, actor=actor, timestamp=self._now())
+        return self._save(tender)
+
+    def publish_tender(
+        self, actor: Actor, tender_id: UUID, expected_version: int | None
+    ) -> WriteResult:
+        tender = self._officers_tender(actor, tender_id, expected_version)
+        rules = rules_for(self.rule_profile, tender.terms.method, tender.terms.scope)
+        tender.publish(notice=tender.terms, rules=rules, actor=actor, timestamp=self._now())
+        return self._save(tender)
+
+    def amend_tender(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        text: str,
+        timeline: Timeline | None,
+        expected_version: int | None,
+    ) -> WriteResult:
+        tender = self._officers_tender(actor, tender_id, expected_version)
+        tender.amend(
+            number=len(tender.amendments) + 1,
+            text=text,
+            timeline=timeline,
+            actor=actor,
+            timestamp=self._now(),
+        )
+        return self._save(tender)
+
+    def cancel_tender(
+        self, actor: Actor, tender_id: UUID, reason: str, expected_version: int | None
+    ) -> WriteResult:
+        tender = self._officers_tender(actor, tender_id, expected_version)
+        tender.cancel(reason=reason, actor=actor, timestamp=self._now())
+        return self._save(tender)
+
+    def ask_question(self, actor: Actor, tender_id: UUID, text: str) -> WriteResult:
+        """A vendor's clarification request. Returns the question's id, not the tender's."""
+        tender = self._public_tender(tender_id)
+        question_id = uuid4()
+        tender.ask_question(question_id=question_id, text=text, actor=actor, timestamp=self._now())
+        result = self._save(tender)
+        return WriteResult(id=question_id, version=result.version, position=result.position)
+
+    def answer_question(
+        self, actor: Actor, tender_id: UUID, question_id: UUID, answer: str
+    ) -> WriteResult:
+        tender = self._officers_tender(actor, tender_id, None)
+        tender.answer_question(
+            question_id=question_id, answer=answer, actor=actor, timestamp=self._now()
+        )
+        result = self._save(tender)
+        return WriteResult(id=question_id, version=result.version, position=result.position)
+
+    def tender_for_officer(self, actor: Actor, tender_id: UUID) -> TenderView:
+        tender = self._officers_tender(actor, tender_id, None)
+        return TenderView(
+            id=tender.id,
+            version=tender.version,
+            entity=tender.entity,
+            status=tender.status,
+            terms=tender.terms,
+            published_at=tender.published_at,
+            amendments=[a.model_dump(mode="json") for a in tender.amendments],
+            questions=[q.model_dump(mode="json") for q in tender.questions.values()],
+            cancellation_reason=tender.cancellation_reason,
+        )
+
+    # Accounts -----------------------------------------------------------------------------
+
+    def register_account(
+        self,
+        actor: Actor,
+        *,
+        username: str,
+        password: str,
+        role: Role,
+        entity: str | None = None,
+        vendor: VendorProfile | None = None,
+    ) -> WriteResult:
+        account = Account(
+            username=username,
+            role=role,
+            entity=entity,
+            vendor=vendor,
+            password_hash=hash_password(password),
+            actor=actor,
+            timestamp=self._now(),
+        )
+        try:
+            return self._save(account)
+        except VersionConflictError:
+            raise UsernameTakenError(f"the username {username!r} is taken") from None
+
+    def authenticate(self, username: str, password: str) -> Principal:
+        try:
+            account = self._load(Account, account_id_for(username))
+        except AccountNotFoundError:
+            verify_password(None, password)  # same work as a wrong password
+            raise InvalidCredentialsError("wrong username or password") from None
+        if not verify_password(account.password_hash, password):
+            raise InvalidCredentialsError("wrong username or password")
+        account.check_enabled()
+        return Principal(
+            account_id=account.id,
+            username=account.username,
+            role=account.role,
+            entity=account.entity,
+        )
+
+    def has_events(self) -> bool:
+        return self.recorder.max_notification_id() is not None
+
+    def stored_events(self, originator_id: UUID) -> Iterator[Any]:
+        return iter(self.events.get(originator_id))
+
+    # Plumbing -----------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self.clock.now()
+
+    def _load(self, kind: type[A], aggregate_id: UUID) -> A:
+        not_found = TenderNotFoundError if kind is Tender else AccountNotFoundError
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise not_found(f"no {kind.__name__.lower()} {aggregate_id}") from None
+        if not isinstance(aggregate, kind):
+            raise not_found(f"no {kind.__name__.lower()} {aggregate_id}")
+        return aggregate
+
+    def _officers_tender(
+        self, actor: Actor, tender_id: UUID, expected_version: int | None
+    ) -> Tender:
+        """The tender, if this officer's entity owns it: otherwise, as if it did not exist."""
+        tender = self._load(Tender, tender_id)
+        if actor.role is not Role.OFFICER or actor.entity != tender.entity:
+            raise TenderNotFoundError(f"no tender {tender_id}")
+        if expected_version is not None and expected_version != tender.version:
+            raise VersionMismatchError(
+                f"the tender is at version {tender.version}, not {expected_version}"
+            )
+        return tender
+
+    def _public_tender(self, tender_id: UUID) -> Tender:
+        tender = self._load(Tender, tender_id)
+        if tender.status is TenderStatus.DRAFT:
+            raise TenderNotFoundError(f"no tender {tender_id}")
+        return tender
+
+    def _save(self, aggregate: Aggregate) -> WriteResult:
+        try:
+            recordings = self.save(aggregate)
+        except IntegrityError:
+            raise VersionConflictError(
+                "another change to this object was saved first; reload and try again"
+            ) from None
+        return WriteResult(
+            id=aggregate.id,
+            version=aggregate.version,
+            position=max(r.notification.id for r in recordings),
+        )

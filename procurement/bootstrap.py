@@ -1,0 +1,37 @@
+"""Turn the settings read from the environment into settings the platform can run on:
+a database URL (starting the embedded PostgreSQL when none is given) and generated keys
+for whatever secret is unset, kept in the data folder with owner-only permissions.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from procurement.database import start_embedded
+from procurement.settings import Settings
+
+
+def resolve(settings: Settings) -> Settings:
+    updates: dict[str, object] = {}
+    if settings.database_url is None:
+        updates["database_url"] = start_embedded(settings.data_dir)
+    if settings.jwt_secret is None:
+        updates["jwt_secret"] = SecretStr(_generated_secret(settings.data_dir / "secrets", "jwt"))
+    return settings.model_copy(update=updates) if updates else settings
+
+
+def _generated_secret(folder: Path, name: str) -> str:
+    """A 256-bit secret, made once and then read back from ``folder/name.key``."""
+    path = folder / f"{name}.key"
+    if path.exists():
+        return path.read_text().strip()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    value = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value

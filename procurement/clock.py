@@ -1,0 +1,18 @@
+"""The one clock. UTC inside; Asia/Karachi only when shown to people."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+PAKISTAN = ZoneInfo("Asia/Karachi")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)

@@ -1,0 +1,58 @@
+"""One typed settings object, read from the environment once and passed down.
+
+Every variable is ``PROCUREMENT_<NAME>``, except ``DATABASE_URL``, which keeps the name
+every PostgreSQL tool knows. Secrets left unset are generated into the data folder
+(``procurement.bootstrap``), never written to the repository.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PROCUREMENT_", extra="ignore", frozen=True)
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "PROCUREMENT_DATABASE_URL")
+    )
+    """A PostgreSQL URL. Unset: an embedded PostgreSQL runs in ``data_dir/pgdata``."""
+
+    data_dir: Path = Path(".procurement")
+    """Local state: the embedded database and generated keys. Never committed."""
+
+    rule_profile: Literal["sppra", "relaxed"] = "sppra"
+    jwt_secret: SecretStr | None = None
+    jwt_issuer: str = "sindh-procurement"
+    jwt_audience: str = "sindh-procurement-api"
+    token_ttl: timedelta = timedelta(minutes=15)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    run_projections: bool = True
+    """Run the projection runners inside the API process (``procurement serve``)."""
+
+    read_wait_timeout: float = 5.0
+    """How long a read with ``min_position`` waits for the projection, in seconds."""
+
+    db_pool_size: int = 5
+    log_level: str = "INFO"
+
+    @property
+    def jwt_key(self) -> str:
+        if self.jwt_secret is None:
+            msg = "settings are not resolved: call procurement.bootstrap.resolve() first"
+            raise RuntimeError(msg)
+        return self.jwt_secret.get_secret_value()
+
+    @property
+    def dsn(self) -> str:
+        if self.database_url is None:
+            msg = "settings are not resolved: call procurement.bootstrap.resolve() first"
+            raise RuntimeError(msg)
+        return self.database_url

@@ -1,0 +1,51 @@
+"""How value objects are stored inside events: one generic transcoding per pydantic type.
+
+Each type is stored under a stable name (not its module path), so modules can move
+without breaking replay.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+from pydantic import BaseModel
+
+from domain.account import VendorProfile
+from domain.rules import Citation, MethodRules
+from domain.tender import Amendment, Question
+from domain.values import Actor, BidSecurity, Item, Lot, Money, TenderTerms, Timeline
+
+
+class PydanticTranscoding(Transcoding):
+    def __init__(self, model: type[BaseModel], name: str) -> None:
+        self.type = model
+        self.name = name
+        self._model = model
+
+    def encode(self, obj: Any) -> Any:
+        return obj.model_dump(mode="json")
+
+    def decode(self, data: Any) -> Any:
+        return self._model.model_validate(data)
+
+
+STORED_TYPES: dict[str, type[BaseModel]] = {
+    "money": Money,
+    "actor": Actor,
+    "item": Item,
+    "lot": Lot,
+    "bid_security": BidSecurity,
+    "timeline": Timeline,
+    "tender_terms": TenderTerms,
+    "method_rules": MethodRules,
+    "citation": Citation,
+    "amendment": Amendment,
+    "question": Question,
+    "vendor_profile": VendorProfile,
+}
+
+
+def register_all(transcoder: JSONTranscoder) -> None:
+    for name, model in STORED_TYPES.items():
+        transcoder.register(PydanticTranscoding(model, name))

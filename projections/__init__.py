@@ -1,0 +1,1 @@
+"""Read models: each projection writes its rows and its tracking position in one transaction."""

@@ -1,0 +1,145 @@
+"""Read-model queries for the API, on asyncpg. Queries only: nothing here writes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from projections.public_tenders import NAME as PUBLIC_TENDERS
+
+APPLICATION_NAME = "procurement"
+PROJECTIONS = (PUBLIC_TENDERS,)
+
+
+async def _init_connection(connection: asyncpg.Connection) -> None:
+    await connection.set_type_codec(
+        "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+    )
+
+
+async def create_pool(dsn: str, size: int) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, init=_init_connection)
+    if pool is None:  # pragma: no cover (only with a pool factory returning None)
+        msg = "asyncpg returned no pool"
+        raise RuntimeError(msg)
+    return pool
+
+
+async def projection_position(pool: asyncpg.Pool, projection: str) -> int:
+    value = await pool.fetchval(
+        f"SELECT notification_id FROM {projection}_tracking "  # noqa: S608 (fixed names)
+        "WHERE application_name = $1",
+        APPLICATION_NAME,
+    )
+    return int(value or 0)
+
+
+async def store_position(pool: asyncpg.Pool) -> int:
+    value = await pool.fetchval("SELECT max(notification_id) FROM procurement_events")
+    return int(value or 0)
+
+
+async def wait_for_position(
+    pool: asyncpg.Pool, projection: str, position: int, timeout: float
+) -> bool:
+    """Wait until the projection has processed ``position``; False if ``timeout`` passes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    delay = 0.005
+    while await projection_position(pool, projection) < position:
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.1)
+    return True
+
+
+@dataclass(frozen=True)
+class TenderFilter:
+    status: str | None = None
+    entity: str | None = None
+    category: str | None = None
+    method: str | None = None
+    text: str | None = None
+
+
+_SUMMARY_COLUMNS = """
+    tender_id, reference, title, entity, category, method, scope, estimated_amount, currency,
+    status, published_at, clarification_deadline, submission_deadline, opening_time,
+    cancelled_at, version
+"""
+
+
+def _where(filters: TenderFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    for column in ("status", "entity", "category", "method"):
+        value = getattr(filters, column)
+        if value is not None:
+            args.append(value)
+            clauses.append(f"{column} = ${len(args)}")
+    if filters.text:
+        pattern = "%" + filters.text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        args.append(pattern + "%")
+        n = len(args)
+        clauses.append(f"(title ILIKE ${n} OR description ILIKE ${n} OR reference ILIKE ${n})")
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+async def list_tenders(
+    pool: asyncpg.Pool, filters: TenderFilter, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    where, args = _where(filters)
+    async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
+        total = await connection.fetchval(
+            f"SELECT count(*) FROM public_tenders{where}",  # noqa: S608 (built from fixed parts)
+            *args,
+        )
+        rows = await connection.fetch(
+            f"SELECT {_SUMMARY_COLUMNS} FROM public_tenders{where} "  # noqa: S608
+            f"ORDER BY published_at DESC, tender_id LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
+            *args,
+            limit,
+            offset,
+        )
+    return [dict(row) for row in rows], int(total)
+
+
+async def get_tender(pool: asyncpg.Pool, tender_id: UUID) -> dict[str, Any] | None:
+    async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
+        row = await connection.fetchrow(
+            "SELECT * FROM public_tenders WHERE tender_id = $1", tender_id
+        )
+        if row is None:
+            return None
+        amendments = await connection.fetch(
+            "SELECT number, text, issued_at, clarification_deadline, submission_deadline, "
+            "opening_time FROM public_tender_amendments WHERE tender_id = $1 ORDER BY number",
+            tender_id,
+        )
+        questions = await connection.fetch(
+            "SELECT question_id, text, asked_at, answer, answered_at "
+            "FROM public_tender_questions WHERE tender_id = $1 AND answer IS NOT NULL "
+            "ORDER BY answered_at, question_id",
+            tender_id,
+        )
+    tender = dict(row)
+    tender["amendments"] = [dict(a) for a in amendments]
+    tender["questions"] = [dict(q) for q in questions]
+    return tender
+
+
+async def readiness(pool: asyncpg.Pool) -> dict[str, Any]:
+    head = await store_position(pool)
+    lags = {name: head - await projection_position(pool, name) for name in PROJECTIONS}
+    return {"store_position": head, "projection_lag": lags}
+
+
+def as_utc(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from litestar import Request, Response
@@ -127,14 +128,6 @@ def _model_error(request: Request[Any, Any, Any], error: ValidationError) -> Res
 
 
 def _validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
-    if "JSON" in str(error.detail) or "decode" in str(error.detail).lower():
-        return problem(
-            request,
-            status=400,
-            code="malformed_json",
-            title="The body is not valid JSON",
-            detail=str(error.detail),
-        )
     errors = error.extra if isinstance(error.extra, list) else []
     cleaned = [
         {"loc": [str(e.get("key", ""))], "message": str(e.get("message", ""))}
@@ -153,13 +146,16 @@ def _validation_error(request: Request[Any, Any, Any], error: ValidationExceptio
 
 def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     status = error.status_code
+    detail = str(error.detail)
     code = getattr(error, "code", None) or _CODE_BY_STATUS.get(status, "http_error")
+    if status == 400 and "malformed" in detail.lower():  # noqa: PLR2004
+        code = "malformed_json"
     return problem(
         request,
         status=status,
         code=code,
-        title=str(error.detail) if status < 500 else "Service unavailable",  # noqa: PLR2004
-        detail=str(error.detail),
+        title=HTTPStatus(status).phrase,
+        detail=detail,
         headers=error.headers,
         extra=getattr(error, "more", None),
     )

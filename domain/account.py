@@ -68,7 +68,8 @@ class Account(Aggregate):
         self.registered_by = actor.account_id
 
     @staticmethod
-    def check_role_fits(role: Role, entity: str | None, vendor: VendorProfile | None) -> None:
+    def check_role_fits(role: Role | str, entity: str | None, vendor: VendorProfile | None) -> None:
+        role = Role(role)  # replay hands back the stored string
         if role is Role.SYSTEM:
             raise InvalidTermsError("the system role is not an account")
         if role is Role.OFFICER and not entity:

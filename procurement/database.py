@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -42,6 +42,12 @@ def ensure_database(admin_url: str, database: str) -> None:
         ).fetchone()
         if exists is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL, pointing at another database."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + quote(database)))
 
 
 def eventsourcing_env(url: str, pool_size: int) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 The event table has exactly the shape eventsourcing's PostgreSQL application recorder
 expects (it runs with CREATE_TABLE=no): one row per event, the global order in
-``notification_id``.
+``notification_id``, and the composite type its batched INSERT unnests.
 
 Revision ID: 0001
 Revises:
@@ -20,6 +20,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.execute(
+        "CREATE TYPE stored_event_uuid AS "
+        "(originator_id uuid, originator_version bigint, topic text, state bytea)"
+    )
     op.execute(
         """
         CREATE TABLE procurement_events (
@@ -112,3 +116,4 @@ def downgrade() -> None:
     op.execute("DROP TABLE public_tenders")
     op.execute("DROP TABLE public_tenders_tracking")
     op.execute("DROP TABLE procurement_events")
+    op.execute("DROP TYPE stored_event_uuid")

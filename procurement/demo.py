@@ -1,0 +1,229 @@
+"""A realistic demo data set: Sindh departments, their officers, vendors, and tenders in
+several states (published, amended, with answered questions, cancelled, a draft).
+
+Passwords are generated and written to ``data_dir/demo-credentials.txt`` (owner-only),
+never to the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from domain.account import VendorProfile, account_id_for
+from domain.values import (
+    Actor,
+    BidSecurity,
+    Category,
+    Item,
+    Lot,
+    Method,
+    Money,
+    Role,
+    Scope,
+    TenderTerms,
+    Timeline,
+)
+from procurement.application import ProcurementApplication
+
+SYSTEM_ACTOR_ID = uuid.UUID(int=0)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: Role
+    entity: str | None = None
+    vendor: VendorProfile | None = None
+
+
+ACCOUNTS = (
+    DemoAccount("officer.works", Role.OFFICER, "works-and-services-department"),
+    DemoAccount("officer.health", Role.OFFICER, "health-department"),
+    DemoAccount("auditor", Role.AUDITOR),
+    DemoAccount("admin", Role.ADMIN),
+    DemoAccount(
+        "indus.builders",
+        Role.VENDOR,
+        vendor=VendorProfile(
+            legal_name="Indus Builders (Pvt) Ltd",
+            ntn="1234567-8",
+            contact_email="tenders@indusbuilders.example",
+        ),
+    ),
+    DemoAccount(
+        "mehran.medical",
+        Role.VENDOR,
+        vendor=VendorProfile(
+            legal_name="Mehran Medical Supplies",
+            ntn="7654321-0",
+            contact_email="bids@mehranmedical.example",
+        ),
+    ),
+)
+
+
+def system_actor(request_id: str) -> Actor:
+    return Actor(account_id=SYSTEM_ACTOR_ID, role=Role.SYSTEM, request_id=request_id)
+
+
+def _money(amount: str) -> Money:
+    return Money(amount=Decimal(amount), currency="PKR")
+
+
+def _terms(  # noqa: PLR0913
+    app: ProcurementApplication,
+    reference: str,
+    title: str,
+    category: Category,
+    method: Method,
+    value: str,
+    lots: tuple[Lot, ...],
+    days: int,
+) -> TenderTerms:
+    now = app.clock.now().replace(microsecond=0)
+    deadline = (now + timedelta(days=days)).replace(hour=6, minute=0, second=0)  # 11:00 PKT
+    return TenderTerms(
+        reference=reference,
+        title=title,
+        description=f"{title}. Bidding documents are available from the procuring entity.",
+        category=category,
+        method=method,
+        scope=Scope.NATIONAL,
+        estimated_value=_money(value),
+        lots=lots,
+        bid_security=BidSecurity(amount=_money(str(Decimal(value) * Decimal("0.02")))),
+        bid_validity_days=90,
+        timeline=Timeline(
+            clarification_deadline=deadline - timedelta(days=7),
+            submission_deadline=deadline,
+            opening_time=deadline + timedelta(minutes=30),
+        ),
+    )
+
+
+def _lot(lot_id: str, title: str, *items: tuple[str, str, str]) -> Lot:
+    return Lot(
+        id=lot_id,
+        title=title,
+        items=tuple(
+            Item(id=f"{lot_id}-{n}", description=d, quantity=Decimal(q), unit=u)
+            for n, (d, q, u) in enumerate(items, start=1)
+        ),
+    )
+
+
+def load(app: ProcurementApplication, data_dir: Path) -> list[tuple[str, str]]:
+    """Create the demo accounts and tenders. Returns (username, password) pairs."""
+    credentials: list[tuple[str, str]] = []
+    for account in ACCOUNTS:
+        password = secrets.token_urlsafe(12)
+        actor = system_actor("demo")
+        app.register_account(
+            actor,
+            username=account.username,
+            password=password,
+            role=account.role,
+            entity=account.entity,
+            vendor=account.vendor,
+        )
+        credentials.append((account.username, password))
+    _write_credentials(data_dir, credentials)
+
+    works = _officer("officer.works", "works-and-services-department")
+    health = _officer("officer.health", "health-department")
+    vendor = Actor(
+        account_id=account_id_for("indus.builders"), role=Role.VENDOR, request_id="demo"
+    )
+
+    road = app.draft_tender(
+        works,
+        _terms(
+            app,
+            "WSD/RD/2026/114",
+            "Rehabilitation of Hyderabad-Mirpurkhas road, km 12 to km 27",
+            Category.WORKS,
+            Method.SINGLE_STAGE_ONE_ENVELOPE,
+            "245000000.00",
+            (
+                _lot("1", "Earthworks and sub-base", ("Excavation", "18000", "m3")),
+                _lot("2", "Asphalt wearing course", ("Asphalt concrete 50 mm", "9500", "t")),
+            ),
+            days=21,
+        ),
+    )
+    app.publish_tender(works, road.id, None)
+    question = app.ask_question(vendor, road.id, "Is the quarry for sub-base material specified?")
+    app.answer_question(
+        works, road.id, question.id, "No: any quarry meeting the specification may be used."
+    )
+    app.amend_tender(works, road.id, "Addendum 1: revised bill of quantities for lot 2.", None, None)
+
+    drugs = app.draft_tender(
+        health,
+        _terms(
+            app,
+            "HD/MSD/2026/031",
+            "Essential medicines for district hospitals, Larkana division",
+            Category.GOODS,
+            Method.SINGLE_STAGE_TWO_ENVELOPE,
+            "38500000.00",
+            (
+                _lot("A", "Antibiotics", ("Amoxicillin 500 mg capsules", "400000", "capsule")),
+                _lot("B", "Analgesics", ("Paracetamol 500 mg tablets", "900000", "tablet")),
+            ),
+            days=30,
+        ),
+    )
+    app.publish_tender(health, drugs.id, None)
+
+    it = app.draft_tender(
+        works,
+        _terms(
+            app,
+            "WSD/IT/2026/009",
+            "Network equipment for the Karachi secretariat",
+            Category.GOODS,
+            Method.REQUEST_FOR_QUOTATIONS,
+            "1800000.00",
+            (_lot("1", "Switches", ("48-port managed switch", "12", "unit")),),
+            days=10,
+        ),
+    )
+    app.publish_tender(works, it.id, None)
+    app.cancel_tender(works, it.id, "Requirement merged into the secretariat IT tender.", None)
+
+    app.draft_tender(
+        works,
+        _terms(
+            app,
+            "WSD/BLD/2026/077",
+            "Construction of a girls' primary school, Thatta",
+            Category.WORKS,
+            Method.SINGLE_STAGE_ONE_ENVELOPE,
+            "62000000.00",
+            (_lot("1", "Civil works", ("Reinforced concrete frame", "1", "lot")),),
+            days=25,
+        ),
+    )
+    return credentials
+
+
+def _officer(username: str, entity: str) -> Actor:
+    return Actor(
+        account_id=account_id_for(username), role=Role.OFFICER, request_id="demo", entity=entity
+    )
+
+
+def _write_credentials(data_dir: Path, credentials: list[tuple[str, str]]) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "demo-credentials.txt"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("# Demo accounts (generated; local only)\n")
+        handle.writelines(f"{user} {password}\n" for user, password in credentials)

@@ -1,0 +1,78 @@
+"""Shared fixtures: a real PostgreSQL (embedded, or TEST_DATABASE_URL), migrated once per
+session and emptied before each test that uses it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from pydantic import SecretStr
+
+from procurement import migrations
+from procurement.application import ProcurementApplication
+from procurement.database import (
+    ensure_database,
+    eventsourcing_env,
+    start_embedded,
+    with_database,
+)
+from procurement.settings import Settings
+from tests.support import FakeClock
+
+TABLES = (
+    "procurement_events",
+    "public_tenders_tracking",
+    "public_tender_questions",
+    "public_tender_amendments",
+    "public_tenders",
+)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        ensure_database(given, "procurement_test")
+        url = with_database(given, "procurement_test")
+    else:
+        url = start_embedded(tmp_path_factory.mktemp("pg"), "procurement_test")
+    migrations.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def clean_db(database_url: str) -> str:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    return database_url
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(clean_db: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=clean_db,
+        data_dir=tmp_path / "data",
+        jwt_secret=SecretStr("test-secret-" + "x" * 32),
+        rule_profile="sppra",
+        read_wait_timeout=10.0,
+        db_pool_size=3,
+    )
+
+
+@pytest.fixture
+def application(settings: Settings, clock: FakeClock) -> Iterator[ProcurementApplication]:
+    app = ProcurementApplication(
+        eventsourcing_env(settings.dsn, settings.db_pool_size),
+        clock=clock,
+        rule_profile=settings.rule_profile,
+    )
+    yield app
+    app.close()

@@ -1,0 +1,99 @@
+"""The public tenders projection on PostgreSQL: live, rebuilt, and atomic with its tracking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import psycopg
+import pytest
+from eventsourcing.persistence import PersistenceError, Tracking
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.projection import ProjectionRunner
+from eventsourcing.utils import Environment
+
+from procurement import runners
+from procurement.application import ProcurementApplication
+from procurement.database import eventsourcing_env
+from procurement.settings import Settings
+from projections.public_tenders import TABLES, PublicTendersView
+from tests.support import FakeClock, officer, terms, vendor
+
+
+@pytest.fixture
+def runner(settings: Settings) -> Iterator[ProjectionRunner[Any, Any]]:
+    with ExitStack() as stack:
+        [started] = runners.start_runners(eventsourcing_env(settings.dsn, 2), stack)
+        yield started
+
+
+def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    with psycopg.connect(url) as conn:
+        return {
+            table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()  # noqa: S608
+            for table in TABLES
+        }
+
+
+def _history(application: ProcurementApplication, clock: FakeClock) -> int:
+    """Published, amended, questioned, answered and cancelled tenders, and a draft."""
+    works = officer("wsd")
+    first = application.draft_tender(works, terms(clock.now()))
+    application.publish_tender(works, first.id, None)
+    asked = application.ask_question(vendor(), first.id, "Which quarry?")
+    application.ask_question(vendor(), first.id, "Unanswered question")
+    application.answer_question(works, first.id, asked.id, "Any quarry.")
+    application.amend_tender(works, first.id, "Addendum 1", None, None)
+    second = application.draft_tender(works, terms(clock.now(), reference="B"))
+    application.publish_tender(works, second.id, None)
+    application.cancel_tender(works, second.id, "Budget withdrawn", None)
+    last = application.draft_tender(works, terms(clock.now(), reference="C"))
+    return last.position
+
+
+def test_the_read_model_follows_the_store_and_a_rebuild_equals_it(
+    application: ProcurementApplication,
+    settings: Settings,
+    clock: FakeClock,
+    runner: ProjectionRunner[Any, Any],
+) -> None:
+    position = _history(application, clock)
+    runner.wait(position, timeout=10)
+    live = _snapshot(settings.dsn)
+    assert len(live["public_tenders"]) == 2  # the draft is not public
+    assert {row[17] for row in live["public_tenders"]} == {"active", "cancelled"}
+    assert len(live["public_tender_questions"]) == 2
+    assert len(live["public_tender_amendments"]) == 1
+
+    runner.stop()
+    replayed = runners.rebuild(eventsourcing_env(settings.dsn, 2))
+    assert replayed == position
+    assert _snapshot(settings.dsn) == live
+
+
+def test_the_public_tables_never_hold_the_asker(settings: Settings) -> None:
+    with psycopg.connect(settings.dsn) as conn:
+        columns = {
+            name
+            for (name,) in conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = ANY(%s)",
+                (list(TABLES),),
+            )
+        }
+    assert not {"asked_by", "asker", "vendor_id", "account_id"} & columns
+
+
+def test_rows_and_tracking_commit_together_or_not_at_all(settings: Settings) -> None:
+    env = eventsourcing_env(settings.dsn, 2)
+    factory = PostgresFactory(Environment("public_tenders", env))
+    view = factory.tracking_recorder(PublicTendersView)
+    try:
+        with pytest.raises(PersistenceError):
+            view.apply([("INSERT INTO no_such_table VALUES (1)", {})], Tracking("procurement", 7))
+        assert view.max_tracking_id("procurement") is None
+        view.apply([], Tracking("procurement", 7))
+        assert view.max_tracking_id("procurement") == 7
+    finally:
+        factory.close()

@@ -1,0 +1,266 @@
+"""Tender: given events, when a command, then new events or an error. No I/O."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+
+from domain import errors
+from domain.rules import rules_for
+from domain.tender import Tender, TenderStatus
+from domain.values import BidSecurity, Method, Money, Scope
+from tests.support import START, officer, terms, timeline, vendor
+
+NOW = START
+SPPRA = rules_for("sppra", Method.SINGLE_STAGE_ONE_ENVELOPE, Scope.NATIONAL)
+
+
+def drafted() -> Tender:
+    tender = Tender(entity="wsd", terms=terms(NOW), actor=officer("wsd"), timestamp=NOW)
+    tender.collect_events()
+    return tender
+
+
+def published() -> Tender:
+    tender = drafted()
+    tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=NOW)
+    tender.collect_events()
+    return tender
+
+
+def event_names(tender: Tender) -> list[str]:
+    return [type(e).__name__ for e in tender.collect_events()]
+
+
+def test_drafting_records_the_terms_the_entity_and_the_actor() -> None:
+    actor = officer("wsd")
+    tender = Tender(entity="wsd", terms=terms(NOW), actor=actor, timestamp=NOW)
+    [created] = tender.collect_events()
+    assert type(created).__name__ == "TenderDrafted"
+    assert created.actor == actor  # type: ignore[attr-defined]
+    assert created.timestamp == NOW
+    assert tender.status is TenderStatus.DRAFT
+    assert tender.entity == "wsd"
+
+
+def test_a_draft_can_be_edited() -> None:
+    tender = drafted()
+    tender.edit_draft(terms=terms(NOW, title="New title"), actor=officer("wsd"), timestamp=NOW)
+    assert event_names(tender) == ["TenderDraftEdited"]
+    assert tender.terms.title == "New title"
+
+
+def test_publishing_records_the_notice_and_its_rules() -> None:
+    tender = drafted()
+    tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=NOW)
+    [event] = tender.collect_events()
+    assert type(event).__name__ == "TenderPublished"
+    assert event.notice == terms(NOW)  # type: ignore[attr-defined]
+    assert event.rules == SPPRA  # type: ignore[attr-defined]
+    assert tender.status is TenderStatus.ACTIVE
+    assert tender.published_at == NOW
+
+
+def test_publishing_twice_is_refused() -> None:
+    tender = published()
+    with pytest.raises(errors.AlreadyPublishedError):
+        tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=NOW)
+    assert tender.collect_events() == []
+
+
+def test_a_published_tender_cannot_be_edited() -> None:
+    tender = published()
+    with pytest.raises(errors.TenderNotDraftError):
+        tender.edit_draft(terms=terms(NOW), actor=officer("wsd"), timestamp=NOW)
+
+
+@pytest.mark.parametrize(
+    ("days", "error"),
+    [
+        (14, errors.BiddingPeriodTooShortError),  # national open tendering needs 15 days
+        (-1, errors.DeadlineInPastError),
+    ],
+)
+def test_the_bidding_period_follows_the_rules(days: int, error: type[Exception]) -> None:
+    tender = Tender(
+        entity="wsd",
+        terms=terms(NOW, timeline=timeline(NOW, days=days)),
+        actor=officer("wsd"),
+        timestamp=NOW - timedelta(days=30),
+    )
+    with pytest.raises(error):
+        tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=NOW)
+    assert tender.status is TenderStatus.DRAFT
+
+
+def test_international_bidding_needs_thirty_days() -> None:
+    rules = rules_for("sppra", Method.SINGLE_STAGE_ONE_ENVELOPE, Scope.INTERNATIONAL)
+    tender = Tender(
+        entity="wsd",
+        terms=terms(NOW, scope=Scope.INTERNATIONAL, timeline=timeline(NOW, days=20)),
+        actor=officer("wsd"),
+        timestamp=NOW,
+    )
+    with pytest.raises(errors.BiddingPeriodTooShortError, match="30 days"):
+        tender.publish(notice=tender.terms, rules=rules, actor=officer("wsd"), timestamp=NOW)
+
+
+def test_relaxed_rules_count_seconds() -> None:
+    rules = rules_for("relaxed", Method.SINGLE_STAGE_ONE_ENVELOPE, Scope.NATIONAL)
+    deadline = NOW + timedelta(seconds=20)
+    short = timeline(NOW).model_copy(
+        update={
+            "clarification_deadline": NOW + timedelta(seconds=10),
+            "submission_deadline": deadline,
+            "opening_time": deadline,
+        }
+    )
+    tender = Tender(
+        entity="wsd", terms=terms(NOW, timeline=short), actor=officer("wsd"), timestamp=NOW
+    )
+    tender.publish(notice=tender.terms, rules=rules, actor=officer("wsd"), timestamp=NOW)
+    assert tender.status is TenderStatus.ACTIVE
+
+
+def test_bid_security_above_the_ceiling_is_refused() -> None:
+    too_much = BidSecurity(amount=Money(amount=Decimal("500000.01")))  # 5% of 10 million
+    tender = Tender(
+        entity="wsd",
+        terms=terms(NOW, bid_security=too_much),
+        actor=officer("wsd"),
+        timestamp=NOW,
+    )
+    with pytest.raises(errors.BidSecurityTooHighError):
+        tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=NOW)
+
+
+def test_a_request_for_quotations_above_its_ceiling_is_refused() -> None:
+    rules = rules_for("sppra", Method.REQUEST_FOR_QUOTATIONS, Scope.NATIONAL)
+    tender = Tender(
+        entity="wsd",
+        terms=terms(NOW, method=Method.REQUEST_FOR_QUOTATIONS),
+        actor=officer("wsd"),
+        timestamp=NOW,
+    )
+    with pytest.raises(errors.MethodNotAllowedForValueError):
+        tender.publish(notice=tender.terms, rules=rules, actor=officer("wsd"), timestamp=NOW)
+
+
+def test_the_opening_must_follow_the_deadline_within_the_rules_window() -> None:
+    late_opening = timeline(NOW).model_copy(
+        update={"opening_time": timeline(NOW).submission_deadline + timedelta(hours=2)}
+    )
+    tender = Tender(
+        entity="wsd", terms=terms(NOW, timeline=late_opening), actor=officer("wsd"), timestamp=NOW
+    )
+    with pytest.raises(errors.InvalidTimelineError, match="opening"):
+        tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=NOW)
+
+
+def test_an_early_amendment_may_keep_the_deadline() -> None:
+    tender = published()
+    tender.amend(number=1, text="Revised BOQ", timeline=None, actor=officer("wsd"), timestamp=NOW)
+    assert event_names(tender) == ["TenderAmended"]
+    assert tender.amendments[0].number == 1
+
+
+def test_a_late_amendment_must_extend_the_deadline_by_the_rules_minimum() -> None:
+    tender = published()
+    late = tender.terms.timeline.submission_deadline - timedelta(days=2)
+    with pytest.raises(errors.DeadlineExtensionRequiredError):
+        tender.amend(number=1, text="Late", timeline=None, actor=officer("wsd"), timestamp=late)
+    old = tender.terms.timeline
+    short = old.model_copy(
+        update={
+            "submission_deadline": old.submission_deadline + timedelta(days=4),
+            "opening_time": old.submission_deadline + timedelta(days=4),
+        }
+    )
+    with pytest.raises(errors.DeadlineExtensionRequiredError):
+        tender.amend(number=1, text="Late", timeline=short, actor=officer("wsd"), timestamp=late)
+    enough = old.model_copy(
+        update={
+            "submission_deadline": old.submission_deadline + timedelta(days=5),
+            "opening_time": old.submission_deadline + timedelta(days=5),
+        }
+    )
+    tender.amend(number=1, text="Late", timeline=enough, actor=officer("wsd"), timestamp=late)
+    assert tender.terms.timeline == enough
+    assert event_names(tender) == ["TenderAmended"]
+
+
+def test_an_amendment_cannot_bring_the_deadline_forward() -> None:
+    tender = published()
+    old = tender.terms.timeline
+    earlier = old.model_copy(
+        update={
+            "submission_deadline": old.submission_deadline - timedelta(days=1),
+            "opening_time": old.submission_deadline - timedelta(days=1),
+        }
+    )
+    with pytest.raises(errors.InvalidTimelineError):
+        tender.amend(number=1, text="x", timeline=earlier, actor=officer("wsd"), timestamp=NOW)
+
+
+def test_no_amendment_after_the_deadline() -> None:
+    tender = published()
+    after = tender.terms.timeline.submission_deadline
+    with pytest.raises(errors.DeadlinePassedError):
+        tender.amend(number=1, text="x", timeline=None, actor=officer("wsd"), timestamp=after)
+
+
+def test_questions_close_at_the_clarification_deadline() -> None:
+    tender = published()
+    closed = tender.terms.timeline.clarification_deadline
+    with pytest.raises(errors.ClarificationPeriodClosedError):
+        tender.ask_question(question_id=uuid4(), text="?", actor=vendor(), timestamp=closed)
+
+
+def test_a_question_is_answered_once() -> None:
+    tender = published()
+    asker = vendor()
+    qid = uuid4()
+    tender.ask_question(question_id=qid, text="Which quarry?", actor=asker, timestamp=NOW)
+    tender.answer_question(question_id=qid, answer="Any.", actor=officer("wsd"), timestamp=NOW)
+    assert event_names(tender) == ["QuestionAsked", "QuestionAnswered"]
+    assert tender.questions[qid].asked_by == asker.account_id
+    with pytest.raises(errors.QuestionAlreadyAnsweredError):
+        tender.answer_question(question_id=qid, answer="x", actor=officer("wsd"), timestamp=NOW)
+    with pytest.raises(errors.QuestionNotFoundError):
+        tender.answer_question(question_id=uuid4(), answer="x", actor=officer(), timestamp=NOW)
+
+
+def test_questions_need_a_published_tender() -> None:
+    with pytest.raises(errors.TenderNotPublishedError):
+        drafted().ask_question(question_id=uuid4(), text="?", actor=vendor(), timestamp=NOW)
+
+
+def test_cancelling_needs_a_reason_and_happens_once() -> None:
+    tender = published()
+    with pytest.raises(errors.InvalidTermsError):
+        tender.cancel(reason="  ", actor=officer("wsd"), timestamp=NOW)
+    tender.cancel(reason="Budget withdrawn", actor=officer("wsd"), timestamp=NOW)
+    assert tender.status is TenderStatus.CANCELLED
+    assert event_names(tender) == ["TenderCancelled"]
+    with pytest.raises(errors.TenderCancelledError):
+        tender.cancel(reason="again", actor=officer("wsd"), timestamp=NOW)
+    with pytest.raises(errors.TenderCancelledError):
+        tender.amend(number=1, text="x", timeline=None, actor=officer("wsd"), timestamp=NOW)
+
+
+def test_every_event_class_has_an_explicit_stable_topic() -> None:
+    names = [
+        "Created",
+        "TenderDrafted",
+        "TenderDraftEdited",
+        "TenderPublished",
+        "TenderAmended",
+        "QuestionAsked",
+        "QuestionAnswered",
+        "TenderCancelled",
+    ]
+    for name in names:
+        assert getattr(Tender, name).TOPIC == f"procurement:Tender.{name}"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from alembic import context
 from sqlalchemy import create_engine, pool
 
+from alembic import context
 from procurement.bootstrap import resolve
 from procurement.database import sqlalchemy_url
 from procurement.settings import Settings

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,12 +24,12 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Give every request an id (the client's ``X-Request-ID`` if it is sane) and echo it."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id  # type: ignore[typeddict-item]
+        scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -58,7 +59,7 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
         )
     state = connection.app.state
     try:
-        principal = state.tokens.verify(token.strip(), state.clock.now())
+        principal: Principal = state.tokens.verify(token.strip(), state.clock.now())
     except InvalidTokenError:
         raise ApiProblem(
             401,
@@ -66,7 +67,7 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
             "the token is invalid or expired",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         ) from None
-    connection.scope.setdefault("state", {})["principal"] = principal  # type: ignore[typeddict-item]
+    connection.scope.setdefault("state", {})["principal"] = principal
     return principal
 
 

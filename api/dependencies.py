@@ -33,7 +33,7 @@ def _expected_version(request: Request[Any, Any, Any]) -> int | None:
         return None
     match = _VERSION.match(raw.strip())
     if match is None:
-        raise ApiProblem(400, "invalid_if_match", "If-Match takes a version number, e.g. \"3\"")
+        raise ApiProblem(400, "invalid_if_match", 'If-Match takes a version number, e.g. "3"')
     return int(match.group(1))
 
 

@@ -163,7 +163,7 @@ def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respon
 
 def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     request_id = request.scope.get("state", {}).get("request_id")
-    log.exception("unexpected error (request %s)", request_id, exc_info=error)
+    log.error("unexpected error (request %s)", request_id, exc_info=error)
     return problem(
         request,
         status=HTTP_500_INTERNAL_SERVER_ERROR,

@@ -42,11 +42,30 @@ class Account(Aggregate):
     class Created(Aggregate.Created):
         TOPIC = "procurement:Account.Created"
 
+    class AccountRegistered(Aggregate.Created):
+        TOPIC = "procurement:Account.AccountRegistered"
+        username: str
+        role: Role
+        entity: str | None
+        vendor: VendorProfile | None
+        password_hash: str
+        actor: Actor
+
+    class PasswordChanged(Aggregate.Event):
+        TOPIC = "procurement:Account.PasswordChanged"
+        password_hash: str
+        actor: Actor
+
+    class AccountDisabled(Aggregate.Event):
+        TOPIC = "procurement:Account.AccountDisabled"
+        reason: str
+        actor: Actor
+
     @staticmethod
     def create_id(username: str, **_: object) -> UUID:
         return account_id_for(username)
 
-    @event("AccountRegistered", topic="procurement:Account.AccountRegistered")
+    @event(AccountRegistered)
     def __init__(
         self,
         *,
@@ -83,11 +102,11 @@ class Account(Aggregate):
         if self.disabled:
             raise AccountDisabledError("the account is disabled")
 
-    @event("PasswordChanged", topic="procurement:Account.PasswordChanged")
+    @event(PasswordChanged)
     def change_password(self, *, password_hash: str, actor: Actor, timestamp: datetime) -> None:
         self.password_hash = password_hash
 
-    @event("AccountDisabled", topic="procurement:Account.AccountDisabled")
+    @event(AccountDisabled)
     def disable(self, *, reason: str, actor: Actor, timestamp: datetime) -> None:
         self.check_enabled()
         self.disabled = True

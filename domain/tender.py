@@ -66,7 +66,51 @@ class Tender(Aggregate):
     class Created(Aggregate.Created):
         TOPIC = "procurement:Tender.Created"
 
-    @event("TenderDrafted", topic="procurement:Tender.TenderDrafted")
+    # Events, declared so that projections and type checkers know their fields. The
+    # command methods below name them in @event; their bodies are the events' apply.
+
+    class TenderDrafted(Aggregate.Created):
+        TOPIC = "procurement:Tender.TenderDrafted"
+        entity: str
+        terms: TenderTerms
+        actor: Actor
+
+    class TenderDraftEdited(Aggregate.Event):
+        TOPIC = "procurement:Tender.TenderDraftEdited"
+        terms: TenderTerms
+        actor: Actor
+
+    class TenderPublished(Aggregate.Event):
+        TOPIC = "procurement:Tender.TenderPublished"
+        notice: TenderTerms
+        rules: MethodRules
+        actor: Actor
+
+    class TenderAmended(Aggregate.Event):
+        TOPIC = "procurement:Tender.TenderAmended"
+        number: int
+        text: str
+        timeline: Timeline | None
+        actor: Actor
+
+    class QuestionAsked(Aggregate.Event):
+        TOPIC = "procurement:Tender.QuestionAsked"
+        question_id: UUID
+        text: str
+        actor: Actor
+
+    class QuestionAnswered(Aggregate.Event):
+        TOPIC = "procurement:Tender.QuestionAnswered"
+        question_id: UUID
+        answer: str
+        actor: Actor
+
+    class TenderCancelled(Aggregate.Event):
+        TOPIC = "procurement:Tender.TenderCancelled"
+        reason: str
+        actor: Actor
+
+    @event(TenderDrafted)
     def __init__(
         self, *, entity: str, terms: TenderTerms, actor: Actor, timestamp: datetime
     ) -> None:
@@ -141,9 +185,7 @@ class Tender(Aggregate):
             )
 
     @staticmethod
-    def check_timeline_follows_rules(
-        timeline: Timeline, rules: MethodRules, now: datetime
-    ) -> None:
+    def check_timeline_follows_rules(timeline: Timeline, rules: MethodRules, now: datetime) -> None:
         if timeline.submission_deadline <= now:
             raise DeadlineInPastError("the submission deadline must be in the future")
         if timeline.submission_deadline - now < rules.min_bidding_period:
@@ -208,12 +250,12 @@ class Tender(Aggregate):
 
     # Commands -----------------------------------------------------------------------------
 
-    @event("TenderDraftEdited", topic="procurement:Tender.TenderDraftEdited")
+    @event(TenderDraftEdited)
     def edit_draft(self, *, terms: TenderTerms, actor: Actor, timestamp: datetime) -> None:
         self.check_is_draft()
         self.terms = terms
 
-    @event("TenderPublished", topic="procurement:Tender.TenderPublished")
+    @event(TenderPublished)
     def publish(
         self, *, notice: TenderTerms, rules: MethodRules, actor: Actor, timestamp: datetime
     ) -> None:
@@ -227,7 +269,7 @@ class Tender(Aggregate):
         self.published_at = timestamp
         self.rules = rules
 
-    @event("TenderAmended", topic="procurement:Tender.TenderAmended")
+    @event(TenderAmended)
     def amend(
         self,
         *,
@@ -251,7 +293,7 @@ class Tender(Aggregate):
         if timeline is not None:
             self.terms = self.terms.model_copy(update={"timeline": timeline})
 
-    @event("QuestionAsked", topic="procurement:Tender.QuestionAsked")
+    @event(QuestionAsked)
     def ask_question(
         self, *, question_id: UUID, text: str, actor: Actor, timestamp: datetime
     ) -> None:
@@ -265,7 +307,7 @@ class Tender(Aggregate):
             id=question_id, text=text, asked_at=timestamp, asked_by=actor.account_id
         )
 
-    @event("QuestionAnswered", topic="procurement:Tender.QuestionAnswered")
+    @event(QuestionAnswered)
     def answer_question(
         self, *, question_id: UUID, answer: str, actor: Actor, timestamp: datetime
     ) -> None:
@@ -278,7 +320,7 @@ class Tender(Aggregate):
             update={"answer": answer, "answered_at": timestamp}
         )
 
-    @event("TenderCancelled", topic="procurement:Tender.TenderCancelled")
+    @event(TenderCancelled)
     def cancel(self, *, reason: str, actor: Actor, timestamp: datetime) -> None:
         self.check_not_cancelled()
         if not reason.strip():

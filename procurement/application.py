@@ -217,7 +217,7 @@ class ProcurementApplication(Application[UUID]):
     def _load(self, kind: type[A], aggregate_id: UUID) -> A:
         not_found = TenderNotFoundError if kind is Tender else AccountNotFoundError
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise not_found(f"no {kind.__name__.lower()} {aggregate_id}") from None
         if not isinstance(aggregate, kind):

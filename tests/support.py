@@ -103,7 +103,9 @@ def tender_json(now: datetime, days: int = 20, **changes: Any) -> dict[str, Any]
             {
                 "id": "1",
                 "title": "Earthworks",
-                "items": [{"id": "1-1", "description": "Excavation", "quantity": "100", "unit": "m3"}],
+                "items": [
+                    {"id": "1-1", "description": "Excavation", "quantity": "100", "unit": "m3"}
+                ],
             }
         ],
         "bid_security": {"amount": {"amount": "200000.00", "currency": "PKR"}},

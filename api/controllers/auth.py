@@ -6,6 +6,8 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.schemas import TokenOut, TokenRequest, VendorRegistration, WriteOut
@@ -21,9 +23,9 @@ class AuthController(Controller):
     @post("/auth/token", status_code=HTTP_200_OK, sync_to_thread=True, summary="Sign in")
     def token(
         self,
-        data: TokenRequest,
+        data: JSONBody[TokenRequest],
         request: Request[Any, Any, Any],
-        procurement: ProcurementApplication,
+        procurement: NamedDependency[ProcurementApplication],
     ) -> TokenOut:
         principal = procurement.authenticate(data.username, data.password)
         state = request.app.state
@@ -38,9 +40,9 @@ class AuthController(Controller):
     )
     def register_vendor(
         self,
-        data: VendorRegistration,
+        data: JSONBody[VendorRegistration],
         request: Request[Any, Any, Any],
-        procurement: ProcurementApplication,
+        procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
         # The vendor acts for itself: the actor is the account being created.

@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 
 from api.errors import ApiProblem
 from api.schemas import ReadyOut
@@ -21,12 +22,16 @@ class HealthController(Controller):
         return {"status": "ok"}
 
     @get("/ready", summary="The database answers; how far behind the projections are")
-    async def ready(self, request: Request[Any, Any, Any], pool: asyncpg.Pool) -> ReadyOut:
+    async def ready(
+        self, request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
+    ) -> ReadyOut:
         try:
             state = await reads.readiness(pool)
         except (OSError, asyncpg.PostgresError) as error:
             raise ApiProblem(
-                503, "database_unavailable", f"the database is not reachable: {type(error).__name__}",
+                503,
+                "database_unavailable",
+                f"the database is not reachable: {type(error).__name__}",
                 headers={"Retry-After": "5"},
             ) from None
         return ReadyOut(status="ready", checked_at=request.app.state.clock.now(), **state)

@@ -10,6 +10,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_role
@@ -29,13 +31,19 @@ class OfficerTenderController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED, sync_to_thread=True, summary="Draft a tender")
     def draft(
-        self, data: TenderIn, actor: Actor, procurement: ProcurementApplication
+        self,
+        data: JSONBody[TenderIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
         return _out(procurement.draft_tender(actor, data.to_domain()))
 
     @get("/{tender_id:uuid}", sync_to_thread=True, summary="A tender of my entity, drafts too")
     def read(
-        self, tender_id: UUID, actor: Actor, procurement: ProcurementApplication
+        self,
+        tender_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
     ) -> dict[str, Any]:
         view = procurement.tender_for_officer(actor, tender_id)
         return {
@@ -53,11 +61,11 @@ class OfficerTenderController(Controller):
     @patch("/{tender_id:uuid}", sync_to_thread=True, summary="Edit a draft")
     def edit(
         self,
-        tender_id: UUID,
-        data: TenderPatch,
-        actor: Actor,
-        expected_version: int | None,
-        procurement: ProcurementApplication,
+        tender_id: FromPath[UUID],
+        data: JSONBody[TenderPatch],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+        procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
         return _out(procurement.edit_tender(actor, tender_id, data.changes(), expected_version))
 
@@ -69,10 +77,10 @@ class OfficerTenderController(Controller):
     )
     def publish(
         self,
-        tender_id: UUID,
-        actor: Actor,
-        expected_version: int | None,
-        procurement: ProcurementApplication,
+        tender_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+        procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
         return _out(procurement.publish_tender(actor, tender_id, expected_version))
 
@@ -84,11 +92,11 @@ class OfficerTenderController(Controller):
     )
     def amend(
         self,
-        tender_id: UUID,
-        data: AmendmentIn,
-        actor: Actor,
-        expected_version: int | None,
-        procurement: ProcurementApplication,
+        tender_id: FromPath[UUID],
+        data: JSONBody[AmendmentIn],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+        procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
         timeline = data.timeline.to_domain() if data.timeline else None
         return _out(
@@ -103,11 +111,11 @@ class OfficerTenderController(Controller):
     )
     def cancel(
         self,
-        tender_id: UUID,
-        data: CancelIn,
-        actor: Actor,
-        expected_version: int | None,
-        procurement: ProcurementApplication,
+        tender_id: FromPath[UUID],
+        data: JSONBody[CancelIn],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+        procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
         return _out(procurement.cancel_tender(actor, tender_id, data.reason, expected_version))
 
@@ -119,10 +127,10 @@ class OfficerTenderController(Controller):
     )
     def answer(
         self,
-        tender_id: UUID,
-        question_id: UUID,
-        data: AnswerIn,
-        actor: Actor,
-        procurement: ProcurementApplication,
+        tender_id: FromPath[UUID],
+        question_id: FromPath[UUID],
+        data: JSONBody[AnswerIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
         return _out(procurement.answer_question(actor, tender_id, question_id, data.answer))

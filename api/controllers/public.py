@@ -9,7 +9,8 @@ from uuid import UUID
 
 import asyncpg
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.errors import ApiProblem
 from domain.errors import TenderNotFoundError
@@ -18,7 +19,7 @@ from projections.public_tenders import NAME as PUBLIC_TENDERS
 
 MinPosition = Annotated[
     int | None,
-    Parameter(
+    QueryParameter(
         ge=0,
         description="wait (bounded) until the read model has processed this write position",
     ),
@@ -92,7 +93,9 @@ def _detail(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _caught_up(request: Request[Any, Any, Any], pool: asyncpg.Pool, position: int | None) -> None:
+async def _caught_up(
+    request: Request[Any, Any, Any], pool: asyncpg.Pool, position: int | None
+) -> None:
     if position is None:
         return
     timeout = request.app.state.settings.read_wait_timeout
@@ -110,17 +113,17 @@ class PublicController(Controller):
     tags = ["public"]  # noqa: RUF012
 
     @get("/tenders", summary="Published tenders, newest first")
-    async def list_tenders(
+    async def list_tenders(  # noqa: PLR0917 (one argument per query parameter)
         self,
         request: Request[Any, Any, Any],
-        pool: asyncpg.Pool,
-        status: Literal["active", "cancelled"] | None = None,
-        entity: Annotated[str | None, Parameter(max_length=100)] = None,
-        category: Literal["goods", "works", "services"] | None = None,
-        method: Annotated[str | None, Parameter(max_length=64)] = None,
-        q: Annotated[str | None, Parameter(max_length=200, description="text search")] = None,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+        pool: NamedDependency[asyncpg.Pool],
+        status: FromQuery[Literal["active", "cancelled"] | None] = None,
+        entity: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        category: FromQuery[Literal["goods", "works", "services"] | None] = None,
+        method: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        q: Annotated[str | None, QueryParameter(max_length=200, description="text search")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
         await _caught_up(request, pool, min_position)
@@ -139,8 +142,8 @@ class PublicController(Controller):
     async def tender(
         self,
         request: Request[Any, Any, Any],
-        pool: asyncpg.Pool,
-        tender_id: UUID,
+        pool: NamedDependency[asyncpg.Pool],
+        tender_id: FromPath[UUID],
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
         await _caught_up(request, pool, min_position)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.auth import requires_role
@@ -25,7 +27,11 @@ class VendorTenderController(Controller):
         summary="Ask a clarification question (your name is never published)",
     )
     def ask(
-        self, tender_id: UUID, data: QuestionIn, actor: Actor, procurement: ProcurementApplication
+        self,
+        tender_id: FromPath[UUID],
+        data: JSONBody[QuestionIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
         result = procurement.ask_question(actor, tender_id, data.text)
         return WriteOut(id=result.id, version=result.version, position=result.position)

@@ -30,10 +30,10 @@ def test_a_tender_survives_a_restart_with_equal_state(
     actor = officer()
     draft = application.draft_tender(actor, terms(clock.now()))
     application.publish_tender(actor, draft.id, expected_version=1)
-    live = application.repository.get(draft.id)
+    live: Tender = application.repository.get(draft.id)
     fresh = ProcurementApplication(eventsourcing_env(settings.dsn, 2), clock=clock)
     try:
-        reloaded = fresh.repository.get(draft.id)
+        reloaded: Tender = fresh.repository.get(draft.id)
     finally:
         fresh.close()
     assert isinstance(reloaded, Tender)
@@ -76,8 +76,8 @@ def test_a_concurrent_write_is_a_conflict_never_a_lost_update(
     draft = application.draft_tender(actor, terms(clock.now()))
     other = ProcurementApplication(eventsourcing_env(settings.dsn, 2), clock=clock)
     try:
-        mine = application.repository.get(draft.id)
-        theirs = other.repository.get(draft.id)
+        mine: Tender = application.repository.get(draft.id)
+        theirs: Tender = other.repository.get(draft.id)
         mine.edit_draft(terms=terms(clock.now(), title="Mine"), actor=actor, timestamp=clock.now())
         theirs.edit_draft(
             terms=terms(clock.now(), title="Theirs"), actor=actor, timestamp=clock.now()

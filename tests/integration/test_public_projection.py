@@ -77,8 +77,7 @@ def test_the_public_tables_never_hold_the_asker(settings: Settings) -> None:
         columns = {
             name
             for (name,) in conn.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_name = ANY(%s)",
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ANY(%s)",
                 (list(TABLES),),
             )
         }

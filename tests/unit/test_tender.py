@@ -263,4 +263,4 @@ def test_every_event_class_has_an_explicit_stable_topic() -> None:
         "TenderCancelled",
     ]
     for name in names:
-        assert getattr(Tender, name).TOPIC == f"procurement:Tender.{name}"
+        assert f"procurement:Tender.{name}" == getattr(Tender, name).TOPIC

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from domain.account import VendorProfile
 from domain.values import (
@@ -27,12 +27,21 @@ from domain.values import (
 def _text_only(value: Any) -> Any:
     if not isinstance(value, str):
         msg = "must be an RFC 3339 date-time string"
-        raise TypeError(msg)
+        raise ValueError(msg)  # noqa: TRY004 (pydantic reports ValueError as a field error)
     return value
 
 
+def _integer_only(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = "must be a JSON integer"
+        raise ValueError(msg)  # noqa: TRY004 (pydantic reports ValueError as a field error)
+    return value
+
+
+# Litestar validates bodies in lax mode, so strictness is spelled out per type: a deadline
+# must be a string (not a Unix number), a count an integer (not "90").
 Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_text_only)]
-StrictCount = Annotated[int, Strict()]
+StrictCount = Annotated[int, BeforeValidator(_integer_only)]
 Amount = Annotated[
     str,
     Field(

@@ -1,0 +1,79 @@
+"""The command line against a real database: accounts, demo data, rebuilds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from domain.values import Role
+from procurement.application import ProcurementApplication
+from procurement.cli import app
+from procurement.settings import Settings
+
+
+@pytest.fixture
+def env(settings: Settings, tmp_path: Path) -> dict[str, str]:
+    return {
+        "DATABASE_URL": settings.dsn,
+        "PROCUREMENT_DATA_DIR": str(tmp_path / "cli-data"),
+        "PROCUREMENT_LOG_LEVEL": "WARNING",
+    }
+
+
+def test_users_add_reads_the_password_from_stdin(
+    env: dict[str, str], application: ProcurementApplication
+) -> None:
+    runner = CliRunner()
+    added = runner.invoke(
+        app,
+        ["users", "add", "--username", "o.one", "--role", "officer", "--entity", "wsd"],
+        input="a-long-password\n",
+        env=env,
+    )
+    assert added.exit_code == 0, added.output
+    principal = application.authenticate("o.one", "a-long-password")
+    assert (principal.role, principal.entity) == (Role.OFFICER, "wsd")
+
+    again = runner.invoke(
+        app, ["users", "add", "--username", "o.one", "--role", "auditor"], input="x" * 12, env=env
+    )
+    assert again.exit_code == 1
+    assert "username_taken" in again.output
+
+
+@pytest.mark.parametrize(
+    ("args", "password"),
+    [
+        (["--username", "v", "--role", "vendor"], "a-long-password"),
+        (["--username", "short", "--role", "auditor"], "short"),
+        (["--username", "o", "--role", "officer"], "a-long-password"),  # no entity
+    ],
+)
+def test_users_add_refuses_what_it_must(
+    env: dict[str, str], application: ProcurementApplication, args: list[str], password: str
+) -> None:
+    result = CliRunner().invoke(app, ["users", "add", *args], input=password + "\n", env=env)
+    assert result.exit_code != 0
+    assert not application.has_events()
+
+
+def test_demo_loads_once_and_rebuild_replays_it(
+    env: dict[str, str], application: ProcurementApplication, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ["demo"], env=env)
+    assert first.exit_code == 0, first.output
+    credentials = (tmp_path / "cli-data" / "demo-credentials.txt").read_text().splitlines()
+    username, password = credentials[1].split()
+    assert application.authenticate(username, password).role is Role.OFFICER
+    assert (tmp_path / "cli-data" / "demo-credentials.txt").stat().st_mode & 0o077 == 0
+
+    second = runner.invoke(app, ["demo"], env=env)
+    assert "not empty" in second.output
+
+    rebuilt = runner.invoke(app, ["projections", "rebuild"], env=env)
+    assert rebuilt.exit_code == 0, rebuilt.output
+    events = application.recorder.max_notification_id()
+    assert f"rebuilt from {events} events" in rebuilt.output

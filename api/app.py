@@ -1,7 +1,8 @@
 """The app factory: ``create_app(settings)`` builds the whole HTTP app from resolved settings.
 
 Its lifespan opens the event-sourced application, the read pool and (unless a separate
-worker runs them) the projection runners, and closes them in reverse order.
+worker runs them) the projection runners and the scheduler, and closes them in reverse
+order.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from procurement.application import ProcurementApplication
 from procurement.clock import Clock, SystemClock
 from procurement.database import eventsourcing_env
 from procurement.runners import start_runners
+from procurement.scheduler import Scheduler
 from procurement.security import TokenService
 from procurement.settings import Settings
 from projections.reads import create_pool
@@ -52,6 +54,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             stack.callback(procurement.close)
             if settings.run_projections:
                 start_runners(env, stack)
+            if settings.run_scheduler:
+                scheduler = Scheduler(procurement, settings.dsn, settings.scheduler_interval)
+                scheduler.start()
+                stack.callback(scheduler.stop)
             pool = await create_pool(settings.dsn, settings.db_pool_size)
             app.state.procurement = procurement
             app.state.pool = pool

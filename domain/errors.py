@@ -120,6 +120,16 @@ class TenderNotPublishedError(InvalidStateError):
     title = "The tender is not published"
 
 
+class BiddingClosedError(InvalidStateError):
+    code = "bidding_closed"
+    title = "Bidding on the tender has closed"
+
+
+class DeadlineNotReachedError(InvalidStateError):
+    code = "deadline_not_reached"
+    title = "The deadline has not been reached"
+
+
 class TenderCancelledError(InvalidStateError):
     code = "tender_cancelled"
     title = "The tender is cancelled"

@@ -18,12 +18,14 @@ from pydantic import Field
 
 from domain.errors import (
     AlreadyPublishedError,
+    BiddingClosedError,
     BiddingPeriodTooShortError,
     BidSecurityTooHighError,
     BidValidityError,
     ClarificationPeriodClosedError,
     DeadlineExtensionRequiredError,
     DeadlineInPastError,
+    DeadlineNotReachedError,
     DeadlinePassedError,
     InvalidTermsError,
     InvalidTimelineError,
@@ -41,6 +43,7 @@ from domain.values import Actor, TenderTerms, Timeline, ValueObject
 class TenderStatus(StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"  # published: the notice is public and bids may be prepared
+    CLOSED = "closed"  # the submission deadline has passed; bids are awaiting the opening
     CANCELLED = "cancelled"
 
 
@@ -105,6 +108,10 @@ class Tender(Aggregate):
         answer: str
         actor: Actor
 
+    class BiddingClosed(Aggregate.Event):
+        TOPIC = "procurement:Tender.BiddingClosed"
+        actor: Actor
+
     class TenderCancelled(Aggregate.Event):
         TOPIC = "procurement:Tender.TenderCancelled"
         reason: str
@@ -144,11 +151,13 @@ class Tender(Aggregate):
 
     def check_not_published(self) -> None:
         self.check_not_cancelled()
-        if self.status is TenderStatus.ACTIVE:
+        if self.status is not TenderStatus.DRAFT:
             raise AlreadyPublishedError("the tender is already published")
 
     def check_is_active(self) -> None:
         self.check_not_cancelled()
+        if self.status is TenderStatus.CLOSED:
+            raise BiddingClosedError("bidding on this tender has closed")
         if self.status is not TenderStatus.ACTIVE:
             raise TenderNotPublishedError("the tender is not published")
 
@@ -319,6 +328,14 @@ class Tender(Aggregate):
         self.questions[question_id] = question.model_copy(
             update={"answer": answer, "answered_at": timestamp}
         )
+
+    @event(BiddingClosed)
+    def close_bidding(self, *, actor: Actor, timestamp: datetime) -> None:
+        """Record that the submission deadline has passed (done by the scheduler)."""
+        self.check_is_active()
+        if timestamp < self.terms.timeline.submission_deadline:
+            raise DeadlineNotReachedError("the submission deadline has not passed yet")
+        self.status = TenderStatus.CLOSED
 
     @event(TenderCancelled)
     def cancel(self, *, reason: str, actor: Actor, timestamp: datetime) -> None:

@@ -32,6 +32,12 @@ from procurement.clock import Clock, SystemClock
 from procurement.security import Principal, hash_password, verify_password
 
 A = TypeVar("A", bound=Aggregate)
+SYSTEM_ACCOUNT_ID = UUID(int=0)
+
+
+def system_actor(request_id: str) -> Actor:
+    """The platform itself: the scheduler, the command line, the demo loader."""
+    return Actor(account_id=SYSTEM_ACCOUNT_ID, role=Role.SYSTEM, request_id=request_id)
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,12 @@ class ProcurementApplication(Application[UUID]):
     ) -> WriteResult:
         tender = self._officers_tender(actor, tender_id, expected_version)
         tender.cancel(reason=reason, actor=actor, timestamp=self._now())
+        return self._save(tender)
+
+    def close_bidding(self, tender_id: UUID, request_id: str) -> WriteResult:
+        """The scheduler's command: record that the tender's deadline has passed."""
+        tender = self._load(Tender, tender_id)
+        tender.close_bidding(actor=system_actor(request_id), timestamp=self._now())
         return self._save(tender)
 
     def ask_question(self, actor: Actor, tender_id: UUID, text: str) -> WriteResult:

@@ -18,9 +18,10 @@ from domain.errors import ProcurementError
 from domain.values import Role
 from procurement import demo as demo_data
 from procurement import migrations, runners
-from procurement.application import ProcurementApplication
+from procurement.application import ProcurementApplication, system_actor
 from procurement.bootstrap import resolve
 from procurement.database import eventsourcing_env
+from procurement.scheduler import Scheduler
 from procurement.settings import Settings
 
 app = typer.Typer(help="Sindh e-procurement platform.", no_args_is_help=True)
@@ -76,14 +77,23 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run the projections alone, without the API (stop with Ctrl-C or SIGTERM)."""
+    """Run the projections and the scheduler without the API (stop: Ctrl-C or SIGTERM).
+
+    Start `serve` with PROCUREMENT_RUN_PROJECTIONS=false and PROCUREMENT_RUN_SCHEDULER=false
+    when a worker runs them.
+    """
     settings = _settings()
     migrations.upgrade(settings.dsn)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with ExitStack() as stack:
         runners.start_runners(eventsourcing_env(settings.dsn, settings.db_pool_size), stack)
-        console.print("projections running")
+        application = _application(settings)
+        stack.callback(application.close)
+        scheduler = Scheduler(application, settings.dsn, settings.scheduler_interval)
+        scheduler.start()
+        stack.callback(scheduler.stop)
+        console.print("projections and scheduler running")
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
 
@@ -132,7 +142,7 @@ def users_add(
     application = _application(settings)
     try:
         result = application.register_account(
-            demo_data.system_actor("cli"),
+            system_actor("cli"),
             username=username,
             password=password,
             role=role,

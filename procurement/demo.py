@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -29,9 +28,7 @@ from domain.values import (
     TenderTerms,
     Timeline,
 )
-from procurement.application import ProcurementApplication
-
-SYSTEM_ACTOR_ID = uuid.UUID(int=0)
+from procurement.application import ProcurementApplication, system_actor
 
 
 @dataclass(frozen=True)
@@ -66,10 +63,6 @@ ACCOUNTS = (
         ),
     ),
 )
-
-
-def system_actor(request_id: str) -> Actor:
-    return Actor(account_id=SYSTEM_ACTOR_ID, role=Role.SYSTEM, request_id=request_id)
 
 
 def _money(amount: str) -> Money:

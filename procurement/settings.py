@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     run_projections: bool = True
     """Run the projection runners inside the API process (``procurement serve``)."""
 
+    run_scheduler: bool = True
+    """Run the scheduler of time-driven transitions inside the API process."""
+
+    scheduler_interval: float = 5.0
+    """Seconds between two scheduler passes."""
+
     read_wait_timeout: float = 5.0
     """How long a read with ``min_position`` waits for the projection, in seconds."""
 

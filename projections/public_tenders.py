@@ -180,6 +180,19 @@ class PublicTendersProjection(Projection[PublicTendersView]):
         )
 
     @process_event.register
+    def _closed(self, event: Tender.BiddingClosed, tracking: Tracking) -> None:
+        self.view.apply(
+            [
+                (
+                    "UPDATE public_tenders SET status = 'closed' WHERE tender_id = %(id)s",
+                    {"id": event.originator_id},
+                ),
+                _touch(event.originator_id, event.originator_version, tracking),
+            ],
+            tracking,
+        )
+
+    @process_event.register
     def _cancelled(self, event: Tender.TenderCancelled, tracking: Tracking) -> None:
         # A draft cancelled before publication was never public: the UPDATE finds no row.
         self.view.apply(

@@ -117,7 +117,7 @@ class PublicController(Controller):
         self,
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
-        status: FromQuery[Literal["active", "cancelled"] | None] = None,
+        status: FromQuery[Literal["active", "closed", "cancelled"] | None] = None,
         entity: Annotated[str | None, QueryParameter(max_length=100)] = None,
         category: FromQuery[Literal["goods", "works", "services"] | None] = None,
         method: Annotated[str | None, QueryParameter(max_length=64)] = None,

@@ -13,8 +13,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from domain.values import Role
-from procurement.application import ProcurementApplication
-from procurement.demo import system_actor
+from procurement.application import ProcurementApplication, system_actor
 from procurement.settings import Settings
 from tests.support import FakeClock
 

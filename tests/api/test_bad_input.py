@@ -91,7 +91,7 @@ def test_a_naive_or_disordered_timeline_is_refused(api: Api, clock: FakeClock) -
 def test_publishing_checks_the_timeline_against_the_rules(
     api: Api, clock: FakeClock, days: int, code: str
 ) -> None:
-    tender_id, officer = draft(api, clock, **{})
+    tender_id, officer = draft(api, clock)
     if days < 0:
         clock.advance(timedelta(days=25))  # the draft's deadline is now in the past
         officer = api.login("officer.works")

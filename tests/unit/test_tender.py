@@ -260,7 +260,24 @@ def test_every_event_class_has_an_explicit_stable_topic() -> None:
         "TenderAmended",
         "QuestionAsked",
         "QuestionAnswered",
+        "BiddingClosed",
         "TenderCancelled",
     ]
     for name in names:
         assert f"procurement:Tender.{name}" == getattr(Tender, name).TOPIC
+
+
+def test_bidding_closes_only_at_the_deadline_and_then_refuses_changes() -> None:
+    tender = published()
+    deadline = tender.terms.timeline.submission_deadline
+    with pytest.raises(errors.DeadlineNotReachedError):
+        tender.close_bidding(actor=officer(), timestamp=deadline - timedelta(seconds=1))
+    tender.close_bidding(actor=officer(), timestamp=deadline)
+    assert tender.status is TenderStatus.CLOSED
+    assert event_names(tender) == ["BiddingClosed"]
+    with pytest.raises(errors.BiddingClosedError):
+        tender.close_bidding(actor=officer(), timestamp=deadline)
+    with pytest.raises(errors.AlreadyPublishedError):
+        tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=deadline)
+    tender.cancel(reason="No funds", actor=officer("wsd"), timestamp=deadline)
+    assert event_names(tender) == ["TenderCancelled"]

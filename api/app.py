@@ -24,6 +24,7 @@ from api.controllers.public import PublicController
 from api.controllers.vendor import VendorTenderController
 from api.dependencies import DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
+from api.idempotency import IdempotencyMiddleware
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock, SystemClock
 from procurement.database import eventsourcing_env
@@ -77,7 +78,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, IdempotencyMiddleware],
         lifespan=[lifespan],
         state=State(state),
         openapi_config=OpenAPIConfig(

@@ -37,9 +37,15 @@ def _expected_version(request: Request[Any, Any, Any]) -> int | None:
     return int(match.group(1))
 
 
+def _idempotency_key(request: Request[Any, Any, Any]) -> str | None:
+    """The ``Idempotency-Key`` header; the middleware has already checked its form."""
+    return request.headers.get("idempotency-key")
+
+
 DEPENDENCIES = {
     "procurement": Provide(_procurement, sync_to_thread=False),
     "pool": Provide(_pool, sync_to_thread=False),
     "actor": Provide(current_actor, sync_to_thread=False),
     "expected_version": Provide(_expected_version, sync_to_thread=False),
+    "idempotency_key": Provide(_idempotency_key, sync_to_thread=False),
 }

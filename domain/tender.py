@@ -119,7 +119,13 @@ class Tender(Aggregate):
 
     @event(TenderDrafted)
     def __init__(
-        self, *, entity: str, terms: TenderTerms, actor: Actor, timestamp: datetime
+        self,
+        *,
+        id: UUID,  # noqa: A002 (eventsourcing's name) the application chooses it
+        entity: str,
+        terms: TenderTerms,
+        actor: Actor,
+        timestamp: datetime,
     ) -> None:
         self.check_entity(entity)
         self.entity = entity

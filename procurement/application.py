@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
-from uuid import UUID, uuid4
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
@@ -62,6 +62,15 @@ class TenderView:
     cancellation_reason: str | None
 
 
+_IDEMPOTENT_IDS = uuid5(NAMESPACE_URL, "urn:sindh-procurement:idempotency-key")
+
+
+def _new_id(actor: Actor, idempotency_key: str | None) -> UUID:
+    if idempotency_key is None:
+        return uuid4()
+    return uuid5(_IDEMPOTENT_IDS, f"{actor.account_id}:{idempotency_key}")
+
+
 class ProcurementApplication(Application[UUID]):
     name = "procurement"  # the event table is procurement_events
 
@@ -82,10 +91,20 @@ class ProcurementApplication(Application[UUID]):
 
     # Tenders ------------------------------------------------------------------------------
 
-    def draft_tender(self, actor: Actor, terms: TenderTerms) -> WriteResult:
+    def draft_tender(
+        self, actor: Actor, terms: TenderTerms, idempotency_key: str | None = None
+    ) -> WriteResult:
+        """A new draft. With an idempotency key its id is derived from the key, so a retry
+        that slipped past the idempotency store conflicts instead of drafting twice."""
         if actor.role is not Role.OFFICER or actor.entity is None:
             raise TenderNotFoundError("only an entity's officers draft its tenders")
-        tender = Tender(entity=actor.entity, terms=terms, actor=actor, timestamp=self._now())
+        tender = Tender(
+            id=_new_id(actor, idempotency_key),
+            entity=actor.entity,
+            terms=terms,
+            actor=actor,
+            timestamp=self._now(),
+        )
         return self._save(tender)
 
     def edit_tender(
@@ -141,10 +160,12 @@ class ProcurementApplication(Application[UUID]):
         tender.close_bidding(actor=system_actor(request_id), timestamp=self._now())
         return self._save(tender)
 
-    def ask_question(self, actor: Actor, tender_id: UUID, text: str) -> WriteResult:
+    def ask_question(
+        self, actor: Actor, tender_id: UUID, text: str, idempotency_key: str | None = None
+    ) -> WriteResult:
         """A vendor's clarification request. Returns the question's id, not the tender's."""
         tender = self._public_tender(tender_id)
-        question_id = uuid4()
+        question_id = _new_id(actor, idempotency_key)
         tender.ask_question(question_id=question_id, text=text, actor=actor, timestamp=self._now())
         result = self._save(tender)
         return WriteResult(id=question_id, version=result.version, position=result.position)

@@ -23,6 +23,7 @@ from procurement.settings import Settings
 from tests.support import FakeClock
 
 TABLES = (
+    "idempotency_keys",
     "procurement_events",
     "public_tenders_tracking",
     "public_tender_questions",

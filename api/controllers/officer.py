@@ -34,9 +34,10 @@ class OfficerTenderController(Controller):
         self,
         data: JSONBody[TenderIn],
         actor: NamedDependency[Actor],
+        idempotency_key: NamedDependency[str | None],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(procurement.draft_tender(actor, data.to_domain()))
+        return _out(procurement.draft_tender(actor, data.to_domain(), idempotency_key))
 
     @get("/{tender_id:uuid}", sync_to_thread=True, summary="A tender of my entity, drafts too")
     def read(

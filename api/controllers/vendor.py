@@ -31,7 +31,8 @@ class VendorTenderController(Controller):
         tender_id: FromPath[UUID],
         data: JSONBody[QuestionIn],
         actor: NamedDependency[Actor],
+        idempotency_key: NamedDependency[str | None],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        result = procurement.ask_question(actor, tender_id, data.text)
+        result = procurement.ask_question(actor, tender_id, data.text, idempotency_key)
         return WriteOut(id=result.id, version=result.version, position=result.position)

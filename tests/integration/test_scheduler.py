@@ -48,7 +48,9 @@ def test_bidding_closes_once_at_the_deadline(
     assert application.tender_for_officer(works, later.id).status is TenderStatus.ACTIVE
     runner.wait(application.recorder.max_notification_id(), timeout=10)
     with psycopg.connect(settings.dsn) as conn:
-        statuses = dict(conn.execute("SELECT tender_id, status FROM public_tenders").fetchall())
+        statuses: dict[object, object] = dict(
+            conn.execute("SELECT tender_id, status FROM public_tenders").fetchall()
+        )
     assert statuses == {soon.id: "closed", later.id: "active"}
 
     # The read model may lag behind the close: a second pass must change nothing.

@@ -19,7 +19,7 @@ SPPRA = rules_for("sppra", Method.SINGLE_STAGE_ONE_ENVELOPE, Scope.NATIONAL)
 
 
 def drafted() -> Tender:
-    tender = Tender(entity="wsd", terms=terms(NOW), actor=officer("wsd"), timestamp=NOW)
+    tender = Tender(id=uuid4(), entity="wsd", terms=terms(NOW), actor=officer("wsd"), timestamp=NOW)
     tender.collect_events()
     return tender
 
@@ -37,7 +37,7 @@ def event_names(tender: Tender) -> list[str]:
 
 def test_drafting_records_the_terms_the_entity_and_the_actor() -> None:
     actor = officer("wsd")
-    tender = Tender(entity="wsd", terms=terms(NOW), actor=actor, timestamp=NOW)
+    tender = Tender(id=uuid4(), entity="wsd", terms=terms(NOW), actor=actor, timestamp=NOW)
     [created] = tender.collect_events()
     assert type(created).__name__ == "TenderDrafted"
     assert created.actor == actor  # type: ignore[attr-defined]
@@ -86,6 +86,7 @@ def test_a_published_tender_cannot_be_edited() -> None:
 )
 def test_the_bidding_period_follows_the_rules(days: int, error: type[Exception]) -> None:
     tender = Tender(
+        id=uuid4(),
         entity="wsd",
         terms=terms(NOW, timeline=timeline(NOW, days=days)),
         actor=officer("wsd"),
@@ -99,6 +100,7 @@ def test_the_bidding_period_follows_the_rules(days: int, error: type[Exception])
 def test_international_bidding_needs_thirty_days() -> None:
     rules = rules_for("sppra", Method.SINGLE_STAGE_ONE_ENVELOPE, Scope.INTERNATIONAL)
     tender = Tender(
+        id=uuid4(),
         entity="wsd",
         terms=terms(NOW, scope=Scope.INTERNATIONAL, timeline=timeline(NOW, days=20)),
         actor=officer("wsd"),
@@ -119,7 +121,11 @@ def test_relaxed_rules_count_seconds() -> None:
         }
     )
     tender = Tender(
-        entity="wsd", terms=terms(NOW, timeline=short), actor=officer("wsd"), timestamp=NOW
+        id=uuid4(),
+        entity="wsd",
+        terms=terms(NOW, timeline=short),
+        actor=officer("wsd"),
+        timestamp=NOW,
     )
     tender.publish(notice=tender.terms, rules=rules, actor=officer("wsd"), timestamp=NOW)
     assert tender.status is TenderStatus.ACTIVE
@@ -128,6 +134,7 @@ def test_relaxed_rules_count_seconds() -> None:
 def test_bid_security_above_the_ceiling_is_refused() -> None:
     too_much = BidSecurity(amount=Money(amount=Decimal("500000.01")))  # 5% of 10 million
     tender = Tender(
+        id=uuid4(),
         entity="wsd",
         terms=terms(NOW, bid_security=too_much),
         actor=officer("wsd"),
@@ -140,6 +147,7 @@ def test_bid_security_above_the_ceiling_is_refused() -> None:
 def test_a_request_for_quotations_above_its_ceiling_is_refused() -> None:
     rules = rules_for("sppra", Method.REQUEST_FOR_QUOTATIONS, Scope.NATIONAL)
     tender = Tender(
+        id=uuid4(),
         entity="wsd",
         terms=terms(NOW, method=Method.REQUEST_FOR_QUOTATIONS),
         actor=officer("wsd"),
@@ -154,7 +162,11 @@ def test_the_opening_must_follow_the_deadline_within_the_rules_window() -> None:
         update={"opening_time": timeline(NOW).submission_deadline + timedelta(hours=2)}
     )
     tender = Tender(
-        entity="wsd", terms=terms(NOW, timeline=late_opening), actor=officer("wsd"), timestamp=NOW
+        id=uuid4(),
+        entity="wsd",
+        terms=terms(NOW, timeline=late_opening),
+        actor=officer("wsd"),
+        timestamp=NOW,
     )
     with pytest.raises(errors.InvalidTimelineError, match="opening"):
         tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=NOW)

@@ -1,0 +1,189 @@
+"""``Idempotency-Key`` on POST: a retry with the same key and body gets the first answer and
+writes nothing; the same key with another body is 422. See ``procurement/idempotency.py``.
+
+It is ASGI middleware because it must see the raw body and the whole answer; it identifies
+the key's owner by verifying the bearer token the same way the guards do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
+
+from procurement import idempotency
+from procurement.security import InvalidTokenError
+
+HEADER = b"idempotency-key"
+_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+EXEMPT_PATHS = frozenset({"/auth/token"})  # writes nothing; its answer is a secret
+
+
+@dataclass(frozen=True)
+class _Problem:
+    status: int
+    code: str
+    title: str
+    detail: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+_REFUSALS = {
+    idempotency.Mismatch: _Problem(
+        422,
+        "idempotency_key_reused",
+        "Unprocessable Content",
+        "this Idempotency-Key was used with another request; use a new key",
+    ),
+    idempotency.InProgress: _Problem(
+        409,
+        "idempotency_key_in_use",
+        "Conflict",
+        "the first request with this Idempotency-Key is still running; retry shortly",
+        {"retry-after": "1"},
+    ),
+}
+_BAD_KEY = _Problem(
+    400,
+    "invalid_idempotency_key",
+    "Bad Request",
+    "Idempotency-Key takes 1 to 128 visible ASCII characters, e.g. a UUID",
+)
+
+
+async def _send(
+    send: Send, status: int, body: bytes, content_type: str, headers: dict[str, str]
+) -> None:
+    raw = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    raw += [(name.encode(), value.encode()) for name, value in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _send_problem(scope: Scope, send: Send, problem: _Problem) -> None:
+    body = {
+        "type": f"urn:sindh-procurement:problem:{problem.code}",
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+        "instance": scope["path"],
+        "code": problem.code,
+        "request_id": scope.get("state", {}).get("request_id"),
+    }
+    await _send(
+        send,
+        problem.status,
+        json.dumps(body).encode(),
+        "application/problem+json",
+        problem.headers,
+    )
+
+
+def _owner(scope: Scope) -> str | None:
+    """The verified account id, ``anonymous`` without a token, None with a bad token."""
+    authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+    if not authorization:
+        return "anonymous"
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    state = scope["app"].state
+    try:
+        return str(state.tokens.verify(token.strip(), state.clock.now()).account_id)
+    except InvalidTokenError:
+        return None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        chunks.append(chunk if isinstance(chunk, bytes) else b"")
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = self._key(scope)
+        owner = _owner(scope) if key is not None else None
+        if key is None or owner is None:  # not asked for, or the guards will answer 401
+            await self.app(scope, receive, send)
+            return
+        if not _KEY.match(key):
+            await _send_problem(scope, send, _BAD_KEY)
+            return
+        body = await _read_body(receive)
+        digest = hashlib.sha256(b"POST " + scope["path"].encode() + b"\n" + body).hexdigest()
+        state = scope["app"].state
+        outcome = await idempotency.claim(state.pool, owner, key, digest, state.clock.now())
+        if isinstance(outcome, idempotency.Replay):
+            await _send(
+                send,
+                outcome.status,
+                outcome.body,
+                outcome.content_type,
+                {"idempotent-replayed": "true"},
+            )
+        elif isinstance(outcome, idempotency.Claimed):
+            await self._run_and_record(scope, body, send, owner, key)
+        else:
+            await _send_problem(scope, send, _REFUSALS[type(outcome)])
+
+    @staticmethod
+    def _key(scope: Scope) -> str | None:
+        if scope["type"] != ScopeType.HTTP or scope.get("method") != "POST":
+            return None
+        if scope["path"] in EXEMPT_PATHS:
+            return None
+        raw = dict(scope["headers"]).get(HEADER)
+        return raw.decode("latin-1") if raw is not None else None
+
+    async def _run_and_record(
+        self, scope: Scope, body: bytes, send: Send, owner: str, key: str
+    ) -> None:
+        delivered = False
+
+        async def receive_once() -> ReceiveMessage:
+            nonlocal delivered
+            if delivered:
+                return {"type": "http.disconnect"}
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        answer: dict[str, Any] = {"status": 500, "content_type": "application/json", "body": []}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+                for name, value in message.get("headers", []):
+                    if name.lower() == b"content-type":
+                        answer["content_type"] = value.decode("latin-1")
+            elif message["type"] == "http.response.body":
+                answer["body"].append(message.get("body", b""))
+            await send(message)
+
+        pool = scope["app"].state.pool
+        try:
+            await self.app(scope, receive_once, capture)
+        finally:
+            if answer["status"] < 500:  # noqa: PLR2004 (our faults are not remembered)
+                await idempotency.complete(
+                    pool,
+                    owner,
+                    key,
+                    status=answer["status"],
+                    content_type=answer["content_type"],
+                    body=b"".join(answer["body"]),
+                )
+            else:
+                await idempotency.release(pool, owner, key)

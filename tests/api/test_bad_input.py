@@ -219,3 +219,14 @@ def test_a_read_waits_for_its_position_then_says_it_is_behind(api: Api) -> None:
     answer = api.client.get("/public/tenders?min_position=1000000")
     assert_problem(answer, 503, "read_model_lagging")
     assert answer.headers["retry-after"] == "1"
+
+
+def test_an_unexpected_fault_is_a_500_with_only_the_request_id(api: Api) -> None:
+    pool = api.client.app.state.pool
+    api.client.blocking_portal.call(pool.close)  # the read pool is gone: a fault on our side
+    answer = api.client.get("/public/tenders", headers={"X-Request-ID": "trace-me-42"})
+    body = assert_problem(answer, 500, "internal_error")
+    assert body["request_id"] == "trace-me-42"
+    assert "trace-me-42" in body["detail"]
+    assert "pool" not in answer.text.lower()  # nothing internal leaks
+    assert "Traceback" not in answer.text

@@ -7,6 +7,7 @@ is an optimistic-concurrency fact of the event store, not a check that can race.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -18,6 +19,9 @@ from domain.errors import AccountDisabledError, InvalidTermsError
 from domain.values import Actor, Role, ValueObject
 
 ACCOUNT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:account")
+
+
+USERNAME = re.compile(r"^[a-z0-9._-]{3,64}$")
 
 
 def normalise_username(username: str) -> str:
@@ -77,6 +81,7 @@ class Account(Aggregate):
         actor: Actor,
         timestamp: datetime,
     ) -> None:
+        self.check_username(username)
         self.check_role_fits(role, entity, vendor)
         self.username = normalise_username(username)
         self.role = Role(role)
@@ -87,11 +92,18 @@ class Account(Aggregate):
         self.registered_by = actor.account_id
 
     @staticmethod
+    def check_username(username: str) -> None:
+        if not USERNAME.match(normalise_username(username)):
+            raise InvalidTermsError(
+                "a username has 3 to 64 letters, digits, dots, dashes or underscores"
+            )
+
+    @staticmethod
     def check_role_fits(role: Role | str, entity: str | None, vendor: VendorProfile | None) -> None:
         role = Role(role)  # replay hands back the stored string
         if role is Role.SYSTEM:
             raise InvalidTermsError("the system role is not an account")
-        if role is Role.OFFICER and not entity:
+        if role is Role.OFFICER and not (entity and entity.strip()):
             raise InvalidTermsError("an officer belongs to a procuring entity")
         if role is not Role.OFFICER and entity:
             raise InvalidTermsError("only officers belong to a procuring entity")

@@ -39,6 +39,8 @@ from domain.errors import (
 from domain.rules import MethodRules
 from domain.values import Actor, TenderTerms, Timeline, ValueObject
 
+MAX_TEXT = 20000
+
 
 class TenderStatus(StrEnum):
     DRAFT = "draft"
@@ -181,8 +183,8 @@ class Tender(Aggregate):
             raise InvalidTermsError("the rules given are not the rules of this tender's method")
         ceiling = rules.max_estimated_value
         if ceiling is not None and (
-            terms.estimated_value.currency == ceiling.currency
-            and terms.estimated_value.amount > ceiling.amount
+            terms.estimated_value.currency != ceiling.currency
+            or terms.estimated_value.amount > ceiling.amount
         ):
             raise MethodNotAllowedForValueError(
                 f"{terms.method.value} is allowed only up to {ceiling.amount} {ceiling.currency}"
@@ -241,6 +243,17 @@ class Tender(Aggregate):
             raise DeadlineInPastError("the submission deadline must be in the future")
         if timeline.submission_deadline < current.submission_deadline:
             raise InvalidTimelineError("an amendment may not bring the deadline forward")
+        if (
+            timeline.clarification_deadline != current.clarification_deadline
+            and timeline.clarification_deadline <= now
+        ):
+            raise InvalidTimelineError("a moved clarification deadline must be in the future")
+        gap = timeline.submission_deadline - timeline.clarification_deadline
+        if gap < rules.min_clarification_gap:
+            raise InvalidTimelineError(
+                "the clarification deadline must be at least "
+                f"{_human(rules.min_clarification_gap)} before the submission deadline"
+            )
         if late and (
             timeline.submission_deadline
             < current.submission_deadline + rules.late_amendment_min_extension
@@ -298,8 +311,8 @@ class Tender(Aggregate):
         self.check_before_deadline(timestamp)
         if number != len(self.amendments) + 1:
             raise InvalidTermsError("amendments are numbered in order")
-        if not text.strip():
-            raise InvalidTermsError("an amendment needs its text")
+        if not text.strip() or len(text) > MAX_TEXT:
+            raise InvalidTermsError(f"an amendment needs its text, at most {MAX_TEXT} characters")
         rules = self.published_rules
         self.check_amended_timeline(timeline, rules, timestamp)
         self.amendments.append(

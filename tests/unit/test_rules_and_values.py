@@ -101,3 +101,17 @@ def test_an_account_role_must_fit_its_details(
             actor=officer(),
             timestamp=START,
         )
+
+
+@pytest.mark.parametrize("username", ["", "  ", "ab", "has space", "x" * 65, "ümlaut"])
+def test_a_username_is_plain_and_long_enough(username: str) -> None:
+    with pytest.raises(InvalidTermsError):
+        Account(
+            username=username,
+            role=Role.AUDITOR,
+            entity=None,
+            vendor=None,
+            password_hash="x",
+            actor=officer(),
+            timestamp=START,
+        )

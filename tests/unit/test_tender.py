@@ -293,3 +293,35 @@ def test_bidding_closes_only_at_the_deadline_and_then_refuses_changes() -> None:
         tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=deadline)
     tender.cancel(reason="No funds", actor=officer("wsd"), timestamp=deadline)
     assert event_names(tender) == ["TenderCancelled"]
+
+
+def test_a_request_for_quotations_in_another_currency_is_refused() -> None:
+    rules = rules_for("sppra", Method.REQUEST_FOR_QUOTATIONS, Scope.NATIONAL)
+    dollars = Money(amount=Decimal("1000.00"), currency="USD")
+    tender = Tender(
+        id=uuid4(),
+        entity="wsd",
+        terms=terms(
+            NOW, method=Method.REQUEST_FOR_QUOTATIONS, estimated_value=dollars, bid_security=None
+        ),
+        actor=officer("wsd"),
+        timestamp=NOW,
+    )
+    with pytest.raises(errors.MethodNotAllowedForValueError):
+        tender.publish(notice=tender.terms, rules=rules, actor=officer("wsd"), timestamp=NOW)
+
+
+def test_an_amendment_keeps_the_clarification_rules() -> None:
+    tender = published()
+    old = tender.terms.timeline
+    squeezed = old.model_copy(
+        update={"clarification_deadline": old.submission_deadline - timedelta(hours=1)}
+    )
+    with pytest.raises(errors.InvalidTimelineError, match="clarification"):
+        tender.amend(number=1, text="x", timeline=squeezed, actor=officer(), timestamp=NOW)
+    past = old.model_copy(update={"clarification_deadline": NOW - timedelta(days=1)})
+    with pytest.raises(errors.InvalidTimelineError, match="future"):
+        tender.amend(number=1, text="x", timeline=past, actor=officer(), timestamp=NOW)
+    with pytest.raises(errors.InvalidTermsError):
+        tender.amend(number=1, text="x" * 20001, timeline=None, actor=officer(), timestamp=NOW)
+    assert tender.amendments == []

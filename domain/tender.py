@@ -213,6 +213,11 @@ class Tender(Aggregate):
             )
         if timeline.clarification_deadline <= now:
             raise InvalidTimelineError("the clarification deadline must be in the future")
+        Tender.check_windows(timeline, rules)
+
+    @staticmethod
+    def check_windows(timeline: Timeline, rules: MethodRules) -> None:
+        """The clarification gap before, and the opening window after, the deadline."""
         gap = timeline.submission_deadline - timeline.clarification_deadline
         if gap < rules.min_clarification_gap:
             raise InvalidTimelineError(
@@ -248,12 +253,6 @@ class Tender(Aggregate):
             and timeline.clarification_deadline <= now
         ):
             raise InvalidTimelineError("a moved clarification deadline must be in the future")
-        gap = timeline.submission_deadline - timeline.clarification_deadline
-        if gap < rules.min_clarification_gap:
-            raise InvalidTimelineError(
-                "the clarification deadline must be at least "
-                f"{_human(rules.min_clarification_gap)} before the submission deadline"
-            )
         if late and (
             timeline.submission_deadline
             < current.submission_deadline + rules.late_amendment_min_extension
@@ -262,12 +261,7 @@ class Tender(Aggregate):
                 f"a late amendment must extend the deadline by at least "
                 f"{_human(rules.late_amendment_min_extension)}"
             )
-        delay = timeline.opening_time - timeline.submission_deadline
-        if not rules.min_opening_delay <= delay <= rules.max_opening_delay:
-            raise InvalidTimelineError(
-                f"the opening must be between {_human(rules.min_opening_delay)} and "
-                f"{_human(rules.max_opening_delay)} after the submission deadline"
-            )
+        self.check_windows(timeline, rules)
 
     def check_question_open(self, question_id: UUID) -> None:
         question = self.questions.get(question_id)

@@ -49,9 +49,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         with ExitStack() as stack:
-            procurement = ProcurementApplication(
-                env, clock=the_clock, rule_profile=settings.rule_profile
-            )
+            procurement = ProcurementApplication.from_settings(settings, the_clock)
             stack.callback(procurement.close)
             if settings.run_projections:
                 start_runners(env, stack)

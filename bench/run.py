@@ -349,7 +349,7 @@ SCRATCH_TABLE = """
 
 def bench_writes(probe: Probe, url: str, env: dict[str, str], plan: Plan) -> tuple[Sample, Sample]:
     """Drafts and raw inserts in alternating rounds, so that both see the same machine."""
-    app = ProcurementApplication(env, rule_profile="sppra")
+    app = ProcurementApplication(env, rule_profile="sppra", kek=b"b" * 32)
     try:
         actor = officer()
         now = app.clock.now()
@@ -411,7 +411,7 @@ def _drafted_event_shape(conn: psycopg.Connection[Any]) -> tuple[int, str]:
 
 def publish_tenders(probe: Probe, env: dict[str, str], count: int) -> Sample:
     """Draft and publish ``count`` tenders (the public read benchmark's data)."""
-    app = ProcurementApplication(env, rule_profile="sppra")
+    app = ProcurementApplication(env, rule_profile="sppra", kek=b"b" * 32)
     try:
         actor = officer()
         now = app.clock.now()

@@ -34,6 +34,11 @@ class QuestionNotFoundError(NotFoundError):
     title = "Clarification question not found"
 
 
+class BidNotFoundError(NotFoundError):
+    code = "bid_not_found"
+    title = "Bid not found"
+
+
 class AccountNotFoundError(NotFoundError):
     code = "account_not_found"
     title = "Account not found"
@@ -128,6 +133,21 @@ class BiddingClosedError(InvalidStateError):
 class DeadlineNotReachedError(InvalidStateError):
     code = "deadline_not_reached"
     title = "The deadline has not been reached"
+
+
+class BidNotLiveError(InvalidStateError):
+    code = "bid_not_live"
+    title = "There is no live bid"
+
+
+class BidsSealedError(InvalidStateError):
+    code = "bids_sealed"
+    title = "The bids stay sealed until the opening time"
+
+
+class AlreadyOpenedError(InvalidStateError):
+    code = "already_opened"
+    title = "The bids are already opened"
 
 
 class TenderCancelledError(InvalidStateError):

@@ -37,6 +37,7 @@ from domain.errors import (
     TenderNotPublishedError,
 )
 from domain.rules import MethodRules
+from domain.sealing import SealingKeySet, envelopes_for
 from domain.values import Actor, TenderTerms, Timeline, ValueObject
 
 MAX_TEXT = 20000
@@ -89,6 +90,7 @@ class Tender(Aggregate):
         TOPIC = "procurement:Tender.TenderPublished"
         notice: TenderTerms
         rules: MethodRules
+        sealing_keys: SealingKeySet
         actor: Actor
 
     class TenderAmended(Aggregate.Event):
@@ -136,6 +138,7 @@ class Tender(Aggregate):
         self.drafted_by = actor.account_id
         self.published_at: datetime | None = None
         self.rules: MethodRules | None = None
+        self.sealing_keys: SealingKeySet | None = None
         self.amendments: list[Amendment] = []
         self.questions: dict[UUID, Question] = {}
         self.cancelled_at: datetime | None = None
@@ -263,6 +266,16 @@ class Tender(Aggregate):
             )
         self.check_windows(timeline, rules)
 
+    @staticmethod
+    def check_sealing_keys(keys: SealingKeySet, terms: TenderTerms) -> None:
+        if keys.names() != envelopes_for(terms.method):
+            raise InvalidTermsError("one sealing key per envelope of the method is needed")
+
+    def check_accepting_bids(self, now: datetime) -> None:
+        """Bids are taken while the tender is active and its deadline has not come."""
+        self.check_is_active()
+        self.check_before_deadline(now)
+
     def check_question_open(self, question_id: UUID) -> None:
         question = self.questions.get(question_id)
         if question is None:
@@ -279,17 +292,25 @@ class Tender(Aggregate):
 
     @event(TenderPublished)
     def publish(
-        self, *, notice: TenderTerms, rules: MethodRules, actor: Actor, timestamp: datetime
+        self,
+        *,
+        notice: TenderTerms,
+        rules: MethodRules,
+        sealing_keys: SealingKeySet,
+        actor: Actor,
+        timestamp: datetime,
     ) -> None:
-        """Publish the notice. The event carries the notice as published and its rules."""
+        """Publish the notice with its rules and its sealing keys (public halves public)."""
         self.check_not_published()
         if notice != self.terms:
             raise InvalidTermsError("the notice must be the draft's current terms")
         self.check_terms_follow_rules(notice, rules)
         self.check_timeline_follows_rules(notice.timeline, rules, timestamp)
+        self.check_sealing_keys(sealing_keys, notice)
         self.status = TenderStatus.ACTIVE
         self.published_at = timestamp
         self.rules = rules
+        self.sealing_keys = sealing_keys
 
     @event(TenderAmended)
     def amend(

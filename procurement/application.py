@@ -25,11 +25,14 @@ from domain.errors import (
     VersionMismatchError,
 )
 from domain.rules import rules_for
+from domain.sealing import envelopes_for
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Role, TenderTerms, Timeline
-from procurement import transcodings
+from procurement import sealing, transcodings
 from procurement.clock import Clock, SystemClock
+from procurement.database import eventsourcing_env
 from procurement.security import Principal, hash_password, verify_password
+from procurement.settings import Settings
 
 A = TypeVar("A", bound=Aggregate)
 SYSTEM_ACCOUNT_ID = UUID(int=0)
@@ -80,10 +83,30 @@ class ProcurementApplication(Application[UUID]):
         *,
         clock: Clock | None = None,
         rule_profile: str = "sppra",
+        kek: bytes | None = None,
     ) -> None:
         super().__init__(env)
         self.clock: Clock = clock or SystemClock()
         self.rule_profile = rule_profile
+        self._kek = kek
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, clock: Clock | None = None
+    ) -> ProcurementApplication:
+        return cls(
+            eventsourcing_env(settings.dsn, settings.db_pool_size),
+            clock=clock,
+            rule_profile=settings.rule_profile,
+            kek=settings.kek,
+        )
+
+    @property
+    def kek(self) -> bytes:
+        if self._kek is None:
+            msg = "this application instance has no key-encryption key"
+            raise RuntimeError(msg)
+        return self._kek
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -126,7 +149,14 @@ class ProcurementApplication(Application[UUID]):
     ) -> WriteResult:
         tender = self._officers_tender(actor, tender_id, expected_version)
         rules = rules_for(self.rule_profile, tender.terms.method, tender.terms.scope)
-        tender.publish(notice=tender.terms, rules=rules, actor=actor, timestamp=self._now())
+        keys = sealing.make_tender_keys(self.kek, tender.id, envelopes_for(tender.terms.method))
+        tender.publish(
+            notice=tender.terms,
+            rules=rules,
+            sealing_keys=keys,
+            actor=actor,
+            timestamp=self._now(),
+        )
         return self._save(tender)
 
     def amend_tender(

@@ -19,8 +19,14 @@ def resolve(settings: Settings) -> Settings:
     updates: dict[str, object] = {}
     if settings.database_url is None:
         updates["database_url"] = start_embedded(settings.data_dir)
-    if settings.jwt_secret is None:
-        updates["jwt_secret"] = SecretStr(_generated_secret(settings.data_dir / "secrets", "jwt"))
+    secrets_dir = settings.data_dir / "secrets"
+    for field, name in (
+        ("jwt_secret", "jwt"),
+        ("sealing_kek", "sealing-kek"),
+        ("signing_key", "signing"),
+    ):
+        if getattr(settings, field) is None:
+            updates[field] = SecretStr(_generated_secret(secrets_dir, name))
     return settings.model_copy(update=updates) if updates else settings
 
 

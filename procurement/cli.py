@@ -42,10 +42,7 @@ def _settings() -> Settings:
 
 
 def _application(settings: Settings) -> ProcurementApplication:
-    return ProcurementApplication(
-        eventsourcing_env(settings.dsn, settings.db_pool_size),
-        rule_profile=settings.rule_profile,
-    )
+    return ProcurementApplication.from_settings(settings)
 
 
 @app.command()

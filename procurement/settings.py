@@ -7,6 +7,7 @@ every PostgreSQL tool knows. Secrets left unset are generated into the data fold
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -28,6 +29,12 @@ class Settings(BaseSettings):
 
     rule_profile: Literal["sppra", "relaxed"] = "sppra"
     jwt_secret: SecretStr | None = None
+    sealing_kek: SecretStr | None = None
+    """Key-encryption key for tenders' sealing keys: 32 bytes, URL-safe base64."""
+
+    signing_key: SecretStr | None = None
+    """The platform's Ed25519 signing key (receipts): a 32-byte seed, URL-safe base64."""
+
     jwt_issuer: str = "sindh-procurement"
     jwt_audience: str = "sindh-procurement-api"
     token_ttl: timedelta = timedelta(minutes=15)
@@ -57,8 +64,28 @@ class Settings(BaseSettings):
         return self.jwt_secret.get_secret_value()
 
     @property
+    def kek(self) -> bytes:
+        return _key_bytes(self.sealing_kek, "PROCUREMENT_SEALING_KEK")
+
+    @property
+    def signing_seed(self) -> bytes:
+        return _key_bytes(self.signing_key, "PROCUREMENT_SIGNING_KEY")
+
+    @property
     def dsn(self) -> str:
         if self.database_url is None:
             msg = "settings are not resolved: call procurement.bootstrap.resolve() first"
             raise RuntimeError(msg)
         return self.database_url
+
+
+def _key_bytes(secret: SecretStr | None, name: str) -> bytes:
+    if secret is None:
+        msg = "settings are not resolved: call procurement.bootstrap.resolve() first"
+        raise RuntimeError(msg)
+    text = secret.get_secret_value().strip()
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if len(raw) != 32:  # noqa: PLR2004
+        msg = f"{name} must be 32 bytes in URL-safe base64"
+        raise ValueError(msg)
+    return raw

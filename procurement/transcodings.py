@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from domain.account import VendorProfile
 from domain.rules import Citation, MethodRules
+from domain.sealing import SealedBid, SealedEnvelope, SealingKey, SealingKeySet
 from domain.tender import Amendment, Question
 from domain.values import Actor, BidSecurity, Item, Lot, Money, TenderTerms, Timeline
 
@@ -43,6 +44,10 @@ STORED_TYPES: dict[str, type[BaseModel]] = {
     "amendment": Amendment,
     "question": Question,
     "vendor_profile": VendorProfile,
+    "sealing_key": SealingKey,
+    "sealed_envelope": SealedEnvelope,
+    "sealing_key_set": SealingKeySet,
+    "sealed_bid": SealedBid,
 }
 
 

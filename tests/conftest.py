@@ -3,6 +3,7 @@ session and emptied before each test that uses it."""
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,6 @@ from procurement import migrations
 from procurement.application import ProcurementApplication
 from procurement.database import (
     ensure_database,
-    eventsourcing_env,
     start_embedded,
     with_database,
 )
@@ -62,6 +62,8 @@ def settings(clean_db: str, tmp_path: Path) -> Settings:
         database_url=clean_db,
         data_dir=tmp_path / "data",
         jwt_secret=SecretStr("test-secret-" + "x" * 32),
+        sealing_kek=SecretStr(base64.urlsafe_b64encode(b"k" * 32).decode()),
+        signing_key=SecretStr(base64.urlsafe_b64encode(b"s" * 32).decode()),
         rule_profile="sppra",
         read_wait_timeout=10.0,
         db_pool_size=3,
@@ -70,10 +72,6 @@ def settings(clean_db: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def application(settings: Settings, clock: FakeClock) -> Iterator[ProcurementApplication]:
-    app = ProcurementApplication(
-        eventsourcing_env(settings.dsn, settings.db_pool_size),
-        clock=clock,
-        rule_profile=settings.rule_profile,
-    )
+    app = ProcurementApplication.from_settings(settings, clock)
     yield app
     app.close()

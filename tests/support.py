@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
+from domain.sealing import SealingKey, SealingKeySet, envelopes_for
 from domain.values import (
     Actor,
     BidSecurity,
@@ -42,6 +44,20 @@ class FakeClock:
     def set(self, moment: datetime) -> None:
         with self._lock:
             self._now = moment
+
+
+def sealing_keys(terms: TenderTerms) -> SealingKeySet:
+    """Key descriptions for the domain (which never does cryptography): placeholders."""
+    keys = tuple(
+        SealingKey(
+            envelope=name,
+            public_key=base64.b64encode(bytes(32)).decode(),
+            wrapped_private_key=base64.b64encode(bytes(60)).decode(),
+            kek_id="test",
+        )
+        for name in envelopes_for(terms.method)
+    )
+    return SealingKeySet(keys=keys)
 
 
 def officer(entity: str = "works-and-services-department") -> Actor:

@@ -38,7 +38,7 @@ from domain.rules import PROFILE_NAMES, MethodRules, rules_for
 from domain.tender import Tender, TenderStatus
 from domain.values import BidSecurity, Method, Money, Role, Scope, TenderTerms, Timeline
 from procurement.transcodings import register_all
-from tests.support import START, officer, terms, timeline, vendor
+from tests.support import START, officer, sealing_keys, terms, timeline, vendor
 
 ErrorType = type[errors.ProcurementError]
 
@@ -513,7 +513,13 @@ class TenderMachine(RuleBasedStateMachine):
         expected = self.model.publish_errors(notice, rules, self.now)
 
         def publishing() -> None:
-            self.tender.publish(notice=notice, rules=rules, actor=self.officer, timestamp=self.now)
+            self.tender.publish(
+                notice=notice,
+                rules=rules,
+                sealing_keys=sealing_keys(notice),
+                actor=self.officer,
+                timestamp=self.now,
+            )
 
         if self.attempt(publishing, expected):
             self.model.status = TenderStatus.ACTIVE

@@ -12,7 +12,7 @@ from domain import errors
 from domain.rules import rules_for
 from domain.tender import Tender, TenderStatus
 from domain.values import BidSecurity, Method, Money, Scope
-from tests.support import START, officer, terms, timeline, vendor
+from tests.support import START, officer, sealing_keys, terms, timeline, vendor
 
 NOW = START
 SPPRA = rules_for("sppra", Method.SINGLE_STAGE_ONE_ENVELOPE, Scope.NATIONAL)
@@ -26,7 +26,13 @@ def drafted() -> Tender:
 
 def published() -> Tender:
     tender = drafted()
-    tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=NOW)
+    tender.publish(
+        notice=tender.terms,
+        rules=SPPRA,
+        sealing_keys=sealing_keys(tender.terms),
+        actor=officer("wsd"),
+        timestamp=NOW,
+    )
     tender.collect_events()
     return tender
 
@@ -55,7 +61,13 @@ def test_a_draft_can_be_edited() -> None:
 
 def test_publishing_records_the_notice_and_its_rules() -> None:
     tender = drafted()
-    tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=NOW)
+    tender.publish(
+        notice=tender.terms,
+        rules=SPPRA,
+        sealing_keys=sealing_keys(tender.terms),
+        actor=officer("wsd"),
+        timestamp=NOW,
+    )
     [event] = tender.collect_events()
     assert type(event).__name__ == "TenderPublished"
     assert event.notice == terms(NOW)  # type: ignore[attr-defined]
@@ -67,7 +79,13 @@ def test_publishing_records_the_notice_and_its_rules() -> None:
 def test_publishing_twice_is_refused() -> None:
     tender = published()
     with pytest.raises(errors.AlreadyPublishedError):
-        tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=NOW)
+        tender.publish(
+            notice=tender.terms,
+            rules=SPPRA,
+            sealing_keys=sealing_keys(tender.terms),
+            actor=officer("wsd"),
+            timestamp=NOW,
+        )
     assert tender.collect_events() == []
 
 
@@ -93,7 +111,13 @@ def test_the_bidding_period_follows_the_rules(days: int, error: type[Exception])
         timestamp=NOW - timedelta(days=30),
     )
     with pytest.raises(error):
-        tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=NOW)
+        tender.publish(
+            notice=tender.terms,
+            rules=SPPRA,
+            sealing_keys=sealing_keys(tender.terms),
+            actor=officer("wsd"),
+            timestamp=NOW,
+        )
     assert tender.status is TenderStatus.DRAFT
 
 
@@ -107,7 +131,13 @@ def test_international_bidding_needs_thirty_days() -> None:
         timestamp=NOW,
     )
     with pytest.raises(errors.BiddingPeriodTooShortError, match="30 days"):
-        tender.publish(notice=tender.terms, rules=rules, actor=officer("wsd"), timestamp=NOW)
+        tender.publish(
+            notice=tender.terms,
+            rules=rules,
+            sealing_keys=sealing_keys(tender.terms),
+            actor=officer("wsd"),
+            timestamp=NOW,
+        )
 
 
 def test_relaxed_rules_count_seconds() -> None:
@@ -127,7 +157,13 @@ def test_relaxed_rules_count_seconds() -> None:
         actor=officer("wsd"),
         timestamp=NOW,
     )
-    tender.publish(notice=tender.terms, rules=rules, actor=officer("wsd"), timestamp=NOW)
+    tender.publish(
+        notice=tender.terms,
+        rules=rules,
+        sealing_keys=sealing_keys(tender.terms),
+        actor=officer("wsd"),
+        timestamp=NOW,
+    )
     assert tender.status is TenderStatus.ACTIVE
 
 
@@ -141,7 +177,13 @@ def test_bid_security_above_the_ceiling_is_refused() -> None:
         timestamp=NOW,
     )
     with pytest.raises(errors.BidSecurityTooHighError):
-        tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=NOW)
+        tender.publish(
+            notice=tender.terms,
+            rules=SPPRA,
+            sealing_keys=sealing_keys(tender.terms),
+            actor=officer("wsd"),
+            timestamp=NOW,
+        )
 
 
 def test_a_request_for_quotations_above_its_ceiling_is_refused() -> None:
@@ -154,7 +196,13 @@ def test_a_request_for_quotations_above_its_ceiling_is_refused() -> None:
         timestamp=NOW,
     )
     with pytest.raises(errors.MethodNotAllowedForValueError):
-        tender.publish(notice=tender.terms, rules=rules, actor=officer("wsd"), timestamp=NOW)
+        tender.publish(
+            notice=tender.terms,
+            rules=rules,
+            sealing_keys=sealing_keys(tender.terms),
+            actor=officer("wsd"),
+            timestamp=NOW,
+        )
 
 
 def test_the_opening_must_follow_the_deadline_within_the_rules_window() -> None:
@@ -169,7 +217,13 @@ def test_the_opening_must_follow_the_deadline_within_the_rules_window() -> None:
         timestamp=NOW,
     )
     with pytest.raises(errors.InvalidTimelineError, match="opening"):
-        tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=NOW)
+        tender.publish(
+            notice=tender.terms,
+            rules=SPPRA,
+            sealing_keys=sealing_keys(tender.terms),
+            actor=officer("wsd"),
+            timestamp=NOW,
+        )
 
 
 def test_an_early_amendment_may_keep_the_deadline() -> None:
@@ -290,7 +344,13 @@ def test_bidding_closes_only_at_the_deadline_and_then_refuses_changes() -> None:
     with pytest.raises(errors.BiddingClosedError):
         tender.close_bidding(actor=officer(), timestamp=deadline)
     with pytest.raises(errors.AlreadyPublishedError):
-        tender.publish(notice=tender.terms, rules=SPPRA, actor=officer("wsd"), timestamp=deadline)
+        tender.publish(
+            notice=tender.terms,
+            rules=SPPRA,
+            sealing_keys=sealing_keys(tender.terms),
+            actor=officer("wsd"),
+            timestamp=deadline,
+        )
     tender.cancel(reason="No funds", actor=officer("wsd"), timestamp=deadline)
     assert event_names(tender) == ["TenderCancelled"]
 
@@ -308,7 +368,13 @@ def test_a_request_for_quotations_in_another_currency_is_refused() -> None:
         timestamp=NOW,
     )
     with pytest.raises(errors.MethodNotAllowedForValueError):
-        tender.publish(notice=tender.terms, rules=rules, actor=officer("wsd"), timestamp=NOW)
+        tender.publish(
+            notice=tender.terms,
+            rules=rules,
+            sealing_keys=sealing_keys(tender.terms),
+            actor=officer("wsd"),
+            timestamp=NOW,
+        )
 
 
 def test_an_amendment_keeps_the_clarification_rules() -> None:

@@ -1,0 +1,128 @@
+"""The Bid aggregate: one live bid per vendor per tender, sealed until the opening.
+
+Its id is derived from the tender and the vendor, so "one bid per vendor" is an
+optimistic-concurrency fact: two concurrent first submissions by one vendor cannot both land.
+It records only envelopes (ciphertext and commitments), never a price.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import (
+    BidNotLiveError,
+    DeadlinePassedError,
+    InvalidTermsError,
+)
+from domain.sealing import SealedBid, envelopes_for
+from domain.values import Actor, Method
+
+BID_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:bid")
+
+
+def bid_id_for(tender_id: UUID, vendor_id: UUID) -> UUID:
+    return uuid5(BID_NAMESPACE, f"{tender_id}:{vendor_id}")
+
+
+class BidStatus(StrEnum):
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+
+
+class Bid(Aggregate):
+    TOPIC = "procurement:Bid"
+
+    class Created(Aggregate.Created):
+        TOPIC = "procurement:Bid.Created"
+
+    class BidSubmitted(Aggregate.Created):
+        TOPIC = "procurement:Bid.BidSubmitted"
+        tender_id: UUID
+        vendor_id: UUID
+        envelopes: SealedBid
+        method: Method
+        deadline: datetime
+        actor: Actor
+
+    class BidReplaced(Aggregate.Event):
+        TOPIC = "procurement:Bid.BidReplaced"
+        envelopes: SealedBid
+        method: Method
+        deadline: datetime
+        actor: Actor
+
+    class BidWithdrawn(Aggregate.Event):
+        TOPIC = "procurement:Bid.BidWithdrawn"
+        deadline: datetime
+        actor: Actor
+
+    @staticmethod
+    def create_id(tender_id: UUID, vendor_id: UUID, **_: object) -> UUID:
+        return bid_id_for(tender_id, vendor_id)
+
+    @event(BidSubmitted)
+    def __init__(
+        self,
+        *,
+        tender_id: UUID,
+        vendor_id: UUID,
+        envelopes: SealedBid,
+        method: Method,
+        deadline: datetime,
+        actor: Actor,
+        timestamp: datetime,
+    ) -> None:
+        self.check_before_deadline(deadline, timestamp)
+        self.check_envelopes(envelopes, method)
+        self.tender_id = tender_id
+        self.vendor_id = vendor_id
+        self.envelopes = envelopes
+        self.status = BidStatus.SUBMITTED
+        self.received_at = timestamp
+
+    @staticmethod
+    def check_before_deadline(deadline: datetime, now: datetime) -> None:
+        if now >= deadline:
+            raise DeadlinePassedError("the submission deadline has passed")
+
+    @staticmethod
+    def check_envelopes(envelopes: SealedBid, method: Method | str) -> None:
+        expected = envelopes_for(Method(method))
+        if envelopes.names() != expected:
+            wanted = ", ".join(name.value for name in expected)
+            raise InvalidTermsError(f"this tender takes the envelopes: {wanted}")
+
+    def check_owner(self, vendor_id: UUID) -> None:
+        if vendor_id != self.vendor_id:
+            raise InvalidTermsError("a bid is changed only by its vendor")
+
+    @event(BidReplaced)
+    def replace(
+        self,
+        *,
+        envelopes: SealedBid,
+        method: Method,
+        deadline: datetime,
+        actor: Actor,
+        timestamp: datetime,
+    ) -> None:
+        """A new sealed bid in place of the live one, or of a withdrawn one."""
+        self.check_owner(actor.account_id)
+        self.check_before_deadline(deadline, timestamp)
+        self.check_envelopes(envelopes, method)
+        self.envelopes = envelopes
+        self.status = BidStatus.SUBMITTED
+        self.received_at = timestamp
+
+    @event(BidWithdrawn)
+    def withdraw(self, *, deadline: datetime, actor: Actor, timestamp: datetime) -> None:
+        self.check_owner(actor.account_id)
+        self.check_before_deadline(deadline, timestamp)
+        if self.status is not BidStatus.SUBMITTED:
+            raise BidNotLiveError("the bid is already withdrawn")
+        self.status = BidStatus.WITHDRAWN
+        self.received_at = timestamp

@@ -18,6 +18,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from api.auth import request_id_middleware
 from api.controllers.auth import AuthController
+from api.controllers.bids import BidController
 from api.controllers.health import HealthController
 from api.controllers.officer import OfficerTenderController
 from api.controllers.public import PublicController
@@ -73,6 +74,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             PublicController,
             OfficerTenderController,
             VendorTenderController,
+            BidController,
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -3,14 +3,24 @@ cannot set what only the platform sets (status, times, versions)."""
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from domain.account import VendorProfile
+from domain.bid import BidContents, BidSecurityOffer, Document, LotPrice
+from domain.sealing import EnvelopeName, SealedBid
 from domain.values import (
     BidSecurity,
     Category,
@@ -22,6 +32,7 @@ from domain.values import (
     TenderTerms,
     Timeline,
 )
+from procurement.sealing import envelope_from_ciphertext
 
 
 def _text_only(value: Any) -> Any:
@@ -227,3 +238,83 @@ class ReadyOut(BaseModel):
     store_position: int
     projection_lag: dict[str, int]
     checked_at: datetime
+
+
+class EnvelopeIn(Body):
+    """An envelope sealed on the vendor's machine (``procurement seal``)."""
+
+    name: EnvelopeName
+    ciphertext: Annotated[
+        str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", min_length=44, max_length=28_000_000)
+    ]
+
+
+class LotPriceIn(Body):
+    lot_id: Annotated[str, Field(min_length=1, max_length=64)]
+    price: MoneyIn
+
+
+class BidSecurityOfferIn(Body):
+    instrument: Annotated[str, Field(min_length=1, max_length=64)]
+    issuer: Annotated[str, Field(min_length=1, max_length=300)]
+    amount: MoneyIn
+
+
+class DocumentIn(Body):
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    content: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", max_length=14_000_000)]
+
+
+class BidContentsIn(Body):
+    """A bid in plain form: the platform seals it on arrival and keeps only the envelopes."""
+
+    prices: Annotated[list[LotPriceIn], Field(max_length=100)] = []
+    technical_offer: Annotated[str, Field(max_length=200_000)] = ""
+    documents: Annotated[list[DocumentIn], Field(max_length=50)] = []
+    bid_security: BidSecurityOfferIn | None = None
+
+    def to_domain(self) -> BidContents:
+        return BidContents(
+            prices=tuple(LotPrice(lot_id=p.lot_id, price=p.price.to_domain()) for p in self.prices),
+            technical_offer=self.technical_offer,
+            documents=tuple(Document(name=d.name, content=d.content) for d in self.documents),
+            bid_security=None
+            if self.bid_security is None
+            else BidSecurityOffer(
+                instrument=self.bid_security.instrument,
+                issuer=self.bid_security.issuer,
+                amount=self.bid_security.amount.to_domain(),
+            ),
+        )
+
+
+class BidIn(Body):
+    """Either ``envelopes`` sealed by the vendor, or ``contents`` for the platform to seal."""
+
+    envelopes: Annotated[list[EnvelopeIn], Field(min_length=1, max_length=2)] | None = None
+    contents: BidContentsIn | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        if (self.envelopes is None) == (self.contents is None):
+            msg = "send either envelopes (sealed by you) or contents (sealed by the platform)"
+            raise ValueError(msg)
+        return self
+
+    def to_domain(self) -> SealedBid | BidContents:
+        if self.contents is not None:
+            return self.contents.to_domain()
+        return SealedBid(
+            envelopes=tuple(
+                envelope_from_ciphertext(e.name, base64.b64decode(e.ciphertext))
+                for e in self.envelopes or ()
+            )
+        )
+
+
+class BidOut(BaseModel):
+    id: UUID
+    tender_id: UUID
+    status: str
+    version: int
+    receipt: dict[str, Any]

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+from pydantic import Field
 
 from domain.errors import (
     BidNotLiveError,
     DeadlinePassedError,
     InvalidTermsError,
 )
-from domain.sealing import SealedBid, envelopes_for
-from domain.values import Actor, Method
+from domain.sealing import EnvelopeName, SealedBid, envelopes_for
+from domain.values import Actor, Method, Money, ValueObject
 
 BID_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:bid")
 
@@ -126,3 +128,38 @@ class Bid(Aggregate):
             raise BidNotLiveError("the bid is already withdrawn")
         self.status = BidStatus.WITHDRAWN
         self.received_at = timestamp
+
+
+class LotPrice(ValueObject):
+    lot_id: Annotated[str, Field(min_length=1, max_length=64)]
+    price: Money
+
+
+class BidSecurityOffer(ValueObject):
+    instrument: Annotated[str, Field(min_length=1, max_length=64)]
+    issuer: Annotated[str, Field(min_length=1, max_length=300)]
+    amount: Money
+
+
+class Document(ValueObject):
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    content: Annotated[str, Field(max_length=14_000_000)]  # base64
+
+
+class BidContents(ValueObject):
+    """What a vendor seals: in one envelope, or split between technical and financial."""
+
+    prices: tuple[LotPrice, ...] = ()
+    technical_offer: Annotated[str, Field(max_length=200_000)] = ""
+    documents: Annotated[tuple[Document, ...], Field(max_length=50)] = ()
+    bid_security: BidSecurityOffer | None = None
+
+    def split(self, method: Method) -> dict[EnvelopeName, BidContents]:
+        """The contents of each envelope of ``method``."""
+        names = envelopes_for(method)
+        if names == (EnvelopeName.BID,):
+            return {EnvelopeName.BID: self}
+        return {
+            EnvelopeName.TECHNICAL: self.model_copy(update={"prices": ()}),
+            EnvelopeName.FINANCIAL: BidContents(prices=self.prices),
+        }

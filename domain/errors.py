@@ -135,6 +135,11 @@ class DeadlineNotReachedError(InvalidStateError):
     title = "The deadline has not been reached"
 
 
+class BidExistsError(InvalidStateError):
+    code = "bid_exists"
+    title = "You already have a live bid on this tender"
+
+
 class BidNotLiveError(InvalidStateError):
     code = "bid_not_live"
     title = "There is no live bid"

@@ -8,29 +8,37 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from domain.account import Account, VendorProfile, account_id_for
+from domain.bid import Bid, BidContents, BidStatus, bid_id_for
 from domain.errors import (
     AccountNotFoundError,
+    BidExistsError,
+    BidNotFoundError,
+    BidNotLiveError,
     InvalidCredentialsError,
+    InvalidTermsError,
     TenderNotFoundError,
+    TenderNotPublishedError,
     UsernameTakenError,
     VersionConflictError,
     VersionMismatchError,
 )
 from domain.rules import rules_for
-from domain.sealing import envelopes_for
+from domain.sealing import SealedBid, SealingKeySet, envelopes_for
 from domain.tender import Tender, TenderStatus
-from domain.values import Actor, Role, TenderTerms, Timeline
+from domain.values import Actor, Method, Role, TenderTerms, Timeline
 from procurement import sealing, transcodings
 from procurement.clock import Clock, SystemClock
 from procurement.database import eventsourcing_env
+from procurement.receipts import ReceiptSigner
 from procurement.security import Principal, hash_password, verify_password
 from procurement.settings import Settings
 
@@ -48,6 +56,17 @@ class WriteResult:
     id: UUID
     version: int
     position: int
+
+
+@dataclass(frozen=True)
+class BidView:
+    """A vendor's own bid: its status and its signed receipt. Never its contents."""
+
+    id: UUID
+    tender_id: UUID
+    status: BidStatus
+    version: int
+    receipt: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -84,11 +103,13 @@ class ProcurementApplication(Application[UUID]):
         clock: Clock | None = None,
         rule_profile: str = "sppra",
         kek: bytes | None = None,
+        signer: ReceiptSigner | None = None,
     ) -> None:
         super().__init__(env)
         self.clock: Clock = clock or SystemClock()
         self.rule_profile = rule_profile
         self._kek = kek
+        self._signer = signer
 
     @classmethod
     def from_settings(
@@ -99,7 +120,15 @@ class ProcurementApplication(Application[UUID]):
             clock=clock,
             rule_profile=settings.rule_profile,
             kek=settings.kek,
+            signer=ReceiptSigner(settings.signing_seed),
         )
+
+    @property
+    def signer(self) -> ReceiptSigner:
+        if self._signer is None:
+            msg = "this application instance has no receipt signing key"
+            raise RuntimeError(msg)
+        return self._signer
 
     @property
     def kek(self) -> bytes:
@@ -224,6 +253,138 @@ class ProcurementApplication(Application[UUID]):
             cancellation_reason=tender.cancellation_reason,
         )
 
+    # Bids ---------------------------------------------------------------------------------
+
+    def tender_sealing(self, tender_id: UUID) -> tuple[Method, SealingKeySet]:
+        """The method and the public sealing keys of a published tender (for sealing)."""
+        tender = self._public_tender(tender_id)
+        if tender.sealing_keys is None:  # pragma: no cover (published implies keys)
+            raise TenderNotFoundError(f"no tender {tender_id}")
+        return tender.terms.method, tender.sealing_keys
+
+    def submit_bid(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> BidView:
+        """A vendor's bid, or a new one after its withdrawal. Plain contents are sealed here
+        with the tender's public keys and then dropped: only envelopes are stored."""
+        tender = self._public_tender(tender_id)
+        now = self._now()
+        tender.check_accepting_bids(now)
+        sealed = self._sealed(tender, actor, bid)
+        deadline = tender.terms.timeline.submission_deadline
+        bid_id = bid_id_for(tender_id, actor.account_id)
+        try:
+            existing = self._load(Bid, bid_id)
+        except BidNotFoundError:
+            existing = Bid(
+                tender_id=tender_id,
+                vendor_id=actor.account_id,
+                envelopes=sealed,
+                method=tender.terms.method,
+                deadline=deadline,
+                actor=actor,
+                timestamp=now,
+            )
+        else:
+            if existing.status is BidStatus.SUBMITTED:
+                raise BidExistsError("you have a live bid: replace it with PUT or withdraw it")
+            existing.replace(
+                envelopes=sealed,
+                method=tender.terms.method,
+                deadline=deadline,
+                actor=actor,
+                timestamp=now,
+            )
+        return self._bid_receipt(existing, "submitted", self._save(existing))
+
+    def replace_bid(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> BidView:
+        tender = self._public_tender(tender_id)
+        now = self._now()
+        tender.check_accepting_bids(now)
+        sealed = self._sealed(tender, actor, bid)
+        live = self._vendors_bid(actor, tender_id)
+        if live.status is not BidStatus.SUBMITTED:
+            raise BidNotLiveError("there is no live bid to replace: submit one with POST")
+        live.replace(
+            envelopes=sealed,
+            method=tender.terms.method,
+            deadline=tender.terms.timeline.submission_deadline,
+            actor=actor,
+            timestamp=now,
+        )
+        return self._bid_receipt(live, "replaced", self._save(live))
+
+    def withdraw_bid(self, actor: Actor, tender_id: UUID) -> BidView:
+        tender = self._public_tender(tender_id)
+        now = self._now()
+        tender.check_accepting_bids(now)
+        bid = self._vendors_bid(actor, tender_id)
+        bid.withdraw(deadline=tender.terms.timeline.submission_deadline, actor=actor, timestamp=now)
+        return self._bid_receipt(bid, "withdrawn", self._save(bid))
+
+    def my_bid(self, actor: Actor, tender_id: UUID) -> BidView:
+        bid = self._vendors_bid(actor, tender_id)
+        kind = (
+            "withdrawn"
+            if bid.status is BidStatus.WITHDRAWN
+            else ("submitted" if bid.version == 1 else "replaced")
+        )
+        position = self._position_of(bid.id, bid.version)
+        return self._bid_receipt(bid, kind, WriteResult(bid.id, bid.version, position))
+
+    @staticmethod
+    def _sealed(tender: Tender, actor: Actor, bid: SealedBid | BidContents) -> SealedBid:
+        if isinstance(bid, SealedBid):
+            return bid
+        lots = {lot.id for lot in tender.terms.lots}
+        unknown = sorted({price.lot_id for price in bid.prices} - lots)
+        if unknown:
+            raise InvalidTermsError(f"no such lot on this tender: {', '.join(unknown)}")
+        if tender.sealing_keys is None:  # pragma: no cover (published implies keys)
+            raise TenderNotPublishedError("the tender has no sealing keys")
+        return sealing.seal_contents(
+            tender.sealing_keys, tender.terms.method, tender.id, actor.account_id, bid
+        )
+
+    def _vendors_bid(self, actor: Actor, tender_id: UUID) -> Bid:
+        """The caller's own bid on the tender; anybody else's does not exist for it."""
+        bid = self._load(Bid, bid_id_for(tender_id, actor.account_id))
+        if bid.vendor_id != actor.account_id:  # pragma: no cover (ids are per vendor)
+            raise BidNotFoundError("no bid of yours on this tender")
+        return bid
+
+    def _bid_receipt(self, bid: Bid, kind: str, written: WriteResult) -> BidView:
+        fields: dict[str, Any] = {
+            "kind": kind,
+            "bid_id": str(bid.id),
+            "tender_id": str(bid.tender_id),
+            "vendor_id": str(bid.vendor_id),
+            "version": written.version,
+            "position": written.position,
+            "received_at": bid.received_at.isoformat().replace("+00:00", "Z"),
+            "commitments": {}
+            if bid.status is BidStatus.WITHDRAWN
+            else {str(e.name): e.commitment for e in bid.envelopes.envelopes},
+        }
+        return BidView(
+            id=bid.id,
+            tender_id=bid.tender_id,
+            status=bid.status,
+            version=written.version,
+            receipt=self.signer.sign(fields),
+        )
+
+    def _position_of(self, originator_id: UUID, version: int) -> int:
+        datastore = cast("PostgresApplicationRecorder", self.recorder).datastore
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                "SELECT notification_id FROM procurement_events "
+                "WHERE originator_id = %s AND originator_version = %s",
+                (originator_id, version),
+            )
+            row = cursor.fetchone()
+        if row is None:  # pragma: no cover (the version was just loaded)
+            raise BidNotFoundError("the bid's event is not in the store")
+        return int(row["notification_id"])
+
     # Accounts -----------------------------------------------------------------------------
 
     def register_account(
@@ -278,7 +439,9 @@ class ProcurementApplication(Application[UUID]):
         return self.clock.now()
 
     def _load(self, kind: type[A], aggregate_id: UUID) -> A:
-        not_found = TenderNotFoundError if kind is Tender else AccountNotFoundError
+        not_found = {Tender: TenderNotFoundError, Bid: BidNotFoundError}.get(
+            kind, AccountNotFoundError
+        )
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:

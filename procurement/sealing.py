@@ -22,7 +22,16 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
-from domain.sealing import HPKE_SUITE, EnvelopeName, SealedEnvelope, SealingKey, SealingKeySet
+from domain.bid import BidContents
+from domain.sealing import (
+    HPKE_SUITE,
+    EnvelopeName,
+    SealedBid,
+    SealedEnvelope,
+    SealingKey,
+    SealingKeySet,
+)
+from domain.values import Method
 
 SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_128_GCM)
 RAW = serialization.Encoding.Raw
@@ -125,3 +134,23 @@ def open_envelope(
         )
     except (InvalidTag, ValueError):
         raise SealingError("the envelope does not open with this tender's key") from None
+
+
+def seal_contents(
+    keys: SealingKeySet, method: Method, tender_id: UUID, vendor_id: UUID, contents: BidContents
+) -> SealedBid:
+    """Seal plain bid contents into the method's envelopes with the tender's public keys."""
+    parts = contents.split(method)
+    by_name = {EnvelopeName(key.envelope): key for key in keys.keys}
+    return SealedBid(
+        envelopes=tuple(
+            seal(
+                by_name[name].public_key,
+                tender_id,
+                vendor_id,
+                name,
+                part.model_dump_json().encode(),
+            )
+            for name, part in parts.items()
+        )
+    )

@@ -58,13 +58,13 @@ class PublicTendersProjection(Projection[PublicTendersView]):
             INSERT INTO public_tenders (
                 tender_id, reference, title, description, entity, category, method, scope,
                 estimated_amount, currency, lots, bid_security, bid_validity_days,
-                clarification_deadline, submission_deadline, opening_time, rules, status,
-                published_at, version, position
+                clarification_deadline, submission_deadline, opening_time, rules, sealing,
+                status, published_at, version, position
             ) VALUES (
                 %(id)s, %(reference)s, %(title)s, %(description)s, %(entity)s, %(category)s,
                 %(method)s, %(scope)s, %(amount)s, %(currency)s, %(lots)s, %(bid_security)s,
                 %(validity)s, %(clarification)s, %(deadline)s, %(opening)s, %(rules)s,
-                'active', %(at)s, %(version)s, %(position)s
+                %(sealing)s, 'active', %(at)s, %(version)s, %(position)s
             )
         """
         self.view.apply(
@@ -91,6 +91,16 @@ class PublicTendersProjection(Projection[PublicTendersView]):
                         "deadline": timeline.submission_deadline,
                         "opening": timeline.opening_time,
                         "rules": Jsonb(event.rules.model_dump(mode="json")),
+                        "sealing": Jsonb(
+                            [
+                                {
+                                    "envelope": key.envelope.value,
+                                    "suite": key.suite,
+                                    "public_key": key.public_key,
+                                }
+                                for key in event.sealing_keys.keys
+                            ]
+                        ),
                         "at": event.timestamp,
                         "version": event.originator_version,
                         "position": tracking.notification_id,

@@ -64,6 +64,7 @@ def _detail(row: dict[str, Any]) -> dict[str, Any]:
         "bid_security": row["bid_security"],
         "bid_validity_days": row["bid_validity_days"],
         "rules": row["rules"],
+        "sealing": row["sealing"],
         "cancellation_reason": row["cancellation_reason"],
         "amendments": [
             {
@@ -111,6 +112,20 @@ async def _caught_up(
 class PublicController(Controller):
     path = "/public"
     tags = ["public"]  # noqa: RUF012
+
+    @get("/keys", summary="The platform's public keys: verify receipts offline with them")
+    async def keys(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        signer = request.app.state.procurement.signer
+        return {
+            "receipt_signing_key": {
+                "algorithm": "Ed25519",
+                "key_id": signer.key_id,
+                "public_key": signer.public_key,
+                "encoding": "base64 of the raw 32-byte key",
+                "signed_bytes": "canonical JSON of the receipt without 'signature' "
+                "(keys sorted, no whitespace, UTF-8)",
+            }
+        }
 
     @get("/tenders", summary="Published tenders, newest first")
     async def list_tenders(  # noqa: PLR0917 (one argument per query parameter)

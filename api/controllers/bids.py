@@ -1,0 +1,73 @@
+"""Vendors' sealed bids: submit, replace, withdraw, and see their own receipt.
+
+A vendor only ever reaches its own bid: the bid's id is derived from the tender and the
+caller, so another vendor's bid is not addressable at all (404).
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from api.auth import requires_role
+from api.schemas import BidIn, BidOut
+from domain.values import Actor, Role
+from procurement.application import BidView, ProcurementApplication
+
+
+def _out(view: BidView) -> BidOut:
+    return BidOut(
+        id=view.id,
+        tender_id=view.tender_id,
+        status=view.status.value,
+        version=view.version,
+        receipt=view.receipt,
+    )
+
+
+class BidController(Controller):
+    path = "/tenders/{tender_id:uuid}/bids"
+    tags = ["vendor"]  # noqa: RUF012
+    guards = [requires_role(Role.VENDOR)]  # noqa: RUF012
+
+    @post("/", status_code=HTTP_201_CREATED, sync_to_thread=True, summary="Submit a sealed bid")
+    def submit(
+        self,
+        tender_id: FromPath[UUID],
+        data: JSONBody[BidIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> BidOut:
+        return _out(procurement.submit_bid(actor, tender_id, data.to_domain()))
+
+    @put("/mine", status_code=HTTP_200_OK, sync_to_thread=True, summary="Replace my bid")
+    def replace(
+        self,
+        tender_id: FromPath[UUID],
+        data: JSONBody[BidIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> BidOut:
+        return _out(procurement.replace_bid(actor, tender_id, data.to_domain()))
+
+    @delete("/mine", status_code=HTTP_200_OK, sync_to_thread=True, summary="Withdraw my bid")
+    def withdraw(
+        self,
+        tender_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> BidOut:
+        return _out(procurement.withdraw_bid(actor, tender_id))
+
+    @get("/mine", sync_to_thread=True, summary="My bid's status and receipt")
+    def mine(
+        self,
+        tender_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> BidOut:
+        return _out(procurement.my_bid(actor, tender_id))

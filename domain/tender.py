@@ -17,10 +17,12 @@ from eventsourcing.domain import Aggregate, event
 from pydantic import Field
 
 from domain.errors import (
+    AlreadyOpenedError,
     AlreadyPublishedError,
     BiddingClosedError,
     BiddingPeriodTooShortError,
     BidSecurityTooHighError,
+    BidsSealedError,
     BidValidityError,
     ClarificationPeriodClosedError,
     DeadlineExtensionRequiredError,
@@ -36,6 +38,7 @@ from domain.errors import (
     TenderNotDraftError,
     TenderNotPublishedError,
 )
+from domain.opening import OpeningRecord
 from domain.rules import MethodRules
 from domain.sealing import SealingKeySet, envelopes_for
 from domain.values import Actor, TenderTerms, Timeline, ValueObject
@@ -47,6 +50,7 @@ class TenderStatus(StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"  # published: the notice is public and bids may be prepared
     CLOSED = "closed"  # the submission deadline has passed; bids are awaiting the opening
+    OPENED = "opened"  # the bids (or their technical envelopes) were opened in public
     CANCELLED = "cancelled"
 
 
@@ -116,6 +120,11 @@ class Tender(Aggregate):
         TOPIC = "procurement:Tender.BiddingClosed"
         actor: Actor
 
+    class BidsOpened(Aggregate.Event):
+        TOPIC = "procurement:Tender.BidsOpened"
+        record: OpeningRecord
+        actor: Actor
+
     class TenderCancelled(Aggregate.Event):
         TOPIC = "procurement:Tender.TenderCancelled"
         reason: str
@@ -139,6 +148,7 @@ class Tender(Aggregate):
         self.published_at: datetime | None = None
         self.rules: MethodRules | None = None
         self.sealing_keys: SealingKeySet | None = None
+        self.opening: OpeningRecord | None = None
         self.amendments: list[Amendment] = []
         self.questions: dict[UUID, Question] = {}
         self.cancelled_at: datetime | None = None
@@ -167,7 +177,7 @@ class Tender(Aggregate):
 
     def check_is_active(self) -> None:
         self.check_not_cancelled()
-        if self.status is TenderStatus.CLOSED:
+        if self.status in {TenderStatus.CLOSED, TenderStatus.OPENED}:
             raise BiddingClosedError("bidding on this tender has closed")
         if self.status is not TenderStatus.ACTIVE:
             raise TenderNotPublishedError("the tender is not published")
@@ -370,6 +380,27 @@ class Tender(Aggregate):
         if timestamp < self.terms.timeline.submission_deadline:
             raise DeadlineNotReachedError("the submission deadline has not passed yet")
         self.status = TenderStatus.CLOSED
+
+    @event(BidsOpened)
+    def open_bids(self, *, record: OpeningRecord, actor: Actor, timestamp: datetime) -> None:
+        """Record the public opening: the released key and every bid's contents."""
+        self.check_can_open(timestamp)
+        if record.envelope != envelopes_for(self.terms.method)[0]:
+            raise InvalidTermsError("the first opening opens the method's first envelope")
+        self.status = TenderStatus.OPENED
+        self.opening = record
+
+    def check_can_open(self, now: datetime) -> None:
+        self.check_not_cancelled()
+        if self.status is TenderStatus.OPENED:
+            raise AlreadyOpenedError("the bids are already opened")
+        if self.status is TenderStatus.DRAFT:
+            raise TenderNotPublishedError("the tender is not published")
+        if now < self.terms.timeline.opening_time:
+            raise BidsSealedError(
+                "the bids stay sealed until the opening time "
+                f"{self.terms.timeline.opening_time.isoformat()}"
+            )
 
     @event(TenderCancelled)
     def cancel(self, *, reason: str, actor: Actor, timestamp: datetime) -> None:

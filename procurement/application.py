@@ -31,6 +31,7 @@ from domain.errors import (
     VersionConflictError,
     VersionMismatchError,
 )
+from domain.opening import OpenedBid, OpenedStatus, OpeningRecord, ReleasedKey
 from domain.rules import rules_for
 from domain.sealing import SealedBid, SealingKeySet, envelopes_for
 from domain.tender import Tender, TenderStatus
@@ -342,6 +343,93 @@ class ProcurementApplication(Application[UUID]):
             raise TenderNotPublishedError("the tender has no sealing keys")
         return sealing.seal_contents(
             tender.sealing_keys, tender.terms.method, tender.id, actor.account_id, bid
+        )
+
+    def open_bids(self, actor: Actor, tender_id: UUID, expected_version: int | None) -> WriteResult:
+        """The public opening: release the key, decrypt every live bid, check every
+        commitment, and record it all on the tender in one event."""
+        tender = self._officers_tender(actor, tender_id, expected_version)
+        now = self._now()
+        tender.check_can_open(now)
+        if tender.sealing_keys is None:  # pragma: no cover (published implies keys)
+            raise TenderNotPublishedError("the tender has no sealing keys")
+        name = envelopes_for(tender.terms.method)[0]
+        [key] = [k for k in tender.sealing_keys.keys if k.envelope == name]
+        private = sealing.unwrap(self.kek, tender.id, key)
+        opened = tuple(
+            self._opened(tender, bid, private)
+            for bid in sorted(self._bids_on(tender.id), key=lambda b: (b.received_at, b.id))
+        )
+        record = OpeningRecord(
+            envelope=name,
+            keys=(ReleasedKey(envelope=name, private_key=sealing.b64(private)),),
+            bids=opened,
+        )
+        tender.open_bids(record=record, actor=actor, timestamp=now)
+        return self._save(tender)
+
+    def _bids_on(self, tender_id: UUID) -> list[Bid]:
+        """Every bid ever submitted on the tender, read from the store itself (not from a
+        projection that could lag): the opening must not miss one."""
+        datastore = cast("PostgresApplicationRecorder", self.recorder).datastore
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                "SELECT originator_id FROM procurement_events WHERE topic = %s "
+                "AND convert_from(state, 'UTF8')::jsonb #>> '{tender_id,_data_}' = %s "
+                "ORDER BY notification_id",
+                (Bid.BidSubmitted.TOPIC, tender_id.hex),
+            )
+            ids = [row["originator_id"] for row in cursor.fetchall()]
+        return [self._load(Bid, bid_id) for bid_id in ids]
+
+    def _opened(self, tender: Tender, bid: Bid, private: bytes) -> OpenedBid:
+        vendor = self._load(Account, bid.vendor_id)
+        base = OpenedBid(
+            bid_id=bid.id,
+            vendor_id=bid.vendor_id,
+            vendor_name=vendor.vendor.legal_name if vendor.vendor else vendor.username,
+            status=OpenedStatus.WITHDRAWN,
+            received_at=bid.received_at,
+        )
+        if bid.status is BidStatus.WITHDRAWN:
+            return base
+        commitments = tuple((e.name, e.commitment) for e in bid.envelopes.envelopes)
+        envelope = next(
+            e for e in bid.envelopes.envelopes if e.name == envelopes_for(tender.terms.method)[0]
+        )
+        try:
+            contents = BidContents.model_validate_json(
+                sealing.open_envelope(private, tender.id, bid.vendor_id, envelope)
+            )
+        except (sealing.SealingError, ValueError) as problem:
+            return base.model_copy(
+                update={
+                    "status": OpenedStatus.UNREADABLE,
+                    "commitments": commitments,
+                    "problem": str(problem)
+                    if isinstance(problem, sealing.SealingError)
+                    else "the envelope opens but its contents are not a bid",
+                }
+            )
+        required = tender.terms.bid_security
+        offered = contents.bid_security
+        sufficient = (
+            None
+            if required is None
+            else (
+                offered is not None
+                and offered.amount.currency == required.amount.currency
+                and offered.amount.amount >= required.amount.amount
+            )
+        )
+        return base.model_copy(
+            update={
+                "status": OpenedStatus.OPENED,
+                "commitments": commitments,
+                "prices": contents.prices,
+                "bid_security": offered,
+                "security_sufficient": sufficient,
+            }
         )
 
     def _vendors_bid(self, actor: Actor, tender_id: UUID) -> Bid:

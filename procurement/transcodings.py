@@ -12,6 +12,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 from pydantic import BaseModel
 
 from domain.account import VendorProfile
+from domain.opening import OpeningRecord
 from domain.rules import Citation, MethodRules
 from domain.sealing import SealedBid, SealedEnvelope, SealingKey, SealingKeySet
 from domain.tender import Amendment, Question
@@ -48,6 +49,7 @@ STORED_TYPES: dict[str, type[BaseModel]] = {
     "sealed_envelope": SealedEnvelope,
     "sealing_key_set": SealingKeySet,
     "sealed_bid": SealedBid,
+    "opening_record": OpeningRecord,
 }
 
 

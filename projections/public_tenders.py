@@ -203,6 +203,30 @@ class PublicTendersProjection(Projection[PublicTendersView]):
         )
 
     @process_event.register
+    def _opened(self, event: Tender.BidsOpened, tracking: Tracking) -> None:
+        self.view.apply(
+            [
+                (
+                    (
+                        "UPDATE public_tenders SET status = 'opened', opening = %(opening)s "
+                        "WHERE tender_id = %(id)s"
+                    ),
+                    {
+                        "id": event.originator_id,
+                        "opening": Jsonb(
+                            {
+                                "opened_at": event.timestamp.isoformat(),
+                                **event.record.model_dump(mode="json"),
+                            }
+                        ),
+                    },
+                ),
+                _touch(event.originator_id, event.originator_version, tracking),
+            ],
+            tracking,
+        )
+
+    @process_event.register
     def _cancelled(self, event: Tender.TenderCancelled, tracking: Tracking) -> None:
         # A draft cancelled before publication was never public: the UPDATE finds no row.
         self.view.apply(

@@ -121,6 +121,21 @@ class OfficerTenderController(Controller):
         return _out(procurement.cancel_tender(actor, tender_id, data.reason, expected_version))
 
     @post(
+        "/{tender_id:uuid}/opening",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Open the bids in public (at or after the opening time)",
+    )
+    def open_bids(
+        self,
+        tender_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> WriteOut:
+        return _out(procurement.open_bids(actor, tender_id, expected_version))
+
+    @post(
         "/{tender_id:uuid}/questions/{question_id:uuid}/answer",
         status_code=HTTP_200_OK,
         sync_to_thread=True,

@@ -65,6 +65,7 @@ def _detail(row: dict[str, Any]) -> dict[str, Any]:
         "bid_validity_days": row["bid_validity_days"],
         "rules": row["rules"],
         "sealing": row["sealing"],
+        "opening": row["opening"],
         "cancellation_reason": row["cancellation_reason"],
         "amendments": [
             {
@@ -132,7 +133,7 @@ class PublicController(Controller):
         self,
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
-        status: FromQuery[Literal["active", "closed", "cancelled"] | None] = None,
+        status: FromQuery[Literal["active", "closed", "opened", "cancelled"] | None] = None,
         entity: Annotated[str | None, QueryParameter(max_length=100)] = None,
         category: FromQuery[Literal["goods", "works", "services"] | None] = None,
         method: Annotated[str | None, QueryParameter(max_length=64)] = None,

@@ -254,7 +254,13 @@ def test_no_price_is_readable_before_the_opening(
         assert CANARY not in text
         assert "12 graders" not in text  # the technical offer is sealed too
     public = api.client.get(f"/public/tenders/{tender_id}").json()
-    assert not {"bids", "number_of_bids", "bid_count", "opening"} & public.keys()
+    assert not {"bids", "number_of_bids", "bid_count"} & public.keys()
+    assert public["opening"] is None
+
+    clock.set(clock.now() + timedelta(days=20, minutes=30))
+    opened = api.post(f"/tenders/{tender_id}/opening", api.login("officer.works"))
+    page = api.client.get(f"/public/tenders/{tender_id}?min_position={opened.json()['position']}")
+    assert CANARY in page.text  # and after the opening, it is public
 
 
 def _pg_dump(dsn: str) -> str:
@@ -267,3 +273,56 @@ def _pg_dump(dsn: str) -> str:
         text=True,
     )
     return result.stdout
+
+
+def test_the_public_opening(api: Api, clock: FakeClock) -> None:
+    tender_id, notice = published(api, clock)
+    tokens = {name: api.register_vendor(name) for name in ("alpha", "beta", "gamma")}
+    api.post(f"/tenders/{tender_id}/bids", tokens["alpha"], json=contents("3000000.00"))
+    api.post(f"/tenders/{tender_id}/bids", tokens["beta"], json=contents(CANARY))
+    api.client.put(
+        f"/tenders/{tender_id}/bids/mine", headers=tokens["beta"], json=contents("2500000.00")
+    )
+    api.post(f"/tenders/{tender_id}/bids", tokens["gamma"], json=contents("1.00"))
+    api.client.delete(f"/tenders/{tender_id}/bids/mine", headers=tokens["gamma"])
+
+    deadline = clock.now() + timedelta(days=20)
+    clock.set(deadline + timedelta(milliseconds=1))
+    api.register_vendor("delta")
+    late = api.post(f"/tenders/{tender_id}/bids", api.login("delta"), json=contents("1.00"))
+    assert_problem(late, 422, "deadline_passed")
+
+    officer = api.login("officer.works")
+    before = api.event_count()
+    assert_problem(api.post(f"/tenders/{tender_id}/opening", officer), 409, "bids_sealed")
+    stranger = api.login("officer.health")
+    clock.set(deadline + timedelta(minutes=30))
+    officer = api.login("officer.works")
+    stranger = api.login("officer.health")
+    assert_problem(api.post(f"/tenders/{tender_id}/opening", stranger), 404, "tender_not_found")
+    assert api.event_count() == before
+
+    opened = api.post(f"/tenders/{tender_id}/opening", officer)
+    assert opened.status_code == 200, opened.text
+    assert_problem(api.post(f"/tenders/{tender_id}/opening", officer), 409, "already_opened")
+
+    page = api.client.get(
+        f"/public/tenders/{tender_id}?min_position={opened.json()['position']}"
+    ).json()
+    assert page["status"] == "opened"
+    record = page["opening"]
+    by_vendor = {bid["vendor_name"]: bid for bid in record["bids"]}
+    assert set(by_vendor) == {"alpha (Pvt) Ltd", "beta (Pvt) Ltd", "gamma (Pvt) Ltd"}
+    assert by_vendor["alpha (Pvt) Ltd"]["prices"] == [
+        {"lot_id": "1", "price": {"amount": "3000000.00", "currency": "PKR"}}
+    ]
+    assert by_vendor["beta (Pvt) Ltd"]["prices"][0]["price"]["amount"] == "2500000.00"
+    assert by_vendor["beta (Pvt) Ltd"]["security_sufficient"] is True
+    assert by_vendor["gamma (Pvt) Ltd"]["status"] == "withdrawn"
+    assert by_vendor["gamma (Pvt) Ltd"]["prices"] == []
+    assert CANARY not in json.dumps(record)  # the replaced price is not the bid
+
+    # Anyone can re-check: the released key opens every envelope the store holds.
+    private = base64.b64decode(record["keys"][0]["private_key"])
+    assert len(private) == 32
+    assert notice["sealing"][0]["public_key"] != record["keys"][0]["private_key"]

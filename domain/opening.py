@@ -1,0 +1,44 @@
+"""The public opening: the keys released and what every bid turned out to contain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from domain.bid import BidSecurityOffer, LotPrice
+from domain.sealing import Base64, EnvelopeName, Sha256Hex
+from domain.values import ValueObject
+
+
+class ReleasedKey(ValueObject):
+    """A tender's private key for one envelope, made public at the opening so that anyone
+    can re-decrypt every bid and re-check every commitment."""
+
+    envelope: EnvelopeName
+    private_key: Base64
+
+
+class OpenedStatus(StrEnum):
+    OPENED = "opened"
+    WITHDRAWN = "withdrawn"
+    UNREADABLE = "unreadable"  # the envelope does not match its commitment or does not open
+
+
+class OpenedBid(ValueObject):
+    bid_id: UUID
+    vendor_id: UUID
+    vendor_name: str
+    status: OpenedStatus
+    received_at: datetime
+    commitments: tuple[tuple[EnvelopeName, Sha256Hex], ...] = ()
+    prices: tuple[LotPrice, ...] = ()
+    bid_security: BidSecurityOffer | None = None
+    security_sufficient: bool | None = None
+    problem: str | None = None
+
+
+class OpeningRecord(ValueObject):
+    envelope: EnvelopeName
+    keys: tuple[ReleasedKey, ...]
+    bids: tuple[OpenedBid, ...]

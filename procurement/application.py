@@ -5,6 +5,7 @@ command, so it cannot be skipped by a handler and cannot race with the write.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,7 @@ from domain.sealing import SealedBid, SealingKeySet, envelopes_for
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Method, Role, TenderTerms, Timeline
 from procurement import sealing, transcodings
+from procurement.batcher import GroupCommitter
 from procurement.clock import Clock, SystemClock
 from procurement.database import eventsourcing_env
 from procurement.receipts import ReceiptSigner
@@ -111,6 +113,8 @@ class ProcurementApplication(Application[UUID]):
         self.rule_profile = rule_profile
         self._kek = kek
         self._signer = signer
+        self._committer: GroupCommitter | None = None
+        self._committer_lock = threading.Lock()
 
     @classmethod
     def from_settings(
@@ -294,7 +298,7 @@ class ProcurementApplication(Application[UUID]):
                 actor=actor,
                 timestamp=now,
             )
-        return self._bid_receipt(existing, "submitted", self._save(existing))
+        return self._bid_receipt(existing, "submitted", self._save_bid(existing))
 
     def replace_bid(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> BidView:
         tender = self._public_tender(tender_id)
@@ -311,7 +315,7 @@ class ProcurementApplication(Application[UUID]):
             actor=actor,
             timestamp=now,
         )
-        return self._bid_receipt(live, "replaced", self._save(live))
+        return self._bid_receipt(live, "replaced", self._save_bid(live))
 
     def withdraw_bid(self, actor: Actor, tender_id: UUID) -> BidView:
         tender = self._public_tender(tender_id)
@@ -319,7 +323,7 @@ class ProcurementApplication(Application[UUID]):
         tender.check_accepting_bids(now)
         bid = self._vendors_bid(actor, tender_id)
         bid.withdraw(deadline=tender.terms.timeline.submission_deadline, actor=actor, timestamp=now)
-        return self._bid_receipt(bid, "withdrawn", self._save(bid))
+        return self._bid_receipt(bid, "withdrawn", self._save_bid(bid))
 
     def my_bid(self, actor: Actor, tender_id: UUID) -> BidView:
         bid = self._vendors_bid(actor, tender_id)
@@ -556,6 +560,26 @@ class ProcurementApplication(Application[UUID]):
         if tender.status is TenderStatus.DRAFT:
             raise TenderNotFoundError(f"no tender {tender_id}")
         return tender
+
+    def _save_bid(self, bid: Bid) -> WriteResult:
+        """Bids go through the group commit: many vendors at the deadline share a write."""
+        with self._committer_lock:
+            if self._committer is None:
+                self._committer = GroupCommitter(self)
+        try:
+            saved = self._committer.save(bid)
+        except IntegrityError:
+            raise VersionConflictError(
+                "another change to this bid was saved first; reload and try again"
+            ) from None
+        return WriteResult(id=bid.id, version=saved.version, position=saved.position)
+
+    def close(self) -> None:
+        with self._committer_lock:
+            if self._committer is not None:
+                self._committer.stop()
+                self._committer = None
+        super().close()
 
     def _save(self, aggregate: Aggregate) -> WriteResult:
         try:

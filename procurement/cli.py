@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import signal
 import sys
 import threading
+import urllib.request
 from contextlib import ExitStack
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from domain.account import account_id_for
+from domain.bid import BidContents
 from domain.errors import ProcurementError
-from domain.values import Role
+from domain.sealing import SealingKey, SealingKeySet
+from domain.values import Method, Role
 from procurement import demo as demo_data
-from procurement import migrations, runners
+from procurement import migrations, receipts, runners, sealing
 from procurement.application import ProcurementApplication, system_actor
 from procurement.bootstrap import resolve
 from procurement.database import eventsourcing_env
@@ -151,6 +158,94 @@ def users_add(
     finally:
         application.close()
     console.print(f"account {username} ({role.value}) created: {result.id}")
+
+
+def _fetch_json(url: str) -> Any:
+    if not url.startswith(("http://", "https://")):
+        console.print("--api takes an http(s) URL")
+        raise typer.Exit(2)
+    with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 (scheme checked)
+        return json.load(answer)
+
+
+@app.command()
+def seal(
+    tender: Annotated[UUID, typer.Option(help="The tender's id.")],
+    bid_file: Annotated[Path, typer.Option("--in", help="The bid in plain JSON.")],
+    username: Annotated[str, typer.Option(help="Your vendor username (bound into the seal).")],
+    notice: Annotated[
+        Path | None, typer.Option(help="The tender's public notice, saved as JSON.")
+    ] = None,
+    api: Annotated[str | None, typer.Option(help="Or the platform's URL to fetch it.")] = None,
+) -> None:
+    """Seal a bid on your own machine; print the body to POST to /tenders/{id}/bids.
+
+    The plain bid never leaves this machine: only the envelopes are printed.
+    """
+    if (notice is None) == (api is None):
+        console.print("give either --notice FILE or --api URL")
+        raise typer.Exit(2)
+    public = (
+        json.loads(notice.read_text())
+        if notice is not None
+        else _fetch_json(f"{str(api).rstrip('/')}/public/tenders/{tender}")
+    )
+    if public.get("id") != str(tender):
+        console.print("the notice is not this tender's")
+        raise typer.Exit(2)
+    try:
+        contents = BidContents.model_validate_json(bid_file.read_text())
+    except ValueError as error:
+        console.print(f"the bid is not valid: {error}")
+        raise typer.Exit(2) from None
+    keys = SealingKeySet(
+        keys=tuple(
+            SealingKey(
+                envelope=k["envelope"],
+                suite=k["suite"],
+                public_key=k["public_key"],
+                wrapped_private_key="",
+                kek_id="",
+            )
+            for k in public["sealing"]
+        )
+    )
+    sealed = sealing.seal_contents(
+        keys, Method(public["method"]), tender, account_id_for(username), contents
+    )
+    body = {
+        "envelopes": [{"name": e.name.value, "ciphertext": e.ciphertext} for e in sealed.envelopes]
+    }
+    typer.echo(json.dumps(body, indent=2))
+    for envelope in sealed.envelopes:
+        console.print(f"{envelope.name.value}: commitment {envelope.commitment}")
+
+
+@app.command("verify-receipt")
+def verify_receipt(
+    receipt_file: Annotated[Path, typer.Argument(help="The receipt JSON.")],
+    public_key: Annotated[
+        str | None, typer.Option(help="The platform's receipt key (base64).")
+    ] = None,
+    api: Annotated[str | None, typer.Option(help="Or the platform's URL to fetch it.")] = None,
+) -> None:
+    """Check a bid receipt's signature offline (or with the key fetched from --api)."""
+    if (public_key is None) == (api is None):
+        console.print("give either --public-key KEY or --api URL")
+        raise typer.Exit(2)
+    key = (
+        public_key
+        or _fetch_json(f"{str(api).rstrip('/')}/public/keys")["receipt_signing_key"]["public_key"]
+    )
+    document = json.loads(receipt_file.read_text())
+    receipt = document.get("receipt", document)
+    if not receipts.verify(key, receipt):
+        console.print("INVALID: the receipt was not signed by this key, or it was changed")
+        raise typer.Exit(1)
+    console.print(
+        f"valid: {receipt['kind']} bid {receipt['bid_id']} at {receipt['received_at']}, "
+        f"position {receipt['position']}"
+    )
 
 
 @projections.command("rebuild")

@@ -1,0 +1,61 @@
+"""A vendor seals on its own machine with `procurement seal` and checks its receipt with
+`procurement verify-receipt`, neither needing the platform's database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from procurement.cli import app
+from tests.api.conftest import Api
+from tests.api.test_bids import contents, published
+from tests.support import FakeClock
+
+
+def test_seal_offline_submit_and_verify_the_receipt(
+    api: Api, clock: FakeClock, tmp_path: Path
+) -> None:
+    tender_id, notice = published(api, clock)
+    token = api.register_vendor("alpha")
+    (tmp_path / "notice.json").write_text(json.dumps(notice))
+    (tmp_path / "bid.json").write_text(json.dumps(contents("4200000.00")["contents"]))
+    runner = CliRunner()
+    sealed = runner.invoke(
+        app,
+        [
+            "seal",
+            "--tender",
+            tender_id,
+            "--in",
+            str(tmp_path / "bid.json"),
+            "--username",
+            "alpha",
+            "--notice",
+            str(tmp_path / "notice.json"),
+        ],
+    )
+    assert sealed.exit_code == 0, sealed.output
+    body = json.loads(sealed.stdout[sealed.stdout.index("{") : sealed.stdout.rindex("}") + 1])
+    assert "4200000" not in json.dumps(body)
+    answer = api.post(f"/tenders/{tender_id}/bids", token, json=body)
+    assert answer.status_code == 201, answer.text
+    commitment = answer.json()["receipt"]["commitments"]["bid"]
+    assert commitment in sealed.output
+
+    key = api.client.get("/public/keys").json()["receipt_signing_key"]["public_key"]
+    (tmp_path / "receipt.json").write_text(answer.text)
+    good = runner.invoke(
+        app, ["verify-receipt", str(tmp_path / "receipt.json"), "--public-key", key]
+    )
+    assert good.exit_code == 0, good.output
+    assert "valid" in good.output
+    tampered = answer.json()
+    tampered["receipt"]["received_at"] = tampered["receipt"]["received_at"].replace("2", "3", 1)
+    (tmp_path / "tampered.json").write_text(json.dumps(tampered))
+    bad = runner.invoke(
+        app, ["verify-receipt", str(tmp_path / "tampered.json"), "--public-key", key]
+    )
+    assert bad.exit_code == 1
+    assert "INVALID" in bad.output

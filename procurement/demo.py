@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from domain.account import VendorProfile, account_id_for
+from domain.bid import BidContents, BidSecurityOffer, LotPrice
 from domain.values import (
     Actor,
     BidSecurity,
@@ -175,6 +176,11 @@ def load(app: ProcurementApplication, data_dir: Path) -> list[tuple[str, str]]:
     )
     app.publish_tender(health, drugs.id, None)
 
+    # Sealed bids: nobody, the demo's officers included, can read these before the opening.
+    mehran = Actor(account_id=account_id_for("mehran.medical"), role=Role.VENDOR, request_id="demo")
+    app.submit_bid(vendor, road.id, _bid({"1": "118500000.00", "2": "109900000.00"}, "4900000"))
+    app.submit_bid(mehran, drugs.id, _bid({"A": "5200000.00", "B": "2950000.00"}, "770000"))
+
     it = app.draft_tender(
         works,
         _terms(
@@ -205,6 +211,16 @@ def load(app: ProcurementApplication, data_dir: Path) -> list[tuple[str, str]]:
         ),
     )
     return credentials
+
+
+def _bid(prices: dict[str, str], security: str) -> BidContents:
+    return BidContents(
+        prices=tuple(LotPrice(lot_id=lot, price=_money(amount)) for lot, amount in prices.items()),
+        technical_offer="Method statement, equipment list and key staff CVs attached.",
+        bid_security=BidSecurityOffer(
+            instrument="bank_guarantee", issuer="Sindh Bank Ltd", amount=_money(security)
+        ),
+    )
 
 
 def _officer(username: str, entity: str) -> Actor:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
@@ -109,6 +109,42 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
+class _HeldAnswer:
+    """An HTTP answer kept back until its last byte."""
+
+    def __init__(self) -> None:
+        self.start: dict[str, Any] | None = None
+        self.chunks: list[bytes] = []
+
+    def hold(self, message: dict[str, Any]) -> bool:
+        """Keep ``message``; True once the answer is complete."""
+        if message["type"] == "http.response.start":
+            self.start = message
+            return False
+        self.chunks.append(bytes(message.get("body", b"")))
+        return not message.get("more_body", False)
+
+    @property
+    def status(self) -> int:
+        return int(self.start["status"]) if self.start else 500
+
+    @property
+    def content_type(self) -> str:
+        headers = self.start.get("headers", []) if self.start else []
+        for name, value in headers:
+            if bytes(name).lower() == b"content-type":
+                return bytes(value).decode("latin-1")
+        return "application/json"
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
+
+    def messages(self) -> list[dict[str, Any]]:
+        body = {"type": "http.response.body", "body": self.body, "more_body": False}
+        return [self.start, body] if self.start else [body]
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -160,30 +196,31 @@ class IdempotencyMiddleware:
             delivered = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        answer: dict[str, Any] = {"status": 500, "content_type": "application/json", "body": []}
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                answer["status"] = message["status"]
-                for name, value in message.get("headers", []):
-                    if name.lower() == b"content-type":
-                        answer["content_type"] = value.decode("latin-1")
-            elif message["type"] == "http.response.body":
-                answer["body"].append(message.get("body", b""))
-            await send(message)
-
         pool = scope["app"].state.pool
-        try:
-            await self.app(scope, receive_once, capture)
-        finally:
-            if answer["status"] < 500:  # noqa: PLR2004 (our faults are not remembered)
+        held = _HeldAnswer()
+        recorded = False
+
+        async def record_then_send(message: Message) -> None:
+            """Hold the answer until it is complete, store it, then let it go: a client
+            that has its answer never finds the key still in progress."""
+            nonlocal recorded
+            if not held.hold(cast("dict[str, Any]", message)):
+                return
+            if held.status < 500:  # noqa: PLR2004 (our faults are not remembered)
                 await idempotency.complete(
                     pool,
                     owner,
                     key,
-                    status=answer["status"],
-                    content_type=answer["content_type"],
-                    body=b"".join(answer["body"]),
+                    status=held.status,
+                    content_type=held.content_type,
+                    body=held.body,
                 )
-            else:
+                recorded = True
+            for out in held.messages():
+                await send(cast("Message", out))
+
+        try:
+            await self.app(scope, receive_once, record_then_send)
+        finally:
+            if not recorded:
                 await idempotency.release(pool, owner, key)

@@ -64,7 +64,9 @@ def eventsourcing_env(url: str, pool_size: int) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": str(pool_size),
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_LOCK_TIMEOUT": "5",
-        "POSTGRES_PRE_PING": "yes",
+        # No ping before each checkout (a round trip per query): the recorders retry on
+        # connection errors, and the pool replaces broken connections.
+        "POSTGRES_PRE_PING": "no",
         # Alembic owns the tables; the recorders never create them.
         "CREATE_TABLE": "no",
         # Kept off on purpose: with it on, inserts skip the table lock and

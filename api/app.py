@@ -7,11 +7,15 @@ order.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, asynccontextmanager
+from functools import cache
 from typing import Any
 
 from litestar import Litestar
+from litestar.concurrency import set_asyncio_executor
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -36,8 +40,17 @@ from procurement.settings import Settings
 from projections.reads import create_pool
 
 
+@cache
+def _use_handler_threads(count: int) -> None:
+    """Once per process: enough threads that concurrent writers can share a group commit
+    (asyncio's default pool has cores + 4 threads, which caps every batch at that size)."""
+    with contextlib.suppress(RuntimeError):  # a running loop keeps its executor
+        set_asyncio_executor(ThreadPoolExecutor(count, thread_name_prefix="handler"))
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     """The API for ``settings``, which must be resolved (``procurement.bootstrap.resolve``)."""
+    _use_handler_threads(settings.handler_threads)
     the_clock: Clock = clock or SystemClock()
     env = eventsourcing_env(settings.dsn, settings.db_pool_size)
     tokens = TokenService(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import math
@@ -719,6 +720,8 @@ def _real_app() -> Any:
     settings = Settings(
         database_url=os.environ["BENCH_DATABASE_URL"],
         jwt_secret=SecretStr(os.environ["BENCH_JWT_SECRET"]),
+        sealing_kek=SecretStr(base64.urlsafe_b64encode(os.urandom(32)).decode()),
+        signing_key=SecretStr(base64.urlsafe_b64encode(os.urandom(32)).decode()),
         data_dir=Path(os.environ["BENCH_DATA_DIR"]),
         db_pool_size=POOL_SIZE,
     )

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     """How long a read with ``min_position`` waits for the projection, in seconds."""
 
     db_pool_size: int = 5
+    handler_threads: int = 64
+    """Threads for the synchronous (write) handlers: each waits on its group commit."""
+
     log_level: str = "INFO"
 
     @property

@@ -34,7 +34,8 @@ TABLES = (
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    given = os.environ.get("TEST_DATABASE_URL")
+    # A server from the environment, but always our own database on it: tests empty tables.
+    given = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if given:
         ensure_database(given, "procurement_test")
         url = with_database(given, "procurement_test")

@@ -8,6 +8,7 @@ order.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, asynccontextmanager
@@ -79,7 +80,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             finally:
                 await pool.close()
 
-    state: dict[str, Any] = {"settings": settings, "clock": the_clock, "tokens": tokens}
+    state: dict[str, Any] = {
+        "settings": settings,
+        "clock": the_clock,
+        "tokens": tokens,
+        "idempotency_secret": hashlib.sha256(
+            b"sindh-procurement/idempotency/v1|" + settings.jwt_key.encode()
+        ).digest(),
+    }
     return Litestar(
         route_handlers=[
             HealthController,

@@ -7,7 +7,7 @@ the key's owner by verifying the bearer token the same way the guards do.
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import json
 import re
 from dataclasses import dataclass, field
@@ -159,8 +159,11 @@ class IdempotencyMiddleware:
             await _send_problem(scope, send, _BAD_KEY)
             return
         body = await _read_body(receive)
-        digest = hashlib.sha256(b"POST " + scope["path"].encode() + b"\n" + body).hexdigest()
         state = scope["app"].state
+        # Keyed: a plain bid's body would otherwise be guessable from its stored hash.
+        digest = hmac.new(
+            state.idempotency_secret, b"POST " + scope["path"].encode() + b"\n" + body, "sha256"
+        ).hexdigest()
         outcome = await idempotency.claim(state.pool, owner, key, digest, state.clock.now())
         if isinstance(outcome, idempotency.Replay):
             await _send(

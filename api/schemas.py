@@ -235,8 +235,7 @@ class TokenOut(BaseModel):
 
 class ReadyOut(BaseModel):
     status: str
-    store_position: int
-    projection_lag: dict[str, int]
+    projections: dict[str, str]
     checked_at: datetime
 
 

@@ -620,7 +620,7 @@ class Rig:
         with httpx.Client(base_url=self.real.base, timeout=10.0) as client:
             while True:
                 ready = client.get("/ready").raise_for_status().json()
-                if not any(ready["projection_lag"].values()):
+                if all(v == "current" for v in ready["projections"].values()):
                     return
                 if time.monotonic() > deadline:
                     msg = f"the projections did not catch up: {ready}"

@@ -679,7 +679,7 @@ def _published_ids(base: str, expected: int) -> list[str]:
     with httpx.Client(base_url=base, timeout=10.0) as client:
         while True:
             ready = client.get("/ready").raise_for_status().json()
-            if not any(ready["projection_lag"].values()):
+            if all(v == "current" for v in ready["projections"].values()):
                 break
             if time.monotonic() > deadline:
                 msg = f"the projections did not catch up: {ready}"

@@ -44,6 +44,10 @@ from domain.sealing import SealingKeySet, envelopes_for
 from domain.values import Actor, TenderTerms, Timeline, ValueObject
 
 MAX_TEXT = 20000
+OPENING_GRACE = timedelta(minutes=1)
+"""The bids open no sooner than this after the deadline, whatever the opening time says: a
+bid accepted a moment before the deadline is still being committed for at most this long
+(requests time out well within it), and the opening must see it."""
 
 
 class TenderStatus(StrEnum):
@@ -396,11 +400,10 @@ class Tender(Aggregate):
             raise AlreadyOpenedError("the bids are already opened")
         if self.status is TenderStatus.DRAFT:
             raise TenderNotPublishedError("the tender is not published")
-        if now < self.terms.timeline.opening_time:
-            raise BidsSealedError(
-                "the bids stay sealed until the opening time "
-                f"{self.terms.timeline.opening_time.isoformat()}"
-            )
+        timeline = self.terms.timeline
+        opens = max(timeline.opening_time, timeline.submission_deadline + OPENING_GRACE)
+        if now < opens:
+            raise BidsSealedError(f"the bids stay sealed until {opens.isoformat()}")
 
     @event(TenderCancelled)
     def cancel(self, *, reason: str, actor: Actor, timestamp: datetime) -> None:

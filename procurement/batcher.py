@@ -58,6 +58,14 @@ class GroupCommitter:
     def stop(self) -> None:
         self._queue.put(None)
         self._thread.join()
+        # Anything handed over after the stop is refused, never left waiting.
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None:
+                item[1].set_exception(RuntimeError("the platform is shutting down"))
 
     def _run(self) -> None:
         while True:
@@ -66,7 +74,12 @@ class GroupCommitter:
                 return
             batch = [first]
             stopping = self._collect(batch)
-            self._commit(batch)
+            try:
+                self._commit(batch)
+            except BaseException as error:  # noqa: BLE001 (the writer outlives any batch)
+                for _, outcome in batch:
+                    if not outcome.done():
+                        outcome.set_exception(error)
             if stopping:
                 return
 

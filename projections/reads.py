@@ -135,10 +135,14 @@ async def get_tender(pool: asyncpg.Pool, tender_id: UUID) -> dict[str, Any] | No
     return tender
 
 
-async def readiness(pool: asyncpg.Pool) -> dict[str, Any]:
+async def readiness(pool: asyncpg.Pool) -> dict[str, str]:
+    """Whether each projection has caught up. Not how far: event counts would let anyone
+    watch bids arrive before the opening (the operators' figures go to metrics)."""
     head = await store_position(pool)
-    lags = {name: head - await projection_position(pool, name) for name in PROJECTIONS}
-    return {"store_position": head, "projection_lag": lags}
+    return {
+        name: "current" if await projection_position(pool, name) >= head else "catching_up"
+        for name in PROJECTIONS
+    }
 
 
 def as_utc(value: datetime | None) -> str | None:

@@ -34,4 +34,4 @@ class HealthController(Controller):
                 f"the database is not reachable: {type(error).__name__}",
                 headers={"Retry-After": "5"},
             ) from None
-        return ReadyOut(status="ready", checked_at=request.app.state.clock.now(), **state)
+        return ReadyOut(status="ready", checked_at=request.app.state.clock.now(), projections=state)

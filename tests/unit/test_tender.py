@@ -10,7 +10,7 @@ import pytest
 
 from domain import errors
 from domain.rules import rules_for
-from domain.tender import Tender, TenderStatus
+from domain.tender import OPENING_GRACE, Tender, TenderStatus
 from domain.values import BidSecurity, Method, Money, Scope
 from tests.support import START, officer, sealing_keys, terms, timeline, vendor
 
@@ -391,3 +391,29 @@ def test_an_amendment_keeps_the_clarification_rules() -> None:
     with pytest.raises(errors.InvalidTermsError):
         tender.amend(number=1, text="x" * 20001, timeline=None, actor=officer(), timestamp=NOW)
     assert tender.amendments == []
+
+
+def test_the_bids_open_no_sooner_than_a_grace_after_the_deadline() -> None:
+    deadline = NOW + timedelta(days=20)
+    same_time = timeline(NOW).model_copy(
+        update={"submission_deadline": deadline, "opening_time": deadline}
+    )
+    tender = Tender(
+        id=uuid4(),
+        entity="wsd",
+        terms=terms(NOW, timeline=same_time),
+        actor=officer("wsd"),
+        timestamp=NOW,
+    )
+    tender.publish(
+        notice=tender.terms,
+        rules=SPPRA,
+        sealing_keys=sealing_keys(tender.terms),
+        actor=officer("wsd"),
+        timestamp=NOW,
+    )
+    with pytest.raises(errors.BidsSealedError):
+        tender.check_can_open(deadline)
+    with pytest.raises(errors.BidsSealedError):
+        tender.check_can_open(deadline + OPENING_GRACE - timedelta(microseconds=1))
+    tender.check_can_open(deadline + OPENING_GRACE)

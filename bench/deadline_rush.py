@@ -38,7 +38,6 @@ import os
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -66,12 +65,11 @@ from run import (
     WatchdogExpiredError,
     _log,
     _stop_embedded,
-    _wait_until_ready,
-    free_port,
     machine_facts,
     officer,
     tender_terms,
 )
+from run import server as run_server
 
 from domain.account import VendorProfile, account_id_for
 from domain.bid import Bid
@@ -439,26 +437,9 @@ def _ciphertexts(value: Any) -> Iterator[str]:
 
 @contextlib.contextmanager
 def server(kind: str, env: dict[str, str], log_path: Path) -> Iterator[Server]:
-    """Run this script with ``--serve kind`` in a subprocess; yield where it listens."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
-            [sys.executable, str(Path(__file__).resolve()), "--serve", kind, "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_ready(base, process, log_path)
-            yield Server(base, process.pid)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+    """Run this script with ``--serve kind`` in a subprocess (bench/run.py's machinery)."""
+    with run_server(kind, env, log_path, script=Path(__file__)) as started:
+        yield started
 
 
 def serve(kind: str, port: int) -> None:

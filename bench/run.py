@@ -476,13 +476,17 @@ class Server:
 
 
 @contextlib.contextmanager
-def server(kind: str, env: dict[str, str], log_path: Path) -> Iterator[Server]:
-    """Run ``bench/run.py --serve kind`` in a subprocess; yield where it listens; stop it."""
+def server(
+    kind: str, env: dict[str, str], log_path: Path, script: Path | None = None
+) -> Iterator[Server]:
+    """Run ``script --serve kind`` (this one by default) in a subprocess; yield where it
+    listens; stop it."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    program = str((script or Path(__file__)).resolve())
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
-            [sys.executable, str(Path(__file__).resolve()), "--serve", kind, "--port", str(port)],
+            [sys.executable, program, "--serve", kind, "--port", str(port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
 
 from domain import errors
-from domain.rules import rules_for
+from domain.rules import MethodRules, rules_for
 from domain.tender import OPENING_GRACE, Tender, TenderStatus
 from domain.values import BidSecurity, Method, Money, Scope
 from tests.support import START, officer, sealing_keys, terms, timeline, vendor
 
 NOW = START
 SPPRA = rules_for("sppra", Method.SINGLE_STAGE_ONE_ENVELOPE, Scope.NATIONAL)
+
+
+def publish(tender: Tender, rules: MethodRules, at: datetime) -> None:
+    tender.publish(
+        notice=tender.terms,
+        rules=rules,
+        sealing_keys=sealing_keys(tender.terms),
+        actor=officer("wsd"),
+        timestamp=at,
+    )
 
 
 def drafted() -> Tender:
@@ -26,13 +36,7 @@ def drafted() -> Tender:
 
 def published() -> Tender:
     tender = drafted()
-    tender.publish(
-        notice=tender.terms,
-        rules=SPPRA,
-        sealing_keys=sealing_keys(tender.terms),
-        actor=officer("wsd"),
-        timestamp=NOW,
-    )
+    publish(tender, SPPRA, NOW)
     tender.collect_events()
     return tender
 
@@ -61,13 +65,7 @@ def test_a_draft_can_be_edited() -> None:
 
 def test_publishing_records_the_notice_and_its_rules() -> None:
     tender = drafted()
-    tender.publish(
-        notice=tender.terms,
-        rules=SPPRA,
-        sealing_keys=sealing_keys(tender.terms),
-        actor=officer("wsd"),
-        timestamp=NOW,
-    )
+    publish(tender, SPPRA, NOW)
     [event] = tender.collect_events()
     assert type(event).__name__ == "TenderPublished"
     assert event.notice == terms(NOW)  # type: ignore[attr-defined]
@@ -79,13 +77,7 @@ def test_publishing_records_the_notice_and_its_rules() -> None:
 def test_publishing_twice_is_refused() -> None:
     tender = published()
     with pytest.raises(errors.AlreadyPublishedError):
-        tender.publish(
-            notice=tender.terms,
-            rules=SPPRA,
-            sealing_keys=sealing_keys(tender.terms),
-            actor=officer("wsd"),
-            timestamp=NOW,
-        )
+        publish(tender, SPPRA, NOW)
     assert tender.collect_events() == []
 
 
@@ -111,13 +103,7 @@ def test_the_bidding_period_follows_the_rules(days: int, error: type[Exception])
         timestamp=NOW - timedelta(days=30),
     )
     with pytest.raises(error):
-        tender.publish(
-            notice=tender.terms,
-            rules=SPPRA,
-            sealing_keys=sealing_keys(tender.terms),
-            actor=officer("wsd"),
-            timestamp=NOW,
-        )
+        publish(tender, SPPRA, NOW)
     assert tender.status is TenderStatus.DRAFT
 
 
@@ -131,13 +117,7 @@ def test_international_bidding_needs_thirty_days() -> None:
         timestamp=NOW,
     )
     with pytest.raises(errors.BiddingPeriodTooShortError, match="30 days"):
-        tender.publish(
-            notice=tender.terms,
-            rules=rules,
-            sealing_keys=sealing_keys(tender.terms),
-            actor=officer("wsd"),
-            timestamp=NOW,
-        )
+        publish(tender, rules, NOW)
 
 
 def test_relaxed_rules_count_seconds() -> None:
@@ -157,13 +137,7 @@ def test_relaxed_rules_count_seconds() -> None:
         actor=officer("wsd"),
         timestamp=NOW,
     )
-    tender.publish(
-        notice=tender.terms,
-        rules=rules,
-        sealing_keys=sealing_keys(tender.terms),
-        actor=officer("wsd"),
-        timestamp=NOW,
-    )
+    publish(tender, rules, NOW)
     assert tender.status is TenderStatus.ACTIVE
 
 
@@ -177,13 +151,7 @@ def test_bid_security_above_the_ceiling_is_refused() -> None:
         timestamp=NOW,
     )
     with pytest.raises(errors.BidSecurityTooHighError):
-        tender.publish(
-            notice=tender.terms,
-            rules=SPPRA,
-            sealing_keys=sealing_keys(tender.terms),
-            actor=officer("wsd"),
-            timestamp=NOW,
-        )
+        publish(tender, SPPRA, NOW)
 
 
 def test_a_request_for_quotations_above_its_ceiling_is_refused() -> None:
@@ -196,13 +164,7 @@ def test_a_request_for_quotations_above_its_ceiling_is_refused() -> None:
         timestamp=NOW,
     )
     with pytest.raises(errors.MethodNotAllowedForValueError):
-        tender.publish(
-            notice=tender.terms,
-            rules=rules,
-            sealing_keys=sealing_keys(tender.terms),
-            actor=officer("wsd"),
-            timestamp=NOW,
-        )
+        publish(tender, rules, NOW)
 
 
 def test_the_opening_must_follow_the_deadline_within_the_rules_window() -> None:
@@ -217,13 +179,7 @@ def test_the_opening_must_follow_the_deadline_within_the_rules_window() -> None:
         timestamp=NOW,
     )
     with pytest.raises(errors.InvalidTimelineError, match="opening"):
-        tender.publish(
-            notice=tender.terms,
-            rules=SPPRA,
-            sealing_keys=sealing_keys(tender.terms),
-            actor=officer("wsd"),
-            timestamp=NOW,
-        )
+        publish(tender, SPPRA, NOW)
 
 
 def test_an_early_amendment_may_keep_the_deadline() -> None:
@@ -344,13 +300,7 @@ def test_bidding_closes_only_at_the_deadline_and_then_refuses_changes() -> None:
     with pytest.raises(errors.BiddingClosedError):
         tender.close_bidding(actor=officer(), timestamp=deadline)
     with pytest.raises(errors.AlreadyPublishedError):
-        tender.publish(
-            notice=tender.terms,
-            rules=SPPRA,
-            sealing_keys=sealing_keys(tender.terms),
-            actor=officer("wsd"),
-            timestamp=deadline,
-        )
+        publish(tender, SPPRA, deadline)
     tender.cancel(reason="No funds", actor=officer("wsd"), timestamp=deadline)
     assert event_names(tender) == ["TenderCancelled"]
 
@@ -368,13 +318,7 @@ def test_a_request_for_quotations_in_another_currency_is_refused() -> None:
         timestamp=NOW,
     )
     with pytest.raises(errors.MethodNotAllowedForValueError):
-        tender.publish(
-            notice=tender.terms,
-            rules=rules,
-            sealing_keys=sealing_keys(tender.terms),
-            actor=officer("wsd"),
-            timestamp=NOW,
-        )
+        publish(tender, rules, NOW)
 
 
 def test_an_amendment_keeps_the_clarification_rules() -> None:
@@ -405,13 +349,7 @@ def test_the_bids_open_no_sooner_than_a_grace_after_the_deadline() -> None:
         actor=officer("wsd"),
         timestamp=NOW,
     )
-    tender.publish(
-        notice=tender.terms,
-        rules=SPPRA,
-        sealing_keys=sealing_keys(tender.terms),
-        actor=officer("wsd"),
-        timestamp=NOW,
-    )
+    publish(tender, SPPRA, NOW)
     with pytest.raises(errors.BidsSealedError):
         tender.check_can_open(deadline)
     with pytest.raises(errors.BidsSealedError):

@@ -8,6 +8,7 @@ order.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -75,6 +76,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             pool = await create_pool(settings.dsn, settings.db_pool_size)
             app.state.procurement = procurement
             app.state.pool = pool
+            # Everything loaded so far lives as long as the process: keep it out of the
+            # collector's full passes, which otherwise pause every request ~100 ms.
+            gc.freeze()
             try:
                 yield
             finally:

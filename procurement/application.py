@@ -275,29 +275,28 @@ class ProcurementApplication(Application[UUID]):
         tender.check_accepting_bids(now)
         sealed = self._sealed(tender, actor, bid)
         deadline = tender.terms.timeline.submission_deadline
-        bid_id = bid_id_for(tender_id, actor.account_id)
-        try:
-            existing = self._load(Bid, bid_id)
-        except BidNotFoundError:
-            existing = Bid(
-                tender_id=tender_id,
-                vendor_id=actor.account_id,
-                envelopes=sealed,
-                method=tender.terms.method,
-                deadline=deadline,
-                actor=actor,
-                timestamp=now,
-            )
-        else:
-            if existing.status is BidStatus.SUBMITTED:
-                raise BidExistsError("you have a live bid: replace it with PUT or withdraw it")
-            existing.replace(
-                envelopes=sealed,
-                method=tender.terms.method,
-                deadline=deadline,
-                actor=actor,
-                timestamp=now,
-            )
+        first = Bid(
+            tender_id=tender_id,
+            vendor_id=actor.account_id,
+            envelopes=sealed,
+            method=tender.terms.method,
+            deadline=deadline,
+            actor=actor,
+            timestamp=now,
+        )
+        try:  # a vendor's first bid is the common case: no look-up before it
+            return self._bid_receipt(first, "submitted", self._save_bid(first))
+        except VersionConflictError:
+            existing = self._load(Bid, first.id)
+        if existing.status is BidStatus.SUBMITTED:
+            raise BidExistsError("you have a live bid: replace it with PUT or withdraw it")
+        existing.replace(
+            envelopes=sealed,
+            method=tender.terms.method,
+            deadline=deadline,
+            actor=actor,
+            timestamp=now,
+        )
         return self._bid_receipt(existing, "submitted", self._save_bid(existing))
 
     def replace_bid(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> BidView:

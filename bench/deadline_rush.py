@@ -36,10 +36,7 @@ import gc
 import json
 import os
 import secrets
-import shutil
-import signal
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -64,9 +61,9 @@ from run import (
     Server,
     WatchdogExpiredError,
     _log,
-    _stop_embedded,
     machine_facts,
     officer,
+    run_and_report,
     tender_terms,
 )
 from run import server as run_server
@@ -872,21 +869,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = Plan(quick=True, vendors=20, rounds=2) if args.quick else Plan()
     if args.vendors is not None:
         plan = Plan(vendors=args.vendors, rounds=plan.rounds, quick=plan.quick)
-    signal.signal(signal.SIGALRM, _watchdog)
-    signal.alarm(WATCHDOG_SECONDS)
-    tmp = Path(tempfile.mkdtemp(prefix="procurement-rush-"))
-    wall = time.perf_counter()
-    try:
-        text = measure(tmp, plan)
-    finally:
-        signal.alarm(0)
-        _stop_embedded(tmp / "pg")
-        shutil.rmtree(tmp, ignore_errors=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(text)
-    print(text)
-    _log(f"done in {time.perf_counter() - wall:.0f} s; written to {RESULTS}")
-    return 0
+    return run_and_report("procurement-rush-", RESULTS, lambda tmp: measure(tmp, plan))
 
 
 if __name__ == "__main__":

@@ -1019,20 +1019,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = Plan(client=args.client)
     if args.quick:
         plan = plan.quick()
+    return run_and_report("procurement-bench-", RESULTS, lambda tmp: measure(tmp, plan))
+
+
+def run_and_report(prefix: str, results: Path, measure_in: Callable[[Path], str]) -> int:
+    """Measure in a fresh temporary folder under the watchdog, clean up, write the report."""
     signal.signal(signal.SIGALRM, _watchdog)
     signal.alarm(WATCHDOG_SECONDS)
-    tmp = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     wall = time.perf_counter()
     try:
-        text = measure(tmp, plan)
+        text = measure_in(tmp)
     finally:
         signal.alarm(0)
         _stop_embedded(tmp / "pg")
         shutil.rmtree(tmp, ignore_errors=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(text)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(text)
     print(text)
-    _log(f"done in {time.perf_counter() - wall:.0f} s; written to {RESULTS}")
+    _log(f"done in {time.perf_counter() - wall:.0f} s; written to {results}")
     return 0
 
 

@@ -65,6 +65,7 @@ from run import (
     officer,
     run_and_report,
     tender_terms,
+    wait_for_projections,
 )
 from run import server as run_server
 
@@ -80,7 +81,6 @@ PASSWORD = "correct-horse-battery"  # noqa: S105 (a throwaway account in a throw
 
 WATCHDOG_SECONDS = 180  # the whole run, servers included (about 60 s with 200 vendors)
 ROUND_SECONDS = 30.0  # bound on one burst, connections included
-STARTUP_SECONDS = 30.0
 MAX_VENDORS = 500  # argon2 makes set-up (register, sign in) take about 0.16 s per vendor
 SIGN_IN_CONCURRENCY = 8
 TARGET_VENDORS = 200
@@ -594,16 +594,8 @@ class Rig:
     def _wait_until_quiet(self) -> None:
         """Start every round on an idle machine: the real app's projection runner (in its
         process) has processed every event of the previous rounds."""
-        deadline = time.monotonic() + STARTUP_SECONDS
         with httpx.Client(base_url=self.real.base, timeout=10.0) as client:
-            while True:
-                ready = client.get("/ready").raise_for_status().json()
-                if all(v == "current" for v in ready["projections"].values()):
-                    return
-                if time.monotonic() > deadline:
-                    msg = f"the projections did not catch up: {ready}"
-                    raise RushError(msg)
-                time.sleep(0.05)
+            wait_for_projections(client, poll=0.05)
 
     def _check_replay(self, tender_id: UUID, request: bytes, first: Answer) -> None:
         """A vendor retrying with its key gets its first answer; nothing more is stored."""

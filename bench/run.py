@@ -677,18 +677,23 @@ def bench_http(probe: Probe, url: str, tmp: Path, plan: Plan) -> HttpResults:
     return HttpResults(real_listing, real_detail, bare_listing, bare_detail)
 
 
+def wait_for_projections(client: httpx.Client, poll: float) -> None:
+    """Return once ``GET /ready`` says every projection is current; fail after a bound."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        ready = client.get("/ready").raise_for_status().json()
+        if all(v == "current" for v in ready["projections"].values()):
+            return
+        if time.monotonic() > deadline:
+            msg = f"the projections did not catch up: {ready}"
+            raise RuntimeError(msg)
+        time.sleep(poll)
+
+
 def _published_ids(base: str, expected: int) -> list[str]:
     """Every published tender's id, once the projection has caught up with the store."""
-    deadline = time.monotonic() + STARTUP_SECONDS
     with httpx.Client(base_url=base, timeout=10.0) as client:
-        while True:
-            ready = client.get("/ready").raise_for_status().json()
-            if all(v == "current" for v in ready["projections"].values()):
-                break
-            if time.monotonic() > deadline:
-                msg = f"the projections did not catch up: {ready}"
-                raise RuntimeError(msg)
-            time.sleep(0.2)
+        wait_for_projections(client, poll=0.2)
         ids: list[str] = []
         while True:
             page = client.get(

@@ -6,7 +6,7 @@ command, so it cannot be skipped by a handler and cannot race with the write.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -34,9 +34,9 @@ from domain.errors import (
 )
 from domain.opening import OpenedBid, OpenedStatus, OpeningRecord, ReleasedKey
 from domain.rules import rules_for
-from domain.sealing import SealedBid, SealingKeySet, envelopes_for
+from domain.sealing import SealedBid, envelopes_for
 from domain.tender import Tender, TenderStatus
-from domain.values import Actor, Method, Role, TenderTerms, Timeline
+from domain.values import Actor, Role, TenderTerms, Timeline
 from procurement import sealing, transcodings
 from procurement.batcher import GroupCommitter
 from procurement.clock import Clock, SystemClock
@@ -260,19 +260,10 @@ class ProcurementApplication(Application[UUID]):
 
     # Bids ---------------------------------------------------------------------------------
 
-    def tender_sealing(self, tender_id: UUID) -> tuple[Method, SealingKeySet]:
-        """The method and the public sealing keys of a published tender (for sealing)."""
-        tender = self._public_tender(tender_id)
-        if tender.sealing_keys is None:  # pragma: no cover (published implies keys)
-            raise TenderNotFoundError(f"no tender {tender_id}")
-        return tender.terms.method, tender.sealing_keys
-
     def submit_bid(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> BidView:
         """A vendor's bid, or a new one after its withdrawal. Plain contents are sealed here
         with the tender's public keys and then dropped: only envelopes are stored."""
-        tender = self._public_tender(tender_id)
-        now = self._now()
-        tender.check_accepting_bids(now)
+        tender, now = self._tender_taking_bids(tender_id)
         sealed = self._sealed(tender, actor, bid)
         deadline = tender.terms.timeline.submission_deadline
         first = Bid(
@@ -300,9 +291,7 @@ class ProcurementApplication(Application[UUID]):
         return self._bid_receipt(existing, "submitted", self._save_bid(existing))
 
     def replace_bid(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> BidView:
-        tender = self._public_tender(tender_id)
-        now = self._now()
-        tender.check_accepting_bids(now)
+        tender, now = self._tender_taking_bids(tender_id)
         sealed = self._sealed(tender, actor, bid)
         live = self._vendors_bid(actor, tender_id)
         if live.status is not BidStatus.SUBMITTED:
@@ -317,9 +306,7 @@ class ProcurementApplication(Application[UUID]):
         return self._bid_receipt(live, "replaced", self._save_bid(live))
 
     def withdraw_bid(self, actor: Actor, tender_id: UUID) -> BidView:
-        tender = self._public_tender(tender_id)
-        now = self._now()
-        tender.check_accepting_bids(now)
+        tender, now = self._tender_taking_bids(tender_id)
         bid = self._vendors_bid(actor, tender_id)
         bid.withdraw(deadline=tender.terms.timeline.submission_deadline, actor=actor, timestamp=now)
         return self._bid_receipt(bid, "withdrawn", self._save_bid(bid))
@@ -333,6 +320,13 @@ class ProcurementApplication(Application[UUID]):
         )
         position = self._position_of(bid.id, bid.version)
         return self._bid_receipt(bid, kind, WriteResult(bid.id, bid.version, position))
+
+    def _tender_taking_bids(self, tender_id: UUID) -> tuple[Tender, datetime]:
+        """The published tender, if it takes bids now, and that now."""
+        tender = self._public_tender(tender_id)
+        now = self._now()
+        tender.check_accepting_bids(now)
+        return tender, now
 
     @staticmethod
     def _sealed(tender: Tender, actor: Actor, bid: SealedBid | BidContents) -> SealedBid:
@@ -520,9 +514,6 @@ class ProcurementApplication(Application[UUID]):
 
     def has_events(self) -> bool:
         return self.recorder.max_notification_id() is not None
-
-    def stored_events(self, originator_id: UUID) -> Iterator[Any]:
-        return iter(self.events.get(originator_id))
 
     # Plumbing -----------------------------------------------------------------------------
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Protocol
-from zoneinfo import ZoneInfo
-
-PAKISTAN = ZoneInfo("Asia/Karachi")
 
 
 class Clock(Protocol):

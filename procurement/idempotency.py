@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 STALE_AFTER = timedelta(seconds=60)
 
@@ -44,38 +45,47 @@ Outcome = Claimed | Replay | Mismatch | InProgress
 async def claim(
     pool: asyncpg.Pool, owner: str, key: str, request_hash: str, now: datetime
 ) -> Outcome:
-    async with pool.acquire() as connection, connection.transaction():
-        inserted = await connection.fetchval(
-            "INSERT INTO idempotency_keys (owner, key, request_hash, claimed_at) "
-            "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1",
-            owner,
-            key,
-            request_hash,
-            now,
-        )
-        if inserted:
-            return Claimed()
-        row = await connection.fetchrow(
-            "SELECT request_hash, status, content_type, body, claimed_at "
-            "FROM idempotency_keys WHERE owner = $1 AND key = $2 FOR UPDATE",
-            owner,
-            key,
-        )
-        if row is None:  # released between the insert and the select: claim again
-            return await claim(pool, owner, key, request_hash, now)
-        if row["request_hash"] != request_hash:
-            return Mismatch()
-        if row["status"] is not None:
-            return Replay(row["status"], row["content_type"], bytes(row["body"]))
-        if now - row["claimed_at"] < STALE_AFTER:
-            return InProgress()
-        await connection.execute(
-            "UPDATE idempotency_keys SET claimed_at = $3 WHERE owner = $1 AND key = $2",
-            owner,
-            key,
-            now,
-        )
+    while True:  # again only if the row vanished between the insert and the select
+        async with pool.acquire() as connection, connection.transaction():
+            outcome = await _claim_once(connection, owner, key, request_hash, now)
+        if outcome is not None:
+            return outcome
+
+
+async def _claim_once(
+    connection: PoolConnectionProxy, owner: str, key: str, request_hash: str, now: datetime
+) -> Outcome | None:
+    inserted = await connection.fetchval(
+        "INSERT INTO idempotency_keys (owner, key, request_hash, claimed_at) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1",
+        owner,
+        key,
+        request_hash,
+        now,
+    )
+    if inserted:
         return Claimed()
+    row = await connection.fetchrow(
+        "SELECT request_hash, status, content_type, body, claimed_at "
+        "FROM idempotency_keys WHERE owner = $1 AND key = $2 FOR UPDATE",
+        owner,
+        key,
+    )
+    if row is None:
+        return None
+    if row["request_hash"] != request_hash:
+        return Mismatch()
+    if row["status"] is not None:
+        return Replay(row["status"], row["content_type"], bytes(row["body"]))
+    if now - row["claimed_at"] < STALE_AFTER:
+        return InProgress()
+    await connection.execute(
+        "UPDATE idempotency_keys SET claimed_at = $3 WHERE owner = $1 AND key = $2",
+        owner,
+        key,
+        now,
+    )
+    return Claimed()
 
 
 async def complete(

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from domain.errors import (
     AccountDisabledError,
     ConflictError,
+    ForbiddenError,
     InvalidCredentialsError,
     InvalidStateError,
     NotFoundError,
@@ -35,6 +36,7 @@ _STATUS_BY_KIND: tuple[tuple[type[ProcurementError], int], ...] = (
     (VersionMismatchError, 412),
     (InvalidCredentialsError, 401),
     (AccountDisabledError, 403),
+    (ForbiddenError, 403),
 )
 
 _CODE_BY_STATUS = {

@@ -153,6 +153,7 @@ class BidContents(ValueObject):
     technical_offer: Annotated[str, Field(max_length=200_000)] = ""
     documents: Annotated[tuple[Document, ...], Field(max_length=50)] = ()
     bid_security: BidSecurityOffer | None = None
+    validity_days: Annotated[int, Field(ge=1, le=365)] | None = None  # None: as the tender asks
 
     def split(self, method: Method) -> dict[EnvelopeName, BidContents]:
         """The contents of each envelope of ``method``."""

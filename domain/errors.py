@@ -44,6 +44,21 @@ class AccountNotFoundError(NotFoundError):
     title = "Account not found"
 
 
+class EvaluationNotFoundError(NotFoundError):
+    code = "evaluation_not_found"
+    title = "The tender has no evaluation yet"
+
+
+class AwardNotFoundError(NotFoundError):
+    code = "award_not_found"
+    title = "Award not found"
+
+
+class ComplaintNotFoundError(NotFoundError):
+    code = "complaint_not_found"
+    title = "Complaint not found"
+
+
 # Rules: the request is understood but breaks a procurement rule ---------------------------
 
 
@@ -100,6 +115,31 @@ class ClarificationPeriodClosedError(RuleViolationError):
 class InvalidTermsError(RuleViolationError):
     code = "invalid_terms"
     title = "The tender's terms are not valid"
+
+
+class InvalidCommitteeError(RuleViolationError):
+    code = "invalid_committee"
+    title = "The evaluation committee is not valid"
+
+
+class InvalidScoresError(RuleViolationError):
+    code = "invalid_scores"
+    title = "The scores are not valid"
+
+
+class ReasonRequiredError(RuleViolationError):
+    code = "reason_required"
+    title = "A published reason is required"
+
+
+class BidNotResponsiveError(RuleViolationError):
+    code = "bid_not_responsive"
+    title = "The bid is not responsive"
+
+
+class NotABidderError(RuleViolationError):
+    code = "not_a_bidder"
+    title = "Only a bidder of the tender may do this"
 
 
 # State: the request is valid but not in the object's current state -----------------------
@@ -165,6 +205,71 @@ class QuestionAlreadyAnsweredError(InvalidStateError):
     title = "The question is already answered"
 
 
+class EvaluationStateError(InvalidStateError):
+    code = "evaluation_state"
+    title = "Not possible at this stage of the evaluation"
+
+
+class DeclarationRequiredError(InvalidStateError):
+    code = "declaration_required"
+    title = "Declare your conflicts of interest before you see or score the bids"
+
+
+class AlreadyScoredError(InvalidStateError):
+    code = "already_scored"
+    title = "You have already scored this bid"
+
+
+class ScoringIncompleteError(InvalidStateError):
+    code = "scoring_incomplete"
+    title = "The committee has not finished its work"
+
+
+class FinancialOpeningRequiredError(InvalidStateError):
+    code = "financial_opening_required"
+    title = "The financial envelopes are not opened yet"
+
+
+class ReportNotFinalError(InvalidStateError):
+    code = "report_not_final"
+    title = "The evaluation report is not finalised"
+
+
+class NoResponsiveBidError(InvalidStateError):
+    code = "no_responsive_bid"
+    title = "No bid is responsive: the tender is unsuccessful"
+
+
+class AwardNotActiveError(InvalidStateError):
+    code = "award_not_active"
+    title = "The award is cancelled or already contracted"
+
+
+class StandstillError(InvalidStateError):
+    code = "standstill_in_progress"
+    title = "The standstill period has not ended"
+
+
+class ComplaintPeriodClosedError(InvalidStateError):
+    code = "complaint_period_closed"
+    title = "Complaints are taken only during the standstill"
+
+
+class ComplaintPendingError(InvalidStateError):
+    code = "complaint_pending"
+    title = "A complaint is pending: the process is suspended until its decision"
+
+
+class ComplaintDecidedError(InvalidStateError):
+    code = "complaint_decided"
+    title = "The complaint is already decided"
+
+
+class ContractSignedError(InvalidStateError):
+    code = "contract_signed"
+    title = "The contract is signed"
+
+
 # Concurrency -----------------------------------------------------------------------------
 
 
@@ -201,3 +306,23 @@ class InvalidCredentialsError(ProcurementError):
 class AccountDisabledError(ProcurementError):
     code = "account_disabled"
     title = "The account is disabled"
+
+
+# Authority -------------------------------------------------------------------------------
+
+
+class ForbiddenError(ProcurementError):
+    """The caller may see the object but may not do this to it."""
+
+    code = "forbidden"
+    title = "Not allowed"
+
+
+class NotCommitteeMemberError(ForbiddenError):
+    code = "not_committee_member"
+    title = "Only the tender's evaluation committee may do this"
+
+
+class NotChairError(ForbiddenError):
+    code = "not_chair"
+    title = "Only the committee's chair may do this"

@@ -35,6 +35,8 @@ class OpenedBid(ValueObject):
     prices: tuple[LotPrice, ...] = ()
     bid_security: BidSecurityOffer | None = None
     security_sufficient: bool | None = None
+    validity_days: int | None = None
+    documents: tuple[str, ...] = ()  # the names of the documents in the opened envelope
     problem: str | None = None
 
 

@@ -48,6 +48,7 @@ class MethodRules(ValueObject):
     standstill_period: timedelta
     complaint_period: timedelta
     max_estimated_value: Money | None = None
+    min_committee_size: int = 3
     citations: dict[str, Citation] = Field(default_factory=dict)
 
 
@@ -75,6 +76,10 @@ def _citations() -> dict[str, Citation]:
         "standstill_period": cite("evaluation report announced 7 days before the award"),
         "complaint_period": cite("complaints lodged within 10 days of the announcement"),
         "max_estimated_value": cite("requests for quotations only up to PKR 2,500,000"),
+        "min_committee_size": cite(
+            "a procurement committee of an odd number of members, at least three; one "
+            "member may evaluate quotations and direct contracting"
+        ),
     }
 
 
@@ -128,5 +133,8 @@ def rules_for(profile_name: str, method: Method, scope: Scope) -> MethodRules:
         standstill_period=7 * day,
         complaint_period=10 * day,
         max_estimated_value=rfq_ceiling,
+        min_committee_size=1
+        if method in {Method.REQUEST_FOR_QUOTATIONS, Method.DIRECT_CONTRACTING}
+        else 3,
         citations=_citations(),
     )

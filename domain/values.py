@@ -114,6 +114,78 @@ class Timeline(ValueObject):
         return self
 
 
+class EvaluationMethod(StrEnum):
+    """How the bids of a tender are evaluated, as published in its notice."""
+
+    LEAST_COST = "least_cost"  # lowest evaluated responsive bid
+    QCBS = "qcbs"  # quality and cost based selection (two envelopes)
+    RFQ = "request_for_quotations"  # lowest responsive quotation
+    DIRECT = "direct_contracting"  # the one offer, examined for responsiveness
+
+
+class TieBreak(StrEnum):
+    """The published rule that orders bids whose evaluation is equal."""
+
+    EARLIEST_SUBMISSION = "earliest_submission"
+    HIGHEST_TECHNICAL_SCORE = "highest_technical_score"  # then the earliest submission
+
+
+class Criterion(ValueObject):
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Annotated[str, Field(min_length=1, max_length=300)]
+    max_score: Annotated[int, Field(ge=1, le=1000)]
+
+
+Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+
+
+class EvaluationTerms(ValueObject):
+    """What the notice promises about evaluation: method, criteria, weights, tie-break,
+    and the documents a bid must carry to be responsive."""
+
+    method: EvaluationMethod = EvaluationMethod.LEAST_COST
+    criteria: Annotated[tuple[Criterion, ...], Field(max_length=50)] = ()
+    pass_mark: Percent = Decimal(70)  # technical score, in percent of the maximum
+    technical_weight: Percent = Decimal(0)
+    financial_weight: Percent = Decimal(100)
+    tie_break: TieBreak = TieBreak.EARLIEST_SUBMISSION
+    required_documents: Annotated[
+        tuple[Annotated[str, Field(min_length=1, max_length=255)], ...], Field(max_length=50)
+    ] = ()
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        ids = [criterion.id for criterion in self.criteria]
+        if len(set(ids)) != len(ids):
+            msg = "criterion ids must be unique"
+            raise ValueError(msg)
+        if self.technical_weight + self.financial_weight != 100:  # noqa: PLR2004 (percent)
+            msg = "the technical and financial weights must add up to 100"
+            raise ValueError(msg)
+        if self.method is EvaluationMethod.QCBS:
+            if not self.criteria:
+                msg = "quality and cost based selection needs technical criteria"
+                raise ValueError(msg)
+            if not self.technical_weight:
+                msg = "quality and cost based selection needs a technical weight"
+                raise ValueError(msg)
+        elif self.criteria or self.technical_weight:
+            msg = "only quality and cost based selection scores technical criteria"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def max_technical(self) -> int:
+        return sum(criterion.max_score for criterion in self.criteria)
+
+
+_DEFAULT_EVALUATION = {
+    "request_for_quotations": EvaluationMethod.RFQ,
+    "direct_contracting": EvaluationMethod.DIRECT,
+}
+_TWO_ENVELOPES = {"single_stage_two_envelope", "two_stage"}
+
+
 class TenderTerms(ValueObject):
     """Everything an officer writes in a tender before it is published."""
 
@@ -128,6 +200,14 @@ class TenderTerms(ValueObject):
     bid_security: BidSecurity | None = None
     bid_validity_days: Annotated[int, Field(ge=1, le=365)]
     timeline: Timeline
+    evaluation: EvaluationTerms | None = None  # None: the method's default, least cost
+
+    @property
+    def evaluation_terms(self) -> EvaluationTerms:
+        if self.evaluation is not None:
+            return self.evaluation
+        method = _DEFAULT_EVALUATION.get(self.method.value, EvaluationMethod.LEAST_COST)
+        return EvaluationTerms(method=method)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -145,5 +225,13 @@ class TenderTerms(ValueObject):
             others.append(self.bid_security.amount)
         if any(money.currency != currency for money in others):
             msg = "all amounts must be in the estimated value's currency"
+            raise ValueError(msg)
+        evaluation = self.evaluation_terms
+        expected = _DEFAULT_EVALUATION.get(self.method.value)
+        if expected is not None and evaluation.method is not expected:
+            msg = f"a {self.method.value} tender is evaluated by {expected.value}"
+            raise ValueError(msg)
+        if evaluation.method is EvaluationMethod.QCBS and self.method.value not in _TWO_ENVELOPES:
+            msg = "quality and cost based selection needs a two-envelope method"
             raise ValueError(msg)
         return self

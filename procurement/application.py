@@ -5,45 +5,40 @@ command, so it cannot be skipped by a handler and cannot race with the write.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from domain.account import Account, VendorProfile, account_id_for
-from domain.bid import Bid, BidContents, BidStatus, bid_id_for
+from domain.bid import Bid, BidContents, BidStatus
 from domain.errors import (
     AccountNotFoundError,
     BidExistsError,
     BidNotFoundError,
     BidNotLiveError,
+    ContractSignedError,
     InvalidCredentialsError,
     InvalidTermsError,
     TenderNotFoundError,
     TenderNotPublishedError,
     UsernameTakenError,
     VersionConflictError,
-    VersionMismatchError,
 )
 from domain.opening import OpenedBid, OpenedStatus, OpeningRecord, ReleasedKey
 from domain.rules import rules_for
 from domain.sealing import SealedBid, envelopes_for
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Role, TenderTerms, Timeline
-from procurement import sealing, transcodings
-from procurement.batcher import GroupCommitter
-from procurement.clock import Clock, SystemClock
-from procurement.database import eventsourcing_env
-from procurement.receipts import ReceiptSigner
+from procurement import sealing
+from procurement.evaluations import EvaluationCommands
+from procurement.ids import new_id
 from procurement.security import Principal, hash_password, verify_password
-from procurement.settings import Settings
+from procurement.store import WriteResult
 
 A = TypeVar("A", bound=Aggregate)
 SYSTEM_ACCOUNT_ID = UUID(int=0)
@@ -52,13 +47,6 @@ SYSTEM_ACCOUNT_ID = UUID(int=0)
 def system_actor(request_id: str) -> Actor:
     """The platform itself: the scheduler, the command line, the demo loader."""
     return Actor(account_id=SYSTEM_ACCOUNT_ID, role=Role.SYSTEM, request_id=request_id)
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    id: UUID
-    version: int
-    position: int
 
 
 @dataclass(frozen=True)
@@ -87,64 +75,11 @@ class TenderView:
     cancellation_reason: str | None
 
 
-_IDEMPOTENT_IDS = uuid5(NAMESPACE_URL, "urn:sindh-procurement:idempotency-key")
+class ProcurementApplication(EvaluationCommands):
+    """Tenders, bids and accounts here; evaluation and award in ``procurement/evaluations.py``;
+    loading, saving and the shared object-level checks in ``procurement/store.py``."""
 
-
-def _new_id(actor: Actor, idempotency_key: str | None) -> UUID:
-    if idempotency_key is None:
-        return uuid4()
-    return uuid5(_IDEMPOTENT_IDS, f"{actor.account_id}:{idempotency_key}")
-
-
-class ProcurementApplication(Application[UUID]):
     name = "procurement"  # the event table is procurement_events
-
-    def __init__(
-        self,
-        env: Mapping[str, str] | None = None,
-        *,
-        clock: Clock | None = None,
-        rule_profile: str = "sppra",
-        kek: bytes | None = None,
-        signer: ReceiptSigner | None = None,
-    ) -> None:
-        super().__init__(env)
-        self.clock: Clock = clock or SystemClock()
-        self.rule_profile = rule_profile
-        self._kek = kek
-        self._signer = signer
-        self._committer: GroupCommitter | None = None
-        self._committer_lock = threading.Lock()
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, clock: Clock | None = None
-    ) -> ProcurementApplication:
-        return cls(
-            eventsourcing_env(settings.dsn, settings.db_pool_size),
-            clock=clock,
-            rule_profile=settings.rule_profile,
-            kek=settings.kek,
-            signer=ReceiptSigner(settings.signing_seed),
-        )
-
-    @property
-    def signer(self) -> ReceiptSigner:
-        if self._signer is None:
-            msg = "this application instance has no receipt signing key"
-            raise RuntimeError(msg)
-        return self._signer
-
-    @property
-    def kek(self) -> bytes:
-        if self._kek is None:
-            msg = "this application instance has no key-encryption key"
-            raise RuntimeError(msg)
-        return self._kek
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcodings.register_all(transcoder)
 
     # Tenders ------------------------------------------------------------------------------
 
@@ -156,7 +91,7 @@ class ProcurementApplication(Application[UUID]):
         if actor.role is not Role.OFFICER or actor.entity is None:
             raise TenderNotFoundError("only an entity's officers draft its tenders")
         tender = Tender(
-            id=_new_id(actor, idempotency_key),
+            id=new_id(actor, idempotency_key),
             entity=actor.entity,
             terms=terms,
             actor=actor,
@@ -215,6 +150,10 @@ class ProcurementApplication(Application[UUID]):
         self, actor: Actor, tender_id: UUID, reason: str, expected_version: int | None
     ) -> WriteResult:
         tender = self._officers_tender(actor, tender_id, expected_version)
+        if self.contracted_award(tender_id) is not None:
+            raise ContractSignedError(
+                "the contract is signed: the tender can no longer be cancelled"
+            )
         tender.cancel(reason=reason, actor=actor, timestamp=self._now())
         return self._save(tender)
 
@@ -229,7 +168,7 @@ class ProcurementApplication(Application[UUID]):
     ) -> WriteResult:
         """A vendor's clarification request. Returns the question's id, not the tender's."""
         tender = self._public_tender(tender_id)
-        question_id = _new_id(actor, idempotency_key)
+        question_id = new_id(actor, idempotency_key)
         tender.ask_question(question_id=question_id, text=text, actor=actor, timestamp=self._now())
         result = self._save(tender)
         return WriteResult(id=question_id, version=result.version, position=result.position)
@@ -424,17 +363,12 @@ class ProcurementApplication(Application[UUID]):
                 "status": OpenedStatus.OPENED,
                 "commitments": commitments,
                 "prices": contents.prices,
+                "validity_days": contents.validity_days,
+                "documents": tuple(document.name for document in contents.documents),
                 "bid_security": offered,
                 "security_sufficient": sufficient,
             }
         )
-
-    def _vendors_bid(self, actor: Actor, tender_id: UUID) -> Bid:
-        """The caller's own bid on the tender; anybody else's does not exist for it."""
-        bid = self._load(Bid, bid_id_for(tender_id, actor.account_id))
-        if bid.vendor_id != actor.account_id:  # pragma: no cover (ids are per vendor)
-            raise BidNotFoundError("no bid of yours on this tender")
-        return bid
 
     def _bid_receipt(self, bid: Bid, kind: str, written: WriteResult) -> BidView:
         fields: dict[str, Any] = {
@@ -510,76 +444,4 @@ class ProcurementApplication(Application[UUID]):
             username=account.username,
             role=account.role,
             entity=account.entity,
-        )
-
-    def has_events(self) -> bool:
-        return self.recorder.max_notification_id() is not None
-
-    # Plumbing -----------------------------------------------------------------------------
-
-    def _now(self) -> datetime:
-        return self.clock.now()
-
-    def _load(self, kind: type[A], aggregate_id: UUID) -> A:
-        not_found = {Tender: TenderNotFoundError, Bid: BidNotFoundError}.get(
-            kind, AccountNotFoundError
-        )
-        try:
-            aggregate: Aggregate = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            raise not_found(f"no {kind.__name__.lower()} {aggregate_id}") from None
-        if not isinstance(aggregate, kind):
-            raise not_found(f"no {kind.__name__.lower()} {aggregate_id}")
-        return aggregate
-
-    def _officers_tender(
-        self, actor: Actor, tender_id: UUID, expected_version: int | None
-    ) -> Tender:
-        """The tender, if this officer's entity owns it: otherwise, as if it did not exist."""
-        tender = self._load(Tender, tender_id)
-        if actor.role is not Role.OFFICER or actor.entity != tender.entity:
-            raise TenderNotFoundError(f"no tender {tender_id}")
-        if expected_version is not None and expected_version != tender.version:
-            raise VersionMismatchError(
-                f"the tender is at version {tender.version}, not {expected_version}"
-            )
-        return tender
-
-    def _public_tender(self, tender_id: UUID) -> Tender:
-        tender = self._load(Tender, tender_id)
-        if tender.status is TenderStatus.DRAFT:
-            raise TenderNotFoundError(f"no tender {tender_id}")
-        return tender
-
-    def _save_bid(self, bid: Bid) -> WriteResult:
-        """Bids go through the group commit: many vendors at the deadline share a write."""
-        with self._committer_lock:
-            if self._committer is None:
-                self._committer = GroupCommitter(self)
-        try:
-            saved = self._committer.save(bid)
-        except IntegrityError:
-            raise VersionConflictError(
-                "another change to this bid was saved first; reload and try again"
-            ) from None
-        return WriteResult(id=bid.id, version=saved.version, position=saved.position)
-
-    def close(self) -> None:
-        with self._committer_lock:
-            if self._committer is not None:
-                self._committer.stop()
-                self._committer = None
-        super().close()
-
-    def _save(self, aggregate: Aggregate) -> WriteResult:
-        try:
-            recordings = self.save(aggregate)
-        except IntegrityError:
-            raise VersionConflictError(
-                "another change to this object was saved first; reload and try again"
-            ) from None
-        return WriteResult(
-            id=aggregate.id,
-            version=aggregate.version,
-            position=max(r.notification.id for r in recordings),
         )

@@ -12,11 +12,29 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 from pydantic import BaseModel
 
 from domain.account import VendorProfile
+from domain.award import ContractPeriod
+from domain.bid import LotPrice
+from domain.evaluation import (
+    Candidate,
+    CriterionScore,
+    EvaluationReport,
+    FinancialBid,
+    Member,
+)
 from domain.opening import OpeningRecord
 from domain.rules import Citation, MethodRules
 from domain.sealing import SealedBid, SealedEnvelope, SealingKey, SealingKeySet
 from domain.tender import Amendment, Question
-from domain.values import Actor, BidSecurity, Item, Lot, Money, TenderTerms, Timeline
+from domain.values import (
+    Actor,
+    BidSecurity,
+    EvaluationTerms,
+    Item,
+    Lot,
+    Money,
+    TenderTerms,
+    Timeline,
+)
 
 
 class PydanticTranscoding(Transcoding):
@@ -50,6 +68,14 @@ STORED_TYPES: dict[str, type[BaseModel]] = {
     "sealing_key_set": SealingKeySet,
     "sealed_bid": SealedBid,
     "opening_record": OpeningRecord,
+    "evaluation_terms": EvaluationTerms,
+    "committee_member": Member,
+    "evaluation_candidate": Candidate,
+    "criterion_score": CriterionScore,
+    "financial_bid": FinancialBid,
+    "evaluation_report": EvaluationReport,
+    "lot_price": LotPrice,
+    "contract_period": ContractPeriod,
 }
 
 

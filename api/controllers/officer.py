@@ -17,7 +17,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from api.auth import requires_role
 from api.schemas import AmendmentIn, AnswerIn, CancelIn, TenderIn, TenderPatch, WriteOut
 from domain.values import Actor, Role
-from procurement.application import ProcurementApplication, WriteResult
+from procurement.application import ProcurementApplication
+from procurement.store import WriteResult
 
 
 def _out(result: WriteResult) -> WriteOut:

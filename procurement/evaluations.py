@@ -1,0 +1,404 @@
+"""The application's evaluation, award, complaint and contract commands.
+
+A mixin of ``ProcurementApplication`` (its methods type ``self`` as that class): the same
+load, command, save-in-one-transaction steps, with the object-level checks done on the loads.
+Where one decision changes two aggregates (an award records itself on the evaluation; an
+upheld complaint cancels the award and reopens the evaluation) both are saved together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from domain.account import Account, account_id_for
+from domain.award import Award, AwardStatus, ContractPeriod, Remedy
+from domain.bid import Bid, BidContents
+from domain.errors import (
+    AccountNotFoundError,
+    AwardNotFoundError,
+    BidNotResponsiveError,
+    EvaluationNotFoundError,
+    EvaluationStateError,
+    InvalidCommitteeError,
+    ReportNotFinalError,
+    VersionConflictError,
+)
+from domain.evaluation import (
+    Candidate,
+    CriterionScore,
+    Evaluation,
+    EvaluationStatus,
+    FinancialBid,
+    Member,
+    award_id_for,
+    evaluation_id_for,
+)
+from domain.opening import OpenedStatus
+from domain.sealing import EnvelopeName, envelopes_for
+from domain.tender import Tender
+from domain.values import Actor, Money, Role
+from procurement import sealing
+from procurement.ids import new_id
+from procurement.store import ProcurementStore, WriteResult
+
+
+@dataclass(frozen=True)
+class EvaluationView:
+    """An evaluation as the entity's officers see it while it runs."""
+
+    tender_id: UUID
+    version: int
+    status: EvaluationStatus
+    state: dict[str, Any]
+
+
+class EvaluationCommands(ProcurementStore):
+    """Evaluation, award, complaints and contract (mixed into the application)."""
+
+    # Committee and evaluation -------------------------------------------------------------
+
+    def start_evaluation(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        members: list[str],
+        chair: str,
+    ) -> WriteResult:
+        """Name the committee and take up the opened bids."""
+        tender = self._officers_tender(actor, tender_id, None)
+        tender.check_not_cancelled()
+        if tender.opening is None:
+            raise EvaluationStateError("the bids are not opened yet")
+        if chair not in members:
+            raise InvalidCommitteeError("the chair must be one of the members")
+        committee = tuple(
+            Member(
+                account_id=self._committee_officer(tender, username).id,
+                name=username,
+                chair=username == chair,
+            )
+            for username in members
+        )
+        two_envelopes = len(envelopes_for(tender.terms.method)) == 2  # noqa: PLR2004
+        evaluation = Evaluation(
+            tender_id=tender.id,
+            entity=tender.entity,
+            terms=tender.terms.evaluation_terms,
+            currency=tender.terms.estimated_value.currency,
+            lot_ids=tuple(lot.id for lot in tender.terms.lots),
+            bid_validity_days=tender.terms.bid_validity_days,
+            two_envelopes=two_envelopes,
+            min_committee_size=tender.published_rules.min_committee_size,
+            committee=committee,
+            candidates=tuple(
+                Candidate.from_opening(bid, prices_known=not two_envelopes)
+                for bid in tender.opening.bids
+            ),
+            actor=actor,
+            timestamp=self._now(),
+        )
+        try:
+            return self._save(evaluation)
+        except VersionConflictError:
+            raise EvaluationStateError("the committee is already formed") from None
+
+    def _committee_officer(self, tender: Tender, username: str) -> Account:
+        try:
+            account = self._load(Account, account_id_for(username))
+        except AccountNotFoundError:
+            raise InvalidCommitteeError(f"there is no officer {username!r}") from None
+        if account.role is not Role.OFFICER or account.entity != tender.entity:
+            raise InvalidCommitteeError(f"{username!r} is not an officer of {tender.entity}")
+        if account.disabled:
+            raise InvalidCommitteeError(f"{username!r} is disabled")
+        return account
+
+    def declare_interests(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        *,
+        conflict: bool,
+        statement: str,
+    ) -> WriteResult:
+        evaluation = self._evaluation(actor, tender_id)
+        evaluation.declare(
+            conflict=conflict, statement=statement, actor=actor, timestamp=self._now()
+        )
+        return self._save(evaluation)
+
+    def score_bid(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        bid_id: UUID,
+        scores: tuple[CriterionScore, ...],
+    ) -> WriteResult:
+        evaluation = self._evaluation(actor, tender_id)
+        evaluation.score(bid_id=bid_id, scores=scores, actor=actor, timestamp=self._now())
+        return self._save(evaluation)
+
+    def disqualify_bid(
+        self, actor: Actor, tender_id: UUID, bid_id: UUID, reason: str
+    ) -> WriteResult:
+        evaluation = self._evaluation(actor, tender_id)
+        evaluation.disqualify(bid_id=bid_id, reason=reason, actor=actor, timestamp=self._now())
+        return self._save(evaluation)
+
+    def reinstate_bid(
+        self, actor: Actor, tender_id: UUID, bid_id: UUID, reason: str
+    ) -> WriteResult:
+        evaluation = self._evaluation(actor, tender_id)
+        evaluation.reinstate(bid_id=bid_id, reason=reason, actor=actor, timestamp=self._now())
+        return self._save(evaluation)
+
+    def correct_price(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        bid_id: UUID,
+        *,
+        lot_id: str,
+        corrected_price: Money,
+        reason: str,
+    ) -> WriteResult:
+        evaluation = self._evaluation(actor, tender_id)
+        evaluation.correct_price(
+            bid_id=bid_id,
+            lot_id=lot_id,
+            corrected_price=corrected_price,
+            reason=reason,
+            actor=actor,
+            timestamp=self._now(),
+        )
+        return self._save(evaluation)
+
+    def open_financial_envelopes(self, actor: Actor, tender_id: UUID) -> WriteResult:
+        """The second opening: decrypt the financial envelopes of the technically qualified
+        bids, and of no other. Their key is not released: the rest stay sealed."""
+        tender = self._officers_tender(actor, tender_id, None)
+        tender.check_not_cancelled()
+        evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
+        evaluation.check_in_progress()
+        if not evaluation.two_envelopes:
+            raise EvaluationStateError("this tender has one envelope: its prices are open")
+        evaluation.check_technical_work_done()
+        private = self._unwrapped_key(tender, EnvelopeName.FINANCIAL)
+        bids = tuple(
+            self._open_financial(tender, bid_id, private)
+            for bid_id in evaluation.to_open_financially()
+        )
+        evaluation.open_financial(bids=bids, actor=actor, timestamp=self._now())
+        return self._save(evaluation)
+
+    def _unwrapped_key(self, tender: Tender, name: EnvelopeName) -> bytes:
+        keys = tender.sealing_keys.keys if tender.sealing_keys else ()
+        [key] = [k for k in keys if k.envelope == name]
+        return sealing.unwrap(self.kek, tender.id, key)
+
+    def _open_financial(self, tender: Tender, bid_id: UUID, private: bytes) -> FinancialBid:
+        bid = self._load(Bid, bid_id)
+        envelope = next(e for e in bid.envelopes.envelopes if e.name == EnvelopeName.FINANCIAL)
+        opened = (
+            next(b for b in tender.opening.bids if b.bid_id == bid_id) if tender.opening else None
+        )
+        recorded = dict(opened.commitments) if opened else {}
+        if recorded.get(EnvelopeName.FINANCIAL) != envelope.commitment:
+            return FinancialBid(
+                bid_id=bid_id,
+                commitment=envelope.commitment,
+                problem="the envelope is not the one listed at the opening",
+            )
+        try:
+            contents = BidContents.model_validate_json(
+                sealing.open_envelope(private, tender.id, bid.vendor_id, envelope)
+            )
+        except sealing.SealingError as problem:
+            return FinancialBid(bid_id=bid_id, commitment=envelope.commitment, problem=str(problem))
+        except ValueError:
+            return FinancialBid(
+                bid_id=bid_id,
+                commitment=envelope.commitment,
+                problem="the envelope opens but holds no prices",
+            )
+        return FinancialBid(bid_id=bid_id, commitment=envelope.commitment, prices=contents.prices)
+
+    def finalise_evaluation(self, actor: Actor, tender_id: UUID) -> WriteResult:
+        evaluation = self._evaluation(actor, tender_id)
+        evaluation.finalise(report=evaluation.compute_report(), actor=actor, timestamp=self._now())
+        return self._save(evaluation)
+
+    def evaluation_for_officer(self, actor: Actor, tender_id: UUID) -> EvaluationView:
+        evaluation = self._evaluation(actor, tender_id)
+        report = evaluation.compute_report()
+        return EvaluationView(
+            tender_id=tender_id,
+            version=evaluation.version,
+            status=evaluation.status,
+            state={
+                "committee": [m.model_dump(mode="json") for m in evaluation.committee],
+                "declarations": [
+                    d.model_dump(mode="json") for d in evaluation.declarations.values()
+                ],
+                "to_open_financially": [str(b) for b in evaluation.to_open_financially()]
+                if evaluation.two_envelopes
+                else [],
+                "current_award": str(evaluation.current_award)
+                if evaluation.current_award
+                else None,
+                "draft_report": report.model_dump(mode="json"),
+                "reports": [r.model_dump(mode="json") for r in evaluation.reports],
+            },
+        )
+
+    def my_evaluation(self, actor: Actor, tender_id: UUID) -> dict[str, Any]:
+        """A vendor's own result in the latest published report."""
+        bid = self._vendors_bid(actor, tender_id)
+        try:
+            evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
+        except EvaluationNotFoundError:
+            raise ReportNotFinalError("the evaluation report is not published yet") from None
+        report = evaluation.latest_report
+        if report is None:
+            raise ReportNotFinalError("the evaluation report is not published yet")
+        entry = report.entry(bid.id)
+        return {
+            "report_number": report.number,
+            "method": report.method.value,
+            "bids_ranked": sum(1 for e in report.entries if e.rank is not None),
+            "recommended": report.recommended_bid == bid.id,
+            "superseded": evaluation.status is EvaluationStatus.IN_PROGRESS,
+            **entry.model_dump(mode="json"),
+        }
+
+    def _evaluation(self, actor: Actor, tender_id: UUID) -> Evaluation:
+        """The tender's evaluation, for an officer of its entity, while the tender stands."""
+        tender = self._officers_tender(actor, tender_id, None)
+        tender.check_not_cancelled()
+        return self._load(Evaluation, evaluation_id_for(tender_id))
+
+    # Award, complaints, contract ----------------------------------------------------------
+
+    def award_tender(self, actor: Actor, tender_id: UUID, bid_id: UUID, reason: str) -> WriteResult:
+        """Award on the latest report; the standstill starts now."""
+        tender = self._officers_tender(actor, tender_id, None)
+        tender.check_not_cancelled()
+        try:
+            evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
+        except EvaluationNotFoundError:
+            raise ReportNotFinalError("the evaluation report is not finalised") from None
+        if evaluation.status is EvaluationStatus.IN_PROGRESS:
+            raise ReportNotFinalError("the evaluation report is not finalised")
+        report = evaluation.check_can_award()
+        entry = report.entry(bid_id)
+        if entry.rank is None or entry.evaluated_price is None:
+            raise BidNotResponsiveError("only a responsive, ranked bid can be awarded")
+        award_id = award_id_for(tender_id, evaluation.awards_made + 1)
+        now = self._now()
+        evaluation.record_award(
+            award_id=award_id, bid_id=bid_id, reason=reason, actor=actor, timestamp=now
+        )
+        award = Award(
+            id=award_id,
+            tender_id=tender_id,
+            entity=tender.entity,
+            report_number=report.number,
+            bid_id=bid_id,
+            vendor_id=entry.vendor_id,
+            vendor_name=entry.vendor_name,
+            value=entry.evaluated_price,
+            rank=entry.rank,
+            reason=reason,
+            standstill_ends=now + tender.published_rules.standstill_period,
+            bidders=tuple(
+                e.vendor_id for e in report.entries if e.status != OpenedStatus.WITHDRAWN
+            ),
+            actor=actor,
+            timestamp=now,
+        )
+        return self._save(award, evaluation)
+
+    def lodge_complaint(
+        self,
+        actor: Actor,
+        award_id: UUID,
+        grounds: str,
+        idempotency_key: str | None = None,
+    ) -> WriteResult:
+        award = self._load(Award, award_id)
+        complaint_id = new_id(actor, idempotency_key)
+        award.lodge_complaint(
+            complaint_id=complaint_id, grounds=grounds, actor=actor, timestamp=self._now()
+        )
+        result = self._save(award)
+        return WriteResult(id=complaint_id, version=result.version, position=result.position)
+
+    def decide_complaint(
+        self,
+        actor: Actor,
+        award_id: UUID,
+        complaint_id: UUID,
+        *,
+        upheld: bool,
+        remedy: Remedy | None,
+        reasons: str,
+    ) -> WriteResult:
+        award = self._officers_award(actor, award_id)
+        now = self._now()
+        award.decide_complaint(
+            complaint_id=complaint_id,
+            upheld=upheld,
+            remedy=remedy,
+            reasons=reasons,
+            actor=actor,
+            timestamp=now,
+        )
+        if not upheld:
+            return self._save(award)
+        evaluation = self._load(Evaluation, evaluation_id_for(award.tender_id))
+        if remedy is Remedy.REOPEN_EVALUATION:
+            evaluation.reopen(award_id=award.id, reason=reasons, actor=actor, timestamp=now)
+        else:
+            evaluation.release_award(award_id=award.id, reason=reasons, actor=actor, timestamp=now)
+        return self._save(award, evaluation)
+
+    def cancel_award(self, actor: Actor, award_id: UUID, reason: str) -> WriteResult:
+        award = self._officers_award(actor, award_id)
+        now = self._now()
+        award.cancel(reason=reason, actor=actor, timestamp=now)
+        evaluation = self._load(Evaluation, evaluation_id_for(award.tender_id))
+        evaluation.release_award(award_id=award.id, reason=reason, actor=actor, timestamp=now)
+        return self._save(award, evaluation)
+
+    def sign_contract(
+        self,
+        actor: Actor,
+        award_id: UUID,
+        value: Money,
+        period: ContractPeriod,
+    ) -> WriteResult:
+        award = self._officers_award(actor, award_id)
+        award.sign_contract(value=value, period=period, actor=actor, timestamp=self._now())
+        return self._save(award)
+
+    def _officers_award(self, actor: Actor, award_id: UUID) -> Award:
+        """The award, if this officer's entity made it: otherwise, as if it did not exist."""
+        award = self._load(Award, award_id)
+        if actor.role is not Role.OFFICER or actor.entity != award.entity:
+            raise AwardNotFoundError(f"no award {award_id}")
+        self._officers_tender(actor, award.tender_id, None).check_not_cancelled()
+        return award
+
+    def contracted_award(self, tender_id: UUID) -> Award | None:
+        """The tender's live award if its contract is signed (a tender then cannot be
+        cancelled)."""
+        try:
+            evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
+        except EvaluationNotFoundError:
+            return None
+        if evaluation.current_award is None:
+            return None
+        award = self._load(Award, evaluation.current_award)
+        return award if award.status is AwardStatus.CONTRACTED else None

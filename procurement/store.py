@@ -1,0 +1,178 @@
+"""The application's plumbing: configuration, loading and saving aggregates, and the
+object-level checks every command shares (an officer acts only on its entity's tenders, a
+vendor only on its own bid). The commands are in ``procurement/application.py`` and
+``procurement/evaluations.py``, subclasses of this one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Self, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from domain.award import Award
+from domain.bid import Bid, bid_id_for
+from domain.errors import (
+    AccountNotFoundError,
+    AwardNotFoundError,
+    BidNotFoundError,
+    EvaluationNotFoundError,
+    TenderNotFoundError,
+    VersionConflictError,
+    VersionMismatchError,
+)
+from domain.evaluation import Evaluation
+from domain.tender import Tender, TenderStatus
+from domain.values import Actor, Role
+from procurement import transcodings
+from procurement.batcher import GroupCommitter
+from procurement.clock import Clock, SystemClock
+from procurement.database import eventsourcing_env
+from procurement.receipts import ReceiptSigner
+from procurement.settings import Settings
+
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    id: UUID
+    version: int
+    position: int
+
+
+class ProcurementStore(Application[UUID]):
+    name = "procurement"  # the event table is procurement_events
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        clock: Clock | None = None,
+        rule_profile: str = "sppra",
+        kek: bytes | None = None,
+        signer: ReceiptSigner | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.clock: Clock = clock or SystemClock()
+        self.rule_profile = rule_profile
+        self._kek = kek
+        self._signer = signer
+        self._committer: GroupCommitter | None = None
+        self._committer_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Self:
+        return cls(
+            eventsourcing_env(settings.dsn, settings.db_pool_size),
+            clock=clock,
+            rule_profile=settings.rule_profile,
+            kek=settings.kek,
+            signer=ReceiptSigner(settings.signing_seed),
+        )
+
+    @property
+    def signer(self) -> ReceiptSigner:
+        if self._signer is None:
+            msg = "this application instance has no receipt signing key"
+            raise RuntimeError(msg)
+        return self._signer
+
+    @property
+    def kek(self) -> bytes:
+        if self._kek is None:
+            msg = "this application instance has no key-encryption key"
+            raise RuntimeError(msg)
+        return self._kek
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcodings.register_all(transcoder)
+
+    def _vendors_bid(self, actor: Actor, tender_id: UUID) -> Bid:
+        """The caller's own bid on the tender; anybody else's does not exist for it."""
+        bid = self._load(Bid, bid_id_for(tender_id, actor.account_id))
+        if bid.vendor_id != actor.account_id:  # pragma: no cover (ids are per vendor)
+            raise BidNotFoundError("no bid of yours on this tender")
+        return bid
+
+    def has_events(self) -> bool:
+        return self.recorder.max_notification_id() is not None
+
+    def _now(self) -> datetime:
+        return self.clock.now()
+
+    def _load(self, kind: type[A], aggregate_id: UUID) -> A:
+        not_found = {
+            Tender: TenderNotFoundError,
+            Bid: BidNotFoundError,
+            Evaluation: EvaluationNotFoundError,
+            Award: AwardNotFoundError,
+        }.get(kind, AccountNotFoundError)
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise not_found(f"no {kind.__name__.lower()} {aggregate_id}") from None
+        if not isinstance(aggregate, kind):
+            raise not_found(f"no {kind.__name__.lower()} {aggregate_id}")
+        return aggregate
+
+    def _officers_tender(
+        self, actor: Actor, tender_id: UUID, expected_version: int | None
+    ) -> Tender:
+        """The tender, if this officer's entity owns it: otherwise, as if it did not exist."""
+        tender = self._load(Tender, tender_id)
+        if actor.role is not Role.OFFICER or actor.entity != tender.entity:
+            raise TenderNotFoundError(f"no tender {tender_id}")
+        if expected_version is not None and expected_version != tender.version:
+            raise VersionMismatchError(
+                f"the tender is at version {tender.version}, not {expected_version}"
+            )
+        return tender
+
+    def _public_tender(self, tender_id: UUID) -> Tender:
+        tender = self._load(Tender, tender_id)
+        if tender.status is TenderStatus.DRAFT:
+            raise TenderNotFoundError(f"no tender {tender_id}")
+        return tender
+
+    def _save_bid(self, bid: Bid) -> WriteResult:
+        """Bids go through the group commit: many vendors at the deadline share a write."""
+        with self._committer_lock:
+            if self._committer is None:
+                self._committer = GroupCommitter(self)
+        try:
+            saved = self._committer.save(bid)
+        except IntegrityError:
+            raise VersionConflictError(
+                "another change to this bid was saved first; reload and try again"
+            ) from None
+        return WriteResult(id=bid.id, version=saved.version, position=saved.position)
+
+    def close(self) -> None:
+        with self._committer_lock:
+            if self._committer is not None:
+                self._committer.stop()
+                self._committer = None
+        super().close()
+
+    def _save(self, aggregate: Aggregate, *others: Aggregate) -> WriteResult:
+        """Save in one transaction; the answer names the first aggregate."""
+        try:
+            recordings = self.save(aggregate, *others)
+        except IntegrityError:
+            raise VersionConflictError(
+                "another change to this object was saved first; reload and try again"
+            ) from None
+        return WriteResult(
+            id=aggregate.id,
+            version=aggregate.version,
+            position=max(r.notification.id for r in recordings),
+        )

@@ -24,7 +24,9 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from api.auth import request_id_middleware
 from api.controllers.auth import AuthController
+from api.controllers.awards import ComplaintController, OfficerAwardController
 from api.controllers.bids import BidController
+from api.controllers.evaluation import EvaluationController
 from api.controllers.health import HealthController
 from api.controllers.officer import OfficerTenderController
 from api.controllers.public import PublicController
@@ -100,6 +102,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             OfficerTenderController,
             VendorTenderController,
             BidController,
+            EvaluationController,
+            ComplaintController,
+            OfficerAwardController,
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,

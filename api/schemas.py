@@ -6,7 +6,8 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Self
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from pydantic import (
@@ -19,17 +20,23 @@ from pydantic import (
 )
 
 from domain.account import VendorProfile
+from domain.award import ContractPeriod, Remedy
 from domain.bid import BidContents, BidSecurityOffer, Document, LotPrice
+from domain.evaluation import CriterionScore
 from domain.sealing import EnvelopeName, SealedBid
 from domain.values import (
     BidSecurity,
     Category,
+    Criterion,
+    EvaluationMethod,
+    EvaluationTerms,
     Item,
     Lot,
     Method,
     Money,
     Scope,
     TenderTerms,
+    TieBreak,
     Timeline,
 )
 from procurement.sealing import envelope_from_ciphertext
@@ -131,6 +138,46 @@ class TimelineIn(Body):
         )
 
 
+Percent = Annotated[
+    str,
+    Field(pattern=r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$", examples=["70", "80.00"]),
+]
+
+
+class CriterionIn(Body):
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Annotated[str, Field(min_length=1, max_length=300)]
+    max_score: Annotated[StrictCount, Field(ge=1, le=1000)]
+
+    def to_domain(self) -> Criterion:
+        return Criterion(id=self.id, name=self.name, max_score=self.max_score)
+
+
+class EvaluationTermsIn(Body):
+    """How the bids will be evaluated: published with the notice, binding on the committee."""
+
+    method: EvaluationMethod = EvaluationMethod.LEAST_COST
+    criteria: Annotated[list[CriterionIn], Field(max_length=50)] = []
+    pass_mark: Percent = "70"  # noqa: S105 (a score, not a password)
+    technical_weight: Percent = "0"
+    financial_weight: Percent = "100"
+    tie_break: TieBreak = TieBreak.EARLIEST_SUBMISSION
+    required_documents: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=255)]], Field(max_length=50)
+    ] = []
+
+    def to_domain(self) -> EvaluationTerms:
+        return EvaluationTerms(
+            method=self.method,
+            criteria=tuple(c.to_domain() for c in self.criteria),
+            pass_mark=Decimal(self.pass_mark),
+            technical_weight=Decimal(self.technical_weight),
+            financial_weight=Decimal(self.financial_weight),
+            tie_break=self.tie_break,
+            required_documents=tuple(self.required_documents),
+        )
+
+
 class TenderIn(Body):
     """A draft tender, as an officer writes it."""
 
@@ -145,6 +192,7 @@ class TenderIn(Body):
     bid_security: BidSecurityIn | None = None
     bid_validity_days: Annotated[StrictCount, Field(ge=1, le=365)]
     timeline: TimelineIn
+    evaluation: EvaluationTermsIn | None = None
 
     def to_domain(self) -> TenderTerms:
         return TenderTerms(**domain_fields(self))
@@ -164,6 +212,7 @@ class TenderPatch(Body):
     bid_security: BidSecurityIn | None = None
     bid_validity_days: Annotated[StrictCount, Field(ge=1, le=365)] | None = None
     timeline: TimelineIn | None = None
+    evaluation: EvaluationTermsIn | None = None
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in domain_fields(self).items() if k in self.model_fields_set}
@@ -271,6 +320,7 @@ class BidContentsIn(Body):
     technical_offer: Annotated[str, Field(max_length=200_000)] = ""
     documents: Annotated[list[DocumentIn], Field(max_length=50)] = []
     bid_security: BidSecurityOfferIn | None = None
+    validity_days: Annotated[StrictCount, Field(ge=1, le=365)] | None = None
 
     def to_domain(self) -> BidContents:
         return BidContents(
@@ -284,6 +334,7 @@ class BidContentsIn(Body):
                 issuer=self.bid_security.issuer,
                 amount=self.bid_security.amount.to_domain(),
             ),
+            validity_days=self.validity_days,
         )
 
 
@@ -317,3 +368,98 @@ class BidOut(BaseModel):
     status: str
     version: int
     receipt: dict[str, Any]
+
+
+# Evaluation, award, complaints, contract ---------------------------------------------------
+
+Username = Annotated[str, Field(min_length=3, max_length=64)]
+Reason = Annotated[str, Field(max_length=5000)]
+
+
+class CommitteeIn(Body):
+    members: Annotated[list[Username], Field(min_length=1, max_length=15)]
+    chair: Username
+
+
+class DeclarationIn(Body):
+    conflict_of_interest: bool
+    statement: Reason = ""
+
+
+class CriterionScoreIn(Body):
+    criterion_id: Annotated[str, Field(min_length=1, max_length=64)]
+    score: Annotated[StrictCount, Field(ge=0, le=1000)]
+    justification: Annotated[str, Field(min_length=1, max_length=5000)]
+
+
+class EvaluationAction(StrEnum):
+    SCORE = "score"
+    DISQUALIFY = "disqualify"
+    REINSTATE = "reinstate"
+    CORRECT_PRICE = "correct_price"
+
+
+class EvaluationIn(Body):
+    """One committee act on one bid: a member's scores, or the chair's disqualification,
+    reinstatement or arithmetic correction (each with its published reason)."""
+
+    action: EvaluationAction
+    bid_id: UUID
+    scores: Annotated[list[CriterionScoreIn], Field(max_length=50)] | None = None
+    reason: Reason | None = None
+    lot_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    corrected_price: MoneyIn | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_action(self) -> Self:
+        needs = {
+            EvaluationAction.SCORE: {"scores"},
+            EvaluationAction.DISQUALIFY: {"reason"},
+            EvaluationAction.REINSTATE: {"reason"},
+            EvaluationAction.CORRECT_PRICE: {"reason", "lot_id", "corrected_price"},
+        }[self.action]
+        given = {
+            name
+            for name in ("scores", "reason", "lot_id", "corrected_price")
+            if getattr(self, name) is not None
+        }
+        if given != needs:
+            msg = f"{self.action.value} takes: {', '.join(sorted(needs))}"
+            raise ValueError(msg)
+        return self
+
+    def criterion_scores(self) -> tuple[CriterionScore, ...]:
+        return tuple(
+            CriterionScore(
+                criterion_id=s.criterion_id, score=s.score, justification=s.justification
+            )
+            for s in self.scores or ()
+        )
+
+
+class AwardIn(Body):
+    bid_id: UUID
+    reason: Reason = ""  # required when the bid is not the best-ranked
+
+
+class ComplaintIn(Body):
+    grounds: Annotated[str, Field(min_length=1, max_length=20000)]
+
+
+class DecisionIn(Body):
+    outcome: Literal["upheld", "dismissed"]
+    remedy: Remedy | None = None
+    reasons: Annotated[str, Field(min_length=1, max_length=20000)]
+
+
+class ContractPeriodIn(Body):
+    start: Rfc3339
+    end: Rfc3339
+
+
+class ContractIn(Body):
+    value: MoneyIn
+    period: ContractPeriodIn
+
+    def period_domain(self) -> ContractPeriod:
+        return ContractPeriod(start=self.period.start, end=self.period.end)

@@ -223,7 +223,7 @@ class Award(Aggregate):
         self.complaints[complaint_id] = complaint.model_copy(
             update={
                 "status": ComplaintStatus.UPHELD if upheld else ComplaintStatus.DISMISSED,
-                "remedy": remedy,
+                "remedy": None if remedy is None else Remedy(remedy),  # stored as its value
                 "decision_reasons": reasons,
                 "decided_at": timestamp,
             }

@@ -17,11 +17,17 @@ from eventsourcing.projection import Projection
 from psycopg.types.json import Jsonb
 
 from domain.tender import Tender
+from projections import public_awards
 
 Statement = tuple[str, dict[str, Any]]
 
 NAME = "public_tenders"
-TABLES = ("public_tender_questions", "public_tender_amendments", "public_tenders")
+TABLES = (
+    "public_awards",
+    "public_tender_questions",
+    "public_tender_amendments",
+    "public_tenders",
+)
 
 
 class PublicTendersView(PostgresTrackingRecorder):
@@ -46,9 +52,10 @@ class PublicTendersProjection(Projection[PublicTendersView]):
     name = NAME
 
     @singledispatchmethod
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:  # noqa: ARG002
-        """Events this read model does not show still move its position."""
-        self.view.apply((), tracking)
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """Evaluation and award events (``public_awards.py``); the events this read model
+        does not show still move its position."""
+        self.view.apply(public_awards.statements_for(domain_event, tracking), tracking)
 
     @process_event.register
     def _published(self, event: Tender.TenderPublished, tracking: Tracking) -> None:

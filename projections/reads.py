@@ -129,10 +129,54 @@ async def get_tender(pool: asyncpg.Pool, tender_id: UUID) -> dict[str, Any] | No
             "ORDER BY answered_at, question_id",
             tender_id,
         )
+        awards = await connection.fetch(
+            f"SELECT {_AWARD_COLUMNS} FROM public_awards a JOIN public_tenders t USING (tender_id) "  # noqa: S608 (fixed)
+            "WHERE a.tender_id = $1 ORDER BY made_at, award_id",
+            tender_id,
+        )
     tender = dict(row)
+    tender["awards"] = [dict(a) for a in awards]
     tender["amendments"] = [dict(a) for a in amendments]
     tender["questions"] = [dict(q) for q in questions]
     return tender
+
+
+_AWARD_COLUMNS = """
+    a.award_id, a.tender_id, t.reference, t.title, t.entity, a.report_number, a.bid_id,
+    a.supplier_id, a.supplier_name, a.amount, a.currency, a.rank, a.reason, a.status,
+    a.made_at, a.standstill_ends, a.cancelled_at, a.cancellation_reason, a.complaints,
+    a.contract, a.version
+"""
+
+
+async def list_awards(
+    pool: asyncpg.Pool, status: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    where = " WHERE a.status = $1" if status else ""
+    args: list[Any] = [status] if status else []
+    async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
+        total = await connection.fetchval(
+            f"SELECT count(*) FROM public_awards a{where}",  # noqa: S608 (fixed parts)
+            *args,
+        )
+        rows = await connection.fetch(
+            f"SELECT {_AWARD_COLUMNS} FROM public_awards a "  # noqa: S608 (fixed parts)
+            f"JOIN public_tenders t USING (tender_id){where} "
+            f"ORDER BY a.made_at DESC, a.award_id LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
+            *args,
+            limit,
+            offset,
+        )
+    return [dict(row) for row in rows], int(total)
+
+
+async def get_award(pool: asyncpg.Pool, award_id: UUID) -> dict[str, Any] | None:
+    row = await pool.fetchrow(
+        f"SELECT {_AWARD_COLUMNS} FROM public_awards a "  # noqa: S608 (fixed parts)
+        "JOIN public_tenders t USING (tender_id) WHERE a.award_id = $1",
+        award_id,
+    )
+    return dict(row) if row else None
 
 
 async def readiness(pool: asyncpg.Pool) -> dict[str, str]:

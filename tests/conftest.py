@@ -29,6 +29,7 @@ TABLES = (
     "public_tender_questions",
     "public_tender_amendments",
     "public_tenders",
+    "public_awards",
 )
 
 

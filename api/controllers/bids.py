@@ -6,6 +6,7 @@ caller, so another vendor's bid is not addressable at all (404).
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, delete, get, post, put
@@ -71,3 +72,16 @@ class BidController(Controller):
         procurement: NamedDependency[ProcurementApplication],
     ) -> BidOut:
         return _out(procurement.my_bid(actor, tender_id))
+
+    @get(
+        "/mine/evaluation",
+        sync_to_thread=True,
+        summary="My bid's result in the published evaluation report: rank and scores",
+    )
+    def my_evaluation(
+        self,
+        tender_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> dict[str, Any]:
+        return procurement.my_evaluation(actor, tender_id)

@@ -1,4 +1,5 @@
-"""The public: published tenders, their addenda and answered questions. No sign-in."""
+"""The public: published tenders (notice, addenda, answers, opening, evaluation reports)
+and awards (standstill, complaints' outcomes, contract). No sign-in."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.errors import ApiProblem
-from domain.errors import TenderNotFoundError
+from domain.errors import AwardNotFoundError, TenderNotFoundError
 from projections import reads
 from projections.public_tenders import NAME as PUBLIC_TENDERS
 
@@ -23,6 +24,19 @@ MinPosition = Annotated[
         ge=0,
         description="wait (bounded) until the read model has processed this write position",
     ),
+]
+
+
+TenderStatusFilter = Literal[
+    "active",
+    "closed",
+    "opened",
+    "evaluation",
+    "evaluated",
+    "unsuccessful",
+    "awarded",
+    "contracted",
+    "cancelled",
 ]
 
 
@@ -66,6 +80,8 @@ def _detail(row: dict[str, Any]) -> dict[str, Any]:
         "rules": row["rules"],
         "sealing": row["sealing"],
         "opening": row["opening"],
+        "evaluation": row["evaluation"],
+        "awards": [_award(award) for award in row["awards"]],
         "cancellation_reason": row["cancellation_reason"],
         "amendments": [
             {
@@ -92,6 +108,32 @@ def _detail(row: dict[str, Any]) -> dict[str, Any]:
             }
             for q in row["questions"]
         ],
+    }
+
+
+def _award(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(row["award_id"]),
+        "tender": {
+            "id": str(row["tender_id"]),
+            "reference": row["reference"],
+            "title": row["title"],
+            "entity": row["entity"],
+        },
+        "report_number": row["report_number"],
+        "bid_id": str(row["bid_id"]),
+        "supplier": {"id": str(row["supplier_id"]), "name": row["supplier_name"]},
+        "value": _money(row["amount"], row["currency"]),
+        "rank": row["rank"],
+        "reason": row["reason"] or None,
+        "status": row["status"],
+        "made_at": _time(row["made_at"]),
+        "standstill_ends": _time(row["standstill_ends"]),
+        "cancelled_at": _time(row["cancelled_at"]),
+        "cancellation_reason": row["cancellation_reason"],
+        "complaints": row["complaints"],
+        "contract": row["contract"],
+        "version": row["version"],
     }
 
 
@@ -133,7 +175,7 @@ class PublicController(Controller):
         self,
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
-        status: FromQuery[Literal["active", "closed", "opened", "cancelled"] | None] = None,
+        status: FromQuery[TenderStatusFilter | None] = None,
         entity: Annotated[str | None, QueryParameter(max_length=100)] = None,
         category: FromQuery[Literal["goods", "works", "services"] | None] = None,
         method: Annotated[str | None, QueryParameter(max_length=64)] = None,
@@ -167,3 +209,36 @@ class PublicController(Controller):
         if row is None:
             raise TenderNotFoundError(f"no published tender {tender_id}")
         return _detail(row)
+
+    @get("/awards", summary="Awards, newest first: who won what, for how much")
+    async def list_awards(  # noqa: PLR0917 (one argument per query parameter)
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        status: FromQuery[Literal["standstill", "cancelled", "contracted"] | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
+        min_position: MinPosition = None,
+    ) -> dict[str, Any]:
+        await _caught_up(request, pool, min_position)
+        rows, total = await reads.list_awards(pool, status, limit, offset)
+        return {
+            "items": [_award(row) for row in rows],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        }
+
+    @get("/awards/{award_id:uuid}", summary="An award: standstill, complaints' outcomes, contract")
+    async def award(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        award_id: FromPath[UUID],
+        min_position: MinPosition = None,
+    ) -> dict[str, Any]:
+        await _caught_up(request, pool, min_position)
+        row = await reads.get_award(pool, award_id)
+        if row is None:
+            raise AwardNotFoundError(f"no award {award_id}")
+        return _award(row)

@@ -1,0 +1,106 @@
+"""Awards after they are made: vendors' complaints, and the entity's decisions on them, the
+cancellation of an award and the signature of the contract."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from api.auth import requires_role
+from api.schemas import CancelIn, ComplaintIn, ContractIn, DecisionIn, WriteOut
+from domain.values import Actor, Role
+from procurement.application import ProcurementApplication
+from procurement.store import WriteResult
+
+
+def _out(result: WriteResult) -> WriteOut:
+    return WriteOut(id=result.id, version=result.version, position=result.position)
+
+
+class ComplaintController(Controller):
+    path = "/awards/{award_id:uuid}/complaints"
+    tags = ["vendor"]  # noqa: RUF012
+    guards = [requires_role(Role.VENDOR)]  # noqa: RUF012
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+        summary="A bidder's complaint, during the standstill (its grounds stay private)",
+    )
+    def lodge(
+        self,
+        award_id: FromPath[UUID],
+        data: JSONBody[ComplaintIn],
+        actor: NamedDependency[Actor],
+        idempotency_key: NamedDependency[str | None],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> WriteOut:
+        return _out(procurement.lodge_complaint(actor, award_id, data.grounds, idempotency_key))
+
+
+class OfficerAwardController(Controller):
+    path = "/awards/{award_id:uuid}"
+    tags = ["officer"]  # noqa: RUF012
+    guards = [requires_role(Role.OFFICER)]  # noqa: RUF012
+
+    @post(
+        "/complaints/{complaint_id:uuid}/decision",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Decide a complaint: upheld (with its remedy) or dismissed, with reasons",
+    )
+    def decide(
+        self,
+        award_id: FromPath[UUID],
+        complaint_id: FromPath[UUID],
+        data: JSONBody[DecisionIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> WriteOut:
+        return _out(
+            procurement.decide_complaint(
+                actor,
+                award_id,
+                complaint_id,
+                upheld=data.outcome == "upheld",
+                remedy=data.remedy,
+                reasons=data.reasons,
+            )
+        )
+
+    @post(
+        "/cancel",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Cancel the award with a reason",
+    )
+    def cancel(
+        self,
+        award_id: FromPath[UUID],
+        data: JSONBody[CancelIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> WriteOut:
+        return _out(procurement.cancel_award(actor, award_id, data.reason))
+
+    @post(
+        "/contract",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+        summary="Sign the contract (after the standstill, with no complaint pending)",
+    )
+    def contract(
+        self,
+        award_id: FromPath[UUID],
+        data: JSONBody[ContractIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> WriteOut:
+        return _out(
+            procurement.sign_contract(actor, award_id, data.value.to_domain(), data.period_domain())
+        )

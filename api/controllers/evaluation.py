@@ -1,0 +1,167 @@
+"""Officers: the evaluation committee's work on a tender and the award.
+
+Each handler names its tender; the application checks, on the same load, that the caller is
+an officer of the tender's entity (and, for committee acts, a declared member or the chair).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from api.auth import requires_role
+from api.schemas import (
+    AwardIn,
+    CommitteeIn,
+    DeclarationIn,
+    EvaluationAction,
+    EvaluationIn,
+    WriteOut,
+)
+from domain.values import Actor, Role
+from procurement.application import ProcurementApplication
+from procurement.store import WriteResult
+
+
+def _out(result: WriteResult) -> WriteOut:
+    return WriteOut(id=result.id, version=result.version, position=result.position)
+
+
+class EvaluationController(Controller):
+    path = "/tenders/{tender_id:uuid}"
+    tags = ["officer"]  # noqa: RUF012 (litestar reads a class attribute)
+    guards = [requires_role(Role.OFFICER)]  # noqa: RUF012
+
+    @post(
+        "/committee",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+        summary="Name the evaluation committee (after the opening)",
+    )
+    def committee(
+        self,
+        tender_id: FromPath[UUID],
+        data: JSONBody[CommitteeIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> WriteOut:
+        return _out(procurement.start_evaluation(actor, tender_id, data.members, data.chair))
+
+    @post(
+        "/committee/declaration",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="A member declares conflicts of interest with the bidders, before scoring",
+    )
+    def declare(
+        self,
+        tender_id: FromPath[UUID],
+        data: JSONBody[DeclarationIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> WriteOut:
+        return _out(
+            procurement.declare_interests(
+                actor, tender_id, conflict=data.conflict_of_interest, statement=data.statement
+            )
+        )
+
+    @post(
+        "/evaluations",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Committee scores and responsiveness for a bid",
+    )
+    def evaluate(
+        self,
+        tender_id: FromPath[UUID],
+        data: JSONBody[EvaluationIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> WriteOut:
+        reason = data.reason or ""
+        match data.action:
+            case EvaluationAction.SCORE:
+                result = procurement.score_bid(
+                    actor, tender_id, data.bid_id, data.criterion_scores()
+                )
+            case EvaluationAction.DISQUALIFY:
+                result = procurement.disqualify_bid(actor, tender_id, data.bid_id, reason)
+            case EvaluationAction.REINSTATE:
+                result = procurement.reinstate_bid(actor, tender_id, data.bid_id, reason)
+            case EvaluationAction.CORRECT_PRICE:
+                if data.corrected_price is None or data.lot_id is None:  # pragma: no cover
+                    msg = "validated by EvaluationIn"
+                    raise AssertionError(msg)
+                result = procurement.correct_price(
+                    actor,
+                    tender_id,
+                    data.bid_id,
+                    lot_id=data.lot_id,
+                    corrected_price=data.corrected_price.to_domain(),
+                    reason=reason,
+                )
+        return _out(result)
+
+    @post(
+        "/financial-opening",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Open the financial envelopes of the technically qualified bids only",
+    )
+    def open_financial(
+        self,
+        tender_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> WriteOut:
+        return _out(procurement.open_financial_envelopes(actor, tender_id))
+
+    @post(
+        "/evaluation-report",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Finalise and publish the evaluation report (the chair)",
+    )
+    def finalise(
+        self,
+        tender_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> WriteOut:
+        return _out(procurement.finalise_evaluation(actor, tender_id))
+
+    @get("/evaluation", sync_to_thread=True, summary="The evaluation as it stands (officers)")
+    def read(
+        self,
+        tender_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> dict[str, Any]:
+        view = procurement.evaluation_for_officer(actor, tender_id)
+        return {
+            "tender_id": str(view.tender_id),
+            "version": view.version,
+            "status": view.status.value,
+            **view.state,
+        }
+
+    @post(
+        "/award",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+        summary="Award to a bid of the finalised report; the standstill starts",
+    )
+    def award(
+        self,
+        tender_id: FromPath[UUID],
+        data: JSONBody[AwardIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> WriteOut:
+        return _out(procurement.award_tender(actor, tender_id, data.bid_id, data.reason))

@@ -1,0 +1,452 @@
+"""Evaluation, award, complaints and contract through HTTP, with real tokens: three complete
+tenders, and every refusal the issue names (each with its code, and nothing written)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from domain.values import Role
+from procurement.application import ProcurementApplication, system_actor
+from tests.api.conftest import PASSWORD, Api
+from tests.api.test_bad_input import assert_problem
+from tests.support import FakeClock, tender_json
+
+ENTITY = "works-and-services-department"
+MEMBERS = ("member.chair", "member.two", "member.three")
+SECURITY = {
+    "instrument": "bank_guarantee",
+    "issuer": "Sindh Bank",
+    "amount": {"amount": "200000.00", "currency": "PKR"},
+}
+FAILING_PRICE = "4444444.44"  # a technically failing bid's price: never to be decrypted
+
+
+class Scenario:
+    """One tender's life through the API, as its officers, committee and vendors act it."""
+
+    def __init__(self, api: Api, clock: FakeClock, **changes: Any) -> None:
+        self.api = api
+        self.clock = clock
+        self.deadline = clock.now() + timedelta(days=20)
+        officer = self.token("officer.works")
+        answer = api.post("/tenders", officer, json=tender_json(clock.now(), **changes))
+        assert answer.status_code == 201, answer.text
+        self.id = answer.json()["id"]
+        assert api.post(f"/tenders/{self.id}/publish", officer).status_code == 200
+        self.bids: dict[str, str] = {}
+
+    def token(self, username: str) -> dict[str, str]:
+        return self.api.login(username)  # tokens expire as the clock moves: sign in each time
+
+    def bid(self, vendor: str, contents: dict[str, Any]) -> None:
+        self.api.register_vendor(vendor)
+        answer = self.api.post(
+            f"/tenders/{self.id}/bids", self.token(vendor), json={"contents": contents}
+        )
+        assert answer.status_code == 201, answer.text
+        self.bids[vendor] = answer.json()["id"]
+
+    def open(self) -> dict[str, Any]:
+        self.clock.set(self.deadline + timedelta(minutes=31))
+        answer = self.api.post(f"/tenders/{self.id}/opening", self.token("officer.works"))
+        assert answer.status_code == 200, answer.text
+        committee = self.api.post(
+            f"/tenders/{self.id}/committee",
+            self.token("officer.works"),
+            json={"members": list(MEMBERS), "chair": MEMBERS[0]},
+        )
+        assert committee.status_code == 201, committee.text
+        return self.page(committee.json()["position"])
+
+    def declare(self, *members: str) -> None:
+        for member in members:
+            answer = self.api.post(
+                f"/tenders/{self.id}/committee/declaration",
+                self.token(member),
+                json={"conflict_of_interest": False},
+            )
+            assert answer.status_code == 200, answer.text
+
+    def act(self, member: str, body: dict[str, Any]) -> Any:
+        return self.api.post(f"/tenders/{self.id}/evaluations", self.token(member), json=body)
+
+    def finalise(self) -> dict[str, Any]:
+        answer = self.api.post(f"/tenders/{self.id}/evaluation-report", self.token(MEMBERS[0]))
+        assert answer.status_code == 200, answer.text
+        return self.page(answer.json()["position"])
+
+    def award(self, vendor: str, reason: str = "") -> str:
+        answer = self.api.post(
+            f"/tenders/{self.id}/award",
+            self.token("officer.works"),
+            json={"bid_id": self.bids[vendor], "reason": reason},
+        )
+        assert answer.status_code == 201, answer.text
+        award_id: str = answer.json()["id"]
+        return award_id
+
+    def complain(self, award_id: str, vendor: str, grounds: str) -> Any:
+        return self.api.post(
+            f"/awards/{award_id}/complaints", self.token(vendor), json={"grounds": grounds}
+        )
+
+    def decide(self, award_id: str, complaint_id: str, **decision: Any) -> Any:
+        return self.api.post(
+            f"/awards/{award_id}/complaints/{complaint_id}/decision",
+            self.token("officer.works"),
+            json=decision,
+        )
+
+    def sign(self, award_id: str) -> Any:
+        start = self.clock.now() + timedelta(days=1)
+        return self.api.post(
+            f"/awards/{award_id}/contract",
+            self.token("officer.works"),
+            json={
+                "value": {"amount": "1000000.00", "currency": "PKR"},
+                "period": {"start": _at(start), "end": _at(start + timedelta(days=180))},
+            },
+        )
+
+    def page(self, position: int) -> dict[str, Any]:
+        answer = self.api.client.get(f"/public/tenders/{self.id}?min_position={position}")
+        assert answer.status_code == 200, answer.text
+        page: dict[str, Any] = answer.json()
+        return page
+
+    def entries(self, page: dict[str, Any], report: int = -1) -> dict[str, dict[str, Any]]:
+        names = {f"{vendor} (Pvt) Ltd": vendor for vendor in self.bids}
+        return {
+            names[entry["vendor_name"]]: entry
+            for entry in page["evaluation"]["reports"][report]["entries"]
+        }
+
+
+def _at(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _offer(price: str, *, security: bool = True, **more: Any) -> dict[str, Any]:
+    return {
+        "prices": [{"lot_id": "1", "price": {"amount": price, "currency": "PKR"}}],
+        "technical_offer": "Twelve graders, four rollers, a site office at Kotri.",
+        "bid_security": SECURITY if security else None,
+        **more,
+    }
+
+
+@pytest.fixture
+def committee(application: ProcurementApplication) -> None:
+    for username in MEMBERS:
+        application.register_account(
+            system_actor("test"),
+            username=username,
+            password=PASSWORD,
+            role=Role.OFFICER,
+            entity=ENTITY,
+        )
+
+
+@pytest.mark.usefixtures("committee")
+def test_least_cost_the_lowest_bid_lacks_security_and_the_second_wins(
+    api: Api, clock: FakeClock
+) -> None:
+    tender = Scenario(api, clock)
+    tender.bid("alpha", _offer("900000.00", security=False))
+    tender.bid("beta", _offer("1000000.00"))
+    tender.bid("gamma", _offer("1100000.00"))
+    api.register_vendor("delta")  # a vendor who did not bid
+    tender.open()
+
+    before = api.event_count()
+    award_early = api.post(
+        f"/tenders/{tender.id}/award",
+        tender.token("officer.works"),
+        json={"bid_id": tender.bids["beta"]},
+    )
+    assert_problem(award_early, 409, "report_not_final")
+    undeclared = api.post(f"/tenders/{tender.id}/evaluation-report", tender.token(MEMBERS[0]))
+    assert_problem(undeclared, 409, "declaration_required")
+    assert api.event_count() == before
+
+    tender.declare(*MEMBERS)
+    not_chair = api.post(f"/tenders/{tender.id}/evaluation-report", tender.token(MEMBERS[1]))
+    assert_problem(not_chair, 403, "not_chair")
+    page = tender.finalise()
+
+    assert page["status"] == "evaluated"
+    entries = tender.entries(page)
+    assert entries["alpha"]["responsive"] is False
+    assert entries["alpha"]["reasons"] == ["bid security missing or below the required amount"]
+    assert entries["alpha"]["rank"] is None
+    assert (entries["beta"]["rank"], entries["gamma"]["rank"]) == (1, 2)
+    assert entries["beta"]["evaluated_price"] == {"amount": "1000000.00", "currency": "PKR"}
+    assert page["evaluation"]["reports"][0]["recommended_bid"] == tender.bids["beta"]
+
+    before = api.event_count()
+    bad = {"bid_id": tender.bids["alpha"]}
+    officer = tender.token("officer.works")
+    assert_problem(
+        api.post(f"/tenders/{tender.id}/award", officer, json=bad), 422, "bid_not_responsive"
+    )
+    second = {"bid_id": tender.bids["gamma"]}
+    assert_problem(
+        api.post(f"/tenders/{tender.id}/award", officer, json=second), 422, "reason_required"
+    )
+    stranger = tender.token("officer.health")
+    good = {"bid_id": tender.bids["beta"]}
+    assert_problem(
+        api.post(f"/tenders/{tender.id}/award", stranger, json=good), 404, "tender_not_found"
+    )
+    assert api.event_count() == before
+    award_id = tender.award("beta")
+
+    mine = api.client.get(
+        f"/tenders/{tender.id}/bids/mine/evaluation", headers=tender.token("alpha")
+    )
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["responsive"] is False
+    assert mine.json()["rank"] is None
+    assert (
+        api.client.get(
+            f"/tenders/{tender.id}/bids/mine/evaluation", headers=tender.token("beta")
+        ).json()["rank"]
+        == 1
+    )
+
+    before = api.event_count()
+    assert_problem(tender.complain(award_id, "delta", "I should have won"), 422, "not_a_bidder")
+    assert_problem(tender.sign(award_id), 409, "standstill_in_progress")
+    assert api.event_count() == before
+
+    complaint = tender.complain(award_id, "alpha", "Our guarantee was sent by courier.")
+    assert complaint.status_code == 201, complaint.text
+    clock.set(clock.now() + timedelta(days=8))  # the standstill (7 days) is over
+    assert_problem(tender.complain(award_id, "gamma", "Too late"), 409, "complaint_period_closed")
+    assert_problem(tender.sign(award_id), 409, "complaint_pending")
+    dismissed = tender.decide(
+        award_id,
+        complaint.json()["id"],
+        outcome="dismissed",
+        reasons="The bid security must be submitted with the bid.",
+    )
+    assert dismissed.status_code == 200, dismissed.text
+    signed = tender.sign(award_id)
+    assert signed.status_code == 201, signed.text
+
+    page = tender.page(signed.json()["position"])
+    assert page["status"] == "contracted"
+    [award] = page["awards"]
+    assert award["status"] == "contracted"
+    assert award["supplier"]["name"] == "beta (Pvt) Ltd"
+    assert award["contract"]["value"] == {"amount": "1000000.00", "currency": "PKR"}
+    [public_complaint] = award["complaints"]
+    assert public_complaint["status"] == "dismissed"
+    assert "courier" not in json.dumps(page)  # the grounds stay private
+    listed = api.client.get("/public/awards").json()
+    assert [a["id"] for a in listed["items"]] == [award_id]
+
+    cancel = api.post(
+        f"/tenders/{tender.id}/cancel",
+        tender.token("officer.works"),
+        json={"reason": "no longer needed"},
+    )
+    assert_problem(cancel, 409, "contract_signed")
+
+
+@pytest.mark.usefixtures("committee")
+def test_qcbs_a_technically_failing_bids_price_is_never_decrypted(
+    api: Api, clock: FakeClock, settings: Any
+) -> None:
+    evaluation = {
+        "method": "qcbs",
+        "criteria": [
+            {"id": "experience", "name": "Experience of similar works", "max_score": 40},
+            {"id": "method", "name": "Methodology and work plan", "max_score": 60},
+        ],
+        "pass_mark": "70",
+        "technical_weight": "80",
+        "financial_weight": "20",
+        "tie_break": "highest_technical_score",
+    }
+    tender = Scenario(api, clock, method="single_stage_two_envelope", evaluation=evaluation)
+    tender.bid("alpha", _offer("1200000.00"))
+    tender.bid("beta", _offer("1000000.00"))
+    tender.bid("gamma", _offer(FAILING_PRICE))
+    page = tender.open()
+    assert FAILING_PRICE not in json.dumps(page)
+    assert all(bid["prices"] == [] for bid in page["opening"]["bids"])
+
+    marks = {"alpha": (36, 54), "beta": (30, 48), "gamma": (10, 20)}
+
+    def score(member: str, vendor: str) -> Any:
+        experience, method = marks[vendor]
+        return tender.act(
+            member,
+            {
+                "action": "score",
+                "bid_id": tender.bids[vendor],
+                "scores": [
+                    {"criterion_id": "experience", "score": experience, "justification": "cv"},
+                    {"criterion_id": "method", "score": method, "justification": "plan"},
+                ],
+            },
+        )
+
+    before = api.event_count()
+    assert_problem(score(MEMBERS[1], "alpha"), 409, "declaration_required")
+    assert_problem(score("officer.works", "alpha"), 403, "not_committee_member")
+    assert api.event_count() == before
+    tender.declare(*MEMBERS)
+    over = tender.act(
+        MEMBERS[1],
+        {
+            "action": "score",
+            "bid_id": tender.bids["alpha"],
+            "scores": [
+                {"criterion_id": "experience", "score": 41, "justification": "too generous"},
+                {"criterion_id": "method", "score": 50, "justification": "plan"},
+            ],
+        },
+    )
+    assert_problem(over, 422, "invalid_scores")
+    for member in MEMBERS:
+        for vendor in marks:
+            assert score(member, vendor).status_code == 200
+    before = api.event_count()
+    assert_problem(score(MEMBERS[1], "alpha"), 409, "already_scored")
+    early = api.post(f"/tenders/{tender.id}/evaluation-report", tender.token(MEMBERS[0]))
+    assert_problem(early, 409, "financial_opening_required")
+    assert api.event_count() == before
+
+    opened = api.post(f"/tenders/{tender.id}/financial-opening", tender.token("officer.works"))
+    assert opened.status_code == 200, opened.text
+    page = tender.finalise()
+    entries = tender.entries(page)
+    [financial] = page["evaluation"]["financial_openings"]
+    assert {bid["bid_id"] for bid in financial["bids"]} == {
+        tender.bids["alpha"],
+        tender.bids["beta"],
+    }
+    assert entries["gamma"]["technical_score"] == "30.00"
+    assert entries["gamma"]["technically_qualified"] is False
+    assert entries["gamma"]["financial_envelope"] == "sealed"
+    assert entries["gamma"]["read_price"] is None
+    assert entries["gamma"]["reasons"] == ["technical score below the pass mark of 70%"]
+    # alpha: technical 90, financial 100*1.0M/1.2M = 83.33 -> 0.8*90 + 0.2*83.33 = 88.67
+    # beta: technical 78, financial 100 -> 0.8*78 + 0.2*100 = 82.40
+    assert (entries["alpha"]["combined_score"], entries["beta"]["combined_score"]) == (
+        "88.67",
+        "82.40",
+    )
+    assert (entries["alpha"]["rank"], entries["beta"]["rank"]) == (1, 2)
+    assert len(entries["alpha"]["member_scores"]) == 3
+
+    officer_view = api.client.get(
+        f"/tenders/{tender.id}/evaluation", headers=tender.token("officer.works")
+    )
+    assert officer_view.status_code == 200
+    assert FAILING_PRICE not in officer_view.text
+    assert FAILING_PRICE not in json.dumps(page)
+    with psycopg.connect(settings.dsn) as conn:  # nowhere in the store, decrypted
+        found = conn.execute(
+            "SELECT count(*) FROM procurement_events WHERE position(%s in "
+            "convert_from(state, 'UTF8')) > 0",
+            (FAILING_PRICE,),
+        ).fetchone()
+    assert found == (0,)
+    tender.award("alpha")
+
+
+@pytest.mark.usefixtures("committee")
+def test_a_complaint_upheld_reopens_the_evaluation_and_the_award_moves(
+    api: Api, clock: FakeClock
+) -> None:
+    tender = Scenario(api, clock)
+    tender.bid("alpha", _offer("900000.00"))
+    tender.bid("beta", _offer("1000000.00"))
+    tender.bid("gamma", _offer("1100000.00"))
+    tender.open()
+    tender.declare(*MEMBERS)
+    tender.finalise()
+    first = tender.award("alpha")
+
+    complaint = tender.complain(first, "beta", "Alpha's guarantee is from a non-scheduled bank.")
+    assert complaint.status_code == 201, complaint.text
+    before = api.event_count()
+    assert_problem(
+        tender.decide(first, complaint.json()["id"], outcome="upheld", reasons="true"),
+        422,
+        "reason_required",  # an upheld complaint needs its remedy
+    )
+    assert api.event_count() == before
+    upheld = tender.decide(
+        first,
+        complaint.json()["id"],
+        outcome="upheld",
+        remedy="reopen_evaluation",
+        reasons="The issuing bank is not on the State Bank's schedule.",
+    )
+    assert upheld.status_code == 200, upheld.text
+    assert_problem(tender.sign(first), 409, "award_not_active")
+
+    disqualified = tender.act(
+        MEMBERS[0],
+        {
+            "action": "disqualify",
+            "bid_id": tender.bids["alpha"],
+            "reason": "Bid security from a non-scheduled bank.",
+        },
+    )
+    assert disqualified.status_code == 200, disqualified.text
+    assert_problem(
+        tender.act(
+            MEMBERS[0], {"action": "disqualify", "bid_id": tender.bids["beta"], "reason": " "}
+        ),
+        422,
+        "reason_required",
+    )
+    page = tender.finalise()
+    assert len(page["evaluation"]["reports"]) == 2
+    entries = tender.entries(page)
+    assert entries["alpha"]["reasons"] == [
+        "disqualified by the committee: Bid security from a non-scheduled bank."
+    ]
+    assert entries["beta"]["rank"] == 1
+    second = tender.award("beta")
+    assert second != first
+
+    clock.set(clock.now() + timedelta(days=8))
+    signed = tender.sign(second)
+    assert signed.status_code == 201, signed.text
+    page = tender.page(signed.json()["position"])
+    awards = {a["id"]: a for a in page["awards"]}
+    assert awards[first]["status"] == "cancelled"
+    assert awards[first]["complaints"][0]["status"] == "upheld"
+    assert awards[first]["complaints"][0]["remedy"] == "reopen_evaluation"
+    assert awards[second]["status"] == "contracted"
+    assert awards[second]["supplier"]["name"] == "beta (Pvt) Ltd"
+    assert page["evaluation"]["reopenings"][0]["reason"].startswith("The issuing bank")
+
+
+@pytest.mark.usefixtures("committee")
+def test_no_responsive_bid_ends_unsuccessful(api: Api, clock: FakeClock) -> None:
+    tender = Scenario(api, clock)
+    tender.bid("alpha", _offer("900000.00", security=False))
+    tender.bid("beta", _offer("1000000.00", validity_days=30))
+    tender.open()
+    tender.declare(*MEMBERS)
+    page = tender.finalise()
+    assert page["status"] == "unsuccessful"
+    assert tender.entries(page)["beta"]["reasons"] == ["bid valid for 30 days; 90 required"]
+    refused = api.post(
+        f"/tenders/{tender.id}/award",
+        tender.token("officer.works"),
+        json={"bid_id": tender.bids["beta"]},
+    )
+    assert_problem(refused, 409, "no_responsive_bid")

@@ -428,13 +428,13 @@ class EvaluationIn(Body):
             raise ValueError(msg)
         return self
 
-    def criterion_scores(self) -> tuple[CriterionScore, ...]:
-        return tuple(
+    def criterion_scores(self) -> list[CriterionScore]:
+        return [
             CriterionScore(
                 criterion_id=s.criterion_id, score=s.score, justification=s.justification
             )
             for s in self.scores or ()
-        )
+        ]
 
 
 class AwardIn(Body):

@@ -94,7 +94,7 @@ class Award(Aggregate):
         rank: int
         reason: str
         standstill_ends: datetime
-        bidders: tuple[UUID, ...]
+        bidders: list[UUID]
         actor: Actor
 
     class ComplaintLodged(Aggregate.Event):
@@ -137,7 +137,7 @@ class Award(Aggregate):
         rank: int,
         reason: str,
         standstill_ends: datetime,
-        bidders: tuple[UUID, ...],
+        bidders: list[UUID],
         actor: Actor,
         timestamp: datetime,
     ) -> None:

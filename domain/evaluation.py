@@ -210,12 +210,12 @@ class Evaluation(Aggregate):
         entity: str
         terms: EvaluationTerms
         currency: str
-        lot_ids: tuple[str, ...]
+        lot_ids: list[str]
         bid_validity_days: int
         two_envelopes: bool
         min_committee_size: int
-        committee: tuple[Member, ...]
-        candidates: tuple[Candidate, ...]
+        committee: list[Member]
+        candidates: list[Candidate]
         actor: Actor
 
     class ConflictDeclared(Aggregate.Event):
@@ -227,7 +227,7 @@ class Evaluation(Aggregate):
     class BidScored(Aggregate.Event):
         TOPIC = "procurement:Evaluation.BidScored"
         bid_id: UUID
-        scores: tuple[CriterionScore, ...]
+        scores: list[CriterionScore]
         actor: Actor
 
     class BidDisqualified(Aggregate.Event):
@@ -252,7 +252,7 @@ class Evaluation(Aggregate):
 
     class FinancialEnvelopesOpened(Aggregate.Event):
         TOPIC = "procurement:Evaluation.FinancialEnvelopesOpened"
-        bids: tuple[FinancialBid, ...]
+        bids: list[FinancialBid]
         actor: Actor
 
     class EvaluationFinalised(Aggregate.Event):
@@ -291,12 +291,12 @@ class Evaluation(Aggregate):
         entity: str,
         terms: EvaluationTerms,
         currency: str,
-        lot_ids: tuple[str, ...],
+        lot_ids: list[str],
         bid_validity_days: int,
         two_envelopes: bool,
         min_committee_size: int,
-        committee: tuple[Member, ...],
-        candidates: tuple[Candidate, ...],
+        committee: list[Member],
+        candidates: list[Candidate],
         actor: Actor,
         timestamp: datetime,
     ) -> None:
@@ -323,7 +323,7 @@ class Evaluation(Aggregate):
     # Guards -------------------------------------------------------------------------------
 
     @staticmethod
-    def check_committee(committee: tuple[Member, ...], min_size: int) -> None:
+    def check_committee(committee: list[Member], min_size: int) -> None:
         ids = [member.account_id for member in committee]
         if len(set(ids)) != len(ids):
             raise InvalidCommitteeError("a member is named twice")
@@ -394,7 +394,7 @@ class Evaluation(Aggregate):
         self,
         *,
         bid_id: UUID,
-        scores: tuple[CriterionScore, ...],
+        scores: list[CriterionScore],
         actor: Actor,
         timestamp: datetime,
     ) -> None:
@@ -418,7 +418,7 @@ class Evaluation(Aggregate):
             scored_at=timestamp,
         )
 
-    def check_scores(self, scores: tuple[CriterionScore, ...]) -> None:
+    def check_scores(self, scores: list[CriterionScore]) -> None:
         maxima = {criterion.id: criterion.max_score for criterion in self.terms.criteria}
         given = [score.criterion_id for score in scores]
         if sorted(given) != sorted(maxima):
@@ -485,7 +485,7 @@ class Evaluation(Aggregate):
 
     @event(FinancialEnvelopesOpened)
     def open_financial(
-        self, *, bids: tuple[FinancialBid, ...], actor: Actor, timestamp: datetime
+        self, *, bids: list[FinancialBid], actor: Actor, timestamp: datetime
     ) -> None:
         """The second public opening: the financial envelopes of qualified bids only."""
         self.check_in_progress()

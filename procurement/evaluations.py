@@ -73,29 +73,29 @@ class EvaluationCommands(ProcurementStore):
             raise EvaluationStateError("the bids are not opened yet")
         if chair not in members:
             raise InvalidCommitteeError("the chair must be one of the members")
-        committee = tuple(
+        committee = [
             Member(
                 account_id=self._committee_officer(tender, username).id,
                 name=username,
                 chair=username == chair,
             )
             for username in members
-        )
+        ]
         two_envelopes = len(envelopes_for(tender.terms.method)) == 2  # noqa: PLR2004
         evaluation = Evaluation(
             tender_id=tender.id,
             entity=tender.entity,
             terms=tender.terms.evaluation_terms,
             currency=tender.terms.estimated_value.currency,
-            lot_ids=tuple(lot.id for lot in tender.terms.lots),
+            lot_ids=[lot.id for lot in tender.terms.lots],
             bid_validity_days=tender.terms.bid_validity_days,
             two_envelopes=two_envelopes,
             min_committee_size=tender.published_rules.min_committee_size,
             committee=committee,
-            candidates=tuple(
+            candidates=[
                 Candidate.from_opening(bid, prices_known=not two_envelopes)
                 for bid in tender.opening.bids
-            ),
+            ],
             actor=actor,
             timestamp=self._now(),
         )
@@ -134,7 +134,7 @@ class EvaluationCommands(ProcurementStore):
         actor: Actor,
         tender_id: UUID,
         bid_id: UUID,
-        scores: tuple[CriterionScore, ...],
+        scores: list[CriterionScore],
     ) -> WriteResult:
         evaluation = self._evaluation(actor, tender_id)
         evaluation.score(bid_id=bid_id, scores=scores, actor=actor, timestamp=self._now())
@@ -186,10 +186,10 @@ class EvaluationCommands(ProcurementStore):
             raise EvaluationStateError("this tender has one envelope: its prices are open")
         evaluation.check_technical_work_done()
         private = self._unwrapped_key(tender, EnvelopeName.FINANCIAL)
-        bids = tuple(
+        bids = [
             self._open_financial(tender, bid_id, private)
             for bid_id in evaluation.to_open_financially()
-        )
+        ]
         evaluation.open_financial(bids=bids, actor=actor, timestamp=self._now())
         return self._save(evaluation)
 
@@ -312,9 +312,7 @@ class EvaluationCommands(ProcurementStore):
             rank=entry.rank,
             reason=reason,
             standstill_ends=now + tender.published_rules.standstill_period,
-            bidders=tuple(
-                e.vendor_id for e in report.entries if e.status != OpenedStatus.WITHDRAWN
-            ),
+            bidders=[e.vendor_id for e in report.entries if e.status != OpenedStatus.WITHDRAWN],
             actor=actor,
             timestamp=now,
         )

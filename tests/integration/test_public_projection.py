@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -13,8 +15,12 @@ from eventsourcing.postgres import PostgresFactory
 from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
 
+from domain.account import VendorProfile, account_id_for
+from domain.award import ContractPeriod, Remedy
+from domain.bid import BidContents, BidSecurityOffer, LotPrice
+from domain.values import Actor, Money, Role
 from procurement import runners
-from procurement.application import ProcurementApplication
+from procurement.application import ProcurementApplication, system_actor
 from procurement.database import eventsourcing_env
 from procurement.settings import Settings
 from projections.public_tenders import TABLES, PublicTendersView
@@ -50,6 +56,93 @@ def _history(application: ProcurementApplication, clock: FakeClock) -> int:
     application.cancel_tender(works, second.id, "Budget withdrawn", None)
     last = application.draft_tender(works, terms(clock.now(), reference="C"))
     return last.position
+
+
+def _as(username: str, role: Role = Role.OFFICER) -> Actor:
+    entity = "wsd" if role is Role.OFFICER else None
+    return Actor(account_id=account_id_for(username), role=role, request_id=username, entity=entity)
+
+
+def _evaluated_history(application: ProcurementApplication, clock: FakeClock) -> int:
+    """A tender opened, evaluated, awarded, complained about (upheld), re-evaluated,
+    awarded again and contracted."""
+    system = system_actor("test")
+    for username in ("m.one", "m.two", "m.three", "proc.officer"):
+        application.register_account(
+            system, username=username, password="pw-123456789", role=Role.OFFICER, entity="wsd"
+        )
+    for username in ("v.alpha", "v.beta"):
+        application.register_account(
+            system,
+            username=username,
+            password="pw-123456789",
+            role=Role.VENDOR,
+            vendor=VendorProfile(
+                legal_name=username, ntn="1234567-8", contact_email=f"{username}@example.com"
+            ),
+        )
+    works = _as("proc.officer")
+    tender = application.draft_tender(works, terms(clock.now(), reference="E"))
+    application.publish_tender(works, tender.id, None)
+    security = BidSecurityOffer(
+        instrument="pay_order", issuer="NBP", amount=Money(amount=Decimal(200000))
+    )
+    bids = {}
+    for username, price in (("v.alpha", "900000"), ("v.beta", "950000")):
+        bids[username] = application.submit_bid(
+            _as(username, Role.VENDOR),
+            tender.id,
+            BidContents(
+                prices=(LotPrice(lot_id="1", price=Money(amount=Decimal(price))),),
+                bid_security=security,
+            ),
+        ).id
+    start = clock.now()
+    clock.set(start + timedelta(days=20, minutes=31))
+    application.open_bids(works, tender.id, None)
+    application.start_evaluation(works, tender.id, ["m.one", "m.two", "m.three"], "m.one")
+    for member in ("m.one", "m.two", "m.three"):
+        application.declare_interests(_as(member), tender.id, conflict=False, statement="")
+    application.finalise_evaluation(_as("m.one"), tender.id)
+    first = application.award_tender(works, tender.id, bids["v.alpha"], "")
+    complaint = application.lodge_complaint(_as("v.beta", Role.VENDOR), first.id, "Forged")
+    application.decide_complaint(
+        works,
+        first.id,
+        complaint.id,
+        upheld=True,
+        remedy=Remedy.REOPEN_EVALUATION,
+        reasons="The guarantee is forged.",
+    )
+    application.disqualify_bid(_as("m.one"), tender.id, bids["v.alpha"], "Forged guarantee")
+    application.finalise_evaluation(_as("m.one"), tender.id)
+    second = application.award_tender(works, tender.id, bids["v.beta"], "")
+    clock.set(clock.now() + timedelta(days=8))
+    signed = application.sign_contract(
+        works,
+        second.id,
+        Money(amount=Decimal(950000)),
+        ContractPeriod(start=clock.now(), end=clock.now() + timedelta(days=90)),
+    )
+    return signed.position
+
+
+def test_evaluation_award_and_contract_rebuild_equal_to_live(
+    application: ProcurementApplication,
+    settings: Settings,
+    clock: FakeClock,
+    runner: ProjectionRunner[Any, Any],
+) -> None:
+    position = _evaluated_history(application, clock)
+    runner.wait(position, timeout=10)
+    live = _snapshot(settings.dsn)
+    assert [row[10] for row in sorted(live["public_awards"], key=lambda r: r[2])] == [
+        "cancelled",
+        "contracted",
+    ]
+    runner.stop()
+    runners.rebuild(eventsourcing_env(settings.dsn, 2))
+    assert _snapshot(settings.dsn) == live
 
 
 def test_the_read_model_follows_the_store_and_a_rebuild_equals_it(

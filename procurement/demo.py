@@ -1,5 +1,7 @@
 """A realistic demo data set: Sindh departments, their officers, vendors, and tenders in
-several states (published, amended, with answered questions, cancelled, a draft).
+several states (published, amended, with answered questions, cancelled, a draft), and one
+tender carried through to the end six weeks ago: opened, evaluated, awarded after a dismissed
+complaint, and contracted.
 
 Passwords are generated and written to ``data_dir/demo-credentials.txt`` (owner-only),
 never to the repository.
@@ -10,11 +12,12 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from domain.account import VendorProfile, account_id_for
+from domain.award import ContractPeriod
 from domain.bid import BidContents, BidSecurityOffer, LotPrice
 from domain.values import (
     Actor,
@@ -52,6 +55,27 @@ ACCOUNTS = (
             legal_name="Indus Builders (Pvt) Ltd",
             ntn="1234567-8",
             contact_email="tenders@indusbuilders.example",
+        ),
+    ),
+    DemoAccount("committee.chair", Role.OFFICER, "works-and-services-department"),
+    DemoAccount("committee.engineer", Role.OFFICER, "works-and-services-department"),
+    DemoAccount("committee.accounts", Role.OFFICER, "works-and-services-department"),
+    DemoAccount(
+        "kirthar.construction",
+        Role.VENDOR,
+        vendor=VendorProfile(
+            legal_name="Kirthar Construction Company",
+            ntn="2345678-9",
+            contact_email="office@kirthar.example",
+        ),
+    ),
+    DemoAccount(
+        "thar.engineering",
+        Role.VENDOR,
+        vendor=VendorProfile(
+            legal_name="Thar Engineering Works",
+            ntn="3456789-0",
+            contact_email="bids@tharengineering.example",
         ),
     ),
     DemoAccount(
@@ -131,7 +155,8 @@ def load(app: ProcurementApplication, data_dir: Path) -> list[tuple[str, str]]:
 
     works = _officer("officer.works", "works-and-services-department")
     health = _officer("officer.health", "health-department")
-    vendor = Actor(account_id=account_id_for("indus.builders"), role=Role.VENDOR, request_id="demo")
+    vendor = _vendor("indus.builders")
+    _completed_tender(app, works)
 
     road = app.draft_tender(
         works,
@@ -177,7 +202,7 @@ def load(app: ProcurementApplication, data_dir: Path) -> list[tuple[str, str]]:
     app.publish_tender(health, drugs.id, None)
 
     # Sealed bids: nobody, the demo's officers included, can read these before the opening.
-    mehran = Actor(account_id=account_id_for("mehran.medical"), role=Role.VENDOR, request_id="demo")
+    mehran = _vendor("mehran.medical")
     app.submit_bid(vendor, road.id, _bid({"1": "118500000.00", "2": "109900000.00"}, "4900000"))
     app.submit_bid(mehran, drugs.id, _bid({"A": "5200000.00", "B": "2950000.00"}, "770000"))
 
@@ -211,6 +236,90 @@ def load(app: ProcurementApplication, data_dir: Path) -> list[tuple[str, str]]:
         ),
     )
     return credentials
+
+
+class _DemoClock:
+    """The demo's past: the completed tender happened weeks before the demo was loaded."""
+
+    def __init__(self, start: datetime) -> None:
+        self.moment = start
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def _completed_tender(app: ProcurementApplication, works: Actor) -> None:
+    """A bridge repair tender, from notice to contract, dated in the past."""
+    present = app.clock
+    past = _DemoClock(present.now().replace(microsecond=0) - timedelta(days=45))
+    app.clock = past
+    try:
+        terms = _terms(
+            app,
+            "WSD/BR/2026/052",
+            "Repair of the Rohri canal bridge, Khairpur",
+            Category.WORKS,
+            Method.SINGLE_STAGE_ONE_ENVELOPE,
+            "48000000.00",
+            (_lot("1", "Bridge repair", ("Deck slab replacement", "640", "m2")),),
+            days=16,
+        )
+        tender = app.draft_tender(works, terms)
+        app.publish_tender(works, tender.id, None)
+        bids = {
+            name: app.submit_bid(_vendor(name), tender.id, _bid({"1": price}, security)).id
+            for name, price, security in (
+                ("indus.builders", "44500000.00", "960000"),
+                ("kirthar.construction", "46200000.00", "960000"),
+                ("thar.engineering", "41900000.00", "250000"),  # security below 2%
+            )
+        }
+        past.moment = terms.timeline.opening_time + timedelta(minutes=5)
+        app.open_bids(works, tender.id, None)
+        members = ["committee.chair", "committee.engineer", "committee.accounts"]
+        app.start_evaluation(works, tender.id, members, "committee.chair")
+        for member in members:
+            past.moment += timedelta(minutes=20)
+            app.declare_interests(
+                _officer(member, works.entity or ""),
+                tender.id,
+                conflict=False,
+                statement="I have no interest in any bidder.",
+            )
+        past.moment += timedelta(days=3)
+        app.finalise_evaluation(_officer("committee.chair", works.entity or ""), tender.id)
+        past.moment += timedelta(days=1)
+        award = app.award_tender(works, tender.id, bids["indus.builders"], "")
+        past.moment += timedelta(days=2)
+        complaint = app.lodge_complaint(
+            _vendor("thar.engineering"),
+            award.id,
+            "Our bid was the lowest; the security shortfall is a minor deviation.",
+        )
+        past.moment += timedelta(days=3)
+        app.decide_complaint(
+            works,
+            award.id,
+            complaint.id,
+            upheld=False,
+            remedy=None,
+            reasons="Bid security below the amount the notice required is a material "
+            "deviation; the bid was rightly rejected.",
+        )
+        past.moment += timedelta(days=3)
+        start = past.moment + timedelta(days=7)
+        app.sign_contract(
+            works,
+            award.id,
+            _money("44500000.00"),
+            ContractPeriod(start=start, end=start + timedelta(days=240)),
+        )
+    finally:
+        app.clock = present
+
+
+def _vendor(username: str) -> Actor:
+    return Actor(account_id=account_id_for(username), role=Role.VENDOR, request_id="demo")
 
 
 def _bid(prices: dict[str, str], security: str) -> BidContents:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
@@ -77,3 +78,10 @@ def test_demo_loads_once_and_rebuild_replays_it(
     assert rebuilt.exit_code == 0, rebuilt.output
     events = application.recorder.max_notification_id()
     assert f"rebuilt from {events} events" in rebuilt.output
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        statuses = dict(conn.execute("SELECT reference, status FROM public_tenders").fetchall())
+        [(supplier, award_status)] = conn.execute(
+            "SELECT supplier_name, status FROM public_awards"
+        ).fetchall()
+    assert statuses["WSD/BR/2026/052"] == "contracted"  # the demo's completed tender
+    assert (supplier, award_status) == ("Indus Builders (Pvt) Ltd", "contracted")

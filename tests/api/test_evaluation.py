@@ -165,8 +165,19 @@ def _standstill_complaint_then_contract(
     complaint = tender.complain(award_id, "alpha", "Our guarantee was sent by courier.")
     assert complaint.status_code == 201, complaint.text
     clock.set(clock.now() + timedelta(days=8))  # the standstill (7 days) is over
+    before = api.event_count()
     assert_problem(tender.complain(award_id, "gamma", "Too late"), 409, "complaint_period_closed")
     assert_problem(tender.sign(award_id), 409, "complaint_pending")
+    assert_problem(
+        api.post(
+            f"/awards/{award_id}/cancel",
+            tender.token("officer.works"),
+            json={"reason": "changed our mind"},
+        ),
+        409,
+        "complaint_pending",
+    )
+    assert api.event_count() == before
     dismissed = tender.decide(
         award_id,
         complaint.json()["id"],
@@ -458,3 +469,113 @@ def test_no_responsive_bid_ends_unsuccessful(api: Api, clock: FakeClock) -> None
         json={"bid_id": tender.bids["beta"]},
     )
     assert_problem(refused, 409, "no_responsive_bid")
+
+
+@pytest.mark.usefixtures("committee")
+def test_only_the_entity_the_committee_and_bidders_reach_an_evaluation(
+    api: Api, clock: FakeClock
+) -> None:
+    tender = Scenario(api, clock)
+    tender.bid("alpha", _offer("900000.00"))
+    before_opening = api.post(
+        f"/tenders/{tender.id}/committee",
+        tender.token("officer.works"),
+        json={"members": list(MEMBERS), "chair": MEMBERS[0]},
+    )
+    assert_problem(before_opening, 409, "evaluation_state")
+    tender.open()
+    stranger = tender.token("officer.health")
+    vendor = tender.token("alpha")
+    before = api.event_count()
+    for path, body in (
+        (f"/tenders/{tender.id}/committee", {"members": list(MEMBERS), "chair": MEMBERS[0]}),
+        (f"/tenders/{tender.id}/committee/declaration", {"conflict_of_interest": False}),
+        (f"/tenders/{tender.id}/evaluation-report", None),
+        (f"/tenders/{tender.id}/award", {"bid_id": tender.bids["alpha"]}),
+    ):
+        assert_problem(api.post(path, stranger, json=body), 404, "tender_not_found")
+        assert_problem(api.post(path, vendor, json=body), 403, "forbidden")
+    again = api.post(
+        f"/tenders/{tender.id}/committee",
+        tender.token("officer.works"),
+        json={"members": list(MEMBERS), "chair": MEMBERS[0]},
+    )
+    assert_problem(again, 409, "evaluation_state")
+    assert api.client.get(f"/tenders/{tender.id}/evaluation", headers=stranger).status_code == 404
+    assert api.event_count() == before
+
+    tender.declare(*MEMBERS)
+    tender.finalise()
+    award_id = tender.award("alpha")
+    complaint = tender.complain(award_id, "alpha", "A complaint about my own award")
+    assert complaint.status_code == 201
+    decide = api.post(
+        f"/awards/{award_id}/complaints/{complaint.json()['id']}/decision",
+        stranger,
+        json={"outcome": "dismissed", "reasons": "not ours"},
+    )
+    assert_problem(decide, 404, "award_not_found")
+    assert_problem(
+        api.post(f"/awards/{award_id}/complaints", stranger, json={"grounds": "x"}),
+        403,
+        "forbidden",
+    )
+
+
+MALFORMED: list[tuple[str, dict[str, Any]]] = [
+    ("committee", {"members": ["member.chair"], "chair": "member.chair"}),
+    ("committee", {"members": list(MEMBERS), "chair": "nobody.here"}),
+    (
+        "committee",
+        {"members": ["member.chair", "member.two", "officer.health"], "chair": "member.chair"},
+    ),
+    (
+        "committee",
+        {"members": ["member.chair", "member.chair", "member.two"], "chair": "member.chair"},
+    ),
+    ("committee", {"members": list(MEMBERS)}),
+    ("evaluations", {"action": "score", "bid_id": "not-a-uuid", "scores": []}),
+    ("evaluations", {"action": "disqualify", "bid_id": "%(bid)s"}),
+    ("evaluations", {"action": "score", "bid_id": "%(bid)s", "reason": "why"}),
+    (
+        "evaluations",
+        {
+            "action": "correct_price",
+            "bid_id": "%(bid)s",
+            "reason": "sum",
+            "lot_id": "1",
+            "corrected_price": {"amount": 5, "currency": "PKR"},
+        },
+    ),
+    ("evaluations", {"action": "promote", "bid_id": "%(bid)s"}),
+    ("award", {"bid_id": "%(bid)s", "extra": True}),
+]
+
+
+@pytest.mark.usefixtures("committee")
+def test_malformed_evaluation_requests_are_refused_and_write_nothing(
+    api: Api, clock: FakeClock
+) -> None:
+    tender = Scenario(api, clock)
+    tender.bid("alpha", _offer("900000.00"))
+    clock.set(tender.deadline + timedelta(minutes=31))
+    api.post(f"/tenders/{tender.id}/opening", tender.token("officer.works"))
+    officer, chair = tender.token("officer.works"), tender.token(MEMBERS[0])
+    named = False
+    for path, body in MALFORMED:  # the committee cases first, while none is named
+        if path != "committee" and not named:
+            named = True
+            answer = api.post(
+                f"/tenders/{tender.id}/committee",
+                officer,
+                json={"members": list(MEMBERS), "chair": MEMBERS[0]},
+            )
+            assert answer.status_code == 201, answer.text
+            tender.declare(*MEMBERS)
+        filled = json.loads(json.dumps(body).replace("%(bid)s", tender.bids["alpha"]))
+        before = api.event_count()
+        token = chair if path == "evaluations" else officer
+        answer = api.post(f"/tenders/{tender.id}/{path}", token, json=filled)
+        assert answer.status_code == 422, (path, body, answer.text)
+        assert answer.json()["code"] in {"validation_failed", "invalid_committee"}
+        assert api.event_count() == before, (path, body)

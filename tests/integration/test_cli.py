@@ -79,7 +79,9 @@ def test_demo_loads_once_and_rebuild_replays_it(
     events = application.recorder.max_notification_id()
     assert f"rebuilt from {events} events" in rebuilt.output
     with psycopg.connect(env["DATABASE_URL"]) as conn:
-        statuses = dict(conn.execute("SELECT reference, status FROM public_tenders").fetchall())
+        statuses: dict[str, str] = dict(
+            conn.execute("SELECT reference, status FROM public_tenders").fetchall()
+        )
         [(supplier, award_status)] = conn.execute(
             "SELECT supplier_name, status FROM public_awards"
         ).fetchall()

@@ -381,6 +381,10 @@ class CommitteeIn(Body):
     chair: Username
 
 
+class CommitteeChangeIn(CommitteeIn):
+    reason: Annotated[str, Field(min_length=1, max_length=5000)]
+
+
 class DeclarationIn(Body):
     conflict_of_interest: bool
     statement: Reason = ""

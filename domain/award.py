@@ -21,6 +21,7 @@ from pydantic import Field
 from domain.errors import (
     AwardNotActiveError,
     ComplaintDecidedError,
+    ComplaintExistsError,
     ComplaintNotFoundError,
     ComplaintPendingError,
     ComplaintPeriodClosedError,
@@ -194,7 +195,7 @@ class Award(Aggregate):
             )
         self.check_reason(grounds, "the grounds of the complaint")
         if complaint_id in self.complaints:
-            raise ComplaintDecidedError("that complaint id is already used")
+            raise ComplaintExistsError("that complaint id is already used")
         self.complaints[complaint_id] = Complaint(
             id=complaint_id, vendor_id=actor.account_id, grounds=grounds, lodged_at=timestamp
         )
@@ -218,6 +219,8 @@ class Award(Aggregate):
         self.check_reason(reasons, "the reasons of the decision")
         if upheld and remedy is None:
             raise ReasonRequiredError("an upheld complaint needs its remedy")
+        if upheld:  # a fallen award is not cancelled twice: close the rest as dismissed (moot)
+            self.check_active()
         if not upheld and remedy is not None:
             raise InvalidTermsError("a dismissed complaint has no remedy")
         self.complaints[complaint_id] = complaint.model_copy(

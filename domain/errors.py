@@ -283,6 +283,11 @@ class VersionConflictError(ConflictError):
     title = "Another change was saved first; reload and try again"
 
 
+class ComplaintExistsError(ConflictError):
+    code = "complaint_exists"
+    title = "A complaint with this id is already lodged"
+
+
 class UsernameTakenError(ConflictError):
     code = "username_taken"
     title = "The username is taken"

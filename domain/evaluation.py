@@ -218,6 +218,13 @@ class Evaluation(Aggregate):
         candidates: list[Candidate]
         actor: Actor
 
+    class CommitteeReformed(Aggregate.Event):
+        TOPIC = "procurement:Evaluation.CommitteeReformed"
+        committee: list[Member]
+        min_committee_size: int
+        reason: str
+        actor: Actor
+
     class ConflictDeclared(Aggregate.Event):
         TOPIC = "procurement:Evaluation.ConflictDeclared"
         conflict: bool
@@ -374,6 +381,26 @@ class Evaluation(Aggregate):
             raise ReasonRequiredError("give the reason: it is published")
 
     # Commands -----------------------------------------------------------------------------
+
+    @event(CommitteeReformed)
+    def reform_committee(
+        self,
+        *,
+        committee: list[Member],
+        min_committee_size: int,
+        reason: str,
+        actor: Actor,
+        timestamp: datetime,
+    ) -> None:
+        """A new committee (a recused chair, too few unrecused members), before any work on
+        the bids: everyone declares again."""
+        self.check_in_progress()
+        self.check_reason(reason)
+        if self.scores or self.rulings or self.corrections or self.financial or self.reports:
+            raise EvaluationStateError("the committee has started its work: it stays as it is")
+        self.check_committee(committee, min_committee_size)
+        self.committee = tuple(committee)
+        self.declarations = {}
 
     @event(ConflictDeclared)
     def declare(self, *, conflict: bool, statement: str, actor: Actor, timestamp: datetime) -> None:
@@ -549,6 +576,7 @@ class Evaluation(Aggregate):
     ) -> None:
         """The live award was cancelled: the report stands, another award may follow."""
         self.check_current_award(award_id)
+        self.check_reason(reason)
         self.status = EvaluationStatus.FINALISED
         self.current_award = None
 
@@ -653,11 +681,17 @@ class Evaluation(Aggregate):
         return reasons
 
     def _price_problems(self, prices: tuple[LotPrice, ...]) -> list[str]:
-        priced = {price.lot_id for price in prices}
+        given = [price.lot_id for price in prices]
         problems = []
-        unpriced = [lot for lot in self.lot_ids if lot not in priced]
+        unpriced = [lot for lot in self.lot_ids if lot not in given]
         if unpriced:
             problems.append(f"no price for lot {', '.join(unpriced)}")
+        twice = sorted({lot for lot in given if given.count(lot) > 1})
+        if twice:
+            problems.append(f"lot {', '.join(twice)} priced more than once")
+        unknown = sorted(set(given) - set(self.lot_ids))
+        if unknown:
+            problems.append(f"a price for a lot the tender does not have: {', '.join(unknown)}")
         if any(price.price.currency != self.currency for price in prices):
             problems.append(f"a price is not in {self.currency}")
         return problems

@@ -275,6 +275,9 @@ class ProcurementApplication(EvaluationCommands):
         unknown = sorted({price.lot_id for price in bid.prices} - lots)
         if unknown:
             raise InvalidTermsError(f"no such lot on this tender: {', '.join(unknown)}")
+        given = [price.lot_id for price in bid.prices]
+        if len(set(given)) != len(given):
+            raise InvalidTermsError("price each lot once")
         if tender.sealing_keys is None:  # pragma: no cover (published implies keys)
             raise TenderNotPublishedError("the tender has no sealing keys")
         return sealing.seal_contents(

@@ -71,16 +71,7 @@ class EvaluationCommands(ProcurementStore):
         tender.check_not_cancelled()
         if tender.opening is None:
             raise EvaluationStateError("the bids are not opened yet")
-        if chair not in members:
-            raise InvalidCommitteeError("the chair must be one of the members")
-        committee = [
-            Member(
-                account_id=self._committee_officer(tender, username).id,
-                name=username,
-                chair=username == chair,
-            )
-            for username in members
-        ]
+        committee = self._committee(tender, members, chair)
         two_envelopes = len(envelopes_for(tender.terms.method)) == 2  # noqa: PLR2004
         evaluation = Evaluation(
             tender_id=tender.id,
@@ -103,6 +94,39 @@ class EvaluationCommands(ProcurementStore):
             return self._save(evaluation)
         except VersionConflictError:
             raise EvaluationStateError("the committee is already formed") from None
+
+    def reform_committee(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        members: list[str],
+        chair: str,
+        reason: str,
+    ) -> WriteResult:
+        """Name a new committee before it has done any work (every member declares again)."""
+        tender = self._officers_tender(actor, tender_id, None)
+        tender.check_not_cancelled()
+        evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
+        evaluation.reform_committee(
+            committee=self._committee(tender, members, chair),
+            min_committee_size=tender.published_rules.min_committee_size,
+            reason=reason,
+            actor=actor,
+            timestamp=self._now(),
+        )
+        return self._save(evaluation)
+
+    def _committee(self, tender: Tender, members: list[str], chair: str) -> list[Member]:
+        if chair not in members:
+            raise InvalidCommitteeError("the chair must be one of the members")
+        return [
+            Member(
+                account_id=self._committee_officer(tender, username).id,
+                name=username,
+                chair=username == chair,
+            )
+            for username in members
+        ]
 
     def _committee_officer(self, tender: Tender, username: str) -> Account:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -17,6 +17,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from api.auth import requires_role
 from api.schemas import (
     AwardIn,
+    CommitteeChangeIn,
     CommitteeIn,
     DeclarationIn,
     EvaluationAction,
@@ -51,6 +52,23 @@ class EvaluationController(Controller):
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
         return _out(procurement.start_evaluation(actor, tender_id, data.members, data.chair))
+
+    @put(
+        "/committee",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Name a new committee before it has started work (with the reason)",
+    )
+    def reform(
+        self,
+        tender_id: FromPath[UUID],
+        data: JSONBody[CommitteeChangeIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> WriteOut:
+        return _out(
+            procurement.reform_committee(actor, tender_id, data.members, data.chair, data.reason)
+        )
 
     @post(
         "/committee/declaration",

@@ -504,8 +504,18 @@ def test_only_the_entity_the_committee_and_bidders_reach_an_evaluation(
     assert api.client.get(f"/tenders/{tender.id}/evaluation", headers=stranger).status_code == 404
     assert api.event_count() == before
 
+    reformed = api.client.put(
+        f"/tenders/{tender.id}/committee",
+        headers=tender.token("officer.works"),
+        json={"members": list(MEMBERS), "chair": MEMBERS[1], "reason": "The chair is on leave"},
+    )
+    assert reformed.status_code == 200, reformed.text
+    view = api.client.get(f"/tenders/{tender.id}/evaluation", headers=tender.token(MEMBERS[0]))
+    assert [m["name"] for m in view.json()["committee"] if m["chair"]] == [MEMBERS[1]]
+
     tender.declare(*MEMBERS)
-    tender.finalise()
+    finalised = api.post(f"/tenders/{tender.id}/evaluation-report", tender.token(MEMBERS[1]))
+    assert finalised.status_code == 200, finalised.text
     award_id = tender.award("alpha")
     complaint = tender.complain(award_id, "alpha", "A complaint about my own award")
     assert complaint.status_code == 201

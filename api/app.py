@@ -37,7 +37,7 @@ from api.idempotency import IdempotencyMiddleware
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock, SystemClock
 from procurement.database import eventsourcing_env
-from procurement.runners import start_runners
+from procurement.runners import ocds_context, start_runners
 from procurement.scheduler import Scheduler
 from procurement.security import TokenService
 from procurement.settings import Settings
@@ -70,7 +70,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             procurement = ProcurementApplication.from_settings(settings, the_clock)
             stack.callback(procurement.close)
             if settings.run_projections:
-                start_runners(env, stack)
+                start_runners(env, stack, ocds_context(settings))
             if settings.run_scheduler:
                 scheduler = Scheduler(procurement, settings.dsn, settings.scheduler_interval)
                 scheduler.start()

@@ -91,7 +91,11 @@ def worker() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with ExitStack() as stack:
-        runners.start_runners(eventsourcing_env(settings.dsn, settings.db_pool_size), stack)
+        runners.start_runners(
+            eventsourcing_env(settings.dsn, settings.db_pool_size),
+            stack,
+            runners.ocds_context(settings),
+        )
         application = _application(settings)
         stack.callback(application.close)
         scheduler = Scheduler(application, settings.dsn, settings.scheduler_interval)
@@ -266,7 +270,7 @@ def projections_rebuild() -> None:
         def update(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        count = runners.rebuild(env, update)
+        count = runners.rebuild(env, update, runners.ocds_context(settings))
     console.print(f"rebuilt from {count} events")
 
 

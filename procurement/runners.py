@@ -12,17 +12,34 @@ from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
 
 from procurement.application import ProcurementApplication
+from procurement.settings import Settings
+from projections.ocds import Context
+from projections.ocds_releases import OcdsReleasesProjection, OcdsReleasesView
 from projections.public_tenders import PublicTendersProjection, PublicTendersView
 
-PROJECTIONS: tuple[tuple[type[Any], type[Any]], ...] = (
-    (PublicTendersProjection, PublicTendersView),
-)
+DEFAULT_CONTEXT = Context(ocid_prefix="ocds-sindh1", public_url="http://127.0.0.1:8000")
 
 
-def start_runners(env: Mapping[str, str], stack: ExitStack) -> list[ProjectionRunner[Any, Any]]:
+def ocds_context(settings: Settings) -> Context:
+    return Context(ocid_prefix=settings.ocid_prefix, public_url=settings.base_url)
+
+
+def projections(context: Context) -> tuple[tuple[type[Any], type[Any]], ...]:
+    """The projections, in the order they are run, the OCDS one bound to ``context``."""
+    ocds_releases = type(
+        "OcdsReleasesProjection",
+        (OcdsReleasesProjection,),
+        {"name": OcdsReleasesProjection.name, "context": context},  # a name of its own
+    )
+    return ((PublicTendersProjection, PublicTendersView), (ocds_releases, OcdsReleasesView))
+
+
+def start_runners(
+    env: Mapping[str, str], stack: ExitStack, context: Context = DEFAULT_CONTEXT
+) -> list[ProjectionRunner[Any, Any]]:
     """Start one runner per projection; they stop when ``stack`` closes."""
     runners: list[ProjectionRunner[Any, Any]] = []
-    for projection_class, view_class in PROJECTIONS:
+    for projection_class, view_class in projections(context):
         runner: ProjectionRunner[Any, Any] = ProjectionRunner(
             application_class=ProcurementApplication,
             projection_class=projection_class,
@@ -36,8 +53,10 @@ def start_runners(env: Mapping[str, str], stack: ExitStack) -> list[ProjectionRu
 def rebuild(
     env: Mapping[str, str],
     progress: Callable[[int, int], None] | None = None,
+    context: Context = DEFAULT_CONTEXT,
 ) -> int:
-    """Empty every read model and replay the whole store into it. Returns events replayed.
+    """Empty every read model and replay the whole store into it. Returns the number of
+    events replayed (into each projection).
 
     Run it with the projection runners stopped: a live runner would race with the replay.
     """
@@ -45,7 +64,8 @@ def rebuild(
     try:
         total = app.recorder.max_notification_id() or 0
         done = 0
-        for projection_class, view_class in PROJECTIONS:
+        selected = projections(context)
+        for projection_class, view_class in selected:
             factory = PostgresFactory(Environment(projection_class.name, dict(env)))
             view = factory.tracking_recorder(view_class)
             projection = projection_class(view=view)
@@ -62,9 +82,9 @@ def rebuild(
                     projection.process_event(event, Tracking(app.name, notification.id))
                     done += 1
                     if progress is not None:
-                        progress(done, total * len(PROJECTIONS))
+                        progress(done, total * len(selected))
                 start = batch[-1].id
             factory.close()
-        return done
+        return done // len(selected)
     finally:
         app.close()

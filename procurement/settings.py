@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -58,6 +59,24 @@ class Settings(BaseSettings):
     """Threads for the synchronous (write) handlers: each waits on its group commit."""
 
     log_level: str = "INFO"
+
+    ocid_prefix: str = Field(default="ocds-sindh1", pattern=r"^ocds-[a-z0-9]{6}$")
+    """The OCDS ocid prefix (registered with the Open Contracting Partnership for a real
+    deployment; the default is a placeholder). An ocid is ``<prefix>-<tender id>``."""
+
+    public_url: str | None = None
+    """The platform's public address, for OCDS package URIs and links. Unset: the
+    ``host`` and ``port`` it serves on."""
+
+    red_flag_min_submission_days: int = 15
+    """R003: a submission period shorter than this many days is flagged."""
+
+    red_flag_disqualified_share: Decimal = Decimal("0.5")
+    """R038: a tender whose share of disqualified bids exceeds this is flagged."""
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def jwt_key(self) -> str:

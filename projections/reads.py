@@ -11,10 +11,11 @@ from uuid import UUID
 
 import asyncpg
 
+from projections.ocds_releases import NAME as OCDS_RELEASES
 from projections.public_tenders import NAME as PUBLIC_TENDERS
 
 APPLICATION_NAME = "procurement"
-PROJECTIONS = (PUBLIC_TENDERS,)
+PROJECTIONS = (PUBLIC_TENDERS, OCDS_RELEASES)
 
 
 async def _init_connection(connection: asyncpg.Connection) -> None:

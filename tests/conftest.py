@@ -30,6 +30,10 @@ TABLES = (
     "public_tender_amendments",
     "public_tenders",
     "public_awards",
+    "ocds_releases_tracking",
+    "ocds_releases",
+    "ocds_aggregates",
+    "ocds_processes",
 )
 
 

@@ -123,7 +123,7 @@ def test_health_ready_and_the_openapi_document(api: Api) -> None:
     api.client.get("/public/tenders?min_position=3")  # the three accounts the fixture made
     ready = api.client.get("/ready").json()
     assert ready["status"] == "ready"
-    assert ready["projections"] == {"public_tenders": "current"}
+    assert ready["projections"] == {"public_tenders": "current", "ocds_releases": "current"}
     assert "position" not in str(ready)  # no event counts in public
     spec = api.client.get("/schema/openapi.json").json()
     for path in (

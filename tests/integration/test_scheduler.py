@@ -23,7 +23,7 @@ from tests.support import FakeClock, officer, terms, timeline
 @pytest.fixture
 def runner(settings: Settings) -> Iterator[ProjectionRunner[Any, Any]]:
     with ExitStack() as stack:
-        [started] = runners.start_runners(eventsourcing_env(settings.dsn, 2), stack)
+        started, *_ = runners.start_runners(eventsourcing_env(settings.dsn, 2), stack)
         yield started
 
 

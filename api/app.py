@@ -28,6 +28,7 @@ from api.controllers.awards import ComplaintController, OfficerAwardController
 from api.controllers.bids import BidController
 from api.controllers.evaluation import EvaluationController
 from api.controllers.health import HealthController
+from api.controllers.ocds import OcdsController
 from api.controllers.officer import OfficerTenderController
 from api.controllers.public import PublicController
 from api.controllers.vendor import VendorTenderController
@@ -99,6 +100,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             HealthController,
             AuthController,
             PublicController,
+            OcdsController,
             OfficerTenderController,
             VendorTenderController,
             BidController,

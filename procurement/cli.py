@@ -25,6 +25,7 @@ from domain.sealing import SealingKey, SealingKeySet
 from domain.values import Method, Role
 from procurement import demo as demo_data
 from procurement import migrations, receipts, runners, sealing
+from procurement import ocds_export as ocds_files
 from procurement.application import ProcurementApplication, system_actor
 from procurement.bootstrap import resolve
 from procurement.database import eventsourcing_env
@@ -34,8 +35,10 @@ from procurement.settings import Settings
 app = typer.Typer(help="Sindh e-procurement platform.", no_args_is_help=True)
 users = typer.Typer(help="Accounts for officers, auditors and admins.", no_args_is_help=True)
 projections = typer.Typer(help="Read models.", no_args_is_help=True)
+ocds = typer.Typer(help="Open Contracting Data Standard data.", no_args_is_help=True)
 app.add_typer(users, name="users")
 app.add_typer(projections, name="projections")
+app.add_typer(ocds, name="ocds")
 console = Console(stderr=True)
 
 
@@ -272,6 +275,28 @@ def projections_rebuild() -> None:
 
         count = runners.rebuild(env, update, runners.ocds_context(settings))
     console.print(f"rebuilt from {count} events")
+
+
+@ocds.command("export")
+def ocds_export(
+    directory: Annotated[Path, typer.Argument(help="where to write the packages")],
+    page_size: Annotated[int, typer.Option(min=1, max=100_000)] = 1000,
+) -> None:
+    """Write every OCDS release package and one record package per process as files."""
+    settings = _settings()
+    migrations.upgrade(settings.dsn)
+    with Progress(
+        TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as progress:
+        task = progress.add_task("export", total=None)
+        releases, records = ocds_files.export(
+            settings.dsn,
+            directory,
+            settings.base_url,
+            page_size,
+            lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    console.print(f"{releases} releases and {records} records written to {directory}")
 
 
 def main() -> None:

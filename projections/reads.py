@@ -192,3 +192,30 @@ async def readiness(pool: asyncpg.Pool) -> dict[str, str]:
 
 def as_utc(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+async def ocds_releases_after(
+    pool: asyncpg.Pool, after: int, limit: int
+) -> list[tuple[int, str, datetime]]:
+    """Releases after a position, in the store's order: (position, release JSON text, date)."""
+    rows = await pool.fetch(
+        "SELECT position, release::text AS release, date FROM ocds_releases "
+        "WHERE position > $1 ORDER BY position LIMIT $2",
+        after,
+        limit,
+    )
+    return [(int(r["position"]), str(r["release"]), r["date"]) for r in rows]
+
+
+async def ocds_releases_of(pool: asyncpg.Pool, ocid: str) -> list[tuple[int, str, datetime]]:
+    rows = await pool.fetch(
+        "SELECT position, release::text AS release, date FROM ocds_releases "
+        "WHERE ocid = $1 ORDER BY position",
+        ocid,
+    )
+    return [(int(r["position"]), str(r["release"]), r["date"]) for r in rows]
+
+
+async def ocds_ocids(pool: asyncpg.Pool) -> list[str]:
+    rows = await pool.fetch("SELECT ocid FROM ocds_processes ORDER BY ocid")
+    return [str(r["ocid"]) for r in rows]

@@ -18,6 +18,8 @@ from procurement.settings import Settings
 from tests.support import FakeClock
 
 PASSWORD = "correct-horse-battery"
+COMMITTEE = ("member.chair", "member.two", "member.three")
+ENTITY = "works-and-services-department"
 
 
 @pytest.fixture
@@ -73,3 +75,16 @@ def api(
             system_actor("test"), username=username, password=PASSWORD, role=role, entity=entity
         )
     return Api(client=client, dsn=settings.dsn)
+
+
+@pytest.fixture
+def committee(application: ProcurementApplication) -> None:
+    """Three more officers of the works department, to sit on evaluation committees."""
+    for username in COMMITTEE:
+        application.register_account(
+            system_actor("test"),
+            username=username,
+            password=PASSWORD,
+            role=Role.OFFICER,
+            entity=ENTITY,
+        )

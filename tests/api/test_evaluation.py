@@ -4,152 +4,16 @@ tenders, and every refusal the issue names (each with its code, and nothing writ
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import psycopg
 import pytest
 
-from domain.values import Role
-from procurement.application import ProcurementApplication, system_actor
-from tests.api.conftest import PASSWORD, Api
+from tests.api.conftest import Api
+from tests.api.scenarios import FAILING_PRICE, MEMBERS, Scenario, offer
 from tests.api.test_bad_input import assert_problem
-from tests.support import FakeClock, tender_json
-
-ENTITY = "works-and-services-department"
-MEMBERS = ("member.chair", "member.two", "member.three")
-SECURITY = {
-    "instrument": "bank_guarantee",
-    "issuer": "Sindh Bank",
-    "amount": {"amount": "200000.00", "currency": "PKR"},
-}
-FAILING_PRICE = "4444444.44"  # a technically failing bid's price: never to be decrypted
-
-
-class Scenario:
-    """One tender's life through the API, as its officers, committee and vendors act it."""
-
-    def __init__(self, api: Api, clock: FakeClock, **changes: Any) -> None:
-        self.api = api
-        self.clock = clock
-        self.deadline = clock.now() + timedelta(days=20)
-        officer = self.token("officer.works")
-        answer = api.post("/tenders", officer, json=tender_json(clock.now(), **changes))
-        assert answer.status_code == 201, answer.text
-        self.id = answer.json()["id"]
-        assert api.post(f"/tenders/{self.id}/publish", officer).status_code == 200
-        self.bids: dict[str, str] = {}
-
-    def token(self, username: str) -> dict[str, str]:
-        return self.api.login(username)  # tokens expire as the clock moves: sign in each time
-
-    def bid(self, vendor: str, contents: dict[str, Any]) -> None:
-        self.api.register_vendor(vendor)
-        answer = self.api.post(
-            f"/tenders/{self.id}/bids", self.token(vendor), json={"contents": contents}
-        )
-        assert answer.status_code == 201, answer.text
-        self.bids[vendor] = answer.json()["id"]
-
-    def open(self) -> dict[str, Any]:
-        self.clock.set(self.deadline + timedelta(minutes=31))
-        answer = self.api.post(f"/tenders/{self.id}/opening", self.token("officer.works"))
-        assert answer.status_code == 200, answer.text
-        committee = self.api.post(
-            f"/tenders/{self.id}/committee",
-            self.token("officer.works"),
-            json={"members": list(MEMBERS), "chair": MEMBERS[0]},
-        )
-        assert committee.status_code == 201, committee.text
-        return self.page(committee.json()["position"])
-
-    def declare(self, *members: str) -> None:
-        for member in members:
-            answer = self.api.post(
-                f"/tenders/{self.id}/committee/declaration",
-                self.token(member),
-                json={"conflict_of_interest": False},
-            )
-            assert answer.status_code == 200, answer.text
-
-    def act(self, member: str, body: dict[str, Any]) -> Any:
-        return self.api.post(f"/tenders/{self.id}/evaluations", self.token(member), json=body)
-
-    def finalise(self) -> dict[str, Any]:
-        answer = self.api.post(f"/tenders/{self.id}/evaluation-report", self.token(MEMBERS[0]))
-        assert answer.status_code == 200, answer.text
-        return self.page(answer.json()["position"])
-
-    def award(self, vendor: str, reason: str = "") -> str:
-        answer = self.api.post(
-            f"/tenders/{self.id}/award",
-            self.token("officer.works"),
-            json={"bid_id": self.bids[vendor], "reason": reason},
-        )
-        assert answer.status_code == 201, answer.text
-        award_id: str = answer.json()["id"]
-        return award_id
-
-    def complain(self, award_id: str, vendor: str, grounds: str) -> Any:
-        return self.api.post(
-            f"/awards/{award_id}/complaints", self.token(vendor), json={"grounds": grounds}
-        )
-
-    def decide(self, award_id: str, complaint_id: str, **decision: Any) -> Any:
-        return self.api.post(
-            f"/awards/{award_id}/complaints/{complaint_id}/decision",
-            self.token("officer.works"),
-            json=decision,
-        )
-
-    def sign(self, award_id: str) -> Any:
-        start = self.clock.now() + timedelta(days=1)
-        return self.api.post(
-            f"/awards/{award_id}/contract",
-            self.token("officer.works"),
-            json={
-                "value": {"amount": "1000000.00", "currency": "PKR"},
-                "period": {"start": _at(start), "end": _at(start + timedelta(days=180))},
-            },
-        )
-
-    def page(self, position: int) -> dict[str, Any]:
-        answer = self.api.client.get(f"/public/tenders/{self.id}?min_position={position}")
-        assert answer.status_code == 200, answer.text
-        page: dict[str, Any] = answer.json()
-        return page
-
-    def entries(self, page: dict[str, Any], report: int = -1) -> dict[str, dict[str, Any]]:
-        names = {f"{vendor} (Pvt) Ltd": vendor for vendor in self.bids}
-        return {
-            names[entry["vendor_name"]]: entry
-            for entry in page["evaluation"]["reports"][report]["entries"]
-        }
-
-
-def _at(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _offer(price: str, *, security: bool = True, **more: Any) -> dict[str, Any]:
-    return {
-        "prices": [{"lot_id": "1", "price": {"amount": price, "currency": "PKR"}}],
-        "technical_offer": "Twelve graders, four rollers, a site office at Kotri.",
-        "bid_security": SECURITY if security else None,
-        **more,
-    }
-
-
-@pytest.fixture
-def committee(application: ProcurementApplication) -> None:
-    for username in MEMBERS:
-        application.register_account(
-            system_actor("test"),
-            username=username,
-            password=PASSWORD,
-            role=Role.OFFICER,
-            entity=ENTITY,
-        )
+from tests.support import FakeClock
 
 
 def _standstill_complaint_then_contract(
@@ -213,9 +77,9 @@ def test_least_cost_the_lowest_bid_lacks_security_and_the_second_wins(
     api: Api, clock: FakeClock
 ) -> None:
     tender = Scenario(api, clock)
-    tender.bid("alpha", _offer("900000.00", security=False))
-    tender.bid("beta", _offer("1000000.00"))
-    tender.bid("gamma", _offer("1100000.00"))
+    tender.bid("alpha", offer("900000.00", security=False))
+    tender.bid("beta", offer("1000000.00"))
+    tender.bid("gamma", offer("1100000.00"))
     api.register_vendor("delta")  # a vendor who did not bid
     tender.open()
 
@@ -294,9 +158,9 @@ def test_qcbs_a_technically_failing_bids_price_is_never_decrypted(
         "tie_break": "highest_technical_score",
     }
     tender = Scenario(api, clock, method="single_stage_two_envelope", evaluation=evaluation)
-    tender.bid("alpha", _offer("1200000.00"))
-    tender.bid("beta", _offer("1000000.00"))
-    tender.bid("gamma", _offer(FAILING_PRICE))
+    tender.bid("alpha", offer("1200000.00"))
+    tender.bid("beta", offer("1000000.00"))
+    tender.bid("gamma", offer(FAILING_PRICE))
     page = tender.open()
     assert FAILING_PRICE not in json.dumps(page)
     assert all(bid["prices"] == [] for bid in page["opening"]["bids"])
@@ -387,9 +251,9 @@ def test_a_complaint_upheld_reopens_the_evaluation_and_the_award_moves(
     api: Api, clock: FakeClock
 ) -> None:
     tender = Scenario(api, clock)
-    tender.bid("alpha", _offer("900000.00"))
-    tender.bid("beta", _offer("1000000.00"))
-    tender.bid("gamma", _offer("1100000.00"))
+    tender.bid("alpha", offer("900000.00"))
+    tender.bid("beta", offer("1000000.00"))
+    tender.bid("gamma", offer("1100000.00"))
     tender.open()
     tender.declare(*MEMBERS)
     tender.finalise()
@@ -456,8 +320,8 @@ def test_a_complaint_upheld_reopens_the_evaluation_and_the_award_moves(
 @pytest.mark.usefixtures("committee")
 def test_no_responsive_bid_ends_unsuccessful(api: Api, clock: FakeClock) -> None:
     tender = Scenario(api, clock)
-    tender.bid("alpha", _offer("900000.00", security=False))
-    tender.bid("beta", _offer("1000000.00", validity_days=30))
+    tender.bid("alpha", offer("900000.00", security=False))
+    tender.bid("beta", offer("1000000.00", validity_days=30))
     tender.open()
     tender.declare(*MEMBERS)
     page = tender.finalise()
@@ -476,7 +340,7 @@ def test_only_the_entity_the_committee_and_bidders_reach_an_evaluation(
     api: Api, clock: FakeClock
 ) -> None:
     tender = Scenario(api, clock)
-    tender.bid("alpha", _offer("900000.00"))
+    tender.bid("alpha", offer("900000.00"))
     before_opening = api.post(
         f"/tenders/{tender.id}/committee",
         tender.token("officer.works"),
@@ -567,7 +431,7 @@ def test_malformed_evaluation_requests_are_refused_and_write_nothing(
     api: Api, clock: FakeClock
 ) -> None:
     tender = Scenario(api, clock)
-    tender.bid("alpha", _offer("900000.00"))
+    tender.bid("alpha", offer("900000.00"))
     clock.set(tender.deadline + timedelta(minutes=31))
     api.post(f"/tenders/{tender.id}/opening", tender.token("officer.works"))
     officer, chair = tender.token("officer.works"), tender.token(MEMBERS[0])

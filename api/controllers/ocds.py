@@ -1,0 +1,83 @@
+"""Open data: OCDS 1.1.5 release packages (a feed in the store's order) and record packages.
+
+Bodies are built from the stored release texts, byte for byte, so a release reads the same
+every time it is served; each answer carries a strong ETag and honours ``If-None-Match``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+import asyncpg
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+
+from domain.errors import NotFoundError
+from procurement import ocds_records
+from projections import reads
+from projections.ocds import release_package
+
+MEDIA_TYPE = "application/json"
+
+
+class OcidNotFoundError(NotFoundError):
+    code = "ocid_not_found"
+    title = "No contracting process with this ocid"
+
+
+def _answer(
+    request: Request[Any, Any, Any], body: bytes, headers: dict[str, str]
+) -> Response[bytes]:
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {**headers, "ETag": etag, "Cache-Control": "public, max-age=5"}
+    if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+        return Response(content=b"", status_code=304, headers=headers, media_type=MEDIA_TYPE)
+    return Response(content=body, headers=headers, media_type=MEDIA_TYPE)
+
+
+class OcdsController(Controller):
+    path = "/ocds"
+    tags = ["open data"]  # noqa: RUF012
+
+    @get("/releases", summary="OCDS release packages: every release, in order, after a cursor")
+    async def releases(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        after: Annotated[int, QueryParameter(ge=0, description="the last position you have")] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> Response[bytes]:
+        rows = await reads.ocds_releases_after(pool, after, limit)
+        base = request.app.state.settings.base_url
+        last = rows[-1][0] if rows else after
+        next_url = f"{base}/ocds/releases?after={last}&limit={limit}"
+        package = release_package(
+            [], f"{base}/ocds/releases?after={after}&limit={limit}", rows[-1][2] if rows else None
+        )
+        if package["publishedDate"] is None:
+            del package["publishedDate"]
+        package["links"] = {"next": next_url}
+        head = json.dumps(package, separators=(",", ":"))
+        # The stored texts go in as they are: the package's releases list is spliced.
+        body = head.replace('"releases":[]', '"releases":[' + ",".join(r[1] for r in rows) + "]", 1)
+        return _answer(request, body.encode(), {"Link": f'<{next_url}>; rel="next"'})
+
+    @get("/records/{ocid:str}", summary="The OCDS record package of one contracting process")
+    async def record(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        ocid: FromPath[str],
+    ) -> Response[bytes]:
+        rows = await reads.ocds_releases_of(pool, ocid)
+        if not rows:
+            raise OcidNotFoundError(f"no contracting process {ocid}")
+        base = request.app.state.settings.base_url
+        package = ocds_records.record_package(
+            [json.loads(text) for _, text, _ in rows], f"{base}/ocds/records/{ocid}", base
+        )
+        body = json.dumps(package, separators=(",", ":"), ensure_ascii=False).encode()
+        return _answer(request, body, {})

@@ -12,6 +12,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from api.app import create_app
+from domain.account import account_id_for
 from domain.values import Role
 from procurement.application import ProcurementApplication, system_actor
 from procurement.settings import Settings
@@ -43,6 +44,14 @@ class Api:
             row = conn.execute("SELECT count(*) FROM procurement_events").fetchone()
         assert row is not None
         return int(row[0])
+
+    def has_account(self, username: str) -> bool:
+        with psycopg.connect(self.dsn) as conn:
+            row = conn.execute(
+                "SELECT 1 FROM procurement_events WHERE originator_id = %s",
+                (account_id_for(username),),
+            ).fetchone()
+        return row is not None
 
     def register_vendor(self, username: str) -> dict[str, str]:
         answer = self.client.post(

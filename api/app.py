@@ -23,6 +23,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from api.auth import request_id_middleware
+from api.controllers.audit import AuditController
 from api.controllers.auth import AuthController
 from api.controllers.awards import ComplaintController, OfficerAwardController
 from api.controllers.bids import BidController
@@ -101,6 +102,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             AuthController,
             PublicController,
             OcdsController,
+            AuditController,
             OfficerTenderController,
             VendorTenderController,
             BidController,

@@ -219,3 +219,24 @@ async def ocds_releases_of(pool: asyncpg.Pool, ocid: str) -> list[tuple[int, str
 async def ocds_ocids(pool: asyncpg.Pool) -> list[str]:
     rows = await pool.fetch("SELECT ocid FROM ocds_processes ORDER BY ocid")
     return [str(r["ocid"]) for r in rows]
+
+
+async def red_flag_inputs(
+    pool: asyncpg.Pool, tender_id: UUID | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The public tender rows and award rows the red flags are computed on."""
+    where = " WHERE tender_id = $1" if tender_id else ""
+    args = [tender_id] if tender_id else []
+    async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
+        tenders = await connection.fetch(
+            "SELECT tender_id, reference, title, entity, method, published_at, "  # noqa: S608
+            f"submission_deadline, opening, evaluation FROM public_tenders{where} "
+            "ORDER BY published_at, tender_id",
+            *args,
+        )
+        awards = await connection.fetch(
+            "SELECT award_id, tender_id, bid_id, status FROM public_awards"  # noqa: S608
+            f"{where} ORDER BY made_at, award_id",
+            *args,
+        )
+    return [dict(t) for t in tenders], [dict(a) for a in awards]

@@ -133,20 +133,8 @@ def verify_consistency(
     first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
 ) -> None:
     """RFC 9162 §2.1.4.2. Raises ``ProofError`` unless the proof holds."""
-    _check_hashes(*proof)
-    if first > second:
-        raise ProofError("the first tree is larger than the second")
-    if first == 0:
-        raise ProofError("a consistency proof from the empty tree proves nothing")
-    if first == second:
-        if proof:
-            raise ProofError("trees of one size need an empty proof")
-        if first_root != second_root:
-            raise ProofError("trees of one size have one root")
+    if _trivially_consistent(first, second, first_root, second_root, proof):
         return
-    if not proof:
-        raise ProofError("the proof is empty")
-    _check_hashes(first_root, second_root)
     path = list(proof)
     if first & (first - 1) == 0:  # an exact power of two: the first root is a node of the path
         path.insert(0, first_root)
@@ -171,6 +159,28 @@ def verify_consistency(
         raise ProofError("the proof does not lead to the first root")
     if second_digest != second_root:
         raise ProofError("the proof does not lead to the second root")
+
+
+def _trivially_consistent(
+    first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
+) -> bool:
+    """The cases settled before walking the path: True when the trees are one and the same,
+    an error when no proof could hold."""
+    _check_hashes(*proof)
+    if first > second:
+        raise ProofError("the first tree is larger than the second")
+    if first == 0:
+        raise ProofError("a consistency proof from the empty tree proves nothing")
+    if first == second:
+        if proof:
+            raise ProofError("trees of one size need an empty proof")
+        if first_root != second_root:
+            raise ProofError("trees of one size have one root")
+        return True
+    if not proof:
+        raise ProofError("the proof is empty")
+    _check_hashes(first_root, second_root)
+    return False
 
 
 def _check_hashes(*hashes: bytes) -> None:

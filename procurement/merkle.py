@@ -155,10 +155,8 @@ def verify_consistency(
         fn, sn = fn >> 1, sn >> 1
     if sn != 0:
         raise ProofError("the proof is too short")
-    if first_digest != first_root:
-        raise ProofError("the proof does not lead to the first root")
-    if second_digest != second_root:
-        raise ProofError("the proof does not lead to the second root")
+    if (first_digest, second_digest) != (first_root, second_root):
+        raise ProofError("the proof does not lead to the two roots")
 
 
 def _trivially_consistent(

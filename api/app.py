@@ -39,7 +39,7 @@ from api.idempotency import IdempotencyMiddleware
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock, SystemClock
 from procurement.database import eventsourcing_env
-from procurement.runners import ocds_context, start_runners
+from procurement.runners import ledger_writer, ocds_context, start_runners
 from procurement.scheduler import Scheduler
 from procurement.security import TokenService
 from procurement.settings import Settings
@@ -73,6 +73,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             stack.callback(procurement.close)
             if settings.run_projections:
                 start_runners(env, stack, ocds_context(settings))
+            if settings.run_projections:
+                ledger = ledger_writer(settings, procurement, the_clock)
+                ledger.start()
+                stack.callback(ledger.stop)
             if settings.run_scheduler:
                 scheduler = Scheduler(procurement, settings.dsn, settings.scheduler_interval)
                 scheduler.start()

@@ -368,6 +368,7 @@ class BidOut(BaseModel):
     status: str
     version: int
     receipt: dict[str, Any]
+    ledger: dict[str, Any] | None = None  # the receipt's inclusion proof, once checkpointed
 
 
 # Evaluation, award, complaints, contract ---------------------------------------------------

@@ -23,12 +23,13 @@ from domain.bid import BidContents
 from domain.errors import ProcurementError
 from domain.sealing import SealingKey, SealingKeySet
 from domain.values import Method, Role
+from procurement import audit, migrations, receipts, runners, sealing
 from procurement import demo as demo_data
-from procurement import migrations, receipts, runners, sealing
 from procurement import ocds_export as ocds_files
 from procurement.application import ProcurementApplication, system_actor
 from procurement.bootstrap import resolve
 from procurement.database import eventsourcing_env
+from procurement.receipts import ReceiptSigner
 from procurement.scheduler import Scheduler
 from procurement.settings import Settings
 
@@ -36,9 +37,11 @@ app = typer.Typer(help="Sindh e-procurement platform.", no_args_is_help=True)
 users = typer.Typer(help="Accounts for officers, auditors and admins.", no_args_is_help=True)
 projections = typer.Typer(help="Read models.", no_args_is_help=True)
 ocds = typer.Typer(help="Open Contracting Data Standard data.", no_args_is_help=True)
+audit_cli = typer.Typer(help="The audit ledger: export and verify.", no_args_is_help=True)
 app.add_typer(users, name="users")
 app.add_typer(projections, name="projections")
 app.add_typer(ocds, name="ocds")
+app.add_typer(audit_cli, name="audit")
 console = Console(stderr=True)
 
 
@@ -101,10 +104,13 @@ def worker() -> None:
         )
         application = _application(settings)
         stack.callback(application.close)
+        ledger = runners.ledger_writer(settings, application, application.clock)
+        ledger.start()
+        stack.callback(ledger.stop)
         scheduler = Scheduler(application, settings.dsn, settings.scheduler_interval)
         scheduler.start()
         stack.callback(scheduler.stop)
-        console.print("projections and scheduler running")
+        console.print("projections, ledger and scheduler running")
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
 
@@ -297,6 +303,55 @@ def ocds_export(
             lambda done, total: progress.update(task, completed=done, total=total),
         )
     console.print(f"{releases} releases and {records} records written to {directory}")
+
+
+@audit_cli.command("export")
+def audit_export(
+    file: Annotated[Path, typer.Argument(help="the JSON Lines file to write")],
+) -> None:
+    """Write every stored event with its ledger leaf, and every signed checkpoint."""
+    settings = _settings()
+    migrations.upgrade(settings.dsn)
+    public_key = ReceiptSigner(settings.signing_seed).public_key
+    lines = audit.database_lines(settings.dsn, public_key, settings.ledger_origin)
+    with file.open("w", encoding="utf-8") as handle:
+        handle.writelines(lines)
+    console.print(f"{len(lines) - 1} lines written to {file}; public key {public_key}")
+
+
+@audit_cli.command("verify")
+def audit_verify(
+    file: Annotated[Path | None, typer.Argument(help="an audit export to verify")] = None,
+    public_key: Annotated[
+        str | None, typer.Option(help="the platform's Ed25519 public key (base64)")
+    ] = None,
+    database: Annotated[bool, typer.Option(help="verify the live database instead")] = False,
+) -> None:
+    """Recompute every leaf and root, check every checkpoint and opening; report the first
+    position where anything disagrees (exit status 1)."""
+    if database == (file is not None):
+        console.print("give an export FILE, or --database")
+        raise typer.Exit(2)
+    if database:
+        settings = _settings()
+        key = public_key or ReceiptSigner(settings.signing_seed).public_key
+        lines = audit.database_lines(settings.dsn, key, settings.ledger_origin)
+    else:
+        if public_key is None:
+            console.print("--public-key is required: verify against a key you trust")
+            raise typer.Exit(2)
+        key = public_key
+        lines = (file.read_text(encoding="utf-8") if file else "").splitlines()
+    report = audit.verify(lines, key)
+    console.print(
+        f"{report.events} events, {report.leaves} leaves, {report.checkpoints} checkpoints, "
+        f"{report.openings} openings ({report.bids_rechecked} bids re-decrypted)"
+    )
+    problem = report.first_problem
+    if problem is not None:
+        console.print(f"FAILED at position {problem[0]}: {problem[1]}")
+        raise typer.Exit(1)
+    console.print("verified: every leaf, root, checkpoint and opening agrees")
 
 
 def main() -> None:

@@ -12,6 +12,8 @@ from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
 
 from procurement.application import ProcurementApplication
+from procurement.clock import Clock
+from procurement.ledger import LedgerWriter
 from procurement.settings import Settings
 from projections.ocds import Context
 from projections.ocds_releases import OcdsReleasesProjection, OcdsReleasesView
@@ -22,6 +24,19 @@ DEFAULT_CONTEXT = Context(ocid_prefix="ocds-sindh1", public_url="http://127.0.0.
 
 def ocds_context(settings: Settings) -> Context:
     return Context(ocid_prefix=settings.ocid_prefix, public_url=settings.base_url)
+
+
+def ledger_writer(
+    settings: Settings, application: ProcurementApplication, clock: Clock
+) -> LedgerWriter:
+    """The ledger's writer, signing with the platform's key."""
+    return LedgerWriter(
+        dsn=settings.dsn,
+        signer=application.signer,
+        clock=clock,
+        origin=settings.ledger_origin,
+        checkpoint_interval=settings.checkpoint_interval,
+    )
 
 
 def projections(context: Context) -> tuple[tuple[type[Any], type[Any]], ...]:

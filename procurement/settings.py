@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     """The platform's public address, for OCDS package URIs and links. Unset: the
     ``host`` and ``port`` it serves on."""
 
+    ledger_origin: str = "sindh-procurement/ledger"
+    """The name every signed ledger checkpoint carries (its log's identity)."""
+
+    checkpoint_interval: float = 60.0
+    """Seconds between two ledger checkpoints (there is one after every closing of bidding
+    and every opening whatever the interval)."""
+
     red_flag_min_submission_days: int = 15
     """R003: a submission period shorter than this many days is flagged."""
 

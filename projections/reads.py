@@ -240,3 +240,37 @@ async def red_flag_inputs(
             *args,
         )
     return [dict(t) for t in tenders], [dict(a) for a in awards]
+
+
+async def latest_checkpoint(pool: asyncpg.Pool) -> dict[str, Any] | None:
+    value = await pool.fetchval(
+        "SELECT checkpoint FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1"
+    )
+    return dict(value) if value else None
+
+
+async def checkpoint_covering(pool: asyncpg.Pool, leaf_index: int) -> dict[str, Any] | None:
+    """The earliest signed checkpoint whose tree holds ``leaf_index``."""
+    value = await pool.fetchval(
+        "SELECT checkpoint FROM ledger_checkpoints WHERE tree_size > $1 ORDER BY tree_size LIMIT 1",
+        leaf_index,
+    )
+    return dict(value) if value else None
+
+
+async def ledger_size(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval("SELECT size FROM ledger_state WHERE id = 1") or 0)
+
+
+async def leaf_hashes(pool: asyncpg.Pool, size: int) -> list[bytes]:
+    rows = await pool.fetch(
+        "SELECT leaf_hash FROM ledger_leaves WHERE leaf_index < $1 ORDER BY leaf_index", size
+    )
+    return [bytes(r["leaf_hash"]) for r in rows]
+
+
+async def leaf_index_of(pool: asyncpg.Pool, position: int) -> int | None:
+    value = await pool.fetchval(
+        "SELECT leaf_index FROM ledger_leaves WHERE position = $1", position
+    )
+    return None if value is None else int(value)

@@ -34,6 +34,8 @@ TABLES = (
     "ocds_releases",
     "ocds_aggregates",
     "ocds_processes",
+    "ledger_leaves",
+    "ledger_checkpoints",
 )
 
 
@@ -54,6 +56,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def clean_db(database_url: str) -> str:
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        conn.execute("UPDATE ledger_state SET size = 0, last_position = 0, frontier = '{}'")
     return database_url
 
 

@@ -1,21 +1,35 @@
-"""Auditors: red-flag indicators on the live data (the ledger and replay come with the audit
-issue)."""
+"""Auditors: history and time travel, the ledger's checkpoints and proofs, the export, and
+red-flag indicators. Auditors see every stream (sealed parts stay ciphertext until opened;
+password hashes are redacted)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
+import psycopg
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Stream
 
+from api import proofs
 from api.auth import requires_role
+from api.errors import ApiProblem
+from domain.errors import TenderNotFoundError
 from domain.values import Role
+from procurement import audit, history
+from procurement.application import ProcurementApplication
+from procurement.settings import Settings
 from projections import reads
 from projections.red_flags import INDICATORS, Thresholds, flags_for
+
+Version = Annotated[int | None, QueryParameter(ge=1, description="the state as of this version")]
+At = Annotated[datetime | None, QueryParameter(description="the state as of this moment")]
 
 Indicator = Literal["R003", "R018", "R028", "R030", "R036", "R038"]
 
@@ -52,3 +66,86 @@ class AuditController(Controller):
             },
             "flags": flags,
         }
+
+    @get("/streams/{aggregate_id:uuid}/events", sync_to_thread=True, summary="Full history")
+    def events(
+        self,
+        aggregate_id: FromPath[UUID],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> dict[str, Any]:
+        return {"id": str(aggregate_id), "events": history.events_of(procurement, aggregate_id)}
+
+    @get("/streams/{aggregate_id:uuid}/state", sync_to_thread=True, summary="State as of")
+    def stream_state(
+        self,
+        aggregate_id: FromPath[UUID],
+        procurement: NamedDependency[ProcurementApplication],
+        version: Version = None,
+        at: At = None,
+    ) -> dict[str, Any]:
+        return _state(procurement, aggregate_id, version, at)
+
+    @get("/tenders/{tender_id:uuid}/state", sync_to_thread=True, summary="A tender as of")
+    def tender_state(
+        self,
+        tender_id: FromPath[UUID],
+        procurement: NamedDependency[ProcurementApplication],
+        version: Version = None,
+        at: At = None,
+    ) -> dict[str, Any]:
+        state = _state(procurement, tender_id, version, at)
+        if state["type"] != "Tender":
+            raise TenderNotFoundError(f"no tender {tender_id}")
+        return state
+
+    @get("/checkpoints/latest", summary="The latest signed ledger checkpoint")
+    async def latest_checkpoint(self, pool: NamedDependency[asyncpg.Pool]) -> dict[str, Any]:
+        checkpoint = await reads.latest_checkpoint(pool)
+        if checkpoint is None:
+            raise ApiProblem(404, "no_checkpoint", "the ledger has signed no checkpoint yet")
+        return checkpoint
+
+    @get("/proofs/inclusion", summary="RFC 6962 inclusion proof of leaf `index` in tree `size`")
+    async def inclusion(
+        self,
+        pool: NamedDependency[asyncpg.Pool],
+        index: Annotated[int, QueryParameter(ge=0)],
+        size: Annotated[int, QueryParameter(ge=1)],
+    ) -> dict[str, Any]:
+        return await proofs.inclusion(pool, index, size)
+
+    @get("/proofs/consistency", summary="RFC 6962 consistency proof between two tree sizes")
+    async def consistency(
+        self,
+        pool: NamedDependency[asyncpg.Pool],
+        first: Annotated[int, QueryParameter(ge=1)],
+        second: Annotated[int, QueryParameter(ge=1)],
+    ) -> dict[str, Any]:
+        return await proofs.consistency(pool, first, second)
+
+    @get("/export", summary="JSON Lines: every stored event with its leaf, and the checkpoints")
+    async def export(self, request: Request[Any, Any, Any]) -> Stream:
+        settings: Settings = request.app.state.settings
+        public_key = request.app.state.procurement.signer.public_key
+        return Stream(
+            _export(settings.dsn, public_key, settings.ledger_origin),
+            media_type="application/x-ndjson",
+            headers={"Content-Disposition": 'attachment; filename="audit-export.jsonl"'},
+        )
+
+
+def _export(dsn: str, public_key: str, origin: str) -> Iterator[str]:
+    with psycopg.connect(dsn) as conn, conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield from audit.export_lines(conn, public_key, origin)
+
+
+def _state(
+    procurement: ProcurementApplication,
+    aggregate_id: UUID,
+    version: int | None,
+    at: datetime | None,
+) -> dict[str, Any]:
+    if version is not None and at is not None:
+        raise ApiProblem(422, "validation_failed", "ask for a version or a moment, not both")
+    return history.state_as_of(procurement, aggregate_id, version=version, at=at)

@@ -9,11 +9,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from litestar import Controller, delete, get, post, put
+from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from api import proofs
 from api.auth import requires_role
 from api.schemas import BidIn, BidOut
 from domain.values import Actor, Role
@@ -64,14 +67,17 @@ class BidController(Controller):
     ) -> BidOut:
         return _out(procurement.withdraw_bid(actor, tender_id))
 
-    @get("/mine", sync_to_thread=True, summary="My bid's status and receipt")
-    def mine(
+    @get("/mine", summary="My bid's status, receipt, and its place in the ledger")
+    async def mine(
         self,
         tender_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        pool: NamedDependency[asyncpg.Pool],
     ) -> BidOut:
-        return _out(procurement.my_bid(actor, tender_id))
+        view = await sync_to_thread(procurement.my_bid, actor, tender_id)
+        ledger = await proofs.for_position(pool, int(view.receipt["position"]))
+        return _out(view).model_copy(update={"ledger": ledger})
 
     @get(
         "/mine/evaluation",

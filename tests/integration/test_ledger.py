@@ -1,0 +1,316 @@
+"""The ledger on PostgreSQL: leaves over every stored event, signed checkpoints that stay
+consistent, history replay, and tampering found by both verifiers at the right position."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from domain.account import VendorProfile, account_id_for
+from domain.bid import BidContents, BidSecurityOffer, LotPrice
+from domain.tender import Tender
+from domain.values import Actor, Money, Role
+from procurement import audit, history, merkle, receipts
+from procurement.application import ProcurementApplication, system_actor
+from procurement.cli import app as cli
+from procurement.ledger import LedgerError, LedgerWriter, event_leaf
+from procurement.settings import Settings
+from tests.support import FakeClock, terms
+
+OFFICER = Actor(
+    account_id=account_id_for("l.officer"), role=Role.OFFICER, request_id="t", entity="wsd"
+)
+
+
+def _vendor(name: str) -> Actor:
+    return Actor(account_id=account_id_for(name), role=Role.VENDOR, request_id="t")
+
+
+def _history(application: ProcurementApplication, clock: FakeClock) -> UUID:
+    """Accounts, a tender with bids (one replaced, one withdrawn) opened in public."""
+    system = system_actor("test")
+    application.register_account(
+        system, username="l.officer", password="pw-123456789", role=Role.OFFICER, entity="wsd"
+    )
+    for name in ("l.alpha", "l.beta", "l.gamma"):
+        application.register_account(
+            system,
+            username=name,
+            password="pw-123456789",
+            role=Role.VENDOR,
+            vendor=VendorProfile(legal_name=name, ntn="1234567-8", contact_email="a@b.example"),
+        )
+    tender = application.draft_tender(OFFICER, terms(clock.now()))
+    application.publish_tender(OFFICER, tender.id, None)
+    security = BidSecurityOffer(
+        instrument="pay_order", issuer="NBP", amount=Money(amount=Decimal(200000))
+    )
+    for name, price in (("l.alpha", "900000"), ("l.beta", "950000"), ("l.gamma", "990000")):
+        application.submit_bid(
+            _vendor(name),
+            tender.id,
+            BidContents(
+                prices=(LotPrice(lot_id="1", price=Money(amount=Decimal(price))),),
+                bid_security=security,
+            ),
+        )
+    application.replace_bid(
+        _vendor("l.beta"),
+        tender.id,
+        BidContents(prices=(LotPrice(lot_id="1", price=Money(amount=Decimal(940000))),)),
+    )
+    application.withdraw_bid(_vendor("l.gamma"), tender.id)
+    clock.set(clock.now() + timedelta(days=20, minutes=31))
+    application.open_bids(OFFICER, tender.id, None)
+    return tender.id
+
+
+@pytest.fixture
+def writer(
+    settings: Settings, application: ProcurementApplication, clock: FakeClock
+) -> LedgerWriter:
+    return LedgerWriter(
+        dsn=settings.dsn,
+        signer=application.signer,
+        clock=clock,
+        origin=settings.ledger_origin,
+        checkpoint_interval=3600,
+    )
+
+
+def _rows(dsn: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM procurement_events ORDER BY notification_id"
+        ).fetchall()
+
+
+def _checkpoints(dsn: str) -> list[dict[str, Any]]:
+    with psycopg.connect(dsn) as conn:
+        return [
+            row[0]
+            for row in conn.execute("SELECT checkpoint FROM ledger_checkpoints ORDER BY tree_size")
+        ]
+
+
+def test_every_event_is_a_leaf_and_checkpoints_are_signed_and_consistent(
+    settings: Settings,
+    application: ProcurementApplication,
+    clock: FakeClock,
+    writer: LedgerWriter,
+) -> None:
+    tender_id = _history(application, clock)
+    rows = _rows(settings.dsn)
+    assert writer.catch_up() == len(rows)
+    leaves = [event_leaf(int(r[0]), r[1], int(r[2]), r[3], bytes(r[4])) for r in rows]
+    [first] = _checkpoints(settings.dsn)  # the first is signed at once; then the opening's
+    assert first["tree_size"] == len(rows)
+    assert first["root"] == merkle.root(leaves).hex()
+    assert receipts.verify(application.signer.public_key, first)
+
+    # An amendment-free tender event later: no checkpoint until the interval, or an opening.
+    application.cancel_tender(
+        OFFICER, application.draft_tender(OFFICER, terms(clock.now())).id, "x", None
+    )
+    writer.catch_up()
+    assert len(_checkpoints(settings.dsn)) == 1
+    clock.advance(timedelta(hours=2))
+    writer.catch_up()
+    second = _checkpoints(settings.dsn)[-1]
+    assert second["tree_size"] == len(_rows(settings.dsn))
+    all_leaves = [
+        event_leaf(int(r[0]), r[1], int(r[2]), r[3], bytes(r[4])) for r in _rows(settings.dsn)
+    ]
+    merkle.verify_consistency(
+        first["tree_size"],
+        second["tree_size"],
+        bytes.fromhex(first["root"]),
+        bytes.fromhex(second["root"]),
+        merkle.consistency_proof(all_leaves, first["tree_size"]),
+    )
+
+    report = audit.verify(
+        audit.database_lines(settings.dsn, application.signer.public_key, "o"),
+        application.signer.public_key,
+    )
+    assert report.ok, report.problems
+    assert (report.checkpoints, report.openings, report.bids_rechecked) == (2, 1, 2)
+    assert report.leaves == len(all_leaves)
+    assert tender_id
+
+
+def test_a_checkpoint_is_never_signed_inconsistent_with_the_last(
+    settings: Settings,
+    application: ProcurementApplication,
+    clock: FakeClock,
+    writer: LedgerWriter,
+) -> None:
+    _history(application, clock)
+    writer.catch_up()
+    before = _checkpoints(settings.dsn)
+    with psycopg.connect(settings.dsn) as conn:  # someone rewrites a leaf in the ledger
+        conn.execute("UPDATE ledger_leaves SET leaf_hash = %s WHERE leaf_index = 2", (b"x" * 32,))
+    application.draft_tender(OFFICER, terms(clock.now()))
+    clock.advance(timedelta(hours=2))
+    with pytest.raises(LedgerError):
+        writer.catch_up()
+    assert _checkpoints(settings.dsn) == before
+
+
+def test_the_state_at_every_version_is_the_fold_of_its_events(
+    application: ProcurementApplication, clock: FakeClock
+) -> None:
+    tender_id = _history(application, clock)
+    events = history.events_of(application, tender_id)
+    assert [e["type"] for e in events] == ["TenderDrafted", "TenderPublished", "BidsOpened"]
+    assert events[0]["actor"]["account_id"] == str(OFFICER.account_id)
+    stored: list[Any] = [
+        application.mapper.to_domain_event(s) for s in application.recorder.select_events(tender_id)
+    ]
+    folded: Any = None
+    for version, event in enumerate(stored, start=1):
+        folded = event.mutate(folded)
+        assert isinstance(folded, Tender)
+        as_of = history.state_as_of(application, tender_id, version=version)
+        expected = {
+            k: history.jsonable(v) for k, v in vars(folded).items() if not k.startswith("_")
+        }
+        assert as_of["state"] == expected
+        assert as_of["version"] == version
+    moment = stored[1].timestamp
+    assert history.state_as_of(application, tender_id, at=moment)["version"] == 2
+    account = history.state_as_of(application, account_id_for("l.alpha"))
+    assert account["state"]["password_hash"] == history.REDACTED
+
+
+# Tampering ---------------------------------------------------------------------------------
+
+
+def _tamper(conn: psycopg.Connection[Any], kind: str, position: int, other: int) -> int:
+    """Change the event table directly; return the position a verifier must name."""
+    if kind == "update":
+        conn.execute(
+            "UPDATE procurement_events SET state = set_byte(state, 3, get_byte(state, 3) # 1) "
+            "WHERE notification_id = %s",
+            (position,),
+        )
+        return position
+    if kind == "delete":
+        conn.execute("DELETE FROM procurement_events WHERE notification_id = %s", (position,))
+        return position
+    if kind == "swap":
+        low, high = sorted((position, other))
+        for old, new in ((low, -1), (high, low), (-1, high)):
+            conn.execute(
+                "UPDATE procurement_events SET notification_id = %s WHERE notification_id = %s",
+                (new, old),
+            )
+        return low
+    # insert: shift the rows from `position` up by one and forge an event in the gap
+    conn.execute(
+        "UPDATE procurement_events SET notification_id = notification_id + 1000000 "
+        "WHERE notification_id >= %s",
+        (position,),
+    )
+    conn.execute(
+        "UPDATE procurement_events SET notification_id = notification_id - 999999 "
+        "WHERE notification_id >= 1000000"
+    )
+    conn.execute(
+        "INSERT INTO procurement_events (originator_id, originator_version, topic, state, "
+        "notification_id) VALUES (%s, 1, 'procurement:Tender.TenderDrafted', %s, %s)",
+        (uuid4(), b"{}", position),
+    )
+    return position
+
+
+@pytest.fixture
+def ledgered(
+    settings: Settings, application: ProcurementApplication, clock: FakeClock, writer: LedgerWriter
+) -> tuple[str, str, int]:
+    _history(application, clock)
+    writer.catch_up()
+    with psycopg.connect(settings.dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS events_backup")
+        conn.execute("CREATE TABLE events_backup AS SELECT * FROM procurement_events")
+        count = conn.execute("SELECT max(notification_id) FROM procurement_events").fetchone()
+    assert count is not None
+    return settings.dsn, application.signer.public_key, int(count[0])
+
+
+@settings(
+    max_examples=16,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_tampering_is_found_at_its_position_by_both_verifiers(
+    ledgered: tuple[str, str, int], tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    dsn, key, last = ledgered
+    kind = data.draw(st.sampled_from(["update", "delete", "swap", "insert"]))
+    position = data.draw(st.integers(1, last))
+    other = data.draw(st.integers(1, last).filter(lambda p: p != position))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        expected = _tamper(conn, kind, position, other)
+    try:
+        live = audit.verify(audit.database_lines(dsn, key, "o"), key)
+        assert live.first_problem is not None, kind
+        assert live.first_problem[0] == expected, (kind, live.problems)
+        export = tmp_path_factory.mktemp("export") / "audit.jsonl"
+        export.write_text("".join(audit.database_lines(dsn, key, "o")), encoding="utf-8")
+        offline = audit.verify(export.read_text(encoding="utf-8").splitlines(), key)
+        assert offline.first_problem == live.first_problem
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("DELETE FROM procurement_events")
+            conn.execute("INSERT INTO procurement_events SELECT * FROM events_backup")
+    assert audit.verify(audit.database_lines(dsn, key, "o"), key).ok
+
+
+def test_the_command_line_exports_and_verifies(
+    ledgered: tuple[str, str, int], settings: Settings, tmp_path: Path
+) -> None:
+    dsn, key, _ = ledgered
+    env = {
+        "DATABASE_URL": dsn,
+        "PROCUREMENT_DATA_DIR": str(tmp_path / "data"),
+        "PROCUREMENT_SIGNING_KEY": settings.signing_key.get_secret_value()
+        if settings.signing_key
+        else "",
+    }
+    runner = CliRunner()
+    exported = runner.invoke(cli, ["audit", "export", str(tmp_path / "a.jsonl")], env=env)
+    assert exported.exit_code == 0, exported.output
+    ok = runner.invoke(
+        cli, ["audit", "verify", str(tmp_path / "a.jsonl"), "--public-key", key], env=env
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "verified" in ok.output
+    assert runner.invoke(cli, ["audit", "verify", "--database"], env=env).exit_code == 0
+
+    lines = (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()
+    checkpoint = json.loads(lines[-1])
+    checkpoint["root"] = "00" * 32
+    forged = tmp_path / "forged.jsonl"
+    forged.write_text("\n".join([*lines[:-1], json.dumps(checkpoint)]), encoding="utf-8")
+    failed = runner.invoke(cli, ["audit", "verify", str(forged), "--public-key", key], env=env)
+    assert failed.exit_code == 1
+    assert "FAILED at position" in failed.output
+    other_key = base64.b64encode(bytes(32)).decode()
+    wrong = runner.invoke(
+        cli, ["audit", "verify", str(tmp_path / "a.jsonl"), "--public-key", other_key], env=env
+    )
+    assert wrong.exit_code == 1

@@ -38,9 +38,8 @@ from api.errors import EXCEPTION_HANDLERS
 from api.idempotency import IdempotencyMiddleware
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock, SystemClock
-from procurement.database import eventsourcing_env
-from procurement.runners import ledger_writer, ocds_context, start_runners
-from procurement.scheduler import Scheduler
+from procurement.coordination import Coordinator
+from procurement.runners import jobs
 from procurement.security import TokenService
 from procurement.settings import Settings
 from projections.reads import create_pool
@@ -58,7 +57,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     """The API for ``settings``, which must be resolved (``procurement.bootstrap.resolve``)."""
     _use_handler_threads(settings.handler_threads)
     the_clock: Clock = clock or SystemClock()
-    env = eventsourcing_env(settings.dsn, settings.db_pool_size)
     tokens = TokenService(
         key=settings.jwt_key,
         issuer=settings.jwt_issuer,
@@ -71,16 +69,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         with ExitStack() as stack:
             procurement = ProcurementApplication.from_settings(settings, the_clock)
             stack.callback(procurement.close)
-            if settings.run_projections:
-                start_runners(env, stack, ocds_context(settings))
-            if settings.run_projections:
-                ledger = ledger_writer(settings, procurement, the_clock)
-                ledger.start()
-                stack.callback(ledger.stop)
-            if settings.run_scheduler:
-                scheduler = Scheduler(procurement, settings.dsn, settings.scheduler_interval)
-                scheduler.start()
-                stack.callback(scheduler.stop)
+            coordinator = Coordinator(
+                settings.dsn,
+                jobs(
+                    settings,
+                    procurement,
+                    the_clock,
+                    projections_and_ledger=settings.run_projections,
+                    scheduler=settings.run_scheduler,
+                ),
+            )
+            coordinator.start()
+            stack.callback(coordinator.stop)
             pool = await create_pool(settings.dsn, settings.db_pool_size)
             app.state.procurement = procurement
             app.state.pool = pool

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -28,9 +29,9 @@ from procurement import demo as demo_data
 from procurement import ocds_export as ocds_files
 from procurement.application import ProcurementApplication, system_actor
 from procurement.bootstrap import resolve
+from procurement.coordination import Coordinator
 from procurement.database import eventsourcing_env
 from procurement.receipts import ReceiptSigner
-from procurement.scheduler import Scheduler
 from procurement.settings import Settings
 
 app = typer.Typer(help="Sindh e-procurement platform.", no_args_is_help=True)
@@ -71,8 +72,12 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="Load the demo data set if the store is empty.")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="API processes sharing the port.")
+    ] = 1,
 ) -> None:
-    """Serve the API, with the projections running in the same process."""
+    """Serve the API. Background jobs (projections, ledger, scheduler) run in whichever
+    process holds each one's lock: one process in the whole cluster runs each."""
     import uvicorn  # noqa: PLC0415
 
     from api.app import create_app  # noqa: PLC0415
@@ -81,35 +86,41 @@ def serve(
     migrations.upgrade(settings.dsn)
     if demo:
         _load_demo_if_empty(settings)
-    console.print(f"serving on http://{settings.host}:{settings.port}")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    console.print(f"serving on http://{settings.host}:{settings.port} ({workers} process(es))")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        return
+    # The worker processes read their settings from the environment: hand them the database
+    # this process resolved (the embedded one, if that is what runs), not a second one.
+    os.environ["DATABASE_URL"] = settings.dsn
+    uvicorn.run(
+        "api.asgi:app_factory",
+        factory=True,
+        workers=workers,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+    )
 
 
 @app.command()
 def worker() -> None:
-    """Run the projections and the scheduler without the API (stop: Ctrl-C or SIGTERM).
-
-    Start `serve` with PROCUREMENT_RUN_PROJECTIONS=false and PROCUREMENT_RUN_SCHEDULER=false
-    when a worker runs them.
-    """
+    """Run the background jobs (projections, ledger, scheduler) without the API; stop with
+    Ctrl-C or SIGTERM. Run several: each job runs in one of them, and another takes it over
+    within seconds if that one dies. API processes may run them too, or not
+    (PROCUREMENT_RUN_PROJECTIONS=false, PROCUREMENT_RUN_SCHEDULER=false)."""
     settings = _settings()
     migrations.upgrade(settings.dsn)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with ExitStack() as stack:
-        runners.start_runners(
-            eventsourcing_env(settings.dsn, settings.db_pool_size),
-            stack,
-            runners.ocds_context(settings),
-        )
         application = _application(settings)
         stack.callback(application.close)
-        ledger = runners.ledger_writer(settings, application, application.clock)
-        ledger.start()
-        stack.callback(ledger.stop)
-        scheduler = Scheduler(application, settings.dsn, settings.scheduler_interval)
-        scheduler.start()
-        stack.callback(scheduler.stop)
+        coordinator = Coordinator(
+            settings.dsn, runners.jobs(settings, application, application.clock)
+        )
+        coordinator.start()
+        stack.callback(coordinator.stop)
         console.print("projections, ledger and scheduler running")
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()

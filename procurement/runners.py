@@ -13,7 +13,10 @@ from eventsourcing.utils import Environment
 
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock
+from procurement.coordination import Start, Stop
+from procurement.database import eventsourcing_env
 from procurement.ledger import LedgerWriter
+from procurement.scheduler import Scheduler
 from procurement.settings import Settings
 from projections.ocds import Context
 from projections.ocds_releases import OcdsReleasesProjection, OcdsReleasesView
@@ -37,6 +40,50 @@ def ledger_writer(
         origin=settings.ledger_origin,
         checkpoint_interval=settings.checkpoint_interval,
     )
+
+
+def jobs(
+    settings: Settings,
+    application: ProcurementApplication,
+    clock: Clock,
+    *,
+    projections_and_ledger: bool = True,
+    scheduler: bool = True,
+) -> dict[str, Start]:
+    """The background jobs, by name, each started only by the process that holds its lock."""
+    env = eventsourcing_env(settings.dsn, settings.db_pool_size)
+    found: dict[str, Start] = {}
+    if projections_and_ledger:
+        for projection_class, view_class in projections(ocds_context(settings)):
+
+            def start_runner(
+                projection_class: type[Any] = projection_class, view_class: type[Any] = view_class
+            ) -> Stop:
+                runner: ProjectionRunner[Any, Any] = ProjectionRunner(
+                    application_class=ProcurementApplication,
+                    projection_class=projection_class,
+                    view_class=view_class,
+                    env=dict(env),
+                )
+                return runner.stop
+
+            found[f"projection:{projection_class.name}"] = start_runner
+
+        def start_ledger() -> Stop:
+            writer = ledger_writer(settings, application, clock)
+            writer.start()
+            return writer.stop
+
+        found["ledger"] = start_ledger
+    if scheduler:
+
+        def start_scheduler() -> Stop:
+            job = Scheduler(application, settings.dsn, settings.scheduler_interval)
+            job.start()
+            return job.stop
+
+        found["scheduler"] = start_scheduler
+    return found
 
 
 def projections(context: Context) -> tuple[tuple[type[Any], type[Any]], ...]:

@@ -1,0 +1,15 @@
+"""The app factory that ``procurement serve --workers N`` hands to uvicorn: each worker
+process builds its own app from the settings in its environment (the parent has already
+resolved the database URL and generated the secrets into the data folder)."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+
+from api.app import create_app
+from procurement.bootstrap import resolve
+from procurement.settings import Settings
+
+
+def app_factory() -> Litestar:
+    return create_app(resolve(Settings()))

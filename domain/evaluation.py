@@ -59,6 +59,7 @@ from domain.values import (
 EVALUATION_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:evaluation")
 AWARD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:award")
 CENT = Decimal("0.01")
+MAX_TOTAL = Decimal("999999999999999.99")  # the largest amount Money holds (17 digits)
 Reason = Annotated[str, Field(max_length=5000)]
 
 
@@ -506,6 +507,9 @@ class Evaluation(Aggregate):
             raise InvalidScoresError(f"the bid has no price for lot {lot_id}")
         if corrected_price.currency != read.currency:
             raise InvalidScoresError("a correction keeps the price's currency")
+        others = sum((p.price.amount for p in prices if p.lot_id != lot_id), Decimal(0))
+        if others + corrected_price.amount > MAX_TOTAL:
+            raise InvalidScoresError(f"the corrected total would be above {MAX_TOTAL:,}")
         self.corrections.setdefault(bid_id, {})[lot_id] = Correction(
             lot_id=lot_id, read_price=read, corrected_price=corrected_price, reason=reason
         )
@@ -694,9 +698,12 @@ class Evaluation(Aggregate):
             problems.append(f"a price for a lot the tender does not have: {', '.join(unknown)}")
         if any(price.price.currency != self.currency for price in prices):
             problems.append(f"a price is not in {self.currency}")
+        if sum((price.price.amount for price in prices), Decimal(0)) > MAX_TOTAL:
+            problems.append(f"the total price is above {MAX_TOTAL:,}")
         return problems
 
     def evaluated_price(self, bid_id: UUID) -> Money | None:
+        """The sum of the lot prices after corrections; None while sealed or out of range."""
         prices = self.candidates[bid_id].prices
         if prices is None:
             return None
@@ -710,6 +717,8 @@ class Evaluation(Aggregate):
             ),
             Decimal(0),
         )
+        if total > MAX_TOTAL:
+            return None
         return Money(amount=total, currency=self.currency)
 
     def compute_report(self) -> EvaluationReport:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
@@ -29,6 +30,7 @@ from domain.errors import (
     UsernameTakenError,
     VersionConflictError,
 )
+from domain.evaluation import MAX_TOTAL
 from domain.opening import OpenedBid, OpenedStatus, OpeningRecord, ReleasedKey
 from domain.rules import rules_for
 from domain.sealing import SealedBid, envelopes_for
@@ -278,6 +280,8 @@ class ProcurementApplication(EvaluationCommands):
         given = [price.lot_id for price in bid.prices]
         if len(set(given)) != len(given):
             raise InvalidTermsError("price each lot once")
+        if sum((price.price.amount for price in bid.prices), Decimal(0)) > MAX_TOTAL:
+            raise InvalidTermsError(f"the total price may be at most {MAX_TOTAL:,}")
         if tender.sealing_keys is None:  # pragma: no cover (published implies keys)
             raise TenderNotPublishedError("the tender has no sealing keys")
         return sealing.seal_contents(

@@ -1340,3 +1340,31 @@ def test_releasing_an_award_needs_its_reason() -> None:
     with pytest.raises(errors.ReasonRequiredError):
         case.evaluation.release_award(award_id=award_id, reason="", actor=case.chair, timestamp=NOW)
     assert case.names() == []
+
+
+def test_a_total_price_beyond_what_money_holds_is_not_responsive_and_blocks_nothing() -> None:
+    huge = bid("999999999999999.99", "999999999999999.99")
+    sound = bid("500.00", "600.00")
+    case = given(huge, sound)
+    case.evaluation.disqualify(
+        bid_id=huge.bid_id, reason="Not a serious offer", actor=case.chair, timestamp=NOW
+    )
+    case.events()
+    report = case.finalise()
+    assert "the total price is above 999,999,999,999,999.99" in entry(report, huge).reasons
+    assert ranking(report) == [sound.bid_id]
+    with pytest.raises(errors.InvalidScoresError):
+        _overflowing_correction()
+
+
+def _overflowing_correction() -> None:
+    first = bid("900000000000000.00", "1.00")
+    case = given(first)
+    case.evaluation.correct_price(
+        bid_id=first.bid_id,
+        lot_id="2",
+        corrected_price=money("999999999999999.00"),
+        reason="sum",
+        actor=case.chair,
+        timestamp=NOW,
+    )

@@ -23,6 +23,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from api.auth import request_id_middleware
+from api.circuit import DatabaseWatch, circuit_middleware
 from api.controllers.audit import AuditController
 from api.controllers.auth import AuthController
 from api.controllers.awards import ComplaintController, OfficerAwardController
@@ -84,12 +85,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             pool = await create_pool(settings.dsn, settings.db_pool_size)
             app.state.procurement = procurement
             app.state.pool = pool
+            watch = DatabaseWatch(pool)
+            watch.start()
+            app.state.database_watch = watch
             # Everything loaded so far lives as long as the process: keep it out of the
             # collector's full passes, which otherwise pause every request ~100 ms.
             gc.freeze()
             try:
                 yield
             finally:
+                await watch.stop()
                 await pool.close()
 
     state: dict[str, Any] = {
@@ -116,7 +121,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware, IdempotencyMiddleware],
+        middleware=[request_id_middleware, circuit_middleware, IdempotencyMiddleware],
         lifespan=[lifespan],
         state=State(state),
         openapi_config=OpenAPIConfig(

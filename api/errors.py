@@ -8,6 +8,9 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
+import psycopg
+from eventsourcing import persistence as es_persistence
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsException
@@ -175,7 +178,36 @@ def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[A
     )
 
 
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    es_persistence.OperationalError,
+    es_persistence.InterfaceError,
+    es_persistence.ConnectionUnavailableError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    ConnectionError,
+)
+
+
+def _database_down(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """The database is unreachable (restarting, failing over): fail fast and say when to retry.
+    Nothing was acknowledged, so a retry with the same Idempotency-Key is safe."""
+    log.warning("database unavailable: %s", type(error).__name__)
+    return problem(
+        request,
+        status=503,
+        code="database_unavailable",
+        title="Service Unavailable",
+        detail="The database is not reachable just now. Retry shortly: with the same "
+        "Idempotency-Key a retry never writes twice.",
+        headers={"Retry-After": "2"},
+    )
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    **dict.fromkeys(DATABASE_DOWN, _database_down),
     ProcurementError: _domain_error,
     ValidationError: _model_error,
     ValidationException: _validation_error,

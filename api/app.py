@@ -29,7 +29,7 @@ from api.controllers.auth import AuthController
 from api.controllers.awards import ComplaintController, OfficerAwardController
 from api.controllers.bids import BidController
 from api.controllers.evaluation import EvaluationController
-from api.controllers.health import HealthController
+from api.controllers.health import HealthController, MetricsController
 from api.controllers.ocds import OcdsController
 from api.controllers.officer import OfficerTenderController
 from api.controllers.public import PublicController
@@ -37,6 +37,8 @@ from api.controllers.vendor import VendorTenderController
 from api.dependencies import DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
 from api.idempotency import IdempotencyMiddleware
+from api.metrics import metrics_middleware
+from api.rate_limits import Limiter
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock, SystemClock
 from procurement.coordination import Coordinator
@@ -99,6 +101,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     state: dict[str, Any] = {
         "settings": settings,
+        "limiter": Limiter(settings),
         "clock": the_clock,
         "tokens": tokens,
         "idempotency_secret": hashlib.sha256(
@@ -108,6 +111,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             HealthController,
+            MetricsController,
             AuthController,
             PublicController,
             OcdsController,
@@ -121,7 +125,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware, circuit_middleware, IdempotencyMiddleware],
+        middleware=[
+            metrics_middleware,
+            request_id_middleware,
+            circuit_middleware,
+            IdempotencyMiddleware,
+        ],
         lifespan=[lifespan],
         state=State(state),
         openapi_config=OpenAPIConfig(

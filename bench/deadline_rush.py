@@ -460,6 +460,8 @@ def _real_app() -> Any:
         signing_key=SecretStr(os.environ["BENCH_SIGNING_KEY"]),
         data_dir=Path(os.environ["BENCH_DATA_DIR"]),
         db_pool_size=POOL_SIZE,
+        # Every bench vendor bids from 127.0.0.1: the per-address limit would cap the rush.
+        rate_limit_bids_address="1000000/minute",
     )
     return create_app(settings)
 

@@ -263,8 +263,8 @@ class ProcurementApplication(EvaluationCommands):
         return self._bid_receipt(bid, kind, WriteResult(bid.id, bid.version, position))
 
     def _tender_taking_bids(self, tender_id: UUID) -> tuple[Tender, datetime]:
-        """The published tender, if it takes bids now, and that now (read, never changed)."""
-        tender = self._public_tender(tender_id, read_only=True)
+        """The published tender, if it takes bids now, and that now."""
+        tender = self._public_tender(tender_id)
         now = self._now()
         tender.check_accepting_bids(now)
         return tender, now

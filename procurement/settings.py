@@ -54,6 +54,24 @@ class Settings(BaseSettings):
     read_wait_timeout: float = 5.0
     """How long a read with ``min_position`` waits for the projection, in seconds."""
 
+    rate_limit_sign_in: str = "10/minute"
+    """Sign-in attempts per username (``limits`` notation: "10/minute", "100/hour")."""
+
+    rate_limit_sign_in_address: str = "120/minute"
+    """Sign-in attempts per client address (offices put many vendors behind one address)."""
+
+    rate_limit_bids: str = "60/minute"
+    """Bid submissions, replacements and withdrawals per vendor."""
+
+    rate_limit_bids_address: str = "600/minute"
+    """Bid submissions, replacements and withdrawals per client address."""
+
+    metrics_token: SecretStr | None = None
+    """A bearer token ``/metrics`` asks for; unset, it is open (serve it on an internal port)."""
+
+    ready_max_lag: int = 1000
+    """``/ready`` fails (503) when a read model is more events than this behind the store."""
+
     db_pool_size: int = 5
     handler_threads: int = 64
     """Threads for the synchronous (write) handlers: each waits on its group commit."""

@@ -109,9 +109,7 @@ class ProcurementStore(Application[UUID]):
     def _now(self) -> datetime:
         return self.clock.now()
 
-    def _load(self, kind: type[A], aggregate_id: UUID, *, read_only: bool = False) -> A:
-        """The aggregate, fast-forwarded from the cache. ``read_only``: the cached object
-        itself (no copy), for a caller that will not run a command on it."""
+    def _load(self, kind: type[A], aggregate_id: UUID) -> A:
         not_found = {
             Tender: TenderNotFoundError,
             Bid: BidNotFoundError,
@@ -119,9 +117,7 @@ class ProcurementStore(Application[UUID]):
             Award: AwardNotFoundError,
         }.get(kind, AccountNotFoundError)
         try:
-            aggregate: Aggregate = self.repository.get(
-                aggregate_id, deepcopy_from_cache=not read_only
-            )
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise not_found(f"no {kind.__name__.lower()} {aggregate_id}") from None
         if not isinstance(aggregate, kind):
@@ -141,8 +137,8 @@ class ProcurementStore(Application[UUID]):
             )
         return tender
 
-    def _public_tender(self, tender_id: UUID, *, read_only: bool = False) -> Tender:
-        tender = self._load(Tender, tender_id, read_only=read_only)
+    def _public_tender(self, tender_id: UUID) -> Tender:
+        tender = self._load(Tender, tender_id)
         if tender.status is TenderStatus.DRAFT:
             raise TenderNotFoundError(f"no tender {tender_id}")
         return tender

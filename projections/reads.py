@@ -180,14 +180,14 @@ async def get_award(pool: asyncpg.Pool, award_id: UUID) -> dict[str, Any] | None
     return dict(row) if row else None
 
 
-async def readiness(pool: asyncpg.Pool) -> dict[str, str]:
-    """Whether each projection has caught up. Not how far: event counts would let anyone
-    watch bids arrive before the opening (the operators' figures go to metrics)."""
+async def readiness(pool: asyncpg.Pool, max_lag: int) -> tuple[dict[str, str], bool]:
+    """Whether each projection has caught up, and whether all are within ``max_lag`` events.
+    Not how far: event counts would let anyone watch bids arrive before the opening (the
+    operators' figures go to metrics)."""
     head = await store_position(pool)
-    return {
-        name: "current" if await projection_position(pool, name) >= head else "catching_up"
-        for name in PROJECTIONS
-    }
+    positions = {name: await projection_position(pool, name) for name in PROJECTIONS}
+    state = {name: "current" if at >= head else "catching_up" for name, at in positions.items()}
+    return state, all(head - at <= max_lag for at in positions.values())
 
 
 def as_utc(value: datetime | None) -> str | None:

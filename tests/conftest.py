@@ -76,6 +76,11 @@ def settings(clean_db: str, tmp_path: Path) -> Settings:
         rule_profile="sppra",
         read_wait_timeout=10.0,
         db_pool_size=3,
+        # The scenarios sign in before every step; the limits have tests of their own.
+        rate_limit_sign_in="100000/minute",
+        rate_limit_sign_in_address="100000/minute",
+        rate_limit_bids="100000/minute",
+        rate_limit_bids_address="100000/minute",
     )
 
 

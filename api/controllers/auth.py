@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from api.rate_limits import limiter_of
 from api.schemas import TokenOut, TokenRequest, VendorRegistration, WriteOut
 from domain.account import account_id_for
 from domain.values import Actor, Role
@@ -27,6 +28,7 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         procurement: NamedDependency[ProcurementApplication],
     ) -> TokenOut:
+        limiter_of(request).check(request, "token", data.username)
         principal = procurement.authenticate(data.username, data.password)
         state = request.app.state
         token = state.tokens.issue(principal, state.clock.now())

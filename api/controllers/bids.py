@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Request, delete, get, post, put
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
@@ -18,6 +18,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api import proofs
 from api.auth import requires_role
+from api.metrics import BIDS_ACCEPTED
+from api.rate_limits import limiter_of
 from api.schemas import BidIn, BidOut
 from domain.values import Actor, Role
 from procurement.application import BidView, ProcurementApplication
@@ -33,6 +35,11 @@ def _out(view: BidView) -> BidOut:
     )
 
 
+def _accepted(view: BidView) -> BidOut:
+    BIDS_ACCEPTED.labels(str(view.receipt["kind"])).inc()
+    return _out(view)
+
+
 class BidController(Controller):
     path = "/tenders/{tender_id:uuid}/bids"
     tags = ["vendor"]  # noqa: RUF012
@@ -41,31 +48,37 @@ class BidController(Controller):
     @post("/", status_code=HTTP_201_CREATED, sync_to_thread=True, summary="Submit a sealed bid")
     def submit(
         self,
+        request: Request[Any, Any, Any],
         tender_id: FromPath[UUID],
         data: JSONBody[BidIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
     ) -> BidOut:
-        return _out(procurement.submit_bid(actor, tender_id, data.to_domain()))
+        limiter_of(request).check(request, "bid", str(actor.account_id))
+        return _accepted(procurement.submit_bid(actor, tender_id, data.to_domain()))
 
     @put("/mine", status_code=HTTP_200_OK, sync_to_thread=True, summary="Replace my bid")
     def replace(
         self,
+        request: Request[Any, Any, Any],
         tender_id: FromPath[UUID],
         data: JSONBody[BidIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
     ) -> BidOut:
-        return _out(procurement.replace_bid(actor, tender_id, data.to_domain()))
+        limiter_of(request).check(request, "bid", str(actor.account_id))
+        return _accepted(procurement.replace_bid(actor, tender_id, data.to_domain()))
 
     @delete("/mine", status_code=HTTP_200_OK, sync_to_thread=True, summary="Withdraw my bid")
     def withdraw(
         self,
+        request: Request[Any, Any, Any],
         tender_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
     ) -> BidOut:
-        return _out(procurement.withdraw_bid(actor, tender_id))
+        limiter_of(request).check(request, "bid", str(actor.account_id))
+        return _accepted(procurement.withdraw_bid(actor, tender_id))
 
     @get("/mine", summary="My bid's status, receipt, and its place in the ledger")
     async def mine(

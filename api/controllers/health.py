@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hmac
+from datetime import datetime
 from typing import Any
 
 import asyncpg
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.errors import ApiProblem
+from api.metrics import CHECKPOINT_AGE, LEDGER_SIZE, PROJECTION_LAG, REGISTRY
 from api.schemas import ReadyOut
 from projections import reads
 
@@ -21,12 +25,13 @@ class HealthController(Controller):
     async def health(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/ready", summary="The database answers; how far behind the projections are")
+    @get("/ready", summary="The database answers and no read model lags beyond the bound")
     async def ready(
         self, request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
     ) -> ReadyOut:
+        settings = request.app.state.settings
         try:
-            state = await reads.readiness(pool)
+            state, within = await reads.readiness(pool, settings.ready_max_lag)
         except (OSError, asyncpg.PostgresError) as error:
             raise ApiProblem(
                 503,
@@ -34,4 +39,37 @@ class HealthController(Controller):
                 f"the database is not reachable: {type(error).__name__}",
                 headers={"Retry-After": "5"},
             ) from None
+        if not within:
+            raise ApiProblem(
+                503,
+                "projections_lagging",
+                f"a read model is more than {settings.ready_max_lag} events behind the store",
+                headers={"Retry-After": "5"},
+                extra={"projections": state},
+            )
         return ReadyOut(status="ready", checked_at=request.app.state.clock.now(), projections=state)
+
+
+class MetricsController(Controller):
+    path = "/metrics"
+    tags = ["operations"]  # noqa: RUF012
+
+    @get("/", summary="Prometheus metrics (operators)", media_type=CONTENT_TYPE_LATEST)
+    async def metrics(
+        self, request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
+    ) -> Response[bytes]:
+        settings = request.app.state.settings
+        if settings.metrics_token is not None:
+            expected = f"Bearer {settings.metrics_token.get_secret_value()}"
+            if not hmac.compare_digest(request.headers.get("authorization", ""), expected):
+                raise ApiProblem(401, "unauthenticated", "metrics need the operators' token")
+        head = await reads.store_position(pool)
+        for name in reads.PROJECTIONS:
+            PROJECTION_LAG.labels(name).set(head - await reads.projection_position(pool, name))
+        LEDGER_SIZE.set(await reads.ledger_size(pool))
+        checkpoint = await reads.latest_checkpoint(pool)
+        if checkpoint is not None:
+            signed = datetime.fromisoformat(checkpoint["time"])
+            age = (request.app.state.clock.now() - signed).total_seconds()
+            CHECKPOINT_AGE.set(max(age, 0.0))
+        return Response(content=generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,63 @@
+"""Prometheus metrics: request latency by route, bids accepted, projection lag, ledger size and
+checkpoint age. Counts of events are for operators only (``/metrics`` can be closed with a
+token): they would let the public watch bids arrive before an opening."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry()
+REQUEST_SECONDS = Histogram(
+    "procurement_request_seconds",
+    "HTTP request latency by route",
+    ["method", "route", "status"],
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+BIDS_ACCEPTED = Counter(
+    "procurement_bids_accepted_total",
+    "Bids accepted (submitted, replaced, withdrawn), by kind",
+    ["kind"],
+    registry=REGISTRY,
+)
+PROJECTION_LAG = Gauge(
+    "procurement_projection_lag_events",
+    "Events stored but not yet processed, by projection",
+    ["projection"],
+    registry=REGISTRY,
+)
+LEDGER_SIZE = Gauge("procurement_ledger_size", "Leaves in the ledger", registry=REGISTRY)
+CHECKPOINT_AGE = Gauge(
+    "procurement_checkpoint_age_seconds",
+    "Seconds since the latest signed ledger checkpoint",
+    registry=REGISTRY,
+)
+
+
+def metrics_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = int(message["status"])
+            await send(message)
+
+        try:
+            await app(scope, receive, capture)
+        finally:
+            route: Any = scope.get("path_template") or "unmatched"
+            REQUEST_SECONDS.labels(scope["method"], str(route), str(status["code"])).observe(
+                time.perf_counter() - started
+            )
+
+    return middleware

@@ -1,0 +1,216 @@
+"""Operations: metrics, readiness with a lag bound, rate limits, and 1,000 concurrent writes to
+one tender from 20 clients over real HTTP."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from litestar import Litestar
+from litestar.testing import TestClient
+from pydantic import SecretStr
+
+from api.app import create_app
+from domain.values import Role
+from procurement.application import ProcurementApplication, system_actor
+from procurement.settings import Settings
+from tests.api.conftest import PASSWORD, Api
+from tests.api.scenarios import Scenario, offer
+from tests.api.test_bad_input import assert_problem
+from tests.support import FakeClock, tender_json
+
+
+@pytest.fixture
+def strict(settings: Settings, clock: FakeClock) -> Iterator[TestClient[Litestar]]:
+    limited = settings.model_copy(
+        update={
+            "rate_limit_sign_in": "3/minute",
+            "rate_limit_sign_in_address": "5/minute",
+            "rate_limit_bids": "2/minute",
+            "metrics_token": SecretStr("scrape-me"),
+        }
+    )
+    with TestClient(create_app(limited, clock=clock), raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_sign_in_and_bid_floods_are_limited_per_account_and_address(
+    strict: TestClient[Litestar], application: ProcurementApplication, clock: FakeClock
+) -> None:
+    for name in ("flood.a", "flood.b", "flood.c", "flood.d"):
+        application.register_account(
+            system_actor("t"), username=name, password=PASSWORD, role=Role.OFFICER, entity="e"
+        )
+    attempt = {"username": "flood.a", "password": "wrong-password-1"}
+    answers = [strict.post("/auth/token", json=attempt).status_code for _ in range(3)]
+    assert answers == [401, 401, 401]
+    limited = assert_problem(strict.post("/auth/token", json=attempt), 429, "too_many_requests")
+    assert "account" in limited["detail"]
+    good = strict.post("/auth/token", json={"username": "flood.b", "password": PASSWORD})
+    assert good.status_code == 200  # another account is not slowed
+    strict.post("/auth/token", json={"username": "flood.c", "password": PASSWORD})
+    by_address = strict.post("/auth/token", json={"username": "flood.d", "password": PASSWORD})
+    answer = assert_problem(by_address, 429, "too_many_requests")
+    assert "address" in answer["detail"]
+    assert int(by_address.headers["retry-after"]) >= 1
+
+
+def test_bid_floods_are_limited_per_vendor(
+    settings: Settings, application: ProcurementApplication, clock: FakeClock
+) -> None:
+    limited = settings.model_copy(update={"rate_limit_bids": "2/minute"})
+    with TestClient(create_app(limited, clock=clock), raise_server_exceptions=False) as client:
+        api = Api(client=client, dsn=settings.dsn)
+        application.register_account(
+            system_actor("t"),
+            username="officer.works",
+            password=PASSWORD,
+            role=Role.OFFICER,
+            entity="works-and-services-department",
+        )
+        tender = Scenario(api, clock)
+        tender.bid("alpha", offer("100.00"))
+        put = client.put(
+            f"/tenders/{tender.id}/bids/mine",
+            headers=api.login("alpha"),
+            json={"contents": offer("101.00")},
+        )
+        assert put.status_code == 200
+        again = client.put(
+            f"/tenders/{tender.id}/bids/mine",
+            headers=api.login("alpha"),
+            json={"contents": offer("102.00")},
+        )
+        assert_problem(again, 429, "too_many_requests")
+        tender.bid("beta", offer("99.00"))  # another vendor is not slowed
+
+
+def test_metrics_need_the_token_and_report_requests_lag_and_ledger(
+    strict: TestClient[Litestar],
+) -> None:
+    strict.get("/public/tenders")
+    assert_problem(strict.get("/metrics"), 401, "unauthenticated")
+    scraped = strict.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+    assert scraped.status_code == 200
+    text = scraped.text
+    assert 'procurement_request_seconds_count{method="GET",route="/public/tenders"' in text
+    assert 'procurement_projection_lag_events{projection="public_tenders"}' in text
+    assert "procurement_ledger_size" in text
+    assert "procurement_bids_accepted_total" in text or "procurement_bids_accepted" in text
+
+
+def test_ready_fails_when_a_read_model_lags_beyond_the_bound(
+    settings: Settings, application: ProcurementApplication, clock: FakeClock
+) -> None:
+    stalled = settings.model_copy(
+        update={"run_projections": False, "run_scheduler": False, "ready_max_lag": 0}
+    )
+    with TestClient(create_app(stalled, clock=clock), raise_server_exceptions=False) as client:
+        assert client.get("/ready").status_code == 200
+        application.register_account(
+            system_actor("t"), username="lagging.one", password=PASSWORD, role=Role.AUDITOR
+        )
+        answer = assert_problem(client.get("/ready"), 503, "projections_lagging")
+        assert answer["projections"]["public_tenders"] == "catching_up"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_1000_concurrent_writes_to_one_tender_from_20_clients(
+    settings: Settings, application: ProcurementApplication, clock: FakeClock
+) -> None:
+    application.register_account(
+        system_actor("t"),
+        username="officer.works",
+        password=PASSWORD,
+        role=Role.OFFICER,
+        entity="works-and-services-department",
+    )
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, clock=clock), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        with httpx.Client(base_url=base) as client:
+            token = client.post(
+                "/auth/token", json={"username": "officer.works", "password": PASSWORD}
+            ).json()["access_token"]
+            officer = {"Authorization": f"Bearer {token}"}
+            tender_id = client.post(
+                "/tenders", headers=officer, json=tender_json(clock.now())
+            ).json()["id"]
+            client.post(f"/tenders/{tender_id}/publish", headers=officer).raise_for_status()
+            vendors = []
+            for n in range(20):
+                name = f"client{n:02d}"
+                client.post(
+                    "/vendors/register",
+                    json={
+                        "username": name,
+                        "password": PASSWORD,
+                        "legal_name": name,
+                        "ntn": "1234567-8",
+                        "contact_email": f"{name}@example.com",
+                    },
+                ).raise_for_status()
+                vendors.append(
+                    client.post(
+                        "/auth/token", json={"username": name, "password": PASSWORD}
+                    ).json()["access_token"]
+                )
+        statuses: Counter[int] = Counter()
+        lock = threading.Lock()
+
+        def write(token: str) -> None:
+            with httpx.Client(base_url=base, timeout=30) as mine:
+                for n in range(50):
+                    answer = mine.post(
+                        f"/tenders/{tender_id}/questions",
+                        headers={"Authorization": f"Bearer {token}"},
+                        json={"text": f"Question {n}"},
+                    )
+                    with lock:
+                        statuses[answer.status_code] += 1
+
+        clients = [threading.Thread(target=write, args=(t,)) for t in vendors]
+        for c in clients:
+            c.start()
+        for c in clients:
+            c.join()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+    assert sum(statuses.values()) == 1000
+    assert set(statuses) <= {201, 409}, statuses
+    assert statuses[201] > 0
+    with psycopg.connect(settings.dsn) as conn:
+        versions = [
+            int(row[0])
+            for row in conn.execute(
+                "SELECT originator_version FROM procurement_events WHERE originator_id = %s "
+                "ORDER BY originator_version",
+                (tender_id,),
+            )
+        ]
+    assert versions == list(range(1, len(versions) + 1))  # contiguous
+    assert len(versions) == 2 + statuses[201]  # drafted, published, and every acknowledged one

@@ -7,9 +7,12 @@ from __future__ import annotations
 from litestar import Litestar
 
 from api.app import create_app
+from procurement import logs
 from procurement.bootstrap import resolve
 from procurement.settings import Settings
 
 
 def app_factory() -> Litestar:
-    return create_app(resolve(Settings()))
+    settings = resolve(Settings())
+    logs.configure(settings.log_level, settings.log_format)
+    return create_app(settings)

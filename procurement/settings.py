@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     """Threads for the synchronous (write) handlers: each waits on its group commit."""
 
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    """Logs on stderr: one JSON object per line (``json``) or plain lines (``text``)."""
 
     ocid_prefix: str = Field(default="ocds-sindh1", pattern=r"^ocds-[a-z0-9]{6}$")
     """The OCDS ocid prefix (registered with the Open Contracting Partnership for a real

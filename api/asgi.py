@@ -14,5 +14,5 @@ from procurement.settings import Settings
 
 def app_factory() -> Litestar:
     settings = resolve(Settings())
-    logs.configure(settings.log_level, settings.log_format)
+    logs.configure(settings.log_level, settings.log_format, force=True)
     return create_app(settings)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 from alembic.config import Config
 
 from alembic import command
+from procurement.coordination import lock_key
 from procurement.database import sqlalchemy_url
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "alembic"
@@ -21,4 +23,11 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str) -> None:
-    command.upgrade(alembic_config(database_url), "head")
+    """Upgrade to the latest revision; several processes starting at once take turns (an
+    advisory lock), so each finds the schema either before or after, never half-way."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (lock_key("migrations"),))
+        try:
+            command.upgrade(alembic_config(database_url), "head")
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key("migrations"),))

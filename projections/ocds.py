@@ -14,12 +14,16 @@ digits: every amount the platform accepts).
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import singledispatch
 from typing import Any
 from uuid import UUID
+
+from pydantic import BaseModel
 
 from domain.award import Award
 from domain.evaluation import Evaluation
@@ -171,6 +175,7 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
                         "id": "notice",
                         "documentType": "tenderNotice",
                         "title": "Notice inviting tenders",
+                        "description": _digest_note(notice),
                         "url": tender_url,
                         "format": "application/json",
                         "datePublished": published,
@@ -270,6 +275,7 @@ def _opened(event: Tender.BidsOpened, state: State | None, context: Context) -> 
             "id": "opening-record",
             "documentType": "bidders",
             "title": "Record of the public opening",
+            "description": _digest_note(event.record),
             "url": f"{context.public_url}/public/tenders/{event.originator_id}",
             "format": "application/json",
             "datePublished": _time(event.timestamp),
@@ -341,6 +347,7 @@ def _finalised(
             "id": f"evaluation-report-{report.number}",
             "documentType": "evaluationReports",
             "title": f"Evaluation report {report.number}",
+            "description": _digest_note(report),
             "url": f"{context.public_url}/public/tenders/{state['tender']['id']}",
             "format": "application/json",
             "datePublished": _time(event.timestamp),
@@ -499,6 +506,19 @@ def _criteria_text(notice: TenderTerms) -> str:
         f"{terms.method.value.replace('_', ' ').capitalize()}: the lowest evaluated "
         f"responsive bid; ties: {terms.tie_break.value.replace('_', ' ')}."
     )
+
+
+def document_digest(document: BaseModel) -> str:
+    """SHA-256 of a published document's canonical JSON (keys sorted, no whitespace, UTF-8):
+    the value as recorded in its event, so anyone can recompute it from the audit export."""
+    canonical = json.dumps(
+        document.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _digest_note(document: BaseModel) -> str:
+    return f"SHA-256 of the document's canonical JSON: {document_digest(document)}"
 
 
 def _number(value: Decimal) -> int | float:

@@ -13,6 +13,7 @@ import jwt
 import pytest
 from httpx import Response
 
+from projections import reads
 from tests.api.conftest import Api
 from tests.support import FakeClock, tender_json
 
@@ -221,9 +222,14 @@ def test_a_read_waits_for_its_position_then_says_it_is_behind(api: Api) -> None:
     assert answer.headers["retry-after"] == "1"
 
 
-def test_an_unexpected_fault_is_a_500_with_only_the_request_id(api: Api) -> None:
-    pool = api.client.app.state.pool
-    api.client.blocking_portal.call(pool.close)  # the read pool is gone: a fault on our side
+def test_an_unexpected_fault_is_a_500_with_only_the_request_id(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_: object) -> None:
+        msg = "the read pool is in a state it should never be in"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(reads, "list_tenders", broken)  # a fault on our side
     answer = api.client.get("/public/tenders", headers={"X-Request-ID": "trace-me-42"})
     body = assert_problem(answer, 500, "internal_error")
     assert body["request_id"] == "trace-me-42"

@@ -65,6 +65,8 @@ def test_a_database_restart_during_bidding_loses_no_acknowledged_bid(
         signing_key=SecretStr(base64.urlsafe_b64encode(b"s" * 32).decode()),
         db_pool_size=3,
         read_wait_timeout=5.0,
+        rate_limit_bids="100000/minute",
+        rate_limit_bids_address="100000/minute",
     )
     application = ProcurementApplication.from_settings(settings, clock)
     application.register_account(

@@ -5,6 +5,7 @@ never shows anything sealed before the opening, and the feed neither skips nor r
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -320,6 +321,13 @@ def assert_matches_public_view(compiled: dict[str, Any], public: dict[str, Any])
         assert {d["id"] for d in compiled["bids"]["details"]} == {
             b["bid_id"] for b in public["opening"]["bids"]
         }
+    reports = (public["evaluation"] or {}).get("reports", [])
+    documents = {d["id"]: d for d in tender["documents"]}
+    for report in reports:  # each report's published digest is its canonical JSON's
+        recorded = {k: v for k, v in report.items() if k != "finalised_at"}
+        canonical = json.dumps(recorded, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = hashlib.sha256(canonical.encode()).hexdigest()
+        assert documents[f"evaluation-report-{report['number']}"]["description"].endswith(digest)
     awards = {a["id"]: a for a in compiled.get("awards", [])}
     assert set(awards) == {a["id"] for a in public["awards"]}
     for mine in public["awards"]:

@@ -7,9 +7,11 @@ order.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import hashlib
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, asynccontextmanager
@@ -46,6 +48,8 @@ from procurement.runners import jobs
 from procurement.security import TokenService
 from procurement.settings import Settings
 from projections.reads import create_pool
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -97,7 +101,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                 yield
             finally:
                 await watch.stop()
-                await pool.close()
+                try:  # a connection still out must not hold the shutdown for ever
+                    await asyncio.wait_for(pool.close(), timeout=5)
+                except TimeoutError:
+                    log.warning("the read pool did not close in 5 s: terminating it")
+                    pool.terminate()
 
     state: dict[str, Any] = {
         "settings": settings,

@@ -40,7 +40,7 @@ class Saved:
 
 class GroupCommitter:
     def __init__(
-        self, application: Application[UUID], window: float = 0.0, max_batch: int = 256
+        self, application: Application[UUID], window: float = 0.0, max_batch: int = 64
     ) -> None:
         self._application = application
         self._window = window

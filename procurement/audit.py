@@ -227,19 +227,29 @@ def _check_openings(events: list[dict[str, Any]], report: Report) -> None:
     latest: dict[str, dict[str, Any]] = {}  # bid id -> its latest envelope or withdrawal
     for event in events:
         topic = event.get("topic")
-        if topic in (*BID_ENVELOPES, WITHDRAWN) and event.get("state"):
-            latest[event["aggregate_id"]] = {"topic": topic, **_state(event)}
-        elif topic == OPENED and event.get("state"):
+        if not event.get("state") or topic not in (*BID_ENVELOPES, WITHDRAWN, OPENED):
+            continue
+        try:
+            state = _state(event)
+        except ValueError:  # UnicodeDecodeError and JSONDecodeError included
+            report.add(int(event["position"]), "the event's state is not the JSON it should be")
+            continue
+        if topic == OPENED:
             report.openings += 1
-            _check_opening(event, latest, report)
+            _check_opening(event, state, latest, report)
+        else:
+            latest[event["aggregate_id"]] = {"topic": topic, **state}
 
 
 def _check_opening(
-    event: dict[str, Any], latest: dict[str, dict[str, Any]], report: Report
+    event: dict[str, Any],
+    state: dict[str, Any],
+    latest: dict[str, dict[str, Any]],
+    report: Report,
 ) -> None:
     position = int(event["position"])
     tender_id = UUID(event["aggregate_id"])
-    record = _state(event)["record"]
+    record = state["record"]
     keys = {k["envelope"]: base64.b64decode(k["private_key"]) for k in record["keys"]}
     name = EnvelopeName(record["envelope"])
     for opened in record["bids"]:

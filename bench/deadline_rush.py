@@ -462,6 +462,7 @@ def _real_app() -> Any:
         db_pool_size=POOL_SIZE,
         # Every bench vendor bids from 127.0.0.1: the per-address limit would cap the rush.
         rate_limit_bids_address="1000000/minute",
+        rate_limit_sign_in_address="1000000/minute",
     )
     return create_app(settings)
 

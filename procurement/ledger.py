@@ -16,8 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import struct
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -28,6 +27,7 @@ from psycopg.types.json import Jsonb
 
 from procurement import merkle
 from procurement.clock import Clock
+from procurement.periodic import Periodic
 from procurement.receipts import ReceiptSigner
 
 log = logging.getLogger(__name__)
@@ -91,8 +91,7 @@ class LedgerWriter:
     checkpoint_interval: float = 60.0
     poll_interval: float = 0.5
     batch_size: int = 5000
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _periodic: Periodic | None = None
 
     def run_once(self) -> int:
         """Append the events the ledger has not seen (one batch) and sign a checkpoint if
@@ -201,18 +200,10 @@ class LedgerWriter:
         return total
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="ledger", daemon=True)
-        self._thread.start()
+        """Catch up every ``poll_interval`` seconds in a thread of its own, until ``stop``."""
+        self._periodic = Periodic("ledger", self.poll_interval, self.catch_up)
+        self._periodic.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.poll_interval):
-            try:
-                self.catch_up()
-            except Exception:
-                # An outage must not kill the loop; a LedgerError is logged loudly each pass.
-                log.exception("ledger pass failed")
+        if self._periodic is not None:
+            self._periodic.stop()

@@ -8,11 +8,11 @@ a conflict with a concurrent write is retried on the next pass.
 from __future__ import annotations
 
 import logging
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from domain.errors import InvalidStateError, VersionConflictError
 from procurement.application import ProcurementApplication
+from procurement.periodic import Periodic
 from projections.schedule import due_for_closing
 
 log = logging.getLogger(__name__)
@@ -23,8 +23,7 @@ class Scheduler:
     application: ProcurementApplication
     dsn: str
     interval: float = 5.0
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _periodic: Periodic | None = None
 
     def run_once(self) -> int:
         """One pass: close bidding on every tender whose deadline has passed. Returns steps."""
@@ -39,18 +38,9 @@ class Scheduler:
         return done
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
-        self._thread.start()
+        self._periodic = Periodic("scheduler", self.interval, self.run_once)
+        self._periodic.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.run_once()
-            except Exception:
-                # A database outage must not kill the loop; the next pass retries.
-                log.exception("scheduler pass failed")
+        if self._periodic is not None:
+            self._periodic.stop()

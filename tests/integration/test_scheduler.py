@@ -67,6 +67,9 @@ def test_the_scheduler_thread_runs_and_stops(
 ) -> None:
     scheduler = Scheduler(application, settings.dsn, interval=0.05)
     scheduler.start()
+    assert scheduler._periodic is not None
+    thread = scheduler._periodic._thread
+    assert thread is not None
+    assert thread.is_alive()
     scheduler.stop()
-    assert scheduler._thread is not None
-    assert not scheduler._thread.is_alive()
+    assert not thread.is_alive()

@@ -1,0 +1,35 @@
+"""A background thread that runs one step every few seconds until it is stopped, and outlives
+the step's failures (a database outage must not end it: the next pass retries)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+
+class Periodic:
+    def __init__(self, name: str, interval: float, step: Callable[[], object]) -> None:
+        self.name = name
+        self.interval = interval
+        self.step = step
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.step()
+            except Exception:
+                log.exception("%s pass failed", self.name)

@@ -28,9 +28,10 @@ from procurement.settings import Settings
 from projections.ocds_merge_rules import MERGE_RULES
 from tests.api.conftest import Api
 from tests.api.scenarios import FAILING_PRICE, MEMBERS, Scenario, offer
+from tests.reference_data import reference
 from tests.support import FakeClock, tender_json
 
-OCDS = Path(__file__).resolve().parents[3] / "shared" / "ocds-1.1.5"
+OCDS = reference("ocds-1.1.5")
 SCHEMA_BASE = "https://standard.open-contracting.org/schema/"
 SCHEMA_URLS = {
     SCHEMA_BASE + "1__1__5/release-schema.json": "release-schema.json",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +13,9 @@ from hypothesis import strategies as st
 from pymerkle import InmemoryTree
 
 from procurement import merkle
+from tests.reference_data import reference
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "merkle-testdata"
+VECTORS = reference("merkle-testdata")
 # The leaves of the RFC 6962 reference tests (as in Certificate Transparency's own suites).
 RFC_LEAVES = [
     b"",
@@ -148,3 +148,9 @@ def test_the_frontier_gives_every_prefix_root() -> None:
         assert frontier.root().hex() == RFC_ROOTS[size]
     again = merkle.Frontier(frontier.size, frontier.hashes)
     assert again.root() == frontier.root()
+
+
+def test_the_vectors_are_there() -> None:
+    """An empty vector folder would skip the checks above silently."""
+    assert len(_cases("inclusion")) > 20
+    assert len(_cases("consistency")) > 20

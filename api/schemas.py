@@ -40,6 +40,7 @@ from domain.values import (
     Timeline,
 )
 from procurement.sealing import envelope_from_ciphertext
+from procurement.store import WriteResult
 
 
 def _text_only(value: Any) -> Any:
@@ -274,6 +275,10 @@ class WriteOut(BaseModel):
     id: UUID
     version: int
     position: int
+
+    @classmethod
+    def of(cls, result: WriteResult) -> WriteOut:
+        return cls(id=result.id, version=result.version, position=result.position)
 
 
 class TokenOut(BaseModel):

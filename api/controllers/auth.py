@@ -58,4 +58,4 @@ class AuthController(Controller):
             role=Role.VENDOR,
             vendor=data.profile(),
         )
-        return WriteOut(id=result.id, version=result.version, position=result.position)
+        return WriteOut.of(result)

@@ -14,11 +14,6 @@ from api.auth import requires_role
 from api.schemas import CancelIn, ComplaintIn, ContractIn, DecisionIn, WriteOut
 from domain.values import Actor, Role
 from procurement.application import ProcurementApplication
-from procurement.store import WriteResult
-
-
-def _out(result: WriteResult) -> WriteOut:
-    return WriteOut(id=result.id, version=result.version, position=result.position)
 
 
 class ComplaintController(Controller):
@@ -40,7 +35,9 @@ class ComplaintController(Controller):
         idempotency_key: NamedDependency[str | None],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(procurement.lodge_complaint(actor, award_id, data.grounds, idempotency_key))
+        return WriteOut.of(
+            procurement.lodge_complaint(actor, award_id, data.grounds, idempotency_key)
+        )
 
 
 class OfficerAwardController(Controller):
@@ -62,7 +59,7 @@ class OfficerAwardController(Controller):
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(
+        return WriteOut.of(
             procurement.decide_complaint(
                 actor,
                 award_id,
@@ -86,7 +83,7 @@ class OfficerAwardController(Controller):
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(procurement.cancel_award(actor, award_id, data.reason))
+        return WriteOut.of(procurement.cancel_award(actor, award_id, data.reason))
 
     @post(
         "/contract",
@@ -101,6 +98,6 @@ class OfficerAwardController(Controller):
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(
+        return WriteOut.of(
             procurement.sign_contract(actor, award_id, data.value.to_domain(), data.period_domain())
         )

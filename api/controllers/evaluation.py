@@ -26,11 +26,6 @@ from api.schemas import (
 )
 from domain.values import Actor, Role
 from procurement.application import ProcurementApplication
-from procurement.store import WriteResult
-
-
-def _out(result: WriteResult) -> WriteOut:
-    return WriteOut(id=result.id, version=result.version, position=result.position)
 
 
 class EvaluationController(Controller):
@@ -51,7 +46,7 @@ class EvaluationController(Controller):
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(procurement.start_evaluation(actor, tender_id, data.members, data.chair))
+        return WriteOut.of(procurement.start_evaluation(actor, tender_id, data.members, data.chair))
 
     @put(
         "/committee",
@@ -66,7 +61,7 @@ class EvaluationController(Controller):
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(
+        return WriteOut.of(
             procurement.reform_committee(actor, tender_id, data.members, data.chair, data.reason)
         )
 
@@ -83,7 +78,7 @@ class EvaluationController(Controller):
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(
+        return WriteOut.of(
             procurement.declare_interests(
                 actor, tender_id, conflict=data.conflict_of_interest, statement=data.statement
             )
@@ -124,7 +119,7 @@ class EvaluationController(Controller):
                     corrected_price=data.corrected_price.to_domain(),
                     reason=reason,
                 )
-        return _out(result)
+        return WriteOut.of(result)
 
     @post(
         "/financial-opening",
@@ -138,7 +133,7 @@ class EvaluationController(Controller):
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(procurement.open_financial_envelopes(actor, tender_id))
+        return WriteOut.of(procurement.open_financial_envelopes(actor, tender_id))
 
     @post(
         "/evaluation-report",
@@ -152,7 +147,7 @@ class EvaluationController(Controller):
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(procurement.finalise_evaluation(actor, tender_id))
+        return WriteOut.of(procurement.finalise_evaluation(actor, tender_id))
 
     @get("/evaluation", sync_to_thread=True, summary="The evaluation as it stands (officers)")
     def read(
@@ -182,4 +177,4 @@ class EvaluationController(Controller):
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(procurement.award_tender(actor, tender_id, data.bid_id, data.reason))
+        return WriteOut.of(procurement.award_tender(actor, tender_id, data.bid_id, data.reason))

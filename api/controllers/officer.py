@@ -18,11 +18,6 @@ from api.auth import requires_role
 from api.schemas import AmendmentIn, AnswerIn, CancelIn, TenderIn, TenderPatch, WriteOut
 from domain.values import Actor, Role
 from procurement.application import ProcurementApplication
-from procurement.store import WriteResult
-
-
-def _out(result: WriteResult) -> WriteOut:
-    return WriteOut(id=result.id, version=result.version, position=result.position)
 
 
 class OfficerTenderController(Controller):
@@ -38,7 +33,7 @@ class OfficerTenderController(Controller):
         idempotency_key: NamedDependency[str | None],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(procurement.draft_tender(actor, data.to_domain(), idempotency_key))
+        return WriteOut.of(procurement.draft_tender(actor, data.to_domain(), idempotency_key))
 
     @get("/{tender_id:uuid}", sync_to_thread=True, summary="A tender of my entity, drafts too")
     def read(
@@ -69,7 +64,9 @@ class OfficerTenderController(Controller):
         expected_version: NamedDependency[int | None],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(procurement.edit_tender(actor, tender_id, data.changes(), expected_version))
+        return WriteOut.of(
+            procurement.edit_tender(actor, tender_id, data.changes(), expected_version)
+        )
 
     @post(
         "/{tender_id:uuid}/publish",
@@ -84,7 +81,7 @@ class OfficerTenderController(Controller):
         expected_version: NamedDependency[int | None],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(procurement.publish_tender(actor, tender_id, expected_version))
+        return WriteOut.of(procurement.publish_tender(actor, tender_id, expected_version))
 
     @post(
         "/{tender_id:uuid}/amendments",
@@ -101,7 +98,7 @@ class OfficerTenderController(Controller):
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
         timeline = data.timeline.to_domain() if data.timeline else None
-        return _out(
+        return WriteOut.of(
             procurement.amend_tender(actor, tender_id, data.text, timeline, expected_version)
         )
 
@@ -119,7 +116,9 @@ class OfficerTenderController(Controller):
         expected_version: NamedDependency[int | None],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(procurement.cancel_tender(actor, tender_id, data.reason, expected_version))
+        return WriteOut.of(
+            procurement.cancel_tender(actor, tender_id, data.reason, expected_version)
+        )
 
     @post(
         "/{tender_id:uuid}/opening",
@@ -134,7 +133,7 @@ class OfficerTenderController(Controller):
         expected_version: NamedDependency[int | None],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(procurement.open_bids(actor, tender_id, expected_version))
+        return WriteOut.of(procurement.open_bids(actor, tender_id, expected_version))
 
     @post(
         "/{tender_id:uuid}/questions/{question_id:uuid}/answer",
@@ -150,4 +149,4 @@ class OfficerTenderController(Controller):
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        return _out(procurement.answer_question(actor, tender_id, question_id, data.answer))
+        return WriteOut.of(procurement.answer_question(actor, tender_id, question_id, data.answer))

@@ -35,4 +35,4 @@ class VendorTenderController(Controller):
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
         result = procurement.ask_question(actor, tender_id, data.text, idempotency_key)
-        return WriteOut(id=result.id, version=result.version, position=result.position)
+        return WriteOut.of(result)

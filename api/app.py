@@ -101,10 +101,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                 yield
             finally:
                 await watch.stop()
-                try:  # a connection still out must not hold the shutdown for ever
+                try:  # a connection still out, or broken, must not hold or fail the shutdown
                     await asyncio.wait_for(pool.close(), timeout=5)
-                except TimeoutError:
-                    log.warning("the read pool did not close in 5 s: terminating it")
+                except Exception as error:  # noqa: BLE001 (shutting down whatever happened)
+                    log.warning("the read pool did not close cleanly (%r): terminated", error)
                     pool.terminate()
 
     state: dict[str, Any] = {

@@ -43,9 +43,16 @@ class DatabaseWatch:
 
     async def _watch(self) -> None:
         while True:
-            try:
-                await asyncio.wait_for(self.pool.fetchval("SELECT 1"), timeout=1.0)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            try:  # asyncpg's own timeouts: they leave the connection in a usable state
+                async with self.pool.acquire(timeout=1.0) as connection:
+                    await connection.fetchval("SELECT 1", timeout=1.0)
+            except (
+                OSError,
+                asyncpg.PostgresError,
+                asyncpg.InterfaceError,
+                asyncpg.InternalClientError,
+                TimeoutError,
+            ):
                 if self.up:
                     log.warning("database unreachable: answering 503 until it is back")
                 self.up = False

@@ -17,8 +17,9 @@ async def inclusion(pool: asyncpg.Pool, index: int, size: int) -> dict[str, Any]
     if not 0 <= index < size:
         raise ApiProblem(422, "invalid_proof_request", f"leaf {index} is not in a tree of {size}")
     leaves = await reads.leaf_hashes(pool, size)
-    proof = await sync_to_thread(merkle.inclusion_proof, leaves, index)
-    root = await sync_to_thread(merkle.root, leaves)
+    tree = await sync_to_thread(merkle.Tree, leaves)
+    proof = tree.inclusion_proof(index)
+    root = tree.root()
     return {
         "leaf_index": index,
         "tree_size": size,
@@ -35,12 +36,13 @@ async def consistency(pool: asyncpg.Pool, first: int, second: int) -> dict[str, 
             422, "invalid_proof_request", "a consistency proof needs 0 < first <= second"
         )
     leaves = await reads.leaf_hashes(pool, second)
-    proof = await sync_to_thread(merkle.consistency_proof, leaves, first)
+    tree = await sync_to_thread(merkle.Tree, leaves)
+    proof = tree.consistency_proof(first)
     return {
         "first": first,
         "second": second,
-        "first_root": (await sync_to_thread(merkle.root, leaves[:first])).hex(),
-        "second_root": (await sync_to_thread(merkle.root, leaves)).hex(),
+        "first_root": tree.root(0, first).hex(),
+        "second_root": tree.root().hex(),
         "proof": [node.hex() for node in proof],
     }
 

@@ -190,8 +190,7 @@ def _check_checkpoints(
     public_key: str,
     report: Report,
 ) -> None:
-    hashes = [leaf for _, leaf in leaves]
-    frontier = merkle.Frontier()
+    tree = merkle.Tree([leaf for _, leaf in leaves])
     previous: tuple[int, bytes] | None = None
     for checkpoint in sorted(checkpoints, key=lambda c: int(c["tree_size"])):
         report.checkpoints += 1
@@ -199,12 +198,10 @@ def _check_checkpoints(
         last_position = leaves[size - 1][0] if 0 < size <= len(leaves) else 0
         if not receipts.verify(public_key, checkpoint):
             report.add(last_position, f"checkpoint {size} is not signed by the platform's key")
-        if size > len(hashes):
+        if size > tree.size:
             report.add(last_position, f"checkpoint {size} covers events the export lacks")
             continue
-        while frontier.size < size:
-            frontier.append(hashes[frontier.size])
-        root = frontier.root()
+        root = tree.root(0, size)
         if root.hex() != checkpoint["root"]:
             first = leaves[previous[0]][0] if previous else leaves[0][0]
             report.add(first, f"the events up to checkpoint {size} do not give its root")
@@ -215,7 +212,7 @@ def _check_checkpoints(
                     size,
                     previous[1],
                     bytes.fromhex(checkpoint["root"]),
-                    merkle.consistency_proof(hashes[:size], previous[0]),
+                    tree.consistency_proof(previous[0], size),
                 )
             except merkle.ProofError as error:
                 report.add(last_position, f"checkpoint {size} is inconsistent: {error}")

@@ -167,7 +167,8 @@ class LedgerWriter:
             )
         ]
         root = frontier.root()
-        if len(stored) != frontier.size or merkle.root(stored) != root:
+        tree = merkle.Tree(stored)
+        if tree.size != frontier.size or tree.root() != root:
             msg = "the stored leaves do not give the ledger's root: nothing is signed"
             raise LedgerError(msg)
         if last is not None:
@@ -178,7 +179,7 @@ class LedgerWriter:
                     frontier.size,
                     bytes(last["root"]),
                     root,
-                    merkle.consistency_proof(stored, previous),
+                    tree.consistency_proof(previous),
                 )
             except merkle.ProofError as error:
                 msg = f"the tree is not consistent with checkpoint {previous}: {error}"

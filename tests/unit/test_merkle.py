@@ -154,3 +154,16 @@ def test_the_vectors_are_there() -> None:
     """An empty vector folder would skip the checks above silently."""
     assert len(_cases("inclusion")) > 20
     assert len(_cases("consistency")) > 20
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(max_size=8), min_size=1, max_size=80), st.data())
+def test_one_tree_answers_for_every_prefix(entries: list[bytes], data: st.DataObject) -> None:
+    leaves = [merkle.leaf_hash(e) for e in entries]
+    tree = merkle.Tree(leaves)
+    size = data.draw(st.integers(1, len(leaves)))
+    index = data.draw(st.integers(0, size - 1))
+    first = data.draw(st.integers(1, size))
+    assert tree.root(0, size) == merkle.root(leaves[:size])
+    assert tree.inclusion_proof(index, size) == merkle.Tree(leaves[:size]).inclusion_proof(index)
+    assert tree.consistency_proof(first, size) == merkle.consistency_proof(leaves[:size], first)

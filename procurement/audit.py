@@ -11,6 +11,7 @@ and the algorithms are in ``docs/audit.md``.
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -119,6 +120,18 @@ class Report:
 
 
 def verify(lines: Iterable[str], public_key: str) -> Report:
+    """Verify an export (see the module's docstring). The cyclic garbage collector is paused
+    meanwhile: the events held are acyclic, and rescanning them took a third of the time."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _verify(lines, public_key)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _verify(lines: Iterable[str], public_key: str) -> Report:
     report = Report()
     header: dict[str, Any] | None = None
     events: list[dict[str, Any]] = []

@@ -25,10 +25,10 @@ from domain.award import Award, AwardStatus, ComplaintStatus, ContractPeriod, Re
 from domain.values import Actor, Money
 from tests.property.test_tender_machine import (
     ErrorType,
+    assert_replay_equals_live,
     blanks,
     is_blank,
     names,
-    replay,
     state_of,
     store,
     texts,
@@ -413,11 +413,7 @@ class AwardMachine(RuleBasedStateMachine):
 
     @invariant()
     def replay_equals_live_state(self) -> None:
-        replayed = replay(self.stored)
-        assert isinstance(replayed, Award)
-        rebuilt, live = state_of(replayed), state_of(self.award)
-        differ = sorted(name for name in {*rebuilt, *live} if rebuilt.get(name) != live.get(name))
-        assert not differ, f"the replayed award differs from the live one in {differ}"
+        assert_replay_equals_live(self.stored, self.award)
 
 
 AwardMachine.TestCase.settings = settings(max_examples=250, stateful_step_count=40, deadline=None)

@@ -41,7 +41,14 @@ from domain.evaluation import (
 )
 from domain.opening import OpenedStatus
 from domain.values import Actor, Criterion, EvaluationMethod, EvaluationTerms, Money, TieBreak
-from tests.property.test_tender_machine import blanks, is_blank, replay, state_of, store, texts
+from tests.property.test_tender_machine import (
+    assert_replay_equals_live,
+    blanks,
+    is_blank,
+    state_of,
+    store,
+    texts,
+)
 from tests.support import START, officer
 
 CENT = Decimal("0.01")
@@ -912,11 +919,7 @@ class EvaluationMachine(RuleBasedStateMachine):
 
     @invariant()
     def replay_equals_live_state(self) -> None:
-        replayed = replay(self.stored)
-        assert isinstance(replayed, Evaluation)
-        rebuilt, live = state_of(replayed), state_of(self.evaluation)
-        differ = sorted(name for name in {*rebuilt, *live} if rebuilt.get(name) != live.get(name))
-        assert not differ, f"the replayed evaluation differs from the live one in {differ}"
+        assert_replay_equals_live(self.stored, self.evaluation)
 
 
 EvaluationMachine.TestCase.settings = settings(

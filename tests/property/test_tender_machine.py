@@ -84,6 +84,15 @@ def state_of(aggregate: Aggregate) -> dict[str, Any]:
     return {name: value for name, value in vars(aggregate).items() if name != "_pending_events"}
 
 
+def assert_replay_equals_live(stored: Sequence[StoredEvent], live: Aggregate) -> None:
+    """The aggregate folded from its stored events equals the live one, field by field."""
+    replayed = replay(stored)
+    assert isinstance(replayed, type(live))
+    rebuilt, current = state_of(replayed), state_of(live)
+    differ = sorted(name for name in {*rebuilt, *current} if rebuilt.get(name) != current.get(name))
+    assert not differ, f"the replayed {type(live).__name__} differs from the live one in {differ}"
+
+
 def names(kinds: set[ErrorType]) -> str:
     return ", ".join(sorted(kind.__name__ for kind in kinds)) or "no error"
 

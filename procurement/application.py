@@ -5,7 +5,7 @@ command, so it cannot be skipped by a handler and cannot race with the write.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -25,6 +25,7 @@ from domain.errors import (
     ContractSignedError,
     InvalidCredentialsError,
     InvalidTermsError,
+    ProcurementError,
     TenderNotFoundError,
     TenderNotPublishedError,
     UsernameTakenError,
@@ -39,11 +40,14 @@ from domain.values import Actor, Role, TenderTerms, Timeline
 from procurement import sealing
 from procurement.evaluations import EvaluationCommands
 from procurement.ids import new_id
+from procurement.recorder import StaleReadError
 from procurement.security import Principal, hash_password, verify_password
 from procurement.store import WriteResult
 
 A = TypeVar("A", bound=Aggregate)
 SYSTEM_ACCOUNT_ID = UUID(int=0)
+STALE_ATTEMPTS = 3
+"""Attempts at a bid whose tender keeps changing under it before the vendor gets a 409."""
 
 
 def system_actor(request_id: str) -> Actor:
@@ -204,53 +208,62 @@ class ProcurementApplication(EvaluationCommands):
     def submit_bid(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> BidView:
         """A vendor's bid, or a new one after its withdrawal. Plain contents are sealed here
         with the tender's public keys and then dropped: only envelopes are stored."""
-        tender, now = self._tender_taking_bids(tender_id)
-        sealed = self._sealed(tender, actor, bid)
-        deadline = tender.terms.timeline.submission_deadline
-        first = Bid(
-            tender_id=tender_id,
-            vendor_id=actor.account_id,
-            envelopes=sealed,
-            method=tender.terms.method,
-            deadline=deadline,
-            actor=actor,
-            timestamp=now,
-        )
-        try:  # a vendor's first bid is the common case: no look-up before it
-            return self._bid_receipt(first, "submitted", self._save_bid(first))
-        except VersionConflictError:
-            existing = self._load(Bid, first.id)
-        if existing.status is BidStatus.SUBMITTED:
-            raise BidExistsError("you have a live bid: replace it with PUT or withdraw it")
-        existing.replace(
-            envelopes=sealed,
-            method=tender.terms.method,
-            deadline=deadline,
-            actor=actor,
-            timestamp=now,
-        )
-        return self._bid_receipt(existing, "submitted", self._save_bid(existing))
+
+        def submit(tender: Tender, now: datetime) -> BidView:
+            sealed = self._sealed(tender, actor, bid)
+            deadline = tender.terms.timeline.submission_deadline
+            first = Bid(
+                tender_id=tender_id,
+                vendor_id=actor.account_id,
+                envelopes=sealed,
+                method=tender.terms.method,
+                deadline=deadline,
+                actor=actor,
+                timestamp=now,
+            )
+            try:  # a vendor's first bid is the common case: no look-up before it
+                return self._bid_receipt(first, "submitted", self._save_bid(first, tender))
+            except VersionConflictError:
+                existing = self._load(Bid, first.id)
+            if existing.status is BidStatus.SUBMITTED:
+                raise BidExistsError("you have a live bid: replace it with PUT or withdraw it")
+            existing.replace(
+                envelopes=sealed,
+                method=tender.terms.method,
+                deadline=deadline,
+                actor=actor,
+                timestamp=now,
+            )
+            return self._bid_receipt(existing, "submitted", self._save_bid(existing, tender))
+
+        return self._on_tender_taking_bids(tender_id, submit)
 
     def replace_bid(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> BidView:
-        tender, now = self._tender_taking_bids(tender_id)
-        sealed = self._sealed(tender, actor, bid)
-        live = self._vendors_bid(actor, tender_id)
-        if live.status is not BidStatus.SUBMITTED:
-            raise BidNotLiveError("there is no live bid to replace: submit one with POST")
-        live.replace(
-            envelopes=sealed,
-            method=tender.terms.method,
-            deadline=tender.terms.timeline.submission_deadline,
-            actor=actor,
-            timestamp=now,
-        )
-        return self._bid_receipt(live, "replaced", self._save_bid(live))
+        def replace(tender: Tender, now: datetime) -> BidView:
+            sealed = self._sealed(tender, actor, bid)
+            live = self._vendors_bid(actor, tender_id)
+            if live.status is not BidStatus.SUBMITTED:
+                raise BidNotLiveError("there is no live bid to replace: submit one with POST")
+            live.replace(
+                envelopes=sealed,
+                method=tender.terms.method,
+                deadline=tender.terms.timeline.submission_deadline,
+                actor=actor,
+                timestamp=now,
+            )
+            return self._bid_receipt(live, "replaced", self._save_bid(live, tender))
+
+        return self._on_tender_taking_bids(tender_id, replace)
 
     def withdraw_bid(self, actor: Actor, tender_id: UUID) -> BidView:
-        tender, now = self._tender_taking_bids(tender_id)
-        bid = self._vendors_bid(actor, tender_id)
-        bid.withdraw(deadline=tender.terms.timeline.submission_deadline, actor=actor, timestamp=now)
-        return self._bid_receipt(bid, "withdrawn", self._save_bid(bid))
+        def withdraw(tender: Tender, now: datetime) -> BidView:
+            bid = self._vendors_bid(actor, tender_id)
+            bid.withdraw(
+                deadline=tender.terms.timeline.submission_deadline, actor=actor, timestamp=now
+            )
+            return self._bid_receipt(bid, "withdrawn", self._save_bid(bid, tender))
+
+        return self._on_tender_taking_bids(tender_id, withdraw)
 
     def my_bid(self, actor: Actor, tender_id: UUID) -> BidView:
         bid = self._vendors_bid(actor, tender_id)
@@ -262,12 +275,35 @@ class ProcurementApplication(EvaluationCommands):
         position = self._position_of(bid.id, bid.version)
         return self._bid_receipt(bid, kind, WriteResult(bid.id, bid.version, position))
 
-    def _tender_taking_bids(self, tender_id: UUID) -> tuple[Tender, datetime]:
-        """The published tender, if it takes bids now, and that now."""
-        tender = self._public_tender(tender_id)
-        now = self._now()
-        tender.check_accepting_bids(now)
-        return tender, now
+    def _on_tender_taking_bids(
+        self, tender_id: UUID, command: Callable[[Tender, datetime], BidView]
+    ) -> BidView:
+        """Run a bid ``command`` with the published tender, if it takes bids now, and that
+        now (the server's clock, read once per attempt).
+
+        The tender is the one this process last loaded, not a fresh load for every bid:
+        at the deadline hundreds of bids arrive on one tender. The copy may be behind the
+        store, so each write names the tender's version and the group commit's transaction
+        checks it under the table lock (``StaleReadError`` otherwise, nothing written).
+        A stale copy, or a refusal decided on a remembered copy, is decided again on a
+        fresh load: no bid is accepted or refused on an out-of-date tender."""
+        tender = self._remembered_tender(tender_id)
+        fresh = tender is None
+        for _ in range(STALE_ATTEMPTS):
+            if tender is None:
+                tender = self._loaded_tender(tender_id)
+            try:
+                now = self._now()
+                tender.check_accepting_bids(now)
+                return command(tender, now)
+            except StaleReadError:
+                pass
+            except ProcurementError:
+                if fresh:
+                    raise
+            self._forget_tender(tender_id)
+            tender, fresh = None, True
+        raise VersionConflictError("the tender changed while the bid was saved; try again")
 
     @staticmethod
     def _sealed(tender: Tender, actor: Actor, bid: SealedBid | BidContents) -> SealedBid:

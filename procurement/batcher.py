@@ -9,6 +9,11 @@ idle platform adds no waiting (a fixed window only delayed a CPU-bound server: s
 docs/benchmarks.md). If that transaction meets a conflict, its members are saved one by one, so only
 the conflicting caller fails. Every caller waits for its own outcome: nothing is acknowledged
 before it is committed.
+
+A caller may name the versions of other aggregates its write was decided from (a bid: its
+tender's version). The batch's transaction checks them all after taking the table lock
+(``procurement/recorder.py``); a member whose read is stale gets ``StaleReadError`` and
+nothing of it is written, while the rest of the batch is saved.
 """
 
 from __future__ import annotations
@@ -22,14 +27,17 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from procurement.recorder import StaleReadError
+
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from uuid import UUID
 
     from eventsourcing.application import Application
 
 
-_Pending = tuple[Aggregate, "Sequence[Any]", "Future[Saved]"]
+_Item = tuple[Aggregate, "Mapping[UUID, int]", "Future[Saved]"]
+_Pending = tuple[Aggregate, "Sequence[Any]", "Mapping[UUID, int]", "Future[Saved]"]
 
 
 @dataclass(frozen=True)
@@ -45,15 +53,25 @@ class GroupCommitter:
         self._application = application
         self._window = window
         self._max_batch = max_batch
-        self._queue: queue.Queue[tuple[Aggregate, Future[Saved]] | None] = queue.Queue()
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._thread.start()
 
-    def save(self, aggregate: Aggregate) -> Saved:
-        """Save ``aggregate`` in the next batch; raise what its own save would raise."""
+    def save(
+        self, aggregate: Aggregate, expected_versions: Mapping[UUID, int] | None = None
+    ) -> Saved:
+        """Save ``aggregate`` in the next batch, provided the aggregates in
+        ``expected_versions`` are still at those versions then; raise what its own save
+        would raise (``StaleReadError`` if they are not)."""
+        return self.submit(aggregate, expected_versions).result()
+
+    def submit(
+        self, aggregate: Aggregate, expected_versions: Mapping[UUID, int] | None = None
+    ) -> Future[Saved]:
+        """Hand ``aggregate`` over without waiting: the future gets the outcome."""
         outcome: Future[Saved] = Future()
-        self._queue.put((aggregate, outcome))
-        return outcome.result()
+        self._queue.put((aggregate, expected_versions or {}, outcome))
+        return outcome
 
     def stop(self) -> None:
         self._queue.put(None)
@@ -65,7 +83,7 @@ class GroupCommitter:
             except queue.Empty:
                 return
             if item is not None:
-                item[1].set_exception(RuntimeError("the platform is shutting down"))
+                item[2].set_exception(RuntimeError("the platform is shutting down"))
 
     def _run(self) -> None:
         while True:
@@ -77,13 +95,13 @@ class GroupCommitter:
             try:
                 self._commit(batch)
             except BaseException as error:  # noqa: BLE001 (the writer outlives any batch)
-                for _, outcome in batch:
+                for _, _, outcome in batch:
                     if not outcome.done():
                         outcome.set_exception(error)
             if stopping:
                 return
 
-    def _collect(self, batch: list[tuple[Aggregate, Future[Saved]]]) -> bool:
+    def _collect(self, batch: list[_Item]) -> bool:
         """Add what is queued (or arrives within the window); True if a stop arrived."""
         while len(batch) < self._max_batch:
             try:
@@ -99,38 +117,56 @@ class GroupCommitter:
             batch.append(item)
         return False
 
-    def _commit(self, batch: list[tuple[Aggregate, Future[Saved]]]) -> None:
+    def _commit(self, batch: list[_Item]) -> None:
         # Take the pending events out first: a failed save would otherwise lose them.
-        pending = [(aggregate, aggregate.collect_events(), outcome) for aggregate, outcome in batch]
-        ids = [aggregate.id for aggregate, _ in batch]
-        if len(set(ids)) == len(ids) and self._commit_together(pending):
+        pending = [
+            (aggregate, aggregate.collect_events(), expected, outcome)
+            for aggregate, expected, outcome in batch
+        ]
+        ids = [aggregate.id for aggregate, _, _ in batch]
+        expected = _merged([expected for _, _, expected, _ in pending])
+        together = len(set(ids)) == len(ids) and expected is not None
+        if together and self._commit_together(pending, expected or {}):
             return
         self._commit_one_by_one(pending)
 
-    def _commit_together(self, batch: list[_Pending]) -> bool:
+    def _commit_together(self, batch: list[_Pending], expected: Mapping[UUID, int]) -> bool:
         """One transaction for the whole batch; False if somebody in it conflicts."""
         try:
-            recordings = self._application.save(*(e for _, events, _ in batch for e in events))
-        except IntegrityError:
+            recordings = self._application.save(
+                *(e for _, events, _, _ in batch for e in events), expected_versions=expected
+            )
+        except (IntegrityError, StaleReadError):
             return False
         except Exception as error:  # noqa: BLE001 (handed to every waiting caller)
-            for _, _, outcome in batch:
+            for _, _, _, outcome in batch:
                 outcome.set_exception(error)
             return True
         positions: dict[object, int] = {}
         for recording in recordings:
             key = recording.domain_event.originator_id
             positions[key] = max(positions.get(key, 0), recording.notification.id)
-        for aggregate, _, outcome in batch:
+        for aggregate, _, _, outcome in batch:
             outcome.set_result(Saved(aggregate.version, positions[aggregate.id]))
         return True
 
     def _commit_one_by_one(self, batch: list[_Pending]) -> None:
-        for aggregate, events, outcome in batch:
+        for aggregate, events, expected, outcome in batch:
             try:
-                recordings = self._application.save(*events)
+                recordings = self._application.save(*events, expected_versions=expected)
             except Exception as error:  # noqa: BLE001 (handed to its caller)
                 outcome.set_exception(error)
             else:
                 position = max(r.notification.id for r in recordings)
                 outcome.set_result(Saved(aggregate.version, position))
+
+
+def _merged(expectations: Sequence[Mapping[UUID, int]]) -> dict[UUID, int] | None:
+    """Every member's expected versions in one mapping; None if two members expect
+    different versions of the same aggregate (they cannot both be right)."""
+    merged: dict[UUID, int] = {}
+    for expected in expectations:
+        for aggregate_id, version in expected.items():
+            if merged.setdefault(aggregate_id, version) != version:
+                return None
+    return merged

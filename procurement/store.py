@@ -7,6 +7,7 @@ vendor only on its own bid). The commands are in ``procurement/application.py`` 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,8 @@ from procurement.receipts import ReceiptSigner
 from procurement.settings import Settings
 
 A = TypeVar("A", bound=Aggregate)
+TENDERS_REMEMBERED = 256
+"""Tenders a process keeps for deciding bids (the ones being bid on just now)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class ProcurementStore(Application[UUID]):
         self._signer = signer
         self._committer: GroupCommitter | None = None
         self._committer_lock = threading.Lock()
+        self._tenders: OrderedDict[UUID, Tender] = OrderedDict()
+        self._tenders_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Self:
@@ -143,13 +148,40 @@ class ProcurementStore(Application[UUID]):
             raise TenderNotFoundError(f"no tender {tender_id}")
         return tender
 
-    def _save_bid(self, bid: Bid) -> WriteResult:
-        """Bids go through the group commit: many vendors at the deadline share a write."""
+    def _remembered_tender(self, tender_id: UUID) -> Tender | None:
+        """The published tender as this process last loaded it, if it has it. It may be
+        behind the store: a write decided from it must name its version (``_save_bid``)."""
+        with self._tenders_lock:
+            tender = self._tenders.get(tender_id)
+            if tender is not None:
+                self._tenders.move_to_end(tender_id)
+            return tender
+
+    def _loaded_tender(self, tender_id: UUID) -> Tender:
+        """The published tender from the store, remembered for the next bids on it. Only
+        read from, never changed: commands that change a tender load their own copy."""
+        tender = self._public_tender(tender_id)
+        with self._tenders_lock:
+            self._tenders[tender_id] = tender
+            self._tenders.move_to_end(tender_id)
+            while len(self._tenders) > TENDERS_REMEMBERED:
+                self._tenders.popitem(last=False)
+        return tender
+
+    def _forget_tender(self, tender_id: UUID) -> None:
+        with self._tenders_lock:
+            self._tenders.pop(tender_id, None)
+
+    def _save_bid(self, bid: Bid, tender: Tender) -> WriteResult:
+        """Bids go through the group commit: many vendors at the deadline share a write.
+        The write holds only if ``tender``, which the bid was decided from, is still at
+        its version when the batch commits; otherwise ``StaleReadError`` and nothing is
+        written."""
         with self._committer_lock:
             if self._committer is None:
                 self._committer = GroupCommitter(self)
         try:
-            saved = self._committer.save(bid)
+            saved = self._committer.save(bid, {tender.id: tender.version})
         except IntegrityError:
             raise VersionConflictError(
                 "another change to this bid was saved first; reload and try again"
@@ -165,6 +197,9 @@ class ProcurementStore(Application[UUID]):
 
     def _save(self, aggregate: Aggregate, *others: Aggregate) -> WriteResult:
         """Save in one transaction; the answer names the first aggregate."""
+        for changed in (aggregate, *others):
+            if isinstance(changed, Tender):
+                self._forget_tender(changed.id)
         try:
             recordings = self.save(aggregate, *others)
         except IntegrityError:

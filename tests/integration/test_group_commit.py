@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
 import psycopg
 import pytest
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from domain.bid import Bid, BidContents, BidStatus, LotPrice, bid_id_for
-from domain.errors import BidExistsError, VersionConflictError
+from domain.errors import BidExistsError, TenderCancelledError, VersionConflictError
 from domain.values import Method, Money
 from procurement.application import ProcurementApplication
 from procurement.batcher import GroupCommitter
+from procurement.recorder import StaleReadError
 from procurement.settings import Settings
-from tests.support import FakeClock, officer, terms, vendor
+from tests.support import FakeClock, officer, terms, timeline, vendor
 
 
 def _tender(application: ProcurementApplication, clock: FakeClock) -> UUID:
@@ -124,3 +128,92 @@ def test_a_conflicting_member_fails_alone(
         committer.stop()
     stored: list[Bid] = [application.repository.get(a.id) for a in others]
     assert [b.status for b in stored] == [BidStatus.SUBMITTED, BidStatus.SUBMITTED]
+
+
+# A tender remembered by one process, changed by another -----------------------------------
+
+
+@pytest.fixture
+def other_process(settings: Settings, clock: FakeClock) -> Iterator[ProcurementApplication]:
+    """A second application on the same store: another API process, with its own memory."""
+    app = ProcurementApplication.from_settings(settings, clock)
+    yield app
+    app.close()
+
+
+def _vendor_bids(dsn: str, tender_id: UUID) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM procurement_events WHERE topic = %s "
+            "AND convert_from(state, 'UTF8')::jsonb #>> '{tender_id,_data_}' = %s",
+            (Bid.BidSubmitted.TOPIC, tender_id.hex),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_a_tender_cancelled_elsewhere_takes_no_more_bids(
+    application: ProcurementApplication,
+    other_process: ProcurementApplication,
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    tender_id = _tender(application, clock)
+    application.submit_bid(vendor(), tender_id, _contents("1.00"))  # the tender is remembered
+    other_process.cancel_tender(officer(), tender_id, "funds withdrawn", None)
+    with pytest.raises(TenderCancelledError):
+        application.submit_bid(vendor(), tender_id, _contents("2.00"))
+    assert _vendor_bids(settings.dsn, tender_id) == 1
+
+
+def test_a_deadline_extended_elsewhere_is_honoured(
+    application: ProcurementApplication,
+    other_process: ProcurementApplication,
+    clock: FakeClock,
+) -> None:
+    tender_id = _tender(application, clock)
+    application.submit_bid(vendor(), tender_id, _contents("1.00"))  # the tender is remembered
+    old = application.tender_for_officer(officer(), tender_id).terms.timeline
+    later = timeline(clock.now(), days=40)
+    other_process.amend_tender(officer(), tender_id, "more time for site visits", later, None)
+    clock.advance(old.submission_deadline - clock.now() + timedelta(hours=1))
+    accepted = application.submit_bid(vendor(), tender_id, _contents("2.00"))
+    assert accepted.status is BidStatus.SUBMITTED
+
+
+def test_a_member_decided_on_a_stale_read_fails_alone(
+    application: ProcurementApplication, clock: FakeClock
+) -> None:
+    tender_id = _tender(application, clock)
+    version = application.repository.get(tender_id).version
+    first = application.submit_bid(vendor(), tender_id, _contents("1.00"))
+    envelopes = application.repository.get(first.id).envelopes
+    bidders = [vendor(), vendor(), vendor()]
+    bids = [
+        Bid(
+            tender_id=tender_id,
+            vendor_id=v.account_id,
+            envelopes=envelopes,
+            method=Method.SINGLE_STAGE_ONE_ENVELOPE,
+            deadline=clock.now().replace(year=2030),
+            actor=v,
+            timestamp=clock.now(),
+        )
+        for v in bidders
+    ]
+    committer = GroupCommitter(application, window=0.05)  # wide enough to batch all three
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            futures = [
+                pool.submit(committer.save, bid, {tender_id: expected})
+                for bid, expected in zip(bids, (version, version - 1, version), strict=True)
+            ]
+        assert futures[0].result().version == 1
+        assert futures[2].result().version == 1
+        with pytest.raises(StaleReadError) as stale:
+            futures[1].result()
+        assert stale.value.stale == {tender_id: version}
+    finally:
+        committer.stop()
+    assert application.repository.get(bids[0].id).version == 1
+    with pytest.raises(AggregateNotFoundError):
+        application.repository.get(bids[1].id)

@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.bid import Bid, BidContents, BidStatus, LotPrice, bid_id_for
 from domain.errors import BidExistsError, TenderCancelledError, VersionConflictError
+from domain.tender import Tender
 from domain.values import Method, Money
 from procurement.application import ProcurementApplication
 from procurement.batcher import GroupCommitter
@@ -184,9 +185,11 @@ def test_a_member_decided_on_a_stale_read_fails_alone(
     application: ProcurementApplication, clock: FakeClock
 ) -> None:
     tender_id = _tender(application, clock)
-    version = application.repository.get(tender_id).version
+    tender: Tender = application.repository.get(tender_id)
+    version = tender.version
     first = application.submit_bid(vendor(), tender_id, _contents("1.00"))
-    envelopes = application.repository.get(first.id).envelopes
+    stored: Bid = application.repository.get(first.id)
+    envelopes = stored.envelopes
     bidders = [vendor(), vendor(), vendor()]
     bids = [
         Bid(

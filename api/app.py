@@ -40,6 +40,9 @@ from api.dependencies import DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import metrics_middleware
+from api.portal import portal_handlers
+from api.portal.pages import template_config
+from api.portal.session import portal_tokens
 from api.rate_limits import Limiter
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock, SystemClock
@@ -112,6 +115,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         "limiter": Limiter(settings),
         "clock": the_clock,
         "tokens": tokens,
+        "portal_tokens": portal_tokens(settings),
         "idempotency_secret": hashlib.sha256(
             b"sindh-procurement/idempotency/v1|" + settings.jwt_key.encode()
         ).digest(),
@@ -130,7 +134,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             EvaluationController,
             ComplaintController,
             OfficerAwardController,
+            *portal_handlers(),
         ],
+        template_config=template_config(),
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[

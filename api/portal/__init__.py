@@ -1,0 +1,76 @@
+"""The web portal: server-rendered pages for the public, vendors, officers and auditors,
+served by the same app as the API and calling the same application and read models.
+
+Its routes live under ``/portal`` (``/`` redirects there) and are the only ones behind the
+session cookie and the CSRF check: the API keeps its bearer tokens and never reads a cookie.
+"""
+
+from __future__ import annotations
+
+from litestar import Router, get
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Scope, Send
+
+from api.portal.accounts import AccountPages
+from api.portal.pages import HTML_EXCEPTION_HANDLERS, STATIC
+from api.portal.public import PublicPages
+from api.portal.session import CSRF_COOKIE, derived_key, served_over_tls, session_config
+from procurement.settings import Settings
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+@get("/", include_in_schema=False)
+async def root() -> Redirect:
+    return Redirect(path="/portal/tenders")
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    return CSRFConfig(
+        secret=derived_key(settings, "csrf").hex(),
+        cookie_name=CSRF_COOKIE,
+        cookie_secure=served_over_tls(settings),
+        cookie_httponly=True,
+        cookie_samesite="strict",
+        header_name="x-csrftoken",
+    )
+
+
+def sessions_and_csrf(app: ASGIApp) -> ASGIApp:
+    """The session cookie, then the CSRF check, around each portal route. Built on the
+    first request from the app's settings (litestar copies routers, and a cipher does not
+    copy)."""
+    built: ASGIApp | None = None
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal built
+        if built is None:
+            settings: Settings = scope["litestar_app"].state.settings
+            built = session_config(settings).middleware(
+                CSRFMiddleware(app, config=csrf_config(settings))
+            )
+        await built(scope, receive, send)
+
+    return middleware
+
+
+def portal_handlers() -> list[ControllerRouterHandler]:
+    pages = Router(
+        path="/",
+        route_handlers=[root, PublicPages, AccountPages],
+        middleware=[sessions_and_csrf],
+        exception_handlers=HTML_EXCEPTION_HANDLERS,
+        include_in_schema=False,
+    )
+    static = create_static_files_router(
+        path="/static",
+        directories=[STATIC],
+        # The pages link each file with a digest of its content: cache it for a year.
+        cache_control=CacheControlHeader(max_age=ONE_YEAR, public=True),
+        include_in_schema=False,
+    )
+    return [pages, static]

@@ -1,0 +1,155 @@
+"""Rendering portal pages: the Jinja environment, the context every page gets, and the
+HTML form of errors (the API answers RFC 9457 JSON; a browser gets a page)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.template.config import TemplateConfig
+
+from api.errors import DATABASE_DOWN, EXCEPTION_HANDLERS, ApiProblem, status_for
+from api.portal.i18n import translator
+from api.portal.session import csrf_token_of, language_of, portal_user
+from domain.errors import ProcurementError
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent.parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+# Pakistan Standard Time: UTC+5 all year (no daylight saving since 2009).
+PKT = timezone(timedelta(hours=5), "PKT")
+
+
+def _static_version() -> str:
+    """A digest of the static files, appended to their URLs so they can be cached for a year."""
+    digest = hashlib.sha256()
+    for path in sorted(STATIC.glob("*")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def as_datetime(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value))
+
+
+def pkt(value: Any) -> str:
+    """A time as people in Sindh read it: Pakistan time."""
+    moment = as_datetime(value)
+    if moment is None:
+        return ""
+    return moment.astimezone(PKT).strftime("%d %b %Y, %H:%M PKT")
+
+
+def iso(value: Any) -> str:
+    moment = as_datetime(value)
+    return "" if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def money(value: Any) -> str:
+    """``{"amount": "1234.50", "currency": "PKR"}`` as ``PKR 1,234.50``."""
+    if not isinstance(value, dict):
+        return ""
+    try:
+        amount = Decimal(str(value.get("amount")))
+    except InvalidOperation:
+        return str(value.get("amount"))
+    return f"{value.get('currency', 'PKR')} {amount:,.2f}"
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update({"pkt": pkt, "iso": iso, "money": money})
+    env.globals["static_version"] = _static_version()
+    return env
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment()))
+
+
+def render(
+    request: Request[Any, Any, Any], name: str, *, status_code: int = 200, **context: Any
+) -> Template:
+    """A page with what every page needs: the user, the language and its direction, the
+    translator, the CSRF token and the server's time (for countdowns)."""
+    language = language_of(request)
+    now = request.app.state.clock.now()
+    return Template(
+        template_name=f"portal/{name}",
+        status_code=status_code,
+        context={
+            "request": request,
+            "user": portal_user(request),
+            "lang": language,
+            "dir": "rtl" if language == "ur" else "ltr",
+            "t": translator(language),
+            "csrf": csrf_token_of(request),
+            "now": now,
+            "path": request.url.path,
+            "query": request.url.query,
+            **context,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def redirect(path: str) -> Redirect:
+    """After a successful POST: see the result (303, so a reload does not post again)."""
+    return Redirect(path=path, status_code=303)
+
+
+def _error_page(
+    request: Request[Any, Any, Any], status: int, code: str, detail: str
+) -> Response[Any]:
+    if status == 401:  # noqa: PLR2004 (HTTP status)
+        return redirect(f"/portal/login?next={request.url.path}")
+    return render(
+        request, "error.html", status_code=status, status=status, code=code, detail=detail
+    )
+
+
+def html_error(  # noqa: PLR0911 (one answer per kind of error)
+    request: Request[Any, Any, Any], error: Exception
+) -> Response[Any]:
+    """The portal's one exception mapper: the same codes as the API, as a page."""
+    if isinstance(error, ProcurementError):
+        return _error_page(request, status_for(error), error.code, str(error))
+    if isinstance(error, ApiProblem):
+        return _error_page(request, error.status_code, error.code, str(error.detail))
+    if isinstance(error, DATABASE_DOWN):
+        page = _error_page(request, 503, "database_unavailable", "the database is unavailable")
+        page.headers["Retry-After"] = "5"
+        return page
+    if isinstance(error, NotAuthorizedException):
+        return _error_page(request, 401, "unauthenticated", "sign in first")
+    if isinstance(error, PermissionDeniedException):
+        return _error_page(request, 403, "forbidden", str(error.detail))
+    if isinstance(error, HTTPException):
+        return _error_page(request, error.status_code, "http_error", str(error.detail))
+    log.error("portal page failed", exc_info=error)
+    return _error_page(request, 500, "internal_error", "something went wrong on our side")
+
+
+# Every kind the API's mapper knows (its specific handlers would otherwise win), as pages.
+HTML_EXCEPTION_HANDLERS: dict[Any, Any] = dict.fromkeys(EXCEPTION_HANDLERS, html_error)

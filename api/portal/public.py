@@ -1,0 +1,191 @@
+"""The public's pages: tender search, a tender's whole story, awards. No sign-in."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+
+from api.controllers.public import _award, _detail, _summary
+from api.portal.forms import FormState
+from api.portal.guards import actor_of
+from api.portal.pages import as_datetime, render
+from api.portal.session import portal_user
+from domain.errors import ProcurementError, TenderNotFoundError
+from domain.values import Role
+from procurement.application import ProcurementApplication
+from projections import reads
+from projections.public_tenders import NAME as PUBLIC_TENDERS
+
+PAGE_SIZE = 20
+STATUSES = (
+    "active",
+    "closed",
+    "opened",
+    "evaluation",
+    "evaluated",
+    "unsuccessful",
+    "awarded",
+    "contracted",
+    "cancelled",
+)
+Text = Annotated[str, QueryParameter(max_length=200)]
+Page = Annotated[int, QueryParameter(ge=1, le=50_000)]
+Position = Annotated[int | None, QueryParameter(ge=0)]
+
+
+def _time_left(deadline: Any, now: Any) -> str:
+    left = (as_datetime(deadline) or now) - now
+    seconds = max(0, int(left.total_seconds()))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    return f"{days}d {hours:02d}h {rest // 60:02d}m"
+
+
+async def caught_up(request: Request[Any, Any, Any], pool: asyncpg.Pool, after: int | None) -> None:
+    """Read-your-writes: after a form's write, wait (bounded) until the page's read model
+    has it. A slow read model shows the page as it is rather than failing."""
+    if after is not None:
+        timeout = request.app.state.settings.read_wait_timeout
+        await reads.wait_for_position(pool, PUBLIC_TENDERS, after, timeout)
+
+
+class PublicPages(Controller):
+    path = "/portal"
+    include_in_schema = False
+
+    @get("/", name="portal:home")
+    async def home(self) -> Redirect:
+        return Redirect(path="/portal/tenders")
+
+    @get("/tenders", name="portal:tenders")
+    async def tenders(  # noqa: PLR0917 (one argument per filter)
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        q: Text = "",
+        status: Text = "",
+        category: Text = "",
+        entity: Text = "",
+        page: Page = 1,
+        after: Position = None,
+    ) -> Template:
+        await caught_up(request, pool, after)
+        filters = reads.TenderFilter(
+            status=status if status in STATUSES else None,
+            category=category if category in {"goods", "works", "services"} else None,
+            entity=entity or None,
+            text=q or None,
+        )
+        rows, total = await reads.list_tenders(pool, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        chosen = {"q": q, "status": status, "category": category, "entity": entity}
+
+        def page_link(number: int) -> str:
+            return "/portal/tenders?" + urlencode(
+                {**{k: v for k, v in chosen.items() if v}, "page": number}
+            )
+
+        return render(
+            request,
+            "tenders.html",
+            items=[_summary(row) for row in rows],
+            total=total,
+            filters=chosen,
+            statuses=STATUSES,
+            page=page,
+            pages=pages,
+            previous_page=page - 1 if page > 1 else None,
+            next_page=page + 1 if page < pages else None,
+            page_link=page_link,
+        )
+
+    @get("/tenders/{tender_id:uuid}", name="portal:tender")
+    async def tender(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+        after: Position = None,
+    ) -> Template:
+        await caught_up(request, pool, after)
+        return await tender_page(request, pool, procurement, tender_id)
+
+    @get("/awards", name="portal:awards")
+    async def awards(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        page: Page = 1,
+    ) -> Template:
+        rows, total = await reads.list_awards(pool, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        return render(
+            request,
+            "awards.html",
+            items=[_award(row) for row in rows],
+            total=total,
+            page=page,
+            pages=pages,
+            previous_page=page - 1 if page > 1 else None,
+            next_page=page + 1 if page < pages else None,
+        )
+
+
+async def tender_page(
+    request: Request[Any, Any, Any],
+    pool: asyncpg.Pool,
+    procurement: ProcurementApplication,
+    tender_id: UUID,
+    *,
+    status_code: int = 200,
+    question_form: FormState | None = None,
+    complaint_form: FormState | None = None,
+) -> Template:
+    """The public tender page, with the signed-in vendor's own bid and result."""
+    row = await reads.get_tender(pool, tender_id)
+    if row is None:
+        raise TenderNotFoundError(f"no published tender {tender_id}")
+    tender = _detail(row)
+    user = portal_user(request)
+    my_bid = None
+    my_result = None
+    if user is not None and user.role is Role.VENDOR:
+        actor = actor_of(request)
+        try:
+            my_bid = procurement.my_bid(actor, tender_id)
+        except ProcurementError:
+            my_bid = None
+        if my_bid is not None and tender["evaluation"] and tender["evaluation"]["reports"]:
+            try:
+                my_result = procurement.my_evaluation(actor, tender_id)
+            except ProcurementError:
+                my_result = None
+    checkpoint = None
+    index = await reads.leaf_index_of(pool, int(row["position"]))
+    if index is not None:
+        checkpoint = await reads.checkpoint_covering(pool, index)
+    settings = request.app.state.settings
+    return render(
+        request,
+        "tender.html",
+        status_code=status_code,
+        tender=tender,
+        ocid=f"{settings.ocid_prefix}-{tender_id}",
+        time_left=_time_left(
+            tender["timeline"]["submission_deadline"], request.app.state.clock.now()
+        ),
+        my_bid=my_bid,
+        my_result=my_result,
+        checkpoint=checkpoint,
+        question_form=question_form or FormState(),
+        complaint_form=complaint_form or FormState(),
+    )

@@ -1,0 +1,105 @@
+"""Who is using the portal: a signed-in account's token in an encrypted session cookie.
+
+The portal signs in with the same accounts and the same tokens as the API. The token lives in
+a client-side session cookie encrypted and authenticated with AES-GCM (litestar's cookie
+backend); the cookie is HttpOnly, SameSite=Lax, and Secure whenever the platform's public URL
+is https. Forms carry a CSRF token (litestar's double-submit middleware) on every POST.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.utils.scope.state import ScopeState
+
+from domain.values import Role
+from procurement.security import InvalidTokenError, Principal, TokenService
+from procurement.settings import Settings
+
+SESSION_COOKIE = "portal_session"
+CSRF_COOKIE = "portal_csrf"
+LANGUAGES = ("en", "ur")
+PORTAL_SESSION_TTL = timedelta(hours=2)
+
+
+def derived_key(settings: Settings, label: str) -> bytes:
+    """A 32-byte key for one portal purpose, derived from the platform's token secret."""
+    return hashlib.sha256(
+        f"sindh-procurement/portal/{label}/v1|".encode() + settings.jwt_key.encode()
+    ).digest()
+
+
+def served_over_tls(settings: Settings) -> bool:
+    return settings.base_url.startswith("https://")
+
+
+def session_config(settings: Settings) -> CookieBackendConfig:
+    return CookieBackendConfig(
+        secret=derived_key(settings, "session"),
+        key=SESSION_COOKIE,
+        max_age=int(PORTAL_SESSION_TTL.total_seconds()),
+        httponly=True,
+        secure=served_over_tls(settings),
+        samesite="lax",
+        path="/",
+    )
+
+
+def portal_tokens(settings: Settings) -> TokenService:
+    """The API's token service with the portal's session lifetime: a bid form takes longer
+    to fill in than an API token lives."""
+    return TokenService(
+        key=settings.jwt_key,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=PORTAL_SESSION_TTL,
+    )
+
+
+def session_of(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
+    session = connection.scope.get("session")
+    return session if isinstance(session, dict) else {}
+
+
+def portal_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """The signed-in account, or None (no session, or its token expired or was forged)."""
+    token = session_of(connection).get("token")
+    if not isinstance(token, str):
+        return None
+    state = connection.app.state
+    try:
+        principal: Principal = state.portal_tokens.verify(token, state.clock.now())
+    except InvalidTokenError:
+        return None
+    return principal
+
+
+def sign_in(connection: ASGIConnection[Any, Any, Any, Any], principal: Principal) -> None:
+    state = connection.app.state
+    language = session_of(connection).get("lang", "en")
+    connection.set_session(
+        {"token": state.portal_tokens.issue(principal, state.clock.now()), "lang": language}
+    )
+
+
+def sign_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    language = session_of(connection).get("lang", "en")
+    connection.set_session({"lang": language})
+
+
+def language_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    chosen = connection.query_params.get("lang") or session_of(connection).get("lang")
+    return chosen if chosen in LANGUAGES else "en"
+
+
+def csrf_token_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    token = ScopeState.from_scope(connection.scope).csrf_token
+    return token if isinstance(token, str) else ""
+
+
+def has_role(principal: Principal | None, *roles: Role) -> bool:
+    return principal is not None and principal.role in roles

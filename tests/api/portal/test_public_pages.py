@@ -1,0 +1,36 @@
+"""The public pages: search, a tender's whole story, awards; and the language switch."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Api
+from tests.api.portal.conftest import Browser
+from tests.api.scenarios import Scenario
+from tests.support import FakeClock
+
+
+def test_the_tender_list_finds_a_published_tender_by_its_words(
+    api: Api, browser: Browser, clock: FakeClock
+) -> None:
+    scenario = Scenario(api, clock)
+    page = browser.page("/portal/tenders?q=road")
+    assert page.status_code == 200, page.text
+    assert f"/portal/tenders/{scenario.id}" in page.text
+    nothing = browser.get("/portal/tenders?q=no-such-words-anywhere")
+    assert f"/portal/tenders/{scenario.id}" not in nothing.text
+
+
+def test_the_tender_page_shows_the_notice_and_its_open_data_link(
+    api: Api, browser: Browser, clock: FakeClock
+) -> None:
+    scenario = Scenario(api, clock)
+    page = browser.page(f"/portal/tenders/{scenario.id}")
+    assert page.status_code == 200, page.text
+    assert f"/ocds/records/ocds-sindh1-{scenario.id}" in page.text
+    assert 'class="countdown"' in page.text
+
+
+def test_an_unknown_tender_is_a_404_page_not_json(browser: Browser) -> None:
+    page = browser.get("/portal/tenders/00000000-0000-0000-0000-000000000000")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "tender_not_found" in page.text

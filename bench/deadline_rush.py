@@ -5,8 +5,11 @@ PostgreSQL in a fresh temporary folder, applies the migrations, registers N vend
 (``ProcurementApplication.register_account``) and signs each one in over HTTP for a real
 token. Then, in alternating rounds, each on a freshly published tender:
 
-- real: the real app (``api.app.create_app``, projection runners and scheduler included) under
-  uvicorn in a subprocess on 127.0.0.1. N keep-alive connections, opened and warmed before
+- real: the real app (``api.app.create_app``) under uvicorn in a subprocess on 127.0.0.1, in
+  the production layout of docs/deployment.md: the API process runs no background jobs, and
+  a ``procurement worker`` process beside it runs the projections, the ledger and the
+  scheduler (``--layout single`` runs them in the API process instead, as ``procurement
+  serve`` does by default). N keep-alive connections, opened and warmed before
   the start, each POST one bid in plain form (``{"contents": ...}``, sealed by the platform)
   to ``/tenders/{id}/bids`` at the same instant. Every answer must be 201, and afterwards the
   store must hold exactly N ``BidSubmitted`` events for the tender;
@@ -36,13 +39,14 @@ import gc
 import json
 import os
 import secrets
+import subprocess
 import sys
 import time
 import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -88,12 +92,19 @@ TARGET_RATIO = 0.8
 TARGET_P99_MS = 100.0
 
 
+SPLIT = "split"
+SINGLE = "single"
+
+
 @dataclass(frozen=True)
 class Plan:
     vendors: int = TARGET_VENDORS
     rounds: int = 5
     """Each of the three loads runs once per round, in turn; a warm-up round comes first."""
     quick: bool = False
+    layout: str = SPLIT
+    """``split``: one API process without jobs and one ``procurement worker``; ``single``:
+    the jobs in the API process. Either way one API process for the real and the bare app."""
 
 
 class RushError(RuntimeError):
@@ -148,7 +159,9 @@ class Burst:
     answers: list[Answer]
 
 
-async def _rush(probe: Probe, target: Server, requests: Sequence[bytes]) -> Burst:
+async def _rush(
+    probe: Probe, target: Server, requests: Sequence[bytes], worker: int | None = None
+) -> Burst:
     """Open one keep-alive connection per request and warm it with ``GET /health``; then
     release every request at once and wait for every answer. Timed from the release."""
     address = target.base.removeprefix("http://")
@@ -186,7 +199,7 @@ async def _rush(probe: Probe, target: Server, requests: Sequence[bytes]) -> Burs
         # landing inside a burst, it would stall the client and add as much to the latencies.
         gc.collect()
         gc.disable()
-        meter = probe.meter(target.pid)
+        meter = probe.meter(target.pid, worker)
         start = time.perf_counter()
         go.set()
         try:
@@ -433,6 +446,36 @@ def _ciphertexts(value: Any) -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def worker(env: dict[str, str], log_path: Path) -> Iterator[int]:
+    """``procurement worker`` in a subprocess, on the bench's database and keys; its pid."""
+    settings = {
+        "DATABASE_URL": env["BENCH_DATABASE_URL"],
+        "PROCUREMENT_JWT_SECRET": env["BENCH_JWT_SECRET"],
+        "PROCUREMENT_SEALING_KEK": env["BENCH_SEALING_KEK"],
+        "PROCUREMENT_SIGNING_KEY": env["BENCH_SIGNING_KEY"],
+        "PROCUREMENT_DATA_DIR": env["BENCH_DATA_DIR"],
+        "PROCUREMENT_DB_POOL_SIZE": str(POOL_SIZE),
+        "PROCUREMENT_LOG_LEVEL": "WARNING",
+    }
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from procurement.cli import main; main()", "worker"],
+            env=env | settings,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+@contextlib.contextmanager
 def server(kind: str, env: dict[str, str], log_path: Path) -> Iterator[Server]:
     """Run this script with ``--serve kind`` in a subprocess (bench/run.py's machinery)."""
     with run_server(kind, env, log_path, script=Path(__file__)) as started:
@@ -460,6 +503,9 @@ def _real_app() -> Any:
         signing_key=SecretStr(os.environ["BENCH_SIGNING_KEY"]),
         data_dir=Path(os.environ["BENCH_DATA_DIR"]),
         db_pool_size=POOL_SIZE,
+        # The production layout: the jobs run in ``procurement worker`` (BENCH_LAYOUT=split).
+        run_projections=os.environ.get("BENCH_LAYOUT") == SINGLE,
+        run_scheduler=os.environ.get("BENCH_LAYOUT") == SINGLE,
         # Every bench vendor bids from 127.0.0.1: the per-address limit would cap the rush.
         rate_limit_bids_address="1000000/minute",
         rate_limit_sign_in_address="1000000/minute",
@@ -551,6 +597,8 @@ class Rig:
     tenders: Tenders
     tokens: list[str]
     real: Server
+    worker: int | None = None
+    """The ``procurement worker`` process's pid in the split layout."""
     bare: Server | None = None
     replay_checked: bool = False
 
@@ -578,7 +626,7 @@ class Rig:
         prefix = f"rush-{tag}-" if load == KEYED else None
         requests = self.requests(target, tender_id, prefix)
         self._wait_until_quiet()
-        burst = asyncio.run(_rush(self.probe, target, requests))
+        burst = asyncio.run(_rush(self.probe, target, requests, self.worker))
         label = f"{load}, round {tag}"
         check_answers(label, burst.answers, tender_id, real=real)
         transactions = check_store(self.url, label, tender_id, len(requests), real=real)
@@ -595,8 +643,8 @@ class Rig:
         return Round(burst.sample, transactions, tender_id, requests, burst.answers)
 
     def _wait_until_quiet(self) -> None:
-        """Start every round on an idle machine: the real app's projection runner (in its
-        process) has processed every event of the previous rounds."""
+        """Start every round on an idle machine: the projection runners (in the worker, or
+        in the real app's process) have processed every event of the previous rounds."""
         with httpx.Client(base_url=self.real.base, timeout=10.0) as client:
             wait_for_projections(client, poll=0.05)
 
@@ -611,7 +659,7 @@ class Rig:
         self.replay_checked = True
 
 
-def child_environment(url: str, tmp: Path, kek: str) -> dict[str, str]:
+def child_environment(url: str, tmp: Path, kek: str, layout: str) -> dict[str, str]:
     env = {
         name: value
         for name, value in os.environ.items()
@@ -624,6 +672,7 @@ def child_environment(url: str, tmp: Path, kek: str) -> dict[str, str]:
         "BENCH_SIGNING_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "BENCH_DATA_DIR": str(tmp / "data"),
         "BENCH_TOPIC": Bid.BidSubmitted.TOPIC,
+        "BENCH_LAYOUT": layout,
     }
     return env
 
@@ -645,7 +694,7 @@ def measure(tmp: Path, plan: Plan) -> str:
     migrations.upgrade(url)
     probe = Probe.for_pgdata(tmp / "pg" / "pgdata")
     kek = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    env = child_environment(url, tmp, kek)
+    env = child_environment(url, tmp, kek, plan.layout)
     results = Results()
 
     app = ProcurementApplication(
@@ -656,10 +705,18 @@ def measure(tmp: Path, plan: Plan) -> str:
     try:
         _log(f"registering {plan.vendors} vendors (argon2 hashes)")
         registration = register_vendors(app, plan.vendors)
-        with server("real", env, tmp / "real-server.log") as real:
+        with contextlib.ExitStack() as stack:
+            jobs = (
+                stack.enter_context(worker(env, tmp / "worker.log"))
+                if plan.layout == SPLIT
+                else None
+            )
+            real = stack.enter_context(server("real", env, tmp / "real-server.log"))
             _log(f"signing {plan.vendors} vendors in over HTTP (argon2 on the server)")
             tokens, signing = sign_in(real.base, plan.vendors)
-            rig = Rig(url=url, probe=probe, tenders=Tenders(app), tokens=tokens, real=real)
+            rig = Rig(
+                url=url, probe=probe, tenders=Tenders(app), tokens=tokens, real=real, worker=jobs
+            )
 
             _log("warm-up rounds")
             warm = rig.run(REAL, "warm-up")
@@ -738,12 +795,15 @@ def report(
             f"loads shorter than {MIN_METERED} s in all are only indicative."
         ),
         "",
-        "| load | wall (s) | bench process (client) | HTTP server | PostgreSQL | other processes |",
-        "|---|---:|---:|---:|---:|---:|",
+        (
+            "| load | wall (s) | bench process (client) | HTTP server | worker (jobs) "
+            "| PostgreSQL | other processes |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [
         f"| {name} | {sample.seconds:.2f} | {cpu.bench:.2f} | {cpu.server:.2f} "
-        f"| {cpu.postgres:.2f} | {cpu.other:.2f} |"
+        f"| {cpu.worker:.2f} | {cpu.postgres:.2f} | {cpu.other:.2f} |"
         for name, sample in ((REAL, real), (KEYED, keyed), (BARE, bare))
         if (cpu := sample.cpu) is not None
     ]
@@ -777,6 +837,16 @@ def _notes(plan: Plan, results: Results, setup: SetUp) -> list[str]:
             f"endpoint's throughput and p99 under {TARGET_P99_MS:.0f} ms): "
             + "; ".join(outcomes)
             + "."
+        ),
+        (
+            "Layout: one API process (uvicorn, asyncio loop, h11) for the real app and one for "
+            "the bare app; "
+            + (
+                "the real app's background jobs (projections, ledger, scheduler) in a "
+                "`procurement worker` process beside it, as in production (docs/deployment.md)."
+                if plan.layout == SPLIT
+                else "the real app's background jobs in its API process (`--layout single`)."
+            )
         ),
         (
             f"Each round: {plan.vendors} keep-alive connections from one asyncio client, opened "
@@ -854,6 +924,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"concurrent vendors (default {TARGET_VENDORS}; 20 with --quick)",
     )
     parser.add_argument("--quick", action="store_true", help="20 vendors, 2 rounds (smoke test)")
+    parser.add_argument(
+        "--layout",
+        choices=[SPLIT, SINGLE],
+        default=SPLIT,
+        help="split: background jobs in a procurement worker process (default); "
+        "single: in the API process",
+    )
     parser.add_argument("--serve", choices=["real", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -863,7 +940,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     plan = Plan(quick=True, vendors=20, rounds=2) if args.quick else Plan()
     if args.vendors is not None:
-        plan = Plan(vendors=args.vendors, rounds=plan.rounds, quick=plan.quick)
+        plan = replace(plan, vendors=args.vendors)
+    plan = replace(plan, layout=args.layout)
     return run_and_report("procurement-rush-", RESULTS, lambda tmp: measure(tmp, plan))
 
 

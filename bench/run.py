@@ -63,6 +63,7 @@ from domain.values import (
     Lot,
     Method,
     Money,
+    NoticeText,
     Role,
     Scope,
     TenderTerms,
@@ -139,7 +140,7 @@ class Sample:
             CpuUse(
                 *(
                     sum(getattr(use, field) * weight for use, weight in metered) / seconds
-                    for field in ("bench", "server", "postgres", "machine")
+                    for field in ("bench", "server", "postgres", "machine", "worker")
                 )
             )
             if metered and seconds
@@ -168,11 +169,13 @@ class CpuUse:
     postgres: float
     machine: float
     """Every process on the machine, the three above included."""
+    worker: float = 0.0
+    """The benchmark's background-jobs process (``procurement worker``), if it runs one."""
 
     @property
     def other(self) -> float:
         """What processes outside this benchmark used: anything above ~0.1 disturbs it."""
-        return max(0.0, self.machine - self.bench - self.server - self.postgres)
+        return max(0.0, self.machine - self.bench - self.server - self.postgres - self.worker)
 
 
 def _process_seconds(pid: int) -> float:
@@ -202,9 +205,11 @@ def _machine_seconds() -> float:
 
 
 class CpuMeter:
-    def __init__(self, postmaster: int, server: int | None) -> None:
+    def __init__(self, postmaster: int, server: int | None, worker: int | None = None) -> None:
         self.postmaster = postmaster
         self.server = server
+        self.worker = worker
+        self.worker_start = _process_seconds(worker) if worker else 0.0
         self.wall = time.perf_counter()
         self.bench = time.process_time()
         self.server_start = _process_seconds(server) if server else 0.0
@@ -220,6 +225,9 @@ class CpuMeter:
             else 0.0,
             postgres=(_postgres_seconds(self.postmaster) - self.postgres) / elapsed,
             machine=(_machine_seconds() - self.machine) / elapsed,
+            worker=(_process_seconds(self.worker) - self.worker_start) / elapsed
+            if self.worker
+            else 0.0,
         )
 
 
@@ -233,8 +241,8 @@ class Probe:
     def for_pgdata(cls, pgdata: Path) -> Probe:
         return cls(int(pgdata.joinpath("postmaster.pid").read_text().split()[0]))
 
-    def meter(self, server: int | None = None) -> CpuMeter:
-        return CpuMeter(self.postmaster, server)
+    def meter(self, server: int | None = None, worker: int | None = None) -> CpuMeter:
+        return CpuMeter(self.postmaster, server, worker)
 
 
 @dataclass(frozen=True)
@@ -333,6 +341,17 @@ def tender_terms(number: int, now: datetime) -> TenderTerms:
             submission_deadline=deadline,
             opening_time=deadline + timedelta(minutes=30),
         ),
+        # Open competitive bidding is advertised in English, Urdu and Sindhi.
+        translations={
+            "ur": NoticeText(
+                title=f"ضلعی سڑک کے حصہ {number} کی بحالی",
+                description="مٹی کا کام، سب بیس اور اسفالٹ کی تہہ، 15 کلومیٹر",
+            ),
+            "sd": NoticeText(
+                title=f"ضلعي رستي جي حصي {number} جي بحالي",
+                description="مٽيءَ جو ڪم، سب بيس ۽ اسفالٽ جي تهه، 15 ڪلوميٽر",
+            ),
+        },
     )
 
 

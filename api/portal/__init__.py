@@ -19,6 +19,7 @@ from api.portal.accounts import AccountPages
 from api.portal.pages import HTML_EXCEPTION_HANDLERS, STATIC
 from api.portal.public import PublicPages
 from api.portal.session import CSRF_COOKIE, derived_key, served_over_tls, session_config
+from api.portal.vendor import VendorPages
 from procurement.settings import Settings
 
 ONE_YEAR = 365 * 24 * 3600
@@ -61,7 +62,7 @@ def sessions_and_csrf(app: ASGIApp) -> ASGIApp:
 def portal_handlers() -> list[ControllerRouterHandler]:
     pages = Router(
         path="/",
-        route_handlers=[root, PublicPages, AccountPages],
+        route_handlers=[root, PublicPages, AccountPages, VendorPages],
         middleware=[sessions_and_csrf],
         exception_handlers=HTML_EXCEPTION_HANDLERS,
         include_in_schema=False,

@@ -8,8 +8,9 @@ field; each form says which field a code belongs to, and the rest go in the form
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from typing import Any, TypeVar
 
 from litestar import Request
@@ -35,16 +36,21 @@ class FormState:
     def value(self, name: str, default: str = "") -> str:
         return self.values.get(name, default)
 
+    def error(self, name: str) -> str | None:
+        """The message for a field, or for the object it is the first field of (a missing
+        ``price`` is reported at ``prices.0.price``, shown at ``prices.0.price.amount``)."""
+        return self.errors.get(name) or self.errors.get(name.rpartition(".")[0] or "\0")
 
-def nest(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+
+def nest(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     """Dotted names into nested objects; numeric parts are list indices. Empty values are
     left out, so optional fields stay absent and unused trailing rows vanish."""
     root: dict[str, Any] = {}
     for key, raw in pairs:
         if key.startswith("_"):
             continue
-        value = raw.strip()
-        if not value:
+        value = raw.strip() if isinstance(raw, str) else raw
+        if value == "":
             continue
         parts = key.split(".")
         node = root
@@ -92,12 +98,29 @@ async def form_values(request: Request[Any, Any, Any]) -> list[tuple[str, str]]:
     return [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
 
 
+def _typed(pairs: list[tuple[str, str]], integers: Collection[str]) -> list[tuple[str, Any]]:
+    """Whole numbers where the body wants JSON integers (a form sends only text); a value
+    that is not one stays text, and the body's own validation names the field."""
+    out: list[tuple[str, Any]] = []
+    for key, value in pairs:
+        if any(fnmatch(key, pattern) for pattern in integers) and value.strip().isdigit():
+            out.append((key, int(value.strip())))
+        else:
+            out.append((key, value))
+    return out
+
+
 def parse(
-    model: type[M], pairs: list[tuple[str, str]], extra: Mapping[str, Any] | None = None
+    model: type[M],
+    pairs: list[tuple[str, str]],
+    extra: Mapping[str, Any] | None = None,
+    *,
+    integers: Collection[str] = (),
 ) -> tuple[M | None, FormState]:
-    """The request body ``model`` built from the form, or the form's state with its errors."""
+    """The request body ``model`` built from the form, or the form's state with its errors.
+    ``integers`` are the dotted names (``*`` for an index) that the body takes as integers."""
     state = FormState(values=dict(pairs))
-    data = {**nest(pairs), **(extra or {})}
+    data = {**nest(_typed(pairs, integers)), **(extra or {})}
     try:
         return model.model_validate(data), state
     except ValidationError as error:

@@ -19,7 +19,7 @@ from litestar.template.config import TemplateConfig
 
 from api.errors import DATABASE_DOWN, EXCEPTION_HANDLERS, ApiProblem, status_for
 from api.portal.i18n import translator
-from api.portal.session import csrf_token_of, language_of, portal_user
+from api.portal.session import csrf_token_of, language_of, portal_user, session_of
 from domain.errors import ProcurementError
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,10 @@ def render(
     translator, the CSRF token and the server's time (for countdowns)."""
     language = language_of(request)
     now = request.app.state.clock.now()
+    session = session_of(request)
+    flashes = session.get("flash") or []
+    if flashes:  # shown once
+        request.set_session({k: v for k, v in session.items() if k != "flash"})
     return Template(
         template_name=f"portal/{name}",
         status_code=status_code,
@@ -108,10 +112,18 @@ def render(
             "now": now,
             "path": request.url.path,
             "query": request.url.query,
+            "flashes": flashes,
             **context,
         },
         headers={"Cache-Control": "no-store"},
     )
+
+
+def flash(request: Request[Any, Any, Any], message: str) -> None:
+    """A message for the next page the user sees (after the redirect)."""
+    session = dict(session_of(request))
+    session["flash"] = [*session.get("flash", []), message]
+    request.set_session(session)
 
 
 def redirect(path: str) -> Redirect:

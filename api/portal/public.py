@@ -9,6 +9,7 @@ from uuid import UUID
 
 import asyncpg
 from litestar import Controller, Request, get
+from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
@@ -161,12 +162,12 @@ async def tender_page(
     if user is not None and user.role is Role.VENDOR:
         actor = actor_of(request)
         try:
-            my_bid = procurement.my_bid(actor, tender_id)
+            my_bid = await sync_to_thread(procurement.my_bid, actor, tender_id)
         except ProcurementError:
             my_bid = None
         if my_bid is not None and tender["evaluation"] and tender["evaluation"]["reports"]:
             try:
-                my_result = procurement.my_evaluation(actor, tender_id)
+                my_result = await sync_to_thread(procurement.my_evaluation, actor, tender_id)
             except ProcurementError:
                 my_result = None
     checkpoint = None

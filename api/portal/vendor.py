@@ -1,0 +1,300 @@
+"""Vendors' pages: their tenders and bids, a question, a bid prepared and sealed on arrival,
+its signed receipt (verified here and in the browser), replacement, withdrawal, complaints.
+
+A bid form's plaintext goes to the same command as the API's ``{"contents": ...}``: the
+platform seals it on arrival and keeps only the envelopes. Nothing here logs what a vendor
+typed; a refused form is shown back only to the vendor who typed it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Request, get, post
+from litestar.concurrency import sync_to_thread
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from api.errors import status_for
+from api.portal.forms import FormState, form_values, parse, refused
+from api.portal.guards import actor_of, requires_portal_role
+from api.portal.i18n import translator
+from api.portal.pages import flash, redirect, render
+from api.portal.public import caught_up, tender_page
+from api.portal.session import language_of
+from api.schemas import BidContentsIn, ComplaintIn, QuestionIn
+from domain.bid import BidStatus
+from domain.errors import ProcurementError, TenderNotFoundError
+from domain.values import Role
+from procurement import receipts
+from procurement.application import BidView, ProcurementApplication
+from projections import reads
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+# Which field a refusal is about, where the code names one.
+BID_FIELDS = {"insufficient_bid_security": "bid_security.amount.amount"}
+
+
+async def _documents(request: Request[Any, Any, Any]) -> tuple[list[dict[str, str]], str | None]:
+    """The uploaded documents as the API's ``documents`` (base64), or why they are refused."""
+    form = await request.form()
+    documents: list[dict[str, str]] = []
+    for key, value in form.multi_items():
+        if key != "documents" or not isinstance(value, UploadFile) or not value.filename:
+            continue
+        content = await value.read()
+        if len(content) > MAX_DOCUMENT_BYTES:
+            return [], f"{value.filename}: a document may be at most 10 MB"
+        documents.append(
+            {"name": value.filename[:255], "content": base64.b64encode(content).decode("ascii")}
+        )
+    return documents, None
+
+
+async def _my_bid(
+    procurement: ProcurementApplication, request: Request[Any, Any, Any], tender_id: UUID
+) -> BidView | None:
+    try:
+        return await sync_to_thread(procurement.my_bid, actor_of(request), tender_id)
+    except ProcurementError:
+        return None
+
+
+class VendorPages(Controller):
+    path = "/portal"
+    include_in_schema = False
+    guards = [requires_portal_role(Role.VENDOR)]  # noqa: RUF012 (litestar reads a class attribute)
+
+    @get("/vendor", name="portal:vendor")
+    async def home(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> Template:
+        """Tenders open for bids, each with this vendor's bid on it, if any."""
+        rows, _ = await reads.list_tenders(pool, reads.TenderFilter(status="active"), 50, 0)
+        tenders = []
+        for row in rows:
+            bid = await _my_bid(procurement, request, row["tender_id"])
+            tenders.append({"row": row, "bid": bid})
+        return render(request, "vendor_home.html", tenders=tenders)
+
+    @post("/tenders/{tender_id:uuid}/questions", name="portal:ask")
+    async def ask(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+    ) -> Template | Redirect:
+        data, form = parse(QuestionIn, await form_values(request))
+        if data is None:
+            return await tender_page(
+                request, pool, procurement, tender_id, status_code=422, question_form=form
+            )
+        try:
+            await sync_to_thread(procurement.ask_question, actor_of(request), tender_id, data.text)
+        except ProcurementError as error:
+            return await tender_page(
+                request,
+                pool,
+                procurement,
+                tender_id,
+                status_code=status_for(error),
+                question_form=refused(form, error, {"clarification_closed": "text"}),
+            )
+        flash(request, translator(language_of(request))("Your question was sent."))
+        return redirect(f"/portal/tenders/{tender_id}")
+
+    @get("/tenders/{tender_id:uuid}/bid", name="portal:bid")
+    async def bid_form(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+    ) -> Template:
+        return await self._bid_page(request, pool, procurement, tender_id, form=FormState())
+
+    async def _bid_page(
+        self,
+        request: Request[Any, Any, Any],
+        pool: asyncpg.Pool,
+        procurement: ProcurementApplication,
+        tender_id: UUID,
+        *,
+        form: FormState,
+        status_code: int = 200,
+    ) -> Template:
+        tender = await reads.get_tender(pool, tender_id)
+        if tender is None:
+            raise TenderNotFoundError(f"no published tender {tender_id}")
+        bid = await _my_bid(procurement, request, tender_id)
+        deadline = tender["submission_deadline"]
+        return render(
+            request,
+            "vendor_bid.html",
+            status_code=status_code,
+            tender=tender,
+            bid=bid,
+            live=bid is not None and bid.status is BidStatus.SUBMITTED,
+            open_for_bids=tender["status"] == "active" and request.app.state.clock.now() < deadline,
+            form=form,
+        )
+
+    @post("/tenders/{tender_id:uuid}/bid", name="portal:bid-post")
+    async def submit_bid(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+    ) -> Template | Redirect:
+        pairs = await form_values(request)
+        documents, too_large = await _documents(request)
+        data, form = parse(
+            BidContentsIn,
+            pairs,
+            {"documents": documents} if documents else None,
+            integers=("validity_days",),
+        )
+        if too_large:
+            form.errors["documents"] = too_large
+        if data is None or too_large:
+            return await self._bid_page(
+                request, pool, procurement, tender_id, form=form, status_code=422
+            )
+        actor = actor_of(request)
+        existing = await _my_bid(procurement, request, tender_id)
+        command = (
+            procurement.replace_bid
+            if existing is not None and existing.status is BidStatus.SUBMITTED
+            else procurement.submit_bid
+        )
+        try:
+            await sync_to_thread(command, actor, tender_id, data.to_domain())
+        except ProcurementError as error:
+            state = refused(form, error, BID_FIELDS)
+            return await self._bid_page(
+                request, pool, procurement, tender_id, form=state, status_code=status_for(error)
+            )
+        flash(request, translator(language_of(request))("Your bid was sealed and received."))
+        return redirect(f"/portal/tenders/{tender_id}/bid/receipt")
+
+    @post("/tenders/{tender_id:uuid}/bid/withdraw", name="portal:withdraw")
+    async def withdraw(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+    ) -> Template | Redirect:
+        try:
+            await sync_to_thread(procurement.withdraw_bid, actor_of(request), tender_id)
+        except ProcurementError as error:
+            state = refused(FormState(), error)
+            return await self._bid_page(
+                request, pool, procurement, tender_id, form=state, status_code=status_for(error)
+            )
+        flash(request, translator(language_of(request))("Your bid was withdrawn."))
+        return redirect(f"/portal/tenders/{tender_id}/bid/receipt")
+
+    @get("/tenders/{tender_id:uuid}/bid/receipt", name="portal:receipt")
+    async def receipt(
+        self,
+        request: Request[Any, Any, Any],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+    ) -> Template:
+        bid = await sync_to_thread(procurement.my_bid, actor_of(request), tender_id)
+        signer = procurement.signer
+        return render(
+            request,
+            "vendor_receipt.html",
+            bid=bid,
+            receipt_json=json.dumps(bid.receipt, indent=2, sort_keys=True),
+            key_json=json.dumps({"key_id": signer.key_id, "public_key": signer.public_key}),
+            verified=receipts.verify(signer.public_key, bid.receipt),
+            checked=None,
+        )
+
+    @post("/receipts/verify", name="portal:verify-receipt")
+    async def verify_receipt(
+        self,
+        request: Request[Any, Any, Any],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> Template:
+        """Check a pasted receipt against the platform's published key."""
+        form = await request.form()
+        pasted = form.get("receipt")
+        state = FormState(values={"receipt": pasted if isinstance(pasted, str) else ""})
+        try:
+            receipt = json.loads(state.values["receipt"])
+            valid = isinstance(receipt, dict) and receipts.verify(
+                procurement.signer.public_key, receipt
+            )
+        except ValueError:
+            valid = False
+        return render(
+            request,
+            "vendor_verify.html",
+            status_code=200 if valid else 422,
+            form=state,
+            valid=valid,
+            public_key=procurement.signer.public_key,
+        )
+
+    @get("/receipts/verify", name="portal:verify-form")
+    async def verify_form(
+        self,
+        request: Request[Any, Any, Any],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> Template:
+        return render(
+            request,
+            "vendor_verify.html",
+            form=FormState(),
+            valid=None,
+            public_key=procurement.signer.public_key,
+        )
+
+    @post("/awards/{award_id:uuid}/complaints", name="portal:complain")
+    async def complain(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+        award_id: FromPath[UUID],
+    ) -> Template | Redirect:
+        award = await reads.get_award(pool, award_id)
+        if award is None:
+            raise TenderNotFoundError(f"no award {award_id}")
+        tender_id = award["tender_id"]
+        data, form = parse(ComplaintIn, await form_values(request))
+        if data is None:
+            return await tender_page(
+                request, pool, procurement, tender_id, status_code=422, complaint_form=form
+            )
+        try:
+            written = await sync_to_thread(
+                procurement.lodge_complaint, actor_of(request), award_id, data.grounds
+            )
+        except ProcurementError as error:
+            return await tender_page(
+                request,
+                pool,
+                procurement,
+                tender_id,
+                status_code=status_for(error),
+                complaint_form=refused(form, error),
+            )
+        await caught_up(request, pool, written.position)
+        flash(request, translator(language_of(request))("Your complaint was lodged."))
+        return redirect(f"/portal/tenders/{tender_id}")

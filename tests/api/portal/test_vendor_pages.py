@@ -1,0 +1,207 @@
+"""Vendors in the portal: register, sign in, ask, bid, see and verify the receipt, replace,
+withdraw; bad input, the deadline, CSRF and other roles are refused and write nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+from tests.api.conftest import Api
+from tests.api.portal.conftest import Browser
+from tests.api.scenarios import Scenario
+from tests.support import FakeClock
+
+CANARY = "7319285.46"  # a price that must not be readable before the opening
+
+
+def register(browser: Browser, username: str) -> None:
+    answer = browser.submit(
+        "/portal/register",
+        "/portal/register",
+        {
+            "username": username,
+            "password": "correct-horse-battery",
+            "legal_name": f"{username} Builders (Pvt) Ltd",
+            "ntn": "1234567-8",
+            "contact_email": f"{username}@example.com",
+        },
+    )
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"] == "/portal/vendor"
+
+
+def bid(browser: Browser, tender_id: str, price: str) -> object:
+    page = f"/portal/tenders/{tender_id}/bid"
+    return browser.submit(
+        page,
+        page,
+        {
+            "prices.0.lot_id": "1",
+            "prices.0.price.amount": price,
+            "technical_offer": "We will do it well.",
+            "bid_security.instrument": "bank_guarantee",
+            "bid_security.issuer": "Sindh Bank",
+            "bid_security.amount.amount": "200000.00",
+            "validity_days": "90",
+        },
+        files=[("documents", ("method.txt", b"method statement", "text/plain"))],
+    )
+
+
+def test_the_session_cookie_is_httponly_and_samesite(api: Api, browser: Browser) -> None:
+    answer = browser.submit(
+        "/portal/login", "/portal/login", {"username": "officer.works", "password": "nope-nope"}
+    )
+    assert answer.status_code == 401
+    assert "invalid_credentials" in answer.text
+    assert 'value="officer.works"' in answer.text  # what was typed is kept
+    assert "nope-nope" not in answer.text  # but never the password
+    answer = browser.submit(
+        "/portal/login",
+        "/portal/login",
+        {"username": "officer.works", "password": "correct-horse-battery"},
+    )
+    cookie = next(
+        v for k, v in answer.headers.multi_items() if k == "set-cookie" and "portal_session" in v
+    )
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+
+
+def test_a_vendor_registers_bids_and_verifies_the_receipt(
+    api: Api, browser: Browser, clock: FakeClock
+) -> None:
+    scenario = Scenario(api, clock)
+    register(browser, "indus")
+    before = api.event_count()
+    answer = bid(browser, scenario.id, CANARY)
+    assert answer.status_code == 303, answer.text
+    assert api.event_count() == before + 1
+    receipt_page = browser.get(answer.headers["location"])
+    assert receipt_page.status_code == 200
+    assert 'id="server-verdict">the signature is valid' in receipt_page.text
+    receipt = json.loads(
+        re.search(r'<pre id="receipt-json"[^>]*>(.*?)</pre>', receipt_page.text, re.DOTALL)
+        .group(1)  # type: ignore[union-attr]
+        .replace("&#34;", '"')
+    )
+    # The pasted receipt verifies; one changed byte does not.
+    verify = browser.submit(
+        "/portal/receipts/verify", "/portal/receipts/verify", {"receipt": json.dumps(receipt)}
+    )
+    assert verify.status_code == 200
+    assert 'class="ok"' in verify.text
+    receipt["position"] += 1
+    tampered = browser.submit(
+        "/portal/receipts/verify", "/portal/receipts/verify", {"receipt": json.dumps(receipt)}
+    )
+    assert tampered.status_code == 422
+    assert 'class="bad"' in tampered.text
+    # Before the opening, the price is nowhere on the public or the vendor's pages.
+    for path in (
+        f"/portal/tenders/{scenario.id}",
+        f"/portal/tenders/{scenario.id}/bid",
+        "/portal/vendor",
+    ):
+        assert CANARY not in browser.page(path).text
+
+
+def test_a_bad_price_is_shown_next_to_its_field_and_nothing_is_written(
+    api: Api, browser: Browser, clock: FakeClock
+) -> None:
+    scenario = Scenario(api, clock)
+    register(browser, "indus")
+    before = api.event_count()
+    answer = bid(browser, scenario.id, "twelve lakh")
+    assert answer.status_code == 422
+    assert api.event_count() == before
+    assert 'data-field="prices.0.price.amount"' in answer.text
+    assert 'value="twelve lakh"' in answer.text
+    assert 'value="Sindh Bank"' in answer.text
+
+
+def test_a_vendor_replaces_then_withdraws(api: Api, browser: Browser, clock: FakeClock) -> None:
+    scenario = Scenario(api, clock)
+    register(browser, "indus")
+    assert bid(browser, scenario.id, "100.00").status_code == 303  # type: ignore[attr-defined]
+    assert bid(browser, scenario.id, "90.00").status_code == 303  # type: ignore[attr-defined]
+    receipt = browser.get(f"/portal/tenders/{scenario.id}/bid/receipt")
+    assert 'id="receipt-kind">replaced' in receipt.text
+    page = f"/portal/tenders/{scenario.id}/bid"
+    answer = browser.submit(page, f"{page}/withdraw", {})
+    assert answer.status_code == 303
+    assert 'id="receipt-kind">withdrawn' in browser.get(answer.headers["location"]).text
+
+
+def test_after_the_deadline_the_form_is_gone_and_a_late_post_is_refused(
+    api: Api, browser: Browser, clock: FakeClock
+) -> None:
+    scenario = Scenario(api, clock)
+    register(browser, "indus")
+    page = f"/portal/tenders/{scenario.id}/bid"
+    token = browser.csrf(page)
+    clock.set(scenario.deadline + timedelta(milliseconds=1))
+    browser.sign_in("indus")  # the session lasts two hours; the clock moved twenty days
+    form = browser.get(page)
+    assert "The deadline has passed" in form.text
+    assert 'action="/portal/tenders/' + scenario.id + '/bid"' not in form.text
+    before = api.event_count()
+    late = browser.client.post(
+        page,
+        data={"_csrf_token": token, "prices.0.lot_id": "1", "prices.0.price.amount": "10.00"},
+    )
+    assert late.status_code in {409, 422}
+    assert "deadline_passed" in late.text
+    assert api.event_count() == before
+
+
+def test_a_form_without_its_csrf_token_is_refused(
+    api: Api, browser: Browser, clock: FakeClock
+) -> None:
+    scenario = Scenario(api, clock)
+    register(browser, "indus")
+    before = api.event_count()
+    answer = browser.client.post(
+        f"/portal/tenders/{scenario.id}/bid",
+        data={"prices.0.lot_id": "1", "prices.0.price.amount": "10.00"},
+    )
+    assert answer.status_code == 403
+    assert api.event_count() == before
+
+
+def test_an_officer_cannot_use_the_vendor_pages(
+    api: Api, browser: Browser, clock: FakeClock
+) -> None:
+    scenario = Scenario(api, clock)
+    browser.sign_in("officer.works")
+    assert browser.get(f"/portal/tenders/{scenario.id}/bid").status_code == 403
+    signed_out = Browser(api.client, api.dsn)
+    browser.submit("/portal/tenders", "/portal/logout", {})
+    answer = signed_out.get(f"/portal/tenders/{scenario.id}/bid", follow_redirects=False)
+    assert answer.status_code in {302, 303, 307}
+    assert answer.headers["location"].startswith("/portal/login")
+
+
+def test_a_vendor_asks_a_question(api: Api, browser: Browser, clock: FakeClock) -> None:
+    scenario = Scenario(api, clock)
+    register(browser, "indus")
+    page = f"/portal/tenders/{scenario.id}"
+    empty = browser.submit(page, f"{page}/questions", {"text": ""})
+    assert empty.status_code == 422
+    assert 'data-field="text"' in empty.text
+    before = api.event_count()
+    answer = browser.submit(page, f"{page}/questions", {"text": "Is asphalt included?"})
+    assert answer.status_code == 303
+    assert api.event_count() == before + 1
+    assert "Your question was sent." in browser.get(page).text
+
+
+def test_the_interface_switches_to_urdu_right_to_left(api: Api, browser: Browser) -> None:
+    answer = browser.submit(
+        "/portal/tenders", "/portal/language", {"lang": "ur", "next": "/portal/tenders"}
+    )
+    assert answer.status_code == 303
+    page = browser.get("/portal/tenders")
+    assert 'lang="ur" dir="rtl"' in page.text
+    assert "ٹینڈر" in page.text

@@ -16,6 +16,60 @@ from pathlib import Path
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 
+# Words the pages translate from data (statuses, methods, roles, kinds): ``t(tender.status)``.
+DYNAMIC_MESSAGES = frozenset(
+    {
+        # tender statuses
+        "draft",
+        "active",
+        "closed",
+        "opened",
+        "evaluation",
+        "evaluated",
+        "unsuccessful",
+        "awarded",
+        "contracted",
+        "cancelled",
+        # categories, methods and scopes
+        "goods",
+        "works",
+        "services",
+        "national",
+        "international",
+        "single_stage_one_envelope",
+        "single_stage_two_envelope",
+        "two_stage",
+        "request_for_quotations",
+        "direct_contracting",
+        # evaluation methods
+        "least_cost",
+        "qcbs",
+        # roles
+        "vendor",
+        "officer",
+        "auditor",
+        "admin",
+        "system",
+        # bids, envelopes, receipts
+        "submitted",
+        "withdrawn",
+        "replaced",
+        "unreadable",
+        "bid",
+        "technical",
+        "financial",
+        # awards and complaints
+        "standstill",
+        "pending",
+        "upheld",
+        "dismissed",
+        # bid security instruments
+        "bank_guarantee",
+        "pay_order",
+        "demand_draft",
+    }
+)
+
 
 @cache
 def catalogue(language: str) -> dict[str, str]:

@@ -7,6 +7,8 @@ import json
 import re
 from datetime import timedelta
 
+import httpx
+
 from tests.api.conftest import Api
 from tests.api.portal.conftest import Browser
 from tests.api.scenarios import Scenario
@@ -31,7 +33,7 @@ def register(browser: Browser, username: str) -> None:
     assert answer.headers["location"] == "/portal/vendor"
 
 
-def bid(browser: Browser, tender_id: str, price: str) -> object:
+def bid(browser: Browser, tender_id: str, price: str) -> httpx.Response:
     page = f"/portal/tenders/{tender_id}/bid"
     return browser.submit(
         page,
@@ -124,8 +126,8 @@ def test_a_bad_price_is_shown_next_to_its_field_and_nothing_is_written(
 def test_a_vendor_replaces_then_withdraws(api: Api, browser: Browser, clock: FakeClock) -> None:
     scenario = Scenario(api, clock)
     register(browser, "indus")
-    assert bid(browser, scenario.id, "100.00").status_code == 303  # type: ignore[attr-defined]
-    assert bid(browser, scenario.id, "90.00").status_code == 303  # type: ignore[attr-defined]
+    assert bid(browser, scenario.id, "100.00").status_code == 303
+    assert bid(browser, scenario.id, "90.00").status_code == 303
     receipt = browser.get(f"/portal/tenders/{scenario.id}/bid/receipt")
     assert 'id="receipt-kind">replaced' in receipt.text
     page = f"/portal/tenders/{scenario.id}/bid"

@@ -2,7 +2,9 @@
 writes nothing; the same key with another body is 422. See ``procurement/idempotency.py``.
 
 It is ASGI middleware because it must see the raw body and the whole answer; it identifies
-the key's owner by verifying the bearer token the same way the guards do.
+the key's owner by verifying the bearer token the same way the guards do (and leaves the
+verified principal where the guards look first, so a keyed request verifies its token once).
+Claims and answers of concurrent requests are stored in batches (``idempotency.Batches``).
 """
 
 from __future__ import annotations
@@ -94,9 +96,11 @@ def _owner(scope: Scope) -> str | None:
         return None
     state = scope["app"].state
     try:
-        return str(state.tokens.verify(token.strip(), state.clock.now()).account_id)
+        principal = state.tokens.verify(token.strip(), state.clock.now())
     except InvalidTokenError:
         return None
+    scope.setdefault("state", {})["principal"] = principal  # as ``api.auth.authenticate``
+    return str(principal.account_id)
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -148,6 +152,14 @@ class _HeldAnswer:
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._batches: idempotency.Batches | None = None
+
+    def _batches_for(self, scope: Scope) -> idempotency.Batches:
+        """The batches on the app's read pool (made at start-up, after this middleware)."""
+        pool = scope["app"].state.pool
+        if self._batches is None or self._batches.pool is not pool:
+            self._batches = idempotency.Batches(pool)
+        return self._batches
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = self._key(scope)
@@ -164,7 +176,8 @@ class IdempotencyMiddleware:
         digest = hmac.new(
             state.idempotency_secret, b"POST " + scope["path"].encode() + b"\n" + body, "sha256"
         ).hexdigest()
-        outcome = await idempotency.claim(state.pool, owner, key, digest, state.clock.now())
+        batches = self._batches_for(scope)
+        outcome = await batches.claim(owner, key, digest, state.clock.now())
         if isinstance(outcome, idempotency.Replay):
             await _send(
                 send,
@@ -200,6 +213,7 @@ class IdempotencyMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         pool = scope["app"].state.pool
+        batches = self._batches_for(scope)
         held = _HeldAnswer()
         recorded = False
 
@@ -210,8 +224,7 @@ class IdempotencyMiddleware:
             if not held.hold(cast("dict[str, Any]", message)):
                 return
             if held.status < 500:  # noqa: PLR2004 (our faults are not remembered)
-                await idempotency.complete(
-                    pool,
+                await batches.complete(
                     owner,
                     key,
                     status=held.status,

@@ -34,6 +34,7 @@ from domain.values import (
     Lot,
     Method,
     Money,
+    NoticeText,
     Scope,
     TenderTerms,
     TieBreak,
@@ -179,6 +180,27 @@ class EvaluationTermsIn(Body):
         )
 
 
+class NoticeTextIn(Body):
+    """The notice's title and description in Urdu or Sindhi."""
+
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    description: Annotated[str, Field(max_length=20000)] = ""
+
+    def to_domain(self) -> NoticeText:
+        return NoticeText(title=self.title, description=self.description)
+
+
+Translations = Annotated[
+    dict[Literal["ur", "sd"], NoticeTextIn],
+    Field(
+        description=(
+            "the notice in Urdu (ur) and Sindhi (sd); open competitive methods need both "
+            "to be published"
+        )
+    ),
+]
+
+
 class TenderIn(Body):
     """A draft tender, as an officer writes it."""
 
@@ -194,6 +216,7 @@ class TenderIn(Body):
     bid_validity_days: Annotated[StrictCount, Field(ge=1, le=365)]
     timeline: TimelineIn
     evaluation: EvaluationTermsIn | None = None
+    translations: Translations = {}  # pydantic copies the default for each instance
 
     def to_domain(self) -> TenderTerms:
         return TenderTerms(**domain_fields(self))
@@ -214,6 +237,7 @@ class TenderPatch(Body):
     bid_validity_days: Annotated[StrictCount, Field(ge=1, le=365)] | None = None
     timeline: TimelineIn | None = None
     evaluation: EvaluationTermsIn | None = None
+    translations: Translations | None = None  # replaces the draft's translations whole
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in domain_fields(self).items() if k in self.model_fields_set}
@@ -226,6 +250,8 @@ def domain_fields(model: BaseModel) -> dict[str, Any]:
         value = getattr(model, name)
         if isinstance(value, list):
             value = tuple(v.to_domain() if hasattr(v, "to_domain") else v for v in value)
+        elif isinstance(value, dict):
+            value = {k: v.to_domain() if hasattr(v, "to_domain") else v for k, v in value.items()}
         elif hasattr(value, "to_domain"):
             value = value.to_domain()
         out[name] = value

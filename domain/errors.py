@@ -112,6 +112,11 @@ class ClarificationPeriodClosedError(RuleViolationError):
     title = "The clarification period has closed"
 
 
+class NoticeTranslationMissingError(RuleViolationError):
+    code = "notice_translation_missing"
+    title = "The notice lacks a language the rules require"
+
+
 class InvalidTermsError(RuleViolationError):
     code = "invalid_terms"
     title = "The tender's terms are not valid"

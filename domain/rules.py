@@ -20,7 +20,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from domain.values import Method, Money, Scope, ValueObject
+from domain.values import Method, Money, NoticeLanguage, Scope, ValueObject
 
 SPP_RULES = "Sindh Public Procurement Rules, 2010 (as amended)"
 
@@ -49,6 +49,9 @@ class MethodRules(ValueObject):
     complaint_period: timedelta
     max_estimated_value: Money | None = None
     min_committee_size: int = 3
+    # English only by default: the rule values of tenders published before this rule was
+    # recorded, which were published in English alone.
+    notice_languages: tuple[NoticeLanguage, ...] = ("en",)
     citations: dict[str, Citation] = Field(default_factory=dict)
 
 
@@ -80,6 +83,11 @@ def _citations() -> dict[str, Citation]:
             "a procurement committee of an odd number of members, at least three; one "
             "member may evaluate quotations and direct contracting"
         ),
+        "notice_languages": cite(
+            "notices inviting tenders by open competitive bidding are advertised in "
+            "newspapers in English, Urdu and Sindhi (as well as on the Authority's website); "
+            "requests for quotations and direct contracting are not advertised so"
+        ),
     }
 
 
@@ -91,6 +99,12 @@ _MIN_PERIOD_DAYS: dict[tuple[Method, Scope], int] = {
     (Method.DIRECT_CONTRACTING, Scope.NATIONAL): 1,
     (Method.DIRECT_CONTRACTING, Scope.INTERNATIONAL): 1,
 }
+
+_OPEN_COMPETITIVE = frozenset(
+    {Method.SINGLE_STAGE_ONE_ENVELOPE, Method.SINGLE_STAGE_TWO_ENVELOPE, Method.TWO_STAGE}
+)
+_ALL_LANGUAGES: tuple[NoticeLanguage, ...] = ("en", "ur", "sd")
+_ENGLISH: tuple[NoticeLanguage, ...] = ("en",)
 
 _PROFILES = {
     "sppra": _Profile(name="sppra", unit=timedelta(days=1)),
@@ -136,5 +150,6 @@ def rules_for(profile_name: str, method: Method, scope: Scope) -> MethodRules:
         min_committee_size=1
         if method in {Method.REQUEST_FOR_QUOTATIONS, Method.DIRECT_CONTRACTING}
         else 3,
+        notice_languages=_ALL_LANGUAGES if method in _OPEN_COMPETITIVE else _ENGLISH,
         citations=_citations(),
     )

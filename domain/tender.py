@@ -32,6 +32,7 @@ from domain.errors import (
     InvalidTermsError,
     InvalidTimelineError,
     MethodNotAllowedForValueError,
+    NoticeTranslationMissingError,
     QuestionAlreadyAnsweredError,
     QuestionNotFoundError,
     TenderCancelledError,
@@ -41,7 +42,7 @@ from domain.errors import (
 from domain.opening import OpeningRecord
 from domain.rules import MethodRules
 from domain.sealing import SealingKeySet, envelopes_for
-from domain.values import Actor, TenderTerms, Timeline, ValueObject
+from domain.values import LANGUAGE_NAMES, Actor, TenderTerms, Timeline, ValueObject
 
 MAX_TEXT = 20000
 OPENING_GRACE = timedelta(minutes=1)
@@ -219,6 +220,23 @@ class Tender(Aggregate):
             )
 
     @staticmethod
+    def check_notice_languages(terms: TenderTerms, rules: MethodRules) -> None:
+        """The notice has a text in every language the rules publish it in."""
+        missing = [
+            lang
+            for lang in rules.notice_languages
+            if lang != "en" and lang not in terms.translations
+        ]
+        if missing:
+            required = _joined([LANGUAGE_NAMES[lang] for lang in rules.notice_languages])
+            absent = _joined([LANGUAGE_NAMES[lang] for lang in missing])
+            text = "text is" if len(missing) == 1 else "texts are"
+            raise NoticeTranslationMissingError(
+                f"a {rules.method.value} notice is published in {required}: "
+                f"the {absent} {text} missing ({', '.join(missing)})"
+            )
+
+    @staticmethod
     def check_timeline_follows_rules(timeline: Timeline, rules: MethodRules, now: datetime) -> None:
         if timeline.submission_deadline <= now:
             raise DeadlineInPastError("the submission deadline must be in the future")
@@ -321,6 +339,7 @@ class Tender(Aggregate):
         self.check_terms_follow_rules(notice, rules)
         self.check_timeline_follows_rules(notice.timeline, rules, timestamp)
         self.check_sealing_keys(sealing_keys, notice)
+        self.check_notice_languages(notice, rules)
         self.status = TenderStatus.ACTIVE
         self.published_at = timestamp
         self.rules = rules
@@ -421,6 +440,11 @@ class Tender(Aggregate):
         if self.rules is None:
             raise TenderNotPublishedError("the tender is not published")
         return self.rules
+
+
+def _joined(names: list[str]) -> str:
+    """English, Urdu and Sindhi."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _human(period: timedelta) -> str:

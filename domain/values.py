@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -179,6 +179,27 @@ class EvaluationTerms(ValueObject):
         return sum(criterion.max_score for criterion in self.criteria)
 
 
+NoticeLanguage = Literal["en", "ur", "sd"]
+"""A language a notice is published in: English, Urdu, Sindhi (ISO 639-1 codes)."""
+TranslationLanguage = Literal["ur", "sd"]
+"""A language a notice carries a translated text in; English is the notice's own text."""
+LANGUAGE_NAMES: dict[str, str] = {"en": "English", "ur": "Urdu", "sd": "Sindhi"}
+
+
+class NoticeText(ValueObject):
+    """A notice's title and description in one language other than English."""
+
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    description: Annotated[str, Field(max_length=20000)] = ""
+
+    @model_validator(mode="after")
+    def _has_title(self) -> Self:
+        if not self.title.strip():
+            msg = "a translated notice needs its title"
+            raise ValueError(msg)
+        return self
+
+
 _DEFAULT_EVALUATION = {
     "request_for_quotations": EvaluationMethod.RFQ,
     "direct_contracting": EvaluationMethod.DIRECT,
@@ -201,6 +222,9 @@ class TenderTerms(ValueObject):
     bid_validity_days: Annotated[int, Field(ge=1, le=365)]
     timeline: Timeline
     evaluation: EvaluationTerms | None = None  # None: the method's default, least cost
+    # The notice in Urdu and Sindhi; English is title and description. Which of them a
+    # method needs is a rule (MethodRules.notice_languages), checked when publishing.
+    translations: dict[TranslationLanguage, NoticeText] = Field(default_factory=dict)
 
     @property
     def evaluation_terms(self) -> EvaluationTerms:

@@ -27,10 +27,12 @@ from domain.values import (
     Lot,
     Method,
     Money,
+    NoticeText,
     Role,
     Scope,
     TenderTerms,
     Timeline,
+    TranslationLanguage,
 )
 from procurement.application import ProcurementApplication, system_actor
 
@@ -103,9 +105,24 @@ def _terms(  # noqa: PLR0917 (a private builder, called with all its fields)
     value: str,
     lots: tuple[Lot, ...],
     days: int,
+    urdu: str | None = None,
+    sindhi: str | None = None,
 ) -> TenderTerms:
+    """Terms of a national tender; with ``urdu`` and ``sindhi`` titles, the notice in all
+    three languages that open competitive bidding is advertised in."""
     now = app.clock.now().replace(microsecond=0)
     deadline = (now + timedelta(days=days)).replace(hour=6, minute=0, second=0)  # 11:00 PKT
+    translations: dict[TranslationLanguage, NoticeText] = {}
+    if urdu is not None:
+        translations["ur"] = NoticeText(
+            title=urdu,
+            description=f"{urdu}۔ بولی کی دستاویزات خریدار ادارے سے دستیاب ہیں۔",  # noqa: RUF001 (Urdu full stop)
+        )
+    if sindhi is not None:
+        translations["sd"] = NoticeText(
+            title=sindhi,
+            description=f"{sindhi}. بولي جا دستاويز خريدار اداري وٽ موجود آهن.",
+        )
     return TenderTerms(
         reference=reference,
         title=title,
@@ -122,6 +139,7 @@ def _terms(  # noqa: PLR0917 (a private builder, called with all its fields)
             submission_deadline=deadline,
             opening_time=deadline + timedelta(minutes=30),
         ),
+        translations=translations,
     )
 
 
@@ -172,6 +190,8 @@ def load(app: ProcurementApplication, data_dir: Path) -> list[tuple[str, str]]:
                 _lot("2", "Asphalt wearing course", ("Asphalt concrete 50 mm", "9500", "t")),
             ),
             days=21,
+            urdu="حیدرآباد-میرپورخاص سڑک کی بحالی، کلومیٹر 12 تا 27",
+            sindhi="حيدرآباد-ميرپورخاص رستي جي بحالي، ڪلوميٽر 12 کان 27",
         ),
     )
     app.publish_tender(works, road.id, None)
@@ -197,6 +217,8 @@ def load(app: ProcurementApplication, data_dir: Path) -> list[tuple[str, str]]:
                 _lot("B", "Analgesics", ("Paracetamol 500 mg tablets", "900000", "tablet")),
             ),
             days=30,
+            urdu="ضلعی ہسپتالوں کے لیے ضروری ادویات، لاڑکانہ ڈویژن",
+            sindhi="ضلعي اسپتالن لاءِ ضروري دوائون، لاڙڪاڻو ڊويزن",
         ),
     )
     app.publish_tender(health, drugs.id, None)
@@ -233,6 +255,8 @@ def load(app: ProcurementApplication, data_dir: Path) -> list[tuple[str, str]]:
             "62000000.00",
             (_lot("1", "Civil works", ("Reinforced concrete frame", "1", "lot")),),
             days=25,
+            urdu="لڑکیوں کے پرائمری اسکول کی تعمیر، ٹھٹھہ",
+            sindhi="ڇوڪرين جي پرائمري اسڪول جي تعمير، ٺٽو",
         ),
     )
     return credentials
@@ -263,6 +287,8 @@ def _completed_tender(app: ProcurementApplication, works: Actor) -> None:
             "48000000.00",
             (_lot("1", "Bridge repair", ("Deck slab replacement", "640", "m2")),),
             days=16,
+            urdu="روہڑی کینال پل کی مرمت، خیرپور",
+            sindhi="روهڙي ڪئنال پل جي مرمت، خيرپور",
         )
         tender = app.draft_tender(works, terms)
         app.publish_tender(works, tender.id, None)

@@ -18,13 +18,27 @@ from domain.values import (
     Lot,
     Method,
     Money,
+    NoticeText,
     Role,
     Scope,
     TenderTerms,
     Timeline,
+    TranslationLanguage,
 )
 
 START = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)
+
+# The notice in Urdu and Sindhi: open competitive tenders are published in all three.
+URDU_TITLE = "ضلعی سڑک کی بحالی"
+SINDHI_TITLE = "ضلعي رستي جي بحالي"
+TRANSLATIONS_JSON: dict[str, dict[str, str]] = {
+    "ur": {"title": URDU_TITLE, "description": "حیدرآباد کے قریب 15 کلومیٹر سڑک کا کام"},
+    "sd": {"title": SINDHI_TITLE, "description": "حيدرآباد ويجهو 15 ڪلوميٽر رستي جو ڪم"},
+}
+TRANSLATIONS: dict[TranslationLanguage, NoticeText] = {
+    "ur": NoticeText(title=URDU_TITLE, description="15 کلومیٹر سڑک کا کام"),
+    "sd": NoticeText(title=SINDHI_TITLE, description="15 ڪلوميٽر رستي جو ڪم"),
+}
 
 
 class FakeClock:
@@ -96,6 +110,7 @@ def terms(now: datetime, **changes: Any) -> TenderTerms:
         bid_security=BidSecurity(amount=Money(amount=Decimal("200000.00"))),
         bid_validity_days=90,
         timeline=timeline(now),
+        translations=TRANSLATIONS,
     )
     return base.model_copy(update=changes) if changes else base
 
@@ -131,6 +146,7 @@ def tender_json(now: datetime, days: int = 20, **changes: Any) -> dict[str, Any]
             "submission_deadline": at(deadline),
             "opening_time": at(deadline + timedelta(minutes=30)),
         },
+        "translations": TRANSLATIONS_JSON,
     }
     body.update(changes)
     return body

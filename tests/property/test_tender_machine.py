@@ -36,9 +36,26 @@ from domain import errors
 from domain.account import Account, VendorProfile, account_id_for
 from domain.rules import PROFILE_NAMES, MethodRules, rules_for
 from domain.tender import Tender, TenderStatus
-from domain.values import BidSecurity, Method, Money, Role, Scope, TenderTerms, Timeline
+from domain.values import (
+    BidSecurity,
+    Method,
+    Money,
+    Role,
+    Scope,
+    TenderTerms,
+    Timeline,
+    TranslationLanguage,
+)
 from procurement.transcodings import register_all
-from tests.support import START, officer, sealing_keys, terms, timeline, vendor
+from tests.support import (
+    START,
+    TRANSLATIONS,
+    officer,
+    sealing_keys,
+    terms,
+    timeline,
+    vendor,
+)
 
 ErrorType = type[errors.ProcurementError]
 
@@ -213,7 +230,7 @@ def _security(estimate: Decimal, kind: str) -> BidSecurity | None:
     return BidSecurity(amount=Money(amount=amounts[kind]))
 
 
-ASPECTS = ("value", "security", "validity", "timeline")
+ASPECTS = ("value", "security", "validity", "timeline", "translations")
 broken_aspects = st.one_of(
     st.just(frozenset[str]()),
     st.just(frozenset({"edge"})),
@@ -238,6 +255,11 @@ def tender_terms(draw: st.DrawFn, now: datetime) -> TenderTerms:
         line = st.one_of(st.just(timeline(now)), timelines(now), edge_timelines(now, method, scope))
     else:
         line = compliant_timelines(now)
+    # Fewer than the two translations: refused for the open competitive methods only.
+    languages: list[tuple[TranslationLanguage, ...]] = (
+        [(), ("ur",), ("sd",)] if "translations" in broken else [("ur", "sd")]
+    )
+    kept = draw(st.sampled_from(languages))
     changes = {
         "title": draw(st.sampled_from(["Rehabilitation of a district road", "A new bridge"])),
         "method": method,
@@ -246,6 +268,7 @@ def tender_terms(draw: st.DrawFn, now: datetime) -> TenderTerms:
         "bid_security": _security(estimate, draw(st.sampled_from(security))),
         "bid_validity_days": draw(st.sampled_from(validity)),
         "timeline": draw(line),
+        "translations": {language: TRANSLATIONS[language] for language in kept},
     }
     return TenderTerms.model_validate({**terms(now).model_dump(), **changes})
 
@@ -318,7 +341,7 @@ class TenderModel:
             or not opening_delay_allowed(line, rules)
         ):
             found.add(errors.InvalidTimelineError)
-        return found
+        return found | language_errors(notice, rules)
 
     def amend_errors(
         self, number: int, text: str, new: Timeline | None, now: datetime
@@ -385,6 +408,14 @@ class TenderModel:
         if is_blank(reason):
             found.add(errors.InvalidTermsError)
         return found
+
+
+def language_errors(notice: TenderTerms, rules: MethodRules) -> set[ErrorType]:
+    """English is the notice itself; every other language the rules ask for is a text."""
+    languages = set(rules.notice_languages) - {"en"}
+    if languages <= set(notice.translations):
+        return set()
+    return {errors.NoticeTranslationMissingError}
 
 
 def opening_delay_allowed(line: Timeline, rules: MethodRules) -> bool:

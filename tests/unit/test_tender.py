@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+from pydantic import ValidationError
 
 from domain import errors
-from domain.rules import MethodRules, rules_for
+from domain.rules import PROFILE_NAMES, MethodRules, rules_for
 from domain.tender import OPENING_GRACE, Tender, TenderStatus
-from domain.values import BidSecurity, Method, Money, Scope
-from tests.support import START, officer, sealing_keys, terms, timeline, vendor
+from domain.values import BidSecurity, Method, Money, NoticeText, Scope
+from tests.property.test_tender_machine import replay, state_of, store
+from tests.support import START, TRANSLATIONS, officer, sealing_keys, terms, timeline, vendor
 
 NOW = START
 SPPRA = rules_for("sppra", Method.SINGLE_STAGE_ONE_ENVELOPE, Scope.NATIONAL)
@@ -355,3 +359,144 @@ def test_the_bids_open_no_sooner_than_a_grace_after_the_deadline() -> None:
     with pytest.raises(errors.BidsSealedError):
         tender.check_can_open(deadline + OPENING_GRACE - timedelta(microseconds=1))
     tender.check_can_open(deadline + OPENING_GRACE)
+
+
+# Notices in English, Urdu and Sindhi -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kept", "missing"),
+    [
+        ({"sd"}, "the Urdu text is missing (ur)"),
+        ({"ur"}, "the Sindhi text is missing (sd)"),
+        (set(), "the Urdu and Sindhi texts are missing (ur, sd)"),
+    ],
+)
+@pytest.mark.parametrize(
+    "method",
+    [Method.SINGLE_STAGE_ONE_ENVELOPE, Method.SINGLE_STAGE_TWO_ENVELOPE, Method.TWO_STAGE],
+)
+def test_an_open_competitive_notice_without_its_urdu_or_sindhi_text_is_refused(
+    kept: set[str], missing: str, method: Method
+) -> None:
+    # Given a draft of an open competitive tender lacking a translation
+    partial = {language: text for language, text in TRANSLATIONS.items() if language in kept}
+    tender = Tender(
+        id=uuid4(),
+        entity="wsd",
+        terms=terms(NOW, method=method, translations=partial),
+        actor=officer("wsd"),
+        timestamp=NOW,
+    )
+    tender.collect_events()
+    # When it is published
+    with pytest.raises(errors.NoticeTranslationMissingError) as refused:
+        publish(tender, rules_for("sppra", method, Scope.NATIONAL), NOW)
+    # Then it is refused, by its code and in words naming the missing languages ...
+    assert refused.value.code == "notice_translation_missing"
+    assert isinstance(refused.value, errors.RuleViolationError)
+    assert "published in English, Urdu and Sindhi" in str(refused.value)
+    assert missing in str(refused.value)
+    # ... and nothing is recorded
+    assert tender.collect_events() == []
+    assert tender.status is TenderStatus.DRAFT
+    assert tender.rules is None
+
+
+@pytest.mark.parametrize("method", [Method.REQUEST_FOR_QUOTATIONS, Method.DIRECT_CONTRACTING])
+def test_quotations_and_direct_contracting_are_published_in_english_alone(
+    method: Method,
+) -> None:
+    # Given a draft request for quotations or direct contract with no translation
+    rules = rules_for("sppra", method, Scope.NATIONAL)
+    tender = Tender(
+        id=uuid4(),
+        entity="wsd",
+        terms=terms(
+            NOW,
+            method=method,
+            estimated_value=Money(amount=Decimal("1000000.00")),
+            bid_security=None,
+            translations={},
+        ),
+        actor=officer("wsd"),
+        timestamp=NOW,
+    )
+    tender.collect_events()
+    # When it is published
+    publish(tender, rules, NOW)
+    # Then it is, under rules that ask for English only
+    assert event_names(tender) == ["TenderPublished"]
+    assert rules.notice_languages == ("en",)
+    assert tender.status is TenderStatus.ACTIVE
+
+
+def test_the_rules_of_open_competitive_bidding_ask_for_three_languages() -> None:
+    for profile in PROFILE_NAMES:
+        for method in Method:
+            rules = rules_for(profile, method, Scope.NATIONAL)
+            open_competitive = method not in {
+                Method.REQUEST_FOR_QUOTATIONS,
+                Method.DIRECT_CONTRACTING,
+            }
+            expected = ("en", "ur", "sd") if open_competitive else ("en",)
+            assert rules.notice_languages == expected
+            assert "notice_languages" in rules.citations
+
+
+def test_the_translated_texts_survive_replay() -> None:
+    # Given a tender drafted, edited and published in three languages
+    tender = Tender(id=uuid4(), entity="wsd", terms=terms(NOW), actor=officer("wsd"), timestamp=NOW)
+    edited = terms(
+        NOW,
+        translations={**TRANSLATIONS, "ur": NoticeText(title="پل کی مرمت", description="")},
+    )
+    tender.edit_draft(terms=edited, actor=officer("wsd"), timestamp=NOW)
+    publish(tender, SPPRA, NOW)
+    stored = [store(event) for event in tender.collect_events()]
+    # When it is rebuilt from its stored events
+    rebuilt = replay(stored)
+    # Then its notice carries the same texts
+    assert rebuilt.terms.translations == edited.translations
+    assert rebuilt.terms.translations["ur"].title == "پل کی مرمت"
+    assert rebuilt.terms.translations["sd"] == TRANSLATIONS["sd"]
+    assert rebuilt.rules.notice_languages == ("en", "ur", "sd")
+    assert state_of(rebuilt) == state_of(tender)
+
+
+def test_a_notice_published_before_the_language_rule_still_replays() -> None:
+    # Given events stored before notices had translations and rules had languages
+    tender = Tender(
+        id=uuid4(),
+        entity="wsd",
+        terms=terms(NOW, translations={}),
+        actor=officer("wsd"),
+        timestamp=NOW,
+    )
+    old_rules = SPPRA.model_copy(update={"notice_languages": ("en",)})
+    publish(tender, old_rules, NOW)
+    stored, removed = [], []
+    for event in tender.collect_events():
+        record = store(event)
+        state = json.loads(record.state)
+        for value in state.values():
+            fields = {"tender_terms": "translations", "method_rules": "notice_languages"}
+            if isinstance(value, dict) and value.get("_type_") in fields:
+                removed.append(value["_data_"].pop(fields[value["_type_"]]))
+        stored.append(dataclasses.replace(record, state=json.dumps(state).encode()))
+    assert removed == [{}, {}, ["en"]]
+    # When it is rebuilt
+    rebuilt = replay(stored)
+    # Then it is the English-only notice it was
+    assert rebuilt.status is TenderStatus.ACTIVE
+    assert rebuilt.terms.translations == {}
+    assert rebuilt.rules.notice_languages == ("en",)
+
+
+def test_a_translated_notice_needs_a_title() -> None:
+    with pytest.raises(ValidationError):
+        NoticeText(title="  ", description="متن")
+    with pytest.raises(ValidationError):
+        terms(NOW).model_validate(
+            {**terms(NOW).model_dump(), "translations": {"en": {"title": "English"}}}
+        )

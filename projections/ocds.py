@@ -133,6 +133,7 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
                 "id": str(event.originator_id),
                 "title": notice.title,
                 "description": notice.description or notice.title,
+                **_language_variants(notice),
                 "status": "active",
                 "procuringEntity": {"id": entity, "name": entity_name(entity)},
                 "items": [
@@ -187,6 +188,16 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
         }
     )
     return "tender"
+
+
+def _language_variants(notice: TenderTerms) -> dict[str, str]:
+    """The notice's Urdu and Sindhi texts as OCDS language variants: the field's name, an
+    underscore and the language's BCP 47 tag (``title_ur``, ``description_sd``)."""
+    variants: dict[str, str] = {}
+    for language, text in sorted(notice.translations.items()):
+        variants[f"title_{language}"] = text.title
+        variants[f"description_{language}"] = text.description or text.title
+    return variants
 
 
 @apply.register

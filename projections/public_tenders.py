@@ -63,15 +63,15 @@ class PublicTendersProjection(Projection[PublicTendersView]):
         timeline = notice.timeline
         insert = """
             INSERT INTO public_tenders (
-                tender_id, reference, title, description, entity, category, method, scope,
-                estimated_amount, currency, lots, bid_security, bid_validity_days,
+                tender_id, reference, title, description, translations, entity, category,
+                method, scope, estimated_amount, currency, lots, bid_security, bid_validity_days,
                 clarification_deadline, submission_deadline, opening_time, rules, sealing,
                 status, published_at, version, position
             ) VALUES (
-                %(id)s, %(reference)s, %(title)s, %(description)s, %(entity)s, %(category)s,
-                %(method)s, %(scope)s, %(amount)s, %(currency)s, %(lots)s, %(bid_security)s,
-                %(validity)s, %(clarification)s, %(deadline)s, %(opening)s, %(rules)s,
-                %(sealing)s, 'active', %(at)s, %(version)s, %(position)s
+                %(id)s, %(reference)s, %(title)s, %(description)s, %(translations)s,
+                %(entity)s, %(category)s, %(method)s, %(scope)s, %(amount)s, %(currency)s,
+                %(lots)s, %(bid_security)s, %(validity)s, %(clarification)s, %(deadline)s,
+                %(opening)s, %(rules)s, %(sealing)s, 'active', %(at)s, %(version)s, %(position)s
             )
         """
         self.view.apply(
@@ -83,6 +83,12 @@ class PublicTendersProjection(Projection[PublicTendersView]):
                         "reference": notice.reference,
                         "title": notice.title,
                         "description": notice.description,
+                        "translations": Jsonb(
+                            {
+                                language: text.model_dump(mode="json")
+                                for language, text in sorted(notice.translations.items())
+                            }
+                        ),
                         "entity": event.actor.entity or "",
                         "category": notice.category.value,
                         "method": notice.method.value,

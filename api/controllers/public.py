@@ -74,6 +74,8 @@ def _detail(row: dict[str, Any]) -> dict[str, Any]:
     return {
         **_summary(row),
         "description": row["description"],
+        # The notice in Urdu and Sindhi: {"ur": {"title", "description"}, "sd": {...}}.
+        "translations": row["translations"],
         "lots": row["lots"],
         "bid_security": row["bid_security"],
         "bid_validity_days": row["bid_validity_days"],

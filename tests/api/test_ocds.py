@@ -29,7 +29,7 @@ from projections.ocds_merge_rules import MERGE_RULES
 from tests.api.conftest import Api
 from tests.api.scenarios import FAILING_PRICE, MEMBERS, Scenario, offer
 from tests.reference_data import reference
-from tests.support import FakeClock, tender_json
+from tests.support import TRANSLATIONS_JSON, FakeClock, tender_json
 
 OCDS = reference("ocds-1.1.5")
 SCHEMA_BASE = "https://standard.open-contracting.org/schema/"
@@ -237,6 +237,14 @@ def test_full_scenarios_give_valid_releases_and_records_that_match_the_public_vi
     for release in releases:
         assert_codelists(release)
         assert FAILING_PRICE not in json.dumps(release)
+    # Each notice in English, Urdu and Sindhi: OCDS language variants (field_language).
+    notices = [r["tender"] for r in releases if r["tag"] == ["tender"]]
+    assert len(notices) == len(tender_ids)
+    for notice in notices:
+        assert notice["title_ur"] == TRANSLATIONS_JSON["ur"]["title"]
+        assert notice["title_sd"] == TRANSLATIONS_JSON["sd"]["title"]
+        assert notice["description_ur"] == TRANSLATIONS_JSON["ur"]["description"]
+        assert notice["description_sd"] == TRANSLATIONS_JSON["sd"]["description"]
 
     # Before the opening: nothing sealed, no count of bids.
     for release in before_opening:
@@ -306,6 +314,9 @@ def assert_matches_public_view(compiled: dict[str, Any], public: dict[str, Any])
     tender = compiled["tender"]
     assert tender["id"] == public["id"]
     assert tender["title"] == public["title"]
+    for language, text in public["translations"].items():
+        assert tender[f"title_{language}"] == text["title"]
+        assert tender[f"description_{language}"] == (text["description"] or text["title"])
     assert tender["status"] == OCDS_STATUS[public["status"]]
     assert tender["value"]["amount"] == _amount(public["estimated_value"])
     assert tender["tenderPeriod"]["endDate"] == public["timeline"]["submission_deadline"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.api.conftest import Api
-from tests.support import FakeClock, tender_json
+from tests.support import TRANSLATIONS_JSON, FakeClock, tender_json
 
 
 def test_the_whole_lifecycle_through_http(api: Api, clock: FakeClock) -> None:
@@ -142,3 +142,57 @@ def test_health_ready_and_the_openapi_document(api: Api) -> None:
         "/ready",
     ):
         assert path in spec["paths"], path
+
+
+def test_the_public_notice_shows_its_english_urdu_and_sindhi_texts(
+    api: Api, clock: FakeClock
+) -> None:
+    officer = api.login("officer.works")
+    # A draft without its Sindhi text is not published, and stays out of public view.
+    body = tender_json(clock.now(), translations={"ur": TRANSLATIONS_JSON["ur"]})
+    tender_id = api.post("/tenders", officer, json=body).json()["id"]
+    refused = api.post(f"/tenders/{tender_id}/publish", officer)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "notice_translation_missing"
+    assert "Sindhi" in refused.json()["detail"]
+    own = api.client.get(f"/tenders/{tender_id}", headers=officer).json()
+    assert own["status"] == "draft"
+    assert own["version"] == 1
+
+    # The officer adds the Sindhi text (an edit replaces the translations whole) ...
+    sindhi = {"title": "پل جي مرمت", "description": "روهڙي ڪئنال پل جي مرمت"}
+    edited = api.client.patch(
+        f"/tenders/{tender_id}",
+        headers=officer,
+        json={"translations": {**body["translations"], "sd": sindhi}},
+    )
+    assert edited.status_code == 200, edited.text
+    published = api.post(f"/tenders/{tender_id}/publish", officer)
+    assert published.status_code == 200, published.text
+
+    # ... and the public reads the notice in all three languages.
+    detail = api.client.get(
+        f"/public/tenders/{tender_id}?min_position={published.json()['position']}"
+    ).json()
+    assert detail["title"] == body["title"]
+    assert detail["description"] == body["description"]
+    assert detail["translations"] == {"ur": TRANSLATIONS_JSON["ur"], "sd": sindhi}
+    assert detail["rules"]["notice_languages"] == ["en", "ur", "sd"]
+
+
+def test_a_request_for_quotations_is_published_in_english_alone(api: Api, clock: FakeClock) -> None:
+    officer = api.login("officer.works")
+    body = tender_json(
+        clock.now(),
+        method="request_for_quotations",
+        estimated_value={"amount": "1000000.00", "currency": "PKR"},
+        bid_security=None,
+        translations={},
+    )
+    tender_id = api.post("/tenders", officer, json=body).json()["id"]
+    published = api.post(f"/tenders/{tender_id}/publish", officer)
+    assert published.status_code == 200, published.text
+    detail = api.client.get(
+        f"/public/tenders/{tender_id}?min_position={published.json()['position']}"
+    ).json()
+    assert detail["translations"] == {}

@@ -424,3 +424,26 @@ class EvaluationCommands(ProcurementStore):
             return None
         award = self._load(Award, evaluation.current_award)
         return award if award.status is AwardStatus.CONTRACTED else None
+
+    def award_for_officer(self, actor: Actor, award_id: UUID) -> dict[str, Any]:
+        """An award as its entity's officers see it: the complaints' grounds included (the
+        public sees only that a complaint was lodged and how it was decided)."""
+        award = self._load(Award, award_id)
+        if actor.role is not Role.OFFICER or actor.entity != award.entity:
+            raise AwardNotFoundError(f"no award {award_id}")
+        return {
+            "id": str(award.id),
+            "tender_id": str(award.tender_id),
+            "version": award.version,
+            "status": award.status.value,
+            "bid_id": str(award.bid_id),
+            "supplier_name": award.vendor_name,
+            "value": award.value.model_dump(mode="json"),
+            "rank": award.rank,
+            "reason": award.reason,
+            "made_at": award.made_at.isoformat(),
+            "standstill_ends": award.standstill_ends.isoformat(),
+            "complaints": [c.model_dump(mode="json") for c in award.complaints.values()],
+            "contract": award.contract.model_dump(mode="json") if award.contract else None,
+            "cancellation_reason": award.cancellation_reason,
+        }

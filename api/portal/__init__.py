@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Scope, Send
 
 from api.portal.accounts import AccountPages
+from api.portal.officer import OfficerPages
 from api.portal.pages import HTML_EXCEPTION_HANDLERS, STATIC
 from api.portal.public import PublicPages
 from api.portal.session import CSRF_COOKIE, derived_key, served_over_tls, session_config
@@ -62,7 +63,7 @@ def sessions_and_csrf(app: ASGIApp) -> ASGIApp:
 def portal_handlers() -> list[ControllerRouterHandler]:
     pages = Router(
         path="/",
-        route_handlers=[root, PublicPages, AccountPages, VendorPages],
+        route_handlers=[root, PublicPages, AccountPages, VendorPages, OfficerPages],
         middleware=[sessions_and_csrf],
         exception_handlers=HTML_EXCEPTION_HANDLERS,
         include_in_schema=False,

@@ -16,6 +16,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Permissio
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
+from markupsafe import Markup
 
 from api.errors import DATABASE_DOWN, EXCEPTION_HANDLERS, ApiProblem, status_for
 from api.portal.i18n import translator
@@ -47,12 +48,17 @@ def as_datetime(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-def pkt(value: Any) -> str:
+def _ltr(text: str) -> Markup:
+    """Digits and Latin letters kept in their order inside right-to-left Urdu text."""
+    return Markup('<span dir="ltr">{}</span>').format(text)
+
+
+def pkt(value: Any) -> Markup:
     """A time as people in Sindh read it: Pakistan time."""
     moment = as_datetime(value)
     if moment is None:
-        return ""
-    return moment.astimezone(PKT).strftime("%d %b %Y, %H:%M PKT")
+        return Markup()
+    return _ltr(moment.astimezone(PKT).strftime("%d %b %Y, %H:%M PKT"))
 
 
 def iso(value: Any) -> str:
@@ -60,15 +66,15 @@ def iso(value: Any) -> str:
     return "" if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def money(value: Any) -> str:
+def money(value: Any) -> Markup:
     """``{"amount": "1234.50", "currency": "PKR"}`` as ``PKR 1,234.50``."""
     if not isinstance(value, dict):
-        return ""
+        return Markup()
     try:
         amount = Decimal(str(value.get("amount")))
     except InvalidOperation:
-        return str(value.get("amount"))
-    return f"{value.get('currency', 'PKR')} {amount:,.2f}"
+        return _ltr(str(value.get("amount")))
+    return _ltr(f"{value.get('currency', 'PKR')} {amount:,.2f}")
 
 
 def environment() -> Environment:

@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Scope, Send
 
 from api.portal.accounts import AccountPages
+from api.portal.auditor import AuditorPages
 from api.portal.officer import OfficerPages
 from api.portal.pages import HTML_EXCEPTION_HANDLERS, STATIC
 from api.portal.public import PublicPages
@@ -63,7 +64,7 @@ def sessions_and_csrf(app: ASGIApp) -> ASGIApp:
 def portal_handlers() -> list[ControllerRouterHandler]:
     pages = Router(
         path="/",
-        route_handlers=[root, PublicPages, AccountPages, VendorPages, OfficerPages],
+        route_handlers=[root, PublicPages, AccountPages, VendorPages, OfficerPages, AuditorPages],
         middleware=[sessions_and_csrf],
         exception_handlers=HTML_EXCEPTION_HANDLERS,
         include_in_schema=False,

@@ -53,7 +53,7 @@ from domain.errors import EvaluationNotFoundError, ProcurementError
 from domain.evaluation import EvaluationStatus
 from domain.sealing import envelopes_for
 from domain.tender import Tender, TenderStatus
-from domain.values import Actor, Category, EvaluationMethod, Method, Role, Scope, TieBreak
+from domain.values import Actor, Category, EvaluationMethod, Method, Role, Scope
 from procurement.application import ProcurementApplication, TenderView
 from procurement.evaluations import EvaluationView
 from procurement.store import WriteResult
@@ -163,7 +163,6 @@ TERMS_CHOICES = {
     "methods": [m.value for m in Method],
     "scopes": [s.value for s in Scope],
     "evaluation_methods": [e.value for e in EvaluationMethod],
-    "tie_breaks": [b.value for b in TieBreak],
     "choices": choices,
 }
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench install clean
+.PHONY: run test lint typecheck unit bench install clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck  ## ruff, mypy --strict and the whole suite on a real PostgreSQL
+# The portal's browser tests drive Debian's Chromium; as root, install it when missing.
+browser:
+	@command -v chromium >/dev/null || [ -n "$$CHROMIUM" ] || { [ "$$(id -u)" = 0 ] && \
+	  apt-get update -q && apt-get install -y -q --no-install-recommends chromium fonts-noto-core; } || \
+	  { echo "install Chromium for the browser tests: apt-get install chromium fonts-noto-core"; exit 1; }
+
+test: lint typecheck browser  ## ruff, mypy --strict and the whole suite on a real PostgreSQL
 	$(BIN)/pytest
 
 bench: $(STAMP)

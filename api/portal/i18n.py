@@ -71,10 +71,25 @@ DYNAMIC_MESSAGES = frozenset(
 )
 
 
+# How the data's codes read in English (the other words are their own English).
+ENGLISH_LABELS = {
+    "single_stage_one_envelope": "single stage, one envelope",
+    "single_stage_two_envelope": "single stage, two envelopes",
+    "two_stage": "two stages",
+    "request_for_quotations": "request for quotations",
+    "direct_contracting": "direct contracting",
+    "least_cost": "least cost",
+    "qcbs": "quality and cost based selection",
+    "bank_guarantee": "bank guarantee",
+    "pay_order": "pay order",
+    "demand_draft": "demand draft",
+}
+
+
 @cache
 def catalogue(language: str) -> dict[str, str]:
     if language == "en":
-        return {}
+        return ENGLISH_LABELS
     path = LOCALES / f"{language}.json"
     loaded: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
     return loaded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from procurement import idempotency
@@ -51,4 +52,6 @@ async def _run(dsn: str) -> None:
 
 
 def test_batched_claims_and_answers_match_the_one_by_one_rules(clean_db: str) -> None:
-    asyncio.run(_run(clean_db))
+    # A loop of its own in a thread of its own: another test may leave one running here.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, _run(clean_db)).result()

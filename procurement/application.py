@@ -5,7 +5,8 @@ command, so it cannot be skipped by a handler and cannot race with the write.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -53,6 +54,26 @@ STALE_ATTEMPTS = 3
 def system_actor(request_id: str) -> Actor:
     """The platform itself: the scheduler, the command line, the demo loader."""
     return Actor(account_id=SYSTEM_ACCOUNT_ID, role=Role.SYSTEM, request_id=request_id)
+
+
+@dataclass(frozen=True)
+class Blocking:
+    """A step of a bid command: a call that may wait on the database (a load)."""
+
+    call: Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A step of a bid command: save ``bid`` through the group commit, provided ``tender``
+    is still at its version; gives the ``WriteResult``."""
+
+    bid: Bid
+    tender: Tender
+
+
+Steps = Generator[Blocking | Commit, Any, "BidView"]
+"""A bid command as the steps it takes; ``_run`` and ``_run_async`` carry them out."""
 
 
 @dataclass(frozen=True)
@@ -208,8 +229,56 @@ class ProcurementApplication(EvaluationCommands):
     def submit_bid(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> BidView:
         """A vendor's bid, or a new one after its withdrawal. Plain contents are sealed here
         with the tender's public keys and then dropped: only envelopes are stored."""
+        return self._run(self._submitting(actor, tender_id, bid))
 
-        def submit(tender: Tender, now: datetime) -> BidView:
+    async def submit_bid_async(
+        self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents
+    ) -> BidView:
+        """``submit_bid`` for an event loop: the same steps, and the loop's task waits for
+        the group commit instead of a thread (see ``_run_async``)."""
+        return await self._run_async(self._submitting(actor, tender_id, bid))
+
+    def replace_bid(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> BidView:
+        def replace(tender: Tender, now: datetime) -> Steps:
+            sealed = self._sealed(tender, actor, bid)
+            live: Bid = yield Blocking(lambda: self._vendors_bid(actor, tender_id))
+            if live.status is not BidStatus.SUBMITTED:
+                raise BidNotLiveError("there is no live bid to replace: submit one with POST")
+            live.replace(
+                envelopes=sealed,
+                method=tender.terms.method,
+                deadline=tender.terms.timeline.submission_deadline,
+                actor=actor,
+                timestamp=now,
+            )
+            written = yield Commit(live, tender)
+            return self._bid_receipt(live, "replaced", written)
+
+        return self._run(self._taking_bids(tender_id, replace))
+
+    def withdraw_bid(self, actor: Actor, tender_id: UUID) -> BidView:
+        def withdraw(tender: Tender, now: datetime) -> Steps:
+            bid: Bid = yield Blocking(lambda: self._vendors_bid(actor, tender_id))
+            bid.withdraw(
+                deadline=tender.terms.timeline.submission_deadline, actor=actor, timestamp=now
+            )
+            written = yield Commit(bid, tender)
+            return self._bid_receipt(bid, "withdrawn", written)
+
+        return self._run(self._taking_bids(tender_id, withdraw))
+
+    def my_bid(self, actor: Actor, tender_id: UUID) -> BidView:
+        bid = self._vendors_bid(actor, tender_id)
+        kind = (
+            "withdrawn"
+            if bid.status is BidStatus.WITHDRAWN
+            else ("submitted" if bid.version == 1 else "replaced")
+        )
+        position = self._position_of(bid.id, bid.version)
+        return self._bid_receipt(bid, kind, WriteResult(bid.id, bid.version, position))
+
+    def _submitting(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> Steps:
+        def submit(tender: Tender, now: datetime) -> Steps:
             sealed = self._sealed(tender, actor, bid)
             deadline = tender.terms.timeline.submission_deadline
             first = Bid(
@@ -222,9 +291,11 @@ class ProcurementApplication(EvaluationCommands):
                 timestamp=now,
             )
             try:  # a vendor's first bid is the common case: no look-up before it
-                return self._bid_receipt(first, "submitted", self._save_bid(first, tender))
+                written = yield Commit(first, tender)
+                return self._bid_receipt(first, "submitted", written)
             except VersionConflictError:
-                existing = self._load(Bid, first.id)
+                pass
+            existing: Bid = yield Blocking(lambda: self._load(Bid, first.id))
             if existing.status is BidStatus.SUBMITTED:
                 raise BidExistsError("you have a live bid: replace it with PUT or withdraw it")
             existing.replace(
@@ -234,52 +305,14 @@ class ProcurementApplication(EvaluationCommands):
                 actor=actor,
                 timestamp=now,
             )
-            return self._bid_receipt(existing, "submitted", self._save_bid(existing, tender))
+            written = yield Commit(existing, tender)
+            return self._bid_receipt(existing, "submitted", written)
 
-        return self._on_tender_taking_bids(tender_id, submit)
+        return self._taking_bids(tender_id, submit)
 
-    def replace_bid(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> BidView:
-        def replace(tender: Tender, now: datetime) -> BidView:
-            sealed = self._sealed(tender, actor, bid)
-            live = self._vendors_bid(actor, tender_id)
-            if live.status is not BidStatus.SUBMITTED:
-                raise BidNotLiveError("there is no live bid to replace: submit one with POST")
-            live.replace(
-                envelopes=sealed,
-                method=tender.terms.method,
-                deadline=tender.terms.timeline.submission_deadline,
-                actor=actor,
-                timestamp=now,
-            )
-            return self._bid_receipt(live, "replaced", self._save_bid(live, tender))
-
-        return self._on_tender_taking_bids(tender_id, replace)
-
-    def withdraw_bid(self, actor: Actor, tender_id: UUID) -> BidView:
-        def withdraw(tender: Tender, now: datetime) -> BidView:
-            bid = self._vendors_bid(actor, tender_id)
-            bid.withdraw(
-                deadline=tender.terms.timeline.submission_deadline, actor=actor, timestamp=now
-            )
-            return self._bid_receipt(bid, "withdrawn", self._save_bid(bid, tender))
-
-        return self._on_tender_taking_bids(tender_id, withdraw)
-
-    def my_bid(self, actor: Actor, tender_id: UUID) -> BidView:
-        bid = self._vendors_bid(actor, tender_id)
-        kind = (
-            "withdrawn"
-            if bid.status is BidStatus.WITHDRAWN
-            else ("submitted" if bid.version == 1 else "replaced")
-        )
-        position = self._position_of(bid.id, bid.version)
-        return self._bid_receipt(bid, kind, WriteResult(bid.id, bid.version, position))
-
-    def _on_tender_taking_bids(
-        self, tender_id: UUID, command: Callable[[Tender, datetime], BidView]
-    ) -> BidView:
-        """Run a bid ``command`` with the published tender, if it takes bids now, and that
-        now (the server's clock, read once per attempt).
+    def _taking_bids(self, tender_id: UUID, command: Callable[[Tender, datetime], Steps]) -> Steps:
+        """The steps of a bid ``command`` with the published tender, if it takes bids now,
+        and that now (the server's clock, read once per attempt).
 
         The tender is the one this process last loaded, not a fresh load for every bid:
         at the deadline hundreds of bids arrive on one tender. The copy may be behind the
@@ -291,11 +324,11 @@ class ProcurementApplication(EvaluationCommands):
         fresh = tender is None
         for _ in range(STALE_ATTEMPTS):
             if tender is None:
-                tender = self._loaded_tender(tender_id)
+                tender = yield Blocking(lambda: self._loaded_tender(tender_id))
             try:
                 now = self._now()
                 tender.check_accepting_bids(now)
-                return command(tender, now)
+                return (yield from command(tender, now))
             except StaleReadError:
                 pass
             except ProcurementError:
@@ -304,6 +337,48 @@ class ProcurementApplication(EvaluationCommands):
             self._forget_tender(tender_id)
             tender, fresh = None, True
         raise VersionConflictError("the tender changed while the bid was saved; try again")
+
+    def _run(self, steps: Steps) -> BidView:
+        """Carry out ``steps`` in this thread: loads as they come, writes through the group
+        commit (this thread waits for its batch)."""
+        value: Any = None
+        error: Exception | None = None
+        while True:
+            try:
+                step = steps.throw(error) if error is not None else steps.send(value)
+            except StopIteration as done:
+                result: BidView = done.value
+                return result
+            value, error = None, None
+            try:
+                if isinstance(step, Commit):
+                    value = self._save_bid(step.bid, step.tender)
+                else:
+                    value = step.call()
+            except Exception as failed:  # noqa: BLE001 (handed back to the steps)
+                error = failed
+
+    async def _run_async(self, steps: Steps) -> BidView:
+        """Carry out ``steps`` on the running event loop: sealing, the bid's events and the
+        receipt on the loop, loads in a worker thread, and writes through the group commit,
+        whose outcome the task awaits. At the deadline no thread is held per waiting bid,
+        and a bid changes threads once (the commit) instead of for every step."""
+        value: Any = None
+        error: Exception | None = None
+        while True:
+            try:
+                step = steps.throw(error) if error is not None else steps.send(value)
+            except StopIteration as done:
+                result: BidView = done.value
+                return result
+            value, error = None, None
+            try:
+                if isinstance(step, Commit):
+                    value = await self._save_bid_async(step.bid, step.tender)
+                else:
+                    value = await asyncio.to_thread(step.call)
+            except Exception as failed:  # noqa: BLE001 (handed back to the steps)
+                error = failed
 
     @staticmethod
     def _sealed(tender: Tender, actor: Actor, bid: SealedBid | BidContents) -> SealedBid:

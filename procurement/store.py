@@ -6,6 +6,7 @@ vendor only on its own bid). The commands are in ``procurement/application.py`` 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -177,16 +178,26 @@ class ProcurementStore(Application[UUID]):
         The write holds only if ``tender``, which the bid was decided from, is still at
         its version when the batch commits; otherwise ``StaleReadError`` and nothing is
         written."""
+        try:
+            saved = self._group_commit().save(bid, {tender.id: tender.version})
+        except IntegrityError:
+            raise _bid_conflict() from None
+        return WriteResult(id=bid.id, version=saved.version, position=saved.position)
+
+    async def _save_bid_async(self, bid: Bid, tender: Tender) -> WriteResult:
+        """``_save_bid`` for an event loop: the task awaits the batch, no thread waits."""
+        outcome = self._group_commit().submit(bid, {tender.id: tender.version})
+        try:
+            saved = await asyncio.wrap_future(outcome)
+        except IntegrityError:
+            raise _bid_conflict() from None
+        return WriteResult(id=bid.id, version=saved.version, position=saved.position)
+
+    def _group_commit(self) -> GroupCommitter:
         with self._committer_lock:
             if self._committer is None:
                 self._committer = GroupCommitter(self)
-        try:
-            saved = self._committer.save(bid, {tender.id: tender.version})
-        except IntegrityError:
-            raise VersionConflictError(
-                "another change to this bid was saved first; reload and try again"
-            ) from None
-        return WriteResult(id=bid.id, version=saved.version, position=saved.position)
+            return self._committer
 
     def close(self) -> None:
         with self._committer_lock:
@@ -211,3 +222,7 @@ class ProcurementStore(Application[UUID]):
             version=aggregate.version,
             position=max(r.notification.id for r in recordings),
         )
+
+
+def _bid_conflict() -> VersionConflictError:
+    return VersionConflictError("another change to this bid was saved first; reload and try again")

@@ -20,6 +20,7 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.concurrency import set_asyncio_executor
+from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -137,6 +138,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             *portal_handlers(),
         ],
         template_config=template_config(),
+        # Portal pages and their assets travel gzip-compressed to browsers on slow links; the
+        # API's JSON is left as it is (its clients are programs, mostly on fast links).
+        compression_config=CompressionConfig(
+            backend="gzip", gzip_compress_level=6, exclude=r"^/(?!portal/|portal$|static/|$)"
+        ),
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[

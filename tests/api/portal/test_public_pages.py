@@ -34,3 +34,13 @@ def test_an_unknown_tender_is_a_404_page_not_json(browser: Browser) -> None:
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
     assert "tender_not_found" in page.text
+
+
+def test_pages_are_compressed_for_slow_links_and_the_api_is_not(browser: Browser) -> None:
+    page = browser.get("/portal/tenders", headers={"Accept-Encoding": "gzip"})
+    assert page.headers.get("content-encoding") == "gzip"
+    style = browser.get("/static/portal.css", headers={"Accept-Encoding": "gzip"})
+    assert style.headers.get("content-encoding") == "gzip"
+    assert "max-age=31536000" in style.headers["cache-control"]
+    api = browser.get("/public/tenders", headers={"Accept-Encoding": "gzip"})
+    assert api.headers.get("content-encoding") is None

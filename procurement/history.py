@@ -1,6 +1,6 @@
 """History and time travel for auditors: an aggregate's events with their actors, and its state
 as of a version or a moment, rebuilt by replay (no snapshots: every answer is a fold of the
-stored events)."""
+stored events up to it)."""
 
 from __future__ import annotations
 
@@ -59,23 +59,21 @@ def state_as_of(
     version: int | None = None,
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The aggregate as it was at ``version`` (or at the moment ``at``, or now), by replay."""
-    rows = _stored(app, aggregate_id)
+    """The aggregate as it was at ``version`` (or at the moment ``at``, or now), by replay.
+
+    Only the events up to that version are read and folded: the latest version comes from
+    one aggregate query, and a moment is found by a binary search over the events' times
+    (they never decrease along a stream), reading one event per step."""
+    latest = _latest_version(app, aggregate_id)
+    if latest == 0:
+        raise StreamNotFoundError(f"no events for {aggregate_id}")
     if at is not None:
-        versions = [
-            stored.originator_version
-            for _, stored in rows
-            if cast("Aggregate.Event", app.mapper.to_domain_event(stored)).timestamp <= at
-        ]
-        if not versions:
-            raise StreamNotFoundError(f"{aggregate_id} did not exist yet at {at.isoformat()}")
-        version = versions[-1]
-    latest = rows[-1][1].originator_version
+        version = _version_at(app, aggregate_id, latest, at)
     if version is not None and not 1 <= version <= latest:
         raise StreamNotFoundError(f"{aggregate_id} has versions 1 to {latest}")
     try:
         aggregate: Aggregate = app.repository.get(aggregate_id, version=version)
-    except AggregateNotFoundError:  # pragma: no cover (the rows were just read)
+    except AggregateNotFoundError:  # pragma: no cover (the version was just read)
         raise StreamNotFoundError(f"no events for {aggregate_id}") from None
     state = {
         name: REDACTED if name in _SECRET_FIELDS else jsonable(value)
@@ -89,6 +87,37 @@ def state_as_of(
         "latest_version": latest,
         "state": state,
     }
+
+
+def _latest_version(app: ProcurementStore, aggregate_id: UUID) -> int:
+    datastore = cast("PostgresApplicationRecorder", app.recorder).datastore
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute(
+            "SELECT max(originator_version) AS latest FROM procurement_events "
+            "WHERE originator_id = %s",
+            (aggregate_id,),
+        )
+        row = cursor.fetchone()
+    return int(row["latest"] or 0) if row else 0
+
+
+def _time_of(app: ProcurementStore, aggregate_id: UUID, version: int) -> datetime:
+    [stored] = app.recorder.select_events(aggregate_id, gt=version - 1, lte=version)
+    return cast("Aggregate.Event", app.mapper.to_domain_event(stored)).timestamp
+
+
+def _version_at(app: ProcurementStore, aggregate_id: UUID, latest: int, at: datetime) -> int:
+    """The last version whose event happened at or before ``at``."""
+    if _time_of(app, aggregate_id, 1) > at:
+        raise StreamNotFoundError(f"{aggregate_id} did not exist yet at {at.isoformat()}")
+    low, high = 1, latest  # the event at `low` happened by `at`; find the last such
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _time_of(app, aggregate_id, middle) <= at:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _stored(app: ProcurementStore, aggregate_id: UUID) -> list[tuple[int, StoredEvent]]:

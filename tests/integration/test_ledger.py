@@ -195,6 +195,26 @@ def test_the_state_at_every_version_is_the_fold_of_its_events(
     assert account["state"]["password_hash"] == history.REDACTED
 
 
+def test_the_state_at_any_moment_is_the_last_version_that_happened_by_then(
+    application: ProcurementApplication, clock: FakeClock
+) -> None:
+    tender_id = _history(application, clock)
+    times = [
+        application.mapper.to_domain_event(s).timestamp  # type: ignore[attr-defined]
+        for s in application.recorder.select_events(tender_id)
+    ]
+    clock_ticks = sorted({*times, *(t + timedelta(microseconds=1) for t in times)})
+    for moment in clock_ticks:
+        expected = max(v for v, t in enumerate(times, start=1) if t <= moment)
+        assert history.state_as_of(application, tender_id, at=moment)["version"] == expected
+    with pytest.raises(history.StreamNotFoundError, match="did not exist yet"):
+        history.state_as_of(application, tender_id, at=times[0] - timedelta(microseconds=1))
+    with pytest.raises(history.StreamNotFoundError, match="versions 1 to 3"):
+        history.state_as_of(application, tender_id, version=4)
+    with pytest.raises(history.StreamNotFoundError):
+        history.state_as_of(application, uuid4())
+
+
 # Tampering ---------------------------------------------------------------------------------
 
 

@@ -6,11 +6,9 @@ from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from typing import Any
 
-from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresFactory
 from eventsourcing.projection import ProjectionRunner
-from eventsourcing.utils import Environment
 
+from procurement import rebuild as paged
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock
 from procurement.coordination import Start, Stop
@@ -117,36 +115,10 @@ def rebuild(
     progress: Callable[[int, int], None] | None = None,
     context: Context = DEFAULT_CONTEXT,
 ) -> int:
-    """Empty every read model and replay the whole store into it. Returns the number of
-    events replayed (into each projection).
+    """Empty every read model and replay the whole store into it, a page of events per
+    transaction (``procurement/rebuild.py``). Returns the number of events replayed.
+    ``progress`` gets the position reached and the store's last position.
 
     Run it with the projection runners stopped: a live runner would race with the replay.
     """
-    app = ProcurementApplication(env)
-    try:
-        total = app.recorder.max_notification_id() or 0
-        done = 0
-        selected = projections(context)
-        for projection_class, view_class in selected:
-            factory = PostgresFactory(Environment(projection_class.name, dict(env)))
-            view = factory.tracking_recorder(view_class)
-            projection = projection_class(view=view)
-            view.reset()
-            start: int | None = None
-            while True:
-                batch = app.recorder.select_notifications(
-                    start=start, limit=500, inclusive_of_start=False
-                )
-                if not batch:
-                    break
-                for notification in batch:
-                    event = app.mapper.to_domain_event(notification)
-                    projection.process_event(event, Tracking(app.name, notification.id))
-                    done += 1
-                    if progress is not None:
-                        progress(done, total * len(selected))
-                start = batch[-1].id
-            factory.close()
-        return done // len(selected)
-    finally:
-        app.close()
+    return paged.rebuild(env, projections(context), progress)

@@ -11,6 +11,8 @@ nor repeats.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -28,65 +30,90 @@ NAME = "ocds_releases"
 TABLES = ("ocds_releases", "ocds_aggregates", "ocds_processes")
 
 
+# The statements, shared by the live view (one event per transaction) and the rebuild
+# (``procurement/rebuild.py``: a page of events per transaction, the same rows).
+LINK = (
+    b"INSERT INTO ocds_aggregates (aggregate_id, tender_id) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+)
+LINKED = b"SELECT tender_id FROM ocds_aggregates WHERE aggregate_id = %s"
+STATE = b"SELECT state FROM ocds_processes WHERE tender_id = %s"
+SAVE_STATE = (
+    b"INSERT INTO ocds_processes (tender_id, ocid, state) VALUES (%s, %s, %s) "
+    b"ON CONFLICT (tender_id) DO UPDATE SET state = EXCLUDED.state"
+)
+INSERT_RELEASE = (
+    b"INSERT INTO ocds_releases (position, ocid, release_id, tag, date, release) "
+    b"VALUES (%s, %s, %s, %s, %s, %s::json)"
+)
+
+Release = tuple[int, str, str, str, datetime, str]
+"""An ``ocds_releases`` row: position, ocid, release id, tag, date, the release's text."""
+
+
+def link(event: Any) -> tuple[UUID, UUID] | None:
+    """The (aggregate, tender) pair that an evaluation's or an award's first event records:
+    their later events do not name the tender."""
+    if isinstance(event, Evaluation.EvaluationStarted | Award.AwardMade):
+        return UUID(str(event.originator_id)), UUID(str(event.tender_id))
+    return None
+
+
+def tender_of(event: Any, linked: Callable[[UUID], UUID | None]) -> UUID | None:
+    """The tender whose contracting process an event belongs to; ``linked`` looks up the
+    recorded links. None for bids and accounts: never in a release."""
+    if isinstance(event, Tender.Event):
+        return UUID(str(event.originator_id))
+    found = link(event)
+    if found is not None:
+        return found[1]
+    if isinstance(event, Evaluation.Event | Award.Event):
+        return linked(UUID(str(event.originator_id)))
+    return None
+
+
+def release_for(
+    event: Any, state: ocds.State | None, position: int, context: ocds.Context
+) -> tuple[ocds.State, Release] | None:
+    """Apply an event to its process's stored state (None when it has none; changed in
+    place) and return the state to store and the release; None when the event yields no
+    release, and then nothing is written, not even the changed state."""
+    if isinstance(event, Tender.TenderPublished):
+        state = {}
+    tag = ocds.apply(event, state, context)
+    if tag is None or state is None:
+        return None
+    release_id = f"{state['ocid']}-{position}"
+    document = ocds.release(state, tag, release_id, event.timestamp)
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return state, (position, state["ocid"], release_id, tag, event.timestamp, text)
+
+
 class OcdsReleasesView(PostgresTrackingRecorder):
     """The OCDS tables, written with their tracking position in one transaction."""
 
     def process(self, event: Any, tracking: Tracking, context: ocds.Context) -> None:
         with self.datastore.transaction(commit=True) as cursor:
-            tender_id = self._tender_of(cursor, event)
+            found = link(event)
+            if found is not None:
+                cursor.execute(LINK, found)
+            tender_id = tender_of(event, lambda aggregate: self._linked(cursor, aggregate))
             if tender_id is not None:
-                self._apply(cursor, event, tender_id, tracking, context)
+                cursor.execute(STATE, (tender_id,))
+                row = cursor.fetchone()
+                result = release_for(
+                    event, row["state"] if row else None, tracking.notification_id, context
+                )
+                if result is not None:
+                    state, release = result
+                    cursor.execute(SAVE_STATE, (tender_id, state["ocid"], Jsonb(state)))
+                    cursor.execute(INSERT_RELEASE, release)
             self._insert_tracking(cursor, tracking)
 
-    def _tender_of(self, cursor: Any, event: Any) -> UUID | None:
-        if isinstance(event, Tender.Event):
-            return UUID(str(event.originator_id))
-        if isinstance(event, Evaluation.EvaluationStarted | Award.AwardMade):
-            cursor.execute(
-                b"INSERT INTO ocds_aggregates (aggregate_id, tender_id) VALUES (%s, %s) "
-                b"ON CONFLICT DO NOTHING",
-                (event.originator_id, event.tender_id),
-            )
-            return UUID(str(event.tender_id))
-        if isinstance(event, Evaluation.Event | Award.Event):
-            cursor.execute(
-                b"SELECT tender_id FROM ocds_aggregates WHERE aggregate_id = %s",
-                (event.originator_id,),
-            )
-            row = cursor.fetchone()
-            return None if row is None else UUID(str(row["tender_id"]))
-        return None  # bids and accounts: never in a release
-
-    def _apply(
-        self, cursor: Any, event: Any, tender_id: UUID, tracking: Tracking, context: ocds.Context
-    ) -> None:
-        cursor.execute(b"SELECT state FROM ocds_processes WHERE tender_id = %s", (tender_id,))
+    @staticmethod
+    def _linked(cursor: Any, aggregate_id: UUID) -> UUID | None:
+        cursor.execute(LINKED, (aggregate_id,))
         row = cursor.fetchone()
-        state: dict[str, Any] | None = row["state"] if row else None
-        if isinstance(event, Tender.TenderPublished):
-            state = {}
-        tag = ocds.apply(event, state, context)
-        if tag is None or state is None:
-            return
-        cursor.execute(
-            b"INSERT INTO ocds_processes (tender_id, ocid, state) VALUES (%s, %s, %s) "
-            b"ON CONFLICT (tender_id) DO UPDATE SET state = EXCLUDED.state",
-            (tender_id, state["ocid"], Jsonb(state)),
-        )
-        release_id = f"{state['ocid']}-{tracking.notification_id}"
-        document = ocds.release(state, tag, release_id, event.timestamp)
-        cursor.execute(
-            b"INSERT INTO ocds_releases (position, ocid, release_id, tag, date, release) "
-            b"VALUES (%s, %s, %s, %s, %s, %s::json)",
-            (
-                tracking.notification_id,
-                state["ocid"],
-                release_id,
-                tag,
-                event.timestamp,
-                json.dumps(document, ensure_ascii=False, separators=(",", ":")),
-            ),
-        )
+        return None if row is None else UUID(str(row["tender_id"]))
 
     def reset(self) -> None:
         with self.datastore.transaction(commit=True) as cursor:

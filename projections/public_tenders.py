@@ -8,9 +8,9 @@ has passed position N" is exact for any N a write returns.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import singledispatch
 from typing import Any
 
-from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection
@@ -51,211 +51,209 @@ class PublicTendersView(PostgresTrackingRecorder):
 class PublicTendersProjection(Projection[PublicTendersView]):
     name = NAME
 
-    @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        """Evaluation and award events (``public_awards.py``); the events this read model
-        does not show still move its position."""
-        self.view.apply(public_awards.statements_for(domain_event, tracking), tracking)
+        """The event's statements (``statements_for``) and its position, in one transaction:
+        the events this read model does not show still move its position."""
+        self.view.apply(statements_for(domain_event, tracking), tracking)
 
-    @process_event.register
-    def _published(self, event: Tender.TenderPublished, tracking: Tracking) -> None:
-        notice = event.notice
-        timeline = notice.timeline
-        insert = """
-            INSERT INTO public_tenders (
-                tender_id, reference, title, description, translations, entity, category,
-                method, scope, estimated_amount, currency, lots, bid_security, bid_validity_days,
-                clarification_deadline, submission_deadline, opening_time, rules, sealing,
-                status, published_at, version, position
-            ) VALUES (
-                %(id)s, %(reference)s, %(title)s, %(description)s, %(translations)s,
-                %(entity)s, %(category)s, %(method)s, %(scope)s, %(amount)s, %(currency)s,
-                %(lots)s, %(bid_security)s, %(validity)s, %(clarification)s, %(deadline)s,
-                %(opening)s, %(rules)s, %(sealing)s, 'active', %(at)s, %(version)s, %(position)s
-            )
-        """
-        self.view.apply(
-            [
-                (
-                    insert,
-                    {
-                        "id": event.originator_id,
-                        "reference": notice.reference,
-                        "title": notice.title,
-                        "description": notice.description,
-                        "translations": Jsonb(
-                            {
-                                language: text.model_dump(mode="json")
-                                for language, text in sorted(notice.translations.items())
-                            }
-                        ),
-                        "entity": event.actor.entity or "",
-                        "category": notice.category.value,
-                        "method": notice.method.value,
-                        "scope": notice.scope.value,
-                        "amount": notice.estimated_value.amount,
-                        "currency": notice.estimated_value.currency,
-                        "lots": Jsonb([lot.model_dump(mode="json") for lot in notice.lots]),
-                        "bid_security": Jsonb(notice.bid_security.model_dump(mode="json"))
-                        if notice.bid_security
-                        else None,
-                        "validity": notice.bid_validity_days,
-                        "clarification": timeline.clarification_deadline,
-                        "deadline": timeline.submission_deadline,
-                        "opening": timeline.opening_time,
-                        "rules": Jsonb(event.rules.model_dump(mode="json")),
-                        "sealing": Jsonb(
-                            [
-                                {
-                                    "envelope": key.envelope.value,
-                                    "suite": key.suite,
-                                    "public_key": key.public_key,
-                                }
-                                for key in event.sealing_keys.keys
-                            ]
-                        ),
-                        "at": event.timestamp,
-                        "version": event.originator_version,
-                        "position": tracking.notification_id,
-                    },
-                )
-            ],
-            tracking,
+
+@singledispatch
+def statements_for(event: Any, tracking: Tracking) -> list[Statement]:
+    """The read-model changes an event makes, not yet run: evaluation and award events in
+    ``public_awards.py``; none for the events this read model does not show.
+
+    The live projection runs them with the tracking position, one event per transaction; a
+    rebuild (``procurement/rebuild.py``) runs a whole page of events' statements in one."""
+    return public_awards.statements_for(event, tracking)
+
+
+@statements_for.register
+def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statement]:
+    notice = event.notice
+    timeline = notice.timeline
+    insert = """
+        INSERT INTO public_tenders (
+            tender_id, reference, title, description, translations, entity, category,
+            method, scope, estimated_amount, currency, lots, bid_security, bid_validity_days,
+            clarification_deadline, submission_deadline, opening_time, rules, sealing,
+            status, published_at, version, position
+        ) VALUES (
+            %(id)s, %(reference)s, %(title)s, %(description)s, %(translations)s,
+            %(entity)s, %(category)s, %(method)s, %(scope)s, %(amount)s, %(currency)s,
+            %(lots)s, %(bid_security)s, %(validity)s, %(clarification)s, %(deadline)s,
+            %(opening)s, %(rules)s, %(sealing)s, 'active', %(at)s, %(version)s, %(position)s
         )
+    """
+    return [
+        (
+            insert,
+            {
+                "id": event.originator_id,
+                "reference": notice.reference,
+                "title": notice.title,
+                "description": notice.description,
+                "translations": Jsonb(
+                    {
+                        language: text.model_dump(mode="json")
+                        for language, text in sorted(notice.translations.items())
+                    }
+                ),
+                "entity": event.actor.entity or "",
+                "category": notice.category.value,
+                "method": notice.method.value,
+                "scope": notice.scope.value,
+                "amount": notice.estimated_value.amount,
+                "currency": notice.estimated_value.currency,
+                "lots": Jsonb([lot.model_dump(mode="json") for lot in notice.lots]),
+                "bid_security": Jsonb(notice.bid_security.model_dump(mode="json"))
+                if notice.bid_security
+                else None,
+                "validity": notice.bid_validity_days,
+                "clarification": timeline.clarification_deadline,
+                "deadline": timeline.submission_deadline,
+                "opening": timeline.opening_time,
+                "rules": Jsonb(event.rules.model_dump(mode="json")),
+                "sealing": Jsonb(
+                    [
+                        {
+                            "envelope": key.envelope.value,
+                            "suite": key.suite,
+                            "public_key": key.public_key,
+                        }
+                        for key in event.sealing_keys.keys
+                    ]
+                ),
+                "at": event.timestamp,
+                "version": event.originator_version,
+                "position": tracking.notification_id,
+            },
+        )
+    ]
 
-    @process_event.register
-    def _amended(self, event: Tender.TenderAmended, tracking: Tracking) -> None:
-        timeline = event.timeline
-        statements: list[Statement] = [
+
+@statements_for.register
+def _amended(event: Tender.TenderAmended, tracking: Tracking) -> list[Statement]:
+    timeline = event.timeline
+    statements: list[Statement] = [
+        (
+            """
+            INSERT INTO public_tender_amendments (
+                tender_id, number, text, issued_at,
+                clarification_deadline, submission_deadline, opening_time
+            ) VALUES (%(id)s, %(number)s, %(text)s, %(at)s,
+                      %(clarification)s, %(deadline)s, %(opening)s)
+            """,
+            {
+                "id": event.originator_id,
+                "number": event.number,
+                "text": event.text,
+                "at": event.timestamp,
+                "clarification": timeline.clarification_deadline if timeline else None,
+                "deadline": timeline.submission_deadline if timeline else None,
+                "opening": timeline.opening_time if timeline else None,
+            },
+        )
+    ]
+    if timeline is not None:
+        statements.append(
             (
                 """
-                INSERT INTO public_tender_amendments (
-                    tender_id, number, text, issued_at,
-                    clarification_deadline, submission_deadline, opening_time
-                ) VALUES (%(id)s, %(number)s, %(text)s, %(at)s,
-                          %(clarification)s, %(deadline)s, %(opening)s)
+                UPDATE public_tenders SET clarification_deadline = %(clarification)s,
+                    submission_deadline = %(deadline)s, opening_time = %(opening)s
+                WHERE tender_id = %(id)s
                 """,
                 {
                     "id": event.originator_id,
-                    "number": event.number,
-                    "text": event.text,
-                    "at": event.timestamp,
-                    "clarification": timeline.clarification_deadline if timeline else None,
-                    "deadline": timeline.submission_deadline if timeline else None,
-                    "opening": timeline.opening_time if timeline else None,
+                    "clarification": timeline.clarification_deadline,
+                    "deadline": timeline.submission_deadline,
+                    "opening": timeline.opening_time,
                 },
             )
-        ]
-        if timeline is not None:
-            statements.append(
-                (
-                    """
-                    UPDATE public_tenders SET clarification_deadline = %(clarification)s,
-                        submission_deadline = %(deadline)s, opening_time = %(opening)s
-                    WHERE tender_id = %(id)s
-                    """,
+        )
+    statements.append(_touch(event.originator_id, event.originator_version, tracking))
+    return statements
+
+
+@statements_for.register
+def _asked(event: Tender.QuestionAsked, tracking: Tracking) -> list[Statement]:
+    return [
+        (
+            """
+            INSERT INTO public_tender_questions (question_id, tender_id, text, asked_at)
+            VALUES (%(qid)s, %(id)s, %(text)s, %(at)s)
+            """,
+            {
+                "qid": event.question_id,
+                "id": event.originator_id,
+                "text": event.text,
+                "at": event.timestamp,
+            },
+        ),
+        _touch(event.originator_id, event.originator_version, tracking),
+    ]
+
+
+@statements_for.register
+def _answered(event: Tender.QuestionAnswered, tracking: Tracking) -> list[Statement]:
+    return [
+        (
+            """
+            UPDATE public_tender_questions SET answer = %(answer)s, answered_at = %(at)s
+            WHERE question_id = %(qid)s
+            """,
+            {"qid": event.question_id, "answer": event.answer, "at": event.timestamp},
+        ),
+        _touch(event.originator_id, event.originator_version, tracking),
+    ]
+
+
+@statements_for.register
+def _closed(event: Tender.BiddingClosed, tracking: Tracking) -> list[Statement]:
+    return [
+        (
+            "UPDATE public_tenders SET status = 'closed' WHERE tender_id = %(id)s",
+            {"id": event.originator_id},
+        ),
+        _touch(event.originator_id, event.originator_version, tracking),
+    ]
+
+
+@statements_for.register
+def _opened(event: Tender.BidsOpened, tracking: Tracking) -> list[Statement]:
+    return [
+        (
+            (
+                "UPDATE public_tenders SET status = 'opened', opening = %(opening)s "
+                "WHERE tender_id = %(id)s"
+            ),
+            {
+                "id": event.originator_id,
+                "opening": Jsonb(
                     {
-                        "id": event.originator_id,
-                        "clarification": timeline.clarification_deadline,
-                        "deadline": timeline.submission_deadline,
-                        "opening": timeline.opening_time,
-                    },
-                )
-            )
-        statements.append(_touch(event.originator_id, event.originator_version, tracking))
-        self.view.apply(statements, tracking)
-
-    @process_event.register
-    def _asked(self, event: Tender.QuestionAsked, tracking: Tracking) -> None:
-        self.view.apply(
-            [
-                (
-                    """
-                    INSERT INTO public_tender_questions (question_id, tender_id, text, asked_at)
-                    VALUES (%(qid)s, %(id)s, %(text)s, %(at)s)
-                    """,
-                    {
-                        "qid": event.question_id,
-                        "id": event.originator_id,
-                        "text": event.text,
-                        "at": event.timestamp,
-                    },
+                        "opened_at": event.timestamp.isoformat(),
+                        **event.record.model_dump(mode="json"),
+                    }
                 ),
-                _touch(event.originator_id, event.originator_version, tracking),
-            ],
-            tracking,
-        )
+            },
+        ),
+        _touch(event.originator_id, event.originator_version, tracking),
+    ]
 
-    @process_event.register
-    def _answered(self, event: Tender.QuestionAnswered, tracking: Tracking) -> None:
-        self.view.apply(
-            [
-                (
-                    """
-                    UPDATE public_tender_questions SET answer = %(answer)s, answered_at = %(at)s
-                    WHERE question_id = %(qid)s
-                    """,
-                    {"qid": event.question_id, "answer": event.answer, "at": event.timestamp},
-                ),
-                _touch(event.originator_id, event.originator_version, tracking),
-            ],
-            tracking,
-        )
 
-    @process_event.register
-    def _closed(self, event: Tender.BiddingClosed, tracking: Tracking) -> None:
-        self.view.apply(
-            [
-                (
-                    "UPDATE public_tenders SET status = 'closed' WHERE tender_id = %(id)s",
-                    {"id": event.originator_id},
-                ),
-                _touch(event.originator_id, event.originator_version, tracking),
-            ],
-            tracking,
-        )
-
-    @process_event.register
-    def _opened(self, event: Tender.BidsOpened, tracking: Tracking) -> None:
-        self.view.apply(
-            [
-                (
-                    (
-                        "UPDATE public_tenders SET status = 'opened', opening = %(opening)s "
-                        "WHERE tender_id = %(id)s"
-                    ),
-                    {
-                        "id": event.originator_id,
-                        "opening": Jsonb(
-                            {
-                                "opened_at": event.timestamp.isoformat(),
-                                **event.record.model_dump(mode="json"),
-                            }
-                        ),
-                    },
-                ),
-                _touch(event.originator_id, event.originator_version, tracking),
-            ],
-            tracking,
-        )
-
-    @process_event.register
-    def _cancelled(self, event: Tender.TenderCancelled, tracking: Tracking) -> None:
-        # A draft cancelled before publication was never public: the UPDATE finds no row.
-        self.view.apply(
-            [
-                (
-                    """
-                    UPDATE public_tenders SET status = 'cancelled', cancelled_at = %(at)s,
-                        cancellation_reason = %(reason)s
-                    WHERE tender_id = %(id)s
-                    """,
-                    {"id": event.originator_id, "at": event.timestamp, "reason": event.reason},
-                ),
-                _touch(event.originator_id, event.originator_version, tracking),
-            ],
-            tracking,
-        )
+@statements_for.register
+def _cancelled(event: Tender.TenderCancelled, tracking: Tracking) -> list[Statement]:
+    # A draft cancelled before publication was never public: the UPDATE finds no row.
+    return [
+        (
+            """
+            UPDATE public_tenders SET status = 'cancelled', cancelled_at = %(at)s,
+                cancellation_reason = %(reason)s
+            WHERE tender_id = %(id)s
+            """,
+            {"id": event.originator_id, "at": event.timestamp, "reason": event.reason},
+        ),
+        _touch(event.originator_id, event.originator_version, tracking),
+    ]
 
 
 def _touch(tender_id: Any, version: int, tracking: Tracking) -> Statement:

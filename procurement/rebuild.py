@@ -1,0 +1,270 @@
+"""Rebuilding the read models from the store, a page of events per transaction.
+
+The live runners handle one event per transaction, each commit moving the tracking position
+past that event. A rebuild has no reader to keep exact at every position, so it reads the
+store in pages, decodes each event once for every read model, and writes each read model's
+changes for a whole page in one transaction with the tracking position set to the page's
+last event. The changes are the projections' own: ``public_tenders.statements_for`` and, for
+OCDS, ``ocds_releases.link``, ``tender_of`` and ``release_for``, the functions the live views
+run. Only the events some read model shows are read and decoded (drafts, bids, accounts and
+the committee's work are skipped in the query); the position still ends at the store's last
+event.
+
+Run it with the projection runners stopped: a live runner would race with the replay.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
+from eventsourcing.utils import Environment, resolve_topic
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.types.json import Jsonb
+
+from domain.award import Award
+from domain.evaluation import Evaluation
+from procurement.application import ProcurementApplication
+from projections import ocds, ocds_releases, public_awards, public_tenders
+from projections.ocds_releases import OcdsReleasesView
+from projections.public_tenders import PublicTendersView
+
+PAGE_SIZE = 5_000
+"""Events read, decoded and written per transaction."""
+
+Progress = Callable[[int, int], None]
+Page = Sequence[tuple[Any, int]]
+"""Decoded events with their positions, in the store's order."""
+
+
+class PageWriter(Protocol):
+    """One read model's side of a rebuild."""
+
+    def shows(self, event_class: type[Any]) -> bool:
+        """Whether events of this class change the read model (the others only move its
+        position, and are not read at all)."""
+
+    def write(self, cursor: Cursor[DictRow], page: Page) -> None:
+        """The read model's changes for a page of the events it shows, in the page's
+        transaction."""
+
+
+def rebuild(
+    env: Mapping[str, str],
+    selected: Iterable[tuple[type[Any], type[Any]]],
+    progress: Progress | None = None,
+    page_size: int = PAGE_SIZE,
+) -> int:
+    """Empty the read models of ``selected`` (projection and view classes, as
+    ``procurement.runners.projections`` gives them) and replay the whole store into them.
+    Returns the number of events in the store the read models now reflect. ``progress`` is
+    called after each page with the position reached and the store's last position."""
+    app = ProcurementApplication(env)
+    factories: list[PostgresFactory] = []
+    try:
+        targets: list[tuple[PostgresTrackingRecorder, PageWriter]] = []
+        for projection_class, view_class in selected:
+            factory = PostgresFactory(Environment(projection_class.name, dict(env)))
+            factories.append(factory)
+            view = factory.tracking_recorder(view_class)
+            targets.append((view, writer_for(projection_class, view)))
+        for view, _ in targets:
+            view.reset()  # type: ignore[attr-defined]
+        return _replay(app, targets, progress, page_size)
+    finally:
+        for factory in factories:
+            factory.close()
+        app.close()
+
+
+def writer_for(projection_class: type[Any], view: PostgresTrackingRecorder) -> PageWriter:
+    if isinstance(view, PublicTendersView):
+        return PublicTendersPages()
+    if isinstance(view, OcdsReleasesView):
+        return OcdsReleasesPages(projection_class.context)
+    msg = f"no paged rebuild for {type(view).__name__}"
+    raise TypeError(msg)
+
+
+def _replay(
+    app: ProcurementApplication,
+    targets: Sequence[tuple[PostgresTrackingRecorder, PageWriter]],
+    progress: Progress | None,
+    page_size: int,
+) -> int:
+    recorder = app.recorder
+    position = 0
+    head = recorder.max_notification_id() or 0
+    while position < head:
+        shown = _shown_topics(app, [writer for _, writer in targets])
+        while True:
+            notifications = recorder.select_notifications(
+                start=position,
+                limit=page_size,
+                stop=head,
+                topics=sorted(set().union(*shown)),
+                inclusive_of_start=False,
+            )
+            if not notifications:
+                break
+            events = [(n.topic, app.mapper.to_domain_event(n), n.id) for n in notifications]
+            position = notifications[-1].id
+            for (view, writer), topics in zip(targets, shown, strict=True):
+                page = [(event, at) for topic, event, at in events if topic in topics]
+                _commit(app, view, position, writer, page)
+            if progress is not None:
+                progress(position, head)
+        if position < head:  # the rest are events no read model shows
+            position = head
+            for view, _ in targets:
+                _commit(app, view, position, None, ())
+            if progress is not None:
+                progress(position, head)
+        head = recorder.max_notification_id() or 0  # and any appended meanwhile
+    with recorder.datastore.transaction() as cursor:  # type: ignore[attr-defined]
+        cursor.execute(
+            b"SELECT count(*) AS events FROM procurement_events WHERE notification_id <= %s",
+            (position,),
+        )
+        row = cursor.fetchone()
+    return int(row["events"]) if row else 0
+
+
+def _commit(
+    app: ProcurementApplication,
+    view: PostgresTrackingRecorder,
+    position: int,
+    writer: PageWriter | None,
+    page: Page,
+) -> None:
+    with view.datastore.transaction(commit=True) as cursor:
+        if writer is not None and page:
+            writer.write(cursor, page)
+        # The live views' own tracking insert, once per page instead of once per event.
+        view._insert_tracking(cursor, Tracking(app.name, position))  # noqa: SLF001
+
+
+def _shown_topics(app: ProcurementApplication, writers: Sequence[PageWriter]) -> list[set[str]]:
+    """For each writer, the topics in the store of the events it shows. From the stored
+    topics rather than the classes' own, so that a renamed event's older topic is found."""
+    with app.recorder.datastore.transaction() as cursor:  # type: ignore[attr-defined]
+        cursor.execute(b"SELECT DISTINCT topic FROM procurement_events")
+        stored = [str(row["topic"]) for row in cursor.fetchall()]
+    classes = {topic: resolve_topic(topic) for topic in stored}
+    return [{t for t, cls in classes.items() if writer.shows(cls)} for writer in writers]
+
+
+def _changes(dispatcher: Any, event_class: type[Any]) -> bool:
+    """Whether a singledispatch function has a handler of its own for the class."""
+    return bool(dispatcher.dispatch(event_class) is not dispatcher.dispatch(object))
+
+
+# Public tenders ---------------------------------------------------------------------------
+
+
+class PublicTendersPages:
+    """A page's statements, each event's as the live view would run them, in order."""
+
+    def shows(self, event_class: type[Any]) -> bool:
+        return _changes(public_tenders.statements_for, event_class) or _changes(
+            public_awards.statements_for, event_class
+        )
+
+    def write(self, cursor: Cursor[DictRow], page: Page) -> None:
+        for event, position in page:
+            tracking = Tracking(ProcurementApplication.name, position)
+            for query, params in public_tenders.statements_for(event, tracking):
+                cursor.execute(query.encode(), params)
+
+
+# OCDS releases ----------------------------------------------------------------------------
+
+
+class OcdsReleasesPages:
+    """The OCDS releases of a page: each process's state read once, the page's events
+    applied to it in memory as the live view applies each to the state it reads back, the
+    states written once and the releases in one go."""
+
+    LINKS = (Evaluation.EvaluationStarted, Award.AwardMade)
+
+    def __init__(self, context: ocds.Context) -> None:
+        self.context = context
+        # Every link recorded so far: the rebuild started from empty tables and is their
+        # only writer, so a link missing here is missing from ocds_aggregates too.
+        self.links: dict[UUID, UUID] = {}
+
+    def shows(self, event_class: type[Any]) -> bool:
+        return _changes(ocds.apply, event_class) or issubclass(event_class, self.LINKS)
+
+    def write(self, cursor: Cursor[DictRow], page: Page) -> None:
+        links: list[tuple[UUID, UUID]] = []
+        processes: list[tuple[Any, int, UUID]] = []
+        for event, position in page:
+            found = ocds_releases.link(event)
+            if found is not None:
+                links.append(found)
+                self.links.setdefault(*found)
+            tender_id = ocds_releases.tender_of(event, self.links.get)
+            if tender_id is not None:
+                processes.append((event, position, tender_id))
+        if links:
+            cursor.executemany(ocds_releases.LINK, links)
+        stored = self._states(cursor, {tender_id for _, _, tender_id in processes})
+        changed: dict[UUID, ocds.State] = {}
+        releases: list[ocds_releases.Release] = []
+        for event, position, tender_id in processes:
+            state = stored.get(tender_id)
+            result = ocds_releases.release_for(
+                event, None if state is None else _read_back(state), position, self.context
+            )
+            if result is not None:
+                stored[tender_id] = changed[tender_id] = result[0]
+                releases.append(result[1])
+        if changed:
+            cursor.executemany(
+                ocds_releases.SAVE_STATE,
+                [(tender_id, state["ocid"], Jsonb(state)) for tender_id, state in changed.items()],
+            )
+        if releases:
+            cursor.executemany(ocds_releases.INSERT_RELEASE, releases)
+
+    @staticmethod
+    def _states(cursor: Cursor[DictRow], tender_ids: set[UUID]) -> dict[UUID, ocds.State]:
+        if not tender_ids:
+            return {}
+        cursor.execute(
+            b"SELECT tender_id, state FROM ocds_processes WHERE tender_id = ANY(%s)",
+            (list(tender_ids),),
+        )
+        return {UUID(str(row["tender_id"])): row["state"] for row in cursor.fetchall()}
+
+
+def _read_back(state: ocds.State) -> ocds.State:
+    """A state as the live view reads it back after storing it as jsonb, in a fresh copy:
+    each object's keys in jsonb's order (shorter first, then bytewise) and each number as
+    jsonb's text gives it back. The live view applies every event to the state as read back,
+    and a release keeps the order of its state's keys (it is stored as json, as written)."""
+    copied: ocds.State = json.loads(
+        json.dumps(state), object_pairs_hook=_jsonb_object, parse_float=_jsonb_number
+    )
+    return copied
+
+
+def _jsonb_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    return dict(sorted(dict(pairs).items(), key=lambda item: (len(item[0].encode()), item[0])))
+
+
+def _jsonb_number(text: str) -> float | int:
+    """jsonb keeps a number as ``numeric``, whose text has no exponent: 1e+16 comes back as
+    the integer 10000000000000000."""
+    if "e" in text or "E" in text:
+        text = format(Decimal(text), "f")
+        if "." not in text:
+            return int(text)
+    return float(text)

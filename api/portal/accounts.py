@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from api.errors import ApiProblem
@@ -42,8 +43,12 @@ class AccountPages(Controller):
     include_in_schema = False
 
     @get("/login", name="portal:login")
-    async def login_form(self, request: Request[Any, Any, Any], next: str = "") -> Template:  # noqa: A002
-        return render(request, "login.html", form=FormState(values={"next": next}))
+    async def login_form(
+        self,
+        request: Request[Any, Any, Any],
+        next_path: Annotated[str, QueryParameter(name="next", max_length=2000)] = "",
+    ) -> Template:
+        return render(request, "login.html", form=FormState(values={"next": next_path}))
 
     @post("/login", name="portal:login-post")
     async def login(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from api.app import create_app
@@ -128,8 +129,22 @@ def new_page(chromium: Browser, server: str) -> Iterator[Callable[..., Page]]:
 
 
 def screenshot(page: Page, name: str) -> Path:
-    """A full-page screenshot for review; returns its path."""
+    """A full-page screenshot for review, once the page passes the accessibility checks."""
+    assert accessibility_problems(page) == [], f"{name}: {accessibility_problems(page)}"
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def accessibility_problems(page: Page) -> list[str]:
+    """What axe-core (WCAG 2.1 A and AA rules: labels, contrast, names, structure, ARIA)
+    finds wrong with the page as it stands, one line per failing element."""
+    results = Axe().run(
+        page, options={"resultTypes": ["violations"], "runOnly": ["wcag2a", "wcag2aa", "wcag21aa"]}
+    )
+    return [
+        f"{violation['id']} ({violation['impact']}): {node['target']}"
+        for violation in results.response["violations"]
+        for node in violation["nodes"]
+    ]

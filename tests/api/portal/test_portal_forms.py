@@ -97,3 +97,15 @@ def test_the_tender_list_pages_and_filters(
     assert "Works package 17" in only.text
     none = browser.get("/portal/tenders?category=goods")
     assert "0 tenders" in none.text
+
+
+def test_signing_in_returns_to_the_page_asked_for_and_never_off_site(
+    api: Api, browser: Browser
+) -> None:
+    form = browser.get("/portal/login?next=/portal/awards")
+    assert 'name="next" value="/portal/awards"' in form.text
+    fields = {"username": "auditor", "password": "correct-horse-battery"}
+    back = browser.submit("/portal/login", "/portal/login", {**fields, "next": "/portal/awards"})
+    assert back.headers["location"] == "/portal/awards"
+    away = browser.submit("/portal/login", "/portal/login", {**fields, "next": "//evil.example/x"})
+    assert away.headers["location"] == "/portal/audit"

@@ -94,13 +94,15 @@ def server(settings: Settings, clock: FakeClock, accounts: None) -> Iterator[str
     thread.join(timeout=15)
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API runs an event loop in the main thread while it is
+# started; it must be stopped before the rest of the suite (whose tests may run their own).
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_FLAGS)
     yield browser

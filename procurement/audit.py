@@ -14,18 +14,20 @@ import base64
 import gc
 import hashlib
 import json
+import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
+import msgspec
 import psycopg
 from psycopg.rows import dict_row
 
 from domain.bid import BidContents
 from domain.sealing import EnvelopeName, SealedEnvelope
 from procurement import merkle, receipts, sealing
-from procurement.ledger import leaf_data
+from procurement.ledger import LEAF_VERSION, leaf_data
 
 FORMAT = "sindh-procurement-audit"
 REDACTED_TOPICS = ("procurement:Account.",)  # password hashes are nobody's business
@@ -131,84 +133,211 @@ def verify(lines: Iterable[str], public_key: str) -> Report:
             gc.enable()
 
 
+class _Event(msgspec.Struct):
+    """One event line, decoded in one pass of C (the base64 state included). A line this
+    strict decoding refuses (another type, a field of another JSON type, an absent field) is
+    decoded again as plain JSON and read as before, so that both read every line alike."""
+
+    type: Literal["event"]
+    position: int
+    leaf_index: int | None
+    leaf_hash: str | None
+    aggregate_id: str | None = None
+    version: int | None = None
+    topic: str | None = None
+    state_sha256: str | None = None
+    state: bytes | None = None
+    missing: bool = False
+
+
+_decode_event = msgspec.json.Decoder(_Event).decode
+
+
 def _verify(lines: Iterable[str], public_key: str) -> Report:
     report = Report()
-    header: dict[str, Any] | None = None
-    events: list[dict[str, Any]] = []
+    events = _Events(report)
     checkpoints: list[dict[str, Any]] = []
+    header = False
     for raw in lines:
-        if not raw.strip():
+        if not raw or raw.isspace():
+            continue
+        if header and (event := _strict_event(raw)) is not None:
+            events.add(event)
             continue
         document = json.loads(raw)
         kind = document.get("type")
-        if header is None:
+        if not header:
             if kind != "header" or document.get("format") != FORMAT:
                 report.add(0, "not an audit export: the first line is not its header")
                 return report
-            header = document
+            header = True
         elif kind == "event":
-            events.append(document)
+            events.add(_event_of(document), stated=bool(document.get("state")))
         elif kind == "checkpoint":
             checkpoints.append(document)
-    leaves = _check_events(events, report)
-    _check_checkpoints(checkpoints, leaves, public_key, report)
-    _check_openings(events, report)
+    report.leaves = len(events.leaves)
+    _check_checkpoints(checkpoints, events.positions, events.leaves, public_key, report)
+    _check_openings(events.bids, report)
     return report
 
 
-def _check_events(events: list[dict[str, Any]], report: Report) -> list[tuple[int, bytes]]:
-    """Recompute every leaf and compare it with the ledger's. Returns (position, the ledger's
-    leaf) in order."""
-    leaves: list[tuple[int, bytes]] = []
-    previous = 0
-    unledgered: int | None = None
-    for event in events:
-        report.events += 1
-        position = int(event["position"])
-        if position <= previous:
-            report.add(position, "positions are out of order")
-        previous = position
-        if event.get("missing"):
-            report.add(position, "the event is missing from the store (the ledger hashed it)")
-            leaves.append((position, bytes.fromhex(event["leaf_hash"])))
-            continue
-        digest = bytes.fromhex(event["state_sha256"])
-        state = event.get("state")
-        if state is not None and hashlib.sha256(base64.b64decode(state)).digest() != digest:
-            report.add(position, "the event's state does not match its digest")
-            digest = hashlib.sha256(base64.b64decode(state)).digest()
-        leaf = leaf_from_digest(
-            position, UUID(event["aggregate_id"]), int(event["version"]), event["topic"], digest
+def _strict_event(raw: str) -> _Event | None:
+    """The event on this line, if it is one with every field of its JSON type."""
+    try:
+        event = _decode_event(raw)
+    except msgspec.MsgspecError:
+        return None
+    if event.missing or None not in (
+        event.aggregate_id,
+        event.version,
+        event.topic,
+        event.state_sha256,
+    ):
+        return event
+    return None
+
+
+def _event_of(document: dict[str, Any]) -> _Event:
+    """An event line the strict decoding refused, read as the verifier always read it: what
+    it cannot read raises here, as it did."""
+    position = int(document["position"])
+    if document.get("missing"):  # its state, if any, is read by the openings' check alone
+        topic, state = document.get("topic"), document.get("state")
+        kept = bool(state) and isinstance(topic, str) and topic in _OPENING_TOPICS
+        return _Event(
+            "event",
+            position,
+            None,
+            document["leaf_hash"],
+            aggregate_id=document.get("aggregate_id"),
+            topic=topic if kept else None,
+            state=_lenient_base64(state) if kept else None,
+            missing=True,
         )
-        if event["leaf_index"] is None:
-            unledgered = position if unledgered is None else unledgered
-            continue
-        if unledgered is not None:
-            report.add(unledgered, "an event the ledger never hashed sits among hashed ones")
-            unledgered = None
-        if int(event["leaf_index"]) != len(leaves):
+    state = document.get("state")
+    leaf_index = document["leaf_index"]
+    return _Event(
+        "event",
+        position,
+        None if leaf_index is None else int(leaf_index),
+        None if leaf_index is None else document["leaf_hash"],
+        aggregate_id=document["aggregate_id"],
+        version=int(document["version"]),
+        topic=document["topic"],
+        state_sha256=document["state_sha256"],
+        state=None if state is None else base64.b64decode(state),
+    )
+
+
+def _lenient_base64(text: Any) -> bytes:
+    """The bytes of a state the openings' check reads and nothing else decodes: bytes that are
+    not JSON when they are not base64, so that the check reports them as such."""
+    try:
+        return base64.b64decode(text)
+    except ValueError:
+        return b"\xff"
+
+
+_OPENING_TOPICS = frozenset((*BID_ENVELOPES, WITHDRAWN, OPENED))
+_LEAF_HEAD = struct.Struct(">Q16sQ")  # leaf_data's position, aggregate id and version
+
+
+class _Events:
+    """The first check, event by event as the lines are read: recompute every leaf and
+    compare it with the ledger's. Keeps the ledger's leaves and their positions, in order, and
+    the events the openings are re-checked from."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.positions: list[int] = []
+        self.leaves: list[bytes] = []
+        self.bids: list[_Event] = []
+        self.previous = 0
+        self.unledgered: int | None = None
+        self.topics: dict[str, bytes] = {}  # topic -> its length and UTF-8, as the leaf has it
+
+    def add(self, event: _Event, *, stated: bool | None = None) -> None:
+        """Check one event. ``stated``: whether its line's ``state`` is a non-empty string,
+        when its bytes alone do not tell (a lenient base64 decoding may give none)."""
+        report = self.report
+        report.events += 1
+        position = event.position
+        if position <= self.previous:
+            report.add(position, "positions are out of order")
+        self.previous = position
+        state = event.state
+        if (bool(state) if stated is None else stated) and event.topic in _OPENING_TOPICS:
+            self.bids.append(event)
+        if event.missing:
+            report.add(position, "the event is missing from the store (the ledger hashed it)")
+            self.positions.append(position)
+            self.leaves.append(bytes.fromhex(event.leaf_hash))  # type: ignore[arg-type]
+            return
+        digest = bytes.fromhex(event.state_sha256)  # type: ignore[arg-type]
+        if state is not None:
+            actual = hashlib.sha256(state).digest()
+            if actual != digest:
+                report.add(position, "the event's state does not match its digest")
+                digest = actual
+        leaf = self._leaf(event, digest)
+        if event.leaf_index is None:
+            self.unledgered = position if self.unledgered is None else self.unledgered
+            return
+        if self.unledgered is not None:
+            report.add(self.unledgered, "an event the ledger never hashed sits among hashed ones")
+            self.unledgered = None
+        if event.leaf_index != len(self.leaves):
             report.add(position, "the ledger's index skips or repeats a leaf")
-        if event["leaf_hash"] != leaf.hex():
+        if event.leaf_hash != leaf.hex():
             report.add(position, "the stored event differs from what the ledger hashed")
         # The roots are checked on the ledger's own leaves: a changed event is named above,
         # at its position; a changed leaf shows as a root the signature does not cover.
-        leaves.append((position, bytes.fromhex(event["leaf_hash"])))
-    report.leaves = len(leaves)
-    return leaves
+        self.positions.append(position)
+        self.leaves.append(bytes.fromhex(event.leaf_hash))  # type: ignore[arg-type]
+
+    def _leaf(self, event: _Event, digest: bytes) -> bytes:
+        """``leaf_from_digest``, with the topic's encoding remembered and the aggregate id's
+        bytes read straight from its 8-4-4-4-12 hex (``UUID`` when it is in another form)."""
+        topic: str = event.topic  # type: ignore[assignment]
+        encoded = self.topics.get(topic)
+        if encoded is None:
+            data = topic.encode()
+            encoded = self.topics[topic] = len(data).to_bytes(2, "big") + data
+        aggregate = _uuid_bytes(event.aggregate_id)  # type: ignore[arg-type]
+        head = _LEAF_HEAD.pack(event.position, aggregate, event.version)
+        return hashlib.sha256(_LEAF_PREFIX + head + encoded + digest).digest()
+
+
+_LEAF_PREFIX = b"\x00" + LEAF_VERSION  # the leaf hash's domain byte, then leaf_data's version
+_UUID_HEXITS = 32
+
+
+def _uuid_bytes(text: str) -> bytes:
+    """``UUID(text).bytes``, read straight from the hex when ``text`` is 32 hex digits and
+    hyphens (as exported); any other form goes through ``UUID``, which reads it or raises."""
+    hexits = text.replace("-", "")
+    try:
+        value = bytes.fromhex(hexits)
+    except ValueError:
+        value = b""
+    if len(hexits) != _UUID_HEXITS or len(value) * 2 != _UUID_HEXITS:
+        return UUID(text).bytes
+    return value
 
 
 def _check_checkpoints(
     checkpoints: list[dict[str, Any]],
-    leaves: list[tuple[int, bytes]],
+    positions: list[int],
+    leaves: list[bytes],
     public_key: str,
     report: Report,
 ) -> None:
-    tree = merkle.Tree([leaf for _, leaf in leaves])
+    tree = merkle.Tree(leaves)
     previous: tuple[int, bytes] | None = None
     for checkpoint in sorted(checkpoints, key=lambda c: int(c["tree_size"])):
         report.checkpoints += 1
         size = int(checkpoint["tree_size"])
-        last_position = leaves[size - 1][0] if 0 < size <= len(leaves) else 0
+        last_position = positions[size - 1] if 0 < size <= len(leaves) else 0
         if not receipts.verify(public_key, checkpoint):
             report.add(last_position, f"checkpoint {size} is not signed by the platform's key")
         if size > tree.size:
@@ -216,7 +345,7 @@ def _check_checkpoints(
             continue
         root = tree.root(0, size)
         if root.hex() != checkpoint["root"]:
-            first = leaves[previous[0]][0] if previous else leaves[0][0]
+            first = positions[previous[0]] if previous else positions[0]
             report.add(first, f"the events up to checkpoint {size} do not give its root")
         if previous is not None:
             try:
@@ -232,33 +361,31 @@ def _check_checkpoints(
         previous = (size, bytes.fromhex(checkpoint["root"]))
 
 
-def _check_openings(events: list[dict[str, Any]], report: Report) -> None:
-    """Re-decrypt every opened bid with the released key; re-check commitments and prices."""
+def _check_openings(events: list[_Event], report: Report) -> None:
+    """Re-decrypt every opened bid with the released key; re-check commitments and prices.
+    ``events``: the bids' envelopes and withdrawals and the openings, with their states."""
     latest: dict[str, dict[str, Any]] = {}  # bid id -> its latest envelope or withdrawal
     for event in events:
-        topic = event.get("topic")
-        if not event.get("state") or topic not in (*BID_ENVELOPES, WITHDRAWN, OPENED):
-            continue
         try:
             state = _state(event)
         except ValueError:  # UnicodeDecodeError and JSONDecodeError included
-            report.add(int(event["position"]), "the event's state is not the JSON it should be")
+            report.add(event.position, "the event's state is not the JSON it should be")
             continue
-        if topic == OPENED:
+        if event.topic == OPENED:
             report.openings += 1
             _check_opening(event, state, latest, report)
         else:
-            latest[event["aggregate_id"]] = {"topic": topic, **state}
+            latest[event.aggregate_id] = {"topic": event.topic, **state}  # type: ignore[index]
 
 
 def _check_opening(
-    event: dict[str, Any],
+    event: _Event,
     state: dict[str, Any],
     latest: dict[str, dict[str, Any]],
     report: Report,
 ) -> None:
-    position = int(event["position"])
-    tender_id = UUID(event["aggregate_id"])
+    position = event.position
+    tender_id = UUID(event.aggregate_id)
     record = state["record"]
     keys = {k["envelope"]: base64.b64decode(k["private_key"]) for k in record["keys"]}
     name = EnvelopeName(record["envelope"])
@@ -295,8 +422,8 @@ def _check_opening(
             report.add(position, f"bid {opened['bid_id']}: the published prices are not its own")
 
 
-def _state(event: dict[str, Any]) -> dict[str, Any]:
-    plain: dict[str, Any] = _plain(json.loads(base64.b64decode(event["state"])))
+def _state(event: _Event) -> dict[str, Any]:
+    plain: dict[str, Any] = _plain(json.loads(event.state))  # type: ignore[arg-type]
     return plain
 
 

@@ -68,8 +68,12 @@ class GroupCommitter:
     def submit(
         self, aggregate: Aggregate, expected_versions: Mapping[UUID, int] | None = None
     ) -> Future[Saved]:
-        """Hand ``aggregate`` over without waiting: the future gets the outcome."""
+        """Hand ``aggregate`` over without waiting: the future gets the outcome. Once handed
+        over it is written or refused like the rest of its batch: the future cannot be
+        cancelled (a caller that stops waiting, e.g. a request whose client went away, does
+        not take its batch's outcomes with it)."""
         outcome: Future[Saved] = Future()
+        outcome.set_running_or_notify_cancel()
         self._queue.put((aggregate, expected_versions or {}, outcome))
         return outcome
 

@@ -220,3 +220,31 @@ def test_a_member_decided_on_a_stale_read_fails_alone(
     assert application.repository.get(bids[0].id).version == 1
     with pytest.raises(AggregateNotFoundError):
         application.repository.get(bids[1].id)
+
+
+def test_a_caller_that_stops_waiting_leaves_its_batch_alone(
+    application: ProcurementApplication, clock: FakeClock
+) -> None:
+    tender_id = _tender(application, clock)
+    first = application.submit_bid(vendor(), tender_id, _contents("1.00"))
+    stored: Bid = application.repository.get(first.id)
+    bids = [
+        Bid(
+            tender_id=tender_id,
+            vendor_id=v.account_id,
+            envelopes=stored.envelopes,
+            method=Method.SINGLE_STAGE_ONE_ENVELOPE,
+            deadline=clock.now().replace(year=2030),
+            actor=v,
+            timestamp=clock.now(),
+        )
+        for v in (vendor(), vendor())
+    ]
+    committer = GroupCommitter(application, window=0.05)
+    try:
+        gone, waiting = (committer.submit(bid) for bid in bids)
+        assert not gone.cancel()  # handed over: written or refused with its batch
+        assert waiting.result(timeout=10).version == 1
+        assert gone.result(timeout=10).version == 1
+    finally:
+        committer.stop()

@@ -887,6 +887,15 @@ def _notes(plan: Plan, results: Results, setup: SetUp) -> list[str]:
         f"{min(batches)} to {max(batches)} transactions "
         f"({plan.vendors * len(batches) / sum(batches):.1f} bids per transaction on average)."
     )
+    per_bid = [
+        f"{name} {sample.cpu.server * sample.seconds / sample.count * 1000:.2f} ms"
+        for name, sample in ((REAL, real), (KEYED, keyed), (BARE, bare))
+        if sample.cpu is not None and sample.count
+    ]
+    notes.append(
+        "API process CPU per bid (its CPU seconds over the bursts / bids; less disturbed by "
+        "other load than the rates): " + "; ".join(per_bid) + "."
+    )
     disturbed = [
         name
         for name, sample in ((REAL, real), (KEYED, keyed), (BARE, bare))

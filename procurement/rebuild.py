@@ -24,9 +24,8 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.utils import Environment, resolve_topic
-from psycopg import Cursor
+from psycopg import ClientCursor, Cursor
 from psycopg.rows import DictRow
-from psycopg.types.json import Jsonb
 
 from domain.award import Award
 from domain.evaluation import Evaluation
@@ -167,6 +166,11 @@ def _changes(dispatcher: Any, event_class: type[Any]) -> bool:
 
 # Public tenders ---------------------------------------------------------------------------
 
+BATCH = 1_000
+"""Statements sent in one message: bound in Python (``ClientCursor``) and sent as one query
+of many statements. Not psycopg's pipeline: it stalls on large statements
+(``procurement/recorder.py``), and an opening record can be megabytes."""
+
 
 class PublicTendersPages:
     """A page's statements, each event's as the live view would run them, in order."""
@@ -177,10 +181,17 @@ class PublicTendersPages:
         )
 
     def write(self, cursor: Cursor[DictRow], page: Page) -> None:
-        for event, position in page:
-            tracking = Tracking(ProcurementApplication.name, position)
-            for query, params in public_tenders.statements_for(event, tracking):
-                cursor.execute(query.encode(), params)
+        statements = [
+            statement
+            for event, position in page
+            for statement in public_tenders.statements_for(
+                event, Tracking(ProcurementApplication.name, position)
+            )
+        ]
+        client = ClientCursor(cursor.connection)
+        for first in range(0, len(statements), BATCH):
+            batch = statements[first : first + BATCH]
+            client.execute(";\n".join(client.mogrify(query, params) for query, params in batch))
 
 
 # OCDS releases ----------------------------------------------------------------------------
@@ -189,7 +200,7 @@ class PublicTendersPages:
 class OcdsReleasesPages:
     """The OCDS releases of a page: each process's state read once, the page's events
     applied to it in memory as the live view applies each to the state it reads back, the
-    states written once and the releases in one go."""
+    states written once and the releases in one COPY."""
 
     LINKS = (Evaluation.EvaluationStarted, Award.AwardMade)
 
@@ -213,51 +224,87 @@ class OcdsReleasesPages:
             tender_id = ocds_releases.tender_of(event, self.links.get)
             if tender_id is not None:
                 processes.append((event, position, tender_id))
+        # Arrays in binary (%b): no escaping in Python, however large the states.
         if links:
-            cursor.executemany(ocds_releases.LINK, links)
+            cursor.execute(
+                b"INSERT INTO ocds_aggregates (aggregate_id, tender_id) "
+                b"SELECT * FROM unnest(%b::uuid[], %b::uuid[]) ON CONFLICT DO NOTHING",
+                ([a for a, _ in links], [t for _, t in links]),
+            )
+        # Each state as the JSON text of what jsonb gives back (stored_text): loaded afresh
+        # for every event, as the live view reads it before every event.
         stored = self._states(cursor, {tender_id for _, _, tender_id in processes})
-        changed: dict[UUID, ocds.State] = {}
+        changed: dict[UUID, tuple[str, str]] = {}  # ocid and state
         releases: list[ocds_releases.Release] = []
         for event, position, tender_id in processes:
-            state = stored.get(tender_id)
-            result = ocds_releases.release_for(
-                event, None if state is None else _read_back(state), position, self.context
-            )
+            text = stored.get(tender_id)
+            state = None if text is None else json.loads(text)
+            result = ocds_releases.release_for(event, state, position, self.context)
             if result is not None:
-                stored[tender_id] = changed[tender_id] = result[0]
+                stored[tender_id] = stored_text(result[0])
+                changed[tender_id] = (result[0]["ocid"], stored[tender_id])
                 releases.append(result[1])
         if changed:
-            cursor.executemany(
-                ocds_releases.SAVE_STATE,
-                [(tender_id, state["ocid"], Jsonb(state)) for tender_id, state in changed.items()],
+            cursor.execute(
+                b"INSERT INTO ocds_processes (tender_id, ocid, state) "
+                b"SELECT tender_id, ocid, state::jsonb "
+                b"FROM unnest(%b::uuid[], %b::text[], %b::text[]) AS t(tender_id, ocid, state) "
+                b"ON CONFLICT (tender_id) DO UPDATE SET state = EXCLUDED.state",
+                (
+                    list(changed),
+                    [ocid for ocid, _ in changed.values()],
+                    [state for _, state in changed.values()],
+                ),
             )
         if releases:
-            cursor.executemany(ocds_releases.INSERT_RELEASE, releases)
+            with cursor.copy(
+                b"COPY ocds_releases (position, ocid, release_id, tag, date, release) FROM STDIN"
+            ) as copy:
+                for release in releases:
+                    copy.write_row(release)
 
     @staticmethod
-    def _states(cursor: Cursor[DictRow], tender_ids: set[UUID]) -> dict[UUID, ocds.State]:
+    def _states(cursor: Cursor[DictRow], tender_ids: set[UUID]) -> dict[UUID, str]:
         if not tender_ids:
             return {}
         cursor.execute(
-            b"SELECT tender_id, state FROM ocds_processes WHERE tender_id = ANY(%s)",
+            b"SELECT tender_id, state::text AS state FROM ocds_processes "
+            b"WHERE tender_id = ANY(%b::uuid[])",
             (list(tender_ids),),
         )
-        return {UUID(str(row["tender_id"])): row["state"] for row in cursor.fetchall()}
+        return {UUID(str(row["tender_id"])): str(row["state"]) for row in cursor.fetchall()}
 
 
-def _read_back(state: ocds.State) -> ocds.State:
-    """A state as the live view reads it back after storing it as jsonb, in a fresh copy:
+def stored_text(state: ocds.State) -> str:
+    """The JSON text of a state as the live view reads it back after storing it as jsonb:
     each object's keys in jsonb's order (shorter first, then bytewise) and each number as
     jsonb's text gives it back. The live view applies every event to the state as read back,
     and a release keeps the order of its state's keys (it is stored as json, as written)."""
-    copied: ocds.State = json.loads(
-        json.dumps(state), object_pairs_hook=_jsonb_object, parse_float=_jsonb_number
-    )
-    return copied
+    return json.dumps(_as_jsonb(state))
 
 
-def _jsonb_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    return dict(sorted(dict(pairs).items(), key=lambda item: (len(item[0].encode()), item[0])))
+_PLAIN = frozenset({str, int, bool, type(None)})  # the same after a trip through jsonb
+
+
+def _as_jsonb(value: Any) -> Any:
+    if isinstance(value, dict):
+        keys = {key if isinstance(key, str) else json.dumps(key): key for key in value}
+        found = {}
+        for text in sorted(keys, key=_jsonb_order) if len(keys) > 1 else keys:
+            item = value[keys[text]]
+            found[text] = item if type(item) in _PLAIN else _as_jsonb(item)
+        return found
+    if isinstance(value, list | tuple):
+        return [item if type(item) in _PLAIN else _as_jsonb(item) for item in value]
+    if isinstance(value, float):
+        return _jsonb_number(repr(value))
+    return value
+
+
+def _jsonb_order(key: str) -> tuple[int, str]:
+    """jsonb's order of an object's keys: shorter first (in UTF-8 bytes), then bytewise (the
+    order of code points)."""
+    return (len(key) if key.isascii() else len(key.encode())), key
 
 
 def _jsonb_number(text: str) -> float | int:

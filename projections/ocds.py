@@ -74,6 +74,19 @@ class Context:
 def release(state: State, tag: str, event_id: str, date: datetime) -> dict[str, Any]:
     """The immutable release of one event: the state as of it, without bookkeeping."""
     public = {k: copy.deepcopy(v) for k, v in state.items() if not k.startswith("_")}
+    return _release(public, tag, event_id, date)
+
+
+def release_text(state: State, tag: str, event_id: str, date: datetime) -> str:
+    """The release's JSON text as stored and served: ``release`` written out at once, so
+    without copying the state first."""
+    public = {k: v for k, v in state.items() if not k.startswith("_")}
+    return json.dumps(
+        _release(public, tag, event_id, date), ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def _release(public: dict[str, Any], tag: str, event_id: str, date: datetime) -> dict[str, Any]:
     return {
         "ocid": public.pop("ocid"),
         "id": event_id,

@@ -10,7 +10,6 @@ nor repeats.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -83,8 +82,7 @@ def release_for(
     if tag is None or state is None:
         return None
     release_id = f"{state['ocid']}-{position}"
-    document = ocds.release(state, tag, release_id, event.timestamp)
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    text = ocds.release_text(state, tag, release_id, event.timestamp)
     return state, (position, state["ocid"], release_id, tag, event.timestamp, text)
 
 

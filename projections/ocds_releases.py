@@ -29,8 +29,8 @@ NAME = "ocds_releases"
 TABLES = ("ocds_releases", "ocds_aggregates", "ocds_processes")
 
 
-# The statements, shared by the live view (one event per transaction) and the rebuild
-# (``procurement/rebuild.py``: a page of events per transaction, the same rows).
+# The live view's statements, one event per transaction. The rebuild
+# (``procurement/rebuild.py``) writes the same rows a page of events at a time.
 LINK = (
     b"INSERT INTO ocds_aggregates (aggregate_id, tender_id) VALUES (%s, %s) ON CONFLICT DO NOTHING"
 )

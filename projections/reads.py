@@ -50,15 +50,23 @@ async def wait_for_position(
     pool: asyncpg.Pool, projection: str, position: int, wait_seconds: float
 ) -> bool:
     """Wait until the projection has processed ``position``; False if the wait runs out."""
+    return await position_reached(pool, projection, position, wait_seconds) is not None
+
+
+async def position_reached(
+    pool: asyncpg.Pool, projection: str, position: int, wait_seconds: float
+) -> int | None:
+    """The projection's position once it has processed ``position``; None if the wait runs
+    out."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_seconds
     delay = 0.005
-    while await projection_position(pool, projection) < position:
+    while (reached := await projection_position(pool, projection)) < position:
         if loop.time() >= deadline:
-            return False
+            return None
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.1)
-    return True
+    return reached
 
 
 @dataclass(frozen=True)
@@ -97,48 +105,48 @@ async def list_tenders(
     pool: asyncpg.Pool, filters: TenderFilter, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
     where, args = _where(filters)
+    return await _page(
+        pool,
+        f"SELECT {_SUMMARY_COLUMNS}, count(*) OVER () AS total "  # noqa: S608 (fixed parts)
+        f"FROM public_tenders{where} "
+        f"ORDER BY published_at DESC, tender_id LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
+        f"SELECT count(*) FROM public_tenders{where}",  # noqa: S608 (fixed parts)
+        args,
+        limit=limit,
+        offset=offset,
+    )
+
+
+async def _page(
+    pool: asyncpg.Pool, page: str, count: str, args: list[Any], *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page and the total of its query, in one statement (one snapshot, no transaction);
+    a page past the end counts on its own, in the same snapshot as an empty page again."""
+    rows = await pool.fetch(page, *args, limit, offset)
+    if rows:
+        total = int(rows[0]["total"])
+        return [{k: v for k, v in row.items() if k != "total"} for row in rows], total
     async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
-        total = await connection.fetchval(
-            f"SELECT count(*) FROM public_tenders{where}",  # noqa: S608 (built from fixed parts)
-            *args,
-        )
-        rows = await connection.fetch(
-            f"SELECT {_SUMMARY_COLUMNS} FROM public_tenders{where} "  # noqa: S608
-            f"ORDER BY published_at DESC, tender_id LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
-            *args,
-            limit,
-            offset,
-        )
-    return [dict(row) for row in rows], int(total)
+        total = int(await connection.fetchval(count, *args))
+        rows = await connection.fetch(page, *args, limit, offset)
+    return [{k: v for k, v in row.items() if k != "total"} for row in rows], total
 
 
 async def get_tender(pool: asyncpg.Pool, tender_id: UUID) -> dict[str, Any] | None:
-    async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
-        row = await connection.fetchrow(
-            "SELECT * FROM public_tenders WHERE tender_id = $1", tender_id
-        )
-        if row is None:
-            return None
-        amendments = await connection.fetch(
-            "SELECT number, text, issued_at, clarification_deadline, submission_deadline, "
-            "opening_time FROM public_tender_amendments WHERE tender_id = $1 ORDER BY number",
-            tender_id,
-        )
-        questions = await connection.fetch(
-            "SELECT question_id, text, asked_at, answer, answered_at "
-            "FROM public_tender_questions WHERE tender_id = $1 AND answer IS NOT NULL "
-            "ORDER BY answered_at, question_id",
-            tender_id,
-        )
-        awards = await connection.fetch(
-            f"SELECT {_AWARD_COLUMNS} FROM public_awards a JOIN public_tenders t USING (tender_id) "  # noqa: S608 (fixed)
-            "WHERE a.tender_id = $1 ORDER BY made_at, award_id",
-            tender_id,
-        )
+    """A tender with its amendments, answered questions and awards: one statement, so one
+    snapshot without a transaction (the nested rows come back as arrays of records)."""
+    row = await pool.fetchrow(_TENDER, tender_id)
+    if row is None:
+        return None
     tender = dict(row)
-    tender["awards"] = [dict(a) for a in awards]
-    tender["amendments"] = [dict(a) for a in amendments]
-    tender["questions"] = [dict(q) for q in questions]
+    tender["amendments"] = [dict(zip(_AMENDMENT, a, strict=True)) for a in tender["amendments"]]
+    tender["questions"] = [dict(zip(_QUESTION, q, strict=True)) for q in tender["questions"]]
+    awards = [dict(zip(_AWARD, a, strict=True)) for a in tender["awards"]]
+    for award in awards:  # their jsonb, as text (``_AWARD_IN_RECORD``)
+        for column in ("complaints", "contract"):
+            if award[column] is not None:
+                award[column] = json.loads(award[column])
+    tender["awards"] = awards
     return tender
 
 
@@ -150,25 +158,53 @@ _AWARD_COLUMNS = """
 """
 
 
+_AMENDMENT = (
+    "number",
+    "text",
+    "issued_at",
+    "clarification_deadline",
+    "submission_deadline",
+    "opening_time",
+)
+_QUESTION = ("question_id", "text", "asked_at", "answer", "answered_at")
+_AWARD = tuple(column.strip().split(".")[-1] for column in _AWARD_COLUMNS.split(","))
+# asyncpg decodes a record's fields in binary, without the pool's jsonb codec: text instead.
+_AWARD_IN_RECORD = _AWARD_COLUMNS.replace("a.complaints", "a.complaints::text").replace(
+    "a.contract", "a.contract::text"
+)
+_TENDER = f"""
+    SELECT t.*,
+        ARRAY(
+            SELECT ROW({", ".join(_AMENDMENT)}) FROM public_tender_amendments
+            WHERE tender_id = t.tender_id ORDER BY number
+        ) AS amendments,
+        ARRAY(
+            SELECT ROW({", ".join(_QUESTION)}) FROM public_tender_questions
+            WHERE tender_id = t.tender_id AND answer IS NOT NULL ORDER BY answered_at, question_id
+        ) AS questions,
+        ARRAY(
+            SELECT ROW({_AWARD_IN_RECORD})
+            FROM public_awards a WHERE a.tender_id = t.tender_id ORDER BY a.made_at, a.award_id
+        ) AS awards
+    FROM public_tenders t WHERE t.tender_id = $1
+"""  # noqa: S608 (fixed parts)
+
+
 async def list_awards(
     pool: asyncpg.Pool, status: str | None, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
     where = " WHERE a.status = $1" if status else ""
     args: list[Any] = [status] if status else []
-    async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
-        total = await connection.fetchval(
-            f"SELECT count(*) FROM public_awards a{where}",  # noqa: S608 (fixed parts)
-            *args,
-        )
-        rows = await connection.fetch(
-            f"SELECT {_AWARD_COLUMNS} FROM public_awards a "  # noqa: S608 (fixed parts)
-            f"JOIN public_tenders t USING (tender_id){where} "
-            f"ORDER BY a.made_at DESC, a.award_id LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
-            *args,
-            limit,
-            offset,
-        )
-    return [dict(row) for row in rows], int(total)
+    return await _page(
+        pool,
+        f"SELECT {_AWARD_COLUMNS}, count(*) OVER () AS total "  # noqa: S608 (fixed parts)
+        f"FROM public_awards a JOIN public_tenders t USING (tender_id){where} "
+        f"ORDER BY a.made_at DESC, a.award_id LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
+        f"SELECT count(*) FROM public_awards a{where}",  # noqa: S608 (fixed parts)
+        args,
+        limit=limit,
+        offset=offset,
+    )
 
 
 async def get_award(pool: asyncpg.Pool, award_id: UUID) -> dict[str, Any] | None:

@@ -60,6 +60,8 @@ def _standstill_complaint_then_contract(
     assert award["contract"]["value"] == {"amount": "1000000.00", "currency": "PKR"}
     [public_complaint] = award["complaints"]
     assert public_complaint["status"] == "dismissed"
+    # The tender's awards are read nested in its row: the same as the award read on its own.
+    assert award == api.client.get(f"/public/awards/{award_id}").json()
     assert "courier" not in json.dumps(page)  # the grounds stay private
     listed = api.client.get("/public/awards").json()
     assert [a["id"] for a in listed["items"]] == [award_id]

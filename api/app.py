@@ -45,6 +45,7 @@ from api.portal import portal_handlers
 from api.portal.pages import template_config
 from api.portal.session import portal_tokens
 from api.rate_limits import Limiter
+from api.read_cache import Listener, ReadCache, read_cache_middleware
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock, SystemClock
 from procurement.coordination import Coordinator
@@ -98,12 +99,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             watch = DatabaseWatch(pool)
             watch.start()
             app.state.database_watch = watch
+            # The public reads' answers, dropped when the public read model changes.
+            read_cache = ReadCache()
+            listener = Listener(settings.dsn, read_cache)
+            listener.start()
+            app.state.read_cache = read_cache
             # Everything loaded so far lives as long as the process: keep it out of the
             # collector's full passes, which otherwise pause every request ~100 ms.
             gc.freeze()
             try:
                 yield
             finally:
+                await listener.stop()
                 await watch.stop()
                 try:  # a connection still out, or broken, must not hold or fail the shutdown
                     await asyncio.wait_for(pool.close(), timeout=5)
@@ -149,6 +156,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             metrics_middleware,
             request_id_middleware,
             circuit_middleware,
+            read_cache_middleware,  # the public reads only: answered before the rest
             IdempotencyMiddleware,
         ],
         lifespan=[lifespan],

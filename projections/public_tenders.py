@@ -28,6 +28,10 @@ TABLES = (
     "public_tender_amendments",
     "public_tenders",
 )
+CHANNEL = "public_tenders_position"
+"""Each transaction of the view NOTIFYs here (on commit only) the position it reached and
+whether the view changed: ``"<position> <1|0>"``. The API's read caches listen
+(``api/read_cache.py``)."""
 
 
 class PublicTendersView(PostgresTrackingRecorder):
@@ -38,6 +42,7 @@ class PublicTendersView(PostgresTrackingRecorder):
             for query, params in statements:
                 cursor.execute(query.encode(), params)
             self._insert_tracking(cursor, tracking)
+            notify(cursor, tracking.notification_id, changed=bool(statements))
 
     def reset(self) -> None:
         """Empty the read model and its tracking: the start of a rebuild."""
@@ -46,6 +51,14 @@ class PublicTendersView(PostgresTrackingRecorder):
             cursor.execute(
                 f"DELETE FROM {self.tracking_table_name}".encode()  # noqa: S608 (fixed name)
             )
+            notify(cursor, 0, changed=True)
+
+
+def notify(cursor: Any, position: int, *, changed: bool) -> None:
+    """Tell the read caches that this transaction, once committed, takes the view to
+    ``position``: a paged rebuild's commits should say so too (the caches otherwise notice
+    within about two seconds, by reading the position)."""
+    cursor.execute(b"SELECT pg_notify(%s, %s)", (CHANNEL, f"{position} {int(changed)}"))
 
 
 class PublicTendersProjection(Projection[PublicTendersView]):

@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.errors import ApiProblem
+from api.read_cache import WAIT_LEFT, ReadCache
 from domain.errors import AwardNotFoundError, TenderNotFoundError
 from projections import reads
 from projections.public_tenders import NAME as PUBLIC_TENDERS
@@ -144,14 +145,22 @@ async def _caught_up(
 ) -> None:
     if position is None:
         return
-    timeout = request.app.state.settings.read_wait_timeout
-    if not await reads.wait_for_position(pool, PUBLIC_TENDERS, position, timeout):
+    state = request.app.state
+    # What the read cache left of the wait, if it waited first (``api/read_cache.py``).
+    wait = request.scope.get("state", {}).get(WAIT_LEFT, state.settings.read_wait_timeout)
+    reached = await reads.position_reached(pool, PUBLIC_TENDERS, position, wait)
+    if reached is None:
         raise ApiProblem(
             503,
             "read_model_lagging",
             f"the public read model has not reached position {position} yet; retry shortly",
             headers={"Retry-After": "1"},
         )
+    cache: ReadCache | None = state.get("read_cache")
+    if cache is not None and reached > cache.position:
+        # The cache has not heard of it yet: what it keeps may be older than this answer,
+        # and a later request must not read older data than this one.
+        cache.observed(reached)
 
 
 class PublicController(Controller):

@@ -65,11 +65,11 @@ class DatabaseWatch:
 
 def circuit_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        watch: DatabaseWatch | None = getattr(scope["app"].state, "database_watch", None)
+        watch: DatabaseWatch | None = scope["app"].state.get("database_watch")
         if (
-            scope["type"] != ScopeType.HTTP
-            or watch is None
+            watch is None
             or watch.up
+            or scope["type"] != ScopeType.HTTP
             or scope["path"].startswith(ALWAYS_ANSWERED)
         ):
             await app(scope, receive, send)

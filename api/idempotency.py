@@ -162,6 +162,9 @@ class IdempotencyMiddleware:
         return self._batches
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("method") != "POST":  # reads: nothing to look at
+            await self.app(scope, receive, send)
+            return
         key = self._key(scope)
         owner = _owner(scope) if key is not None else None
         if key is None or owner is None:  # not asked for, or the guards will answer 401

@@ -40,24 +40,31 @@ CHECKPOINT_AGE = Gauge(
 
 
 def metrics_middleware(app: ASGIApp) -> ASGIApp:
+    # The histogram's child per (method, route, status), looked up once: ``labels`` takes a
+    # lock and builds its key on every call.
+    children: dict[tuple[str, str, int], Any] = {}
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = {"code": 500}
+        status = 500
 
         async def capture(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                status["code"] = int(message["status"])
+                status = message["status"]
             await send(message)
 
         try:
             await app(scope, receive, capture)
         finally:
-            route: Any = scope.get("path_template") or "unmatched"
-            REQUEST_SECONDS.labels(scope["method"], str(route), str(status["code"])).observe(
-                time.perf_counter() - started
-            )
+            elapsed = time.perf_counter() - started
+            key = (scope["method"], scope.get("path_template") or "unmatched", status)
+            child = children.get(key)
+            if child is None:
+                child = children[key] = REQUEST_SECONDS.labels(key[0], str(key[1]), str(status))
+            child.observe(elapsed)
 
     return middleware

@@ -5,8 +5,9 @@ fresh temporary folder, applies the migrations and measures:
 
 - write commands: sequential ``ProcurementApplication.draft_tender`` calls, against a raw
   psycopg single-row INSERT + commit into a scratch table of the event table's shape;
-- public reads over real HTTP: the real app under uvicorn (subprocess, 127.0.0.1), against a
-  bare Litestar app under the same uvicorn returning the same JSON from memory;
+- public reads over real HTTP: the real app under uvicorn (subprocess, 127.0.0.1), with its
+  read cache and with the cache off, against a bare Litestar app under the same uvicorn
+  returning the same JSON from memory;
 - projection rebuild: ``procurement.runners.rebuild`` over the whole store, against a raw
   ``SELECT * ... ORDER BY notification_id`` of the same rows.
 
@@ -179,11 +180,16 @@ class CpuUse:
 
 
 def _process_seconds(pid: int) -> float:
+    """The process and its live children (uvicorn's worker processes, if it runs several)."""
     try:
-        times = psutil.Process(pid).cpu_times()
+        process = psutil.Process(pid)
+        times = [process.cpu_times()]
+        for child in process.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                times.append(child.cpu_times())
     except psutil.Error:
         return 0.0
-    return times.user + times.system
+    return sum(t.user + t.system for t in times)
 
 
 def _postgres_seconds(postmaster: int) -> float:
@@ -636,6 +642,8 @@ class HttpResults:
     detail: Sample
     bare_listing: Sample
     bare_detail: Sample
+    uncached_listing: Sample
+    uncached_detail: Sample
 
 
 LIST_PATH = "/public/tenders?limit=20"
@@ -663,7 +671,10 @@ def bench_http(probe: Probe, url: str, tmp: Path, plan: Plan) -> HttpResults:
             details = {path: client.get(path).raise_for_status().json() for path in detail_paths}
         fixture.write_text(json.dumps({"listing": listing, "details": details}))
 
-        with server("bare", child_env, tmp / "bare-server.log") as bare:
+        with (
+            server("uncached", child_env, tmp / "uncached-server.log") as uncached,
+            server("bare", child_env, tmp / "bare-server.log") as bare,
+        ):
             with httpx.Client(base_url=bare.base, timeout=10.0) as client:
                 same = client.get(LIST_PATH).json() == listing and all(
                     client.get(path).json() == body for path, body in details.items()
@@ -671,10 +682,11 @@ def bench_http(probe: Probe, url: str, tmp: Path, plan: Plan) -> HttpResults:
             if not same:
                 msg = "the bare app does not answer the same JSON as the real one"
                 raise RuntimeError(msg)
+            _same_bytes(real.base, uncached.base, [LIST_PATH, *detail_paths])
 
             loads = {
                 (target, name): (target, paths)
-                for target in (real, bare)
+                for target in (real, uncached, bare)
                 for name, paths in (("list", [LIST_PATH]), ("detail", detail_paths))
             }
             samples: dict[tuple[Server, str], list[Sample]] = {key: [] for key in loads}
@@ -689,13 +701,34 @@ def bench_http(probe: Probe, url: str, tmp: Path, plan: Plan) -> HttpResults:
                     count = plan.requests // plan.rounds
                     samples[key].append(load(probe, target, paths, count, plan))
 
-    real_listing, real_detail, bare_listing, bare_detail = (
-        Sample.merge(samples[real, "list"]),
-        Sample.merge(samples[real, "detail"]),
-        Sample.merge(samples[bare, "list"]),
-        Sample.merge(samples[bare, "detail"]),
+    return HttpResults(
+        *(
+            Sample.merge(samples[target, name])
+            for target, name in (
+                (real, "list"),
+                (real, "detail"),
+                (bare, "list"),
+                (bare, "detail"),
+                (uncached, "list"),
+                (uncached, "detail"),
+            )
+        )
     )
-    return HttpResults(real_listing, real_detail, bare_listing, bare_detail)
+
+
+def _same_bytes(cached: str, uncached: str, paths: Sequence[str]) -> None:
+    """The real app answers the same bytes from its cache as without it (each path twice:
+    computed and kept, then from memory)."""
+    with (
+        httpx.Client(base_url=cached, timeout=10.0) as one,
+        httpx.Client(base_url=uncached, timeout=10.0) as other,
+    ):
+        for path in paths:
+            expected = other.get(path).raise_for_status().content
+            for _ in range(2):
+                if one.get(path).raise_for_status().content != expected:
+                    msg = f"GET {path}: the cached answer differs from the uncached one"
+                    raise RuntimeError(msg)
 
 
 def wait_for_projections(client: httpx.Client, poll: float) -> None:
@@ -736,7 +769,11 @@ def _published_ids(base: str, expected: int) -> list[str]:
 def serve(kind: str, port: int) -> None:
     import uvicorn  # noqa: PLC0415 (only the server subprocess needs it)
 
-    app = _real_app() if kind == "real" else _bare_app(Path(os.environ["BENCH_FIXTURE"]))
+    if kind == "uncached":  # the real app with its read cache keeping nothing
+        from api import read_cache  # noqa: PLC0415
+
+        read_cache.CAPACITY = 0
+    app = _bare_app(Path(os.environ["BENCH_FIXTURE"])) if kind == "bare" else _real_app()
     # Same server, same settings for both: one process, no access log.
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
@@ -962,6 +999,42 @@ def measure(tmp: Path, plan: Plan) -> str:
             http.bare_detail.percentile(0.95),
             "ms",
         ),
+        Row(
+            "GET /public/tenders?limit=20, cache off",
+            http.uncached_listing.rate,
+            http.bare_listing.rate,
+            "req/s",
+        ),
+        Row(
+            "GET /public/tenders?limit=20, cache off, p50",
+            http.uncached_listing.percentile(0.5),
+            http.bare_listing.percentile(0.5),
+            "ms",
+        ),
+        Row(
+            "GET /public/tenders?limit=20, cache off, p95",
+            http.uncached_listing.percentile(0.95),
+            http.bare_listing.percentile(0.95),
+            "ms",
+        ),
+        Row(
+            "GET /public/tenders/{id}, cache off",
+            http.uncached_detail.rate,
+            http.bare_detail.rate,
+            "req/s",
+        ),
+        Row(
+            "GET /public/tenders/{id}, cache off, p50",
+            http.uncached_detail.percentile(0.5),
+            http.bare_detail.percentile(0.5),
+            "ms",
+        ),
+        Row(
+            "GET /public/tenders/{id}, cache off, p95",
+            http.uncached_detail.percentile(0.95),
+            http.bare_detail.percentile(0.95),
+            "ms",
+        ),
         Row("projection rebuild", rebuilt.rate, fetched.rate, "events/s"),
     ]
     notes = [
@@ -975,8 +1048,10 @@ def measure(tmp: Path, plan: Plan) -> str:
             f"Reads: {http.listing.count} and {http.detail.count} requests from "
             f"{plan.concurrency} concurrent keep-alive connections ({plan.client} client) to "
             "uvicorn on 127.0.0.1, "
-            f"{plan.published} published tenders; baseline: a bare Litestar app under the same "
-            "uvicorn answering the same JSON from memory. The four loads alternate in "
+            f"{plan.published} published tenders, answered from the app's read cache (after "
+            "the warm-up, every answer is in it); 'cache off': the same app keeping nothing, "
+            "every request read from PostgreSQL. Baseline: a bare Litestar app under the same "
+            "uvicorn answering the same JSON from memory. The six loads alternate in "
             f"{plan.rounds} rounds."
         ),
         (
@@ -993,6 +1068,8 @@ def measure(tmp: Path, plan: Plan) -> str:
         ("raw SELECT of the store", fetched),
         ("real app, list", http.listing),
         ("real app, detail", http.detail),
+        ("real app, cache off, list", http.uncached_listing),
+        ("real app, cache off, detail", http.uncached_detail),
         ("bare app, list", http.bare_listing),
         ("bare app, detail", http.bare_detail),
     ]
@@ -1035,7 +1112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="raw",
         help="HTTP load client (default raw: a minimal asyncio one; httpx costs more CPU)",
     )
-    parser.add_argument("--serve", choices=["real", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["real", "uncached", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:

@@ -103,8 +103,10 @@ class Plan:
     """Each of the three loads runs once per round, in turn; a warm-up round comes first."""
     quick: bool = False
     layout: str = SPLIT
-    """``split``: one API process without jobs and one ``procurement worker``; ``single``:
-    the jobs in the API process. Either way one API process for the real and the bare app."""
+    """``split``: API process(es) without jobs and one ``procurement worker``; ``single``:
+    the jobs in the API process(es)."""
+    api_processes: int = 1
+    """uvicorn worker processes, as many for the real app as for the bare app."""
 
 
 class RushError(RuntimeError):
@@ -485,6 +487,18 @@ def server(kind: str, env: dict[str, str], log_path: Path) -> Iterator[Server]:
 def serve(kind: str, port: int) -> None:
     import uvicorn  # noqa: PLC0415 (only the server subprocesses need it)
 
+    processes = int(os.environ.get("BENCH_API_PROCESSES", "1"))
+    if processes > 1:  # as ``procurement serve --workers N``: each process builds its app
+        uvicorn.run(
+            f"deadline_rush:{'_real_app' if kind == 'real' else '_bare_app'}",
+            factory=True,
+            workers=processes,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )
+        return
     app = _real_app() if kind == "real" else _bare_app()
     # The same server and settings for both (and as bench/run.py): one process, no access log.
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -659,7 +673,7 @@ class Rig:
         self.replay_checked = True
 
 
-def child_environment(url: str, tmp: Path, kek: str, layout: str) -> dict[str, str]:
+def child_environment(url: str, tmp: Path, kek: str, plan: Plan) -> dict[str, str]:
     env = {
         name: value
         for name, value in os.environ.items()
@@ -672,7 +686,8 @@ def child_environment(url: str, tmp: Path, kek: str, layout: str) -> dict[str, s
         "BENCH_SIGNING_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "BENCH_DATA_DIR": str(tmp / "data"),
         "BENCH_TOPIC": Bid.BidSubmitted.TOPIC,
-        "BENCH_LAYOUT": layout,
+        "BENCH_LAYOUT": plan.layout,
+        "BENCH_API_PROCESSES": str(plan.api_processes),
     }
     return env
 
@@ -694,7 +709,7 @@ def measure(tmp: Path, plan: Plan) -> str:
     migrations.upgrade(url)
     probe = Probe.for_pgdata(tmp / "pg" / "pgdata")
     kek = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    env = child_environment(url, tmp, kek, plan.layout)
+    env = child_environment(url, tmp, kek, plan)
     results = Results()
 
     app = ProcurementApplication(
@@ -839,8 +854,8 @@ def _notes(plan: Plan, results: Results, setup: SetUp) -> list[str]:
             + "."
         ),
         (
-            "Layout: one API process (uvicorn, asyncio loop, h11) for the real app and one for "
-            "the bare app; "
+            f"Layout: {plan.api_processes} API process(es) (uvicorn, asyncio loop, h11) for the "
+            "real app and as many for the bare app; "
             + (
                 "the real app's background jobs (projections, ledger, scheduler) in a "
                 "`procurement worker` process beside it, as in production (docs/deployment.md)."
@@ -940,6 +955,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="split: background jobs in a procurement worker process (default); "
         "single: in the API process",
     )
+    parser.add_argument(
+        "--api-processes",
+        type=int,
+        choices=range(1, 5),
+        default=1,
+        help="uvicorn processes for each app (default 1)",
+    )
     parser.add_argument("--serve", choices=["real", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -950,7 +972,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = Plan(quick=True, vendors=20, rounds=2) if args.quick else Plan()
     if args.vendors is not None:
         plan = replace(plan, vendors=args.vendors)
-    plan = replace(plan, layout=args.layout)
+    plan = replace(plan, layout=args.layout, api_processes=args.api_processes)
     return run_and_report("procurement-rush-", RESULTS, lambda tmp: measure(tmp, plan))
 
 

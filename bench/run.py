@@ -180,16 +180,20 @@ class CpuUse:
 
 
 def _process_seconds(pid: int) -> float:
-    """The process and its live children (uvicorn's worker processes, if it runs several)."""
     try:
-        process = psutil.Process(pid)
-        times = [process.cpu_times()]
-        for child in process.children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                times.append(child.cpu_times())
+        times = psutil.Process(pid).cpu_times()
     except psutil.Error:
         return 0.0
-    return sum(t.user + t.system for t in times)
+    return times.user + times.system
+
+
+def _with_children(pid: int) -> list[int]:
+    """The process and its children (uvicorn's worker processes, if it runs several). It
+    scans every process on the machine: call it before a meter starts, not inside."""
+    try:
+        return [pid, *(child.pid for child in psutil.Process(pid).children(recursive=True))]
+    except psutil.Error:
+        return [pid]
 
 
 def _postgres_seconds(postmaster: int) -> float:
@@ -213,12 +217,12 @@ def _machine_seconds() -> float:
 class CpuMeter:
     def __init__(self, postmaster: int, server: int | None, worker: int | None = None) -> None:
         self.postmaster = postmaster
-        self.server = server
+        self.servers = _with_children(server) if server else []
         self.worker = worker
         self.worker_start = _process_seconds(worker) if worker else 0.0
         self.wall = time.perf_counter()
         self.bench = time.process_time()
-        self.server_start = _process_seconds(server) if server else 0.0
+        self.server_start = sum(map(_process_seconds, self.servers))
         self.postgres = _postgres_seconds(postmaster)
         self.machine = _machine_seconds()
 
@@ -226,8 +230,8 @@ class CpuMeter:
         elapsed = time.perf_counter() - self.wall
         return CpuUse(
             bench=(time.process_time() - self.bench) / elapsed,
-            server=(_process_seconds(self.server) - self.server_start) / elapsed
-            if self.server
+            server=(sum(map(_process_seconds, self.servers)) - self.server_start) / elapsed
+            if self.servers
             else 0.0,
             postgres=(_postgres_seconds(self.postmaster) - self.postgres) / elapsed,
             machine=(_machine_seconds() - self.machine) / elapsed,

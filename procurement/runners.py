@@ -62,8 +62,16 @@ def jobs(
                     projection_class=projection_class,
                     view_class=view_class,
                     env=dict(env),
-                )
-                return runner.stop
+                ).__enter__()
+
+                def stop() -> None:
+                    # runner.stop() only asks; leaving the runner waits until its thread has
+                    # finished the event in hand, so no write lands after the job is released
+                    # (by then another process may hold it, or a test may have emptied the
+                    # tables).
+                    runner.__exit__(None, None, None)
+
+                return stop
 
             found[f"projection:{projection_class.name}"] = start_runner
 

@@ -24,8 +24,19 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
     )
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """A connection back in the pool keeps its session as it is: asyncpg still rolls back a
+    transaction left open and drops listeners, but skips its reset query (advisory unlocks,
+    ``CLOSE ALL``, ``UNLISTEN *``, ``RESET ALL``), a round trip on every release. Nothing run
+    on this pool changes session state: no ``SET`` outside a transaction, no session advisory
+    locks, no ``LISTEN`` (the read cache listens on a connection of its own), no cursors held
+    past a transaction."""
+
+
 async def create_pool(dsn: str, size: int) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, init=_init_connection)
+    pool = await asyncpg.create_pool(
+        dsn, min_size=1, max_size=size, init=_init_connection, reset=_keep_session
+    )
     if pool is None:  # pragma: no cover (only with a pool factory returning None)
         msg = "asyncpg returned no pool"
         raise RuntimeError(msg)

@@ -116,12 +116,12 @@ async def list_tenders(
     pool: asyncpg.Pool, filters: TenderFilter, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
     where, args = _where(filters)
+    count = f"SELECT count(*) FROM public_tenders{where}"  # noqa: S608 (fixed parts)
     return await _page(
         pool,
-        f"SELECT {_SUMMARY_COLUMNS}, count(*) OVER () AS total "  # noqa: S608 (fixed parts)
-        f"FROM public_tenders{where} "
+        f"SELECT {_SUMMARY_COLUMNS}, ({count}) AS total FROM public_tenders{where} "  # noqa: S608
         f"ORDER BY published_at DESC, tender_id LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
-        f"SELECT count(*) FROM public_tenders{where}",  # noqa: S608 (fixed parts)
+        count,
         args,
         limit=limit,
         offset=offset,
@@ -131,8 +131,9 @@ async def list_tenders(
 async def _page(
     pool: asyncpg.Pool, page: str, count: str, args: list[Any], *, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """A page and the total of its query, in one statement (one snapshot, no transaction);
-    a page past the end counts on its own, in the same snapshot as an empty page again."""
+    """A page with the total of its query (``count`` as a column of every row, computed once):
+    one statement, so one snapshot without a transaction. A page past the end has no row to
+    carry it: then the count and the page again, in one REPEATABLE READ snapshot."""
     rows = await pool.fetch(page, *args, limit, offset)
     if rows:
         total = int(rows[0]["total"])
@@ -206,12 +207,13 @@ async def list_awards(
 ) -> tuple[list[dict[str, Any]], int]:
     where = " WHERE a.status = $1" if status else ""
     args: list[Any] = [status] if status else []
+    count = f"SELECT count(*) FROM public_awards a{where}"  # noqa: S608 (fixed parts)
     return await _page(
         pool,
-        f"SELECT {_AWARD_COLUMNS}, count(*) OVER () AS total "  # noqa: S608 (fixed parts)
+        f"SELECT {_AWARD_COLUMNS}, ({count}) AS total "  # noqa: S608 (fixed parts)
         f"FROM public_awards a JOIN public_tenders t USING (tender_id){where} "
         f"ORDER BY a.made_at DESC, a.award_id LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
-        f"SELECT count(*) FROM public_awards a{where}",  # noqa: S608 (fixed parts)
+        count,
         args,
         limit=limit,
         offset=offset,

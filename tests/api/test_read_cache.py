@@ -182,6 +182,17 @@ def test_a_position_moved_without_a_notification_drops_the_cache(
         conn.execute("UPDATE public_tenders_tracking SET notification_id = notification_id - 1000")
 
 
+def test_a_page_past_the_end_still_counts(api: Api, clock: FakeClock) -> None:
+    officer = api.login("officer.works")
+    _publish(api, clock, officer, "RC-7")
+    _, position = _publish(api, clock, officer, "RC-8")
+    listing = api.client.get(f"/public/tenders?limit=1&min_position={position}").json()
+    assert (len(listing["items"]), listing["total"]) == (1, 2)
+    past = api.client.get("/public/tenders?offset=5").json()
+    assert (past["items"], past["total"]) == ([], 2)
+    assert api.client.get("/public/awards?offset=5").json()["total"] == 0
+
+
 # The cache on its own ---------------------------------------------------------------------
 
 

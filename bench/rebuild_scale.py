@@ -45,7 +45,8 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.run import CpuUse, Probe, machine_facts
+from run import CpuUse, Probe, machine_facts
+
 from domain.account import VendorProfile, account_id_for
 from domain.award import ContractPeriod
 from domain.bid import BidContents, BidSecurityOffer, LotPrice

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from typing import Any
@@ -21,6 +22,8 @@ from projections.ocds_releases import OcdsReleasesProjection, OcdsReleasesView
 from projections.public_tenders import PublicTendersProjection, PublicTendersView
 
 DEFAULT_CONTEXT = Context(ocid_prefix="ocds-sindh1", public_url="http://127.0.0.1:8000")
+
+log = logging.getLogger(__name__)
 
 
 def ocds_context(settings: Settings) -> Context:
@@ -69,7 +72,12 @@ def jobs(
                     # finished the event in hand, so no write lands after the job is released
                     # (by then another process may hold it, or a test may have emptied the
                     # tables).
-                    runner.__exit__(None, None, None)
+                    try:
+                        runner.__exit__(None, None, None)
+                    except Exception as error:  # noqa: BLE001 (its thread failed: it is stopped)
+                        log.warning(
+                            "projection %s stopped after failing: %r", projection_class.name, error
+                        )
 
                 return stop
 

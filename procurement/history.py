@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -71,10 +70,7 @@ def state_as_of(
         version = _version_at(app, aggregate_id, latest, at)
     if version is not None and not 1 <= version <= latest:
         raise StreamNotFoundError(f"{aggregate_id} has versions 1 to {latest}")
-    try:
-        aggregate: Aggregate = app.repository.get(aggregate_id, version=version)
-    except AggregateNotFoundError:  # pragma: no cover (the version was just read)
-        raise StreamNotFoundError(f"no events for {aggregate_id}") from None
+    aggregate = _fold(app, aggregate_id, version)
     state = {
         name: REDACTED if name in _SECRET_FIELDS else jsonable(value)
         for name, value in vars(aggregate).items()
@@ -87,6 +83,18 @@ def state_as_of(
         "latest_version": latest,
         "state": state,
     }
+
+
+def _fold(app: ProcurementStore, aggregate_id: UUID, version: int | None) -> Aggregate:
+    """The events up to ``version`` applied in order, each to the result of the one before
+    (what the repository does, without its per-event protocol check: half the time)."""
+    aggregate: Aggregate | None = None
+    for stored in app.recorder.select_events(aggregate_id, lte=version):
+        event = cast("Aggregate.Event", app.mapper.to_domain_event(stored))
+        aggregate = cast("Aggregate | None", event.mutate(aggregate))
+    if aggregate is None:  # pragma: no cover (the version was just read)
+        raise StreamNotFoundError(f"no events for {aggregate_id}")
+    return aggregate
 
 
 def _latest_version(app: ProcurementStore, aggregate_id: UUID) -> int:

@@ -147,6 +147,8 @@ def _commit(
             writer.write(cursor, page)
         # The live views' own tracking insert, once per page instead of once per event.
         view._insert_tracking(cursor, Tracking(app.name, position))  # noqa: SLF001
+        if isinstance(view, PublicTendersView):  # the API's read caches listen, as live
+            public_tenders.notify(cursor, position, changed=bool(page))
 
 
 def _shown_topics(app: ProcurementApplication, writers: Sequence[PageWriter]) -> list[set[str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -14,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from api.controllers.public import _award, _detail, _summary
+from api.controllers.public import TenderStatusFilter, _award, _detail, _summary
 from api.portal.forms import FormState
 from api.portal.guards import actor_of
 from api.portal.pages import as_datetime, render
@@ -26,20 +26,21 @@ from projections import reads
 from projections.public_tenders import NAME as PUBLIC_TENDERS
 
 PAGE_SIZE = 20
-STATUSES = (
-    "active",
-    "closed",
-    "opened",
-    "evaluation",
-    "evaluated",
-    "unsuccessful",
-    "awarded",
-    "contracted",
-    "cancelled",
-)
+STATUSES: tuple[str, ...] = get_args(TenderStatusFilter)  # the API's own filter values
 Text = Annotated[str, QueryParameter(max_length=200)]
 Page = Annotated[int, QueryParameter(ge=1, le=50_000)]
 Position = Annotated[int | None, QueryParameter(ge=0)]
+
+
+def paging(total: int, page: int) -> dict[str, Any]:
+    """Where a page stands among the pages of ``total`` items."""
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    return {
+        "page": page,
+        "pages": pages,
+        "previous_page": page - 1 if page > 1 else None,
+        "next_page": page + 1 if page < pages else None,
+    }
 
 
 def _time_left(deadline: Any, now: Any) -> str:
@@ -86,7 +87,6 @@ class PublicPages(Controller):
             text=q or None,
         )
         rows, total = await reads.list_tenders(pool, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-        pages = max(1, math.ceil(total / PAGE_SIZE))
         chosen = {"q": q, "status": status, "category": category, "entity": entity}
 
         def page_link(number: int) -> str:
@@ -101,11 +101,8 @@ class PublicPages(Controller):
             total=total,
             filters=chosen,
             statuses=STATUSES,
-            page=page,
-            pages=pages,
-            previous_page=page - 1 if page > 1 else None,
-            next_page=page + 1 if page < pages else None,
             page_link=page_link,
+            **paging(total, page),
         )
 
     @get("/tenders/{tender_id:uuid}", name="portal:tender")
@@ -128,16 +125,12 @@ class PublicPages(Controller):
         page: Page = 1,
     ) -> Template:
         rows, total = await reads.list_awards(pool, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-        pages = max(1, math.ceil(total / PAGE_SIZE))
         return render(
             request,
             "awards.html",
             items=[_award(row) for row in rows],
             total=total,
-            page=page,
-            pages=pages,
-            previous_page=page - 1 if page > 1 else None,
-            next_page=page + 1 if page < pages else None,
+            **paging(total, page),
         )
 
 

@@ -66,6 +66,23 @@ async def _my_bid(
         return None
 
 
+def _verify_page(
+    request: Request[Any, Any, Any],
+    procurement: ProcurementApplication,
+    form: FormState,
+    *,
+    valid: bool | None,
+) -> Template:
+    return render(
+        request,
+        "vendor_verify.html",
+        status_code=422 if valid is False else 200,
+        form=form,
+        valid=valid,
+        public_key=procurement.signer.public_key,
+    )
+
+
 class VendorPages(Controller):
     path = "/portal"
     include_in_schema = False
@@ -242,14 +259,7 @@ class VendorPages(Controller):
             )
         except ValueError:
             valid = False
-        return render(
-            request,
-            "vendor_verify.html",
-            status_code=200 if valid else 422,
-            form=state,
-            valid=valid,
-            public_key=procurement.signer.public_key,
-        )
+        return _verify_page(request, procurement, state, valid=valid)
 
     @get("/receipts/verify", name="portal:verify-form")
     async def verify_form(
@@ -257,13 +267,7 @@ class VendorPages(Controller):
         request: Request[Any, Any, Any],
         procurement: NamedDependency[ProcurementApplication],
     ) -> Template:
-        return render(
-            request,
-            "vendor_verify.html",
-            form=FormState(),
-            valid=None,
-            public_key=procurement.signer.public_key,
-        )
+        return _verify_page(request, procurement, FormState(), valid=None)
 
     @post("/awards/{award_id:uuid}/complaints", name="portal:complain")
     async def complain(

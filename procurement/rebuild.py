@@ -10,13 +10,23 @@ run. Only the events some read model shows are read and decoded (drafts, bids, a
 the committee's work are skipped in the query); the position still ends at the store's last
 event.
 
+With more than one read model, each is rebuilt in a process of its own (``spawn``), in
+parallel: decoding is most of the time and holds the GIL, so one process uses one core. Each
+process opens its own connections, reads and decodes the events its read model shows and
+keeps its read model's own tracking position; the progress reported is the lowest position
+any of them has reached.
+
 Run it with the projection runners stopped: a live runner would race with the replay.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import queue
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
@@ -59,20 +69,51 @@ def rebuild(
     selected: Iterable[tuple[type[Any], type[Any]]],
     progress: Progress | None = None,
     page_size: int = PAGE_SIZE,
+    *,
+    parallel: bool = True,
 ) -> int:
     """Empty the read models of ``selected`` (projection and view classes, as
     ``procurement.runners.projections`` gives them) and replay the whole store into them.
     Returns the number of events in the store the read models now reflect. ``progress`` is
-    called after each page with the position reached and the store's last position."""
+    called after each page with the position reached and the store's last position. With
+    ``parallel`` and more than one read model, each is rebuilt in a process of its own."""
+    models = [
+        ReadModel.of(projection_class, view_class) for projection_class, view_class in selected
+    ]
+    if parallel and len(models) > 1:
+        return _in_parallel(dict(env), models, progress, page_size)
+    return _in_process(env, models, progress, page_size)
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    """What a rebuild needs of a projection, picklable for a process of its own (the OCDS
+    projection class is made at run time, bound to its context)."""
+
+    name: str
+    view_class: type[Any]
+    context: ocds.Context | None
+
+    @classmethod
+    def of(cls, projection_class: type[Any], view_class: type[Any]) -> ReadModel:
+        return cls(projection_class.name, view_class, getattr(projection_class, "context", None))
+
+
+def _in_process(
+    env: Mapping[str, str],
+    models: Sequence[ReadModel],
+    progress: Progress | None,
+    page_size: int,
+) -> int:
     app = ProcurementApplication(env)
     factories: list[PostgresFactory] = []
     try:
         targets: list[tuple[PostgresTrackingRecorder, PageWriter]] = []
-        for projection_class, view_class in selected:
-            factory = PostgresFactory(Environment(projection_class.name, dict(env)))
+        for model in models:
+            factory = PostgresFactory(Environment(model.name, dict(env)))
             factories.append(factory)
-            view = factory.tracking_recorder(view_class)
-            targets.append((view, writer_for(projection_class, view)))
+            view = factory.tracking_recorder(model.view_class)
+            targets.append((view, writer_for(model, view)))
         for view, _ in targets:
             view.reset()  # type: ignore[attr-defined]
         return _replay(app, targets, progress, page_size)
@@ -82,11 +123,108 @@ def rebuild(
         app.close()
 
 
-def writer_for(projection_class: type[Any], view: PostgresTrackingRecorder) -> PageWriter:
+class RebuildError(RuntimeError):
+    """A read model's process failed."""
+
+
+def _in_parallel(
+    env: dict[str, str],
+    models: Sequence[ReadModel],
+    progress: Progress | None,
+    page_size: int,
+) -> int:
+    """Each read model in a spawned process; their progress and results come back on a
+    queue as (index, kind, value, head)."""
+    context = multiprocessing.get_context("spawn")
+    messages: multiprocessing.Queue[tuple[int, str, Any, int]] = context.Queue()
+    workers = [
+        context.Process(
+            target=_worker,
+            args=(env, model, index, messages, page_size),
+            name=f"rebuild-{model.name}",
+            daemon=True,
+        )
+        for index, model in enumerate(models)
+    ]
+    positions = [0] * len(models)
+    heads = [0] * len(models)
+    results: dict[int, int] = {}
+    reported = (-1, -1)
+    try:
+        for worker in workers:
+            worker.start()
+        while len(results) < len(workers):
+            index, kind, value, head = _next(messages, workers, models, results)
+            if kind == "done":  # value: the events replayed; head: the position reached
+                results[index] = int(value)
+                positions[index] = heads[index] = head
+            else:
+                positions[index], heads[index] = int(value), head
+            now = (min(positions), max(heads))
+            if progress is not None and now != reported and all(heads):
+                reported = now
+                progress(*now)
+        for worker in workers:
+            worker.join()
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+                worker.join()
+        messages.close()
+    return min(results.values())
+
+
+def _next(
+    messages: multiprocessing.Queue[tuple[int, str, Any, int]],
+    workers: Sequence[multiprocessing.process.BaseProcess],
+    models: Sequence[ReadModel],
+    results: Mapping[int, int],
+) -> tuple[int, str, Any, int]:
+    """The next progress or result from the read models' processes; a failure in one of them
+    raised here."""
+    while True:
+        try:
+            index, kind, value, head = messages.get(timeout=1)
+        except queue.Empty:
+            for index, worker in enumerate(workers):
+                if index not in results and not worker.is_alive():
+                    msg = f"rebuilding {models[index].name} ended ({worker.exitcode})"
+                    raise RebuildError(msg) from None
+            continue
+        if kind == "error":
+            msg = f"rebuilding {models[index].name} failed:\n{value}"
+            raise RebuildError(msg)
+        return index, kind, value, head
+
+
+def _worker(
+    env: dict[str, str],
+    model: ReadModel,
+    index: int,
+    messages: multiprocessing.Queue[tuple[int, str, Any, int]],
+    page_size: int,
+) -> None:
+    """One read model's rebuild, in its own process."""
+    last = [0]
+
+    def report(position: int, head: int) -> None:
+        last[0] = head
+        messages.put((index, "at", position, head))
+
+    try:
+        count = _in_process(env, [model], report, page_size)
+    except BaseException:  # noqa: BLE001 (reported to the parent, which raises)
+        messages.put((index, "error", traceback.format_exc(), 0))
+    else:
+        messages.put((index, "done", count, last[0]))
+
+
+def writer_for(model: ReadModel, view: PostgresTrackingRecorder) -> PageWriter:
     if isinstance(view, PublicTendersView):
         return PublicTendersPages()
-    if isinstance(view, OcdsReleasesView):
-        return OcdsReleasesPages(projection_class.context)
+    if isinstance(view, OcdsReleasesView) and model.context is not None:
+        return OcdsReleasesPages(model.context)
     msg = f"no paged rebuild for {type(view).__name__}"
     raise TypeError(msg)
 

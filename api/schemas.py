@@ -4,6 +4,8 @@ cannot set what only the platform sets (status, times, versions)."""
 from __future__ import annotations
 
 import base64
+import re
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -11,11 +13,13 @@ from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -62,12 +66,36 @@ def _integer_only(value: Any) -> Any:
 # must be a string (not a Unix number), a count an integer (not "90").
 Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_text_only)]
 StrictCount = Annotated[int, BeforeValidator(_integer_only)]
+
+
+def _matching(pattern: str, meaning: str) -> Callable[[str], str]:
+    """A pattern check whose error says what is wanted in words (pydantic's own message
+    quotes the regular expression, which the portal would show a vendor as it is)."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            msg = f"must be {meaning}"
+            raise ValueError(msg)
+        return value
+
+    return check
+
+
+_AMOUNT = r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?$"
 Amount = Annotated[
     str,
-    Field(
-        pattern=r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?$",
-        description="a non-negative decimal string with at most two places, e.g. '125000.00'",
-        examples=["125000.00"],
+    AfterValidator(
+        _matching(_AMOUNT, "an amount in digits with at most two decimals, e.g. 125000.00")
+    ),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _AMOUNT,
+            "description": "a non-negative decimal string with at most two places, "
+            "e.g. '125000.00'",
+            "examples": ["125000.00"],
+        }
     ),
 ]
 DecimalText = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]{0,12})(\.[0-9]{1,4})?$")]

@@ -38,7 +38,7 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         cookie_name=CSRF_COOKIE,
         cookie_secure=served_over_tls(settings),
         cookie_httponly=True,
-        cookie_samesite="strict",
+        cookie_samesite="lax",  # Strict would drop it on arrival from a link, breaking open forms
         header_name="x-csrftoken",
     )
 

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
-from api.errors import ApiProblem
+from api.errors import ApiProblem, status_for
 from api.portal.forms import FormState, form_values, parse, refused
 from api.portal.pages import redirect, render
 from api.portal.session import LANGUAGES, session_of, sign_in, sign_out
@@ -109,9 +109,8 @@ class AccountPages(Controller):
             principal = await sync_to_thread(procurement.authenticate, data.username, data.password)
         except ProcurementError as error:
             fields = {"username_taken": "username"}
-            return render(
-                request, "register.html", status_code=409, form=refused(form, error, fields)
-            )
+            state = refused(form, error, fields)
+            return render(request, "register.html", status_code=status_for(error), form=state)
         sign_in(request, principal)
         return redirect("/portal/vendor")
 

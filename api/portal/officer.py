@@ -49,7 +49,7 @@ from api.schemas import (
     TenderIn,
     TenderPatch,
 )
-from domain.errors import EvaluationNotFoundError, ProcurementError
+from domain.errors import AwardNotFoundError, EvaluationNotFoundError, ProcurementError
 from domain.evaluation import EvaluationStatus
 from domain.sealing import envelopes_for
 from domain.tender import Tender, TenderStatus
@@ -333,9 +333,13 @@ class OfficerPages(Controller):
         data, form = body(TenderPatch, pairs, times=TIMELINE_FIELDS, extra=cleared)
         if data is None:
             return self._terms_page(request, form, view, status_code=422)
+        # The version the officer was looking at: a draft changed since is refused (412), not
+        # overwritten with a form that never showed the other officer's changes.
+        version_seen = typed.get("_version", "")
+        seen = int(version_seen) if version_seen.isdigit() else view.version
         try:
             result = await sync_to_thread(
-                procurement.edit_tender, actor, tender_id, data.changes(), view.version
+                procurement.edit_tender, actor, tender_id, data.changes(), seen
             )
         except ValidationError as error:
             return self._terms_page(request, invalid(form, error), view, status_code=422)
@@ -593,6 +597,7 @@ class OfficerPages(Controller):
         award_id: FromPath[UUID],
         complaint_id: FromPath[UUID],
     ) -> Template | Redirect:
+        await _award_of(request, procurement, tender_id, award_id)
         name = f"decide:{complaint_id}"
         data, form = body(DecisionIn, await form_values(request))
         if data is None:
@@ -618,6 +623,7 @@ class OfficerPages(Controller):
         tender_id: FromPath[UUID],
         award_id: FromPath[UUID],
     ) -> Template | Redirect:
+        await _award_of(request, procurement, tender_id, award_id)
         times = ("period.start", "period.end")
         data, form = body(ContractIn, await form_values(request), times=times)
         if data is None:
@@ -631,6 +637,19 @@ class OfficerPages(Controller):
         )
         fields = {"invalid_terms": "value.amount"}
         return await _command(request, pool, procurement, tender_id, "contract", form, act, fields)
+
+
+async def _award_of(
+    request: Request[Any, Any, Any],
+    procurement: ProcurementApplication,
+    tender_id: UUID,
+    award_id: UUID,
+) -> None:
+    """The award is this entity's (the application checks) and this tender's (404 if not:
+    an action reached through another tender's page must not act on this award)."""
+    award = await sync_to_thread(procurement.award_for_officer, actor_of(request), award_id)
+    if award["tender_id"] != str(tender_id):
+        raise AwardNotFoundError(f"no award {award_id} on tender {tender_id}")
 
 
 def _rows(form: FormState, prefix: str) -> int:

@@ -20,7 +20,13 @@ from markupsafe import Markup
 
 from api.errors import DATABASE_DOWN, EXCEPTION_HANDLERS, ApiProblem, status_for
 from api.portal.i18n import translator
-from api.portal.session import csrf_token_of, language_of, portal_user, session_of
+from api.portal.session import (
+    csrf_token_of,
+    language_of,
+    portal_user,
+    renew_if_half_spent,
+    session_of,
+)
 from domain.errors import ProcurementError
 
 log = logging.getLogger(__name__)
@@ -105,12 +111,15 @@ def render(
     flashes = session.get("flash") or []
     if flashes:  # shown once
         request.set_session({k: v for k, v in session.items() if k != "flash"})
+    user = portal_user(request)
+    if user is not None:
+        renew_if_half_spent(request, user)
     return Template(
         template_name=f"portal/{name}",
         status_code=status_code,
         context={
             "request": request,
-            "user": portal_user(request),
+            "user": user,
             "lang": language,
             "dir": "rtl" if language == "ur" else "ltr",
             "t": translator(language),

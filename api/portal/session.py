@@ -80,10 +80,21 @@ def portal_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | N
 
 def sign_in(connection: ASGIConnection[Any, Any, Any, Any], principal: Principal) -> None:
     state = connection.app.state
-    language = session_of(connection).get("lang", "en")
-    connection.set_session(
-        {"token": state.portal_tokens.issue(principal, state.clock.now()), "lang": language}
-    )
+    now = state.clock.now()
+    session = dict(session_of(connection))
+    session.update(token=state.portal_tokens.issue(principal, now), issued=now.timestamp())
+    connection.set_session(session)
+
+
+def renew_if_half_spent(
+    connection: ASGIConnection[Any, Any, Any, Any], principal: Principal
+) -> None:
+    """A session in use lasts: past half its life, each page renews it (so a vendor who
+    keeps working is not signed out at the deadline; an idle one is, after two hours)."""
+    issued = session_of(connection).get("issued")
+    age = connection.app.state.clock.now().timestamp() - float(issued or 0)
+    if age > PORTAL_SESSION_TTL.total_seconds() / 2:
+        sign_in(connection, principal)
 
 
 def sign_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:

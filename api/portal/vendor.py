@@ -28,6 +28,7 @@ from api.portal.i18n import translator
 from api.portal.pages import flash, redirect, render
 from api.portal.public import caught_up, tender_page
 from api.portal.session import language_of
+from api.rate_limits import limiter_of
 from api.schemas import BidContentsIn, ComplaintIn, QuestionIn
 from domain.bid import BidStatus
 from domain.errors import ProcurementError, TenderNotFoundError
@@ -37,6 +38,7 @@ from procurement.application import BidView, ProcurementApplication
 from projections import reads
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # a bid form's documents in all (the route's body limit)
 # Which field a refusal is about, where the code names one.
 BID_FIELDS = {"insufficient_bid_security": "bid_security.amount.amount"}
 
@@ -45,12 +47,16 @@ async def _documents(request: Request[Any, Any, Any]) -> tuple[list[dict[str, st
     """The uploaded documents as the API's ``documents`` (base64), or why they are refused."""
     form = await request.form()
     documents: list[dict[str, str]] = []
+    total = 0
     for key, value in form.multi_items():
         if key != "documents" or not isinstance(value, UploadFile) or not value.filename:
             continue
         content = await value.read()
+        total += len(content)
         if len(content) > MAX_DOCUMENT_BYTES:
             return [], f"{value.filename}: a document may be at most 10 MB"
+        if total > MAX_UPLOAD_BYTES - 1024 * 1024:
+            return [], "the documents may be at most 24 MB in all"
         documents.append(
             {"name": value.filename[:255], "content": base64.b64encode(content).decode("ascii")}
         )
@@ -162,11 +168,16 @@ class VendorPages(Controller):
             tender=tender,
             bid=bid,
             live=bid is not None and bid.status is BidStatus.SUBMITTED,
+            currency=str(tender["currency"]).strip(),
             open_for_bids=tender["status"] == "active" and request.app.state.clock.now() < deadline,
             form=form,
         )
 
-    @post("/tenders/{tender_id:uuid}/bid", name="portal:bid-post")
+    @post(
+        "/tenders/{tender_id:uuid}/bid",
+        name="portal:bid-post",
+        request_max_body_size=MAX_UPLOAD_BYTES,
+    )
     async def submit_bid(
         self,
         request: Request[Any, Any, Any],
@@ -175,6 +186,11 @@ class VendorPages(Controller):
         tender_id: FromPath[UUID],
     ) -> Template | Redirect:
         pairs = await form_values(request)
+        if not any(
+            k.startswith("bid_security.") and v.strip() for k, v in pairs if "currency" not in k
+        ):
+            # no bid security offered: its hidden currency alone must not make one up
+            pairs = [(k, v) for k, v in pairs if not k.startswith("bid_security.")]
         documents, too_large = await _documents(request)
         data, form = parse(
             BidContentsIn,
@@ -189,6 +205,7 @@ class VendorPages(Controller):
                 request, pool, procurement, tender_id, form=form, status_code=422
             )
         actor = actor_of(request)
+        limiter_of(request).check(request, "bid", str(actor.account_id))  # as the API's
         existing = await _my_bid(procurement, request, tender_id)
         command = (
             procurement.replace_bid
@@ -213,8 +230,10 @@ class VendorPages(Controller):
         procurement: NamedDependency[ProcurementApplication],
         tender_id: FromPath[UUID],
     ) -> Template | Redirect:
+        actor = actor_of(request)
+        limiter_of(request).check(request, "bid", str(actor.account_id))  # as the API's
         try:
-            await sync_to_thread(procurement.withdraw_bid, actor_of(request), tender_id)
+            await sync_to_thread(procurement.withdraw_bid, actor, tender_id)
         except ProcurementError as error:
             state = refused(FormState(), error)
             return await self._bid_page(
@@ -257,7 +276,7 @@ class VendorPages(Controller):
             valid = isinstance(receipt, dict) and receipts.verify(
                 procurement.signer.public_key, receipt
             )
-        except ValueError:
+        except (ValueError, RecursionError):
             valid = False
         return _verify_page(request, procurement, state, valid=valid)
 

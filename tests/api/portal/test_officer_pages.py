@@ -339,3 +339,29 @@ def _complaint_then_contract(  # noqa: PLR0917 (the scenario's whole context)
     public = api.client.get(f"/public/awards/{award_id}").json()
     assert public["status"] == "contracted"
     assert public["contract"]["period"]["start"] == "2027-01-01T04:00:00Z"
+
+
+def test_an_edit_of_a_draft_changed_since_the_form_was_shown_is_refused(
+    api: Api, browser: Browser
+) -> None:
+    browser.sign_in("officer.works")
+    tender_id = draft(browser)
+    edit_path = f"/portal/officer/tenders/{tender_id}/edit"
+    form = browser.get(edit_path)
+    assert 'name="_version" value="1"' in form.text
+    first = browser.submit(edit_path, edit_path, {**DRAFT, "title": "First officer's title"})
+    assert location_id(first) == tender_id
+    before = api.event_count()
+    # A second officer's form, shown at version 1, posted after the first edit.
+    late = browser.client.post(
+        edit_path,
+        data={
+            "_csrf_token": browser.csrf(edit_path),
+            "_version": "1",
+            **DRAFT,
+            "title": "Second officer's title",
+        },
+    )
+    assert late.status_code == 412, late.text
+    assert api.event_count() == before
+    assert "First officer&#39;s title" in browser.page(f"/portal/officer/tenders/{tender_id}").text

@@ -207,3 +207,41 @@ def test_the_interface_switches_to_urdu_right_to_left(api: Api, browser: Browser
     page = browser.get("/portal/tenders")
     assert 'lang="ur" dir="rtl"' in page.text
     assert "ٹینڈر" in page.text
+
+
+def test_a_bid_without_security_is_not_made_up_from_the_hidden_currency(
+    api: Api, browser: Browser, clock: FakeClock
+) -> None:
+    scenario = Scenario(api, clock)
+    register(browser, "indus")
+    page = f"/portal/tenders/{scenario.id}/bid"
+    assert 'name="bid_security.amount.currency" value="PKR"' in browser.get(page).text
+    answer = browser.submit(
+        page,
+        page,
+        {
+            "prices.0.lot_id": "1",
+            "prices.0.price.currency": "PKR",
+            "prices.0.price.amount": "100.00",
+            "bid_security.instrument": "",
+            "bid_security.issuer": "",
+            "bid_security.amount.amount": "",
+            "bid_security.amount.currency": "PKR",
+        },
+    )
+    assert answer.status_code == 303, answer.text
+
+
+def test_a_session_in_use_is_renewed_and_an_idle_one_ends(
+    api: Api, browser: Browser, clock: FakeClock
+) -> None:
+    register(browser, "indus")
+    for _ in range(3):  # six hours of work, a page every 70 minutes
+        clock.set(clock.now() + timedelta(minutes=70))
+        page = browser.get("/portal/vendor", follow_redirects=False)
+        assert page.status_code == 200
+        assert "indus · vendor" in page.text
+    clock.set(clock.now() + timedelta(hours=2, minutes=1))
+    idle = browser.get("/portal/vendor", follow_redirects=False)
+    assert idle.status_code in {302, 303, 307}
+    assert idle.headers["location"].startswith("/portal/login")

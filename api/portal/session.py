@@ -66,15 +66,22 @@ def session_of(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]
 
 
 def portal_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
-    """The signed-in account, or None (no session, or its token expired or was forged)."""
+    """The signed-in account, or None (no session, or its token expired or was forged).
+    Verified once per request: the guard, the handler and the page all ask."""
     token = session_of(connection).get("token")
     if not isinstance(token, str):
         return None
+    request_state = connection.scope.setdefault("state", {})
+    cached = request_state.get("portal_principal")
+    if isinstance(cached, tuple) and cached[0] == token:
+        principal: Principal | None = cached[1]
+        return principal
     state = connection.app.state
     try:
-        principal: Principal = state.portal_tokens.verify(token, state.clock.now())
+        principal = state.portal_tokens.verify(token, state.clock.now())
     except InvalidTokenError:
-        return None
+        principal = None
+    request_state["portal_principal"] = (token, principal)
     return principal
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -212,15 +214,9 @@ class VendorPages(Controller):
             if existing is not None and existing.status is BidStatus.SUBMITTED
             else procurement.submit_bid
         )
-        try:
-            await sync_to_thread(command, actor, tender_id, data.to_domain())
-        except ProcurementError as error:
-            state = refused(form, error, BID_FIELDS)
-            return await self._bid_page(
-                request, pool, procurement, tender_id, form=state, status_code=status_for(error)
-            )
-        flash(request, translator(language_of(request))("Your bid was sealed and received."))
-        return redirect(f"/portal/tenders/{tender_id}/bid/receipt")
+        write = partial(command, actor, tender_id, data.to_domain())
+        done = translator(language_of(request))("Your bid was sealed and received.")
+        return await self._bid_write(request, pool, procurement, tender_id, write, form, done)
 
     @post("/tenders/{tender_id:uuid}/bid/withdraw", name="portal:withdraw")
     async def withdraw(
@@ -232,14 +228,32 @@ class VendorPages(Controller):
     ) -> Template | Redirect:
         actor = actor_of(request)
         limiter_of(request).check(request, "bid", str(actor.account_id))  # as the API's
+        write = partial(procurement.withdraw_bid, actor, tender_id)
+        done = translator(language_of(request))("Your bid was withdrawn.")
+        return await self._bid_write(
+            request, pool, procurement, tender_id, write, FormState(), done
+        )
+
+    async def _bid_write(  # noqa: PLR0917 (the page's context and the one write)
+        self,
+        request: Request[Any, Any, Any],
+        pool: asyncpg.Pool,
+        procurement: ProcurementApplication,
+        tender_id: UUID,
+        write: Callable[[], object],
+        form: FormState,
+        done: str,
+    ) -> Template | Redirect:
+        """Run one bid command: its refusal back on the bid page, else ``done`` (already in the
+        user's language) on the way to the receipt."""
         try:
-            await sync_to_thread(procurement.withdraw_bid, actor, tender_id)
+            await sync_to_thread(write)
         except ProcurementError as error:
-            state = refused(FormState(), error)
+            state = refused(form, error, BID_FIELDS)
             return await self._bid_page(
                 request, pool, procurement, tender_id, form=state, status_code=status_for(error)
             )
-        flash(request, translator(language_of(request))("Your bid was withdrawn."))
+        flash(request, done)
         return redirect(f"/portal/tenders/{tender_id}/bid/receipt")
 
     @get("/tenders/{tender_id:uuid}/bid/receipt", name="portal:receipt")

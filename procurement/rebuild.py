@@ -21,16 +21,19 @@ Run it with the projection runners stopped: a live runner would race with the re
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import queue
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
 
+import msgspec
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.utils import Environment, resolve_topic
@@ -116,7 +119,8 @@ def _in_process(
             targets.append((view, writer_for(model, view)))
         for view, _ in targets:
             view.reset()  # type: ignore[attr-defined]
-        return _replay(app, targets, progress, page_size)
+        with _collecting_per_page():
+            return _replay(app, targets, progress, page_size)
     finally:
         for factory in factories:
             factory.close()
@@ -255,6 +259,8 @@ def _replay(
             for (view, writer), topics in zip(targets, shown, strict=True):
                 page = [(event, at) for topic, event, at in events if topic in topics]
                 _commit(app, view, position, writer, page)
+            del events
+            gc.collect(0)  # the page's cyclic garbage, if any (see _collecting_per_page)
             if progress is not None:
                 progress(position, head)
         if position < head:  # the rest are events no read model shows
@@ -271,6 +277,24 @@ def _replay(
         )
         row = cursor.fetchone()
     return int(row["events"]) if row else 0
+
+
+@contextmanager
+def _collecting_per_page() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for the replay, and run by ``_replay`` once
+    per page over the objects made since the replay began (the rest are frozen out of its
+    scans). Left to itself it ran every 700 allocations, and each run went through the whole
+    page of decoded events still held: decoding measured 70 µs per event with it and 25 µs
+    without. Events hold no reference cycles, so there is next to nothing to collect."""
+    enabled = gc.isenabled()
+    gc.disable()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def _commit(
@@ -378,7 +402,7 @@ class OcdsReleasesPages:
         releases: list[ocds_releases.Release] = []
         for event, position, tender_id in processes:
             text = stored.get(tender_id)
-            state = None if text is None else json.loads(text)
+            state = None if text is None else state_from_text(text)
             result = ocds_releases.release_for(event, state, position, self.context)
             if result is not None:
                 stored[tender_id] = stored_text(result[0])
@@ -419,8 +443,16 @@ def stored_text(state: ocds.State) -> str:
     """The JSON text of a state as the live view reads it back after storing it as jsonb:
     each object's keys in jsonb's order (shorter first, then bytewise) and each number as
     jsonb's text gives it back. The live view applies every event to the state as read back,
-    and a release keeps the order of its state's keys (it is stored as json, as written)."""
-    return json.dumps(_as_jsonb(state))
+    and a release keeps the order of its state's keys (it is stored as json, as written).
+    Only its parse matters (it goes back to PostgreSQL as jsonb, and to ``state_from_text``),
+    so msgspec writes it: a few times faster than ``json.dumps`` for the same values."""
+    return msgspec.json.encode(_as_jsonb(state)).decode()
+
+
+def state_from_text(text: str) -> ocds.State:
+    """A state from its stored text, as a new object to change in place."""
+    state: ocds.State = msgspec.json.decode(text)
+    return state
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})  # the same after a trip through jsonb
@@ -428,12 +460,18 @@ _PLAIN = frozenset({str, int, bool, type(None)})  # the same after a trip throug
 
 def _as_jsonb(value: Any) -> Any:
     if isinstance(value, dict):
-        keys = {key if isinstance(key, str) else json.dumps(key): key for key in value}
-        found = {}
-        for text in sorted(keys, key=_jsonb_order) if len(keys) > 1 else keys:
-            item = value[keys[text]]
-            found[text] = item if type(item) in _PLAIN else _as_jsonb(item)
-        return found
+        try:
+            ascii_keys = all(map(str.isascii, value))
+        except TypeError:  # a key that is not text: as JSON writes it
+            return _as_jsonb(
+                {k if isinstance(k, str) else json.dumps(k): v for k, v in value.items()}
+            )
+        # For ASCII keys, jsonb's order is by length, ties in code point order: two sorts
+        # in C (the second is stable) instead of a key function called for every key.
+        order = sorted(sorted(value), key=len) if ascii_keys else sorted(value, key=_jsonb_order)
+        return {
+            key: item if type(item := value[key]) in _PLAIN else _as_jsonb(item) for key in order
+        }
     if isinstance(value, list | tuple):
         return [item if type(item) in _PLAIN else _as_jsonb(item) for item in value]
     if isinstance(value, float):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -122,6 +123,7 @@ def worker() -> None:
         )
         coordinator.start()
         stack.callback(coordinator.stop)
+        gc.freeze()  # as the API process does: start-up objects out of the full passes
         console.print("projections, ledger and scheduler running")
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()

@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.rows import tuple_row
 from pydantic_core import to_jsonable_python
 
 from domain.errors import NotFoundError
@@ -18,6 +19,7 @@ from procurement.store import ProcurementStore
 
 REDACTED = "[redacted]"
 _SECRET_FIELDS = frozenset({"password_hash"})
+MAX_VERSION = 2**63 - 1  # originator_version is a bigint
 
 
 class StreamNotFoundError(NotFoundError):
@@ -89,7 +91,7 @@ def _fold(app: ProcurementStore, aggregate_id: UUID, version: int | None) -> Agg
     """The events up to ``version`` applied in order, each to the result of the one before
     (what the repository does, without its per-event protocol check: half the time)."""
     aggregate: Aggregate | None = None
-    for stored in app.recorder.select_events(aggregate_id, lte=version):
+    for _, stored in _stored(app, aggregate_id, version):
         event = cast("Aggregate.Event", app.mapper.to_domain_event(stored))
         aggregate = cast("Aggregate | None", event.mutate(aggregate))
     if aggregate is None:  # pragma: no cover (the version was just read)
@@ -128,28 +130,36 @@ def _version_at(app: ProcurementStore, aggregate_id: UUID, latest: int, at: date
     return low
 
 
-def _stored(app: ProcurementStore, aggregate_id: UUID) -> list[tuple[int, StoredEvent]]:
+def _stored(
+    app: ProcurementStore, aggregate_id: UUID, version: int | None = None
+) -> list[tuple[int, StoredEvent]]:
+    """The aggregate's stored events up to ``version`` (all without it), oldest first, with
+    their positions: one query, rows as tuples (half the time of the recorder's
+    ``select_events`` for a long stream)."""
     datastore = cast("PostgresApplicationRecorder", app.recorder).datastore
-    with datastore.transaction(commit=False) as cursor:
-        cursor.execute(
+    with (
+        datastore.transaction(commit=False) as cursor,
+        cursor.connection.cursor(row_factory=tuple_row) as rows_cursor,
+    ):
+        rows_cursor.execute(
             "SELECT notification_id, originator_version, topic, state FROM procurement_events "
-            "WHERE originator_id = %s ORDER BY originator_version",
-            (aggregate_id,),
+            "WHERE originator_id = %s AND originator_version <= %s ORDER BY originator_version",
+            (aggregate_id, version if version is not None else MAX_VERSION),
         )
-        rows = cursor.fetchall()
+        rows = rows_cursor.fetchall()
     if not rows:
         raise StreamNotFoundError(f"no events for {aggregate_id}")
     return [
         (
-            int(row["notification_id"]),
+            position,
             StoredEvent(
                 originator_id=aggregate_id,
-                originator_version=int(row["originator_version"]),
-                topic=row["topic"],
-                state=bytes(row["state"]),
+                originator_version=number,
+                topic=topic,
+                state=bytes(state),
             ),
         )
-        for row in rows
+        for position, number, topic, state in rows
     ]
 
 

@@ -129,12 +129,15 @@ class EvaluationCommands(ProcurementStore):
         ]
 
     def _committee_officer(self, tender: Tender, username: str) -> Account:
+        # No account, a vendor's, another entity's: one answer, so that naming a committee
+        # does not tell an officer which usernames exist on the platform.
+        not_ours = InvalidCommitteeError(f"{username!r} is not an officer of {tender.entity}")
         try:
             account = self._load(Account, account_id_for(username))
         except AccountNotFoundError:
-            raise InvalidCommitteeError(f"there is no officer {username!r}") from None
+            raise not_ours from None
         if account.role is not Role.OFFICER or account.entity != tender.entity:
-            raise InvalidCommitteeError(f"{username!r} is not an officer of {tender.entity}")
+            raise not_ours
         if account.disabled:
             raise InvalidCommitteeError(f"{username!r} is disabled")
         return account

@@ -455,3 +455,26 @@ def test_malformed_evaluation_requests_are_refused_and_write_nothing(
         assert answer.status_code == 422, (path, body, answer.text)
         assert answer.json()["code"] in {"validation_failed", "invalid_committee"}
         assert api.event_count() == before, (path, body)
+
+
+@pytest.mark.usefixtures("committee")
+def test_naming_a_committee_does_not_tell_which_usernames_exist(api: Api, clock: FakeClock) -> None:
+    """A vendor, another entity's officer and no account at all are refused alike: the
+    answer does not let an officer enumerate the platform's usernames."""
+    tender = Scenario(api, clock)
+    tender.bid("alpha", offer("900000.00"))
+    clock.set(tender.deadline + timedelta(minutes=31))
+    officer = tender.token("officer.works")
+    assert api.post(f"/tenders/{tender.id}/opening", officer).status_code == 200
+    before = api.event_count()
+    details = set()
+    for outsider in ("alpha", "officer.health", "auditor", "nobody.here"):
+        answer = api.post(
+            f"/tenders/{tender.id}/committee",
+            officer,
+            json={"members": [MEMBERS[0], MEMBERS[1], outsider], "chair": MEMBERS[0]},
+        )
+        body = assert_problem(answer, 422, "invalid_committee")
+        details.add((body["type"], body["title"], body["detail"].replace(repr(outsider), "U")))
+    assert len(details) == 1, details
+    assert api.event_count() == before

@@ -24,6 +24,7 @@ from domain.errors import (
     BidNotFoundError,
     BidNotLiveError,
     ContractSignedError,
+    ForbiddenError,
     InvalidCredentialsError,
     InvalidTermsError,
     ProcurementError,
@@ -54,6 +55,13 @@ STALE_ATTEMPTS = 3
 def system_actor(request_id: str) -> Actor:
     """The platform itself: the scheduler, the command line, the demo loader."""
     return Actor(account_id=SYSTEM_ACCOUNT_ID, role=Role.SYSTEM, request_id=request_id)
+
+
+def _check_vendor(actor: Actor) -> None:
+    """Bids are made by vendors' own accounts (the API's guards say so too; this layer does
+    not rely on them)."""
+    if actor.role is not Role.VENDOR:
+        raise ForbiddenError("only a vendor's account can bid")
 
 
 @dataclass(frozen=True)
@@ -220,7 +228,11 @@ class ProcurementApplication(EvaluationCommands):
             terms=tender.terms,
             published_at=tender.published_at,
             amendments=[a.model_dump(mode="json") for a in tender.amendments],
-            questions=[q.model_dump(mode="json") for q in tender.questions.values()],
+            # Who asked is kept from the officers as from the public: it would tell them
+            # which vendors are interested before the opening.
+            questions=[
+                q.model_dump(mode="json", exclude={"asked_by"}) for q in tender.questions.values()
+            ],
             cancellation_reason=tender.cancellation_reason,
         )
 
@@ -239,6 +251,8 @@ class ProcurementApplication(EvaluationCommands):
         return await self._run_async(self._submitting(actor, tender_id, bid))
 
     def replace_bid(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> BidView:
+        _check_vendor(actor)
+
         def replace(tender: Tender, now: datetime) -> Steps:
             sealed = self._sealed(tender, actor, bid)
             live: Bid = yield Blocking(lambda: self._vendors_bid(actor, tender_id))
@@ -257,6 +271,8 @@ class ProcurementApplication(EvaluationCommands):
         return self._run(self._taking_bids(tender_id, replace))
 
     def withdraw_bid(self, actor: Actor, tender_id: UUID) -> BidView:
+        _check_vendor(actor)
+
         def withdraw(tender: Tender, now: datetime) -> Steps:
             bid: Bid = yield Blocking(lambda: self._vendors_bid(actor, tender_id))
             bid.withdraw(
@@ -278,6 +294,8 @@ class ProcurementApplication(EvaluationCommands):
         return self._bid_receipt(bid, kind, WriteResult(bid.id, bid.version, position))
 
     def _submitting(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> Steps:
+        _check_vendor(actor)
+
         def submit(tender: Tender, now: datetime) -> Steps:
             sealed = self._sealed(tender, actor, bid)
             deadline = tender.terms.timeline.submission_deadline
@@ -311,22 +329,28 @@ class ProcurementApplication(EvaluationCommands):
         return self._taking_bids(tender_id, submit)
 
     def _taking_bids(self, tender_id: UUID, command: Callable[[Tender, datetime], Steps]) -> Steps:
-        """The steps of a bid ``command`` with the published tender, if it takes bids now,
-        and that now (the server's clock, read once per attempt).
+        """The steps of a bid ``command`` with the published tender, if it takes bids at the
+        moment the request arrived, and that moment (the server's clock, read once).
 
         The tender is the one this process last loaded, not a fresh load for every bid:
         at the deadline hundreds of bids arrive on one tender. The copy may be behind the
         store, so each write names the tender's version and the group commit's transaction
         checks it under the table lock (``StaleReadError`` otherwise, nothing written).
         A stale copy, or a refusal decided on a remembered copy, is decided again on a
-        fresh load: no bid is accepted or refused on an out-of-date tender."""
+        fresh load: no bid is accepted or refused on an out-of-date tender. The moment of
+        arrival stays the same across those attempts: a bid that arrived before the
+        deadline is not refused because an answer to a question, or the rush itself, made
+        its first write wait until after it. Bidding is closed only ``OPENING_GRACE`` after
+        the deadline (``Scheduler``, ``open_bids``), and a write still waiting then is
+        refused on its fresh load, before any receipt."""
         tender = self._remembered_tender(tender_id)
         fresh = tender is None
+        arrived = self._now()
         for _ in range(STALE_ATTEMPTS):
             if tender is None:
                 tender = yield Blocking(lambda: self._loaded_tender(tender_id))
             try:
-                now = self._now()
+                now = arrived
                 tender.check_accepting_bids(now)
                 return (yield from command(tender, now))
             except StaleReadError:
@@ -407,6 +431,14 @@ class ProcurementApplication(EvaluationCommands):
         tender.check_can_open(now)
         if tender.sealing_keys is None:  # pragma: no cover (published implies keys)
             raise TenderNotPublishedError("the tender has no sealing keys")
+        if tender.status is TenderStatus.ACTIVE:
+            # Close bidding first, in a transaction of its own: a bid write still waiting
+            # names the tender's earlier version and is refused from here on (the group
+            # commit checks it under the table lock), and every bid written before it is
+            # in the store when the bids are read below. Read first and closed after, a
+            # late write could land in between and be missing from the record.
+            tender.close_bidding(actor=actor, timestamp=now)
+            self._save(tender)
         name = envelopes_for(tender.terms.method)[0]
         [key] = [k for k in tender.sealing_keys.keys if k.envelope == name]
         private = sealing.unwrap(self.kek, tender.id, key)

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from domain.errors import InvalidStateError, VersionConflictError
+from domain.tender import OPENING_GRACE
 from procurement.application import ProcurementApplication
 from procurement.periodic import Periodic
 from projections.schedule import due_for_closing
@@ -26,9 +27,12 @@ class Scheduler:
     _periodic: Periodic | None = None
 
     def run_once(self) -> int:
-        """One pass: close bidding on every tender whose deadline has passed. Returns steps."""
+        """One pass: close bidding on every tender whose deadline passed ``OPENING_GRACE``
+        ago. Not at the deadline itself: bids that arrived before it may still be waiting
+        for their write, and closing would refuse them (``_taking_bids``). Returns steps."""
         done = 0
-        for tender_id in due_for_closing(self.dsn, self.application.clock.now()):
+        now = self.application.clock.now()
+        for tender_id in due_for_closing(self.dsn, now - OPENING_GRACE):
             try:
                 self.application.close_bidding(tender_id, request_id="scheduler")
             except (InvalidStateError, VersionConflictError) as refusal:

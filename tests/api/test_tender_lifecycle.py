@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from domain.account import account_id_for
 from tests.api.conftest import Api
 from tests.support import TRANSLATIONS_JSON, FakeClock, tender_json
 
@@ -61,6 +62,11 @@ def test_the_whole_lifecycle_through_http(api: Api, clock: FakeClock) -> None:
         }
     ]
     assert "indus" not in str(detail)  # the asker is never disclosed
+    officers_view = api.client.get(f"/tenders/{tender_id}", headers=officer).json()
+    assert [set(q) for q in officers_view["questions"]] == [  # nor to the officers
+        {"id", "text", "asked_at", "answer", "answered_at"}
+    ]
+    assert str(account_id_for("indus.builders")) not in str(officers_view)
 
     clock.advance(timedelta(days=1))
     officer = api.login("officer.works")  # the first token has expired meanwhile

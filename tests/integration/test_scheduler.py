@@ -1,4 +1,5 @@
-"""The scheduler closes bidding at the deadline, once, and only where the deadline passed."""
+"""The scheduler closes bidding once the deadline is past by the opening grace, once, and only
+where it is."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import psycopg
 import pytest
 from eventsourcing.projection import ProjectionRunner
 
-from domain.tender import TenderStatus
+from domain.tender import OPENING_GRACE, TenderStatus
 from procurement import runners
 from procurement.application import ProcurementApplication
 from procurement.database import eventsourcing_env
@@ -27,7 +28,7 @@ def runner(settings: Settings) -> Iterator[ProjectionRunner[Any, Any]]:
         yield started
 
 
-def test_bidding_closes_once_at_the_deadline(
+def test_bidding_closes_once_the_grace_after_the_deadline(
     application: ProcurementApplication,
     settings: Settings,
     clock: FakeClock,
@@ -43,6 +44,10 @@ def test_bidding_closes_once_at_the_deadline(
 
     assert scheduler.run_once() == 0
     clock.advance(timedelta(days=16))
+    # At the deadline, bids that arrived before it may still be being written: not yet.
+    assert scheduler.run_once() == 0
+    assert application.tender_for_officer(works, soon.id).status is TenderStatus.ACTIVE
+    clock.advance(OPENING_GRACE)
     assert scheduler.run_once() == 1
     assert application.tender_for_officer(works, soon.id).status is TenderStatus.CLOSED
     assert application.tender_for_officer(works, later.id).status is TenderStatus.ACTIVE

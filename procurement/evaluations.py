@@ -353,6 +353,9 @@ class EvaluationCommands(ProcurementStore):
         idempotency_key: str | None = None,
     ) -> WriteResult:
         award = self._load(Award, award_id)
+        # A cancelled tender's complaints could never be decided: refuse them as its
+        # other acts are refused.
+        self._load(Tender, award.tender_id).check_not_cancelled()
         complaint_id = new_id(actor, idempotency_key)
         award.lodge_complaint(
             complaint_id=complaint_id, grounds=grounds, actor=actor, timestamp=self._now()

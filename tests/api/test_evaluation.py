@@ -478,3 +478,25 @@ def test_naming_a_committee_does_not_tell_which_usernames_exist(api: Api, clock:
         details.add((body["type"], body["title"], body["detail"].replace(repr(outsider), "U")))
     assert len(details) == 1, details
     assert api.event_count() == before
+
+
+@pytest.mark.usefixtures("committee")
+def test_no_complaint_is_lodged_against_the_award_of_a_cancelled_tender(
+    api: Api, clock: FakeClock
+) -> None:
+    """Its decision would be refused (the tender is cancelled): it would stay pending."""
+    tender = Scenario(api, clock)
+    tender.bid("alpha", offer("900000.00"))
+    tender.bid("beta", offer("1000000.00"))
+    tender.open()
+    tender.declare(*MEMBERS)
+    tender.finalise()
+    award_id = tender.award("alpha")
+    cancelled = api.post(
+        f"/tenders/{tender.id}/cancel", tender.token("officer.works"), json={"reason": "Budget"}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    before = api.event_count()
+    refused = tender.complain(award_id, "beta", "The award went to the wrong bid.")
+    assert_problem(refused, 409, "tender_cancelled")
+    assert api.event_count() == before

@@ -24,6 +24,7 @@ def resolve(settings: Settings) -> Settings:
         ("jwt_secret", "jwt"),
         ("sealing_kek", "sealing-kek"),
         ("signing_key", "signing"),
+        ("metrics_token", "metrics"),
     ):
         if getattr(settings, field) is None:
             updates[field] = SecretStr(_generated_secret(secrets_dir, name))

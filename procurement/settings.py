@@ -67,7 +67,9 @@ class Settings(BaseSettings):
     """Bid submissions, replacements and withdrawals per client address."""
 
     metrics_token: SecretStr | None = None
-    """A bearer token ``/metrics`` asks for; unset, it is open (serve it on an internal port)."""
+    """The bearer token ``/metrics`` asks for (operators only: its counters move with every
+    bid, so an open endpoint would count a tender's bids before the opening). Unset, one is
+    generated into ``data_dir/secrets/metrics.key``; without one, ``/metrics`` refuses all."""
 
     ready_max_lag: int = 1000
     """``/ready`` fails (503) when a read model is more events than this behind the store."""

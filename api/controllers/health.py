@@ -59,10 +59,13 @@ class MetricsController(Controller):
         self, request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
     ) -> Response[bytes]:
         settings = request.app.state.settings
-        if settings.metrics_token is not None:
-            expected = f"Bearer {settings.metrics_token.get_secret_value()}"
-            if not hmac.compare_digest(request.headers.get("authorization", ""), expected):
-                raise ApiProblem(401, "unauthenticated", "metrics need the operators' token")
+        # Never open: the bid counters would tell anyone how many bids a tender near its
+        # deadline has received. No token configured means nobody may read them.
+        token = settings.metrics_token
+        expected = f"Bearer {token.get_secret_value()}" if token is not None else None
+        given = request.headers.get("authorization", "")
+        if expected is None or not hmac.compare_digest(given, expected):
+            raise ApiProblem(401, "unauthenticated", "metrics need the operators' token")
         head = await reads.store_position(pool)
         for name in reads.PROJECTIONS:
             PROJECTION_LAG.labels(name).set(head - await reads.projection_position(pool, name))

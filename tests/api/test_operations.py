@@ -106,6 +106,13 @@ def test_metrics_need_the_token_and_report_requests_lag_and_ledger(
     assert "procurement_bids_accepted_total" in text or "procurement_bids_accepted" in text
 
 
+def test_metrics_are_closed_without_a_token(api: Api) -> None:
+    """They count bids as they arrive: open, they would tell anyone how many a tender has."""
+    vendor = api.register_vendor("alpha")
+    assert_problem(api.client.get("/metrics"), 401, "unauthenticated")
+    assert_problem(api.client.get("/metrics", headers=vendor), 401, "unauthenticated")
+
+
 def test_ready_fails_when_a_read_model_lags_beyond_the_bound(
     settings: Settings, application: ProcurementApplication, clock: FakeClock
 ) -> None:

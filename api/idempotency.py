@@ -24,6 +24,8 @@ from procurement.security import InvalidTokenError
 HEADER = b"idempotency-key"
 _KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 EXEMPT_PATHS = frozenset({"/auth/token"})  # writes nothing; its answer is a secret
+RETRYABLE_CONFLICTS = frozenset({"version_conflict"})
+"""409 answers that ask the client to try again: not kept as a key's answer."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,20 @@ class _HeldAnswer:
     def status(self) -> int:
         return int(self.start["status"]) if self.start else 500
 
+    def is_final(self) -> bool:
+        """Whether a retry must get this answer again. Not our faults (5xx), and not the
+        answers that say "try again": a rate limit (429) or another write saved first
+        (409 ``version_conflict``). Remembered, they would refuse every retry for ever."""
+        if self.status >= 500 or self.status == 429:  # noqa: PLR2004 (HTTP statuses)
+            return False
+        if self.status == 409:  # noqa: PLR2004
+            try:
+                code = json.loads(b"".join(self.chunks)).get("code")
+            except (ValueError, AttributeError):
+                return True
+            return code not in RETRYABLE_CONFLICTS
+        return True
+
     @property
     def content_type(self) -> str:
         headers = self.start.get("headers", []) if self.start else []
@@ -226,7 +242,7 @@ class IdempotencyMiddleware:
             nonlocal recorded
             if not held.hold(cast("dict[str, Any]", message)):
                 return
-            if held.status < 500:  # noqa: PLR2004 (our faults are not remembered)
+            if held.is_final():
                 await batches.complete(
                     owner,
                     key,

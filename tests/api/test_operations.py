@@ -92,6 +92,31 @@ def test_bid_floods_are_limited_per_vendor(
         tender.bid("beta", offer("99.00"))  # another vendor is not slowed
 
 
+def test_a_rate_limited_keyed_request_is_not_remembered_as_its_answer(
+    settings: Settings, application: ProcurementApplication, clock: FakeClock
+) -> None:
+    """A 429 says "try later": kept as the key's answer, it would refuse the retry for ever."""
+    limited = settings.model_copy(update={"rate_limit_bids": "1/minute"})
+    with TestClient(create_app(limited, clock=clock), raise_server_exceptions=False) as client:
+        api = Api(client=client, dsn=settings.dsn)
+        application.register_account(
+            system_actor("t"),
+            username="officer.works",
+            password=PASSWORD,
+            role=Role.OFFICER,
+            entity="works-and-services-department",
+        )
+        tender = Scenario(api, clock)
+        tender.bid("alpha", offer("100.00"))
+        keyed = {**api.login("alpha"), "Idempotency-Key": "alpha-second-try"}
+        body = {"contents": offer("99.00")}
+        first = client.post(f"/tenders/{tender.id}/bids", headers=keyed, json=body)
+        assert_problem(first, 429, "too_many_requests")
+        retry = client.post(f"/tenders/{tender.id}/bids", headers=keyed, json=body)
+        assert_problem(retry, 429, "too_many_requests")
+        assert "idempotent-replayed" not in retry.headers  # decided afresh, not replayed
+
+
 def test_metrics_need_the_token_and_report_requests_lag_and_ledger(
     strict: TestClient[Litestar],
 ) -> None:

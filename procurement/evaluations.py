@@ -204,11 +204,16 @@ class EvaluationCommands(ProcurementStore):
 
     def open_financial_envelopes(self, actor: Actor, tender_id: UUID) -> WriteResult:
         """The second opening: decrypt the financial envelopes of the technically qualified
-        bids, and of no other. Their key is not released: the rest stay sealed."""
+        bids, and of no other. Their key is not released: the rest stay sealed.
+
+        A committee act: a declared, unrecused member's (the chair is one). Checked here,
+        before anything is decrypted, and not in the event's body, which replays stored
+        openings too."""
         tender = self._officers_tender(actor, tender_id, None)
         tender.check_not_cancelled()
         evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
         evaluation.check_in_progress()
+        evaluation.check_declared_member(actor.account_id)
         if not evaluation.two_envelopes:
             raise EvaluationStateError("this tender has one envelope: its prices are open")
         evaluation.check_technical_work_done()

@@ -223,14 +223,16 @@ def allowed_actions(  # noqa: C901, PLR0912 (one line per action the state allow
             (m for m in evaluation.state["committee"] if m["account_id"] == str(actor.account_id)),
             None,
         )
-        declared = {d["member_id"] for d in evaluation.state["declarations"]}
-        if me is not None and me["account_id"] not in declared:
+        declarations = {d["member_id"]: d for d in evaluation.state["declarations"]}
+        if me is not None and me["account_id"] not in declarations:
             actions.add("declare")
         elif me is not None and view.terms.evaluation_terms.criteria:
             actions.add("score")
         if me is not None and me["chair"]:
             actions |= {"rule", "finalise"}
-        if evaluation.state["to_open_financially"]:
+        mine = declarations.get(me["account_id"]) if me is not None else None
+        # The second opening is a committee act: a declared, unrecused member's.
+        if mine is not None and not mine["conflict"] and evaluation.state["to_open_financially"]:
             actions.add("financial")
     if evaluation is not None and evaluation.status is EvaluationStatus.FINALISED:
         reports = evaluation.state["reports"]

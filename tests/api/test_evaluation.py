@@ -209,7 +209,10 @@ def test_qcbs_a_technically_failing_bids_price_is_never_decrypted(
     assert_problem(early, 409, "financial_opening_required")
     assert api.event_count() == before
 
-    opened = api.post(f"/tenders/{tender.id}/financial-opening", tender.token("officer.works"))
+    not_member = api.post(f"/tenders/{tender.id}/financial-opening", tender.token("officer.works"))
+    assert_problem(not_member, 403, "not_committee_member")
+    assert api.event_count() == before
+    opened = api.post(f"/tenders/{tender.id}/financial-opening", tender.token(MEMBERS[1]))
     assert opened.status_code == 200, opened.text
     page = tender.finalise()
     entries = tender.entries(page)
@@ -500,3 +503,32 @@ def test_no_complaint_is_lodged_against_the_award_of_a_cancelled_tender(
     refused = tender.complain(award_id, "beta", "The award went to the wrong bid.")
     assert_problem(refused, 409, "tender_cancelled")
     assert api.event_count() == before
+
+
+@pytest.mark.usefixtures("committee")
+def test_only_a_declared_unrecused_member_opens_the_financial_envelopes(
+    api: Api, clock: FakeClock
+) -> None:
+    """The second opening is a committee act: not for the entity's other officers, nor for
+    a member who has not declared, nor for one recused for a conflict of interest."""
+    tender = Scenario(api, clock, method="single_stage_two_envelope")
+    tender.bid("alpha", offer("900000.00"))
+    tender.open()
+    path = f"/tenders/{tender.id}/financial-opening"
+    before = api.event_count()
+    assert_problem(api.post(path, tender.token(MEMBERS[0])), 409, "declaration_required")
+    tender.declare(MEMBERS[0], MEMBERS[1])
+    assert_problem(api.post(path, tender.token(MEMBERS[0])), 409, "scoring_incomplete")
+    recused = api.post(
+        f"/tenders/{tender.id}/committee/declaration",
+        tender.token(MEMBERS[2]),
+        json={"conflict_of_interest": True, "statement": "Alpha's director is my brother"},
+    )
+    assert recused.status_code == 200, recused.text
+    before = api.event_count()
+    assert_problem(api.post(path, tender.token(MEMBERS[2])), 403, "not_committee_member")
+    assert_problem(api.post(path, tender.token("officer.works")), 403, "not_committee_member")
+    assert_problem(api.post(path, tender.token("officer.health")), 404, "tender_not_found")
+    assert api.event_count() == before
+    opened = api.post(path, tender.token(MEMBERS[1]))
+    assert opened.status_code == 200, opened.text

@@ -197,7 +197,8 @@ def _scenarios(api: Api, clock: FakeClock) -> tuple[list[dict[str, Any]], list[s
                 },
             )
             assert scored.status_code == 200, scored.text
-    assert api.post(f"/tenders/{qcbs.id}/financial-opening", qcbs.token("officer.works"))
+    opened = api.post(f"/tenders/{qcbs.id}/financial-opening", qcbs.token(MEMBERS[0]))
+    assert opened.status_code == 200, opened.text
     qcbs.finalise()
     first = qcbs.award("alpha")
     upheld = qcbs.decide(

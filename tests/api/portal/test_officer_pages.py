@@ -365,3 +365,31 @@ def test_an_edit_of_a_draft_changed_since_the_form_was_shown_is_refused(
     assert late.status_code == 412, late.text
     assert api.event_count() == before
     assert "First officer&#39;s title" in browser.page(f"/portal/officer/tenders/{tender_id}").text
+
+
+@pytest.mark.usefixtures("committee")
+def test_the_financial_opening_is_offered_only_to_a_declared_unrecused_member(
+    api: Api, browser: Browser, clock: FakeClock
+) -> None:
+    tender = Scenario(api, clock, method="single_stage_two_envelope")
+    tender.bid("alpha", offer("900000.00"))
+    tender.open()
+    tender.declare(MEMBERS[0], MEMBERS[1])
+    recused = api.post(
+        f"/tenders/{tender.id}/committee/declaration",
+        tender.token(MEMBERS[2]),
+        json={"conflict_of_interest": True, "statement": "Alpha's director is my brother"},
+    )
+    assert recused.status_code == 200, recused.text
+    page_path = f"/portal/officer/tenders/{tender.id}"
+    for username in ("officer.works", MEMBERS[2]):
+        browser.sign_in(username)
+        assert 'id="financial-form"' not in browser.page(page_path).text, username
+        before = api.event_count()
+        refused = browser.submit(page_path, f"{page_path}/financial-opening", {})
+        assert refused.status_code == 403, username
+        assert "not_committee_member" in refused.text, username
+        assert api.event_count() == before
+    browser.sign_in(MEMBERS[1])
+    assert 'id="financial-form"' in browser.page(page_path).text
+    location_id(browser.submit(page_path, f"{page_path}/financial-opening", {}))

@@ -43,6 +43,7 @@ def test_history_state_proofs_export_and_the_receipts_proof(api: Api, clock: Fak
     assert [e["type"] for e in events["events"]] == [
         "TenderDrafted",
         "TenderPublished",
+        "BiddingClosed",  # the opening closes bidding first
         "BidsOpened",
     ]
     assert events["events"][0]["actor"]["role"] == "officer"

@@ -251,6 +251,9 @@ class ProcurementApplication(EvaluationCommands):
         return await self._run_async(self._submitting(actor, tender_id, bid))
 
     def replace_bid(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> BidView:
+        return self._run(self._replacing(actor, tender_id, bid))
+
+    def _replacing(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> Steps:
         _check_vendor(actor)
 
         def replace(tender: Tender, now: datetime) -> Steps:
@@ -265,10 +268,16 @@ class ProcurementApplication(EvaluationCommands):
                 actor=actor,
                 timestamp=now,
             )
-            written = yield Commit(live, tender)
+            try:
+                written = yield Commit(live, tender)
+            except VersionConflictError:
+                stored: Bid = yield Blocking(lambda: self._vendors_bid(actor, tender_id))
+                if stored.envelopes == sealed and stored.status is BidStatus.SUBMITTED:
+                    return self._landed(stored, "replaced")  # as in ``submit``
+                raise
             return self._bid_receipt(live, "replaced", written)
 
-        return self._run(self._taking_bids(tender_id, replace))
+        return self._taking_bids(tender_id, replace)
 
     def withdraw_bid(self, actor: Actor, tender_id: UUID) -> BidView:
         _check_vendor(actor)
@@ -282,6 +291,11 @@ class ProcurementApplication(EvaluationCommands):
             return self._bid_receipt(bid, "withdrawn", written)
 
         return self._run(self._taking_bids(tender_id, withdraw))
+
+    def _landed(self, bid: Bid, kind: str) -> BidView:
+        """The receipt of a write that is in the store although it was reported as failed."""
+        position = self._position_of(bid.id, bid.version)
+        return self._bid_receipt(bid, kind, WriteResult(bid.id, bid.version, position))
 
     def my_bid(self, actor: Actor, tender_id: UUID) -> BidView:
         bid = self._vendors_bid(actor, tender_id)
@@ -314,6 +328,12 @@ class ProcurementApplication(EvaluationCommands):
             except VersionConflictError:
                 pass
             existing: Bid = yield Blocking(lambda: self._load(Bid, first.id))
+            if existing.envelopes == sealed:
+                # These very envelopes are stored: the write landed though it was reported
+                # as failed (its acknowledgement lost, the insert retried), or a sealed bid
+                # was sent again. Either way it is this bid: the same receipt, not a 409.
+                # (Sealing is randomised: no other request's envelopes are equal.)
+                return self._landed(existing, "submitted")
             if existing.status is BidStatus.SUBMITTED:
                 raise BidExistsError("you have a live bid: replace it with PUT or withdraw it")
             existing.replace(

@@ -1,0 +1,65 @@
+"""A bid write that landed but was reported as failed (the commit's acknowledgement lost and
+the insert retried into its own row) gets its receipt, not a refusal."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.errors import VersionConflictError
+from procurement.application import BidView, Blocking, ProcurementApplication
+from tests.integration.test_bid_deadlines import price, published, vendor, waiting_write
+from tests.support import FakeClock
+
+
+def test_a_landed_submission_reported_as_a_conflict_gets_its_receipt(
+    application: ProcurementApplication, clock: FakeClock
+) -> None:
+    tender = published(application, clock)
+    steps = application._submitting(vendor("d.alpha"), tender.id, price("900000"))
+    step = waiting_write(steps)
+    landed = application._save_bid(step.bid, step.tender)  # in the store...
+    count = application.recorder.max_notification_id()
+
+    load = steps.throw(VersionConflictError("reported as failed"))  # ...but reported lost
+    assert isinstance(load, Blocking)
+    with pytest.raises(StopIteration) as done:
+        steps.send(load.call())
+    view: BidView = done.value.value
+
+    assert view.receipt["kind"] == "submitted"
+    assert (view.version, view.receipt["position"]) == (landed.version, landed.position)
+    assert application.recorder.max_notification_id() == count  # nothing written again
+
+
+def test_a_landed_replacement_reported_as_a_conflict_gets_its_receipt(
+    application: ProcurementApplication, clock: FakeClock
+) -> None:
+    tender = published(application, clock)
+    application.submit_bid(vendor("d.alpha"), tender.id, price("900000"))
+    steps = application._replacing(vendor("d.alpha"), tender.id, price("850000"))
+    step = waiting_write(steps)
+    landed = application._save_bid(step.bid, step.tender)
+
+    load = steps.throw(VersionConflictError("reported as failed"))
+    assert isinstance(load, Blocking)
+    with pytest.raises(StopIteration) as done:
+        steps.send(load.call())
+    view: BidView = done.value.value
+
+    assert view.receipt["kind"] == "replaced"
+    assert (view.version, view.receipt["position"]) == (landed.version, landed.position)
+
+
+def test_a_conflict_with_another_write_is_decided_again(
+    application: ProcurementApplication, clock: FakeClock
+) -> None:
+    tender = published(application, clock)
+    application.submit_bid(vendor("d.alpha"), tender.id, price("900000"))
+    steps = application._replacing(vendor("d.alpha"), tender.id, price("850000"))
+    waiting_write(steps)
+    application.replace_bid(vendor("d.alpha"), tender.id, price("840000"))  # another request
+
+    load = steps.throw(VersionConflictError("another write came first"))
+    assert isinstance(load, Blocking)
+    again = steps.send(load.call())
+    assert isinstance(again, Blocking)  # decided again on a fresh load, not taken as landed

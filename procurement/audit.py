@@ -3,9 +3,10 @@
 The export holds, in position order, every stored event with its ledger leaf, then every signed
 checkpoint. The verifier needs nothing but the file and the platform's public key: it
 recomputes every leaf and root, checks every checkpoint's signature and its consistency with
-the previous one, re-decrypts every opened bid with the released key and re-checks its
-commitment and prices, and reports the first position where anything disagrees. The format
-and the algorithms are in ``docs/audit.md``.
+the previous one (and with a checkpoint the auditor kept from earlier, when given one), says how
+many events the latest signed checkpoint covers and how many it does not yet, re-decrypts every
+opened bid with the released key and re-checks its commitment and prices, and reports the
+first position where anything disagrees. The format and the algorithms are in ``docs/audit.md``.
 """
 
 from __future__ import annotations
@@ -107,6 +108,15 @@ class Report:
     checkpoints: int = 0
     openings: int = 0
     bids_rechecked: int = 0
+    # The events the latest checkpoint that verifies covers (its tree size), and those after
+    # it: hashed since, or not hashed by the ledger yet (``unhashed``, part of ``uncovered``).
+    # Events after the latest checkpoint are normal (checkpoints are periodic) but nothing
+    # signed vouches for them yet; ``first_uncovered`` is the first one's position.
+    covered: int = 0
+    uncovered: int = 0
+    unhashed: int = 0
+    first_uncovered: int | None = None
+    pinned: int | None = None  # the tree size of the auditor's own checkpoint, when given
     problems: list[tuple[int, str]] = field(default_factory=list)
 
     @property
@@ -121,13 +131,15 @@ class Report:
         self.problems.append((position, what))
 
 
-def verify(lines: Iterable[str], public_key: str) -> Report:
-    """Verify an export (see the module's docstring). The cyclic garbage collector is paused
-    meanwhile: the events held are acyclic, and rescanning them took a third of the time."""
+def verify(lines: Iterable[str], public_key: str, pinned: dict[str, Any] | None = None) -> Report:
+    """Verify an export (see the module's docstring). ``pinned``: a signed checkpoint the
+    auditor kept from earlier, which the export's tree must extend. The cyclic garbage
+    collector is paused meanwhile: the events held are acyclic, and rescanning them took a
+    third of the time."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _verify(lines, public_key)
+        return _verify(lines, public_key, pinned)
     finally:
         if collecting:
             gc.enable()
@@ -153,7 +165,7 @@ class _Event(msgspec.Struct):
 _decode_event = msgspec.json.Decoder(_Event).decode
 
 
-def _verify(lines: Iterable[str], public_key: str) -> Report:
+def _verify(lines: Iterable[str], public_key: str, pinned: dict[str, Any] | None) -> Report:
     report = Report()
     events = _Events(report)
     checkpoints: list[dict[str, Any]] = []
@@ -176,7 +188,11 @@ def _verify(lines: Iterable[str], public_key: str) -> Report:
         elif kind == "checkpoint":
             checkpoints.append(document)
     report.leaves = len(events.leaves)
-    _check_checkpoints(checkpoints, events.positions, events.leaves, public_key, report)
+    tree = merkle.Tree(events.leaves)
+    _check_checkpoints(checkpoints, events.positions, tree, public_key, report)
+    _check_coverage(events, report)
+    if pinned is not None:
+        _check_pinned(pinned, events.positions, tree, public_key, report)
     _check_openings(events.bids, report)
     return report
 
@@ -253,7 +269,9 @@ class _Events:
         self.leaves: list[bytes] = []
         self.bids: list[_Event] = []
         self.previous = 0
-        self.unledgered: int | None = None
+        self.first = 0  # the first event's position
+        self.unledgered: int | None = None  # the first of the unhashed events since a hashed one
+        self.unhashed = 0  # how many
         self.topics: dict[str, bytes] = {}  # topic -> its length and UTF-8, as the leaf has it
 
     def add(self, event: _Event, *, stated: bool | None = None) -> None:
@@ -264,6 +282,7 @@ class _Events:
         position = event.position
         if position <= self.previous:
             report.add(position, "positions are out of order")
+        self.first = self.first or position
         self.previous = position
         state = event.state
         if (bool(state) if stated is None else stated) and event.topic in _OPENING_TOPICS:
@@ -282,10 +301,12 @@ class _Events:
         leaf = self._leaf(event, digest)
         if event.leaf_index is None:
             self.unledgered = position if self.unledgered is None else self.unledgered
+            self.unhashed += 1
             return
         if self.unledgered is not None:
             report.add(self.unledgered, "an event the ledger never hashed sits among hashed ones")
             self.unledgered = None
+            self.unhashed = 0
         if event.leaf_index != len(self.leaves):
             report.add(position, "the ledger's index skips or repeats a leaf")
         if event.leaf_hash != leaf.hex():
@@ -328,17 +349,19 @@ def _uuid_bytes(text: str) -> bytes:
 def _check_checkpoints(
     checkpoints: list[dict[str, Any]],
     positions: list[int],
-    leaves: list[bytes],
+    tree: merkle.Tree,
     public_key: str,
     report: Report,
 ) -> None:
-    tree = merkle.Tree(leaves)
+    """Every checkpoint's signature, root and consistency with the previous one; the largest
+    that verifies is what the export's signed history covers (``report.covered``)."""
     previous: tuple[int, bytes] | None = None
     for checkpoint in sorted(checkpoints, key=lambda c: int(c["tree_size"])):
         report.checkpoints += 1
         size = int(checkpoint["tree_size"])
-        last_position = positions[size - 1] if 0 < size <= len(leaves) else 0
-        if not receipts.verify(public_key, checkpoint):
+        last_position = positions[size - 1] if 0 < size <= tree.size else 0
+        signed = receipts.verify(public_key, checkpoint)
+        if not signed:
             report.add(last_position, f"checkpoint {size} is not signed by the platform's key")
         if size > tree.size:
             report.add(last_position, f"checkpoint {size} covers events the export lacks")
@@ -347,6 +370,8 @@ def _check_checkpoints(
         if root.hex() != checkpoint["root"]:
             first = positions[previous[0]] if previous else positions[0]
             report.add(first, f"the events up to checkpoint {size} do not give its root")
+        elif signed:
+            report.covered = size
         if previous is not None:
             try:
                 merkle.verify_consistency(
@@ -359,6 +384,56 @@ def _check_checkpoints(
             except merkle.ProofError as error:
                 report.add(last_position, f"checkpoint {size} is inconsistent: {error}")
         previous = (size, bytes.fromhex(checkpoint["root"]))
+
+
+def _check_coverage(events: _Events, report: Report) -> None:
+    """How many events the latest checkpoint that verifies covers and how many follow it.
+    Events after it are normal (checkpoints are periodic) and only reported; an export with
+    events and no such checkpoint at all has nothing signed, and that is a problem: anyone
+    able to write the database could have rewritten every event and its leaf."""
+    hashed_after = report.leaves - report.covered
+    report.unhashed = events.unhashed if events.unledgered is not None else 0
+    report.uncovered = hashed_after + report.unhashed
+    if hashed_after:
+        report.first_uncovered = events.positions[report.covered]
+    else:
+        report.first_uncovered = events.unledgered
+    if report.events and not report.covered:
+        report.add(events.first, "no signed checkpoint covers the events: nothing is signed")
+
+
+def _check_pinned(
+    pinned: dict[str, Any],
+    positions: list[int],
+    tree: merkle.Tree,
+    public_key: str,
+    report: Report,
+) -> None:
+    """The checkpoint the auditor kept: signed with the platform's key, and the export's tree
+    extends it (its first ``tree_size`` leaves give its root). A database rewritten after
+    that checkpoint, its later checkpoints deleted, fails here."""
+    try:
+        size = int(pinned["tree_size"])
+        root = bytes.fromhex(pinned["root"])
+    except (KeyError, TypeError, ValueError):
+        report.add(0, "the pinned checkpoint is not a checkpoint (no tree_size and root)")
+        return
+    report.pinned = size
+    if pinned.get("type") != "checkpoint" or not receipts.verify(public_key, pinned):
+        report.add(0, f"the pinned checkpoint {size} is not signed by the platform's key")
+        return
+    if size > tree.size:
+        report.add(
+            positions[-1] if positions else 0,
+            f"the export has {tree.size} leaves, fewer than the pinned checkpoint {size} covers",
+        )
+        return
+    if tree.root(0, size) != root:
+        report.add(
+            positions[size - 1] if size else 0,
+            f"the export is inconsistent with the pinned checkpoint {size}: "
+            f"its first {size} leaves do not give the pinned root",
+        )
 
 
 def _check_openings(events: list[_Event], report: Report) -> None:

@@ -340,12 +340,24 @@ def audit_verify(
         str | None, typer.Option(help="the platform's Ed25519 public key (base64)")
     ] = None,
     database: Annotated[bool, typer.Option(help="verify the live database instead")] = False,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="a signed checkpoint (JSON) kept from earlier: the export must extend it",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Recompute every leaf and root, check every checkpoint and opening; report the first
-    position where anything disagrees (exit status 1)."""
+    position where anything disagrees (exit status 1). Events after the latest signed
+    checkpoint are counted, not failed; with no signed checkpoint at all nothing is verified
+    as signed, and that fails. Only a checkpoint kept outside the platform (--checkpoint)
+    shows a history rewritten after it with its later checkpoints deleted."""
     if database == (file is not None):
         console.print("give an export FILE, or --database")
         raise typer.Exit(2)
+    pinned = _pinned_checkpoint(checkpoint) if checkpoint is not None else None
     if database:
         settings = _settings()
         key = public_key or ReceiptSigner(settings.signing_seed).public_key
@@ -356,16 +368,43 @@ def audit_verify(
             raise typer.Exit(2)
         key = public_key
         lines = (file.read_text(encoding="utf-8") if file else "").splitlines()
-    report = audit.verify(lines, key)
+    report = audit.verify(lines, key, pinned)
     console.print(
         f"{report.events} events, {report.leaves} leaves, {report.checkpoints} checkpoints, "
         f"{report.openings} openings ({report.bids_rechecked} bids re-decrypted)"
     )
+    console.print(_coverage(report))
     problem = report.first_problem
     if problem is not None:
         console.print(f"FAILED at position {problem[0]}: {problem[1]}")
         raise typer.Exit(1)
-    console.print("verified: every leaf, root, checkpoint and opening agrees")
+    pinned_text = f", consistent with the pinned checkpoint {report.pinned}" if pinned else ""
+    console.print(f"verified: every leaf, root, checkpoint and opening agrees{pinned_text}")
+
+
+def _pinned_checkpoint(path: Path) -> dict[str, Any]:
+    """The checkpoint in ``path``: one JSON object, as ``GET /audit/checkpoints/latest``
+    answers it or as an export's checkpoint line holds it."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as error:
+        console.print(f"--checkpoint: {path} is not a JSON checkpoint ({error})")
+        raise typer.Exit(2) from None
+    if not isinstance(document, dict):
+        console.print(f"--checkpoint: {path} is not a JSON checkpoint (not an object)")
+        raise typer.Exit(2)
+    return document
+
+
+def _coverage(report: audit.Report) -> str:
+    """How much of the history the latest signed checkpoint covers, and what follows it."""
+    text = f"{report.covered} events covered by the latest signed checkpoint"
+    if not report.uncovered:
+        return f"{text}, none after it"
+    text = f"{text}; {report.uncovered} not yet covered, from position {report.first_uncovered}"
+    if report.unhashed:
+        text += f" ({report.unhashed} of them not yet hashed by the ledger)"
+    return text
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from domain.values import Actor, Money, Role
 from procurement import audit, history, merkle, receipts
 from procurement.application import ProcurementApplication, system_actor
 from procurement.cli import app as cli
-from procurement.ledger import LedgerError, LedgerWriter, event_leaf
+from procurement.ledger import LedgerError, LedgerWriter, checkpoint_fields, event_leaf
 from procurement.settings import Settings
 from tests.support import FakeClock, terms
 
@@ -126,6 +126,13 @@ def test_every_event_is_a_leaf_and_checkpoints_are_signed_and_consistent(
     )
     writer.catch_up()
     assert len(_checkpoints(settings.dsn)) == 1
+    between = audit.verify(
+        audit.database_lines(settings.dsn, application.signer.public_key, "o"),
+        application.signer.public_key,
+    )  # events after the latest checkpoint are normal: counted, not failed
+    assert between.ok, between.problems
+    assert (between.covered, between.uncovered) == (len(rows), len(_rows(settings.dsn)) - len(rows))
+    assert between.first_uncovered == int(_rows(settings.dsn)[len(rows)][0])
     clock.advance(timedelta(hours=2))
     writer.catch_up()
     second = _checkpoints(settings.dsn)[-1]
@@ -148,6 +155,7 @@ def test_every_event_is_a_leaf_and_checkpoints_are_signed_and_consistent(
     assert report.ok, report.problems
     assert (report.checkpoints, report.openings, report.bids_rechecked) == (2, 1, 2)
     assert report.leaves == len(all_leaves)
+    assert (report.covered, report.uncovered, report.first_uncovered) == (len(all_leaves), 0, None)
     assert tender_id
 
 
@@ -167,6 +175,74 @@ def test_a_checkpoint_is_never_signed_inconsistent_with_the_last(
     with pytest.raises(LedgerError):
         writer.catch_up()
     assert _checkpoints(settings.dsn) == before
+
+
+def _rewrite_the_last_event(dsn: str) -> int:
+    """The reviewer's tail rewrite: edit the last event's state, recompute its leaf and the
+    ledger's frontier, so that every leaf agrees with its event. Returns its position."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM procurement_events ORDER BY notification_id DESC LIMIT 1"
+        ).fetchone()
+        assert row is not None
+        position, aggregate, version, topic, state = row
+        forged = bytes(state) + b" "
+        conn.execute(
+            "UPDATE procurement_events SET state = %s WHERE notification_id = %s",
+            (forged, position),
+        )
+        conn.execute(
+            "UPDATE ledger_leaves SET leaf_hash = %s WHERE position = %s",
+            (event_leaf(position, aggregate, version, topic, forged), position),
+        )
+        frontier = merkle.Frontier()
+        for (leaf,) in conn.execute("SELECT leaf_hash FROM ledger_leaves ORDER BY leaf_index"):
+            frontier.append(bytes(leaf))
+        conn.execute("UPDATE ledger_state SET frontier = %s", (frontier.hashes,))
+    return int(position)
+
+
+def test_a_tail_rewritten_after_deleting_the_newest_checkpoint_is_shown(
+    settings: Settings,
+    application: ProcurementApplication,
+    clock: FakeClock,
+    writer: LedgerWriter,
+) -> None:
+    key = application.signer.public_key
+    _history(application, clock)
+    writer.catch_up()
+    application.draft_tender(OFFICER, terms(clock.now()))
+    clock.advance(timedelta(hours=2))
+    writer.catch_up()
+    first, second = _checkpoints(settings.dsn)
+    with psycopg.connect(settings.dsn) as conn:
+        conn.execute("DELETE FROM ledger_checkpoints WHERE tree_size = %s", (second["tree_size"],))
+    position = _rewrite_the_last_event(settings.dsn)
+
+    # The export alone: every leaf agrees, but the rewritten event is not covered, and says so.
+    report = audit.verify(audit.database_lines(settings.dsn, key, "o"), key)
+    assert (report.covered, report.uncovered) == (first["tree_size"], 1)
+    assert report.first_uncovered == position
+    # The auditor who kept the deleted checkpoint sees the rewrite.
+    pinned = audit.verify(audit.database_lines(settings.dsn, key, "o"), key, second)
+    assert pinned.problems == [
+        (
+            position,
+            (
+                f"the export is inconsistent with the pinned checkpoint {second['tree_size']}: "
+                f"its first {second['tree_size']} leaves do not give the pinned root"
+            ),
+        )
+    ]
+    assert audit.verify(audit.database_lines(settings.dsn, key, "o"), key, first).ok
+
+    # Every checkpoint deleted: the export is not ok.
+    with psycopg.connect(settings.dsn) as conn:
+        conn.execute("DELETE FROM ledger_checkpoints")
+    bare = audit.verify(audit.database_lines(settings.dsn, key, "o"), key)
+    assert bare.first_problem == (1, "no signed checkpoint covers the events: nothing is signed")
+    assert (bare.covered, bare.uncovered) == (0, bare.events)
 
 
 def test_the_state_at_every_version_is_the_fold_of_its_events(
@@ -339,3 +415,44 @@ def test_the_command_line_exports_and_verifies(
         cli, ["audit", "verify", str(tmp_path / "a.jsonl"), "--public-key", other_key], env=env
     )
     assert wrong.exit_code == 1
+
+
+def test_the_command_line_verifies_against_a_pinned_checkpoint(
+    ledgered: tuple[str, str, int],
+    settings: Settings,
+    application: ProcurementApplication,
+    tmp_path: Path,
+) -> None:
+    dsn, key, last = ledgered
+    env = {
+        "DATABASE_URL": dsn,
+        "PROCUREMENT_DATA_DIR": str(tmp_path / "data"),
+        "PROCUREMENT_SIGNING_KEY": settings.signing_key.get_secret_value()
+        if settings.signing_key
+        else "",
+    }
+    runner = CliRunner()
+    export = tmp_path / "a.jsonl"
+    assert runner.invoke(cli, ["audit", "export", str(export)], env=env).exit_code == 0
+    [kept] = _checkpoints(dsn)  # as GET /audit/checkpoints/latest gives it
+    pinned = tmp_path / "kept.json"
+    pinned.write_text(json.dumps(kept), encoding="utf-8")
+    verify = ["audit", "verify", str(export), "--public-key", key, "--checkpoint", str(pinned)]
+    ok = runner.invoke(cli, verify, env=env)
+    assert ok.exit_code == 0, ok.output
+    said = " ".join(ok.output.split())  # the console wraps long lines
+    assert f"{last} events covered by the latest signed checkpoint, none after it" in said
+    assert f"consistent with the pinned checkpoint {kept['tree_size']}" in said
+    database = ["audit", "verify", "--database", "--checkpoint", str(pinned)]
+    assert runner.invoke(cli, database, env=env).exit_code == 0
+
+    # A checkpoint signed over another history of the same size: this export does not extend it.
+    other = application.signer.sign(
+        checkpoint_fields("o", kept["tree_size"], bytes(32), datetime.fromisoformat(kept["time"]))
+    )
+    pinned.write_text(json.dumps(other), encoding="utf-8")
+    failed = runner.invoke(cli, verify, env=env)
+    assert failed.exit_code == 1
+    said = " ".join(failed.output.split())
+    assert f"FAILED at position {last}: the export is inconsistent with the pinned" in said
+    assert runner.invoke(cli, database, env=env).exit_code == 1

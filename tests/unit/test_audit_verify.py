@@ -5,38 +5,50 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from procurement import audit
-from procurement.ledger import event_leaf
+from procurement import audit, merkle
+from procurement.ledger import checkpoint_fields, event_leaf
+from procurement.receipts import ReceiptSigner
+
+SIGNER = ReceiptSigner(bytes(range(32)))
+KEY = SIGNER.public_key
 
 
 def _line(document: dict[str, object]) -> str:
     return json.dumps(document)
 
 
+def _checkpoint(events: list[dict[str, Any]], size: int) -> dict[str, Any]:
+    """A checkpoint signed over the first ``size`` of ``events``' leaves."""
+    leaves = [bytes.fromhex(e["leaf_hash"]) for e in events[:size]]
+    at = datetime(2026, 12, 21, tzinfo=UTC)
+    return SIGNER.sign(checkpoint_fields("o", size, merkle.root(leaves), at))
+
+
 def test_an_unreadable_state_is_reported_at_its_position() -> None:
     state = b"\xff\xfe not JSON"
     aggregate = uuid4()
     topic = "procurement:Bid.BidSubmitted"
+    event = {
+        "type": "event",
+        "position": 7,
+        "leaf_index": 0,
+        "leaf_hash": event_leaf(7, aggregate, 1, topic, state).hex(),
+        "aggregate_id": str(aggregate),
+        "version": 1,
+        "topic": topic,
+        "state_sha256": hashlib.sha256(state).hexdigest(),
+        "state": base64.b64encode(state).decode(),
+    }
     lines = [
         _line({"type": "header", "format": audit.FORMAT, "version": 1}),
-        _line(
-            {
-                "type": "event",
-                "position": 7,
-                "leaf_index": 0,
-                "leaf_hash": event_leaf(7, aggregate, 1, topic, state).hex(),
-                "aggregate_id": str(aggregate),
-                "version": 1,
-                "topic": topic,
-                "state_sha256": hashlib.sha256(state).hexdigest(),
-                "state": base64.b64encode(state).decode(),
-            }
-        ),
+        _line(event),
+        _line(_checkpoint([event], 1)),
     ]
-    report = audit.verify(lines, base64.b64encode(bytes(32)).decode())
+    report = audit.verify(lines, KEY)
     assert report.first_problem == (7, "the event's state is not the JSON it should be")
     assert report.leaves == 1
 
@@ -76,12 +88,105 @@ def test_lines_read_strictly_or_as_plain_json_give_one_report() -> None:
     ]
     events[3]["state"] = base64.b64encode(b"3").decode()  # tampered: the digest disagrees
     header = _line({"type": "header", "format": audit.FORMAT, "version": 1})
-    strict = [header, *(_line(e) for e in events)]
-    floats = [header, *(_line({**e, "position": float(e["position"])}) for e in events)]
-    key = base64.b64encode(bytes(32)).decode()
+    checkpoint = _line(_checkpoint(events, 5))
+    strict = [header, *(_line(e) for e in events), checkpoint]
+    floats = [
+        header,
+        *(_line({**e, "position": float(e["position"])}) for e in events),
+        checkpoint,
+    ]
     expected = [
         (5, "the event's state does not match its digest"),
         (5, "the stored event differs from what the ledger hashed"),
     ]
-    for report in (audit.verify(strict, key), audit.verify(floats, key)):
+    for report in (audit.verify(strict, KEY), audit.verify(floats, KEY)):
         assert (report.events, report.leaves, report.problems) == (5, 5, expected)
+
+
+# Coverage and pinning ----------------------------------------------------------------------
+
+
+def _export(count: int, sizes: tuple[int, ...], *, unhashed: int = 0) -> list[str]:
+    """``count`` hashed events (positions 1, 2, ...), ``unhashed`` more the ledger has not
+    hashed yet, and a signed checkpoint at each of ``sizes``."""
+    ids = [uuid4() for _ in range(count + unhashed)]
+    events = [_event(i + 1, i, str(ids[i]), b'{"n": %d}' % i) for i in range(count)]
+    later = [
+        {**_event(i + 1, i, str(ids[i]), b"{}"), "leaf_index": None, "leaf_hash": None}
+        for i in range(count, count + unhashed)
+    ]
+    return [
+        _line({"type": "header", "format": audit.FORMAT, "version": 1}),
+        *(_line(e) for e in [*events, *later]),
+        *(_line(_checkpoint(events, size)) for size in sizes),
+    ]
+
+
+def test_events_after_the_latest_checkpoint_are_counted_not_failed() -> None:
+    report = audit.verify(_export(10, (4, 7), unhashed=2), KEY)
+    assert report.ok, report.problems
+    assert (report.covered, report.uncovered, report.unhashed) == (7, 5, 2)
+    assert report.first_uncovered == 8
+    covered = audit.verify(_export(6, (6,)), KEY)
+    assert (covered.ok, covered.covered, covered.uncovered, covered.first_uncovered) == (
+        True,
+        6,
+        0,
+        None,
+    )
+
+
+def test_events_with_no_signed_checkpoint_at_all_are_not_ok() -> None:
+    """The reviewer's export: every checkpoint deleted, events rewritten with their leaves."""
+    for report in (
+        audit.verify(_export(3, ()), KEY),
+        audit.verify(_export(0, (), unhashed=2), KEY),
+    ):
+        assert report.first_problem == (
+            1,
+            "no signed checkpoint covers the events: nothing is signed",
+        )
+        assert report.covered == 0
+    forged = _export(3, ())
+    unsigned = ReceiptSigner(bytes(32)).sign(
+        checkpoint_fields("o", 3, bytes(32), datetime.now(UTC))
+    )
+    report = audit.verify([*forged, _line(unsigned)], KEY)
+    assert (1, "no signed checkpoint covers the events: nothing is signed") in report.problems
+    assert audit.verify(_export(0, ()), KEY).ok  # nothing stored, nothing to sign
+
+
+def test_a_pinned_checkpoint_the_export_extends_verifies() -> None:
+    lines = _export(10, (10,))
+    kept = json.loads(_export(10, (4,))[-1])  # another export's events: another root
+    honest = [json.loads(line) for line in lines[1:5]]
+    pinned = _checkpoint(honest, 4)
+    report = audit.verify(lines, KEY, pinned)
+    assert report.ok, report.problems
+    assert report.pinned == 4
+    inconsistent = audit.verify(lines, KEY, kept)
+    assert inconsistent.problems == [
+        (
+            4,
+            (
+                "the export is inconsistent with the pinned checkpoint 4: "
+                "its first 4 leaves do not give the pinned root"
+            ),
+        )
+    ]
+
+
+def test_a_pinned_checkpoint_beyond_the_export_or_unsigned_is_a_problem() -> None:
+    lines = _export(10, (10,))
+    events = [json.loads(line) for line in lines[1:11]]
+    longer = _checkpoint([*events, _event(11, 10, str(uuid4()), b"{}")], 11)
+    assert audit.verify(lines, KEY, longer).problems == [
+        (10, "the export has 10 leaves, fewer than the pinned checkpoint 11 covers")
+    ]
+    forged = {**_checkpoint(events, 10), "time": "2030-01-01T00:00:00Z"}
+    assert audit.verify(lines, KEY, forged).problems == [
+        (0, "the pinned checkpoint 10 is not signed by the platform's key")
+    ]
+    assert audit.verify(lines, KEY, {"tree_size": "ten"}).problems == [
+        (0, "the pinned checkpoint is not a checkpoint (no tree_size and root)")
+    ]

@@ -76,6 +76,7 @@ def test_the_ledger_verifies_and_a_tampered_event_is_named(
     good = auditor.submit("/portal/audit", "/portal/audit/ledger/verify", {})
     assert good.status_code == 200, good.text
     assert 'id="verification" class="ok"' in good.text
+    assert '<dd id="uncovered">0</dd>' in good.text  # the checkpoint covers every event
     with psycopg.connect(settings.dsn, autocommit=True) as conn:
         conn.execute(
             "UPDATE procurement_events SET state = state || '\\x20'::bytea "

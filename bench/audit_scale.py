@@ -269,7 +269,10 @@ def main() -> None:
         app.close()
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("TRUNCATE procurement_events, ledger_leaves, ledger_checkpoints")
-            conn.execute("UPDATE ledger_state SET size = 0, last_position = 0, frontier = '{}'")
+            conn.execute(
+                "UPDATE ledger_state SET size = 0, last_position = 0, frontier = '{}', "
+                "signed_size = 0"
+            )
         rows += bench_ledger(dsn, args.events, signer)
     machine = (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "

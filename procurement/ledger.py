@@ -9,6 +9,12 @@ signed checkpoints of that tree.
   holding a closing of bidding or an opening, and otherwise every ``checkpoint_interval``.
 - Before signing, the new tree is checked against the stored leaves and proved consistent
   with the previous checkpoint; if either fails, nothing is signed and the error is raised.
+- The state row keeps the size of the last checkpoint signed (``signed_size``). While the
+  newest stored checkpoint is missing or smaller (its rows deleted: the writer would otherwise
+  sign over whatever the tail of the history has become), the writer appends but signs nothing,
+  logs the error on every pass and keeps it in ``refusal``. Whoever can write the database can
+  rewrite that column too: only checkpoints kept outside it (an auditor's pinned copy) protect
+  against that.
 """
 
 from __future__ import annotations
@@ -91,6 +97,7 @@ class LedgerWriter:
     checkpoint_interval: float = 60.0
     poll_interval: float = 0.5
     batch_size: int = 5000
+    refusal: str | None = None  # why the last pass signed nothing it should have, if so
     _periodic: Periodic | None = None
 
     def run_once(self) -> int:
@@ -98,7 +105,8 @@ class LedgerWriter:
         one is due. Returns the number of events appended."""
         with psycopg.connect(self.dsn, row_factory=dict_row) as conn, conn.transaction():
             state = conn.execute(
-                "SELECT size, last_position, frontier FROM ledger_state WHERE id = 1 FOR UPDATE"
+                "SELECT size, last_position, frontier, signed_size FROM ledger_state "
+                "WHERE id = 1 FOR UPDATE"
             ).fetchone()
             if state is None:  # pragma: no cover (the migration inserts it)
                 msg = "the ledger state row is missing"
@@ -135,16 +143,30 @@ class LedgerWriter:
                     "WHERE id = 1",
                     (frontier.size, leaves[-1][1], frontier.hashes),
                 )
-            self._maybe_sign(conn, frontier, urgent=urgent)
+            self._maybe_sign(conn, frontier, int(state["signed_size"]), urgent=urgent)
             return len(leaves)
 
     def _maybe_sign(
-        self, conn: psycopg.Connection[Any], frontier: merkle.Frontier, *, urgent: bool
+        self,
+        conn: psycopg.Connection[Any],
+        frontier: merkle.Frontier,
+        signed_size: int,
+        *,
+        urgent: bool,
     ) -> None:
         last = conn.execute(
             "SELECT tree_size, root, signed_at FROM ledger_checkpoints "
             "ORDER BY tree_size DESC LIMIT 1"
         ).fetchone()
+        stored = 0 if last is None else int(last["tree_size"])
+        if stored < signed_size:
+            self.refusal = (
+                f"the ledger signed checkpoint {signed_size} but the newest stored is "
+                f"{stored or 'none'}: signed history is missing, nothing is signed"
+            )
+            log.error("%s", self.refusal)
+            return
+        self.refusal = None
         if frontier.size == 0 or (last is not None and last["tree_size"] == frontier.size):
             return
         now = self.clock.now()
@@ -191,6 +213,7 @@ class LedgerWriter:
             "VALUES (%s, %s, %s, %s, %s)",
             (frontier.size, root, now, reason, Jsonb(signed)),
         )
+        conn.execute("UPDATE ledger_state SET signed_size = %s WHERE id = 1", (frontier.size,))
         log.info("ledger checkpoint %d signed (%s)", frontier.size, reason)
 
     def catch_up(self) -> int:

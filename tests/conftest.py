@@ -56,7 +56,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def clean_db(database_url: str) -> str:
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-        conn.execute("UPDATE ledger_state SET size = 0, last_position = 0, frontier = '{}'")
+        conn.execute(
+            "UPDATE ledger_state SET size = 0, last_position = 0, frontier = '{}', signed_size = 0"
+        )
     return database_url
 
 

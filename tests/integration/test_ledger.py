@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -203,11 +204,12 @@ def _rewrite_the_last_event(dsn: str) -> int:
     return int(position)
 
 
-def test_a_tail_rewritten_after_deleting_the_newest_checkpoint_is_shown(
+def test_a_tail_rewritten_after_deleting_the_newest_checkpoint_is_shown_and_never_signed(
     settings: Settings,
     application: ProcurementApplication,
     clock: FakeClock,
     writer: LedgerWriter,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     key = application.signer.public_key
     _history(application, clock)
@@ -237,12 +239,29 @@ def test_a_tail_rewritten_after_deleting_the_newest_checkpoint_is_shown(
     ]
     assert audit.verify(audit.database_lines(settings.dsn, key, "o"), key, first).ok
 
-    # Every checkpoint deleted: the export is not ok.
+    # The writer does not sign over the rewrite: it knows it signed a larger tree.
+    writer.checkpoint_interval = 0
+    application.draft_tender(OFFICER, terms(clock.now()))
+    with caplog.at_level(logging.ERROR, logger="procurement.ledger"):
+        assert writer.catch_up() == 1  # it still hashes new events
+    assert _checkpoints(settings.dsn) == [first]
+    expected = (
+        f"the ledger signed checkpoint {second['tree_size']} but the newest stored is "
+        f"{first['tree_size']}: signed history is missing, nothing is signed"
+    )
+    assert writer.refusal == expected
+    assert expected in caplog.messages
+
+    # Every checkpoint deleted: the export is not ok, and the writer still refuses.
     with psycopg.connect(settings.dsn) as conn:
         conn.execute("DELETE FROM ledger_checkpoints")
     bare = audit.verify(audit.database_lines(settings.dsn, key, "o"), key)
     assert bare.first_problem == (1, "no signed checkpoint covers the events: nothing is signed")
     assert (bare.covered, bare.uncovered) == (0, bare.events)
+    writer.run_once()
+    assert _checkpoints(settings.dsn) == []
+    assert writer.refusal is not None
+    assert "the newest stored is none" in writer.refusal
 
 
 def test_the_state_at_every_version_is_the_fold_of_its_events(

@@ -292,18 +292,25 @@ class ProcurementApplication(EvaluationCommands):
 
         return self._run(self._taking_bids(tender_id, withdraw))
 
+    def _follows_withdrawal(self, bid: Bid) -> bool:
+        [previous] = self.recorder.select_events(bid.id, gt=bid.version - 2, lte=bid.version - 1)
+        return previous.topic == Bid.BidWithdrawn.TOPIC
+
     def _landed(self, bid: Bid, kind: str) -> BidView:
         """The receipt of a write that is in the store although it was reported as failed."""
         position = self._position_of(bid.id, bid.version)
         return self._bid_receipt(bid, kind, WriteResult(bid.id, bid.version, position))
 
     def my_bid(self, actor: Actor, tender_id: UUID) -> BidView:
+        """The vendor's bid with the receipt its latest write was answered with (the same
+        kind: a bid made again after its withdrawal was "submitted", not "replaced")."""
         bid = self._vendors_bid(actor, tender_id)
-        kind = (
-            "withdrawn"
-            if bid.status is BidStatus.WITHDRAWN
-            else ("submitted" if bid.version == 1 else "replaced")
-        )
+        if bid.status is BidStatus.WITHDRAWN:
+            kind = "withdrawn"
+        elif bid.version == 1 or self._follows_withdrawal(bid):
+            kind = "submitted"
+        else:
+            kind = "replaced"
         position = self._position_of(bid.id, bid.version)
         return self._bid_receipt(bid, kind, WriteResult(bid.id, bid.version, position))
 

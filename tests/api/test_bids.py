@@ -85,6 +85,14 @@ def test_bids_are_submitted_replaced_withdrawn_with_signed_receipts(
     again = api.post(f"/tenders/{tender_id}/bids", vendors["alpha"], json=contents("1.00"))
     assert_problem(again, 409, "bid_exists")
 
+    # A bid made again after its withdrawal: its receipt, and the one the vendor reads back
+    # later, are the same signed receipt ("submitted"), not two versions of it.
+    resubmitted = api.post(f"/tenders/{tender_id}/bids", vendors["gamma"], json=contents("7.00"))
+    assert resubmitted.status_code == 201, resubmitted.text
+    assert resubmitted.json()["receipt"]["kind"] == "submitted"
+    read_back = api.client.get(f"/tenders/{tender_id}/bids/mine", headers=vendors["gamma"])
+    assert read_back.json()["receipt"] == resubmitted.json()["receipt"]
+
 
 def test_a_receipt_with_any_byte_changed_fails_verification(api: Api, clock: FakeClock) -> None:
     tender_id, _ = published(api, clock)

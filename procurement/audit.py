@@ -5,8 +5,9 @@ checkpoint. The verifier needs nothing but the file and the platform's public ke
 recomputes every leaf and root, checks every checkpoint's signature and its consistency with
 the previous one (and with a checkpoint the auditor kept from earlier, when given one), says how
 many events the latest signed checkpoint covers and how many it does not yet, re-decrypts every
-opened bid with the released key and re-checks its commitment and prices, and reports the
-first position where anything disagrees. The format and the algorithms are in ``docs/audit.md``.
+opened bid with the released key, re-checks its commitment and prices and that no bid on the
+tender is left out of the opening record, and reports the first position where anything
+disagrees. The format and the algorithms are in ``docs/audit.md``.
 """
 
 from __future__ import annotations
@@ -437,9 +438,11 @@ def _check_pinned(
 
 
 def _check_openings(events: list[_Event], report: Report) -> None:
-    """Re-decrypt every opened bid with the released key; re-check commitments and prices.
+    """Re-decrypt every opened bid with the released key; re-check commitments and prices,
+    and that every bid submitted on the tender before its opening is in its record.
     ``events``: the bids' envelopes and withdrawals and the openings, with their states."""
     latest: dict[str, dict[str, Any]] = {}  # bid id -> its latest envelope or withdrawal
+    tenders: dict[str, list[str]] = {}  # tender id -> its bids (their ids as ``latest`` has)
     for event in events:
         try:
             state = _state(event)
@@ -448,20 +451,37 @@ def _check_openings(events: list[_Event], report: Report) -> None:
             continue
         if event.topic == OPENED:
             report.openings += 1
-            _check_opening(event, state, latest, report)
-        else:
-            latest[event.aggregate_id] = {"topic": event.topic, **state}  # type: ignore[index]
+            _check_opening(event, state, latest, tenders, report)
+            continue
+        bid_id: str = event.aggregate_id  # type: ignore[assignment]
+        if event.topic == BID_ENVELOPES[0] and bid_id not in latest:
+            tender = _canonical_id(state.get("tender_id"))
+            if tender is None:
+                report.add(event.position, "the bid's submission names no tender")
+            else:
+                tenders.setdefault(tender, []).append(bid_id)
+        latest[bid_id] = {"topic": event.topic, **state}
+
+
+def _canonical_id(value: Any) -> str | None:
+    """``value`` as an id in its 8-4-4-4-12 form, or None when it is not one."""
+    try:
+        return str(UUID(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def _check_opening(
     event: _Event,
     state: dict[str, Any],
     latest: dict[str, dict[str, Any]],
+    tenders: dict[str, list[str]],
     report: Report,
 ) -> None:
     position = event.position
     tender_id = UUID(event.aggregate_id)
     record = state["record"]
+    _check_complete(position, record, tenders.get(str(tender_id), ()), latest, report)
     keys = {k["envelope"]: base64.b64decode(k["private_key"]) for k in record["keys"]}
     name = EnvelopeName(record["envelope"])
     for opened in record["bids"]:
@@ -495,6 +515,24 @@ def _check_opening(
         prices = [p.model_dump(mode="json") for p in contents.prices]
         if prices != opened["prices"]:
             report.add(position, f"bid {opened['bid_id']}: the published prices are not its own")
+
+
+def _check_complete(
+    position: int,
+    record: dict[str, Any],
+    bids: Iterable[str],
+    latest: dict[str, dict[str, Any]],
+    report: Report,
+) -> None:
+    """Every bid submitted on the tender before its opening is in the opening's record: the
+    live ones opened (or unreadable), the withdrawn ones as withdrawn (each entry is checked
+    against the bid's own events in ``_check_opening``)."""
+    listed = {_canonical_id(opened["bid_id"]) for opened in record["bids"]}
+    for bid_id in bids:
+        if _canonical_id(bid_id) not in listed:
+            live = latest[bid_id]["topic"] != WITHDRAWN
+            what = "was live at the opening" if live else "was withdrawn before the opening"
+            report.add(position, f"bid {bid_id} {what} but is not in its record")
 
 
 def _state(event: _Event) -> dict[str, Any]:

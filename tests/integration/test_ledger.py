@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from domain.account import VendorProfile, account_id_for
-from domain.bid import BidContents, BidSecurityOffer, LotPrice
+from domain.bid import BidContents, BidSecurityOffer, LotPrice, bid_id_for
 from domain.tender import Tender
 from domain.values import Actor, Money, Role
 from procurement import audit, history, merkle, receipts
@@ -262,6 +262,37 @@ def test_a_tail_rewritten_after_deleting_the_newest_checkpoint_is_shown_and_neve
     assert _checkpoints(settings.dsn) == []
     assert writer.refusal is not None
     assert "the newest stored is none" in writer.refusal
+
+
+@pytest.mark.parametrize(
+    "case",
+    [("l.alpha", "was live at the opening"), ("l.gamma", "was withdrawn before the opening")],
+)
+def test_a_bid_left_out_of_the_opening_record_is_found(
+    application: ProcurementApplication,
+    clock: FakeClock,
+    writer: LedgerWriter,
+    monkeypatch: pytest.MonkeyPatch,
+    case: tuple[str, str],
+) -> None:
+    """The opening reads the bids from the store; one that misses a bid (here the reading is
+    made to skip one vendor's) writes a record the verifier must not accept."""
+    left_out, what = case
+    skipped = account_id_for(left_out)
+    bids_on = application._bids_on  # the step a faulty opening would get wrong
+    monkeypatch.setattr(
+        application,
+        "_bids_on",
+        lambda tender_id: [b for b in bids_on(tender_id) if b.vendor_id != skipped],
+    )
+    tender_id = _history(application, clock)
+    writer.catch_up()
+    key = application.signer.public_key
+    report = audit.verify(audit.database_lines(writer.dsn, key, "o"), key)
+    opening = history.events_of(application, tender_id)[-1]["position"]
+    bid_id = bid_id_for(tender_id, skipped)
+    assert report.problems == [(opening, f"bid {bid_id} {what} but is not in its record")]
+    assert report.openings == 1
 
 
 def test_the_state_at_every_version_is_the_fold_of_its_events(

@@ -4,6 +4,7 @@ cannot set what only the platform sets (status, times, versions)."""
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -347,13 +348,27 @@ class ReadyOut(BaseModel):
     checked_at: datetime
 
 
+def _decodes_as_base64(value: str) -> str:
+    """The alphabet is not enough: a length that is not a multiple of four matches the pattern
+    but does not decode (it would fail later, inside the command)."""
+    try:
+        base64.b64decode(value, validate=True)
+    except binascii.Error:
+        msg = "must be standard base64, padded with = to a multiple of 4 characters"
+        raise ValueError(msg) from None
+    return value
+
+
+Base64Text = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$"), AfterValidator(_decodes_as_base64)
+]
+
+
 class EnvelopeIn(Body):
     """An envelope sealed on the vendor's machine (``procurement seal``)."""
 
     name: EnvelopeName
-    ciphertext: Annotated[
-        str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", min_length=44, max_length=28_000_000)
-    ]
+    ciphertext: Annotated[Base64Text, Field(min_length=44, max_length=28_000_000)]
 
 
 class LotPriceIn(Body):
@@ -369,7 +384,7 @@ class BidSecurityOfferIn(Body):
 
 class DocumentIn(Body):
     name: Annotated[str, Field(min_length=1, max_length=255)]
-    content: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", max_length=14_000_000)]
+    content: Annotated[Base64Text, Field(max_length=14_000_000)]
 
 
 class BidContentsIn(Body):

@@ -236,3 +236,29 @@ def test_an_unexpected_fault_is_a_500_with_only_the_request_id(
     assert "trace-me-42" in body["detail"]
     assert "pool" not in answer.text.lower()  # nothing internal leaks
     assert "Traceback" not in answer.text
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"envelopes": [{"name": "bid", "ciphertext": "A" * 45}]}, "envelopes.0.ciphertext"),
+        (
+            {"contents": {"documents": [{"name": "boq.pdf", "content": "QUJD" + "A"}]}},
+            "contents.documents.0.content",
+        ),
+    ],
+)
+def test_base64_that_does_not_decode_is_refused_at_its_field(
+    api: Api, clock: FakeClock, body: dict[str, Any], field: str
+) -> None:
+    """Its length not a multiple of four, it matches the alphabet but does not decode: a
+    422 naming the field, not a 500 from deep in the command."""
+    tender_id, officer = draft(api, clock)
+    assert api.post(f"/tenders/{tender_id}/publish", officer).status_code == 200
+    vendor = {**api.register_vendor("alpha"), "Idempotency-Key": "bid-1"}
+    before = api.event_count()
+    answer = api.post(f"/tenders/{tender_id}/bids", vendor, json=body)
+    problem = assert_problem(answer, 422, "validation_failed")
+    assert [e["loc"] for e in problem["errors"]] == [[field]], problem
+    assert "base64" in problem["detail"]
+    assert api.event_count() == before

@@ -271,7 +271,7 @@ class VendorPages(Controller):
             bid=bid,
             receipt_json=json.dumps(bid.receipt, indent=2, sort_keys=True),
             key_json=json.dumps({"key_id": signer.key_id, "public_key": signer.public_key}),
-            verified=receipts.verify(signer.public_key, bid.receipt),
+            verified=receipts.verify_bid_receipt(signer.public_key, bid.receipt),
             checked=None,
         )
 
@@ -285,13 +285,26 @@ class VendorPages(Controller):
         form = await request.form()
         pasted = form.get("receipt")
         state = FormState(values={"receipt": pasted if isinstance(pasted, str) else ""})
+        t = translator(language_of(request))
+        receipt: Any = None
         try:
-            receipt = json.loads(state.values["receipt"])
-            valid = isinstance(receipt, dict) and receipts.verify(
-                procurement.signer.public_key, receipt
+            receipt = receipts.loads(state.values["receipt"])
+        except receipts.DuplicateFieldError as error:
+            state.errors["receipt"] = t(
+                "The field {field} appears twice: a receipt names each field once.",
+                field=error.field[:64],
             )
         except (ValueError, RecursionError):
-            valid = False
+            state.errors["receipt"] = t("This is not JSON: paste the receipt as it was given.")
+        else:
+            if gaps := receipts.bid_receipt_gaps(receipt):
+                state.errors["receipt"] = t(
+                    "This is not a bid receipt: these fields are missing or malformed: {fields}.",
+                    fields=", ".join(gaps),
+                )
+        valid = not state.errors and receipts.verify_bid_receipt(
+            procurement.signer.public_key, receipt
+        )
         return _verify_page(request, procurement, state, valid=valid)
 
     @get("/receipts/verify", name="portal:verify-form")

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import httpx
 
+from procurement.application import ProcurementApplication
+from procurement.ledger import checkpoint_fields
 from tests.api.conftest import Api
 from tests.api.portal.conftest import Browser
 from tests.api.scenarios import Scenario
@@ -245,3 +247,40 @@ def test_a_session_in_use_is_renewed_and_an_idle_one_ends(
     idle = browser.get("/portal/vendor", follow_redirects=False)
     assert idle.status_code in {302, 303, 307}
     assert idle.headers["location"].startswith("/portal/login")
+
+
+def test_a_pasted_receipt_with_a_field_twice_or_of_another_kind_is_not_valid(
+    api: Api, browser: Browser, clock: FakeClock, application: ProcurementApplication
+) -> None:
+    scenario = Scenario(api, clock)
+    register(browser, "indus")
+    answer = bid(browser, scenario.id, CANARY)
+    receipt_page = browser.get(answer.headers["location"])
+    receipt = json.loads(
+        re.search(r'<pre id="receipt-json"[^>]*>(.*?)</pre>', receipt_page.text, re.DOTALL)
+        .group(1)  # type: ignore[union-attr]
+        .replace("&#34;", '"')
+    )
+    genuine = json.dumps(receipt)
+    # A fake field first, the signed one last: json.loads would keep the last and say valid.
+    forged = '{"position": 1, ' + genuine[1:]
+    # The platform's key signs ledger checkpoints too: signed, but no bid's receipt.
+    checkpoint = json.dumps(
+        application.signer.sign(checkpoint_fields("sindh-procurement", 3, b"\1" * 32, clock.now()))
+    )
+    for pasted, reason in (
+        (forged, "The field position appears twice: a receipt names each field once."),
+        (checkpoint, "This is not a bid receipt: these fields are missing or malformed: kind,"),
+        ("{not json", "This is not JSON: paste the receipt as it was given."),
+    ):
+        checked = browser.submit(
+            "/portal/receipts/verify", "/portal/receipts/verify", {"receipt": pasted}
+        )
+        assert checked.status_code == 422, pasted
+        assert 'class="bad"' in checked.text
+        assert 'data-field="receipt">' + reason in checked.text, pasted
+    checked = browser.submit(
+        "/portal/receipts/verify", "/portal/receipts/verify", {"receipt": genuine}
+    )
+    assert checked.status_code == 200
+    assert 'class="ok"' in checked.text

@@ -264,9 +264,17 @@ def verify_receipt(
         public_key
         or _fetch_json(f"{str(api).rstrip('/')}/public/keys")["receipt_signing_key"]["public_key"]
     )
-    document = json.loads(receipt_file.read_text())
-    receipt = document.get("receipt", document)
-    if not receipts.verify(key, receipt):
+    try:  # each field named once: a repeated one could show one value and verify another
+        document = receipts.loads(receipt_file.read_text())
+    except ValueError as error:
+        console.print(f"INVALID: not a receipt's JSON ({error})")
+        raise typer.Exit(1) from None
+    receipt = document.get("receipt", document) if isinstance(document, dict) else document
+    gaps = receipts.bid_receipt_gaps(receipt)
+    if gaps:  # such as a ledger checkpoint, which the same key signs
+        console.print(f"INVALID: not a bid receipt (no valid {', '.join(gaps)})")
+        raise typer.Exit(1)
+    if not receipts.verify_bid_receipt(key, receipt):
         console.print("INVALID: the receipt was not signed by this key, or it was changed")
         raise typer.Exit(1)
     console.print(

@@ -59,3 +59,21 @@ def test_seal_offline_submit_and_verify_the_receipt(
     )
     assert bad.exit_code == 1
     assert "INVALID" in bad.output
+
+    # A repeated field (a made-up value shown first) and a signed ledger checkpoint (the same
+    # key signs both) are not valid receipts either.
+    receipt_text = json.dumps(answer.json()["receipt"])
+    doubled = receipt_text.replace("{", '{"received_at": "2020-01-01T00:00:00Z", ', 1)
+    (tmp_path / "doubled.json").write_text(doubled)
+    repeated = runner.invoke(
+        app, ["verify-receipt", str(tmp_path / "doubled.json"), "--public-key", key]
+    )
+    assert repeated.exit_code == 1
+    assert "appears twice" in repeated.output
+    checkpoint = {"tree_size": 1, "root": "00" * 32, "time": "2026-01-01T00:00:00Z"}
+    (tmp_path / "checkpoint.json").write_text(json.dumps(checkpoint))
+    other = runner.invoke(
+        app, ["verify-receipt", str(tmp_path / "checkpoint.json"), "--public-key", key]
+    )
+    assert other.exit_code == 1
+    assert "not a bid receipt" in other.output

@@ -55,10 +55,17 @@ class Settings(BaseSettings):
     """How long a read with ``min_position`` waits for the projection, in seconds."""
 
     rate_limit_sign_in: str = "10/minute"
-    """Sign-in attempts per username (``limits`` notation: "10/minute", "100/hour")."""
+    """Sign-in attempts per username from one client address (``limits`` notation:
+    "10/minute", "100/hour")."""
+
+    rate_limit_sign_in_username: str = "100/minute"
+    """Sign-in attempts per username from all addresses together (guessing from many)."""
 
     rate_limit_sign_in_address: str = "120/minute"
     """Sign-in attempts per client address (offices put many vendors behind one address)."""
+
+    rate_limit_register_address: str = "10/minute"
+    """Vendor registrations per client address (each hashes a password with argon2)."""
 
     rate_limit_bids: str = "60/minute"
     """Bid submissions, replacements and withdrawals per vendor."""

@@ -80,7 +80,9 @@ def settings(clean_db: str, tmp_path: Path) -> Settings:
         db_pool_size=3,
         # The scenarios sign in before every step; the limits have tests of their own.
         rate_limit_sign_in="100000/minute",
+        rate_limit_sign_in_username="100000/minute",
         rate_limit_sign_in_address="100000/minute",
+        rate_limit_register_address="100000/minute",
         rate_limit_bids="100000/minute",
         rate_limit_bids_address="100000/minute",
     )

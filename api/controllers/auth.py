@@ -28,7 +28,7 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         procurement: NamedDependency[ProcurementApplication],
     ) -> TokenOut:
-        limiter_of(request).check(request, "token", data.username)
+        limiter_of(request).check_sign_in(request, data.username)
         principal = procurement.authenticate(data.username, data.password)
         state = request.app.state
         token = state.tokens.issue(principal, state.clock.now())
@@ -46,6 +46,7 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
+        limiter_of(request).check_registration(request)
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
         # The vendor acts for itself: the actor is the account being created.
         actor = Actor(

@@ -61,7 +61,7 @@ class AccountPages(Controller):
         if data is None:
             return render(request, "login.html", status_code=422, form=form)
         try:
-            limiter_of(request).check(request, "token", data.username)
+            limiter_of(request).check_sign_in(request, data.username)
             principal = await sync_to_thread(procurement.authenticate, data.username, data.password)
         except ProcurementError as error:
             return render(request, "login.html", status_code=401, form=refused(form, error))
@@ -91,6 +91,11 @@ class AccountPages(Controller):
         form.values.pop("password", None)
         if data is None:
             return render(request, "register.html", status_code=422, form=form)
+        try:
+            limiter_of(request).check_registration(request)
+        except ApiProblem as problem:
+            form.summary.append(f"{problem.detail} ({problem.code})")
+            return render(request, "register.html", status_code=problem.status_code, form=form)
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
         actor = Actor(
             account_id=account_id_for(data.username), role=Role.VENDOR, request_id=request_id

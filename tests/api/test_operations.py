@@ -62,6 +62,29 @@ def test_sign_in_and_bid_floods_are_limited_per_account_and_address(
     assert int(by_address.headers["retry-after"]) >= 1
 
 
+def test_registrations_are_limited_per_address_before_any_work(
+    settings: Settings, clock: FakeClock
+) -> None:
+    limited = settings.model_copy(update={"rate_limit_register_address": "1/minute"})
+    with TestClient(create_app(limited, clock=clock), raise_server_exceptions=False) as client:
+        api = Api(client=client, dsn=settings.dsn)
+        api.register_vendor("first.vendor")
+        count = api.event_count()
+        second = client.post(
+            "/vendors/register",
+            json={
+                "username": "second.vendor",
+                "password": PASSWORD,
+                "legal_name": "Second (Pvt) Ltd",
+                "ntn": "1234567-8",
+                "contact_email": "second@example.com",
+            },
+        )
+        assert_problem(second, 429, "too_many_requests")
+        assert api.event_count() == count
+        assert not api.has_account("second.vendor")
+
+
 def test_bid_floods_are_limited_per_vendor(
     settings: Settings, application: ProcurementApplication, clock: FakeClock
 ) -> None:

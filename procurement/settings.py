@@ -13,8 +13,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -30,6 +32,9 @@ class Settings(BaseSettings):
 
     rule_profile: Literal["sppra", "relaxed"] = "sppra"
     jwt_secret: SecretStr | None = None
+    """Signs the API's tokens (HS256); the portal's session and CSRF keys derive from it.
+    At least 32 characters."""
+
     sealing_kek: SecretStr | None = None
     """Key-encryption key for tenders' sealing keys: 32 bytes, URL-safe base64."""
 
@@ -109,6 +114,14 @@ class Settings(BaseSettings):
 
     red_flag_disqualified_share: Decimal = Decimal("0.5")
     """R038: a tender whose share of disqualified bids exceeds this is flagged."""
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
+            msg = f"must be at least {MIN_SECRET_LENGTH} characters (a random 256-bit value)"
+            raise ValueError(msg)
+        return secret
 
     @property
     def base_url(self) -> str:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from procurement.bootstrap import resolve
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from procurement.bootstrap import SecretFileError, resolve
 from procurement.settings import Settings
 
 
@@ -23,3 +26,17 @@ def test_unset_secrets_are_generated_once_and_kept_private(tmp_path: Path) -> No
     key = tmp_path / "secrets" / "metrics.key"
     assert key.read_text().strip() == first.metrics_token.get_secret_value()
     assert key.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_secret_file_others_can_read_is_refused(tmp_path: Path) -> None:
+    settings = Settings(database_url="postgresql://localhost/unused", data_dir=tmp_path)
+    resolve(settings)
+    (tmp_path / "secrets" / "jwt.key").chmod(0o644)
+
+    with pytest.raises(SecretFileError, match="chmod 600"):
+        resolve(settings)
+
+
+def test_a_short_token_secret_is_refused() -> None:
+    with pytest.raises(ValidationError, match="at least 32"):
+        Settings(jwt_secret=SecretStr("short"))

@@ -24,6 +24,9 @@ SESSION_COOKIE = "portal_session"
 CSRF_COOKIE = "portal_csrf"
 LANGUAGES = ("en", "ur")
 PORTAL_SESSION_TTL = timedelta(hours=2)
+PORTAL_SESSION_LONGEST = timedelta(hours=12)
+"""However busy, a session ends this long after its password was typed: renewals stop, and a
+copy of its cookie (taken before a sign-out, say) stops working."""
 
 
 def derived_key(settings: Settings, label: str) -> bytes:
@@ -68,8 +71,9 @@ def session_of(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]
 def portal_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
     """The signed-in account, or None (no session, or its token expired or was forged).
     Verified once per request: the guard, the handler and the page all ask."""
-    token = session_of(connection).get("token")
-    if not isinstance(token, str):
+    session = session_of(connection)
+    token = session.get("token")
+    if not isinstance(token, str) or not _within_longest(connection, session):
         return None
     request_state = connection.scope.setdefault("state", {})
     cached = request_state.get("portal_principal")
@@ -85,11 +89,27 @@ def portal_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | N
     return principal
 
 
-def sign_in(connection: ASGIConnection[Any, Any, Any, Any], principal: Principal) -> None:
+def _within_longest(
+    connection: ASGIConnection[Any, Any, Any, Any], session: dict[str, Any]
+) -> bool:
+    signed_in = session.get("signed_in")
+    if not isinstance(signed_in, int | float):
+        return False
+    now: float = connection.app.state.clock.now().timestamp()
+    return now - float(signed_in) <= PORTAL_SESSION_LONGEST.total_seconds()
+
+
+def sign_in(
+    connection: ASGIConnection[Any, Any, Any, Any], principal: Principal, *, renewal: bool = False
+) -> None:
+    """A session for ``principal``: a new one after a password (its longest life starts
+    now), or a renewal of this one (the same start)."""
     state = connection.app.state
     now = state.clock.now()
     session = dict(session_of(connection))
     session.update(token=state.portal_tokens.issue(principal, now), issued=now.timestamp())
+    if not renewal:
+        session["signed_in"] = now.timestamp()
     connection.set_session(session)
 
 
@@ -97,11 +117,12 @@ def renew_if_half_spent(
     connection: ASGIConnection[Any, Any, Any, Any], principal: Principal
 ) -> None:
     """A session in use lasts: past half its life, each page renews it (so a vendor who
-    keeps working is not signed out at the deadline; an idle one is, after two hours)."""
+    keeps working is not signed out at the deadline; an idle one is, after two hours), up
+    to ``PORTAL_SESSION_LONGEST`` after the password was typed."""
     issued = session_of(connection).get("issued")
     age = connection.app.state.clock.now().timestamp() - float(issued or 0)
     if age > PORTAL_SESSION_TTL.total_seconds() / 2:
-        sign_in(connection, principal)
+        sign_in(connection, principal, renewal=True)
 
 
 def sign_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:

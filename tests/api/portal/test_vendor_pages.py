@@ -249,6 +249,20 @@ def test_a_session_in_use_is_renewed_and_an_idle_one_ends(
     assert idle.headers["location"].startswith("/portal/login")
 
 
+def test_a_busy_session_still_ends_twelve_hours_after_its_password(
+    api: Api, browser: Browser, clock: FakeClock
+) -> None:
+    register(browser, "indus")
+    for _ in range(10):  # eleven hours and forty minutes of work, a page every 70 minutes
+        clock.set(clock.now() + timedelta(minutes=70))
+        page = browser.get("/portal/vendor", follow_redirects=False)
+        assert page.status_code == 200  # renewed as it goes: its token is still valid
+    clock.set(clock.now() + timedelta(minutes=30))  # 12 h 10 min after the password
+    ended = browser.get("/portal/vendor", follow_redirects=False)
+    assert ended.status_code in {302, 303, 307}
+    assert ended.headers["location"].startswith("/portal/login")
+
+
 def test_a_pasted_receipt_with_a_field_twice_or_of_another_kind_is_not_valid(
     api: Api, browser: Browser, clock: FakeClock, application: ProcurementApplication
 ) -> None:

@@ -275,6 +275,11 @@ class ContractSignedError(InvalidStateError):
     title = "The contract is signed"
 
 
+class AwardLiveError(InvalidStateError):
+    code = "award_live"
+    title = "The tender's award stands: cancel the award first"
+
+
 # Concurrency -----------------------------------------------------------------------------
 
 

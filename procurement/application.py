@@ -23,7 +23,6 @@ from domain.errors import (
     BidExistsError,
     BidNotFoundError,
     BidNotLiveError,
-    ContractSignedError,
     ForbiddenError,
     InvalidCredentialsError,
     InvalidTermsError,
@@ -185,10 +184,7 @@ class ProcurementApplication(EvaluationCommands):
         self, actor: Actor, tender_id: UUID, reason: str, expected_version: int | None
     ) -> WriteResult:
         tender = self._officers_tender(actor, tender_id, expected_version)
-        if self.contracted_award(tender_id) is not None:
-            raise ContractSignedError(
-                "the contract is signed: the tender can no longer be cancelled"
-            )
+        self.check_tender_cancellable(tender_id)
         tender.cancel(reason=reason, actor=actor, timestamp=self._now())
         return self._save(tender)
 

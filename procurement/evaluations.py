@@ -17,8 +17,11 @@ from domain.award import Award, AwardStatus, ContractPeriod, Remedy
 from domain.bid import Bid, BidContents
 from domain.errors import (
     AccountNotFoundError,
+    AwardLiveError,
     AwardNotFoundError,
     BidNotResponsiveError,
+    ComplaintPendingError,
+    ContractSignedError,
     EvaluationNotFoundError,
     EvaluationStateError,
     InvalidCommitteeError,
@@ -424,17 +427,30 @@ class EvaluationCommands(ProcurementStore):
         self._officers_tender(actor, award.tender_id, None).check_not_cancelled()
         return award
 
-    def contracted_award(self, tender_id: UUID) -> Award | None:
-        """The tender's live award if its contract is signed (a tender then cannot be
-        cancelled)."""
+    def check_tender_cancellable(self, tender_id: UUID) -> None:
+        """A tender is cancelled only when no award of it stands and no complaint against
+        one waits for its decision: a cancelled tender's award would stay public as made,
+        and its complaints could never be decided (the tender's acts are refused)."""
         try:
             evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
         except EvaluationNotFoundError:
-            return None
-        if evaluation.current_award is None:
-            return None
-        award = self._load(Award, evaluation.current_award)
-        return award if award.status is AwardStatus.CONTRACTED else None
+            return
+        if evaluation.current_award is not None:
+            award = self._load(Award, evaluation.current_award)
+            if award.status is AwardStatus.CONTRACTED:
+                raise ContractSignedError(
+                    "the contract is signed: the tender can no longer be cancelled"
+                )
+            raise AwardLiveError(
+                f"the tender's award {award.id} stands: cancel the award first "
+                f"(POST /awards/{award.id}/cancel), then the tender"
+            )
+        for number in range(1, evaluation.awards_made + 1):
+            award = self._load(Award, award_id_for(tender_id, number))
+            if award.pending_complaints():
+                raise ComplaintPendingError(
+                    f"a complaint against award {award.id} is pending: decide it first"
+                )
 
     def award_for_officer(self, actor: Actor, award_id: UUID) -> dict[str, Any]:
         """An award as its entity's officers see it: the complaints' grounds included (the

@@ -213,9 +213,13 @@ def allowed_actions(  # noqa: C901, PLR0912 (one line per action the state allow
         view.terms.timeline.opening_time
     ):
         actions.add("open")
-    contracted = award is not None and award["status"] == "contracted"
-    if status in {TenderStatus.ACTIVE, TenderStatus.CLOSED, TenderStatus.OPENED} and not contracted:
-        actions.add("cancel")
+    # A live award keeps the tender: in its standstill the award is cancelled first; once
+    # contracted, the tender stays.
+    if status in {TenderStatus.ACTIVE, TenderStatus.CLOSED, TenderStatus.OPENED}:
+        if award is None:
+            actions.add("cancel")
+        elif award["status"] == "standstill":
+            actions.add("cancel_blocked")
     if status is TenderStatus.OPENED and evaluation is None:
         actions.add("committee")
     if evaluation is not None and evaluation.status is EvaluationStatus.IN_PROGRESS:

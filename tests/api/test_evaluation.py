@@ -495,6 +495,10 @@ def test_no_complaint_is_lodged_against_the_award_of_a_cancelled_tender(
     tender.declare(*MEMBERS)
     tender.finalise()
     award_id = tender.award("alpha")
+    fallen = api.post(
+        f"/awards/{award_id}/cancel", tender.token("officer.works"), json={"reason": "Budget"}
+    )
+    assert fallen.status_code == 200, fallen.text
     cancelled = api.post(
         f"/tenders/{tender.id}/cancel", tender.token("officer.works"), json={"reason": "Budget"}
     )
@@ -532,3 +536,55 @@ def test_only_a_declared_unrecused_member_opens_the_financial_envelopes(
     assert api.event_count() == before
     opened = api.post(path, tender.token(MEMBERS[1]))
     assert opened.status_code == 200, opened.text
+
+
+@pytest.mark.usefixtures("committee")
+def test_a_tender_is_not_cancelled_while_its_award_stands_or_a_complaint_waits(
+    api: Api, clock: FakeClock
+) -> None:
+    """Cancelled under a live award, the award stayed public in its standstill for good and
+    its complaints could never be decided: the award falls first, its complaints decided."""
+    tender = Scenario(api, clock)
+    tender.bid("alpha", offer("900000.00"))
+    tender.bid("beta", offer("1000000.00"))
+    tender.open()
+    tender.declare(*MEMBERS)
+    tender.finalise()
+    award_id = tender.award("alpha")
+    officer = tender.token("officer.works")
+    first = tender.complain(award_id, "beta", "Alpha's guarantee is forged.")
+    second = tender.complain(award_id, "beta", "Alpha's validity is short.")
+    assert first.status_code == second.status_code == 201, second.text
+
+    before = api.event_count()
+    cancel = api.post(f"/tenders/{tender.id}/cancel", officer, json={"reason": "Budget"})
+    assert_problem(cancel, 409, "award_live")
+    assert f"/awards/{award_id}/cancel" in cancel.json()["detail"]
+    assert api.event_count() == before
+
+    upheld = tender.decide(
+        award_id,
+        first.json()["id"],
+        outcome="upheld",
+        remedy="cancel_award",
+        reasons="The guarantee is not the bank's.",
+    )
+    assert upheld.status_code == 200, upheld.text
+    before = api.event_count()
+    cancel = api.post(f"/tenders/{tender.id}/cancel", officer, json={"reason": "Budget"})
+    assert_problem(cancel, 409, "complaint_pending")
+    assert api.event_count() == before
+    moot = tender.decide(
+        award_id, second.json()["id"], outcome="dismissed", reasons="Moot: the award fell."
+    )
+    assert moot.status_code == 200, moot.text
+
+    cancelled = api.post(f"/tenders/{tender.id}/cancel", officer, json={"reason": "Budget"})
+    assert cancelled.status_code == 200, cancelled.text
+    page = tender.page(cancelled.json()["position"])
+    assert page["status"] == "cancelled"
+    [award] = page["awards"]
+    assert award["status"] == "cancelled"
+    assert {c["status"] for c in award["complaints"]} == {"upheld", "dismissed"}
+    listed = api.client.get("/public/awards?status=standstill").json()
+    assert listed["items"] == []

@@ -51,6 +51,7 @@ FORMS = {
     "publish": 'id="publish-form"',
     "amend": 'id="amend-form"',
     "cancel": 'id="cancel-form"',
+    "cancel_blocked": 'id="cancel-blocked"',  # the award stands: it is cancelled first
     "open": 'id="open-form"',
     "committee": 'id="committee-form"',
     "declare": 'id="declare-form"',
@@ -294,7 +295,7 @@ def _award(api: Api, browser: Browser, tender: Scenario, page_path: str) -> str:
     assert api.event_count() == before
     location_id(browser.submit(page_path, f"{page_path}/award", {"bid_id": tender.bids["beta"]}))
     page = browser.page(page_path)
-    assert actions(page) == {"cancel"}  # the standstill runs
+    assert actions(page) == {"cancel_blocked"}  # the standstill runs: the award stands
     match = re.search(r'data-award-id="([0-9a-f-]{36})"', page.text)
     assert match
     return match.group(1)
@@ -309,7 +310,7 @@ def _complaint_then_contract(  # noqa: PLR0917 (the scenario's whole context)
     browser.sign_in("officer.works")
     page = browser.page(page_path)
     assert "Our guarantee was sent by courier." in page.text  # the officers read the grounds
-    assert actions(page) == {"cancel"}  # no contract while a complaint is pending
+    assert actions(page) == {"cancel_blocked"}  # no contract while a complaint is pending
     decide = f"{page_path}/awards/{award_id}/complaints/{complaint.json()['id']}"
     before = api.event_count()
     unreasoned = browser.submit(page_path, decide, {"outcome": "dismissed", "reasons": ""})
@@ -323,7 +324,7 @@ def _complaint_then_contract(  # noqa: PLR0917 (the scenario's whole context)
             {"outcome": "dismissed", "reasons": "The bid security must come with the bid."},
         )
     )
-    assert actions(browser.page(page_path)) == {"contract", "cancel"}
+    assert actions(browser.page(page_path)) == {"contract", "cancel_blocked"}
 
     contract = {
         "value.amount": "1000000.00",

@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import psycopg
@@ -85,10 +86,12 @@ def test_registrations_are_limited_per_address_before_any_work(
         assert not api.has_account("second.vendor")
 
 
-def test_bid_floods_are_limited_per_vendor(
-    settings: Settings, application: ProcurementApplication, clock: FakeClock
-) -> None:
-    limited = settings.model_copy(update={"rate_limit_bids": "2/minute"})
+@contextmanager
+def tender_with_bid_limit(
+    settings: Settings, application: ProcurementApplication, clock: FakeClock, limit: str
+) -> Iterator[tuple[TestClient[Litestar], Api, Scenario]]:
+    """An app whose bid limit is ``limit``, with a published tender and alpha's bid on it."""
+    limited = settings.model_copy(update={"rate_limit_bids": limit})
     with TestClient(create_app(limited, clock=clock), raise_server_exceptions=False) as client:
         api = Api(client=client, dsn=settings.dsn)
         application.register_account(
@@ -100,6 +103,13 @@ def test_bid_floods_are_limited_per_vendor(
         )
         tender = Scenario(api, clock)
         tender.bid("alpha", offer("100.00"))
+        yield client, api, tender
+
+
+def test_bid_floods_are_limited_per_vendor(
+    settings: Settings, application: ProcurementApplication, clock: FakeClock
+) -> None:
+    with tender_with_bid_limit(settings, application, clock, "2/minute") as (client, api, tender):
         put = client.put(
             f"/tenders/{tender.id}/bids/mine",
             headers=api.login("alpha"),
@@ -119,18 +129,7 @@ def test_a_rate_limited_keyed_request_is_not_remembered_as_its_answer(
     settings: Settings, application: ProcurementApplication, clock: FakeClock
 ) -> None:
     """A 429 says "try later": kept as the key's answer, it would refuse the retry for ever."""
-    limited = settings.model_copy(update={"rate_limit_bids": "1/minute"})
-    with TestClient(create_app(limited, clock=clock), raise_server_exceptions=False) as client:
-        api = Api(client=client, dsn=settings.dsn)
-        application.register_account(
-            system_actor("t"),
-            username="officer.works",
-            password=PASSWORD,
-            role=Role.OFFICER,
-            entity="works-and-services-department",
-        )
-        tender = Scenario(api, clock)
-        tender.bid("alpha", offer("100.00"))
+    with tender_with_bid_limit(settings, application, clock, "1/minute") as (client, api, tender):
         keyed = {**api.login("alpha"), "Idempotency-Key": "alpha-second-try"}
         body = {"contents": offer("99.00")}
         first = client.post(f"/tenders/{tender.id}/bids", headers=keyed, json=body)

@@ -6,9 +6,24 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import VersionConflictError
-from procurement.application import BidView, Blocking, ProcurementApplication
+from procurement.application import BidView, Blocking, ProcurementApplication, Steps
+from procurement.store import WriteResult
 from tests.integration.test_bid_deadlines import price, published, vendor, waiting_write
 from tests.support import FakeClock
+
+
+def landed_but_reported_lost(
+    application: ProcurementApplication, steps: Steps
+) -> tuple[WriteResult, BidView]:
+    """Let a bid command's write land, then tell the command it failed; its answer."""
+    step = waiting_write(steps)
+    landed = application._save_bid(step.bid, step.tender)  # in the store...
+    load = steps.throw(VersionConflictError("reported as failed"))  # ...but reported lost
+    assert isinstance(load, Blocking)
+    with pytest.raises(StopIteration) as done:
+        steps.send(load.call())
+    view: BidView = done.value.value
+    return landed, view
 
 
 def test_a_landed_submission_reported_as_a_conflict_gets_its_receipt(
@@ -16,19 +31,12 @@ def test_a_landed_submission_reported_as_a_conflict_gets_its_receipt(
 ) -> None:
     tender = published(application, clock)
     steps = application._submitting(vendor("d.alpha"), tender.id, price("900000"))
-    step = waiting_write(steps)
-    landed = application._save_bid(step.bid, step.tender)  # in the store...
-    count = application.recorder.max_notification_id()
 
-    load = steps.throw(VersionConflictError("reported as failed"))  # ...but reported lost
-    assert isinstance(load, Blocking)
-    with pytest.raises(StopIteration) as done:
-        steps.send(load.call())
-    view: BidView = done.value.value
+    landed, view = landed_but_reported_lost(application, steps)
 
     assert view.receipt["kind"] == "submitted"
     assert (view.version, view.receipt["position"]) == (landed.version, landed.position)
-    assert application.recorder.max_notification_id() == count  # nothing written again
+    assert application.recorder.max_notification_id() == landed.position  # nothing again
 
 
 def test_a_landed_replacement_reported_as_a_conflict_gets_its_receipt(
@@ -37,14 +45,8 @@ def test_a_landed_replacement_reported_as_a_conflict_gets_its_receipt(
     tender = published(application, clock)
     application.submit_bid(vendor("d.alpha"), tender.id, price("900000"))
     steps = application._replacing(vendor("d.alpha"), tender.id, price("850000"))
-    step = waiting_write(steps)
-    landed = application._save_bid(step.bid, step.tender)
 
-    load = steps.throw(VersionConflictError("reported as failed"))
-    assert isinstance(load, Blocking)
-    with pytest.raises(StopIteration) as done:
-        steps.send(load.call())
-    view: BidView = done.value.value
+    landed, view = landed_but_reported_lost(application, steps)
 
     assert view.receipt["kind"] == "replaced"
     assert (view.version, view.receipt["position"]) == (landed.version, landed.position)

@@ -235,6 +235,11 @@ class FinancialOpeningRequiredError(InvalidStateError):
     title = "The financial envelopes are not opened yet"
 
 
+class PricesOpenError(InvalidStateError):
+    code = "prices_open"
+    title = "Prices are open: a bid not yet scored by every member is not reinstated"
+
+
 class ReportNotFinalError(InvalidStateError):
     code = "report_not_final"
     title = "The evaluation report is not finalised"

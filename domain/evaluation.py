@@ -43,6 +43,7 @@ from domain.errors import (
     NoResponsiveBidError,
     NotChairError,
     NotCommitteeMemberError,
+    PricesOpenError,
     ReasonRequiredError,
     ScoringIncompleteError,
 )
@@ -483,6 +484,22 @@ class Evaluation(Aggregate):
         if ruling is None or not ruling.disqualified:
             raise EvaluationStateError("only a bid the committee disqualified is reinstated")
         self.rulings[bid_id] = Ruling(disqualified=False, reason=reason, at=timestamp)
+
+    def check_reinstatable(self, bid_id: UUID) -> None:
+        """Quality and cost selection scores every bid before any price is seen: once a
+        financial envelope is open, a bid comes back only if every unrecused member scored
+        it before (otherwise its scores would be given knowing the others' prices).
+
+        Checked by the application before ``reinstate``, not in its body: a stored
+        reinstatement replays as it was."""
+        if self.terms.method is not EvaluationMethod.QCBS or not self.financial:
+            return
+        unscored = [m.name for m in self.unrecused() if (bid_id, m.account_id) not in self.scores]
+        if unscored:
+            raise PricesOpenError(
+                "financial envelopes are open: a bid not scored by every member before "
+                f"({', '.join(unscored)} did not) cannot be reinstated"
+            )
 
     @event(PriceCorrected)
     def correct_price(

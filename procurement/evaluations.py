@@ -181,6 +181,10 @@ class EvaluationCommands(ProcurementStore):
         self, actor: Actor, tender_id: UUID, bid_id: UUID, reason: str
     ) -> WriteResult:
         evaluation = self._evaluation(actor, tender_id)
+        evaluation.check_in_progress()
+        evaluation.check_chair(actor.account_id)
+        evaluation.candidate(bid_id)
+        evaluation.check_reinstatable(bid_id)
         evaluation.reinstate(bid_id=bid_id, reason=reason, actor=actor, timestamp=self._now())
         return self._save(evaluation)
 

@@ -588,3 +588,64 @@ def test_a_tender_is_not_cancelled_while_its_award_stands_or_a_complaint_waits(
     assert {c["status"] for c in award["complaints"]} == {"upheld", "dismissed"}
     listed = api.client.get("/public/awards?status=standstill").json()
     assert listed["items"] == []
+
+
+QCBS_TWO_ENVELOPES: dict[str, Any] = {
+    "method": "qcbs",
+    "criteria": [{"id": "plan", "name": "Methodology and work plan", "max_score": 100}],
+    "pass_mark": "50",
+    "technical_weight": "70",
+    "financial_weight": "30",
+    "tie_break": "earliest_submission",
+}
+
+
+def _score(tender: Scenario, member: str, vendor: str, points: int) -> Any:
+    return tender.act(
+        member,
+        {
+            "action": "score",
+            "bid_id": tender.bids[vendor],
+            "scores": [{"criterion_id": "plan", "score": points, "justification": "plan"}],
+        },
+    )
+
+
+@pytest.mark.usefixtures("committee")
+def test_a_bid_not_scored_before_the_prices_opened_is_not_reinstated_after(
+    api: Api, clock: FakeClock
+) -> None:
+    """Disqualified before scoring, reinstated once the qualified bids' prices are public,
+    a bid would be scored by members who know its rivals' prices."""
+    tender = Scenario(api, clock, method="single_stage_two_envelope", evaluation=QCBS_TWO_ENVELOPES)
+    tender.bid("alpha", offer("900000.00"))
+    tender.bid("beta", offer("1000000.00"))
+    tender.bid("gamma", offer("1100000.00"))
+    tender.open()
+    tender.declare(*MEMBERS)
+    for member in MEMBERS:
+        for vendor in ("alpha", "beta"):
+            assert _score(tender, member, vendor, 80).status_code == 200
+    for vendor in ("beta", "gamma"):
+        ruled = tender.act(
+            MEMBERS[0],
+            {"action": "disqualify", "bid_id": tender.bids[vendor], "reason": "in doubt"},
+        )
+        assert ruled.status_code == 200, ruled.text
+    opened = api.post(f"/tenders/{tender.id}/financial-opening", tender.token(MEMBERS[0]))
+    assert opened.status_code == 200, opened.text
+
+    before = api.event_count()
+    unscored = tender.act(
+        MEMBERS[0], {"action": "reinstate", "bid_id": tender.bids["gamma"], "reason": "cleared"}
+    )
+    assert_problem(unscored, 409, "prices_open")
+    not_chair = tender.act(
+        MEMBERS[1], {"action": "reinstate", "bid_id": tender.bids["gamma"], "reason": "cleared"}
+    )
+    assert_problem(not_chair, 403, "not_chair")
+    assert api.event_count() == before
+    scored = tender.act(
+        MEMBERS[0], {"action": "reinstate", "bid_id": tender.bids["beta"], "reason": "cleared"}
+    )
+    assert scored.status_code == 200, scored.text  # its scores were given before any price

@@ -220,6 +220,11 @@ class DeclarationRequiredError(InvalidStateError):
     title = "Declare your conflicts of interest before you see or score the bids"
 
 
+class CommitteeNotReadyError(InvalidStateError):
+    code = "committee_not_ready"
+    title = "The committee starts its work once every member has declared"
+
+
 class AlreadyScoredError(InvalidStateError):
     code = "already_scored"
     title = "You have already scored this bid"

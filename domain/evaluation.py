@@ -35,6 +35,7 @@ from domain.errors import (
     AlreadyScoredError,
     BidNotFoundError,
     BidNotResponsiveError,
+    CommitteeNotReadyError,
     DeclarationRequiredError,
     EvaluationStateError,
     FinancialOpeningRequiredError,
@@ -484,6 +485,31 @@ class Evaluation(Aggregate):
         if ruling is None or not ruling.disqualified:
             raise EvaluationStateError("only a bid the committee disqualified is reinstated")
         self.rulings[bid_id] = Ruling(disqualified=False, reason=reason, at=timestamp)
+
+    def check_committee_ready(self) -> None:
+        """The committee works on the bids (scores, rulings, corrections, the financial
+        opening) only once every member has declared, the chair without a conflict and a
+        majority unrecused. Its composition is then final: a committee whose chair recused
+        after the work started could neither finish (only the chair finalises) nor be
+        replaced (a new committee is named only before any work).
+
+        Checked by the application before each such act, not in the events' bodies: stored
+        work done before this rule replays as it was."""
+        missing = [m.name for m in self.committee if m.account_id not in self.declarations]
+        if missing:
+            raise CommitteeNotReadyError(
+                f"every member declares before the committee's work: still {', '.join(missing)}"
+            )
+        chair = next(m for m in self.committee if m.chair)
+        if self.declarations[chair.account_id].conflict:
+            raise CommitteeNotReadyError(
+                "the chair is recused: name a new committee (PUT /tenders/{id}/committee)"
+            )
+        if len(self.unrecused()) * 2 <= len(self.committee):
+            raise CommitteeNotReadyError(
+                "most of the committee is recused: name a new committee "
+                "(PUT /tenders/{id}/committee)"
+            )
 
     def check_reinstatable(self, bid_id: UUID) -> None:
         """Quality and cost selection scores every bid before any price is seen: once a

@@ -166,22 +166,21 @@ class EvaluationCommands(ProcurementStore):
         bid_id: UUID,
         scores: list[CriterionScore],
     ) -> WriteResult:
-        evaluation = self._evaluation(actor, tender_id)
+        evaluation = self._committee_work(actor, tender_id)
         evaluation.score(bid_id=bid_id, scores=scores, actor=actor, timestamp=self._now())
         return self._save(evaluation)
 
     def disqualify_bid(
         self, actor: Actor, tender_id: UUID, bid_id: UUID, reason: str
     ) -> WriteResult:
-        evaluation = self._evaluation(actor, tender_id)
+        evaluation = self._committee_work(actor, tender_id)
         evaluation.disqualify(bid_id=bid_id, reason=reason, actor=actor, timestamp=self._now())
         return self._save(evaluation)
 
     def reinstate_bid(
         self, actor: Actor, tender_id: UUID, bid_id: UUID, reason: str
     ) -> WriteResult:
-        evaluation = self._evaluation(actor, tender_id)
-        evaluation.check_in_progress()
+        evaluation = self._committee_work(actor, tender_id)
         evaluation.check_chair(actor.account_id)
         evaluation.candidate(bid_id)
         evaluation.check_reinstatable(bid_id)
@@ -198,7 +197,7 @@ class EvaluationCommands(ProcurementStore):
         corrected_price: Money,
         reason: str,
     ) -> WriteResult:
-        evaluation = self._evaluation(actor, tender_id)
+        evaluation = self._committee_work(actor, tender_id)
         evaluation.correct_price(
             bid_id=bid_id,
             lot_id=lot_id,
@@ -224,6 +223,7 @@ class EvaluationCommands(ProcurementStore):
         if not evaluation.two_envelopes:
             raise EvaluationStateError("this tender has one envelope: its prices are open")
         evaluation.check_technical_work_done()
+        evaluation.check_committee_ready()
         private = self._unwrapped_key(tender, EnvelopeName.FINANCIAL)
         bids = [
             self._open_financial(tender, bid_id, private)
@@ -311,6 +311,15 @@ class EvaluationCommands(ProcurementStore):
             "superseded": evaluation.status is EvaluationStatus.IN_PROGRESS,
             **entry.model_dump(mode="json"),
         }
+
+    def _committee_work(self, actor: Actor, tender_id: UUID) -> Evaluation:
+        """The evaluation, for a declared, unrecused member's act on the bids, once the
+        committee is ready (``Evaluation.check_committee_ready``)."""
+        evaluation = self._evaluation(actor, tender_id)
+        evaluation.check_in_progress()
+        evaluation.check_declared_member(actor.account_id)
+        evaluation.check_committee_ready()
+        return evaluation
 
     def _evaluation(self, actor: Actor, tender_id: UUID) -> Evaluation:
         """The tender's evaluation, for an officer of its entity, while the tender stands."""

@@ -649,3 +649,43 @@ def test_a_bid_not_scored_before_the_prices_opened_is_not_reinstated_after(
         MEMBERS[0], {"action": "reinstate", "bid_id": tender.bids["beta"], "reason": "cleared"}
     )
     assert scored.status_code == 200, scored.text  # its scores were given before any price
+
+
+@pytest.mark.usefixtures("committee")
+def test_the_committee_works_only_once_constituted_so_a_recused_chair_is_replaced(
+    api: Api, clock: FakeClock
+) -> None:
+    """Members who scored before the chair declared a conflict left a committee nobody could
+    finalise and nobody could replace: the work now waits for every declaration, and a
+    recused chair is replaced before any work."""
+    tender = Scenario(api, clock, method="single_stage_two_envelope", evaluation=QCBS_TWO_ENVELOPES)
+    tender.bid("alpha", offer("900000.00"))
+    tender.open()
+    tender.declare(MEMBERS[1], MEMBERS[2])
+    assert_problem(_score(tender, MEMBERS[1], "alpha", 80), 409, "committee_not_ready")
+    recused = api.post(
+        f"/tenders/{tender.id}/committee/declaration",
+        tender.token(MEMBERS[0]),
+        json={"conflict_of_interest": True, "statement": "Alpha's director is my cousin"},
+    )
+    assert recused.status_code == 200, recused.text
+    before = api.event_count()
+    refused = _score(tender, MEMBERS[1], "alpha", 80)
+    assert_problem(refused, 409, "committee_not_ready")
+    assert "chair is recused" in refused.json()["detail"]
+    assert api.event_count() == before
+
+    members = [MEMBERS[1], MEMBERS[2], "officer.works"]
+    reformed = api.client.put(
+        f"/tenders/{tender.id}/committee",
+        headers=tender.token("officer.works"),
+        json={"members": members, "chair": MEMBERS[1], "reason": "The chair is recused"},
+    )
+    assert reformed.status_code == 200, reformed.text
+    tender.declare(*members)
+    for member in members:
+        assert _score(tender, member, "alpha", 80).status_code == 200
+    opened = api.post(f"/tenders/{tender.id}/financial-opening", tender.token(MEMBERS[2]))
+    assert opened.status_code == 200, opened.text
+    finalised = api.post(f"/tenders/{tender.id}/evaluation-report", tender.token(MEMBERS[1]))
+    assert finalised.status_code == 200, finalised.text

@@ -132,6 +132,11 @@ class InvalidScoresError(RuleViolationError):
     title = "The scores are not valid"
 
 
+class CorrectedTotalOutOfRangeError(RuleViolationError):
+    code = "corrected_total_out_of_range"
+    title = "The corrected total price would be out of range"
+
+
 class ReasonRequiredError(RuleViolationError):
     code = "reason_required"
     title = "A published reason is required"

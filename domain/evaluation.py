@@ -36,6 +36,7 @@ from domain.errors import (
     BidNotFoundError,
     BidNotResponsiveError,
     CommitteeNotReadyError,
+    CorrectedTotalOutOfRangeError,
     DeclarationRequiredError,
     EvaluationStateError,
     FinancialOpeningRequiredError,
@@ -509,6 +510,32 @@ class Evaluation(Aggregate):
             raise CommitteeNotReadyError(
                 "most of the committee is recused: name a new committee "
                 "(PUT /tenders/{id}/committee)"
+            )
+
+    def check_corrected_total(self, bid_id: UUID, lot_id: str, corrected_price: Money) -> None:
+        """The bid's evaluated price with this correction, and the other lots' own
+        corrections, stays within ``MAX_TOTAL``: beyond it the bid would be left unranked
+        with no published reason.
+
+        Checked by the application before ``correct_price``, not in its body (which adds
+        the read prices of the other lots): stored corrections replay as they were."""
+        prices = self.candidate(bid_id).prices
+        if prices is None:
+            return  # the event refuses it: the price is sealed
+        corrections = self.corrections.get(bid_id, {})
+        total = corrected_price.amount + sum(
+            (
+                corrections[p.lot_id].corrected_price.amount
+                if p.lot_id in corrections
+                else p.price.amount
+                for p in prices
+                if p.lot_id != lot_id
+            ),
+            Decimal(0),
+        )
+        if total > MAX_TOTAL:
+            raise CorrectedTotalOutOfRangeError(
+                f"the corrected total would be {total:,}, above {MAX_TOTAL:,}"
             )
 
     def check_reinstatable(self, bid_id: UUID) -> None:

@@ -198,6 +198,8 @@ class EvaluationCommands(ProcurementStore):
         reason: str,
     ) -> WriteResult:
         evaluation = self._committee_work(actor, tender_id)
+        evaluation.check_chair(actor.account_id)
+        evaluation.check_corrected_total(bid_id, lot_id, corrected_price)
         evaluation.correct_price(
             bid_id=bid_id,
             lot_id=lot_id,

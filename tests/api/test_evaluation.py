@@ -689,3 +689,49 @@ def test_the_committee_works_only_once_constituted_so_a_recused_chair_is_replace
     assert opened.status_code == 200, opened.text
     finalised = api.post(f"/tenders/{tender.id}/evaluation-report", tender.token(MEMBERS[1]))
     assert finalised.status_code == 200, finalised.text
+
+
+@pytest.mark.usefixtures("committee")
+def test_a_correction_that_takes_the_corrected_total_out_of_range_is_refused(
+    api: Api, clock: FakeClock
+) -> None:
+    """Each correction was checked against the other lots' read prices, not their corrected
+    ones: two of them took the total past the largest amount, and the bid was left unranked
+    with no reason given."""
+    lots = [
+        {
+            "id": lot,
+            "title": f"Lot {lot}",
+            "items": [{"id": f"{lot}-1", "description": "Works", "quantity": "1", "unit": "job"}],
+        }
+        for lot in ("1", "2")
+    ]
+    tender = Scenario(api, clock, lots=lots)
+    alpha = offer("1.00")
+    alpha["prices"] = [
+        {"lot_id": lot, "price": {"amount": "1.00", "currency": "PKR"}} for lot in ("1", "2")
+    ]
+    tender.bid("alpha", alpha)
+    tender.open()
+    tender.declare(*MEMBERS)
+    huge = {"amount": "999999999999998.00", "currency": "PKR"}
+
+    def correct(lot: str) -> Any:
+        return tender.act(
+            MEMBERS[0],
+            {
+                "action": "correct_price",
+                "bid_id": tender.bids["alpha"],
+                "lot_id": lot,
+                "corrected_price": huge,
+                "reason": "the rate times the quantity",
+            },
+        )
+
+    assert correct("2").status_code == 200
+    before = api.event_count()
+    assert_problem(correct("1"), 422, "corrected_total_out_of_range")
+    assert api.event_count() == before
+    [entry] = tender.entries(tender.finalise()).values()
+    assert entry["rank"] == 1
+    assert entry["evaluated_price"] == {"amount": "999999999999999.00", "currency": "PKR"}

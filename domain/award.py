@@ -25,6 +25,7 @@ from domain.errors import (
     ComplaintNotFoundError,
     ComplaintPendingError,
     ComplaintPeriodClosedError,
+    ContractValueMismatchError,
     InvalidTermsError,
     NotABidderError,
     ReasonRequiredError,
@@ -263,6 +264,18 @@ class Award(Aggregate):
             period=period,
             signed_at=timestamp,
         )
+
+    def check_contract_value(self, value: Money) -> None:
+        """The contract is signed for the value awarded (the bid's evaluated price): the
+        award, its standstill and its complaints were about that value.
+
+        Checked by the application before ``sign_contract``, not in its body: contracts
+        stored before this rule replay as they were signed."""
+        if value.currency != self.value.currency or value.amount != self.value.amount:
+            raise ContractValueMismatchError(
+                f"the contract's value is the award's: {self.value.amount:,} "
+                f"{self.value.currency}, not {value.amount:,} {value.currency}"
+            )
 
     # Queries ------------------------------------------------------------------------------
 

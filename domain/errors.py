@@ -137,6 +137,11 @@ class CorrectedTotalOutOfRangeError(RuleViolationError):
     title = "The corrected total price would be out of range"
 
 
+class ContractValueMismatchError(RuleViolationError):
+    code = "contract_value_mismatch"
+    title = "The contract's value is the award's"
+
+
 class ReasonRequiredError(RuleViolationError):
     code = "reason_required"
     title = "A published reason is required"

@@ -431,7 +431,13 @@ class EvaluationCommands(ProcurementStore):
         period: ContractPeriod,
     ) -> WriteResult:
         award = self._officers_award(actor, award_id)
-        award.sign_contract(value=value, period=period, actor=actor, timestamp=self._now())
+        now = self._now()
+        # The state's refusals (not active, standstill, a pending complaint) come first,
+        # from the command itself; the value is checked once the contract could be signed.
+        signable = award.status is AwardStatus.STANDSTILL and now >= award.standstill_ends
+        if signable and not award.pending_complaints():
+            award.check_contract_value(value)
+        award.sign_contract(value=value, period=period, actor=actor, timestamp=now)
         return self._save(award)
 
     def _officers_award(self, actor: Actor, award_id: UUID) -> Award:

@@ -641,7 +641,7 @@ class OfficerPages(Controller):
             data.value.to_domain(),
             data.period_domain(),
         )
-        fields = {"invalid_terms": "value.amount"}
+        fields = {"invalid_terms": "value.amount", "contract_value_mismatch": "value.amount"}
         return await _command(request, pool, procurement, tender_id, "contract", form, act, fields)
 
 

@@ -95,13 +95,13 @@ class Scenario:
             json=decision,
         )
 
-    def sign(self, award_id: str) -> Any:
+    def sign(self, award_id: str, amount: str = "1000000.00") -> Any:
         start = self.clock.now() + timedelta(days=1)
         return self.api.post(
             f"/awards/{award_id}/contract",
             self.token("officer.works"),
             json={
-                "value": {"amount": "1000000.00", "currency": "PKR"},
+                "value": {"amount": amount, "currency": "PKR"},
                 "period": {"start": at(start), "end": at(start + timedelta(days=180))},
             },
         )

@@ -49,6 +49,10 @@ def _standstill_complaint_then_contract(
         reasons="The bid security must be submitted with the bid.",
     )
     assert dismissed.status_code == 200, dismissed.text
+    before = api.event_count()
+    for other in ("999999.99", "1000000.01", "1.00"):  # the award's value, to the paisa
+        assert_problem(tender.sign(award_id, other), 422, "contract_value_mismatch")
+    assert api.event_count() == before
     signed = tender.sign(award_id)
     assert signed.status_code == 201, signed.text
 

@@ -167,7 +167,7 @@ def _scenarios(api: Api, clock: FakeClock) -> tuple[list[dict[str, Any]], list[s
     complaint = cheap.complain(award, "alpha", "Our guarantee came by courier")
     cheap.decide(award, complaint.json()["id"], outcome="dismissed", reasons="Late security.")
     clock.set(clock.now() + timedelta(days=8))
-    assert cheap.sign(award).status_code == 201
+    assert cheap.sign(award, CANARY).status_code == 201  # the contract's value is the award's
 
     # A two-envelope QCBS tender: a failing bid's price never decrypted.
     clock.set(start)

@@ -332,6 +332,15 @@ def _complaint_then_contract(  # noqa: PLR0917 (the scenario's whole context)
         "period.start": "2027-01-01T09:00",
         "period.end": "2027-06-30T17:00",
     }
+    before = api.event_count()
+    other = browser.submit(
+        page_path,
+        f"{page_path}/awards/{award_id}/contract",
+        {**contract, "value.amount": "1200000.00"},
+    )
+    assert other.status_code == 422
+    assert "contract_value_mismatch" in error_at(other, "value.amount")
+    assert api.event_count() == before
     signed = browser.submit(page_path, f"{page_path}/awards/{award_id}/contract", contract)
     location_id(signed)
     page = browser.page(page_path)

@@ -40,7 +40,6 @@ from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Role, TenderTerms, Timeline
 from procurement import sealing
 from procurement.evaluations import EvaluationCommands
-from procurement.ids import new_id
 from procurement.recorder import StaleReadError
 from procurement.security import Principal, hash_password, verify_password
 from procurement.store import WriteResult
@@ -125,7 +124,7 @@ class ProcurementApplication(EvaluationCommands):
         if actor.role is not Role.OFFICER or actor.entity is None:
             raise TenderNotFoundError("only an entity's officers draft its tenders")
         tender = Tender(
-            id=new_id(actor, idempotency_key),
+            id=self._new_id(actor, idempotency_key),
             entity=actor.entity,
             terms=terms,
             actor=actor,
@@ -199,7 +198,7 @@ class ProcurementApplication(EvaluationCommands):
     ) -> WriteResult:
         """A vendor's clarification request. Returns the question's id, not the tender's."""
         tender = self._public_tender(tender_id)
-        question_id = new_id(actor, idempotency_key)
+        question_id = self._new_id(actor, idempotency_key)
         tender.ask_question(question_id=question_id, text=text, actor=actor, timestamp=self._now())
         result = self._save(tender)
         return WriteResult(id=question_id, version=result.version, position=result.position)

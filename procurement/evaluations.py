@@ -43,7 +43,7 @@ from domain.sealing import EnvelopeName, envelopes_for
 from domain.tender import Tender
 from domain.values import Actor, Money, Role
 from procurement import sealing
-from procurement.ids import new_id
+from procurement.ids import id_key, new_id
 from procurement.store import ProcurementStore, WriteResult
 
 
@@ -323,6 +323,13 @@ class EvaluationCommands(ProcurementStore):
         evaluation.check_committee_ready()
         return evaluation
 
+    def _new_id(self, actor: Actor, idempotency_key: str | None) -> UUID:
+        """A new object's id: random, or keyed on the server's secret and the client's
+        idempotency key (``procurement.ids``)."""
+        if idempotency_key is None:
+            return new_id(actor, None, b"")
+        return new_id(actor, idempotency_key, id_key(self.kek))
+
     def _evaluation(self, actor: Actor, tender_id: UUID) -> Evaluation:
         """The tender's evaluation, for an officer of its entity, while the tender stands."""
         tender = self._officers_tender(actor, tender_id, None)
@@ -379,7 +386,7 @@ class EvaluationCommands(ProcurementStore):
         # A cancelled tender's complaints could never be decided: refuse them as its
         # other acts are refused.
         self._load(Tender, award.tender_id).check_not_cancelled()
-        complaint_id = new_id(actor, idempotency_key)
+        complaint_id = self._new_id(actor, idempotency_key)
         award.lodge_complaint(
             complaint_id=complaint_id, grounds=grounds, actor=actor, timestamp=self._now()
         )

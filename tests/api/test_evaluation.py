@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import psycopg
 import pytest
 
+from domain.account import account_id_for
 from tests.api.conftest import Api
 from tests.api.scenarios import FAILING_PRICE, MEMBERS, Scenario, offer
 from tests.api.test_bad_input import assert_problem
@@ -739,3 +741,48 @@ def test_a_correction_that_takes_the_corrected_total_out_of_range_is_refused(
     [entry] = tender.entries(tender.finalise()).values()
     assert entry["rank"] == 1
     assert entry["evaluated_price"] == {"amount": "999999999999999.00", "currency": "PKR"}
+
+
+@pytest.mark.usefixtures("committee")
+def test_a_complaints_or_a_questions_id_does_not_tell_who_made_it(
+    api: Api, clock: FakeClock
+) -> None:
+    """Derived as uuid5 of the vendor's public id and its idempotency key, an id could be
+    recomputed by anyone guessing the key ("1", a date), naming the complainant or the
+    asker. Now keyed on the server's secret; a retry with the same key still lands on the
+    same id (and conflicts rather than writing twice)."""
+    unkeyed = uuid5(NAMESPACE_URL, "urn:sindh-procurement:idempotency-key")
+    tender = Scenario(api, clock)
+    tender.bid("alpha", offer("900000.00"))
+    tender.bid("beta", offer("1000000.00"))
+    asked = api.post(
+        f"/tenders/{tender.id}/questions",
+        {**tender.token("beta"), "Idempotency-Key": "q1"},
+        json={"text": "Which quarry?"},
+    )
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["id"] != str(uuid5(unkeyed, f"{account_id_for('beta')}:q1"))
+    tender.open()
+    tender.declare(*MEMBERS)
+    tender.finalise()
+    award_id = tender.award("alpha")
+
+    def complain(key: str) -> Any:
+        return api.post(
+            f"/awards/{award_id}/complaints",
+            {**tender.token("beta"), "Idempotency-Key": key},
+            json={"grounds": "Alpha's guarantee is forged."},
+        )
+
+    first = complain("1")
+    assert first.status_code == 201, first.text
+    complaint_id = first.json()["id"]
+    assert complaint_id != str(uuid5(unkeyed, f"{account_id_for('beta')}:1"))
+    with psycopg.connect(api.dsn) as conn:  # the idempotency store forgets the answer
+        conn.execute("DELETE FROM idempotency_keys")
+    before = api.event_count()
+    assert_problem(complain("1"), 409, "complaint_exists")  # the same id again
+    assert api.event_count() == before
+    other = complain("2")
+    assert other.status_code == 201, other.text
+    assert other.json()["id"] != complaint_id

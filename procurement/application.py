@@ -183,9 +183,9 @@ class ProcurementApplication(EvaluationCommands):
         self, actor: Actor, tender_id: UUID, reason: str, expected_version: int | None
     ) -> WriteResult:
         tender = self._officers_tender(actor, tender_id, expected_version)
-        self.check_tender_cancellable(tender_id)
+        read = self.check_tender_cancellable(tender_id)
         tender.cancel(reason=reason, actor=actor, timestamp=self._now())
-        return self._save(tender)
+        return self._save_unless_changed(read, tender)
 
     def close_bidding(self, tender_id: UUID, request_id: str) -> WriteResult:
         """The scheduler's command: record that the tender's deadline has passed."""

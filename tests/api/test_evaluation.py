@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import psycopg
 import pytest
 
 from domain.account import account_id_for
+from domain.errors import VersionConflictError
+from domain.values import Actor, Role
+from procurement.application import ProcurementApplication
 from tests.api.conftest import Api
 from tests.api.scenarios import FAILING_PRICE, MEMBERS, Scenario, offer
 from tests.api.test_bad_input import assert_problem
@@ -786,3 +789,40 @@ def test_a_complaints_or_a_questions_id_does_not_tell_who_made_it(
     other = complain("2")
     assert other.status_code == 201, other.text
     assert other.json()["id"] != complaint_id
+
+
+@pytest.mark.usefixtures("committee")
+def test_a_tender_cancelled_while_it_is_awarded_is_not(
+    api: Api, clock: FakeClock, application: ProcurementApplication, monkeypatch: Any
+) -> None:
+    """The cancellation saved only the tender, the award only itself and the evaluation: an
+    award landing between the cancellation's reads and its write left a cancelled tender
+    with a live award. Each write now holds only if what it was decided from is unchanged."""
+    tender = Scenario(api, clock)
+    tender.bid("alpha", offer("900000.00"))
+    tender.bid("beta", offer("1000000.00"))
+    tender.open()
+    tender.declare(*MEMBERS)
+    tender.finalise()
+    officer = Actor(
+        account_id=account_id_for("officer.works"),
+        role=Role.OFFICER,
+        request_id="race",
+        entity="works-and-services-department",
+    )
+    tender_id = UUID(tender.id)
+    checked = application.check_tender_cancellable
+
+    def awarded_meanwhile(tender_id: UUID) -> dict[UUID, int]:
+        read = checked(tender_id)
+        application.award_tender(officer, tender_id, UUID(tender.bids["alpha"]), "")
+        return read
+
+    monkeypatch.setattr(application, "check_tender_cancellable", awarded_meanwhile)
+    with pytest.raises(VersionConflictError):
+        application.cancel_tender(officer, tender_id, "Budget", None)
+    monkeypatch.undo()
+    assert application.tender_for_officer(officer, tender_id).status.value == "opened"
+
+    # The award it lost to stands, and the tender with it.
+    assert application.evaluation_for_officer(officer, tender_id).state["current_award"]

@@ -372,9 +372,8 @@ class ProcurementApplication(EvaluationCommands):
             if tender is None:
                 tender = yield Blocking(lambda: self._loaded_tender(tender_id))
             try:
-                now = arrived
-                tender.check_accepting_bids(now)
-                return (yield from command(tender, now))
+                tender.check_accepting_bids(arrived)
+                return (yield from command(tender, arrived))
             except StaleReadError:
                 pass
             except ProcurementError:

@@ -185,7 +185,7 @@ class ProcurementApplication(EvaluationCommands):
         tender = self._officers_tender(actor, tender_id, expected_version)
         read = self.check_tender_cancellable(tender_id)
         tender.cancel(reason=reason, actor=actor, timestamp=self._now())
-        return self._save_unless_changed(read, tender)
+        return self._save(tender, unless_changed=read)
 
     def close_bidding(self, tender_id: UUID, request_id: str) -> WriteResult:
         """The scheduler's command: record that the tender's deadline has passed."""

@@ -8,13 +8,9 @@ upheld complaint cancels the award and reopens the evaluation) both are saved to
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
-
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
 
 from domain.account import Account, account_id_for
 from domain.award import Award, AwardStatus, ContractPeriod, Remedy
@@ -48,7 +44,6 @@ from domain.tender import Tender
 from domain.values import Actor, Money, Role
 from procurement import sealing
 from procurement.ids import id_key, new_id
-from procurement.recorder import StaleReadError
 from procurement.store import ProcurementStore, WriteResult
 
 
@@ -379,7 +374,7 @@ class EvaluationCommands(ProcurementStore):
             timestamp=now,
         )
         # Decided from a tender that is not cancelled: it must still be as read.
-        return self._save_unless_changed({tender.id: tender.version}, award, evaluation)
+        return self._save(award, evaluation, unless_changed={tender.id: tender.version})
 
     def lodge_complaint(
         self,
@@ -467,7 +462,7 @@ class EvaluationCommands(ProcurementStore):
         and its complaints could never be decided (the tender's acts are refused).
 
         Returns the versions read (the evaluation, every award): the cancellation holds
-        only if they are unchanged when it commits (``_save_unless_changed``)."""
+        only if they are unchanged when it commits (``_save``'s ``unless_changed``)."""
         try:
             evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
         except EvaluationNotFoundError:
@@ -491,33 +486,6 @@ class EvaluationCommands(ProcurementStore):
                 )
             read[award.id] = award.version
         return read
-
-    def _save_unless_changed(
-        self, read: Mapping[UUID, int], aggregate: Aggregate, *others: Aggregate
-    ) -> WriteResult:
-        """``_save``, holding only if every aggregate in ``read`` (decided from, not written)
-        is still at that version when the write commits (checked under the event table's
-        lock, ``procurement.recorder``): otherwise nothing is written, 409 version_conflict.
-        Ties a write on one aggregate to what another said when it was decided (a tender's
-        cancellation and an award or a complaint made at the same moment)."""
-        for changed in (*(a.id for a in (aggregate, *others)), *read):
-            self._forget_tender(changed)  # a remembered copy of a tender may be behind now
-        try:
-            recordings = self.save(aggregate, *others, expected_versions=dict(read))
-        except IntegrityError:
-            raise VersionConflictError(
-                "another change to this object was saved first; reload and try again"
-            ) from None
-        except StaleReadError:
-            raise VersionConflictError(
-                "the tender, its evaluation or an award changed while this was decided; "
-                "reload and try again"
-            ) from None
-        return WriteResult(
-            id=aggregate.id,
-            version=aggregate.version,
-            position=max(r.notification.id for r in recordings),
-        )
 
     def award_for_officer(self, actor: Actor, award_id: UUID) -> dict[str, Any]:
         """An award as its entity's officers see it: the complaints' grounds included (the

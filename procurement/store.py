@@ -38,6 +38,7 @@ from procurement.batcher import GroupCommitter
 from procurement.clock import Clock, SystemClock
 from procurement.database import eventsourcing_env
 from procurement.receipts import ReceiptSigner
+from procurement.recorder import StaleReadError
 from procurement.settings import Settings
 
 A = TypeVar("A", bound=Aggregate)
@@ -206,16 +207,35 @@ class ProcurementStore(Application[UUID]):
                 self._committer = None
         super().close()
 
-    def _save(self, aggregate: Aggregate, *others: Aggregate) -> WriteResult:
-        """Save in one transaction; the answer names the first aggregate."""
-        for changed in (aggregate, *others):
-            if isinstance(changed, Tender):
-                self._forget_tender(changed.id)
+    def _save(
+        self,
+        aggregate: Aggregate,
+        *others: Aggregate,
+        unless_changed: Mapping[UUID, int] | None = None,
+    ) -> WriteResult:
+        """Save in one transaction; the answer names the first aggregate. With
+        ``unless_changed``, the write holds only if every aggregate named there (decided
+        from, not written) is still at that version when it commits (checked under the
+        event table's lock, ``procurement.recorder``): otherwise nothing is written, 409
+        version_conflict. That ties a write on one aggregate to what another said when it
+        was decided (a tender's cancellation and an award made at the same moment)."""
+        read = dict(unless_changed or {})
+        for changed in (*(a.id for a in (aggregate, *others)), *read):
+            self._forget_tender(changed)  # a remembered copy of a tender may be behind now
         try:
-            recordings = self.save(aggregate, *others)
+            recordings = (
+                self.save(aggregate, *others, expected_versions=read)
+                if read
+                else self.save(aggregate, *others)
+            )
         except IntegrityError:
             raise VersionConflictError(
                 "another change to this object was saved first; reload and try again"
+            ) from None
+        except StaleReadError:
+            raise VersionConflictError(
+                "the tender, its evaluation or an award changed while this was decided; "
+                "reload and try again"
             ) from None
         return WriteResult(
             id=aggregate.id,

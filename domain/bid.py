@@ -149,7 +149,7 @@ class Document(ValueObject):
 class BidContents(ValueObject):
     """What a vendor seals: in one envelope, or split between technical and financial."""
 
-    prices: tuple[LotPrice, ...] = ()
+    prices: Annotated[tuple[LotPrice, ...], Field(max_length=100)] = ()  # a tender's lots
     technical_offer: Annotated[str, Field(max_length=200_000)] = ""
     documents: Annotated[tuple[Document, ...], Field(max_length=50)] = ()
     bid_security: BidSecurityOffer | None = None

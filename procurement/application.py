@@ -9,7 +9,6 @@ import asyncio
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
@@ -32,14 +31,13 @@ from domain.errors import (
     UsernameTakenError,
     VersionConflictError,
 )
-from domain.evaluation import MAX_TOTAL
 from domain.opening import OpenedBid, OpenedStatus, OpeningRecord, ReleasedKey
 from domain.rules import rules_for
 from domain.sealing import SealedBid, envelopes_for
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Role, TenderTerms, Timeline
 from procurement import sealing
-from procurement.evaluations import EvaluationCommands
+from procurement.evaluations import EvaluationCommands, check_prices
 from procurement.recorder import StaleReadError
 from procurement.security import Principal, hash_password, verify_password
 from procurement.store import WriteResult
@@ -429,15 +427,7 @@ class ProcurementApplication(EvaluationCommands):
     def _sealed(tender: Tender, actor: Actor, bid: SealedBid | BidContents) -> SealedBid:
         if isinstance(bid, SealedBid):
             return bid
-        lots = {lot.id for lot in tender.terms.lots}
-        unknown = sorted({price.lot_id for price in bid.prices} - lots)
-        if unknown:
-            raise InvalidTermsError(f"no such lot on this tender: {', '.join(unknown)}")
-        given = [price.lot_id for price in bid.prices]
-        if len(set(given)) != len(given):
-            raise InvalidTermsError("price each lot once")
-        if sum((price.price.amount for price in bid.prices), Decimal(0)) > MAX_TOTAL:
-            raise InvalidTermsError(f"the total price may be at most {MAX_TOTAL:,}")
+        check_prices(tender, bid)
         if tender.sealing_keys is None:  # pragma: no cover (published implies keys)
             raise TenderNotPublishedError("the tender has no sealing keys")
         return sealing.seal_contents(
@@ -508,14 +498,21 @@ class ProcurementApplication(EvaluationCommands):
             contents = BidContents.model_validate_json(
                 sealing.open_envelope(private, tender.id, bid.vendor_id, envelope)
             )
-        except (sealing.SealingError, ValueError) as problem:
+            # Sealed on the vendor's machine, it was not checked on arrival: the same rules
+            # now, or a bid could price lots the tender does not have, or one lot twice.
+            check_prices(tender, contents)
+        except (sealing.SealingError, InvalidTermsError, ValueError) as problem:
             return base.model_copy(
                 update={
                     "status": OpenedStatus.UNREADABLE,
                     "commitments": commitments,
                     "problem": str(problem)
                     if isinstance(problem, sealing.SealingError)
-                    else "the envelope opens but its contents are not a bid",
+                    else (
+                        f"the envelope opens but its prices break the tender's rules: {problem}"
+                        if isinstance(problem, InvalidTermsError)
+                        else "the envelope opens but its contents are not a bid"
+                    ),
                 }
             )
         required = tender.terms.bid_security

@@ -9,6 +9,7 @@ upheld complaint cancels the award and reopens the evaluation) both are saved to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -25,10 +26,12 @@ from domain.errors import (
     EvaluationNotFoundError,
     EvaluationStateError,
     InvalidCommitteeError,
+    InvalidTermsError,
     ReportNotFinalError,
     VersionConflictError,
 )
 from domain.evaluation import (
+    MAX_TOTAL,
     Candidate,
     CriterionScore,
     Evaluation,
@@ -55,6 +58,20 @@ class EvaluationView:
     version: int
     status: EvaluationStatus
     state: dict[str, Any]
+
+
+def check_prices(tender: Tender, contents: BidContents) -> None:
+    """A bid's prices: only the tender's lots, each once, the total within the largest
+    amount."""
+    lots = {lot.id for lot in tender.terms.lots}
+    unknown = sorted({price.lot_id for price in contents.prices} - lots)
+    if unknown:
+        raise InvalidTermsError(f"no such lot on this tender: {', '.join(unknown)}")
+    given = [price.lot_id for price in contents.prices]
+    if len(set(given)) != len(given):
+        raise InvalidTermsError("price each lot once")
+    if sum((price.price.amount for price in contents.prices), Decimal(0)) > MAX_TOTAL:
+        raise InvalidTermsError(f"the total price may be at most {MAX_TOTAL:,}")
 
 
 class EvaluationCommands(ProcurementStore):
@@ -256,8 +273,15 @@ class EvaluationCommands(ProcurementStore):
             contents = BidContents.model_validate_json(
                 sealing.open_envelope(private, tender.id, bid.vendor_id, envelope)
             )
+            check_prices(tender, contents)  # sealed on the vendor's machine: unchecked so far
         except sealing.SealingError as problem:
             return FinancialBid(bid_id=bid_id, commitment=envelope.commitment, problem=str(problem))
+        except InvalidTermsError as problem:
+            return FinancialBid(
+                bid_id=bid_id,
+                commitment=envelope.commitment,
+                problem=f"the envelope opens but its prices break the tender's rules: {problem}",
+            )
         except ValueError:
             return FinancialBid(
                 bid_id=bid_id,
@@ -267,9 +291,12 @@ class EvaluationCommands(ProcurementStore):
         return FinancialBid(bid_id=bid_id, commitment=envelope.commitment, prices=contents.prices)
 
     def finalise_evaluation(self, actor: Actor, tender_id: UUID) -> WriteResult:
-        evaluation = self._evaluation(actor, tender_id)
+        """The report, published: only if the tender still stands when it is saved (a
+        cancellation at the same moment would otherwise be followed, in public, by the
+        tender shown evaluated)."""
+        tender, evaluation = self._standing_evaluation(actor, tender_id)
         evaluation.finalise(report=evaluation.compute_report(), actor=actor, timestamp=self._now())
-        return self._save(evaluation)
+        return self._save(evaluation, unless_changed={tender.id: tender.version})
 
     def evaluation_for_officer(self, actor: Actor, tender_id: UUID) -> EvaluationView:
         evaluation = self._evaluation(actor, tender_id)
@@ -332,9 +359,12 @@ class EvaluationCommands(ProcurementStore):
 
     def _evaluation(self, actor: Actor, tender_id: UUID) -> Evaluation:
         """The tender's evaluation, for an officer of its entity, while the tender stands."""
+        return self._standing_evaluation(actor, tender_id)[1]
+
+    def _standing_evaluation(self, actor: Actor, tender_id: UUID) -> tuple[Tender, Evaluation]:
         tender = self._officers_tender(actor, tender_id, None)
         tender.check_not_cancelled()
-        return self._load(Evaluation, evaluation_id_for(tender_id))
+        return tender, self._load(Evaluation, evaluation_id_for(tender_id))
 
     # Award, complaints, contract ----------------------------------------------------------
 

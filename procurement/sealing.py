@@ -136,10 +136,23 @@ def open_envelope(
         raise SealingError("the envelope does not open with this tender's key") from None
 
 
+PADDING_BLOCK = 1024
+"""Sealed contents are padded to a multiple of this many bytes (and at least one block)."""
+
+
+def padded(plaintext: bytes) -> bytes:
+    """``plaintext`` with trailing spaces up to a multiple of ``PADDING_BLOCK``. HPKE does not
+    hide a message's length: unpadded, a financial envelope one byte longer held a price
+    with one more digit. JSON ignores trailing whitespace, so an opening parses it as is."""
+    size = max(PADDING_BLOCK, -(-len(plaintext) // PADDING_BLOCK) * PADDING_BLOCK)
+    return plaintext + b" " * (size - len(plaintext))
+
+
 def seal_contents(
     keys: SealingKeySet, method: Method, tender_id: UUID, vendor_id: UUID, contents: BidContents
 ) -> SealedBid:
-    """Seal plain bid contents into the method's envelopes with the tender's public keys."""
+    """Seal plain bid contents into the method's envelopes with the tender's public keys,
+    each padded (``padded``) so that its length does not tell its prices' size."""
     parts = contents.split(method)
     by_name = {EnvelopeName(key.envelope): key for key in keys.keys}
     return SealedBid(
@@ -149,7 +162,7 @@ def seal_contents(
                 tender_id,
                 vendor_id,
                 name,
-                part.model_dump_json().encode(),
+                padded(part.model_dump_json().encode()),
             )
             for name, part in parts.items()
         )

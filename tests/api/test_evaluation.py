@@ -13,6 +13,7 @@ import pytest
 
 from domain.account import account_id_for
 from domain.errors import VersionConflictError
+from domain.evaluation import Evaluation, EvaluationStatus, evaluation_id_for
 from domain.values import Actor, Role
 from procurement.application import ProcurementApplication
 from tests.api.conftest import Api
@@ -826,3 +827,42 @@ def test_a_tender_cancelled_while_it_is_awarded_is_not(
 
     # The award it lost to stands, and the tender with it.
     assert application.evaluation_for_officer(officer, tender_id).state["current_award"]
+
+
+@pytest.mark.usefixtures("committee")
+def test_a_report_is_not_finalised_on_a_tender_cancelled_meanwhile(
+    api: Api, clock: FakeClock, application: ProcurementApplication, monkeypatch: Any
+) -> None:
+    """The report was saved without looking at the tender again: a cancellation between the
+    two left a cancelled tender shown in public as evaluated."""
+    tender = Scenario(api, clock)
+    tender.bid("alpha", offer("900000.00"))
+    tender.open()
+    tender.declare(*MEMBERS)
+    officer = Actor(
+        account_id=account_id_for("officer.works"),
+        role=Role.OFFICER,
+        request_id="race",
+        entity="works-and-services-department",
+    )
+    tender_id = UUID(tender.id)
+    chair = Actor(
+        account_id=account_id_for(MEMBERS[0]),
+        role=Role.OFFICER,
+        request_id="race",
+        entity="works-and-services-department",
+    )
+    read = application._standing_evaluation
+
+    def cancelled_meanwhile(actor: Actor, tender_id: UUID) -> Any:
+        found = read(actor, tender_id)
+        application.cancel_tender(officer, tender_id, "Budget withdrawn", None)
+        return found
+
+    monkeypatch.setattr(application, "_standing_evaluation", cancelled_meanwhile)
+    with pytest.raises(VersionConflictError):
+        application.finalise_evaluation(chair, tender_id)
+    monkeypatch.undo()
+    assert application.tender_for_officer(officer, tender_id).status.value == "cancelled"
+    evaluation = application._load(Evaluation, evaluation_id_for(tender_id))
+    assert evaluation.status is EvaluationStatus.IN_PROGRESS  # no report was published

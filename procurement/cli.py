@@ -16,13 +16,14 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from domain.account import account_id_for
 from domain.bid import BidContents
 from domain.errors import ProcurementError
-from domain.sealing import SealingKey, SealingKeySet
+from domain.sealing import HPKE_SUITE, SealingKey, SealingKeySet
 from domain.values import Method, Role
 from procurement import audit, logs, migrations, receipts, runners, sealing
 from procurement import demo as demo_data
@@ -187,9 +188,14 @@ def users_add(
     console.print(f"account {username} ({role.value}) created: {result.id}")
 
 
+_LOOPBACK = ("http://127.0.0.1", "http://localhost", "http://[::1]")
+
+
 def _fetch_json(url: str) -> Any:
-    if not url.startswith(("http://", "https://")):
-        console.print("--api takes an http(s) URL")
+    # Over plain http anyone on the way could hand over their own key and read the bid:
+    # https, or a platform on this very machine.
+    if not url.startswith(("https://", *_LOOPBACK)):
+        console.print("--api takes an https URL (http only to this machine)")
         raise typer.Exit(2)
     with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 (scheme checked)
         return json.load(answer)
@@ -222,9 +228,17 @@ def seal(
         raise typer.Exit(2)
     try:
         contents = BidContents.model_validate_json(bid_file.read_text())
-    except ValueError as error:
-        console.print(f"the bid is not valid: {error}")
+    except ValidationError as error:  # where and what, never the values (they are the bid)
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}"
+            for e in error.errors(include_input=False, include_url=False)
+        )
+        console.print(f"the bid is not valid: {problems}")
         raise typer.Exit(2) from None
+    unknown = {k["suite"] for k in public["sealing"]} - {HPKE_SUITE}
+    if unknown:
+        console.print(f"the notice asks for a suite this tool does not seal with: {unknown}")
+        raise typer.Exit(2)
     keys = SealingKeySet(
         keys=tuple(
             SealingKey(
@@ -246,6 +260,7 @@ def seal(
     typer.echo(json.dumps(body, indent=2))
     for envelope in sealed.envelopes:
         console.print(f"{envelope.name.value}: commitment {envelope.commitment}")
+    console.print(f"sealed for vendor {username} ({account_id_for(username)}) on tender {tender}")
 
 
 @app.command("verify-receipt")

@@ -47,13 +47,18 @@ class ReceiptSigner:
 
 
 def verify(public_key: str, receipt: dict[str, Any]) -> bool:
-    """True if ``receipt`` is exactly what the holder of ``public_key`` signed."""
+    """True if ``receipt`` is exactly what the holder of ``public_key`` signed, and names
+    that key (its ``key_id``): a document naming another key is not taken on this one's
+    word, which matters once keys are rotated."""
     try:
-        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key, validate=True))
+        raw = base64.b64decode(public_key, validate=True)
+        key = Ed25519PublicKey.from_public_bytes(raw)
+        if receipt.get("key_id") != hashlib.sha256(raw).hexdigest()[:16]:
+            return False
         signature = base64.b64decode(str(receipt[SIGNATURE]), validate=True)
         body = {k: v for k, v in receipt.items() if k != SIGNATURE}
         key.verify(signature, canonical(body))
-    except (InvalidSignature, KeyError, ValueError, TypeError):
+    except (InvalidSignature, KeyError, ValueError, TypeError, AttributeError):
         return False
     return True
 

@@ -77,3 +77,29 @@ def test_seal_offline_submit_and_verify_the_receipt(
     )
     assert other.exit_code == 1
     assert "not a bid receipt" in other.output
+
+
+def test_seal_refuses_what_it_cannot_trust_and_never_echoes_the_bid(
+    api: Api, clock: FakeClock, tmp_path: Path
+) -> None:
+    tender_id, notice = published(api, clock)
+    runner = CliRunner()
+    base = ["seal", "--tender", tender_id, "--username", "alpha", "--in", str(tmp_path / "b.json")]
+
+    (tmp_path / "b.json").write_text('{"prices": [{"lot_id": "1", "price": "9876543.21"}]}')
+    (tmp_path / "notice.json").write_text(json.dumps(notice))
+    invalid = runner.invoke(app, [*base, "--notice", str(tmp_path / "notice.json")])
+    assert invalid.exit_code == 2
+    assert "prices.0.price" in invalid.output
+    assert "9876543" not in invalid.output  # the sealed-to-be price is never printed
+
+    (tmp_path / "b.json").write_text(json.dumps(contents("4200000.00")["contents"]))
+    other_suite = {**notice, "sealing": [{**k, "suite": "RSA-OAEP"} for k in notice["sealing"]]}
+    (tmp_path / "other.json").write_text(json.dumps(other_suite))
+    refused = runner.invoke(app, [*base, "--notice", str(tmp_path / "other.json")])
+    assert refused.exit_code == 2
+    assert "suite" in refused.output
+
+    plain = runner.invoke(app, [*base, "--api", "http://procurement.example.org"])
+    assert plain.exit_code == 2
+    assert "https" in plain.output

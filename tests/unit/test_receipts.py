@@ -3,6 +3,7 @@ as a bid receipt, and signed by the platform's key (which signs ledger checkpoin
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 from uuid import uuid4
@@ -93,3 +94,15 @@ def test_a_field_named_twice_is_refused_when_read(where: str) -> None:
         receipts.loads(text)
     assert raised.value.field == repeated
     assert isinstance(raised.value, ValueError)
+
+
+def test_a_document_naming_another_key_is_not_valid_on_this_one() -> None:
+    """Signed by this key but naming another key's id: not taken on this key's word."""
+    other = ReceiptSigner(b"o" * 32)
+    body = {k: v for k, v in bid_receipt().items() if k != receipts.SIGNATURE}
+    body["key_id"] = other.key_id
+    signature = SIGNER._key.sign(receipts.canonical(body))
+    named_other = {**body, receipts.SIGNATURE: base64.b64encode(signature).decode()}
+
+    assert not receipts.verify(SIGNER.public_key, named_other)  # the signature itself holds
+    assert receipts.verify(SIGNER.public_key, bid_receipt())

@@ -332,13 +332,17 @@ def ocds_export(
         TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), console=console
     ) as progress:
         task = progress.add_task("export", total=None)
-        releases, records = ocds_files.export(
-            settings.dsn,
-            directory,
-            settings.base_url,
-            page_size,
-            lambda done, total: progress.update(task, completed=done, total=total),
-        )
+        try:
+            releases, records = ocds_files.export(
+                settings.dsn,
+                directory,
+                settings.base_url,
+                page_size,
+                lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        except ocds_files.ExportFolderNotEmptyError as error:
+            console.print(str(error))
+            raise typer.Exit(2) from None
     console.print(f"{releases} releases and {records} records written to {directory}")
 
 

@@ -14,6 +14,10 @@ from procurement.ocds_records import record_package
 from projections.ocds import release_package
 
 
+class ExportFolderNotEmptyError(RuntimeError):
+    """The export would mix with files already in its folder."""
+
+
 def export(
     dsn: str,
     directory: Path,
@@ -22,9 +26,14 @@ def export(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, int]:
     """Write ``releases/NNNNNN.json`` and ``records/<ocid>.json`` under ``directory``.
-    Returns (releases written, records written)."""
-    (directory / "releases").mkdir(parents=True, exist_ok=True)
-    (directory / "records").mkdir(parents=True, exist_ok=True)
+    Returns (releases written, records written). The folders must be new or empty: pages
+    left from an earlier export with another page size would be read as part of this one."""
+    for part in ("releases", "records"):
+        folder = directory / part
+        if folder.exists() and any(folder.iterdir()):
+            msg = f"{folder} already holds an export: give an empty folder"
+            raise ExportFolderNotEmptyError(msg)
+        folder.mkdir(parents=True, exist_ok=True)
     with psycopg.connect(dsn) as conn, conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         total_row = conn.execute("SELECT count(*) FROM ocds_releases").fetchone()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import ocdsmerge
@@ -29,7 +30,11 @@ def record_package(releases: list[dict[str, Any]], uri: str, base_url: str) -> d
 
 
 def records_package(records: list[dict[str, Any]], uri: str, base_url: str) -> dict[str, Any]:
-    latest = max(r["date"] for rec in records for r in rec["releases"])
+    # As moments, not as text: "…:00Z" would sort after "…:00.5Z".
+    latest = max(
+        (r["date"] for rec in records for r in rec["releases"]),
+        key=datetime.fromisoformat,
+    )
     return {
         "uri": uri,
         "version": "1.1",

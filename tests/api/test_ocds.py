@@ -291,6 +291,16 @@ def _check_export(settings: Settings, tmp_path: Path, release_ids: list[str]) ->
     for path in (tmp_path / "ocds" / "records").glob("*.json"):
         assert_valid(json.loads(path.read_text(encoding="utf-8")), "record-package-schema.json")
     assert len(list((tmp_path / "ocds" / "records").glob("*.json"))) == 3
+    # Again into the same folder, with another page size: refused, the first export intact
+    # (its pages would otherwise mix with the new ones).
+    again = CliRunner().invoke(
+        app,
+        ["ocds", "export", str(tmp_path / "ocds"), "--page-size", "50"],
+        env={"DATABASE_URL": settings.dsn, "PROCUREMENT_DATA_DIR": str(tmp_path / "data")},
+    )
+    assert again.exit_code == 2
+    assert "empty folder" in again.output
+    assert sorted((tmp_path / "ocds" / "releases").glob("*.json")) == files
 
 
 OCDS_STATUS = {

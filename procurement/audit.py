@@ -4,10 +4,11 @@ The export holds, in position order, every stored event with its ledger leaf, th
 checkpoint. The verifier needs nothing but the file and the platform's public key: it
 recomputes every leaf and root, checks every checkpoint's signature and its consistency with
 the previous one (and with a checkpoint the auditor kept from earlier, when given one), says how
-many events the latest signed checkpoint covers and how many it does not yet, re-decrypts every
-opened bid with the released key, re-checks its commitment and prices and that no bid on the
-tender is left out of the opening record, and reports the first position where anything
-disagrees. The format and the algorithms are in ``docs/audit.md``.
+many events the latest signed checkpoint covers and how many it does not yet, checks that every
+released key is the private half of the key its tender was published with, re-decrypts every
+opened bid with it, re-checks its commitment and prices and that no bid on the tender is left
+out of the opening record, and reports the first position where anything disagrees. The format
+and the algorithms are in ``docs/audit.md``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from uuid import UUID
 
 import msgspec
 import psycopg
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from psycopg.rows import dict_row
 
 from domain.bid import BidContents
@@ -34,6 +36,7 @@ from procurement.ledger import LEAF_VERSION, leaf_data
 FORMAT = "sindh-procurement-audit"
 REDACTED_TOPICS = ("procurement:Account.",)  # password hashes are nobody's business
 OPENED = "procurement:Tender.BidsOpened"
+PUBLISHED = "procurement:Tender.TenderPublished"  # its sealing keys: the released ones' halves
 BID_ENVELOPES = ("procurement:Bid.BidSubmitted", "procurement:Bid.BidReplaced")
 WITHDRAWN = "procurement:Bid.BidWithdrawn"
 
@@ -255,7 +258,7 @@ def _lenient_base64(text: Any) -> bytes:
         return b"\xff"
 
 
-_OPENING_TOPICS = frozenset((*BID_ENVELOPES, WITHDRAWN, OPENED))
+_OPENING_TOPICS = frozenset((*BID_ENVELOPES, WITHDRAWN, OPENED, PUBLISHED))
 _LEAF_HEAD = struct.Struct(">Q16sQ")  # leaf_data's position, aggregate id and version
 
 
@@ -438,20 +441,26 @@ def _check_pinned(
 
 
 def _check_openings(events: list[_Event], report: Report) -> None:
-    """Re-decrypt every opened bid with the released key; re-check commitments and prices,
-    and that every bid submitted on the tender before its opening is in its record.
-    ``events``: the bids' envelopes and withdrawals and the openings, with their states."""
+    """Check that every released key is the private half of the key the tender published;
+    re-decrypt every opened bid with it; re-check commitments and prices, and that every bid
+    submitted on the tender before its opening is in its record. ``events``: the tenders'
+    publications, the bids' envelopes and withdrawals and the openings, with their states."""
     latest: dict[str, dict[str, Any]] = {}  # bid id -> its latest envelope or withdrawal
     tenders: dict[str, list[str]] = {}  # tender id -> its bids (their ids as ``latest`` has)
+    published: dict[str, dict[str, str]] = {}  # tender id -> envelope -> its public key
     for event in events:
         try:
             state = _state(event)
         except ValueError:  # UnicodeDecodeError and JSONDecodeError included
             report.add(event.position, "the event's state is not the JSON it should be")
             continue
+        if event.topic == PUBLISHED:
+            _published_keys(event, state, published, report)
+            continue
         if event.topic == OPENED:
             report.openings += 1
-            _check_opening(event, state, latest, tenders, report)
+            keys = published.get(str(UUID(event.aggregate_id)))
+            _check_opening(event, state, latest, tenders, report, published=keys)
             continue
         bid_id: str = event.aggregate_id  # type: ignore[assignment]
         if event.topic == BID_ENVELOPES[0] and bid_id not in latest:
@@ -471,18 +480,34 @@ def _canonical_id(value: Any) -> str | None:
         return None
 
 
+def _published_keys(
+    event: _Event, state: dict[str, Any], published: dict[str, dict[str, str]], report: Report
+) -> None:
+    """Keep the public key of each envelope a tender was published with."""
+    tender = _canonical_id(event.aggregate_id)
+    try:
+        keys = {k["envelope"]: k["public_key"] for k in state["sealing_keys"]["keys"]}
+    except (KeyError, TypeError):
+        report.add(event.position, "the tender's published sealing keys are not readable")
+        return
+    if tender is not None:
+        published[tender] = keys
+
+
 def _check_opening(
     event: _Event,
     state: dict[str, Any],
     latest: dict[str, dict[str, Any]],
     tenders: dict[str, list[str]],
     report: Report,
+    *,
+    published: dict[str, str] | None,
 ) -> None:
     position = event.position
     tender_id = UUID(event.aggregate_id)
     record = state["record"]
     _check_complete(position, record, tenders.get(str(tender_id), ()), latest, report)
-    keys = {k["envelope"]: base64.b64decode(k["private_key"]) for k in record["keys"]}
+    keys = _released_keys(position, tender_id, record, published, report)
     name = EnvelopeName(record["envelope"])
     for opened in record["bids"]:
         bid = latest.get(str(UUID(opened["bid_id"])))
@@ -515,6 +540,52 @@ def _check_opening(
         prices = [p.model_dump(mode="json") for p in contents.prices]
         if prices != opened["prices"]:
             report.add(position, f"bid {opened['bid_id']}: the published prices are not its own")
+
+
+def _released_keys(
+    position: int,
+    tender_id: UUID,
+    record: dict[str, Any],
+    published: dict[str, str] | None,
+    report: Report,
+) -> dict[str, bytes]:
+    """The released private keys by envelope, each checked against the key the tender was
+    published with: its X25519 public half must be that envelope's published public key. A
+    wrong key would make every bid unreadable, and the record could say just that."""
+    if published is None:
+        what = "no published sealing keys to check the released ones against"
+        report.add(position, f"tender {tender_id}: {what}")
+    keys: dict[str, bytes] = {}
+    for released in record["keys"]:
+        envelope = released["envelope"]
+        try:
+            private = base64.b64decode(released["private_key"])
+            public = X25519PrivateKey.from_private_bytes(private).public_key().public_bytes_raw()
+        except ValueError:  # binascii.Error included, and a key of another length
+            public = None
+        else:
+            keys[envelope] = private
+        if published is not None and (public is None or _bytes(published.get(envelope)) != public):
+            report.add(
+                position,
+                f"tender {tender_id}: the released key of envelope {envelope} "
+                "is not the one it published",
+            )
+    if record["envelope"] not in {released["envelope"] for released in record["keys"]}:
+        report.add(
+            position, f"tender {tender_id}: no key of envelope {record['envelope']} is released"
+        )
+    return keys
+
+
+def _bytes(text: str | None) -> bytes | None:
+    """The bytes of a published key's base64, or None when it is not base64."""
+    if text is None:
+        return None
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        return None
 
 
 def _check_complete(

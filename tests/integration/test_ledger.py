@@ -14,15 +14,18 @@ from uuid import UUID, uuid4
 
 import psycopg
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from domain.account import VendorProfile, account_id_for
 from domain.bid import BidContents, BidSecurityOffer, LotPrice, bid_id_for
+from domain.opening import OpenedStatus
+from domain.sealing import EnvelopeName, SealedBid
 from domain.tender import Tender
 from domain.values import Actor, Money, Role
-from procurement import audit, history, merkle, receipts
+from procurement import audit, history, merkle, receipts, sealing
 from procurement.application import ProcurementApplication, system_actor
 from procurement.cli import app as cli
 from procurement.ledger import LedgerError, LedgerWriter, checkpoint_fields, event_leaf
@@ -293,6 +296,66 @@ def test_a_bid_left_out_of_the_opening_record_is_found(
     bid_id = bid_id_for(tender_id, skipped)
     assert report.problems == [(opening, f"bid {bid_id} {what} but is not in its record")]
     assert report.openings == 1
+
+
+def test_a_released_key_that_is_not_the_published_one_is_found(
+    application: ProcurementApplication,
+    clock: FakeClock,
+    writer: LedgerWriter,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An opening that releases another key than the tender's (every bid then unreadable,
+    as nothing opens with it): the released key's public half is not the published one."""
+    other = X25519PrivateKey.generate().private_bytes_raw()
+    monkeypatch.setattr(sealing, "unwrap", lambda *_: other)
+    tender_id = _history(application, clock)
+    record = application._load(Tender, tender_id).opening
+    assert record is not None
+    assert {bid.status for bid in record.bids} == {OpenedStatus.UNREADABLE, OpenedStatus.WITHDRAWN}
+    writer.catch_up()
+    key = application.signer.public_key
+    report = audit.verify(audit.database_lines(writer.dsn, key, "o"), key)
+    opening = history.events_of(application, tender_id)[-1]["position"]
+    assert report.problems == [
+        (
+            opening,
+            f"tender {tender_id}: the released key of envelope bid is not the one it published",
+        )
+    ]
+
+
+def test_bids_that_are_truly_unreadable_are_not_a_problem(
+    application: ProcurementApplication, clock: FakeClock, writer: LedgerWriter
+) -> None:
+    """The honest opening's export verifies, with bids that really are unreadable in it: one
+    sealed for another vendor (the ``info`` binding fails), one whose contents are not a bid."""
+    _history(application, clock)
+    writer.catch_up()
+    key = application.signer.public_key
+    assert audit.verify(audit.database_lines(writer.dsn, key, "o"), key).ok
+
+    tender = application.draft_tender(OFFICER, terms(clock.now()))
+    application.publish_tender(OFFICER, tender.id, None)
+    keys = application._load(Tender, tender.id).sealing_keys
+    assert keys is not None
+    [public] = [k.public_key for k in keys.keys]
+    plain = BidContents(prices=(LotPrice(lot_id="1", price=Money(amount=Decimal(1))),))
+    for name, vendor, contents in (
+        ("l.alpha", _vendor("l.beta").account_id, plain.model_dump_json().encode()),
+        ("l.beta", _vendor("l.beta").account_id, b'{"not": "a bid"}'),
+        ("l.gamma", _vendor("l.gamma").account_id, plain.model_dump_json().encode()),
+    ):
+        envelope = sealing.seal(public, tender.id, vendor, EnvelopeName.BID, contents)
+        application.submit_bid(_vendor(name), tender.id, SealedBid(envelopes=(envelope,)))
+    clock.set(clock.now() + timedelta(days=20, minutes=31))
+    application.open_bids(OFFICER, tender.id, None)
+    record = application._load(Tender, tender.id).opening
+    assert record is not None
+    assert [bid.status for bid in record.bids].count(OpenedStatus.UNREADABLE) == 2
+    writer.catch_up()
+    report = audit.verify(audit.database_lines(writer.dsn, key, "o"), key)
+    assert report.ok, report.problems
+    assert (report.openings, report.bids_rechecked) == (2, 3)
 
 
 def test_the_state_at_every_version_is_the_fold_of_its_events(

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
 from procurement import audit, merkle
 from procurement.ledger import checkpoint_fields, event_leaf
 from procurement.receipts import ReceiptSigner
@@ -59,8 +61,13 @@ def test_a_file_that_is_not_an_export_is_refused() -> None:
     assert report.first_problem[0] == 0
 
 
-def _event(position: int, index: int, aggregate: str, state: bytes) -> dict[str, Any]:
-    topic = "procurement:Tender.QuestionAsked"
+def _event(
+    position: int,
+    index: int,
+    aggregate: str,
+    state: bytes,
+    topic: str = "procurement:Tender.QuestionAsked",
+) -> dict[str, Any]:
     return {
         "type": "event",
         "position": position,
@@ -189,4 +196,72 @@ def test_a_pinned_checkpoint_beyond_the_export_or_unsigned_is_a_problem() -> Non
     ]
     assert audit.verify(lines, KEY, {"tree_size": "ten"}).problems == [
         (0, "the pinned checkpoint is not a checkpoint (no tree_size and root)")
+    ]
+
+
+# Openings: the released keys ----------------------------------------------------------------
+
+
+def _raw(key: X25519PrivateKey) -> str:
+    return base64.b64encode(key.private_bytes_raw()).decode()
+
+
+def _opening(published: str | None, released: str, *, envelope: str = "bid") -> list[str]:
+    """A tender published with the public key ``published`` (no publication when None), then
+    opened with no bids, releasing ``released`` for ``envelope``."""
+    tender = str(uuid4())
+    keys = {"keys": [{"envelope": "bid", "public_key": published}]}
+    released_keys = [{"envelope": envelope, "private_key": released}]
+    record = {"envelope": "bid", "keys": released_keys, "bids": []}
+    states = [
+        ("procurement:Tender.TenderPublished", {"sealing_keys": {"_type_": "sks", "_data_": keys}}),
+        (
+            "procurement:Tender.BidsOpened",
+            {"record": {"_type_": "opening_record", "_data_": record}},
+        ),
+    ]
+    if published is None:
+        states = states[1:]
+    events = [
+        _event(i + 1, i, tender, json.dumps(state).encode(), topic)
+        for i, (topic, state) in enumerate(states)
+    ]
+    return [
+        _line({"type": "header", "format": audit.FORMAT, "version": 1}),
+        *(_line(e) for e in events),
+        _line(_checkpoint(events, len(events))),
+    ]
+
+
+def test_a_released_key_is_checked_against_the_published_one() -> None:
+    key = X25519PrivateKey.generate()
+    public = base64.b64encode(key.public_key().public_bytes_raw()).decode()
+    honest = audit.verify(_opening(public, _raw(key)), KEY)
+    assert honest.ok, honest.problems
+    assert honest.openings == 1
+    lines = _opening(public, _raw(X25519PrivateKey.generate()))
+    tender = json.loads(lines[1])["aggregate_id"]
+    mismatch = f"tender {tender}: the released key of envelope bid is not the one it published"
+    assert audit.verify(lines, KEY).problems == [(2, mismatch)]
+    for not_a_key in ("AAAA", "not base64!"):  # three bytes; no key at all: reported, no crash
+        lines = _opening(public, not_a_key)
+        tender = json.loads(lines[1])["aggregate_id"]
+        assert audit.verify(lines, KEY).problems == [
+            (2, f"tender {tender}: the released key of envelope bid is not the one it published")
+        ]
+
+
+def test_a_released_key_with_nothing_published_to_check_it_against_is_a_problem() -> None:
+    key = X25519PrivateKey.generate()
+    public = base64.b64encode(key.public_key().public_bytes_raw()).decode()
+    lines = _opening(None, _raw(key))
+    tender = json.loads(lines[1])["aggregate_id"]
+    assert audit.verify(lines, KEY).problems == [
+        (1, f"tender {tender}: no published sealing keys to check the released ones against")
+    ]
+    lines = _opening(public, _raw(key), envelope="financial")  # not the envelope opened
+    tender = json.loads(lines[1])["aggregate_id"]
+    assert audit.verify(lines, KEY).problems == [
+        (2, f"tender {tender}: the released key of envelope financial is not the one it published"),
+        (2, f"tender {tender}: no key of envelope bid is released"),
     ]

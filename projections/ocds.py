@@ -309,12 +309,19 @@ def _opened(event: Tender.BidsOpened, state: State | None, context: Context) -> 
     return "tenderUpdate"
 
 
+def _set_status(tender: dict[str, Any], status: str) -> None:
+    """The tender's status and its lots' (one process: every lot goes the tender's way)."""
+    tender["status"] = status
+    for lot in tender.get("lots", ()):
+        lot["status"] = status
+
+
 @apply.register
 def _cancelled(event: Tender.TenderCancelled, state: State | None, context: Context) -> str | None:
     if state is None:  # a draft cancelled before publication was never public
         return None
     tender = state["tender"]
-    tender["status"] = "cancelled"
+    _set_status(tender, "cancelled")
     tender["documents"].append(
         {
             "id": "cancellation",
@@ -379,7 +386,7 @@ def _finalised(
         }
     )
     if report.unsuccessful:
-        tender["status"] = "unsuccessful"
+        _set_status(tender, "unsuccessful")
     return "tenderUpdate"
 
 
@@ -389,7 +396,7 @@ def _reopened(
 ) -> str | None:
     if state is None:
         return None
-    state["tender"]["status"] = "active"
+    _set_status(state["tender"], "active")
     return "tenderUpdate"
 
 
@@ -486,7 +493,7 @@ def _contracted(event: Award.ContractSigned, state: State | None, context: Conte
             },
         }
     )
-    state["tender"]["status"] = "complete"
+    _set_status(state["tender"], "complete")
     return "contract"
 
 

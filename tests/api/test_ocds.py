@@ -329,6 +329,8 @@ def assert_matches_public_view(compiled: dict[str, Any], public: dict[str, Any])
         assert tender[f"title_{language}"] == text["title"]
         assert tender[f"description_{language}"] == (text["description"] or text["title"])
     assert tender["status"] == OCDS_STATUS[public["status"]]
+    # Every lot goes the tender's way (they stayed "active" after it was cancelled or done).
+    assert {lot["status"] for lot in tender["lots"]} == {tender["status"]}
     assert tender["value"]["amount"] == _amount(public["estimated_value"])
     assert tender["tenderPeriod"]["endDate"] == public["timeline"]["submission_deadline"]
     assert tender["enquiryPeriod"]["endDate"] == public["timeline"]["clarification_deadline"]

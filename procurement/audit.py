@@ -6,9 +6,10 @@ recomputes every leaf and root, checks every checkpoint's signature and its cons
 the previous one (and with a checkpoint the auditor kept from earlier, when given one), says how
 many events the latest signed checkpoint covers and how many it does not yet, checks that every
 released key is the private half of the key its tender was published with, re-decrypts every
-opened bid with it, re-checks its commitment and prices and that no bid on the tender is left
-out of the opening record, and reports the first position where anything disagrees. The format
-and the algorithms are in ``docs/audit.md``.
+opened bid with it and re-checks its commitment and prices, tries every bid marked unreadable
+(which must not open), checks that no bid on the tender is left out of the opening record, and
+reports the first position where anything disagrees. The format and the algorithms are in
+``docs/audit.md``.
 """
 
 from __future__ import annotations
@@ -442,9 +443,10 @@ def _check_pinned(
 
 def _check_openings(events: list[_Event], report: Report) -> None:
     """Check that every released key is the private half of the key the tender published;
-    re-decrypt every opened bid with it; re-check commitments and prices, and that every bid
-    submitted on the tender before its opening is in its record. ``events``: the tenders'
-    publications, the bids' envelopes and withdrawals and the openings, with their states."""
+    re-decrypt every opened bid with it, and every bid marked unreadable (it must not open);
+    re-check commitments and prices, and that every bid submitted on the tender before its
+    opening is in its record. ``events``: the tenders' publications, the bids' envelopes and
+    withdrawals and the openings, with their states."""
     latest: dict[str, dict[str, Any]] = {}  # bid id -> its latest envelope or withdrawal
     tenders: dict[str, list[str]] = {}  # tender id -> its bids (their ids as ``latest`` has)
     published: dict[str, dict[str, str]] = {}  # tender id -> envelope -> its public key
@@ -469,7 +471,10 @@ def _check_openings(events: list[_Event], report: Report) -> None:
                 report.add(event.position, "the bid's submission names no tender")
             else:
                 tenders.setdefault(tender, []).append(bid_id)
-        latest[bid_id] = {"topic": event.topic, **state}
+        entry = {"topic": event.topic, **state}
+        if "vendor_id" not in entry and bid_id in latest:  # the submission names the vendor
+            entry["vendor_id"] = latest[bid_id].get("vendor_id")
+        latest[bid_id] = entry
 
 
 def _canonical_id(value: Any) -> str | None:
@@ -523,23 +528,50 @@ def _check_opening(
         if envelope is None or recorded != envelope["commitment"]:
             report.add(position, f"bid {opened['bid_id']}: the opened envelope is not its own")
             continue
-        if opened["status"] != "opened":
-            continue
+        vendor = _vendor(position, opened, bid, report)
         report.bids_rechecked += 1
-        try:
-            plain = sealing.open_envelope(
-                keys[name.value],
-                tender_id,
-                UUID(opened["vendor_id"]),
-                SealedEnvelope.model_validate(envelope),
-            )
-            contents = BidContents.model_validate_json(plain)
-        except (sealing.SealingError, ValueError, KeyError):
+        contents = _open(keys.get(name.value), tender_id, vendor, envelope)
+        if opened["status"] != "opened":  # unreadable: it must not open to a bid
+            if contents is not None:
+                report.add(
+                    position,
+                    f"bid {opened['bid_id']} was marked {opened['status']} "
+                    "but opens with the released key",
+                )
+            continue
+        if contents is None:
             report.add(position, f"bid {opened['bid_id']} does not open with the released key")
             continue
         prices = [p.model_dump(mode="json") for p in contents.prices]
         if prices != opened["prices"]:
             report.add(position, f"bid {opened['bid_id']}: the published prices are not its own")
+
+
+def _vendor(position: int, opened: dict[str, Any], bid: dict[str, Any], report: Report) -> str:
+    """The bid's vendor, as its submission names it (the opening binds the envelope to it),
+    which the record must name too."""
+    vendor = _canonical_id(bid.get("vendor_id"))
+    if vendor is None:
+        return str(opened["vendor_id"])
+    if vendor != _canonical_id(opened["vendor_id"]):
+        report.add(position, f"bid {opened['bid_id']}: the record names another vendor")
+    return vendor
+
+
+def _open(
+    private_key: bytes | None, tender_id: UUID, vendor_id: str, envelope: dict[str, Any]
+) -> BidContents | None:
+    """The envelope's contents, opened as the opening opens it: its commitment checked, HPKE
+    with ``info`` binding the tender, the bid's vendor and the envelope, the plaintext read as
+    a bid. None when it does not open to one (the opening records it unreadable)."""
+    if private_key is None:
+        return None
+    try:
+        sealed = SealedEnvelope.model_validate(envelope)
+        plain = sealing.open_envelope(private_key, tender_id, UUID(vendor_id), sealed)
+        return BidContents.model_validate_json(plain)
+    except (sealing.SealingError, ValueError, TypeError):
+        return None
 
 
 def _released_keys(

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from domain.account import VendorProfile, account_id_for
-from domain.bid import BidContents, BidSecurityOffer, LotPrice, bid_id_for
-from domain.opening import OpenedStatus
+from domain.bid import Bid, BidContents, BidSecurityOffer, LotPrice, bid_id_for
+from domain.opening import OpenedBid, OpenedStatus
 from domain.sealing import EnvelopeName, SealedBid
 from domain.tender import Tender
 from domain.values import Actor, Money, Role
@@ -298,6 +298,50 @@ def test_a_bid_left_out_of_the_opening_record_is_found(
     assert report.openings == 1
 
 
+@pytest.mark.parametrize("renamed", [False, True])
+def test_a_valid_bid_marked_unreadable_at_the_opening_is_found(
+    application: ProcurementApplication,
+    clock: FakeClock,
+    writer: LedgerWriter,
+    monkeypatch: pytest.MonkeyPatch,
+    renamed: bool,
+) -> None:
+    """An opening that marks a bid which opens (to valid contents) unreadable, its prices
+    emptied, writes a record the verifier must not accept: it opens every such bid again, bound
+    to the vendor of the bid's own submission (``renamed``: the record names another, which
+    would make the envelope fail to open if the verifier took the record's word for it)."""
+    hidden = account_id_for("l.alpha")
+    opened = application._opened  # the step a faulty opening would get wrong
+
+    def faulty(tender: Tender, bid: Bid, private: bytes) -> OpenedBid:
+        result = opened(tender, bid, private)
+        if bid.vendor_id != hidden:
+            return result
+        return result.model_copy(
+            update={
+                "status": OpenedStatus.UNREADABLE,
+                "prices": (),
+                "bid_security": None,
+                "security_sufficient": None,
+                "problem": "the envelope does not open with this tender's key",
+                **({"vendor_id": account_id_for("l.beta")} if renamed else {}),
+            }
+        )
+
+    monkeypatch.setattr(application, "_opened", faulty)
+    tender_id = _history(application, clock)
+    writer.catch_up()
+    key = application.signer.public_key
+    report = audit.verify(audit.database_lines(writer.dsn, key, "o"), key)
+    opening = history.events_of(application, tender_id)[-1]["position"]
+    bid_id = bid_id_for(tender_id, hidden)
+    assert report.problems == [
+        *([(opening, f"bid {bid_id}: the record names another vendor")] if renamed else []),
+        (opening, f"bid {bid_id} was marked unreadable but opens with the released key"),
+    ]
+    assert (report.openings, report.bids_rechecked) == (1, 2)
+
+
 def test_a_released_key_that_is_not_the_published_one_is_found(
     application: ProcurementApplication,
     clock: FakeClock,
@@ -355,7 +399,7 @@ def test_bids_that_are_truly_unreadable_are_not_a_problem(
     writer.catch_up()
     report = audit.verify(audit.database_lines(writer.dsn, key, "o"), key)
     assert report.ok, report.problems
-    assert (report.openings, report.bids_rechecked) == (2, 3)
+    assert (report.openings, report.bids_rechecked) == (2, 5)  # the unreadable ones tried too
 
 
 def test_the_state_at_every_version_is_the_fold_of_its_events(

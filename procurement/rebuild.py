@@ -395,19 +395,8 @@ class OcdsReleasesPages:
                 b"SELECT * FROM unnest(%b::uuid[], %b::uuid[]) ON CONFLICT DO NOTHING",
                 ([a for a, _ in links], [t for _, t in links]),
             )
-        # Each state as the JSON text of what jsonb gives back (stored_text): loaded afresh
-        # for every event, as the live view reads it before every event.
         stored = self._states(cursor, {tender_id for _, _, tender_id in processes})
-        changed: dict[UUID, tuple[str, str]] = {}  # ocid and state
-        releases: list[ocds_releases.Release] = []
-        for event, position, tender_id in processes:
-            text = stored.get(tender_id)
-            state = None if text is None else state_from_text(text)
-            result = ocds_releases.release_for(event, state, position, self.context)
-            if result is not None:
-                stored[tender_id] = stored_text(result[0])
-                changed[tender_id] = (result[0]["ocid"], stored[tender_id])
-                releases.append(result[1])
+        changed, releases = self._applied(processes, stored)
         if changed:
             cursor.execute(
                 b"INSERT INTO ocds_processes (tender_id, ocid, state) "
@@ -426,6 +415,25 @@ class OcdsReleasesPages:
             ) as copy:
                 for release in releases:
                     copy.write_row(release)
+
+    def _applied(
+        self, processes: list[tuple[Any, int, UUID]], stored: dict[UUID, str]
+    ) -> tuple[dict[UUID, tuple[str, str]], list[ocds_releases.Release]]:
+        """The page's events applied: each process's state to write (ocid and text) and the
+        releases. Each state is the JSON text of what jsonb gives back (``stored_text``),
+        loaded afresh for every event, as the live view reads it before every event."""
+        changed: dict[UUID, tuple[str, str]] = {}
+        releases: list[ocds_releases.Release] = []
+        for event, position, tender_id in processes:
+            text = stored.get(tender_id)
+            state = None if text is None else state_from_text(text)
+            result = ocds_releases.release_for(event, state, position, self.context)
+            if result is not None:
+                stored[tender_id] = stored_text(result[0])
+                changed[tender_id] = (result[0]["ocid"], stored[tender_id])
+                if result[1] is not None:
+                    releases.append(result[1])
+        return changed, releases
 
     @staticmethod
     def _states(cursor: Cursor[DictRow], tender_ids: set[UUID]) -> dict[UUID, str]:

@@ -114,6 +114,11 @@ def release_package(
 # Events ----------------------------------------------------------------------------------
 
 
+PRIVATE_ONLY: tuple[type[Any], ...] = (Tender.QuestionAsked,)
+"""Events that change a process's state (its ``_private`` bookkeeping) without a release:
+the state is stored all the same, or the answer would find no question."""
+
+
 @singledispatch
 def apply(event: Any, state: State | None, context: Context) -> str | None:
     """Update ``state`` (in place) for a public event and return the release tag; None for an
@@ -235,6 +240,7 @@ def _amended(event: Tender.TenderAmended, state: State | None, context: Context)
 
 @apply.register
 def _asked(event: Tender.QuestionAsked, state: State | None, context: Context) -> None:
+    # No release, but a state to keep (``PRIVATE_ONLY``): the question's text, for its answer.
     if state is not None:  # kept aside: a question is public only once answered
         state.setdefault("_private", {}).setdefault("questions", {})[str(event.question_id)] = (
             event.text

@@ -72,15 +72,18 @@ def tender_of(event: Any, linked: Callable[[UUID], UUID | None]) -> UUID | None:
 
 def release_for(
     event: Any, state: ocds.State | None, position: int, context: ocds.Context
-) -> tuple[ocds.State, Release] | None:
+) -> tuple[ocds.State, Release | None] | None:
     """Apply an event to its process's stored state (None when it has none; changed in
-    place) and return the state to store and the release; None when the event yields no
-    release, and then nothing is written, not even the changed state."""
+    place) and return the state to store and the release. None when the event changes
+    nothing public, and then nothing is written; the state alone (release None) for the
+    events that keep bookkeeping without a release (``ocds.PRIVATE_ONLY``)."""
     if isinstance(event, Tender.TenderPublished):
         state = {}
     tag = ocds.apply(event, state, context)
-    if tag is None or state is None:
+    if state is None:
         return None
+    if tag is None:
+        return (state, None) if isinstance(event, ocds.PRIVATE_ONLY) else None
     release_id = f"{state['ocid']}-{position}"
     text = ocds.release_text(state, tag, release_id, event.timestamp)
     return state, (position, state["ocid"], release_id, tag, event.timestamp, text)
@@ -104,7 +107,8 @@ class OcdsReleasesView(PostgresTrackingRecorder):
                 if result is not None:
                     state, release = result
                     cursor.execute(SAVE_STATE, (tender_id, state["ocid"], Jsonb(state)))
-                    cursor.execute(INSERT_RELEASE, release)
+                    if release is not None:
+                        cursor.execute(INSERT_RELEASE, release)
             self._insert_tracking(cursor, tracking)
 
     @staticmethod

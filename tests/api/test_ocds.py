@@ -338,6 +338,7 @@ def assert_matches_public_view(compiled: dict[str, Any], public: dict[str, Any])
     assert len(tender.get("amendments", [])) == len(public["amendments"])
     answered = [d for d in tender["documents"] if d["documentType"] == "clarifications"]
     assert [d["description"] for d in answered] == [q["answer"] for q in public["questions"]]
+    assert [d["title"] for d in answered] == [q["question"] for q in public["questions"]]
     if public["opening"] is None:
         assert "bids" not in compiled
     else:

@@ -21,6 +21,7 @@ import json
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from psycopg.rows import dict_row
 
 from domain.bid import BidContents
+from domain.evaluation import MAX_TOTAL
 from domain.sealing import EnvelopeName, SealedEnvelope
 from procurement import merkle, receipts, sealing
 from procurement.ledger import LEAF_VERSION, leaf_data
@@ -449,7 +451,7 @@ def _check_openings(events: list[_Event], report: Report) -> None:
     withdrawals and the openings, with their states."""
     latest: dict[str, dict[str, Any]] = {}  # bid id -> its latest envelope or withdrawal
     tenders: dict[str, list[str]] = {}  # tender id -> its bids (their ids as ``latest`` has)
-    published: dict[str, dict[str, str]] = {}  # tender id -> envelope -> its public key
+    published: dict[str, _Publication] = {}  # tender id -> its keys and lots, as published
     for event in events:
         try:
             state = _state(event)
@@ -485,18 +487,27 @@ def _canonical_id(value: Any) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class _Publication:
+    """What an opening is checked against from its tender's ``TenderPublished``."""
+
+    keys: dict[str, str]  # envelope -> its public key (base64)
+    lots: frozenset[str]  # the notice's lot ids (a bid pricing another is unreadable)
+
+
 def _published_keys(
-    event: _Event, state: dict[str, Any], published: dict[str, dict[str, str]], report: Report
+    event: _Event, state: dict[str, Any], published: dict[str, _Publication], report: Report
 ) -> None:
-    """Keep the public key of each envelope a tender was published with."""
+    """Keep the public key of each envelope a tender was published with, and its lots."""
     tender = _canonical_id(event.aggregate_id)
     try:
         keys = {k["envelope"]: k["public_key"] for k in state["sealing_keys"]["keys"]}
+        lots = frozenset(lot["id"] for lot in state["notice"]["lots"])
     except (KeyError, TypeError):
-        report.add(event.position, "the tender's published sealing keys are not readable")
+        report.add(event.position, "the tender's published sealing keys or lots are not readable")
         return
     if tender is not None:
-        published[tender] = keys
+        published[tender] = _Publication(keys, lots)
 
 
 def _check_opening(
@@ -506,13 +517,14 @@ def _check_opening(
     tenders: dict[str, list[str]],
     report: Report,
     *,
-    published: dict[str, str] | None,
+    published: _Publication | None,
 ) -> None:
     position = event.position
     tender_id = UUID(event.aggregate_id)
     record = state["record"]
     _check_complete(position, record, tenders.get(str(tender_id), ()), latest, report)
-    keys = _released_keys(position, tender_id, record, published, report)
+    published_keys = None if published is None else published.keys
+    keys = _released_keys(position, tender_id, record, published_keys, report)
     name = EnvelopeName(record["envelope"])
     for opened in record["bids"]:
         bid = latest.get(str(UUID(opened["bid_id"])))
@@ -532,7 +544,7 @@ def _check_opening(
         report.bids_rechecked += 1
         contents = _open(keys.get(name.value), tender_id, vendor, envelope)
         if opened["status"] != "opened":  # unreadable: it must not open to a bid
-            if contents is not None:
+            if contents is not None and _meets_price_rules(contents, published):
                 report.add(
                     position,
                     f"bid {opened['bid_id']} was marked {opened['status']} "
@@ -572,6 +584,18 @@ def _open(
         return BidContents.model_validate_json(plain)
     except (sealing.SealingError, ValueError, TypeError):
         return None
+
+
+def _meets_price_rules(contents: BidContents, published: _Publication | None) -> bool:
+    """Whether the opening would accept these prices (``evaluations.check_prices``): only the
+    tender's lots, each once, the total at most ``MAX_TOTAL``. A bid sealed on the vendor's
+    machine that breaks them is recorded unreadable."""
+    given = [price.lot_id for price in contents.prices]
+    if published is not None and not published.lots.issuperset(given):
+        return False
+    if len(set(given)) != len(given):
+        return False
+    return sum((price.price.amount for price in contents.prices), Decimal(0)) <= MAX_TOTAL
 
 
 def _released_keys(

@@ -372,8 +372,17 @@ def test_bids_that_are_truly_unreadable_are_not_a_problem(
     application: ProcurementApplication, clock: FakeClock, writer: LedgerWriter
 ) -> None:
     """The honest opening's export verifies, with bids that really are unreadable in it: one
-    sealed for another vendor (the ``info`` binding fails), one whose contents are not a bid."""
+    sealed for another vendor (the ``info`` binding fails), one whose contents are not a bid,
+    one whose prices break the tender's rules (a lot it does not have), all sealed on the
+    vendors' machines."""
     _history(application, clock)
+    application.register_account(
+        system_actor("test"),
+        username="l.delta",
+        password="pw-123456789",
+        role=Role.VENDOR,
+        vendor=VendorProfile(legal_name="l.delta", ntn="1234567-8", contact_email="d@b.example"),
+    )
     writer.catch_up()
     key = application.signer.public_key
     assert audit.verify(audit.database_lines(writer.dsn, key, "o"), key).ok
@@ -384,10 +393,12 @@ def test_bids_that_are_truly_unreadable_are_not_a_problem(
     assert keys is not None
     [public] = [k.public_key for k in keys.keys]
     plain = BidContents(prices=(LotPrice(lot_id="1", price=Money(amount=Decimal(1))),))
+    no_such_lot = BidContents(prices=(LotPrice(lot_id="9", price=Money(amount=Decimal(1))),))
     for name, vendor, contents in (
         ("l.alpha", _vendor("l.beta").account_id, plain.model_dump_json().encode()),
         ("l.beta", _vendor("l.beta").account_id, b'{"not": "a bid"}'),
         ("l.gamma", _vendor("l.gamma").account_id, plain.model_dump_json().encode()),
+        ("l.delta", _vendor("l.delta").account_id, no_such_lot.model_dump_json().encode()),
     ):
         envelope = sealing.seal(public, tender.id, vendor, EnvelopeName.BID, contents)
         application.submit_bid(_vendor(name), tender.id, SealedBid(envelopes=(envelope,)))
@@ -395,11 +406,11 @@ def test_bids_that_are_truly_unreadable_are_not_a_problem(
     application.open_bids(OFFICER, tender.id, None)
     record = application._load(Tender, tender.id).opening
     assert record is not None
-    assert [bid.status for bid in record.bids].count(OpenedStatus.UNREADABLE) == 2
+    assert [bid.status for bid in record.bids].count(OpenedStatus.UNREADABLE) == 3
     writer.catch_up()
     report = audit.verify(audit.database_lines(writer.dsn, key, "o"), key)
     assert report.ok, report.problems
-    assert (report.openings, report.bids_rechecked) == (2, 5)  # the unreadable ones tried too
+    assert (report.openings, report.bids_rechecked) == (2, 6)  # the unreadable ones tried too
 
 
 def test_the_state_at_every_version_is_the_fold_of_its_events(

@@ -213,8 +213,12 @@ def _opening(published: str | None, released: str, *, envelope: str = "bid") -> 
     keys = {"keys": [{"envelope": "bid", "public_key": published}]}
     released_keys = [{"envelope": envelope, "private_key": released}]
     record = {"envelope": "bid", "keys": released_keys, "bids": []}
+    publication = {
+        "notice": {"lots": [{"id": "1"}]},
+        "sealing_keys": {"_data_": keys, "_type_": "k"},
+    }
     states = [
-        ("procurement:Tender.TenderPublished", {"sealing_keys": {"_type_": "sks", "_data_": keys}}),
+        ("procurement:Tender.TenderPublished", publication),
         (
             "procurement:Tender.BidsOpened",
             {"record": {"_type_": "opening_record", "_data_": record}},

@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.account import Account, account_id_for
-from domain.award import Award, AwardStatus, ContractPeriod, Remedy
+from domain.award import Award, AwardStatus, ComplaintStatus, ContractPeriod, Remedy
 from domain.bid import Bid, BidContents
 from domain.errors import (
     AccountNotFoundError,
@@ -27,6 +27,7 @@ from domain.errors import (
     EvaluationStateError,
     InvalidCommitteeError,
     InvalidTermsError,
+    ReasonRequiredError,
     ReportNotFinalError,
     VersionConflictError,
 )
@@ -382,6 +383,11 @@ class EvaluationCommands(ProcurementStore):
         entry = report.entry(bid_id)
         if entry.rank is None or entry.evaluated_price is None:
             raise BidNotResponsiveError("only a responsive, ranked bid can be awarded")
+        if not reason.strip() and self._fell_on_a_complaint(tender_id, evaluation, bid_id):
+            raise ReasonRequiredError(
+                "this bid's earlier award fell on an upheld complaint: give the reason for "
+                "awarding it again"
+            )
         award_id = award_id_for(tender_id, evaluation.awards_made + 1)
         now = self._now()
         evaluation.record_award(
@@ -405,6 +411,18 @@ class EvaluationCommands(ProcurementStore):
         )
         # Decided from a tender that is not cancelled: it must still be as read.
         return self._save(award, evaluation, unless_changed={tender.id: tender.version})
+
+    def _fell_on_a_complaint(self, tender_id: UUID, evaluation: Evaluation, bid_id: UUID) -> bool:
+        """Whether an earlier award of the tender to ``bid_id`` was cancelled by an upheld
+        complaint (awarded again without a word, the complaint would be undone at once)."""
+        for number in range(1, evaluation.awards_made + 1):
+            award = self._load(Award, award_id_for(tender_id, number))
+            if award.bid_id == bid_id and any(
+                complaint.status is ComplaintStatus.UPHELD
+                for complaint in award.complaints.values()
+            ):
+                return True
+        return False
 
     def lodge_complaint(
         self,

@@ -866,3 +866,37 @@ def test_a_report_is_not_finalised_on_a_tender_cancelled_meanwhile(
     assert application.tender_for_officer(officer, tender_id).status.value == "cancelled"
     evaluation = application._load(Evaluation, evaluation_id_for(tender_id))
     assert evaluation.status is EvaluationStatus.IN_PROGRESS  # no report was published
+
+
+@pytest.mark.usefixtures("committee")
+def test_a_bid_whose_award_fell_on_an_upheld_complaint_is_awarded_again_only_with_a_reason(
+    api: Api, clock: FakeClock
+) -> None:
+    """Awarded again without a word, the upheld complaint would be undone at once."""
+    tender = Scenario(api, clock)
+    tender.bid("alpha", offer("900000.00"))
+    tender.bid("beta", offer("1000000.00"))
+    tender.open()
+    tender.declare(*MEMBERS)
+    tender.finalise()
+    award_id = tender.award("alpha")
+    complaint = tender.complain(award_id, "beta", "Alpha's guarantee is forged.")
+    assert complaint.status_code == 201, complaint.text
+    upheld = tender.decide(
+        award_id,
+        complaint.json()["id"],
+        outcome="upheld",
+        remedy="cancel_award",
+        reasons="The guarantee is not the bank's.",
+    )
+    assert upheld.status_code == 200, upheld.text
+
+    before = api.event_count()
+    again = api.post(
+        f"/tenders/{tender.id}/award",
+        tender.token("officer.works"),
+        json={"bid_id": tender.bids["alpha"], "reason": ""},
+    )
+    assert_problem(again, 422, "reason_required")
+    assert api.event_count() == before
+    tender.award("alpha", reason="The bank confirmed the guarantee in writing.")

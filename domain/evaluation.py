@@ -21,6 +21,7 @@ a copy of what the opening record says about every bid, so that its guards read 
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
@@ -42,6 +43,7 @@ from domain.errors import (
     FinancialOpeningRequiredError,
     InvalidCommitteeError,
     InvalidScoresError,
+    InvalidTermsError,
     NoResponsiveBidError,
     NotChairError,
     NotCommitteeMemberError,
@@ -64,6 +66,20 @@ AWARD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:award")
 CENT = Decimal("0.01")
 MAX_TOTAL = Decimal("999999999999999.99")  # the largest amount Money holds (17 digits)
 Reason = Annotated[str, Field(max_length=5000)]
+
+
+def check_bid_prices(lot_ids: Collection[str], prices: Sequence[LotPrice]) -> None:
+    """A bid's prices: only the tender's lots, each once, the total within ``MAX_TOTAL``.
+    Checked when a plain bid arrives, and at the openings for a bid sealed on the vendor's
+    machine (and by the audit, which re-opens them)."""
+    unknown = sorted({price.lot_id for price in prices} - set(lot_ids))
+    if unknown:
+        raise InvalidTermsError(f"no such lot on this tender: {', '.join(unknown)}")
+    given = [price.lot_id for price in prices]
+    if len(set(given)) != len(given):
+        raise InvalidTermsError("price each lot once")
+    if sum((price.price.amount for price in prices), Decimal(0)) > MAX_TOTAL:
+        raise InvalidTermsError(f"the total price may be at most {MAX_TOTAL:,}")
 
 
 def evaluation_id_for(tender_id: UUID) -> UUID:

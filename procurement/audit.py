@@ -21,7 +21,6 @@ import json
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
@@ -31,7 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from psycopg.rows import dict_row
 
 from domain.bid import BidContents
-from domain.evaluation import MAX_TOTAL
+from domain.errors import InvalidTermsError
+from domain.evaluation import check_bid_prices
 from domain.sealing import EnvelopeName, SealedEnvelope
 from procurement import merkle, receipts, sealing
 from procurement.ledger import LEAF_VERSION, leaf_data
@@ -587,15 +587,14 @@ def _open(
 
 
 def _meets_price_rules(contents: BidContents, published: _Publication | None) -> bool:
-    """Whether the opening would accept these prices (``evaluations.check_prices``): only the
-    tender's lots, each once, the total at most ``MAX_TOTAL``. A bid sealed on the vendor's
-    machine that breaks them is recorded unreadable."""
-    given = [price.lot_id for price in contents.prices]
-    if published is not None and not published.lots.issuperset(given):
+    """Whether the opening would accept these prices (``check_bid_prices``). A bid sealed on
+    the vendor's machine that breaks them is recorded unreadable."""
+    lots = published.lots if published is not None else [p.lot_id for p in contents.prices]
+    try:
+        check_bid_prices(lots, contents.prices)
+    except InvalidTermsError:
         return False
-    if len(set(given)) != len(given):
-        return False
-    return sum((price.price.amount for price in contents.prices), Decimal(0)) <= MAX_TOTAL
+    return True
 
 
 def _released_keys(

@@ -9,7 +9,6 @@ upheld complaint cancels the award and reopens the evaluation) both are saved to
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -32,7 +31,6 @@ from domain.errors import (
     VersionConflictError,
 )
 from domain.evaluation import (
-    MAX_TOTAL,
     Candidate,
     CriterionScore,
     Evaluation,
@@ -40,6 +38,7 @@ from domain.evaluation import (
     FinancialBid,
     Member,
     award_id_for,
+    check_bid_prices,
     evaluation_id_for,
 )
 from domain.opening import OpenedStatus
@@ -62,17 +61,8 @@ class EvaluationView:
 
 
 def check_prices(tender: Tender, contents: BidContents) -> None:
-    """A bid's prices: only the tender's lots, each once, the total within the largest
-    amount."""
-    lots = {lot.id for lot in tender.terms.lots}
-    unknown = sorted({price.lot_id for price in contents.prices} - lots)
-    if unknown:
-        raise InvalidTermsError(f"no such lot on this tender: {', '.join(unknown)}")
-    given = [price.lot_id for price in contents.prices]
-    if len(set(given)) != len(given):
-        raise InvalidTermsError("price each lot once")
-    if sum((price.price.amount for price in contents.prices), Decimal(0)) > MAX_TOTAL:
-        raise InvalidTermsError(f"the total price may be at most {MAX_TOTAL:,}")
+    """``check_bid_prices`` against the tender's lots."""
+    check_bid_prices([lot.id for lot in tender.terms.lots], contents.prices)
 
 
 class EvaluationCommands(ProcurementStore):

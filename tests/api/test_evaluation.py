@@ -84,6 +84,17 @@ def _standstill_complaint_then_contract(
     assert_problem(cancel, 409, "contract_signed")
 
 
+def awarded_to_alpha(api: Api, clock: FakeClock) -> tuple[Scenario, str]:
+    """alpha (900,000) and beta (1,000,000) bid, the committee reports, alpha is awarded."""
+    tender = Scenario(api, clock)
+    tender.bid("alpha", offer("900000.00"))
+    tender.bid("beta", offer("1000000.00"))
+    tender.open()
+    tender.declare(*MEMBERS)
+    tender.finalise()
+    return tender, tender.award("alpha")
+
+
 @pytest.mark.usefixtures("committee")
 def test_least_cost_the_lowest_bid_lacks_security_and_the_second_wins(
     api: Api, clock: FakeClock
@@ -498,13 +509,7 @@ def test_no_complaint_is_lodged_against_the_award_of_a_cancelled_tender(
     api: Api, clock: FakeClock
 ) -> None:
     """Its decision would be refused (the tender is cancelled): it would stay pending."""
-    tender = Scenario(api, clock)
-    tender.bid("alpha", offer("900000.00"))
-    tender.bid("beta", offer("1000000.00"))
-    tender.open()
-    tender.declare(*MEMBERS)
-    tender.finalise()
-    award_id = tender.award("alpha")
+    tender, award_id = awarded_to_alpha(api, clock)
     fallen = api.post(
         f"/awards/{award_id}/cancel", tender.token("officer.works"), json={"reason": "Budget"}
     )
@@ -554,13 +559,7 @@ def test_a_tender_is_not_cancelled_while_its_award_stands_or_a_complaint_waits(
 ) -> None:
     """Cancelled under a live award, the award stayed public in its standstill for good and
     its complaints could never be decided: the award falls first, its complaints decided."""
-    tender = Scenario(api, clock)
-    tender.bid("alpha", offer("900000.00"))
-    tender.bid("beta", offer("1000000.00"))
-    tender.open()
-    tender.declare(*MEMBERS)
-    tender.finalise()
-    award_id = tender.award("alpha")
+    tender, award_id = awarded_to_alpha(api, clock)
     officer = tender.token("officer.works")
     first = tender.complain(award_id, "beta", "Alpha's guarantee is forged.")
     second = tender.complain(award_id, "beta", "Alpha's validity is short.")
@@ -873,13 +872,7 @@ def test_a_bid_whose_award_fell_on_an_upheld_complaint_is_awarded_again_only_wit
     api: Api, clock: FakeClock
 ) -> None:
     """Awarded again without a word, the upheld complaint would be undone at once."""
-    tender = Scenario(api, clock)
-    tender.bid("alpha", offer("900000.00"))
-    tender.bid("beta", offer("1000000.00"))
-    tender.open()
-    tender.declare(*MEMBERS)
-    tender.finalise()
-    award_id = tender.award("alpha")
+    tender, award_id = awarded_to_alpha(api, clock)
     complaint = tender.complain(award_id, "beta", "Alpha's guarantee is forged.")
     assert complaint.status_code == 201, complaint.text
     upheld = tender.decide(

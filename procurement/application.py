@@ -6,7 +6,7 @@ command, so it cannot be skipped by a handler and cannot race with the write.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -453,9 +453,13 @@ class ProcurementApplication(EvaluationCommands):
         name = envelopes_for(tender.terms.method)[0]
         [key] = [k for k in tender.sealing_keys.keys if k.envelope == name]
         private = sealing.unwrap(self.kek, tender.id, key)
+        # One bid in memory at a time (with its documents, a bid can be megabytes): each is
+        # loaded, opened and let go; only what the record keeps stays.
         opened = tuple(
-            self._opened(tender, bid, private)
-            for bid in sorted(self._bids_on(tender.id), key=lambda b: (b.received_at, b.id))
+            sorted(
+                (self._opened(tender, bid, private) for bid in self._bids_on(tender.id)),
+                key=lambda record: (record.received_at, record.bid_id),
+            )
         )
         record = OpeningRecord(
             envelope=name,
@@ -465,9 +469,10 @@ class ProcurementApplication(EvaluationCommands):
         tender.open_bids(record=record, actor=actor, timestamp=now)
         return self._save(tender)
 
-    def _bids_on(self, tender_id: UUID) -> list[Bid]:
+    def _bids_on(self, tender_id: UUID) -> Iterator[Bid]:
         """Every bid ever submitted on the tender, read from the store itself (not from a
-        projection that could lag): the opening must not miss one."""
+        projection that could lag): the opening must not miss one. Loaded as they are
+        asked for."""
         datastore = cast("PostgresApplicationRecorder", self.recorder).datastore
         with datastore.transaction(commit=False) as cursor:
             cursor.execute(
@@ -477,7 +482,7 @@ class ProcurementApplication(EvaluationCommands):
                 (Bid.BidSubmitted.TOPIC, tender_id.hex),
             )
             ids = [row["originator_id"] for row in cursor.fetchall()]
-        return [self._load(Bid, bid_id) for bid_id in ids]
+        return (self._load(Bid, bid_id) for bid_id in ids)
 
     def _opened(self, tender: Tender, bid: Bid, private: bytes) -> OpenedBid:
         vendor = self._load(Account, bid.vendor_id)

@@ -7,6 +7,7 @@ carry out one by one here, so that another write can be put between two of them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -114,14 +115,14 @@ def test_the_opening_closes_bidding_before_it_reads_the_bids(
     read_bids = application._bids_on
     late: list[BaseException] = []
 
-    def bids_on(tender_id: UUID) -> list[Bid]:
+    def bids_on(tender_id: UUID) -> Iterator[Bid]:
         # The waiting write tries to land between the opening's reading of the bids and
         # its record: the tender is closed by then, so it is refused, not left out.
         try:
             application._save_bid(waiting.bid, waiting.tender)
         except StaleReadError as error:
             late.append(error)
-        return list(read_bids(tender_id))
+        return iter(list(read_bids(tender_id)))
 
     application._bids_on = bids_on  # type: ignore[method-assign]
     application.open_bids(OFFICER, tender.id, None)

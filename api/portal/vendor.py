@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -209,12 +209,13 @@ class VendorPages(Controller):
         actor = actor_of(request)
         limiter_of(request).check(request, "bid", str(actor.account_id))  # as the API's
         existing = await _my_bid(procurement, request, tender_id)
-        command = (
-            procurement.replace_bid
-            if existing is not None and existing.status is BidStatus.SUBMITTED
-            else procurement.submit_bid
-        )
-        write = partial(command, actor, tender_id, data.to_domain())
+        contents = data.to_domain()
+        if existing is not None and existing.status is BidStatus.SUBMITTED:
+            write = partial(
+                sync_to_thread, partial(procurement.replace_bid, actor, tender_id, contents)
+            )
+        else:  # on the event loop, as the API's POST: no thread held while the commit waits
+            write = partial(procurement.submit_bid_async, actor, tender_id, contents)
         done = translator(language_of(request))("Your bid was sealed and received.")
         return await self._bid_write(request, pool, procurement, tender_id, write, form, done)
 
@@ -228,7 +229,7 @@ class VendorPages(Controller):
     ) -> Template | Redirect:
         actor = actor_of(request)
         limiter_of(request).check(request, "bid", str(actor.account_id))  # as the API's
-        write = partial(procurement.withdraw_bid, actor, tender_id)
+        write = partial(sync_to_thread, partial(procurement.withdraw_bid, actor, tender_id))
         done = translator(language_of(request))("Your bid was withdrawn.")
         return await self._bid_write(
             request, pool, procurement, tender_id, write, FormState(), done
@@ -240,14 +241,14 @@ class VendorPages(Controller):
         pool: asyncpg.Pool,
         procurement: ProcurementApplication,
         tender_id: UUID,
-        write: Callable[[], object],
+        write: Callable[[], Awaitable[object]],
         form: FormState,
         done: str,
     ) -> Template | Redirect:
         """Run one bid command: its refusal back on the bid page, else ``done`` (already in the
         user's language) on the way to the receipt."""
         try:
-            await sync_to_thread(write)
+            await write()
         except ProcurementError as error:
             state = refused(form, error, BID_FIELDS)
             return await self._bid_page(

@@ -9,6 +9,7 @@ import pwd
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,15 @@ VENDORS = 6
 
 
 @pytest.fixture
-def own_server(tmp_path: Path) -> tuple[str, Path]:
+def own_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     dsn = start_embedded(tmp_path / "own", "procurement_restart")
     migrations.upgrade(dsn)
-    return dsn, tmp_path / "own" / "pgdata"
+    pgdata = tmp_path / "own" / "pgdata"
+    yield dsn, pgdata
+    # Restarted by the test with pg_ctl, the server is no longer the one the embedded
+    # package stops at exit: stop it here, or it outlives the suite.
+    if (pgdata / "postmaster.pid").exists():
+        _pg_ctl(dsn, pgdata, "stop")
 
 
 def _pg_ctl(dsn: str, pgdata: Path, action: str) -> None:

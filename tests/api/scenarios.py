@@ -95,6 +95,14 @@ class Scenario:
             json=decision,
         )
 
+    def uphold(self, award_id: str, complaint_id: str, remedy: str, reasons: str) -> Any:
+        """The complaint upheld with ``remedy``; the decision must be accepted."""
+        answer = self.decide(
+            award_id, complaint_id, outcome="upheld", remedy=remedy, reasons=reasons
+        )
+        assert answer.status_code == 200, answer.text
+        return answer
+
     def sign(self, award_id: str, amount: str = "1000000.00") -> Any:
         start = self.clock.now() + timedelta(days=1)
         return self.api.post(

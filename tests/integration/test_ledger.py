@@ -549,17 +549,22 @@ def test_tampering_is_found_at_its_position_by_both_verifiers(
     assert audit.verify(audit.database_lines(dsn, key, "o"), key).ok
 
 
-def test_the_command_line_exports_and_verifies(
-    ledgered: tuple[str, str, int], settings: Settings, tmp_path: Path
-) -> None:
-    dsn, key, _ = ledgered
-    env = {
+def _cli_env(dsn: str, settings: Settings, tmp_path: Path) -> dict[str, str]:
+    """The environment of a `procurement audit` run on this store."""
+    return {
         "DATABASE_URL": dsn,
         "PROCUREMENT_DATA_DIR": str(tmp_path / "data"),
         "PROCUREMENT_SIGNING_KEY": settings.signing_key.get_secret_value()
         if settings.signing_key
         else "",
     }
+
+
+def test_the_command_line_exports_and_verifies(
+    ledgered: tuple[str, str, int], settings: Settings, tmp_path: Path
+) -> None:
+    dsn, key, _ = ledgered
+    env = _cli_env(dsn, settings, tmp_path)
     runner = CliRunner()
     exported = runner.invoke(cli, ["audit", "export", str(tmp_path / "a.jsonl")], env=env)
     assert exported.exit_code == 0, exported.output
@@ -592,13 +597,7 @@ def test_the_command_line_verifies_against_a_pinned_checkpoint(
     tmp_path: Path,
 ) -> None:
     dsn, key, last = ledgered
-    env = {
-        "DATABASE_URL": dsn,
-        "PROCUREMENT_DATA_DIR": str(tmp_path / "data"),
-        "PROCUREMENT_SIGNING_KEY": settings.signing_key.get_secret_value()
-        if settings.signing_key
-        else "",
-    }
+    env = _cli_env(dsn, settings, tmp_path)
     runner = CliRunner()
     export = tmp_path / "a.jsonl"
     assert runner.invoke(cli, ["audit", "export", str(export)], env=env).exit_code == 0

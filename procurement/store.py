@@ -219,15 +219,11 @@ class ProcurementStore(Application[UUID]):
         event table's lock, ``procurement.recorder``): otherwise nothing is written, 409
         version_conflict. That ties a write on one aggregate to what another said when it
         was decided (a tender's cancellation and an award made at the same moment)."""
-        read = dict(unless_changed or {})
-        for changed in (*(a.id for a in (aggregate, *others)), *read):
-            self._forget_tender(changed)  # a remembered copy of a tender may be behind now
+        for changed in (aggregate, *others):
+            if isinstance(changed, Tender):  # a remembered copy of it is behind now
+                self._forget_tender(changed.id)
         try:
-            recordings = (
-                self.save(aggregate, *others, expected_versions=read)
-                if read
-                else self.save(aggregate, *others)
-            )
+            recordings = self.save(aggregate, *others, expected_versions=unless_changed or {})
         except IntegrityError:
             raise VersionConflictError(
                 "another change to this object was saved first; reload and try again"

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
+import msgspec
 from eventsourcing.domain import Aggregate
 from eventsourcing.postgres import PostgresApplicationRecorder
 
@@ -224,7 +225,12 @@ class ProcurementApplication(EvaluationCommands):
             # Who asked is kept from the officers as from the public: it would tell them
             # which vendors are interested before the opening.
             questions=[
-                q.model_dump(mode="json", exclude={"asked_by"}) for q in tender.questions.values()
+                {
+                    name: value
+                    for name, value in msgspec.to_builtins(question).items()
+                    if name != "asked_by"
+                }
+                for question in tender.questions.values()
             ],
             cancellation_reason=tender.cancellation_reason,
         )

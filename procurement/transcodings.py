@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 from pydantic import BaseModel
 
@@ -50,6 +51,24 @@ class PydanticTranscoding(Transcoding):
         return self._model.model_validate(data)
 
 
+class StructTranscoding(Transcoding):
+    """A msgspec struct (``domain.tender.Question``) stored as the same JSON object a pydantic
+    model of its fields was, so that either reads the other's."""
+
+    def __init__(self, struct: type[msgspec.Struct], name: str) -> None:
+        self.type = struct
+        self.name = name
+        self._struct = struct
+
+    def encode(self, obj: Any) -> Any:
+        return msgspec.to_builtins(obj)
+
+    def decode(self, data: Any) -> Any:
+        return msgspec.convert(data, self._struct)
+
+
+STORED_STRUCTS: dict[str, type[msgspec.Struct]] = {"question": Question}
+
 STORED_TYPES: dict[str, type[BaseModel]] = {
     "money": Money,
     "actor": Actor,
@@ -61,7 +80,6 @@ STORED_TYPES: dict[str, type[BaseModel]] = {
     "method_rules": MethodRules,
     "citation": Citation,
     "amendment": Amendment,
-    "question": Question,
     "vendor_profile": VendorProfile,
     "sealing_key": SealingKey,
     "sealed_envelope": SealedEnvelope,
@@ -82,3 +100,5 @@ STORED_TYPES: dict[str, type[BaseModel]] = {
 def register_all(transcoder: JSONTranscoder) -> None:
     for name, model in STORED_TYPES.items():
         transcoder.register(PydanticTranscoding(model, name))
+    for name, struct in STORED_STRUCTS.items():
+        transcoder.register(StructTranscoding(struct, name))

@@ -15,7 +15,6 @@ reports the first position where anything disagrees. The format and the algorith
 from __future__ import annotations
 
 import base64
-import gc
 import hashlib
 import json
 import struct
@@ -33,7 +32,7 @@ from domain.bid import BidContents
 from domain.errors import InvalidTermsError
 from domain.evaluation import check_bid_prices
 from domain.sealing import EnvelopeName, SealedEnvelope
-from procurement import merkle, receipts, sealing
+from procurement import collector, merkle, receipts, sealing
 from procurement.ledger import LEAF_VERSION, leaf_data
 
 FORMAT = "sindh-procurement-audit"
@@ -143,13 +142,8 @@ def verify(lines: Iterable[str], public_key: str, pinned: dict[str, Any] | None 
     auditor kept from earlier, which the export's tree must extend. The cyclic garbage
     collector is paused meanwhile: the events held are acyclic, and rescanning them took a
     third of the time."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         return _verify(lines, public_key, pinned)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 class _Event(msgspec.Struct):

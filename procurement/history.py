@@ -1,13 +1,18 @@
 """History and time travel for auditors: an aggregate's events with their actors, and its state
-as of a version or a moment, rebuilt by replay (no snapshots: every answer is a fold of the
-stored events up to it)."""
+as of a version or a moment, rebuilt by replay from the nearest snapshot before it
+(``procurement/snapshots.py``: MAC-chained, made from the events as the replay passes them) or,
+with ``snapshots=False``, from the first event."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
+import msgspec
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -15,6 +20,8 @@ from psycopg.rows import tuple_row
 from pydantic_core import to_jsonable_python
 
 from domain.errors import NotFoundError
+from procurement import collector
+from procurement import snapshots as snapshot_store
 from procurement.store import ProcurementStore
 
 REDACTED = "[redacted]"
@@ -29,7 +36,8 @@ class StreamNotFoundError(NotFoundError):
 
 def events_of(app: ProcurementStore, aggregate_id: UUID) -> list[dict[str, Any]]:
     """Every stored event of one aggregate, oldest first, with its position and actor."""
-    rows = _stored(app, aggregate_id)
+    with _cursor(app) as cursor:
+        rows = _stored(cursor, aggregate_id)
     history = []
     for position, stored in rows:
         event = cast("Aggregate.Event", app.mapper.to_domain_event(stored))
@@ -53,77 +61,155 @@ def events_of(app: ProcurementStore, aggregate_id: UUID) -> list[dict[str, Any]]
     return history
 
 
+@dataclass(frozen=True)
+class StateAsOf:
+    """An aggregate's state as of a version: its type's name, and the answer as JSON."""
+
+    type: str
+    json: bytes
+
+
 def state_as_of(
     app: ProcurementStore,
     aggregate_id: UUID,
     *,
     version: int | None = None,
     at: datetime | None = None,
+    snapshots: bool = True,
 ) -> dict[str, Any]:
-    """The aggregate as it was at ``version`` (or at the moment ``at``, or now), by replay.
+    """The aggregate as it was at ``version`` (or at the moment ``at``, or now), by replay:
+    ``state_as_of_json``'s answer, decoded."""
+    answer = state_as_of_json(app, aggregate_id, version=version, at=at, snapshots=snapshots)
+    return cast("dict[str, Any]", msgspec.json.decode(answer.json))
+
+
+def state_as_of_json(
+    app: ProcurementStore,
+    aggregate_id: UUID,
+    *,
+    version: int | None = None,
+    at: datetime | None = None,
+    snapshots: bool = True,
+) -> StateAsOf:
+    """The aggregate as it was at ``version`` (or at the moment ``at``, or now), by replay,
+    as the JSON the API answers with: ``id``, ``type``, ``version``, ``latest_version`` and
+    ``state`` (the aggregate's public attributes, secrets redacted).
 
     Only the events up to that version are read and folded: the latest version comes from
     one aggregate query, and a moment is found by a binary search over the events' times
-    (they never decrease along a stream), reading one event per step."""
-    latest = _latest_version(app, aggregate_id)
-    if latest == 0:
-        raise StreamNotFoundError(f"no events for {aggregate_id}")
-    if at is not None:
-        version = _version_at(app, aggregate_id, latest, at)
-    if version is not None and not 1 <= version <= latest:
-        raise StreamNotFoundError(f"{aggregate_id} has versions 1 to {latest}")
-    aggregate = _fold(app, aggregate_id, version)
-    state = {
-        name: REDACTED if name in _SECRET_FIELDS else jsonable(value)
-        for name, value in vars(aggregate).items()
-        if not name.startswith("_")
-    }
-    return {
-        "id": str(aggregate_id),
-        "type": type(aggregate).__name__,
-        "version": aggregate.version,
-        "latest_version": latest,
-        "state": state,
-    }
+    (they never decrease along a stream), reading one event per step. The fold starts from
+    the nearest snapshot at or before the version unless ``snapshots`` is false. The answer
+    is encoded straight from the aggregate's values, in C, with no copy as Python builtins
+    in between: for a tender with 10,000 questions that copy took longer than the fold."""
+    # Thousands of values decoded and encoded, none in a cycle; one transaction for the reads.
+    with collector.paused():
+        with _cursor(app) as cursor:
+            latest = _latest_version(cursor, aggregate_id)
+            if latest == 0:
+                raise StreamNotFoundError(f"no events for {aggregate_id}")
+            if at is not None:
+                version = _version_at(app, cursor, aggregate_id, latest, at)
+            if version is not None and not 1 <= version <= latest:
+                raise StreamNotFoundError(f"{aggregate_id} has versions 1 to {latest}")
+            aggregate, chain = _fold(app, cursor, aggregate_id, version, snapshots=snapshots)
+        if chain is not None and (chain.new_rows or chain.broken_at is not None):
+            with _cursor(app, commit=True) as cursor:
+                snapshot_store.save(cursor, chain)
+        answer = {
+            "id": str(aggregate_id),
+            "type": type(aggregate).__name__,
+            "version": aggregate.version,
+            "latest_version": latest,
+            "state": {
+                name: REDACTED if name in _SECRET_FIELDS else value
+                for name, value in vars(aggregate).items()
+                if not name.startswith("_")
+            },
+        }
+        return StateAsOf(type(aggregate).__name__, _encoder.encode(answer))
 
 
-def _fold(app: ProcurementStore, aggregate_id: UUID, version: int | None) -> Aggregate:
+def snapshot(app: ProcurementStore, aggregate_id: UUID) -> int:
+    """Extend the stream's snapshots to its latest version (the worker's ``Snapshotter``);
+    returns the rows written. Nothing is rendered."""
+    if app.snapshot_key is None:
+        return 0
+    with collector.paused():
+        with _cursor(app) as cursor:
+            _, chain = _fold(app, cursor, aggregate_id, None)
+        if chain is None or not (chain.new_rows or chain.broken_at is not None):
+            return 0
+        with _cursor(app, commit=True) as cursor:
+            snapshot_store.save(cursor, chain)
+        return len(chain.new_rows)
+
+
+def _fold(
+    app: ProcurementStore,
+    cursor: Any,
+    aggregate_id: UUID,
+    version: int | None,
+    *,
+    snapshots: bool = True,
+) -> tuple[Aggregate, snapshot_store.Chain | None]:
     """The events up to ``version`` applied in order, each to the result of the one before
-    (what the repository does, without its per-event protocol check: half the time)."""
+    (what the repository does, without its per-event protocol check: half the time), from
+    the nearest snapshot if there is one; and the snapshot chain, with the rows the replay
+    passed for the caller to store."""
+    key = app.snapshot_key if snapshots else None
+    transcoder = app.mapper.transcoder
     aggregate: Aggregate | None = None
-    for _, stored in _stored(app, aggregate_id, version):
+    chain: snapshot_store.Chain | None = None
+    if key is not None:
+        aggregate, chain = snapshot_store.load(
+            cursor, aggregate_id, version or MAX_VERSION, key, transcoder
+        )
+    for _, stored in _stored(cursor, aggregate_id, version, after=chain.version if chain else 0):
+        if aggregate is None and chain is not None and not snapshot_store.snapshotted(stored.topic):
+            chain.disabled = True
         event = cast("Aggregate.Event", app.mapper.to_domain_event(stored))
         aggregate = cast("Aggregate | None", event.mutate(aggregate))
+        if chain is not None and stored.originator_version % snapshot_store.INTERVAL == 0:
+            chain.record(cast("Aggregate", aggregate))
     if aggregate is None:  # pragma: no cover (the version was just read)
         raise StreamNotFoundError(f"no events for {aggregate_id}")
-    return aggregate
+    return aggregate, chain
 
 
-def _latest_version(app: ProcurementStore, aggregate_id: UUID) -> int:
+@contextmanager
+def _cursor(app: ProcurementStore, *, commit: bool = False) -> Iterator[Any]:
     datastore = cast("PostgresApplicationRecorder", app.recorder).datastore
-    with datastore.transaction(commit=False) as cursor:
-        cursor.execute(
-            "SELECT max(originator_version) AS latest FROM procurement_events "
-            "WHERE originator_id = %s",
-            (aggregate_id,),
-        )
-        row = cursor.fetchone()
-    return int(row["latest"] or 0) if row else 0
+    with (
+        datastore.transaction(commit=commit) as cursor,
+        cursor.connection.cursor(row_factory=tuple_row) as rows_cursor,
+    ):
+        yield rows_cursor
 
 
-def _time_of(app: ProcurementStore, aggregate_id: UUID, version: int) -> datetime:
-    [stored] = app.recorder.select_events(aggregate_id, gt=version - 1, lte=version)
+def _latest_version(cursor: Any, aggregate_id: UUID) -> int:
+    cursor.execute(
+        "SELECT max(originator_version) FROM procurement_events WHERE originator_id = %s",
+        (aggregate_id,),
+    )
+    row = cursor.fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def _time_of(app: ProcurementStore, cursor: Any, aggregate_id: UUID, version: int) -> datetime:
+    [(_, stored)] = _stored(cursor, aggregate_id, version, after=version - 1)
     return cast("Aggregate.Event", app.mapper.to_domain_event(stored)).timestamp
 
 
-def _version_at(app: ProcurementStore, aggregate_id: UUID, latest: int, at: datetime) -> int:
+def _version_at(
+    app: ProcurementStore, cursor: Any, aggregate_id: UUID, latest: int, at: datetime
+) -> int:
     """The last version whose event happened at or before ``at``."""
-    if _time_of(app, aggregate_id, 1) > at:
+    if _time_of(app, cursor, aggregate_id, 1) > at:
         raise StreamNotFoundError(f"{aggregate_id} did not exist yet at {at.isoformat()}")
     low, high = 1, latest  # the event at `low` happened by `at`; find the last such
     while low < high:
         middle = (low + high + 1) // 2
-        if _time_of(app, aggregate_id, middle) <= at:
+        if _time_of(app, cursor, aggregate_id, middle) <= at:
             low = middle
         else:
             high = middle - 1
@@ -131,23 +217,20 @@ def _version_at(app: ProcurementStore, aggregate_id: UUID, latest: int, at: date
 
 
 def _stored(
-    app: ProcurementStore, aggregate_id: UUID, version: int | None = None
+    cursor: Any, aggregate_id: UUID, version: int | None = None, *, after: int = 0
 ) -> list[tuple[int, StoredEvent]]:
-    """The aggregate's stored events up to ``version`` (all without it), oldest first, with
-    their positions: one query, rows as tuples (half the time of the recorder's
-    ``select_events`` for a long stream)."""
-    datastore = cast("PostgresApplicationRecorder", app.recorder).datastore
-    with (
-        datastore.transaction(commit=False) as cursor,
-        cursor.connection.cursor(row_factory=tuple_row) as rows_cursor,
-    ):
-        rows_cursor.execute(
-            "SELECT notification_id, originator_version, topic, state FROM procurement_events "
-            "WHERE originator_id = %s AND originator_version <= %s ORDER BY originator_version",
-            (aggregate_id, version if version is not None else MAX_VERSION),
-        )
-        rows = rows_cursor.fetchall()
-    if not rows:
+    """The aggregate's stored events after version ``after`` and up to ``version`` (all
+    without it), oldest first, with their positions: one query, rows as tuples (half the time
+    of the recorder's ``select_events`` for a long stream)."""
+    cursor.execute(
+        "SELECT notification_id, originator_version, topic, state FROM procurement_events "
+        "WHERE originator_id = %s AND originator_version > %s "
+        "AND originator_version <= %s ORDER BY originator_version",
+        (aggregate_id, after, version if version is not None else MAX_VERSION),
+        binary=True,
+    )
+    rows = cursor.fetchall()
+    if not rows and after == 0:
         raise StreamNotFoundError(f"no events for {aggregate_id}")
     return [
         (
@@ -164,5 +247,13 @@ def _stored(
 
 
 def jsonable(value: Any) -> Any:
-    """A JSON-ready copy of an aggregate's or event's value (pydantic's own conversion)."""
+    """A JSON-ready copy of an aggregate's or event's value: msgspec's conversion, in C, with
+    pydantic's for the value objects that are pydantic models."""
+    return msgspec.to_builtins(value, enc_hook=_model_jsonable, str_keys=True)
+
+
+def _model_jsonable(value: Any) -> Any:
     return to_jsonable_python(value, fallback=str)
+
+
+_encoder = msgspec.json.Encoder(enc_hook=_model_jsonable)

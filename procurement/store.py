@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Self, TypeVar
 from uuid import UUID
 
@@ -33,7 +34,7 @@ from domain.errors import (
 from domain.evaluation import Evaluation
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Role
-from procurement import transcodings
+from procurement import snapshots, transcodings
 from procurement.batcher import GroupCommitter
 from procurement.clock import Clock, SystemClock
 from procurement.database import eventsourcing_env
@@ -98,6 +99,11 @@ class ProcurementStore(Application[UUID]):
             msg = "this application instance has no key-encryption key"
             raise RuntimeError(msg)
         return self._kek
+
+    @cached_property
+    def snapshot_key(self) -> bytes | None:
+        """The key of time travel's snapshot MACs (none without a KEK: no snapshots)."""
+        return None if self._kek is None else snapshots.mac_key(self._kek)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

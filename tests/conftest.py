@@ -35,6 +35,7 @@ TABLES = (
     "ocds_aggregates",
     "ocds_processes",
     "ledger_leaves",
+    "history_snapshots",
     "ledger_checkpoints",
 )
 

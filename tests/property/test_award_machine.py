@@ -24,6 +24,7 @@ from domain import errors
 from domain.award import Award, AwardStatus, ComplaintStatus, ContractPeriod, Remedy
 from domain.values import Actor, Money
 from tests.property.test_tender_machine import (
+    MAPPER,
     ErrorType,
     assert_replay_equals_live,
     blanks,
@@ -33,6 +34,7 @@ from tests.property.test_tender_machine import (
     store,
     texts,
 )
+from tests.snapshot_check import SnapshotWatch
 from tests.support import START, officer, vendor
 
 SECOND = timedelta(seconds=1)
@@ -140,6 +142,7 @@ class AwardMachine(RuleBasedStateMachine):
         self.stranger = vendor()
         self.now = START
         self.stored: list[StoredEvent] = []
+        self.snapshots = SnapshotWatch(MAPPER.transcoder)
         self.terminal: AwardStatus | None = None
         self.cancellation_reason: str | None = None
 
@@ -414,6 +417,11 @@ class AwardMachine(RuleBasedStateMachine):
     @invariant()
     def replay_equals_live_state(self) -> None:
         assert_replay_equals_live(self.stored, self.award)
+
+    @invariant()
+    def snapshots_restore_the_live_state(self) -> None:
+        """Time travel's snapshot of every version, decoded, is the live award."""
+        self.snapshots.check(self.award)
 
 
 AwardMachine.TestCase.settings = settings(max_examples=250, stateful_step_count=40, deadline=None)

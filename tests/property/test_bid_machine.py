@@ -18,7 +18,8 @@ from domain import errors
 from domain.bid import Bid, BidStatus, bid_id_for
 from domain.sealing import EnvelopeName, SealedBid, SealedEnvelope
 from domain.values import Method
-from tests.property.test_tender_machine import replay, state_of, store
+from tests.property.test_tender_machine import MAPPER, replay, state_of, store
+from tests.snapshot_check import SnapshotWatch
 from tests.support import START, vendor
 
 METHODS = st.sampled_from([Method.SINGLE_STAGE_ONE_ENVELOPE, Method.SINGLE_STAGE_TWO_ENVELOPE])
@@ -43,6 +44,7 @@ class BidMachine(RuleBasedStateMachine):
         self.now = START
         self.deadline = DEADLINE
         self.stored: list[StoredEvent] = []
+        self.snapshots = SnapshotWatch(MAPPER.transcoder)
         self.withdrawals = 0
 
     @initialize(method=METHODS, seed=st.integers(0, 10**6))
@@ -145,6 +147,11 @@ class BidMachine(RuleBasedStateMachine):
     @invariant()
     def replay_equals_live_state(self) -> None:
         assert state_of(replay(self.stored)) == state_of(self.bid)
+
+    @invariant()
+    def snapshots_restore_the_live_state(self) -> None:
+        """Time travel's snapshot of every version, decoded, is the live bid."""
+        self.snapshots.check(self.bid)
 
 
 BidMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=25, deadline=None)

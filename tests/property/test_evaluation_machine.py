@@ -42,6 +42,7 @@ from domain.evaluation import (
 from domain.opening import OpenedStatus
 from domain.values import Actor, Criterion, EvaluationMethod, EvaluationTerms, Money, TieBreak
 from tests.property.test_tender_machine import (
+    MAPPER,
     assert_replay_equals_live,
     blanks,
     is_blank,
@@ -49,6 +50,7 @@ from tests.property.test_tender_machine import (
     store,
     texts,
 )
+from tests.snapshot_check import SnapshotWatch
 from tests.support import START, officer
 
 CENT = Decimal("0.01")
@@ -278,6 +280,7 @@ class EvaluationMachine(RuleBasedStateMachine):
         self.tender_id = uuid4()
         self.now = START
         self.stored: list[StoredEvent] = []
+        self.snapshots = SnapshotWatch(MAPPER.transcoder)
 
     @initialize(data=st.data(), set_up=st.sampled_from(SET_UPS))
     def start(self, data: st.DataObject, set_up: str) -> None:
@@ -920,6 +923,11 @@ class EvaluationMachine(RuleBasedStateMachine):
     @invariant()
     def replay_equals_live_state(self) -> None:
         assert_replay_equals_live(self.stored, self.evaluation)
+
+    @invariant()
+    def snapshots_restore_the_live_state(self) -> None:
+        """Time travel's snapshot of every version, decoded, is the live evaluation."""
+        self.snapshots.check(self.evaluation)
 
 
 EvaluationMachine.TestCase.settings = settings(

@@ -47,6 +47,7 @@ from domain.values import (
     TranslationLanguage,
 )
 from procurement.transcodings import register_all
+from tests.snapshot_check import SnapshotWatch
 from tests.support import (
     START,
     TRANSLATIONS,
@@ -446,6 +447,7 @@ class TenderMachine(RuleBasedStateMachine):
         self.officer = officer("wsd")
         self.vendor = vendor()
         self.stored: list[StoredEvent] = []
+        self.snapshots = SnapshotWatch(MAPPER.transcoder)
         self.commands_done = 0  # successful commands after the draft
         self.seen_cancelled = False
 
@@ -736,6 +738,11 @@ class TenderMachine(RuleBasedStateMachine):
         assert self.tender.version == 1 + self.commands_done
         assert len(self.stored) == self.tender.version
         assert self.tender._pending_events == []
+
+    @invariant()
+    def snapshots_restore_the_live_state(self) -> None:
+        """Time travel's snapshot of every version, decoded, is the live tender."""
+        self.snapshots.check(self.tender)
 
     @invariant()
     def replay_equals_live_state(self) -> None:

@@ -17,6 +17,7 @@ from procurement.database import eventsourcing_env
 from procurement.ledger import LedgerWriter
 from procurement.scheduler import Scheduler
 from procurement.settings import Settings
+from procurement.snapshotter import Snapshotter
 from projections.ocds import Context
 from projections.ocds_releases import OcdsReleasesProjection, OcdsReleasesView
 from projections.public_tenders import PublicTendersProjection, PublicTendersView
@@ -89,6 +90,13 @@ def jobs(
             return writer.stop
 
         found["ledger"] = start_ledger
+
+        def start_snapshotter() -> Stop:
+            job = Snapshotter(application, settings.dsn)
+            job.start()
+            return job.stop
+
+        found["snapshots"] = start_snapshotter
     if scheduler:
 
         def start_scheduler() -> Stop:

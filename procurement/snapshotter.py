@@ -1,0 +1,75 @@
+"""The worker's job that keeps time travel's snapshots up to date, so that an auditor's first
+question about a long stream finds them made (``procurement/snapshots.py``).
+
+Each pass reads which streams reached a multiple of ``snapshots.INTERVAL`` since the last pass
+(an event at such a version), and extends each one's chain. Snapshots are a cache: a stream this job
+misses (a write committed out of order with its position, a crash between passes) is
+snapshotted by its next event's pass, or by the first time travel that replays it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from uuid import UUID
+
+import psycopg
+
+from procurement import history, snapshots
+from procurement.application import ProcurementApplication
+from procurement.periodic import Periodic
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Snapshotter:
+    application: ProcurementApplication
+    dsn: str
+    interval: float = 2.0
+    position: int = 0  # the newest event seen; from the start of the store after a restart
+    swept: bool = False
+    _periodic: Periodic | None = None
+
+    def run_once(self) -> int:
+        """One pass; returns the snapshot rows written. The first also deletes the rows made
+        by other domain code (an earlier deployment's), which nothing reads any more."""
+        if not self.swept:
+            with psycopg.connect(self.dsn) as conn:
+                conn.execute(
+                    "DELETE FROM history_snapshots WHERE fingerprint <> %s",
+                    (snapshots.fingerprint(),),
+                )
+            self.swept = True
+        written = 0
+        for aggregate_id in self._due():
+            try:
+                written += history.snapshot(self.application, aggregate_id)
+            except Exception:
+                log.exception("snapshots of %s not made", aggregate_id)
+        return written
+
+    def _due(self) -> list[UUID]:
+        with psycopg.connect(self.dsn) as conn:
+            rows = conn.execute(
+                "SELECT e.originator_id, max(e.notification_id) FROM procurement_events e "
+                "WHERE e.notification_id > %(after)s AND e.originator_version > 0 "
+                "AND mod(e.originator_version, %(interval)s) = 0 "
+                "AND e.topic NOT LIKE ALL(%(excluded)s) GROUP BY e.originator_id",
+                {
+                    "after": self.position,
+                    "interval": snapshots.INTERVAL,
+                    "excluded": [f"{topic}%" for topic in snapshots.EXCLUDED_TOPICS],
+                },
+            ).fetchall()
+        if rows:
+            self.position = max(self.position, *(position for _, position in rows))
+        return [aggregate_id for aggregate_id, _ in rows]
+
+    def start(self) -> None:
+        self._periodic = Periodic("snapshots", self.interval, self.run_once)
+        self._periodic.start()
+
+    def stop(self) -> None:
+        if self._periodic is not None:
+            self._periodic.stop()

@@ -6,8 +6,10 @@ starts its own embedded PostgreSQL in a temporary folder and measures:
 - ledger: appending N stored events to the ledger (``LedgerWriter.catch_up``, with its
   checkpoint), exporting them (``audit.database_lines``) and verifying the export
   (``audit.verify``), beside a raw SELECT of the same rows;
-- any-version rebuild: a tender with V events; ``history.state_as_of`` at 30 random versions
-  (median and worst), beside a raw SELECT of the tender's rows;
+- any-version rebuild: a tender with V events; ``history.state_as_of_json`` (what the API
+  answers) at 30 random versions (median and worst) from the snapshots the worker made, beside
+  the same versions replayed from the first event, the worker's time to make them, the first
+  answer when none are made, and a raw SELECT of the tender's rows;
 - opening: a tender with B sealed bids from B vendors; ``open_bids`` (load every bid, unwrap
   the key, decrypt and check every envelope, record the opening), beside HPKE-opening the same
   B envelopes alone.
@@ -49,6 +51,7 @@ from procurement.database import eventsourcing_env, start_embedded
 from procurement.ledger import LedgerWriter
 from procurement.receipts import ReceiptSigner
 from procurement.security import hash_password
+from procurement.snapshotter import Snapshotter
 from tests.support import START, terms
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -133,7 +136,7 @@ def bench_ledger(dsn: str, events: int, signer: ReceiptSigner) -> list[str]:
     ]
 
 
-def bench_versions(app: ProcurementApplication, versions: int) -> list[str]:
+def bench_versions(app: ProcurementApplication, dsn: str, versions: int) -> list[str]:
     works = Actor(account_id=uuid4(), role=Role.OFFICER, request_id="b", entity="wsd")
     tender = Tender(id=uuid4(), entity="wsd", terms=terms(START), actor=works, timestamp=START)
     app.save(tender)
@@ -158,22 +161,65 @@ def bench_versions(app: ProcurementApplication, versions: int) -> list[str]:
     # kept out of the collector's full passes, which otherwise walk it during the replay.
     gc.freeze()
     chance = random.Random(2)
-    samples = []
-    for version in [versions, *chance.sample(range(1, versions), 29)]:
-        _, seconds = _timed(lambda v=version: history.state_as_of(app, tender.id, version=v))
-        samples.append(seconds * 1000)
-    dsn_rows = app.recorder.select_events(tender.id)
+    picked = [versions, *chance.sample(range(1, versions), 29)]
+
+    def answers(*, use: bool) -> list[float]:
+        samples = []
+        for version in picked:
+            _, seconds = _timed(
+                lambda v=version: history.state_as_of_json(app, tender.id, version=v, snapshots=use)
+            )
+            samples.append(seconds * 1000)
+        return samples
+
+    replayed = answers(use=False)  # the baseline: every answer a fold from the first event
+    made, worker_s = _timed(lambda: Snapshotter(app, dsn).run_once())
+    snapshotted = answers(use=True)
+    with psycopg.connect(dsn) as conn:
+        conn.execute("DELETE FROM history_snapshots")
+        stored = conn.execute(
+            "SELECT count(*), coalesce(sum(length(state)), 0) FROM procurement_events "
+            "WHERE originator_id = %s",
+            (tender.id,),
+        ).fetchone()
+    _, cold_s = _timed(lambda: history.state_as_of_json(app, tender.id, version=versions))
+    with psycopg.connect(dsn) as conn:
+        size = conn.execute(
+            "SELECT coalesce(sum(length(state)), 0) FROM history_snapshots"
+        ).fetchone()
     _, raw_s = _timed(lambda: list(app.recorder.select_events(tender.id)))
+
+    def spread(samples: list[float]) -> str:
+        return f"median {statistics.median(samples):.1f} ms, worst {max(samples):.1f} ms"
+
+    events = f"tender of {versions:,} events"
+    snapshot_mb = (size[0] if size else 0) / 1e6
+    event_mb = (stored[1] if stored else 0) / 1e6
     return [
         row(
-            "**state as of a version** (replay)",
-            f"tender of {versions:,} events",
-            f"median {statistics.median(samples):.0f} ms, worst {max(samples):.0f} ms",
+            "**state as of a version** (from snapshots)", events, spread(snapshotted), "30 versions"
+        ),
+        row(
+            "state as of a version, replayed from the first event",
+            events,
+            spread(replayed),
             "30 versions",
         ),
         row(
+            "snapshots made by the worker (`Snapshotter`)",
+            events,
+            f"{worker_s:.2f} s",
+            f"{made} rows, {snapshot_mb:.1f} MB (the events: {event_mb:.1f} MB)",
+        ),
+        row(
+            "first answer with no snapshots made (replays and makes them)",
+            events,
+            f"{cold_s * 1000:.0f} ms",
+            "",
+        ),
+        row(
             "baseline: raw SELECT of its rows",
-            f"{len(dsn_rows):,} rows",
+            f"{stored[0] if stored else 0:,} rows",
             f"{raw_s * 1000:.0f} ms",
             "",
         ),
@@ -265,7 +311,7 @@ def main() -> None:
         )
         rows = [row("what", "size", "time", "rate"), "|---|---:|---:|---:|"]
         rows += bench_opening(app, clock, args.bids)
-        rows += bench_versions(app, args.versions)
+        rows += bench_versions(app, dsn, args.versions)
         app.close()
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("TRUNCATE procurement_events, ledger_leaves, ledger_checkpoints")

@@ -140,7 +140,7 @@ def test_the_worker_makes_the_snapshots_before_anyone_asks(
     assert job.run_once() == 2
     assert [version for version, _, _ in rows(settings.dsn, tender.id)] == [64, 128]
     assert job.run_once() == 0  # nothing new since
-    more = application.repository.get(tender.id)
+    more: Tender = application.repository.get(tender.id)
     for n in range(60):
         more.ask_question(question_id=uuid4(), text=f"And {n}?", actor=vendor(), timestamp=START)
     application.save(more)

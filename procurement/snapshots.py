@@ -229,7 +229,9 @@ class _Patch(msgspec.Struct, array_like=True):
 
 
 class _Row(msgspec.Struct, omit_defaults=True):
-    names: list[str]  # the attributes in the aggregate's order: an answer lists them so
+    # The attributes in the aggregate's order (an answer lists them so), when not the same
+    # as in the row before.
+    names: list[str] | None = None
     set: dict[str, _Set] = msgspec.field(default_factory=dict)
     patch: dict[str, _Patch] = msgspec.field(default_factory=dict)
     unset: list[str] = msgspec.field(default_factory=list)
@@ -274,6 +276,7 @@ class Chain:
     version: int = 0
     mac: bytes = b""
     kept: dict[str, _Kept] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
     new_rows: list[tuple[int, str, bytes, bytes]] = field(default_factory=list)
     broken_at: int | None = None  # the version of a stored row that failed its check
     disabled: bool = False
@@ -303,7 +306,9 @@ class Chain:
         self.version, self.mac = aggregate.version, mac
 
     def _delta(self, attributes: dict[str, Any]) -> bytes:
-        row = _Row(names=list(attributes))
+        names = list(attributes)
+        row = _Row(names=None if names == self.names else names)
+        self.names = names
         kept: dict[str, _Kept] = {}
         for name, value in attributes.items():
             if name == "_pending_events":
@@ -408,7 +413,7 @@ def restore(
     to extend; (None, an empty chain) if the first row is missing or fails its check."""
     chain = Chain(aggregate_id, key, transcoder)
     decoding = _Decoding(transcoder)
-    topic, names = "", []
+    topic = ""
     for version, row_topic, state, mac in rows:
         expected = _mac(
             key, aggregate_id, version, topic=row_topic, state=state, previous=chain.mac
@@ -424,10 +429,11 @@ def restore(
             break
         row = _row_decoder.decode(state)
         decoding.apply(row)
-        chain.version, chain.mac, topic, names = version, mac, row_topic, row.names
+        chain.version, chain.mac, topic = version, mac, row_topic
+        chain.names = row.names if row.names is not None else chain.names
     if chain.version == 0:
         return None, chain
-    values = decoding.finish(chain, names)
+    values = decoding.finish(chain, chain.names)
     aggregate = cast("Aggregate", object.__new__(resolve_topic(topic)))
     object.__setattr__(aggregate, "__dict__", values)
     return aggregate, chain

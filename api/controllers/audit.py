@@ -30,6 +30,13 @@ from projections.red_flags import INDICATORS, Thresholds, flags_for
 
 Version = Annotated[int | None, QueryParameter(ge=1, description="the state as of this version")]
 At = Annotated[datetime | None, QueryParameter(description="the state as of this moment")]
+Replay = Annotated[
+    Literal["snapshots", "events"],
+    QueryParameter(
+        description="fold from the nearest MAC-checked snapshot (the default), or from the "
+        "first event, with no snapshot in the way"
+    ),
+]
 
 Indicator = Literal["R003", "R018", "R028", "R030", "R036", "R038"]
 
@@ -82,8 +89,9 @@ class AuditController(Controller):
         procurement: NamedDependency[ProcurementApplication],
         version: Version = None,
         at: At = None,
+        replay: Replay = "snapshots",
     ) -> Response[bytes]:
-        return _answer(_state(procurement, aggregate_id, version, at))
+        return _answer(_state(procurement, aggregate_id, version, at, replay))
 
     @get("/tenders/{tender_id:uuid}/state", sync_to_thread=True, summary="A tender as of")
     def tender_state(
@@ -92,8 +100,9 @@ class AuditController(Controller):
         procurement: NamedDependency[ProcurementApplication],
         version: Version = None,
         at: At = None,
+        replay: Replay = "snapshots",
     ) -> Response[bytes]:
-        state = _state(procurement, tender_id, version, at)
+        state = _state(procurement, tender_id, version, at, replay)
         if state.type != "Tender":
             raise TenderNotFoundError(f"no tender {tender_id}")
         return _answer(state)
@@ -145,10 +154,13 @@ def _state(
     aggregate_id: UUID,
     version: int | None,
     at: datetime | None,
+    replay: str,
 ) -> history.StateAsOf:
     if version is not None and at is not None:
         raise ApiProblem(422, "validation_failed", "ask for a version or a moment, not both")
-    return history.state_as_of_json(procurement, aggregate_id, version=version, at=at)
+    return history.state_as_of_json(
+        procurement, aggregate_id, version=version, at=at, snapshots=replay == "snapshots"
+    )
 
 
 def _answer(state: history.StateAsOf) -> Response[bytes]:

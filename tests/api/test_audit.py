@@ -101,3 +101,18 @@ def test_history_state_proofs_export_and_the_receipts_proof(api: Api, clock: Fak
     report = audit.verify(export.text.splitlines(), key)
     assert report.ok, report.problems
     assert report.bids_rechecked == 2
+
+
+def test_the_state_from_the_first_event_is_the_same_answer(api: Api, clock: FakeClock) -> None:
+    tender = Scenario(api, clock)
+    auditor = api.login("auditor")
+    url = f"/audit/tenders/{tender.id}/state"
+    default = api.client.get(url, headers=auditor)
+    assert default.status_code == 200
+    assert default.headers["content-type"].startswith("application/json")
+    replayed = api.client.get(f"{url}?replay=events", headers=auditor)
+    assert replayed.content == default.content
+    assert default.json()["state"]["status"] == "active"
+    assert_problem(
+        api.client.get(f"{url}?replay=memory", headers=auditor), 422, "validation_failed"
+    )

@@ -5,14 +5,18 @@ with ``snapshots=False``, from the first event."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Any, cast
 from uuid import UUID
 
 import msgspec
+import psycopg
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -24,6 +28,7 @@ from procurement import collector
 from procurement import snapshots as snapshot_store
 from procurement.store import ProcurementStore
 
+log = logging.getLogger(__name__)
 REDACTED = "[redacted]"
 _SECRET_FIELDS = frozenset({"password_hash"})
 MAX_VERSION = 2**63 - 1  # originator_version is a bigint
@@ -112,21 +117,75 @@ def state_as_of_json(
             if version is not None and not 1 <= version <= latest:
                 raise StreamNotFoundError(f"{aggregate_id} has versions 1 to {latest}")
             aggregate, chain = _fold(app, cursor, aggregate_id, version, snapshots=snapshots)
-        if chain is not None and (chain.new_rows or chain.broken_at is not None):
-            with _cursor(app, commit=True) as cursor:
-                snapshot_store.save(cursor, chain)
+        _keep(app, chain)
         answer = {
             "id": str(aggregate_id),
             "type": type(aggregate).__name__,
             "version": aggregate.version,
             "latest_version": latest,
             "state": {
-                name: REDACTED if name in _SECRET_FIELDS else value
+                name: REDACTED if name in _SECRET_FIELDS else _answerable(value)
                 for name, value in vars(aggregate).items()
                 if not name.startswith("_")
             },
         }
         return StateAsOf(type(aggregate).__name__, _encoder.encode(answer))
+
+
+def _complete(cursor: Any, aggregate_id: UUID) -> bool:
+    """Whether the stream's snapshots already reach its last multiple of the interval (the
+    worker then does not decode them for nothing)."""
+    cursor.execute(
+        "SELECT (SELECT max(originator_version) FROM procurement_events "
+        "WHERE originator_id = %(id)s), (SELECT max(originator_version) FROM history_snapshots "
+        "WHERE fingerprint = %(fingerprint)s AND originator_id = %(id)s)",
+        {"id": aggregate_id, "fingerprint": snapshot_store.fingerprint()},
+    )
+    latest, made = cursor.fetchone()
+    due = (latest or 0) // snapshot_store.INTERVAL * snapshot_store.INTERVAL
+    return due <= (made or 0)
+
+
+def _keep(app: ProcurementStore, chain: snapshot_store.Chain | None) -> None:
+    """Store the rows the replay made. A cache: if it cannot be written (a read-only replica,
+    a lock timeout), the answer stands and a later replay makes them."""
+    if chain is None or not (chain.new_rows or chain.broken_at is not None):
+        return
+    try:
+        with _cursor(app, commit=True) as cursor:
+            snapshot_store.save(cursor, chain)
+    except psycopg.Error as error:
+        log.warning("snapshots of %s not stored: %r", chain.aggregate_id, error)
+
+
+_KEY_TYPES = (str, int, UUID, datetime, date, Decimal, Enum)
+_CONTAINERS = frozenset({dict, list, tuple, set, frozenset})
+
+
+def _in_order(items: list[Any]) -> list[Any]:
+    try:
+        return sorted(items)
+    except TypeError:  # items with no order: as they came
+        return items
+
+
+def _answerable(value: Any) -> Any:
+    """A value the answer's encoder writes the same way however it was made: a set in order
+    (its iteration order depends on how it was filled, which a snapshot does not keep), and a
+    dictionary keyed by something JSON cannot name (a pair of ids) as a list of [key, value]
+    pairs. Other values are passed as they are, unwalked: the encoder does them in C."""
+    kind = type(value)
+    if kind in {set, frozenset}:
+        return _in_order([_answerable(item) for item in value])
+    if kind is dict:
+        if not all(issubclass(key, _KEY_TYPES) for key in {type(key) for key in value}):
+            return [[_answerable(k), _answerable(v)] for k, v in value.items()]
+        if _CONTAINERS.intersection({type(item) for item in value.values()}):
+            return {k: _answerable(v) for k, v in value.items()}
+        return value
+    if kind in {list, tuple} and _CONTAINERS.intersection({type(item) for item in value}):
+        return [_answerable(item) for item in value]
+    return value
 
 
 def snapshot(app: ProcurementStore, aggregate_id: UUID) -> int:
@@ -136,11 +195,13 @@ def snapshot(app: ProcurementStore, aggregate_id: UUID) -> int:
         return 0
     with collector.paused():
         with _cursor(app) as cursor:
+            if _complete(cursor, aggregate_id):
+                return 0
             _, chain = _fold(app, cursor, aggregate_id, None)
         if chain is None or not (chain.new_rows or chain.broken_at is not None):
             return 0
         with _cursor(app, commit=True) as cursor:
-            snapshot_store.save(cursor, chain)
+            snapshot_store.save(cursor, chain)  # the worker's pass logs a failure
         return len(chain.new_rows)
 
 

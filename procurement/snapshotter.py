@@ -34,6 +34,8 @@ class Snapshotter:
     def run_once(self) -> int:
         """One pass; returns the snapshot rows written. The first also deletes the rows made
         by other domain code (an earlier deployment's), which nothing reads any more."""
+        if not snapshots.enabled():
+            return 0
         if not self.swept:
             with psycopg.connect(self.dsn) as conn:
                 conn.execute(
@@ -50,21 +52,25 @@ class Snapshotter:
         return written
 
     def _due(self) -> list[UUID]:
+        """The streams with an event at a multiple of the interval since the last pass; the
+        position moves to the store's newest event, so a pass reads only what is new."""
         with psycopg.connect(self.dsn) as conn:
+            newest = conn.execute("SELECT max(notification_id) FROM procurement_events").fetchone()
+            upto = int(newest[0]) if newest and newest[0] is not None else 0
             rows = conn.execute(
-                "SELECT e.originator_id, max(e.notification_id) FROM procurement_events e "
-                "WHERE e.notification_id > %(after)s AND e.originator_version > 0 "
-                "AND mod(e.originator_version, %(interval)s) = 0 "
-                "AND e.topic NOT LIKE ALL(%(excluded)s) GROUP BY e.originator_id",
+                "SELECT DISTINCT e.originator_id FROM procurement_events e "
+                "WHERE e.notification_id > %(after)s AND e.notification_id <= %(upto)s "
+                "AND e.originator_version > 0 AND mod(e.originator_version, %(interval)s) = 0 "
+                "AND e.topic NOT LIKE ALL(%(excluded)s)",
                 {
                     "after": self.position,
+                    "upto": upto,
                     "interval": snapshots.INTERVAL,
                     "excluded": [f"{topic}%" for topic in snapshots.EXCLUDED_TOPICS],
                 },
             ).fetchall()
-        if rows:
-            self.position = max(self.position, *(position for _, position in rows))
-        return [aggregate_id for aggregate_id, _ in rows]
+        self.position = max(self.position, upto)
+        return [aggregate_id for (aggregate_id,) in rows]
 
     def start(self) -> None:
         self._periodic = Periodic("snapshots", self.interval, self.run_once)

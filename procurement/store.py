@@ -102,8 +102,11 @@ class ProcurementStore(Application[UUID]):
 
     @cached_property
     def snapshot_key(self) -> bytes | None:
-        """The key of time travel's snapshot MACs (none without a KEK: no snapshots)."""
-        return None if self._kek is None else snapshots.mac_key(self._kek)
+        """The key of time travel's snapshot MACs (none without a KEK, or where the code
+        cannot be fingerprinted: no snapshots)."""
+        if self._kek is None or not snapshots.enabled():
+            return None
+        return snapshots.mac_key(self._kek)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

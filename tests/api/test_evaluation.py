@@ -271,6 +271,24 @@ def test_qcbs_a_technically_failing_bids_price_is_never_decrypted(
     assert found == (0,)
     tender.award("alpha")
 
+    assert_an_auditor_sees_the_scores(api, tender)
+
+
+def assert_an_auditor_sees_the_scores(api: Api, tender: Scenario) -> None:
+    """An auditor sees the evaluation as of any version: its scores are keyed by (bid, member),
+    which JSON cannot name, so they come as [key, value] pairs (they used to fail, a 500)."""
+    auditor = api.login("auditor")
+    evaluation_id = evaluation_id_for(UUID(tender.id))
+    state = api.client.get(f"/audit/streams/{evaluation_id}/state", headers=auditor)
+    assert state.status_code == 200, state.text
+    scores = state.json()["state"]["scores"]
+    assert len(scores) == 9  # three members, three bids
+    assert {bid for (bid, _), _ in scores} == set(tender.bids.values())
+    replayed = api.client.get(
+        f"/audit/streams/{evaluation_id}/state?replay=events", headers=auditor
+    )
+    assert replayed.content == state.content
+
 
 @pytest.mark.usefixtures("committee")
 def test_a_complaint_upheld_reopens_the_evaluation_and_the_award_moves(

@@ -4,14 +4,20 @@ are made again; the worker's job makes them before anyone asks."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+import msgspec
 import psycopg
 import pytest
 
+from domain.award import Award
+from domain.evaluation import Evaluation, Member
 from domain.rules import rules_for
 from domain.tender import Tender
+from domain.values import Actor, EvaluationTerms, Money
 from procurement import history, snapshots
 from procurement.application import ProcurementApplication
 from procurement.settings import Settings
@@ -149,3 +155,128 @@ def test_the_worker_makes_the_snapshots_before_anyone_asks(
     assert answer(application, tender.id, 200, use=True) == answer(
         application, tender.id, 200, use=False
     )
+
+
+def test_a_row_passed_off_as_the_first_of_its_chain_is_refused(
+    application: ProcurementApplication, settings: Settings, tender: Tender
+) -> None:
+    """Without the KEK: row 128's state prefixed with row 64's MAC, row 64 deleted. Had the
+    first row chained from nothing, that message would be the one row 128's MAC was made on."""
+    truth = answer(application, tender.id, 140, use=False)
+    answer(application, tender.id, 140, use=True)
+    [(_, _, mac64), (_, state128, _)] = rows(settings.dsn, tender.id)
+    with psycopg.connect(settings.dsn) as conn:
+        conn.execute(
+            "DELETE FROM history_snapshots WHERE originator_id = %s AND originator_version = 64",
+            (tender.id,),
+        )
+        conn.execute(
+            "UPDATE history_snapshots SET state = %s WHERE originator_id = %s "
+            "AND originator_version = 128",
+            (mac64 + state128, tender.id),
+        )
+    assert answer(application, tender.id, 140, use=True) == truth
+    assert [version for version, _, _ in rows(settings.dsn, tender.id)] == [64, 128]
+    assert rows(settings.dsn, tender.id)[1][1] == state128  # made again
+    assert history.snapshot(application, tender.id) == 0
+
+
+def test_declarations_made_again_in_another_order_restore_in_that_order(
+    application: ProcurementApplication,
+) -> None:
+    """A dictionary emptied and filled again with a new key between old ones: a patch would
+    put the new key last, so the row holds the dictionary whole."""
+    a, x, b = officer("wsd"), officer("wsd"), officer("wsd")
+    committee = [
+        Member(account_id=person.account_id, name=name, chair=name == "A")
+        for person, name in ((a, "A"), (x, "X"), (b, "B"))
+    ]
+    evaluation = Evaluation(
+        tender_id=uuid4(),
+        entity="wsd",
+        terms=EvaluationTerms(),
+        currency="PKR",
+        lot_ids=["1"],
+        bid_validity_days=90,
+        two_envelopes=False,
+        min_committee_size=3,
+        committee=committee,
+        candidates=[],
+        actor=a,
+        timestamp=START,
+    )
+
+    def reform_until(version: int) -> None:
+        while evaluation.version < version:
+            evaluation.reform_committee(
+                committee=committee, min_committee_size=3, reason="again", actor=a, timestamp=START
+            )
+
+    def declare(*people: Actor) -> None:
+        for person in people:
+            evaluation.declare(conflict=False, statement="", actor=person, timestamp=START)
+
+    reform_until(62)
+    declare(a, b)  # version 64: {A, B}
+    reform_until(125)
+    declare(a, x, b)  # version 128: {A, X, B}
+    application.save(evaluation)
+    truth = answer(application, evaluation.id, 128, use=False)
+    assert answer(application, evaluation.id, 128, use=True) == truth  # makes the rows
+    assert answer(application, evaluation.id, 128, use=True) == truth  # reads them
+
+
+def test_a_set_is_answered_in_order_whichever_way_it_was_made(
+    application: ProcurementApplication,
+) -> None:
+    clerk = officer("wsd")
+    bidders = [vendor() for _ in range(8)]
+    award = Award(
+        id=uuid4(),
+        tender_id=uuid4(),
+        entity="wsd",
+        report_number=1,
+        bid_id=uuid4(),
+        vendor_id=bidders[0].account_id,
+        vendor_name="V",
+        value=Money(amount=Decimal(100)),
+        rank=1,
+        reason="",
+        standstill_ends=START + timedelta(days=10),
+        bidders=[person.account_id for person in reversed(bidders)],
+        actor=clerk,
+        timestamp=START,
+    )
+    while award.version < 64:
+        complaint = uuid4()
+        award.lodge_complaint(
+            complaint_id=complaint, grounds="g", actor=bidders[1], timestamp=START
+        )
+        if award.version < 64:
+            award.decide_complaint(
+                complaint_id=complaint,
+                upheld=False,
+                remedy=None,
+                reasons="r",
+                actor=clerk,
+                timestamp=START,
+            )
+    application.save(award)
+    truth = answer(application, award.id, 64, use=False)
+    assert answer(application, award.id, 64, use=True) == truth
+    assert answer(application, award.id, 64, use=True) == truth
+    listed = msgspec.json.decode(truth)["state"]["bidders"]
+    assert listed == sorted(str(person.account_id) for person in bidders)
+
+
+def test_the_worker_reads_only_what_is_new(
+    application: ProcurementApplication, settings: Settings
+) -> None:
+    for _ in range(3):
+        draft = Tender(
+            id=uuid4(), entity="wsd", terms=terms(START), actor=officer("wsd"), timestamp=START
+        )
+        application.save(draft)
+    job = Snapshotter(application, settings.dsn)
+    assert job.run_once() == 0
+    assert job.position == 3  # no stream is due, and the next pass starts after them

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import uuid4
 
 from eventsourcing.domain import Aggregate, event
+from pydantic import BaseModel, ConfigDict
 
 from domain.tender import Tender
 from procurement import snapshots
@@ -142,3 +143,36 @@ def test_the_chain_stops_at_the_first_row_changed_removed_reordered_or_borrowed(
 def test_accounts_are_never_snapshotted() -> None:
     assert not snapshots.snapshotted("procurement:Account.Registered")
     assert snapshots.snapshotted("procurement:Tender.QuestionAsked")
+
+
+class Note(BaseModel):
+    """Frozen, yet its list can change in place."""
+
+    model_config = ConfigDict(frozen=True)
+    tags: list[str]
+
+
+class Box(Aggregate):
+    @event("Created")
+    def __init__(self) -> None:
+        self.notes: dict[str, Note] = {}
+
+    @event("Put")
+    def put(self, key: str) -> None:
+        self.notes[key] = Note(tags=[])
+
+    @event("Tagged")
+    def tag(self, key: str, tag: str) -> None:
+        self.notes[key].tags.append(tag)
+
+
+def test_a_dictionary_of_values_that_change_in_place_is_stored_whole() -> None:
+    """A patch compares entries by identity: it would miss a frozen model's list growing."""
+    box = Box()
+    box.put(key="k")
+    chain = chain_of(box)
+    chain.record(box)
+    box.tag(key="k", tag="late")
+    chain.record(box)
+    assert_restores(chain.new_rows, box)
+    assert box.notes["k"].tags == ["late"]

@@ -52,7 +52,7 @@ from procurement.ledger import LedgerWriter
 from procurement.receipts import ReceiptSigner
 from procurement.security import hash_password
 from procurement.snapshotter import Snapshotter
-from tests.support import START, terms
+from tests.support import START, published_tender, terms
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TOPICS = ("procurement:Tender.QuestionAsked", "procurement:Tender.TenderDraftEdited")
@@ -138,19 +138,8 @@ def bench_ledger(dsn: str, events: int, signer: ReceiptSigner) -> list[str]:
 
 def bench_versions(app: ProcurementApplication, dsn: str, versions: int) -> list[str]:
     works = Actor(account_id=uuid4(), role=Role.OFFICER, request_id="b", entity="wsd")
-    tender = Tender(id=uuid4(), entity="wsd", terms=terms(START), actor=works, timestamp=START)
-    app.save(tender)
+    tender = published_tender(works)
     asker = Actor(account_id=uuid4(), role=Role.VENDOR, request_id="b")
-    from domain.rules import rules_for  # noqa: PLC0415
-    from tests.support import sealing_keys  # noqa: PLC0415
-
-    tender.publish(
-        notice=tender.terms,
-        rules=rules_for("sppra", tender.terms.method, tender.terms.scope),
-        sealing_keys=sealing_keys(tender.terms),
-        actor=works,
-        timestamp=START,
-    )
     while tender.version < versions:
         for _ in range(min(BATCH, versions - tender.version)):
             tender.ask_question(

@@ -33,3 +33,23 @@ class Periodic:
                 self.step()
             except Exception:
                 log.exception("%s pass failed", self.name)
+
+
+class PeriodicJob:
+    """A job that runs ``run_once`` every ``interval`` seconds once started (the scheduler,
+    the snapshots): ``start`` and ``stop`` as the coordinator calls them."""
+
+    name: str
+    interval: float
+    _periodic: Periodic | None = None
+
+    def run_once(self) -> object:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self._periodic = Periodic(self.name, self.interval, self.run_once)
+        self._periodic.start()
+
+    def stop(self) -> None:
+        if self._periodic is not None:
+            self._periodic.stop()

@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from domain.errors import InvalidStateError, VersionConflictError
 from domain.tender import OPENING_GRACE
 from procurement.application import ProcurementApplication
-from procurement.periodic import Periodic
+from procurement.periodic import PeriodicJob
 from projections.schedule import due_for_closing
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class Scheduler:
+class Scheduler(PeriodicJob):
     application: ProcurementApplication
     dsn: str
     interval: float = 5.0
-    _periodic: Periodic | None = None
+    name: str = "scheduler"
 
     def run_once(self) -> int:
         """One pass: close bidding on every tender whose deadline passed ``OPENING_GRACE``
@@ -40,11 +40,3 @@ class Scheduler:
                 continue
             done += 1
         return done
-
-    def start(self) -> None:
-        self._periodic = Periodic("scheduler", self.interval, self.run_once)
-        self._periodic.start()
-
-    def stop(self) -> None:
-        if self._periodic is not None:
-            self._periodic.stop()

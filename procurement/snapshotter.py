@@ -17,19 +17,19 @@ import psycopg
 
 from procurement import history, snapshots
 from procurement.application import ProcurementApplication
-from procurement.periodic import Periodic
+from procurement.periodic import PeriodicJob
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class Snapshotter:
+class Snapshotter(PeriodicJob):
     application: ProcurementApplication
     dsn: str
     interval: float = 2.0
     position: int = 0  # the newest event seen; from the start of the store after a restart
     swept: bool = False
-    _periodic: Periodic | None = None
+    name: str = "snapshots"
 
     def run_once(self) -> int:
         """One pass; returns the snapshot rows written. The first also deletes the rows made
@@ -71,11 +71,3 @@ class Snapshotter:
             ).fetchall()
         self.position = max(self.position, upto)
         return [aggregate_id for (aggregate_id,) in rows]
-
-    def start(self) -> None:
-        self._periodic = Periodic("snapshots", self.interval, self.run_once)
-        self._periodic.start()
-
-    def stop(self) -> None:
-        if self._periodic is not None:
-            self._periodic.stop()

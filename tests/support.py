@@ -9,7 +9,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
+from domain.rules import rules_for
 from domain.sealing import SealingKey, SealingKeySet, envelopes_for
+from domain.tender import Tender
 from domain.values import (
     Actor,
     BidSecurity,
@@ -72,6 +74,20 @@ def sealing_keys(terms: TenderTerms) -> SealingKeySet:
         for name in envelopes_for(terms.method)
     )
     return SealingKeySet(keys=keys)
+
+
+def published_tender(actor: Actor, at: datetime = START) -> Tender:
+    """A tender drafted and published at ``at`` by ``actor`` under the SPPRA rules, straight
+    through the aggregate (its events pending, for the caller to save)."""
+    tender = Tender(id=uuid4(), entity="wsd", terms=terms(at), actor=actor, timestamp=at)
+    tender.publish(
+        notice=tender.terms,
+        rules=rules_for("sppra", tender.terms.method, tender.terms.scope),
+        sealing_keys=sealing_keys(tender.terms),
+        actor=actor,
+        timestamp=at,
+    )
+    return tender
 
 
 def officer(entity: str = "works-and-services-department") -> Actor:

@@ -15,28 +15,19 @@ import pytest
 
 from domain.award import Award
 from domain.evaluation import Evaluation, Member
-from domain.rules import rules_for
 from domain.tender import Tender
 from domain.values import Actor, EvaluationTerms, Money
 from procurement import history, snapshots
 from procurement.application import ProcurementApplication
 from procurement.settings import Settings
 from procurement.snapshotter import Snapshotter
-from tests.support import START, officer, sealing_keys, terms, vendor
+from tests.support import START, officer, published_tender, terms, vendor
 
 QUESTIONS = 150  # 152 events with the draft and the publication: two snapshots, at 64 and 128
 
 
 def busy_tender(application: ProcurementApplication) -> Tender:
-    works = officer("wsd")
-    tender = Tender(id=uuid4(), entity="wsd", terms=terms(START), actor=works, timestamp=START)
-    tender.publish(
-        notice=tender.terms,
-        rules=rules_for("sppra", tender.terms.method, tender.terms.scope),
-        sealing_keys=sealing_keys(tender.terms),
-        actor=works,
-        timestamp=START,
-    )
+    tender = published_tender(officer("wsd"))
     for n in range(QUESTIONS):
         tender.ask_question(
             question_id=uuid4(), text=f"Which quarry, {n}?", actor=vendor(), timestamp=START

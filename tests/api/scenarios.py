@@ -65,6 +65,15 @@ class Scenario:
             )
             assert answer.status_code == 200, answer.text
 
+    def recuse(self, member: str, statement: str = "Alpha's director is my brother") -> None:
+        """The member declares a conflict of interest."""
+        answer = self.api.post(
+            f"/tenders/{self.id}/committee/declaration",
+            self.token(member),
+            json={"conflict_of_interest": True, "statement": statement},
+        )
+        assert answer.status_code == 200, answer.text
+
     def act(self, member: str, body: dict[str, Any]) -> Any:
         return self.api.post(f"/tenders/{self.id}/evaluations", self.token(member), json=body)
 

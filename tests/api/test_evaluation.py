@@ -554,12 +554,7 @@ def test_only_a_declared_unrecused_member_opens_the_financial_envelopes(
     assert_problem(api.post(path, tender.token(MEMBERS[0])), 409, "declaration_required")
     tender.declare(MEMBERS[0], MEMBERS[1])
     assert_problem(api.post(path, tender.token(MEMBERS[0])), 409, "scoring_incomplete")
-    recused = api.post(
-        f"/tenders/{tender.id}/committee/declaration",
-        tender.token(MEMBERS[2]),
-        json={"conflict_of_interest": True, "statement": "Alpha's director is my brother"},
-    )
-    assert recused.status_code == 200, recused.text
+    tender.recuse(MEMBERS[2], "Alpha's director is my brother")
     before = api.event_count()
     assert_problem(api.post(path, tender.token(MEMBERS[2])), 403, "not_committee_member")
     assert_problem(api.post(path, tender.token("officer.works")), 403, "not_committee_member")
@@ -686,12 +681,7 @@ def test_the_committee_works_only_once_constituted_so_a_recused_chair_is_replace
     tender.open()
     tender.declare(MEMBERS[1], MEMBERS[2])
     assert_problem(_score(tender, MEMBERS[1], "alpha", 80), 409, "committee_not_ready")
-    recused = api.post(
-        f"/tenders/{tender.id}/committee/declaration",
-        tender.token(MEMBERS[0]),
-        json={"conflict_of_interest": True, "statement": "Alpha's director is my cousin"},
-    )
-    assert recused.status_code == 200, recused.text
+    tender.recuse(MEMBERS[0], "Alpha's director is my cousin")
     before = api.event_count()
     refused = _score(tender, MEMBERS[1], "alpha", 80)
     assert_problem(refused, 409, "committee_not_ready")

@@ -93,6 +93,17 @@ def writer(
     )
 
 
+def _verified(
+    application: ProcurementApplication, writer: LedgerWriter, tender_id: UUID
+) -> tuple[audit.Report, int]:
+    """The ledger caught up, the store exported and verified: the report, and the position of
+    the tender's last event (its opening, in ``_history``)."""
+    writer.catch_up()
+    key = application.signer.public_key
+    report = audit.verify(audit.database_lines(writer.dsn, key, "o"), key)
+    return report, history.events_of(application, tender_id)[-1]["position"]
+
+
 def _rows(dsn: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(dsn) as conn:
         return conn.execute(
@@ -289,10 +300,7 @@ def test_a_bid_left_out_of_the_opening_record_is_found(
         lambda tender_id: [b for b in bids_on(tender_id) if b.vendor_id != skipped],
     )
     tender_id = _history(application, clock)
-    writer.catch_up()
-    key = application.signer.public_key
-    report = audit.verify(audit.database_lines(writer.dsn, key, "o"), key)
-    opening = history.events_of(application, tender_id)[-1]["position"]
+    report, opening = _verified(application, writer, tender_id)
     bid_id = bid_id_for(tender_id, skipped)
     assert report.problems == [(opening, f"bid {bid_id} {what} but is not in its record")]
     assert report.openings == 1
@@ -330,10 +338,7 @@ def test_a_valid_bid_marked_unreadable_at_the_opening_is_found(
 
     monkeypatch.setattr(application, "_opened", faulty)
     tender_id = _history(application, clock)
-    writer.catch_up()
-    key = application.signer.public_key
-    report = audit.verify(audit.database_lines(writer.dsn, key, "o"), key)
-    opening = history.events_of(application, tender_id)[-1]["position"]
+    report, opening = _verified(application, writer, tender_id)
     bid_id = bid_id_for(tender_id, hidden)
     assert report.problems == [
         *([(opening, f"bid {bid_id}: the record names another vendor")] if renamed else []),
@@ -356,10 +361,7 @@ def test_a_released_key_that_is_not_the_published_one_is_found(
     record = application._load(Tender, tender_id).opening
     assert record is not None
     assert {bid.status for bid in record.bids} == {OpenedStatus.UNREADABLE, OpenedStatus.WITHDRAWN}
-    writer.catch_up()
-    key = application.signer.public_key
-    report = audit.verify(audit.database_lines(writer.dsn, key, "o"), key)
-    opening = history.events_of(application, tender_id)[-1]["position"]
+    report, opening = _verified(application, writer, tender_id)
     assert report.problems == [
         (
             opening,

@@ -146,16 +146,23 @@ def _complete(cursor: Any, aggregate_id: UUID) -> bool:
     return due <= (made or 0)
 
 
+def _store(app: ProcurementStore, chain: snapshot_store.Chain | None) -> int:
+    """Store the rows the replay made (and drop the ones that failed their check); returns
+    the rows written."""
+    if chain is None or not chain.changed:
+        return 0
+    with _cursor(app, commit=True) as cursor:
+        snapshot_store.save(cursor, chain)
+    return len(chain.new_rows)
+
+
 def _keep(app: ProcurementStore, chain: snapshot_store.Chain | None) -> None:
-    """Store the rows the replay made. A cache: if it cannot be written (a read-only replica,
-    a lock timeout), the answer stands and a later replay makes them."""
-    if chain is None or not (chain.new_rows or chain.broken_at is not None):
-        return
+    """``_store`` for an answer. A cache: if it cannot be written (a read-only replica, a lock
+    timeout), the answer stands and a later replay makes the rows."""
     try:
-        with _cursor(app, commit=True) as cursor:
-            snapshot_store.save(cursor, chain)
+        _store(app, chain)
     except psycopg.Error as error:
-        log.warning("snapshots of %s not stored: %r", chain.aggregate_id, error)
+        log.warning("snapshots not stored: %r", error)
 
 
 _KEY_TYPES = (str, int, UUID, datetime, date, Decimal, Enum)
@@ -198,11 +205,7 @@ def snapshot(app: ProcurementStore, aggregate_id: UUID) -> int:
             if _complete(cursor, aggregate_id):
                 return 0
             _, chain = _fold(app, cursor, aggregate_id, None)
-        if chain is None or not (chain.new_rows or chain.broken_at is not None):
-            return 0
-        with _cursor(app, commit=True) as cursor:
-            snapshot_store.save(cursor, chain)  # the worker's pass logs a failure
-        return len(chain.new_rows)
+        return _store(app, chain)  # the worker's pass logs a failure
 
 
 def _fold(

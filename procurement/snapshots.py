@@ -348,6 +348,11 @@ class Chain:
     broken_at: int | None = None  # the version of a stored row that failed its check
     disabled: bool = False
 
+    @property
+    def changed(self) -> bool:
+        """Whether the store must be written: rows made, or stored rows to replace."""
+        return bool(self.new_rows) or self.broken_at is not None
+
     def record(self, aggregate: Aggregate) -> None:
         """Add the snapshot of ``aggregate`` (history's fold calls it at each multiple of
         ``INTERVAL``); nothing if the chain already reaches its version."""

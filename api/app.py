@@ -128,7 +128,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             b"sindh-procurement/idempotency/v1|" + settings.jwt_key.encode()
         ).digest(),
     }
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             MetricsController,
@@ -154,7 +154,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
             metrics_middleware,
-            request_id_middleware,
             circuit_middleware,
             read_cache_middleware,  # the public reads only: answered before the rest
             IdempotencyMiddleware,
@@ -169,4 +168,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             render_plugins=[JsonRenderPlugin()],
         ),
         debug=False,
+        # The process's logging is its entry point's (``procurement.logs``): Litestar would
+        # otherwise replace the root logger's handler with a plain-text one of its own.
+        logging_config=None,
     )
+    # Outside the router, so that every request has its id, in its answer and its log
+    # lines, even one no route takes (404, 405): route middleware never sees those.
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    return app

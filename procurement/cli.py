@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import logging
 import os
 import signal
 import sys
@@ -45,6 +46,7 @@ app.add_typer(projections, name="projections")
 app.add_typer(ocds, name="ocds")
 app.add_typer(audit_cli, name="audit")
 console = Console(stderr=True)
+log = logging.getLogger("procurement.cli")
 
 
 def _settings() -> Settings:
@@ -84,13 +86,12 @@ def serve(
     migrations.upgrade(settings.dsn)
     if demo:
         _load_demo_if_empty(settings)
-    console.print(f"serving on http://{settings.host}:{settings.port} ({workers} process(es))")
+    log.info("serving on http://%s:%s (%s process(es))", settings.host, settings.port, workers)
+    # Every process, the ones uvicorn spawns for --workers included, logs as this one does.
+    log_config = logs.config(settings.log_level, settings.log_format)
     if workers == 1:
         uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_config=None,  # our JSON logging, set up above
+            create_app(settings), host=settings.host, port=settings.port, log_config=log_config
         )
         return
     # The worker processes read their settings from the environment: hand them the database
@@ -102,7 +103,7 @@ def serve(
         workers=workers,
         host=settings.host,
         port=settings.port,
-        log_config=None,
+        log_config=log_config,
     )
 
 
@@ -125,7 +126,7 @@ def worker() -> None:
         coordinator.start()
         stack.callback(coordinator.stop)
         gc.freeze()  # as the API process does: start-up objects out of the full passes
-        console.print("projections, ledger and scheduler running")
+        log.info("projections, ledger and scheduler running")
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
 
@@ -147,11 +148,11 @@ def _load_demo_if_empty(settings: Settings) -> bool:
         credentials = demo_data.load(application, settings.data_dir)
     finally:
         application.close()
-    console.print(
-        f"demo data loaded; accounts and passwords are in {settings.data_dir}/demo-credentials.txt"
+    log.info(
+        "demo data loaded; accounts and passwords are in %s/demo-credentials.txt: %s",
+        settings.data_dir,
+        ", ".join(username for username, _ in credentials),
     )
-    for username, _ in credentials:
-        console.print(f"  {username}")
     return True
 
 

@@ -109,8 +109,17 @@ def status_for(error: ProcurementError) -> int:
 
 
 def _domain_error(request: Request[Any, Any, Any], error: ProcurementError) -> Response[Any]:
+    """The error as a problem; one about a field of the request (``field``, dotted) names it
+    as a validation problem does: ``errors: [{"loc": [...], "message": ...}]``."""
+    field = getattr(error, "field", None)
+    errors = [{"loc": field.split("."), "message": str(error)}] if field else None
     return problem(
-        request, status=status_for(error), code=error.code, title=error.title, detail=str(error)
+        request,
+        status=status_for(error),
+        code=error.code,
+        title=error.title,
+        detail=f"{field}: {error}" if field else str(error),
+        extra={"errors": errors} if errors else None,
     )
 
 

@@ -72,6 +72,15 @@ class InvalidTimelineError(RuleViolationError):
     title = "The tender's timeline is not valid"
 
 
+class OpeningTimeOutOfWindowError(InvalidTimelineError):
+    """The opening time is not in the rules' window after the submission deadline (from the
+    opening grace to the latest opening)."""
+
+    code = "opening_time_out_of_window"
+    title = "The opening time is outside the window the rules allow after the deadline"
+    field = "timeline.opening_time"
+
+
 class DeadlineInPastError(RuleViolationError):
     code = "deadline_in_past"
     title = "The submission deadline is in the past"

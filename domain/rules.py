@@ -23,6 +23,11 @@ from pydantic import Field
 from domain.values import Method, Money, NoticeLanguage, Scope, ValueObject
 
 SPP_RULES = "Sindh Public Procurement Rules, 2010 (as amended)"
+OPENING_GRACE = timedelta(minutes=1)
+"""The bids open no sooner than this after the deadline: a bid accepted a moment before the
+deadline is still being committed for at most this long (requests time out well within it),
+and the opening must see it. It is the rules' least opening delay in every profile, so a
+notice's opening time is always a time the bids can be opened."""
 
 
 class Citation(ValueObject):
@@ -70,7 +75,11 @@ def _citations() -> dict[str, Citation]:
             "7 days for a request for quotations; direct contracting has no advertised period"
         ),
         "min_clarification_gap": cite("clarification requests close 5 days before bids are due"),
-        "opening_delay": cite("bids are opened in public within one hour of the deadline"),
+        "opening_delay": cite(
+            "bids are opened in public within one hour of the deadline; the platform opens "
+            "them no sooner than one minute after it, once every bid accepted at the "
+            "deadline is committed"
+        ),
         "bid_security_max_percent": cite("bid security shall not exceed 5% of estimated cost"),
         "bid_validity_max_days": cite("bid validity shall not exceed 90 days"),
         "late_amendment": cite(
@@ -137,7 +146,7 @@ def rules_for(profile_name: str, method: Method, scope: Scope) -> MethodRules:
         scope=scope,
         min_bidding_period=_MIN_PERIOD_DAYS[method, scope] * day,
         min_clarification_gap=(0 if method is Method.DIRECT_CONTRACTING else 5) * day,
-        min_opening_delay=timedelta(0),
+        min_opening_delay=OPENING_GRACE,
         # One hour in both profiles: a demo needs the same window an officer has.
         max_opening_delay=timedelta(hours=1),
         bid_security_max_percent=Decimal(5),

@@ -34,6 +34,7 @@ from domain.errors import (
     InvalidTimelineError,
     MethodNotAllowedForValueError,
     NoticeTranslationMissingError,
+    OpeningTimeOutOfWindowError,
     QuestionAlreadyAnsweredError,
     QuestionNotFoundError,
     TenderCancelledError,
@@ -41,15 +42,11 @@ from domain.errors import (
     TenderNotPublishedError,
 )
 from domain.opening import OpeningRecord
-from domain.rules import MethodRules
+from domain.rules import OPENING_GRACE, MethodRules
 from domain.sealing import SealingKeySet, envelopes_for
 from domain.values import LANGUAGE_NAMES, Actor, TenderTerms, Timeline, ValueObject
 
 MAX_TEXT = 20000
-OPENING_GRACE = timedelta(minutes=1)
-"""The bids open no sooner than this after the deadline, whatever the opening time says: a
-bid accepted a moment before the deadline is still being committed for at most this long
-(requests time out well within it), and the opening must see it."""
 
 
 class TenderStatus(StrEnum):
@@ -269,9 +266,10 @@ class Tender(Aggregate):
             )
         delay = timeline.opening_time - timeline.submission_deadline
         if not rules.min_opening_delay <= delay <= rules.max_opening_delay:
-            raise InvalidTimelineError(
+            raise OpeningTimeOutOfWindowError(
                 f"the opening must be between {_human(rules.min_opening_delay)} and "
-                f"{_human(rules.max_opening_delay)} after the submission deadline"
+                f"{_human(rules.max_opening_delay)} after the submission deadline: the bids "
+                "can be opened only in that window"
             )
 
     def check_amended_timeline(
@@ -428,6 +426,9 @@ class Tender(Aggregate):
         if self.status is TenderStatus.DRAFT:
             raise TenderNotPublishedError("the tender is not published")
         timeline = self.terms.timeline
+        # The notice's opening time: the rules keep it at least OPENING_GRACE after the
+        # deadline. Tenders published before they did (their recorded rules allow less)
+        # still wait for the grace.
         opens = max(timeline.opening_time, timeline.submission_deadline + OPENING_GRACE)
         if now < opens:
             raise BidsSealedError(f"the bids stay sealed until {opens.isoformat()}")

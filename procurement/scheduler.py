@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from domain.errors import InvalidStateError, VersionConflictError
-from domain.tender import OPENING_GRACE
+from domain.rules import OPENING_GRACE
 from procurement.application import ProcurementApplication
 from procurement.periodic import PeriodicJob
 from projections.schedule import due_for_closing

@@ -76,6 +76,7 @@ INTEGERS = ("bid_validity_days", "evaluation.criteria.*.max_score", "scores.*.sc
 # Which field a domain refusal of a tender's terms is about.
 TERMS_FIELDS = {
     "invalid_timeline": "timeline.submission_deadline",
+    "opening_time_out_of_window": "timeline.opening_time",
     "deadline_in_past": "timeline.submission_deadline",
     "bidding_period_too_short": "timeline.submission_deadline",
     "bid_security_too_high": "bid_security.amount.amount",
@@ -86,6 +87,7 @@ TERMS_FIELDS = {
 AMEND_FIELDS = {
     "deadline_extension_required": "timeline.submission_deadline",
     "invalid_timeline": "timeline.submission_deadline",
+    "opening_time_out_of_window": "timeline.opening_time",
     "deadline_in_past": "timeline.submission_deadline",
     "bidding_period_too_short": "timeline.submission_deadline",
 }

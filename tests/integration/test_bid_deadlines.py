@@ -17,7 +17,8 @@ import pytest
 from domain.account import VendorProfile, account_id_for
 from domain.bid import Bid, BidContents, LotPrice
 from domain.errors import BiddingClosedError, ForbiddenError
-from domain.tender import OPENING_GRACE, Tender, TenderStatus
+from domain.rules import OPENING_GRACE
+from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Money, Role
 from procurement.application import (
     BidView,

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from domain.bid import BidContents, LotPrice
 from domain.opening import OpenedStatus
+from domain.rules import OPENING_GRACE
 from domain.sealing import EnvelopeName, SealedBid
-from domain.tender import OPENING_GRACE, Tender
+from domain.tender import Tender
 from domain.values import Money
 from procurement import sealing
 from procurement.application import ProcurementApplication

@@ -12,7 +12,8 @@ import psycopg
 import pytest
 from eventsourcing.projection import ProjectionRunner
 
-from domain.tender import OPENING_GRACE, TenderStatus
+from domain.rules import OPENING_GRACE
+from domain.tender import TenderStatus
 from procurement import runners
 from procurement.application import ProcurementApplication
 from procurement.database import eventsourcing_env

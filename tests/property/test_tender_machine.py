@@ -331,18 +331,7 @@ class TenderModel:
             found.add(errors.BidSecurityTooHighError)
         if notice.bid_validity_days > rules.bid_validity_max_days:
             found.add(errors.BidValidityError)
-        line = notice.timeline
-        if line.submission_deadline <= now:
-            found.add(errors.DeadlineInPastError)
-        elif line.submission_deadline < now + rules.min_bidding_period:
-            found.add(errors.BiddingPeriodTooShortError)
-        if (
-            line.clarification_deadline <= now
-            or line.clarification_deadline + rules.min_clarification_gap > line.submission_deadline
-            or not opening_delay_allowed(line, rules)
-        ):
-            found.add(errors.InvalidTimelineError)
-        return found | language_errors(notice, rules)
+        return found | timeline_errors(notice.timeline, rules, now) | language_errors(notice, rules)
 
     def amend_errors(
         self, number: int, text: str, new: Timeline | None, now: datetime
@@ -373,9 +362,10 @@ class TenderModel:
                 or moved_into_past
                 or new.clarification_deadline + self.rules.min_clarification_gap
                 > new.submission_deadline
-                or not opening_delay_allowed(new, self.rules)
             ):
                 found.add(errors.InvalidTimelineError)
+            if not opening_delay_allowed(new, self.rules):
+                found.add(errors.OpeningTimeOutOfWindowError)
         return found
 
     def ask_errors(self, question_id: UUID, text: str, now: datetime) -> set[ErrorType]:
@@ -417,6 +407,23 @@ def language_errors(notice: TenderTerms, rules: MethodRules) -> set[ErrorType]:
     if languages <= set(notice.translations):
         return set()
     return {errors.NoticeTranslationMissingError}
+
+
+def timeline_errors(line: Timeline, rules: MethodRules, now: datetime) -> set[ErrorType]:
+    """What publishing refuses in a notice's timeline."""
+    found: set[ErrorType] = set()
+    if line.submission_deadline <= now:
+        found.add(errors.DeadlineInPastError)
+    elif line.submission_deadline < now + rules.min_bidding_period:
+        found.add(errors.BiddingPeriodTooShortError)
+    if (
+        line.clarification_deadline <= now
+        or line.clarification_deadline + rules.min_clarification_gap > line.submission_deadline
+    ):
+        found.add(errors.InvalidTimelineError)
+    if not opening_delay_allowed(line, rules):
+        found.add(errors.OpeningTimeOutOfWindowError)
+    return found
 
 
 def opening_delay_allowed(line: Timeline, rules: MethodRules) -> bool:

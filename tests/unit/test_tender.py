@@ -12,8 +12,8 @@ import pytest
 from pydantic import ValidationError
 
 from domain import errors
-from domain.rules import PROFILE_NAMES, MethodRules, rules_for
-from domain.tender import OPENING_GRACE, Tender, TenderStatus
+from domain.rules import OPENING_GRACE, PROFILE_NAMES, MethodRules, rules_for
+from domain.tender import Tender, TenderStatus
 from domain.values import BidSecurity, Method, Money, NoticeText, Scope
 from tests.property.test_tender_machine import replay, state_of, store
 from tests.support import START, TRANSLATIONS, officer, sealing_keys, terms, timeline, vendor
@@ -131,7 +131,7 @@ def test_relaxed_rules_count_seconds() -> None:
         update={
             "clarification_deadline": NOW + timedelta(seconds=10),
             "submission_deadline": deadline,
-            "opening_time": deadline,
+            "opening_time": deadline + OPENING_GRACE,
         }
     )
     tender = Tender(
@@ -202,7 +202,7 @@ def test_a_late_amendment_must_extend_the_deadline_by_the_rules_minimum() -> Non
     short = old.model_copy(
         update={
             "submission_deadline": old.submission_deadline + timedelta(days=4),
-            "opening_time": old.submission_deadline + timedelta(days=4),
+            "opening_time": old.submission_deadline + timedelta(days=4, minutes=1),
         }
     )
     with pytest.raises(errors.DeadlineExtensionRequiredError):
@@ -210,7 +210,7 @@ def test_a_late_amendment_must_extend_the_deadline_by_the_rules_minimum() -> Non
     enough = old.model_copy(
         update={
             "submission_deadline": old.submission_deadline + timedelta(days=5),
-            "opening_time": old.submission_deadline + timedelta(days=5),
+            "opening_time": old.submission_deadline + timedelta(days=5, minutes=1),
         }
     )
     tender.amend(number=1, text="Late", timeline=enough, actor=officer("wsd"), timestamp=late)
@@ -341,19 +341,80 @@ def test_an_amendment_keeps_the_clarification_rules() -> None:
     assert tender.amendments == []
 
 
-def test_the_bids_open_no_sooner_than_a_grace_after_the_deadline() -> None:
+def _draft_opening(after_deadline: timedelta) -> tuple[Tender, datetime]:
     deadline = NOW + timedelta(days=20)
-    same_time = timeline(NOW).model_copy(
-        update={"submission_deadline": deadline, "opening_time": deadline}
+    line = timeline(NOW).model_copy(
+        update={"submission_deadline": deadline, "opening_time": deadline + after_deadline}
     )
     tender = Tender(
         id=uuid4(),
         entity="wsd",
-        terms=terms(NOW, timeline=same_time),
+        terms=terms(NOW, timeline=line),
         actor=officer("wsd"),
         timestamp=NOW,
     )
+    tender.collect_events()
+    return tender, deadline
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_the_rules_keep_the_opening_a_grace_after_the_deadline(profile: str) -> None:
+    rules = rules_for(profile, Method.SINGLE_STAGE_ONE_ENVELOPE, Scope.NATIONAL)
+    assert rules.min_opening_delay == OPENING_GRACE
+
+
+@pytest.mark.parametrize("after", [timedelta(0), OPENING_GRACE - timedelta(microseconds=1)])
+def test_publishing_refuses_an_opening_time_inside_the_grace(after: timedelta) -> None:
+    tender, _ = _draft_opening(after)
+    with pytest.raises(errors.OpeningTimeOutOfWindowError, match="1 minute") as refused:
+        publish(tender, SPPRA, NOW)
+    assert refused.value.field == "timeline.opening_time"
+    assert refused.value.code == "opening_time_out_of_window"
+    assert event_names(tender) == []
+    assert tender.status is TenderStatus.DRAFT
+
+
+def test_the_bids_open_at_the_notice_opening_time() -> None:
+    tender, deadline = _draft_opening(OPENING_GRACE)
     publish(tender, SPPRA, NOW)
+    with pytest.raises(errors.BidsSealedError):
+        tender.check_can_open(deadline + OPENING_GRACE - timedelta(microseconds=1))
+    tender.check_can_open(tender.terms.timeline.opening_time)
+
+
+def test_amending_refuses_an_opening_time_inside_the_grace() -> None:
+    tender = published()
+    old = tender.terms.timeline
+    later = old.submission_deadline + timedelta(days=1)
+    for opening in (later, later + timedelta(seconds=59)):
+        moved = old.model_copy(update={"submission_deadline": later, "opening_time": opening})
+        with pytest.raises(errors.OpeningTimeOutOfWindowError):
+            tender.amend(number=1, text="x", timeline=moved, actor=officer("wsd"), timestamp=NOW)
+    assert event_names(tender) == []
+    moved = old.model_copy(
+        update={"submission_deadline": later, "opening_time": later + OPENING_GRACE}
+    )
+    tender.amend(number=1, text="x", timeline=moved, actor=officer("wsd"), timestamp=NOW)
+    assert event_names(tender) == ["TenderAmended"]
+
+
+def test_a_tender_published_under_rules_without_the_grace_still_waits_for_it() -> None:
+    """Published before the rules had the grace (recorded: no least delay), its notice may
+    name the deadline itself as the opening time: it replays, and opens a grace later."""
+    deadline = NOW + timedelta(days=20)
+    line = timeline(NOW).model_copy(
+        update={"submission_deadline": deadline, "opening_time": deadline}
+    )
+    live = Tender(
+        id=uuid4(),
+        entity="wsd",
+        terms=terms(NOW, timeline=line),
+        actor=officer("wsd"),
+        timestamp=NOW,
+    )
+    publish(live, SPPRA.model_copy(update={"min_opening_delay": timedelta(0)}), NOW)
+    tender = replay([store(event) for event in live.collect_events()])
+    assert tender.status is TenderStatus.ACTIVE
     with pytest.raises(errors.BidsSealedError):
         tender.check_can_open(deadline)
     with pytest.raises(errors.BidsSealedError):

@@ -249,15 +249,31 @@ class ProcurementApplication(EvaluationCommands):
         the group commit instead of a thread (see ``_run_async``)."""
         return await self._run_async(self._submitting(actor, tender_id, bid))
 
-    def replace_bid(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> BidView:
-        return self._run(self._replacing(actor, tender_id, bid))
+    def replace_bid(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        bid: SealedBid | BidContents,
+        expected_version: int | None = None,
+    ) -> BidView:
+        """Replace the vendor's live bid; with ``expected_version``, only the bid at that
+        version (412 ``version_mismatch`` otherwise)."""
+        return self._run(self._replacing(actor, tender_id, bid, expected_version))
 
-    def _replacing(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> Steps:
+    def _replacing(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        bid: SealedBid | BidContents,
+        expected_version: int | None = None,
+    ) -> Steps:
         _check_vendor(actor)
 
         def replace(tender: Tender, now: datetime) -> Steps:
             sealed = self._sealed(tender, actor, bid)
-            live: Bid = yield Blocking(lambda: self._vendors_bid(actor, tender_id))
+            live: Bid = yield Blocking(
+                lambda: self._vendors_bid(actor, tender_id, expected_version)
+            )
             if live.status is not BidStatus.SUBMITTED:
                 raise BidNotLiveError("there is no live bid to replace: submit one with POST")
             live.replace(
@@ -278,11 +294,15 @@ class ProcurementApplication(EvaluationCommands):
 
         return self._taking_bids(tender_id, replace)
 
-    def withdraw_bid(self, actor: Actor, tender_id: UUID) -> BidView:
+    def withdraw_bid(
+        self, actor: Actor, tender_id: UUID, expected_version: int | None = None
+    ) -> BidView:
+        """Withdraw the vendor's bid; with ``expected_version``, only the bid at that
+        version (412 ``version_mismatch`` otherwise)."""
         _check_vendor(actor)
 
         def withdraw(tender: Tender, now: datetime) -> Steps:
-            bid: Bid = yield Blocking(lambda: self._vendors_bid(actor, tender_id))
+            bid: Bid = yield Blocking(lambda: self._vendors_bid(actor, tender_id, expected_version))
             bid.withdraw(
                 deadline=tender.terms.timeline.submission_deadline, actor=actor, timestamp=now
             )

@@ -112,11 +112,15 @@ class ProcurementStore(Application[UUID]):
         super().register_transcodings(transcoder)
         transcodings.register_all(transcoder)
 
-    def _vendors_bid(self, actor: Actor, tender_id: UUID) -> Bid:
-        """The caller's own bid on the tender; anybody else's does not exist for it."""
+    def _vendors_bid(
+        self, actor: Actor, tender_id: UUID, expected_version: int | None = None
+    ) -> Bid:
+        """The caller's own bid on the tender; anybody else's does not exist for it. With
+        ``expected_version`` (the request's ``If-Match``), only at that version."""
         bid = self._load(Bid, bid_id_for(tender_id, actor.account_id))
         if bid.vendor_id != actor.account_id:  # pragma: no cover (ids are per vendor)
             raise BidNotFoundError("no bid of yours on this tender")
+        _check_version(bid, expected_version)
         return bid
 
     def has_events(self) -> bool:
@@ -147,10 +151,7 @@ class ProcurementStore(Application[UUID]):
         tender = self._load(Tender, tender_id)
         if actor.role is not Role.OFFICER or actor.entity != tender.entity:
             raise TenderNotFoundError(f"no tender {tender_id}")
-        if expected_version is not None and expected_version != tender.version:
-            raise VersionMismatchError(
-                f"the tender is at version {tender.version}, not {expected_version}"
-            )
+        _check_version(tender, expected_version)
         return tender
 
     def _public_tender(self, tender_id: UUID) -> Tender:
@@ -247,6 +248,13 @@ class ProcurementStore(Application[UUID]):
             version=aggregate.version,
             position=max(r.notification.id for r in recordings),
         )
+
+
+def _check_version(aggregate: Aggregate, expected: int | None) -> None:
+    """``If-Match``: the write is decided on the version the client saw, or refused (412)."""
+    if expected is not None and expected != aggregate.version:
+        name = type(aggregate).__name__.lower()
+        raise VersionMismatchError(f"the {name} is at version {aggregate.version}, not {expected}")
 
 
 def _bid_conflict() -> VersionConflictError:

@@ -61,13 +61,19 @@ class BidController(Controller):
     def replace(
         self,
         request: Request[Any, Any, Any],
+        *,
         tender_id: FromPath[UUID],
         data: JSONBody[BidIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        expected_version: NamedDependency[int | None],
     ) -> BidOut:
+        """``If-Match: "<version>"`` (the bid's, as its receipt and ``GET .../mine`` give it)
+        replaces only that version: 412 ``version_mismatch`` if the bid has moved on."""
         limiter_of(request).check(request, "bid", str(actor.account_id))
-        return _accepted(procurement.replace_bid(actor, tender_id, data.to_domain()))
+        return _accepted(
+            procurement.replace_bid(actor, tender_id, data.to_domain(), expected_version)
+        )
 
     @delete("/mine", status_code=HTTP_200_OK, sync_to_thread=True, summary="Withdraw my bid")
     def withdraw(
@@ -76,9 +82,11 @@ class BidController(Controller):
         tender_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        expected_version: NamedDependency[int | None],
     ) -> BidOut:
+        """With ``If-Match``, as for a replacement."""
         limiter_of(request).check(request, "bid", str(actor.account_id))
-        return _accepted(procurement.withdraw_bid(actor, tender_id))
+        return _accepted(procurement.withdraw_bid(actor, tender_id, expected_version))
 
     @get("/mine", summary="My bid's status, receipt, and its place in the ledger")
     async def mine(

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from http import HTTPStatus
 from typing import Any
 
@@ -176,6 +177,8 @@ def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respon
 
 
 def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    if database_unreachable(error):  # raised as, or wrapped in, something else
+        return _database_down(request, error)
     request_id = request.scope.get("state", {}).get("request_id")
     log.error("unexpected error (request %s)", request_id, exc_info=error)
     return problem(
@@ -187,23 +190,66 @@ def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[A
     )
 
 
-DATABASE_DOWN: tuple[type[Exception], ...] = (
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    # eventsourcing's recorders (psycopg underneath): a broken connection, an exhausted pool
     es_persistence.OperationalError,
     es_persistence.InterfaceError,
-    es_persistence.ConnectionUnavailableError,
+    # psycopg and its pool (PoolTimeout, PoolClosed, AdminShutdown, ... are OperationalErrors)
     psycopg.OperationalError,
     psycopg.InterfaceError,
+    # asyncpg: a lost or refused connection (SQLSTATE class 08, ConnectionDoesNotExistError),
+    # a server starting up, shutting down or crashed (57P01-57P03), one out of connections
+    # (53300), and the client's own errors about its connection (closed, released, broken)
     asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    # the socket itself: refused, reset, aborted, a broken pipe
     ConnectionError,
 )
+"""What means "the database is unreachable" wherever it is raised. ``database_unreachable``
+also counts any ``OSError`` raised inside a database driver (the Unix socket's
+``FileNotFoundError`` while the server is down, a connect timeout, a name that does not
+resolve) and any of these found as the cause or context of another exception."""
+
+_DRIVERS = ("asyncpg", "psycopg", "psycopg_pool", "eventsourcing")
 
 
-def _database_down(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    """The database is unreachable (restarting, failing over): fail fast and say when to retry.
-    Nothing was acknowledged, so a retry with the same Idempotency-Key is safe."""
-    log.warning("database unavailable: %s", type(error).__name__)
+def database_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` means the database cannot be reached (so: 503, retry), whatever
+    wraps it. The one place that decides it, for the API, the portal and the watch."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, DATABASE_DOWN) or (
+            isinstance(current, OSError) and _raised_in_driver(current)
+        ):
+            return True
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return False
+
+
+def _raised_in_driver(error: BaseException) -> bool:
+    for frame, _ in traceback.walk_tb(error.__traceback__):
+        module = str(frame.f_globals.get("__name__", ""))
+        if module.split(".", 1)[0] in _DRIVERS:
+            return True
+    return False
+
+
+def database_unavailable(request: Request[Any, Any, Any]) -> Response[Any]:
+    """The answer while the database is unreachable (restarting, failing over): fail fast and
+    say when to retry. Nothing was acknowledged, so a retry with the same Idempotency-Key is
+    safe."""
     return problem(
         request,
         status=503,
@@ -213,6 +259,20 @@ def _database_down(request: Request[Any, Any, Any], error: Exception) -> Respons
         "Idempotency-Key a retry never writes twice.",
         headers={"Retry-After": "2"},
     )
+
+
+def database_down_met(request: Request[Any, Any, Any], error: BaseException) -> None:
+    """A request met the database unreachable: say so, and have the watch look now rather
+    than at its next ping, so that the next requests are answered 503 at once."""
+    log.warning("database unavailable: %s: %s", type(error).__name__, error)
+    watch = request.app.state.get("database_watch")
+    if watch is not None:
+        watch.check_now()
+
+
+def _database_down(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    database_down_met(request, error)
+    return database_unavailable(request)
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -18,7 +18,13 @@ from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
-from api.errors import DATABASE_DOWN, EXCEPTION_HANDLERS, ApiProblem, status_for
+from api.errors import (
+    EXCEPTION_HANDLERS,
+    ApiProblem,
+    database_down_met,
+    database_unreachable,
+    status_for,
+)
 from api.portal.i18n import translator
 from api.portal.session import (
     csrf_token_of,
@@ -164,7 +170,8 @@ def html_error(  # noqa: PLR0911 (one answer per kind of error)
         return _error_page(request, status_for(error), error.code, str(error))
     if isinstance(error, ApiProblem):
         return _error_page(request, error.status_code, error.code, str(error.detail))
-    if isinstance(error, DATABASE_DOWN):
+    if database_unreachable(error):
+        database_down_met(request, error)
         page = _error_page(request, 503, "database_unavailable", "the database is unavailable")
         page.headers["Retry-After"] = "5"
         return page

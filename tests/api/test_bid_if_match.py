@@ -5,6 +5,7 @@ check; malformed, 400 ``invalid_if_match``; a version the bid is no longer at, 4
 from __future__ import annotations
 
 import pytest
+from httpx import Response
 
 from tests.api.conftest import Api
 from tests.api.test_bad_input import assert_problem
@@ -22,7 +23,7 @@ def test_if_match_on_a_bid_is_checked(api: Api, clock: FakeClock, method: str) -
     replaced = api.client.put(path, headers=vendor, json=contents("900.00"))  # no If-Match
     assert replaced.json()["version"] == 2
 
-    def write(if_match: str) -> object:
+    def write(if_match: str) -> Response:
         headers = {**vendor, "If-Match": if_match}
         if method == "PUT":
             return api.client.put(path, headers=headers, json=contents("800.00"))

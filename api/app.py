@@ -46,6 +46,7 @@ from api.portal.pages import template_config
 from api.portal.session import portal_tokens
 from api.rate_limits import Limiter
 from api.read_cache import Listener, ReadCache, read_cache_middleware
+from procurement import idempotency
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock, SystemClock
 from procurement.coordination import Coordinator
@@ -96,6 +97,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             pool = await create_pool(settings.dsn, settings.db_pool_size)
             app.state.procurement = procurement
             app.state.pool = pool
+            # Idempotency-Key claims, each held by this process's session while its request
+            # runs (a claim never outlives its request: procurement/idempotency.py).
+            claims = idempotency.Batches.on(pool, settings.dsn)
+            app.state.idempotency = claims
             watch = DatabaseWatch(pool)
             watch.start()
             app.state.database_watch = watch
@@ -112,6 +117,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             finally:
                 await listener.stop()
                 await watch.stop()
+                await claims.close()
                 try:  # a connection still out, or broken, must not hold or fail the shutdown
                     await asyncio.wait_for(pool.close(), timeout=5)
                 except Exception as error:  # noqa: BLE001 (shutting down whatever happened)

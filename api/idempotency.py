@@ -4,13 +4,19 @@ writes nothing; the same key with another body is 422. See ``procurement/idempot
 It is ASGI middleware because it must see the raw body and the whole answer; it identifies
 the key's owner by verifying the bearer token the same way the guards do (and leaves the
 verified principal where the guards look first, so a keyed request verifies its token once).
-Claims and answers of concurrent requests are stored in batches (``idempotency.Batches``).
+Claims and answers of concurrent requests are stored in batches (``idempotency.Batches``, one
+per process, made at start-up), and a claim lives exactly as long as the request holding it.
+
+A request that takes over the claim of an earlier attempt that ended without an answer finds
+that attempt in its scope's state (``RETRY_OF``): a command reads it to recognise the earlier
+attempt's write, if it landed (``api.controllers.bids``).
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -21,9 +27,12 @@ from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Sen
 from procurement import idempotency
 from procurement.security import InvalidTokenError
 
+log = logging.getLogger(__name__)
 HEADER = b"idempotency-key"
 _KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 EXEMPT_PATHS = frozenset({"/auth/token"})  # writes nothing; its answer is a secret
+RETRY_OF = "idempotency_retry_of"
+"""The scope state's key for the earlier attempt a claim took over (``idempotency.Attempt``)."""
 RETRYABLE_CONFLICTS = frozenset({"version_conflict"})
 """409 answers that ask the client to try again: not kept as a key's answer."""
 
@@ -168,14 +177,6 @@ class _HeldAnswer:
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._batches: idempotency.Batches | None = None
-
-    def _batches_for(self, scope: Scope) -> idempotency.Batches:
-        """The batches on the app's read pool (made at start-up, after this middleware)."""
-        pool = scope["app"].state.pool
-        if self._batches is None or self._batches.pool is not pool:
-            self._batches = idempotency.Batches(pool)
-        return self._batches
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("method") != "POST":  # reads: nothing to look at
@@ -195,8 +196,9 @@ class IdempotencyMiddleware:
         digest = hmac.new(
             state.idempotency_secret, b"POST " + scope["path"].encode() + b"\n" + body, "sha256"
         ).hexdigest()
-        batches = self._batches_for(scope)
-        outcome = await batches.claim(owner, key, digest, state.clock.now())
+        batches: idempotency.Batches = state.idempotency
+        request_id = str(scope.get("state", {}).get("request_id") or "")
+        outcome = await batches.claim(owner, key, digest, request_id, state.clock.now())
         if isinstance(outcome, idempotency.Replay):
             await _send(
                 send,
@@ -206,7 +208,9 @@ class IdempotencyMiddleware:
                 {"idempotent-replayed": "true"},
             )
         elif isinstance(outcome, idempotency.Claimed):
-            await self._run_and_record(scope, body, send, owner, key)
+            if outcome.earlier is not None:
+                scope.setdefault("state", {})[RETRY_OF] = outcome.earlier
+            await self._run_and_record(scope, body, send, batches, outcome.claim)
         else:
             await _send_problem(scope, send, _REFUSALS[type(outcome)])
 
@@ -220,7 +224,12 @@ class IdempotencyMiddleware:
         return raw.decode("latin-1") if raw is not None else None
 
     async def _run_and_record(
-        self, scope: Scope, body: bytes, send: Send, owner: str, key: str
+        self,
+        scope: Scope,
+        body: bytes,
+        send: Send,
+        batches: idempotency.Batches,
+        claim: idempotency.Claim,
     ) -> None:
         delivered = False
 
@@ -231,8 +240,6 @@ class IdempotencyMiddleware:
             delivered = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        pool = scope["app"].state.pool
-        batches = self._batches_for(scope)
         held = _HeldAnswer()
         recorded = False
 
@@ -243,14 +250,15 @@ class IdempotencyMiddleware:
             if not held.hold(cast("dict[str, Any]", message)):
                 return
             if held.is_final():
-                await batches.complete(
-                    owner,
-                    key,
-                    status=held.status,
-                    content_type=held.content_type,
-                    body=held.body,
-                )
-                recorded = True
+                recorded = True  # stored, or its claim let go trying: no release after it
+                try:
+                    await batches.complete(
+                        claim, status=held.status, content_type=held.content_type, body=held.body
+                    )
+                except Exception as error:  # noqa: BLE001 (the answer is due all the same)
+                    # Not kept, but its claim is let go: a retry runs the command again and
+                    # finds its write (the same receipt, the same draft), or writes it.
+                    log.warning("an idempotent answer was not stored (%r)", error)
             for out in held.messages():
                 await send(cast("Message", out))
 
@@ -258,4 +266,14 @@ class IdempotencyMiddleware:
             await self.app(scope, receive_once, record_then_send)
         finally:
             if not recorded:
-                await idempotency.release(pool, owner, key)
+                await _release(batches, claim)
+
+
+async def _release(batches: idempotency.Batches, claim: idempotency.Claim) -> None:
+    """Let the claim of a request that failed on our side go. After its answer has left, so a
+    failure here (the database down) is only logged: its lock is let go all the same, and the
+    row it leaves is taken over by the next retry."""
+    try:
+        await batches.release(claim)
+    except Exception as error:  # noqa: BLE001 (logged; the lock is let go regardless)
+        log.warning("an idempotency claim's row was not released (%r)", error)

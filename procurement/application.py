@@ -21,7 +21,6 @@ from domain.bid import Bid, BidContents, BidStatus
 from domain.errors import (
     AccountNotFoundError,
     BidExistsError,
-    BidNotFoundError,
     BidNotLiveError,
     ForbiddenError,
     InvalidCredentialsError,
@@ -39,6 +38,7 @@ from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Role, TenderTerms, Timeline
 from procurement import sealing
 from procurement.evaluations import EvaluationCommands, check_prices
+from procurement.idempotency import Attempt
 from procurement.recorder import StaleReadError
 from procurement.security import Principal, hash_password, verify_password
 from procurement.store import WriteResult
@@ -129,7 +129,15 @@ class ProcurementApplication(EvaluationCommands):
             actor=actor,
             timestamp=self._now(),
         )
-        return self._save(tender)
+        try:
+            return self._save(tender)
+        except VersionConflictError:
+            if idempotency_key is None:
+                raise
+        # The draft this account drafted with this key is stored already: an earlier attempt
+        # made it and ended before its answer. Answer as it would have.
+        drafted = self._load(Tender, tender.id)
+        return WriteResult(id=drafted.id, version=1, position=self._position_of(drafted.id, 1))
 
     def edit_tender(
         self,
@@ -198,6 +206,10 @@ class ProcurementApplication(EvaluationCommands):
         """A vendor's clarification request. Returns the question's id, not the tender's."""
         tender = self._public_tender(tender_id)
         question_id = self._new_id(actor, idempotency_key)
+        asked = tender.questions.get(question_id)
+        if asked is not None and asked.asked_by == actor.account_id:
+            # This key's question, asked by an attempt that ended before its answer.
+            return self._written(tender, question_id)
         tender.ask_question(question_id=question_id, text=text, actor=actor, timestamp=self._now())
         result = self._save(tender)
         return WriteResult(id=question_id, version=result.version, position=result.position)
@@ -237,17 +249,30 @@ class ProcurementApplication(EvaluationCommands):
 
     # Bids ---------------------------------------------------------------------------------
 
-    def submit_bid(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> BidView:
+    def submit_bid(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        bid: SealedBid | BidContents,
+        earlier: Attempt | None = None,
+    ) -> BidView:
         """A vendor's bid, or a new one after its withdrawal. Plain contents are sealed here
-        with the tender's public keys and then dropped: only envelopes are stored."""
-        return self._run(self._submitting(actor, tender_id, bid))
+        with the tender's public keys and then dropped: only envelopes are stored.
+
+        ``earlier``: this is a retry (same Idempotency-Key, same body) of an attempt that
+        ended without an answer. If that attempt stored the bid, the answer is its receipt."""
+        return self._run(self._submitting(actor, tender_id, bid, earlier))
 
     async def submit_bid_async(
-        self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        bid: SealedBid | BidContents,
+        earlier: Attempt | None = None,
     ) -> BidView:
         """``submit_bid`` for an event loop: the same steps, and the loop's task waits for
         the group commit instead of a thread (see ``_run_async``)."""
-        return await self._run_async(self._submitting(actor, tender_id, bid))
+        return await self._run_async(self._submitting(actor, tender_id, bid, earlier))
 
     def replace_bid(
         self,
@@ -333,7 +358,13 @@ class ProcurementApplication(EvaluationCommands):
         position = self._position_of(bid.id, bid.version)
         return self._bid_receipt(bid, kind, WriteResult(bid.id, bid.version, position))
 
-    def _submitting(self, actor: Actor, tender_id: UUID, bid: SealedBid | BidContents) -> Steps:
+    def _submitting(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        bid: SealedBid | BidContents,
+        earlier: Attempt | None = None,
+    ) -> Steps:
         _check_vendor(actor)
 
         def submit(tender: Tender, now: datetime) -> Steps:
@@ -361,6 +392,12 @@ class ProcurementApplication(EvaluationCommands):
                 # (Sealing is randomised: no other request's envelopes are equal.)
                 return self._landed(existing, "submitted")
             if existing.status is BidStatus.SUBMITTED:
+                if earlier is not None:
+                    # A retry of an attempt that ended without an answer: if that attempt
+                    # stored this bid, it is this request's bid (not a second one).
+                    ours: bool = yield Blocking(lambda: self._last_written_by(existing, earlier))
+                    if ours:
+                        return self._landed(existing, "submitted")
                 raise BidExistsError("you have a live bid: replace it with PUT or withdraw it")
             existing.replace(
                 envelopes=sealed,
@@ -589,19 +626,6 @@ class ProcurementApplication(EvaluationCommands):
             version=written.version,
             receipt=self.signer.sign(fields),
         )
-
-    def _position_of(self, originator_id: UUID, version: int) -> int:
-        datastore = cast("PostgresApplicationRecorder", self.recorder).datastore
-        with datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                "SELECT notification_id FROM procurement_events "
-                "WHERE originator_id = %s AND originator_version = %s",
-                (originator_id, version),
-            )
-            row = cursor.fetchone()
-        if row is None:  # pragma: no cover (the version was just loaded)
-            raise BidNotFoundError("the bid's event is not in the store")
-        return int(row["notification_id"])
 
     # Accounts -----------------------------------------------------------------------------
 

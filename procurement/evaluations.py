@@ -426,6 +426,10 @@ class EvaluationCommands(ProcurementStore):
         # other acts are refused.
         self._load(Tender, award.tender_id).check_not_cancelled()
         complaint_id = self._new_id(actor, idempotency_key)
+        lodged = award.complaints.get(complaint_id)
+        if lodged is not None and lodged.vendor_id == actor.account_id:
+            # This key's complaint, lodged by an attempt that ended before its answer.
+            return self._written(award, complaint_id)
         award.lodge_complaint(
             complaint_id=complaint_id, grounds=grounds, actor=actor, timestamp=self._now()
         )

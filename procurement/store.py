@@ -13,12 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Self, TypeVar
+from typing import Self, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from domain.award import Award
 from domain.bid import Bid, bid_id_for
@@ -38,6 +39,7 @@ from procurement import snapshots, transcodings
 from procurement.batcher import GroupCommitter
 from procurement.clock import Clock, SystemClock
 from procurement.database import eventsourcing_env
+from procurement.idempotency import Attempt
 from procurement.receipts import ReceiptSigner
 from procurement.recorder import StaleReadError
 from procurement.settings import Settings
@@ -122,6 +124,46 @@ class ProcurementStore(Application[UUID]):
             raise BidNotFoundError("no bid of yours on this tender")
         _check_version(bid, expected_version)
         return bid
+
+    def _position_of(self, originator_id: UUID, version: int) -> int:
+        """The global position of an aggregate's event at ``version``."""
+        datastore = cast("PostgresApplicationRecorder", self.recorder).datastore
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                "SELECT notification_id FROM procurement_events "
+                "WHERE originator_id = %s AND originator_version = %s",
+                (originator_id, version),
+            )
+            row = cursor.fetchone()
+        if row is None:  # pragma: no cover (the version was just loaded)
+            msg = f"no event {originator_id} at version {version} in the store"
+            raise RuntimeError(msg)
+        return int(row["notification_id"])
+
+    def _written(self, aggregate: Aggregate, result_id: UUID | None = None) -> WriteResult:
+        """The answer a write that made ``aggregate``'s current version gave (or would have
+        given): for a retry that finds its earlier attempt's write in the store."""
+        return WriteResult(
+            id=result_id or aggregate.id,
+            version=aggregate.version,
+            position=self._position_of(aggregate.id, aggregate.version),
+        )
+
+    def _last_written_by(self, aggregate: Aggregate, attempt: Attempt) -> bool:
+        """Whether the aggregate's latest event was written by ``attempt``: under its request
+        id, no sooner than it began (so not an older write that reused the request id)."""
+        [stored] = self.recorder.select_events(
+            aggregate.id, gt=aggregate.version - 1, lte=aggregate.version
+        )
+        latest = self.mapper.to_domain_event(stored)
+        actor = getattr(latest, "actor", None)
+        written_at = getattr(latest, "timestamp", None)
+        return (
+            isinstance(actor, Actor)
+            and actor.request_id == attempt.request_id
+            and isinstance(written_at, datetime)
+            and written_at >= attempt.began
+        )
 
     def has_events(self) -> bool:
         return self.recorder.max_notification_id() is not None

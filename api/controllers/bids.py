@@ -18,11 +18,13 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api import proofs
 from api.auth import current_actor, requires_role
+from api.idempotency import RETRY_OF
 from api.metrics import BIDS_ACCEPTED
 from api.rate_limits import limiter_of
 from api.schemas import BidIn, BidOut
 from domain.values import Actor, Role
 from procurement.application import BidView, ProcurementApplication
+from procurement.idempotency import Attempt
 
 
 def _out(view: BidView) -> BidOut:
@@ -55,7 +57,12 @@ class BidController(Controller):
         actor = current_actor(request)
         procurement: ProcurementApplication = request.app.state.procurement
         limiter_of(request).check(request, "bid", str(actor.account_id))
-        return _accepted(await procurement.submit_bid_async(actor, tender_id, data.to_domain()))
+        # A keyed retry of an attempt that ended without an answer: the bid it stored, if it
+        # did, is this request's (its receipt, not 409 bid_exists).
+        earlier: Attempt | None = request.scope.get("state", {}).get(RETRY_OF)
+        return _accepted(
+            await procurement.submit_bid_async(actor, tender_id, data.to_domain(), earlier)
+        )
 
     @put("/mine", status_code=HTTP_200_OK, sync_to_thread=True, summary="Replace my bid")
     def replace(

@@ -1,0 +1,26 @@
+"""Idempotency claims tied to their holders: each unanswered row names the attempt holding it
+(``holder``, a token of its own) and that attempt's request id. The claim itself is a session
+advisory lock of the holding process (``procurement/idempotency.py``); ``claimed_at`` no
+longer decides anything.
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("ALTER TABLE idempotency_keys ADD COLUMN holder text, ADD COLUMN request_id text")
+
+
+def downgrade() -> None:
+    op.execute("ALTER TABLE idempotency_keys DROP COLUMN holder, DROP COLUMN request_id")

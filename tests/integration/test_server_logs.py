@@ -48,6 +48,7 @@ def test_every_line_the_server_writes_is_json_with_its_request_id(
     assert all(isinstance(record, dict) for record in records)
     for record in records:
         assert {"time", "level", "logger", "message", "request_id"} <= set(record), record
+        assert not any("\x1b" in str(value) for value in record.values())  # no colours
     loggers = {record["logger"] for record in records}
     assert {"uvicorn.error", "uvicorn.access", "procurement.cli"} <= loggers
     access = {

@@ -1,4 +1,5 @@
-"""Running a projection: the store's events, in order, into its view, until it is stopped.
+"""Running a projection: the store's events, in order, into its view, until it is stopped; and
+the events as every read model reads them.
 
 Not eventsourcing's ``ProjectionRunner``: its thread ends at the first exception, silently
 (the error waits for someone to call ``run_forever`` or leave the runner), so one event the
@@ -17,15 +18,36 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Self
 
-from eventsourcing.persistence import Subscription, Tracking
+from eventsourcing.persistence import JSONTranscoder, Subscription, Tracking, Transcoder
 from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg.conninfo import make_conninfo
 
 from procurement.failures import Backoff, JobHealth, connect_to
 from procurement.store import ProcurementStore
+from projections.storable import storable_json
 
 log = logging.getLogger(__name__)
+
+
+class StorableTextTranscoder(JSONTranscoder):
+    """Decodes stored events with the text PostgreSQL cannot store replaced
+    (``projections/storable.py``)."""
+
+    def decode(self, data: bytes) -> Any:
+        return self.decoder.decode(storable_json(data.decode("utf8")))
+
+
+class ReadModelsApplication(ProcurementStore):
+    """The store as the read models read it: the same events, decoded with
+    ``StorableTextTranscoder``. Reads only."""
+
+    name = "procurement"
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = StorableTextTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
 
 def dsn_of(env: Mapping[str, str]) -> str:
@@ -50,7 +72,7 @@ class ProjectionJob:
         backoff: Backoff | None = None,
     ) -> None:
         self.name: str = projection_class.name
-        self.app = ProcurementStore(env)
+        self.app = ReadModelsApplication(env)
         self.factory = PostgresFactory(Environment(self.name, dict(env)))
         self.view: PostgresTrackingRecorder = self.factory.tracking_recorder(view_class)
         self.projection = projection_class(view=self.view)

@@ -320,6 +320,45 @@ def projections_rebuild() -> None:
     console.print(f"rebuilt from {count} events")
 
 
+@projections.command("status")
+def projections_status(
+    as_json: Annotated[bool, typer.Option("--json", help="As one JSON object.")] = False,
+) -> None:
+    """Each projection's position, lag behind the store and last error, and the other
+    background jobs' last errors. Exits 1 while a job is failing."""
+    settings = _settings()
+    migrations.upgrade(settings.dsn)
+    found = runners.status(settings)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2))
+    else:
+        typer.echo(f"store head: {found['head']}")
+        for projection in found["projections"]:
+            typer.echo(
+                f"projection {projection['name']}: position {projection['position']}, "
+                f"lag {projection['lag']}; {_last_error(projection)}"
+            )
+        for job in found["jobs"]:
+            typer.echo(f"job {job['job']}: {_last_error(job)}")
+    if any(job["failing"] for job in [*found["projections"], *found["jobs"]]):
+        raise typer.Exit(1)
+
+
+def _last_error(job: dict[str, Any]) -> str:
+    error = job["last_error"]
+    if error is None:
+        return "no error recorded"
+    where = "" if error["position"] is None else f" at position {error['position']}"
+    topic = "" if error["topic"] is None else f" ({error['topic']})"
+    what = f"{error['error']}: {error['message']}{where}{topic}"
+    if job["failing"]:
+        return (
+            f"FAILING since {error['failing_since']}, {error['attempts']} attempts, "
+            f"last at {error['last_failed_at']}: {what}"
+        )
+    return f"last error {error['last_failed_at']}, resolved {error['resolved_at']}: {what}"
+
+
 @ocds.command("export")
 def ocds_export(
     directory: Annotated[Path, typer.Argument(help="where to write the packages")],

@@ -6,6 +6,10 @@ from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from typing import Any
 
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.utils import Environment
+
+from procurement import failures
 from procurement import rebuild as paged
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock
@@ -13,7 +17,7 @@ from procurement.coordination import Start, Stop
 from procurement.database import eventsourcing_env
 from procurement.failures import Backoff
 from procurement.ledger import LedgerWriter
-from procurement.projecting import ProjectionJob
+from procurement.projecting import ProjectionJob, ReadModelsApplication
 from procurement.scheduler import Scheduler
 from procurement.settings import Settings
 from procurement.snapshotter import Snapshotter
@@ -107,6 +111,44 @@ def start_runners(
         stack.enter_context(ProjectionJob(env, projection_class, view_class, backoff))
         for projection_class, view_class in projections(context)
     ]
+
+
+def status(settings: Settings) -> dict[str, Any]:
+    """Each projection's position, lag behind the store's head and last failure, and the
+    other jobs' last failures (``procurement projections status``)."""
+    env = eventsourcing_env(settings.dsn, 1)
+    app = ReadModelsApplication(env)
+    try:
+        head = app.recorder.max_notification_id() or 0
+        positions: dict[str, int] = {}
+        for projection_class, view_class in projections(ocds_context(settings)):
+            factory = PostgresFactory(Environment(projection_class.name, env))
+            try:
+                view = factory.tracking_recorder(view_class)
+                positions[projection_class.name] = view.max_tracking_id(app.name) or 0
+            finally:
+                factory.close()
+    finally:
+        app.close()
+    recorded = failures.failures(settings.dsn)
+
+    def job(name: str) -> dict[str, Any]:
+        failure = recorded.get(name)
+        return {
+            "failing": failure is not None and failure.resolved_at is None,
+            "last_error": None if failure is None else failure.as_json(),
+        }
+
+    return {
+        "head": head,
+        "projections": [
+            {"name": name, "position": at, "lag": head - at, **job(f"projection:{name}")}
+            for name, at in positions.items()
+        ],
+        "jobs": [
+            {"job": name, **job(name)} for name in recorded if not name.startswith("projection:")
+        ],
+    }
 
 
 def rebuild(

@@ -8,8 +8,8 @@ last event. The changes are the projections' own: ``public_tenders.statements_fo
 OCDS, ``ocds_releases.link``, ``tender_of`` and ``release_for``, the functions the live views
 run, on the events decoded as the live runners decode them (``ReadModelsApplication``: text
 PostgreSQL cannot store replaced). Only the events some read model shows are read and decoded
-(drafts, bids, accounts and the committee's work are skipped in the query); the position
-still ends at the store's last event.
+(edits of drafts, bids, accounts and the committee's work are skipped in the query); the
+position still ends at the store's last event.
 
 With more than one read model, each is rebuilt in a process of its own (``spawn``), in
 parallel: decoding is most of the time and holds the GIL, so one process uses one core. Each

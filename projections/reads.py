@@ -279,6 +279,18 @@ async def job_failures(pool: asyncpg.Pool) -> dict[str, tuple[int, bool]]:
     return {str(r["job"]): (int(r["failures"]), bool(r["failing"])) for r in rows}
 
 
+async def drafts_of(pool: asyncpg.Pool, entity: str, limit: int) -> list[UUID]:
+    """The entity's latest tenders never published, newest first (``entity_tenders``, kept by
+    the public tenders projection; never served publicly)."""
+    rows = await pool.fetch(
+        "SELECT tender_id FROM entity_tenders WHERE entity = $1 AND NOT published "
+        "ORDER BY position DESC LIMIT $2",
+        entity,
+        limit,
+    )
+    return [row["tender_id"] for row in rows]
+
+
 def as_utc(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 

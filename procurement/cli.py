@@ -22,8 +22,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from domain.account import account_id_for
 from domain.bid import BidContents
-from domain.errors import ProcurementError
+from domain.errors import InvalidTextError, ProcurementError
 from domain.sealing import HPKE_SUITE, SealingKey, SealingKeySet
+from domain.text import check_text
 from domain.values import Method, Role
 from procurement import audit, logs, migrations, receipts, runners, sealing
 from procurement import demo as demo_data
@@ -169,6 +170,13 @@ def users_add(
     if len(password) < 10:  # noqa: PLR2004
         console.print("the password must have at least 10 characters")
         raise typer.Exit(2)
+    try:  # the text rule, as for what comes over HTTP (the password is kept as typed)
+        username = check_text(username, single_line=True, field="username")
+        entity = None if entity is None else check_text(entity, single_line=True, field="entity")
+        check_text(password, single_line=True, field="password")
+    except InvalidTextError as error:
+        console.print(f"{error.code}: {error}")
+        raise typer.Exit(2) from None
     settings = _settings()
     migrations.upgrade(settings.dsn)
     application = _application(settings)

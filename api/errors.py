@@ -119,7 +119,7 @@ def _domain_error(request: Request[Any, Any, Any], error: ProcurementError) -> R
         status=status_for(error),
         code=error.code,
         title=error.title,
-        detail=f"{field}: {error}" if field else str(error),
+        detail=str(error),
         extra={"errors": errors} if errors else None,
     )
 

@@ -1,15 +1,19 @@
-"""Prometheus metrics: request latency by route, bids accepted, projection lag, ledger size and
-checkpoint age. Counts of events are for operators only (``/metrics`` can be closed with a
-token): they would let the public watch bids arrive before an opening."""
+"""Prometheus metrics: request latency by route, bids accepted, projection lag, ledger size,
+checkpoint age and background jobs' failures. Counts of events are for operators only
+(``/metrics`` can be closed with a token): they would let the public watch bids arrive before an
+opening."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 REGISTRY = CollectorRegistry()
 REQUEST_SECONDS = Histogram(
@@ -37,6 +41,39 @@ CHECKPOINT_AGE = Gauge(
     "Seconds since the latest signed ledger checkpoint",
     registry=REGISTRY,
 )
+
+JOB_FAILING = Gauge(
+    "procurement_job_failing",
+    "1 while a background job (projection:<name>, ledger, scheduler, snapshots) is failing",
+    ["job"],
+    registry=REGISTRY,
+)
+
+
+class JobFailures(Collector):
+    """``procurement_job_failures_total``: failed attempts of each background job. The jobs
+    may run in another process (a worker), so the count is the one they record in the
+    database (``job_failures``), read at each scrape (``set``) rather than counted here."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def set(self, counts: dict[str, int]) -> None:
+        self.counts = dict(counts)
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "procurement_job_failures",
+            "Failed attempts of each background job, in all processes",
+            labels=["job"],
+        )
+        for job, count in sorted(self.counts.items()):
+            family.add_metric([job], count)
+        yield family
+
+
+JOB_FAILURES = JobFailures()
+REGISTRY.register(JOB_FAILURES)
 
 
 def metrics_middleware(app: ASGIApp) -> ASGIApp:

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
+from litestar.exceptions import ValidationException
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -27,8 +28,10 @@ from pydantic import (
 from domain.account import VendorProfile
 from domain.award import ContractPeriod, Remedy
 from domain.bid import BidContents, BidSecurityOffer, Document, LotPrice
+from domain.errors import InvalidTextError
 from domain.evaluation import CriterionScore
 from domain.sealing import EnvelopeName, SealedBid
+from domain.text import MULTI_LINE, SECRET, SINGLE_LINE, Line, check_text
 from domain.values import (
     BidSecurity,
     Category,
@@ -106,6 +109,21 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def query_text(name: str, value: str | None) -> str | None:
+    """A text query parameter under the text rule (``domain/text.py``: a single line),
+    normalised. A refusal is a 422 naming the parameter, before it reaches any query."""
+    if value is None:
+        return None
+    try:
+        return check_text(value, single_line=True)
+    except InvalidTextError as error:
+        raise ValidationException(
+            detail=f"{name}: {error}",
+            status_code=422,
+            extra=[{"key": name, "message": str(error), "source": "query"}],
+        ) from None
+
+
 class MoneyIn(Body):
     amount: Amount
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "PKR"
@@ -115,11 +133,11 @@ class MoneyIn(Body):
 
 
 class ItemIn(Body):
-    id: Annotated[str, Field(min_length=1, max_length=64)]
-    description: Annotated[str, Field(min_length=1, max_length=2000)]
+    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    description: Annotated[str, Field(min_length=1, max_length=2000), MULTI_LINE]
     quantity: DecimalText
-    unit: Annotated[str, Field(min_length=1, max_length=32)]
-    classification: Annotated[str, Field(max_length=64)] | None = None
+    unit: Annotated[str, Field(min_length=1, max_length=32), SINGLE_LINE]
+    classification: Annotated[str, Field(max_length=64), SINGLE_LINE] | None = None
 
     def to_domain(self) -> Item:
         return Item(
@@ -132,8 +150,8 @@ class ItemIn(Body):
 
 
 class LotIn(Body):
-    id: Annotated[str, Field(min_length=1, max_length=64)]
-    title: Annotated[str, Field(min_length=1, max_length=300)]
+    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
     estimated_value: MoneyIn | None = None
     items: Annotated[list[ItemIn], Field(min_length=1, max_length=500)]
 
@@ -148,7 +166,7 @@ class LotIn(Body):
 
 class BidSecurityIn(Body):
     amount: MoneyIn
-    forms: Annotated[list[str], Field(max_length=10)] | None = None
+    forms: Annotated[list[Line], Field(max_length=10)] | None = None
 
     def to_domain(self) -> BidSecurity:
         if self.forms is None:
@@ -176,8 +194,8 @@ Percent = Annotated[
 
 
 class CriterionIn(Body):
-    id: Annotated[str, Field(min_length=1, max_length=64)]
-    name: Annotated[str, Field(min_length=1, max_length=300)]
+    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    name: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
     max_score: Annotated[StrictCount, Field(ge=1, le=1000)]
 
     def to_domain(self) -> Criterion:
@@ -194,7 +212,8 @@ class EvaluationTermsIn(Body):
     financial_weight: Percent = "100"
     tie_break: TieBreak = TieBreak.EARLIEST_SUBMISSION
     required_documents: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=255)]], Field(max_length=50)
+        list[Annotated[str, Field(min_length=1, max_length=255), SINGLE_LINE]],
+        Field(max_length=50),
     ] = []
 
     def to_domain(self) -> EvaluationTerms:
@@ -212,8 +231,8 @@ class EvaluationTermsIn(Body):
 class NoticeTextIn(Body):
     """The notice's title and description in Urdu or Sindhi."""
 
-    title: Annotated[str, Field(min_length=1, max_length=300)]
-    description: Annotated[str, Field(max_length=20000)] = ""
+    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    description: Annotated[str, Field(max_length=20000), MULTI_LINE] = ""
 
     def to_domain(self) -> NoticeText:
         return NoticeText(title=self.title, description=self.description)
@@ -233,9 +252,9 @@ Translations = Annotated[
 class TenderIn(Body):
     """A draft tender, as an officer writes it."""
 
-    reference: Annotated[str, Field(min_length=1, max_length=64)]
-    title: Annotated[str, Field(min_length=1, max_length=300)]
-    description: Annotated[str, Field(max_length=20000)] = ""
+    reference: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    description: Annotated[str, Field(max_length=20000), MULTI_LINE] = ""
     category: Category
     method: Method
     scope: Scope = Scope.NATIONAL
@@ -254,9 +273,9 @@ class TenderIn(Body):
 class TenderPatch(Body):
     """Changes to a draft: only the fields given are changed."""
 
-    reference: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    title: Annotated[str, Field(min_length=1, max_length=300)] | None = None
-    description: Annotated[str, Field(max_length=20000)] | None = None
+    reference: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE] | None = None
+    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE] | None = None
+    description: Annotated[str, Field(max_length=20000), MULTI_LINE] | None = None
     category: Category | None = None
     method: Method | None = None
     scope: Scope | None = None
@@ -288,34 +307,37 @@ def domain_fields(model: BaseModel) -> dict[str, Any]:
 
 
 class AmendmentIn(Body):
-    text: Annotated[str, Field(min_length=1, max_length=20000)]
+    text: Annotated[str, Field(min_length=1, max_length=20000), MULTI_LINE]
     timeline: TimelineIn | None = None
 
 
 class CancelIn(Body):
-    reason: Annotated[str, Field(min_length=1, max_length=5000)]
+    reason: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
 
 
 class QuestionIn(Body):
-    text: Annotated[str, Field(min_length=1, max_length=5000)]
+    text: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
 
 
 class AnswerIn(Body):
-    answer: Annotated[str, Field(min_length=1, max_length=20000)]
+    answer: Annotated[str, Field(min_length=1, max_length=20000), MULTI_LINE]
 
 
 class TokenRequest(Body):
-    username: Annotated[str, Field(min_length=1, max_length=64)]
+    username: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    # Compared as typed with the password set before (never stored): not checked here.
     password: Annotated[str, Field(min_length=1, max_length=256)]
 
 
 class VendorRegistration(Body):
     username: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{3,64}$")]
-    password: Annotated[str, Field(min_length=10, max_length=256)]
-    legal_name: Annotated[str, Field(min_length=1, max_length=300)]
+    password: Annotated[str, Field(min_length=10, max_length=256), SECRET]
+    legal_name: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
     ntn: Annotated[str, Field(pattern=r"^\d{7}-\d$|^\d{13}$")]
-    contact_email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-    contact_phone: Annotated[str, Field(max_length=32)] | None = None
+    contact_email: Annotated[
+        str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), SINGLE_LINE
+    ]
+    contact_phone: Annotated[str, Field(max_length=32), SINGLE_LINE] | None = None
 
     def profile(self) -> VendorProfile:
         return VendorProfile(
@@ -372,18 +394,18 @@ class EnvelopeIn(Body):
 
 
 class LotPriceIn(Body):
-    lot_id: Annotated[str, Field(min_length=1, max_length=64)]
+    lot_id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
     price: MoneyIn
 
 
 class BidSecurityOfferIn(Body):
-    instrument: Annotated[str, Field(min_length=1, max_length=64)]
-    issuer: Annotated[str, Field(min_length=1, max_length=300)]
+    instrument: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    issuer: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
     amount: MoneyIn
 
 
 class DocumentIn(Body):
-    name: Annotated[str, Field(min_length=1, max_length=255)]
+    name: Annotated[str, Field(min_length=1, max_length=255), SINGLE_LINE]
     content: Annotated[Base64Text, Field(max_length=14_000_000)]
 
 
@@ -391,7 +413,7 @@ class BidContentsIn(Body):
     """A bid in plain form: the platform seals it on arrival and keeps only the envelopes."""
 
     prices: Annotated[list[LotPriceIn], Field(max_length=100)] = []
-    technical_offer: Annotated[str, Field(max_length=200_000)] = ""
+    technical_offer: Annotated[str, Field(max_length=200_000), MULTI_LINE] = ""
     documents: Annotated[list[DocumentIn], Field(max_length=50)] = []
     bid_security: BidSecurityOfferIn | None = None
     validity_days: Annotated[StrictCount, Field(ge=1, le=365)] | None = None
@@ -447,8 +469,8 @@ class BidOut(BaseModel):
 
 # Evaluation, award, complaints, contract ---------------------------------------------------
 
-Username = Annotated[str, Field(min_length=3, max_length=64)]
-Reason = Annotated[str, Field(max_length=5000)]
+Username = Annotated[str, Field(min_length=3, max_length=64), SINGLE_LINE]
+Reason = Annotated[str, Field(max_length=5000), MULTI_LINE]
 
 
 class CommitteeIn(Body):
@@ -457,7 +479,7 @@ class CommitteeIn(Body):
 
 
 class CommitteeChangeIn(CommitteeIn):
-    reason: Annotated[str, Field(min_length=1, max_length=5000)]
+    reason: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
 
 
 class DeclarationIn(Body):
@@ -466,9 +488,9 @@ class DeclarationIn(Body):
 
 
 class CriterionScoreIn(Body):
-    criterion_id: Annotated[str, Field(min_length=1, max_length=64)]
+    criterion_id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
     score: Annotated[StrictCount, Field(ge=0, le=1000)]
-    justification: Annotated[str, Field(min_length=1, max_length=5000)]
+    justification: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
 
 
 class EvaluationAction(StrEnum):
@@ -486,7 +508,7 @@ class EvaluationIn(Body):
     bid_id: UUID
     scores: Annotated[list[CriterionScoreIn], Field(max_length=50)] | None = None
     reason: Reason | None = None
-    lot_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    lot_id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE] | None = None
     corrected_price: MoneyIn | None = None
 
     @model_validator(mode="after")
@@ -522,13 +544,13 @@ class AwardIn(Body):
 
 
 class ComplaintIn(Body):
-    grounds: Annotated[str, Field(min_length=1, max_length=20000)]
+    grounds: Annotated[str, Field(min_length=1, max_length=20000), MULTI_LINE]
 
 
 class DecisionIn(Body):
     outcome: Literal["upheld", "dismissed"]
     remedy: Remedy | None = None
-    reasons: Annotated[str, Field(min_length=1, max_length=20000)]
+    reasons: Annotated[str, Field(min_length=1, max_length=20000), MULTI_LINE]
 
 
 class ContractPeriodIn(Body):

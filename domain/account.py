@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate, event
 from pydantic import Field
 
 from domain.errors import AccountDisabledError, InvalidTermsError
+from domain.text import SINGLE_LINE
 from domain.values import Actor, Role, ValueObject
 
 ACCOUNT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:account")
@@ -33,11 +34,13 @@ def account_id_for(username: str) -> UUID:
 
 
 class VendorProfile(ValueObject):
-    legal_name: Annotated[str, Field(min_length=1, max_length=300)]
+    legal_name: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
     ntn: Annotated[str, Field(pattern=r"^\d{7}-\d$|^\d{13}$")]
     """National Tax Number: seven digits and a check digit, or a 13-digit CNIC for individuals."""
-    contact_email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-    contact_phone: Annotated[str, Field(max_length=32)] | None = None
+    contact_email: Annotated[
+        str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), SINGLE_LINE
+    ]
+    contact_phone: Annotated[str, Field(max_length=32), SINGLE_LINE] | None = None
 
 
 class Account(Aggregate):

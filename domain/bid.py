@@ -21,6 +21,7 @@ from domain.errors import (
     InvalidTermsError,
 )
 from domain.sealing import EnvelopeName, SealedBid, envelopes_for
+from domain.text import MULTI_LINE, SINGLE_LINE
 from domain.values import Actor, Method, Money, ValueObject
 
 BID_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:bid")
@@ -131,18 +132,18 @@ class Bid(Aggregate):
 
 
 class LotPrice(ValueObject):
-    lot_id: Annotated[str, Field(min_length=1, max_length=64)]
+    lot_id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
     price: Money
 
 
 class BidSecurityOffer(ValueObject):
-    instrument: Annotated[str, Field(min_length=1, max_length=64)]
-    issuer: Annotated[str, Field(min_length=1, max_length=300)]
+    instrument: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    issuer: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
     amount: Money
 
 
 class Document(ValueObject):
-    name: Annotated[str, Field(min_length=1, max_length=255)]
+    name: Annotated[str, Field(min_length=1, max_length=255), SINGLE_LINE]
     content: Annotated[str, Field(max_length=14_000_000)]  # base64
 
 
@@ -150,7 +151,7 @@ class BidContents(ValueObject):
     """What a vendor seals: in one envelope, or split between technical and financial."""
 
     prices: Annotated[tuple[LotPrice, ...], Field(max_length=100)] = ()  # a tender's lots
-    technical_offer: Annotated[str, Field(max_length=200_000)] = ""
+    technical_offer: Annotated[str, Field(max_length=200_000), MULTI_LINE] = ""
     documents: Annotated[tuple[Document, ...], Field(max_length=50)] = ()
     bid_security: BidSecurityOffer | None = None
     validity_days: Annotated[int, Field(ge=1, le=365)] | None = None  # None: as the tender asks

@@ -166,6 +166,26 @@ class NotABidderError(RuleViolationError):
     title = "Only a bidder of the tender may do this"
 
 
+class InvalidTextError(RuleViolationError):
+    """Text the platform does not accept (``domain/text.py``): a control character other than
+    tab and line breaks, a lone surrogate, a non-character, or a line break in a single line."""
+
+    code = "invalid_text"
+    title = "The text holds a character that is not accepted"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnreadableBidError(RuleViolationError):
+    """What a vendor sealed on its own machine is not a bid the opening accepts: the reason
+    is recorded against the bid, marked unreadable."""
+
+    code = "bid_unreadable"
+    title = "The bid's envelope does not open to an acceptable bid"
+
+
 # State: the request is valid but not in the object's current state -----------------------
 
 

@@ -29,9 +29,9 @@ from typing import Annotated
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
-from pydantic import Field
+from pydantic import Field, ValidationError
 
-from domain.bid import LotPrice
+from domain.bid import BidContents, LotPrice
 from domain.errors import (
     AlreadyScoredError,
     BidNotFoundError,
@@ -50,8 +50,10 @@ from domain.errors import (
     PricesOpenError,
     ReasonRequiredError,
     ScoringIncompleteError,
+    UnreadableBidError,
 )
 from domain.opening import OpenedBid, OpenedStatus
+from domain.text import text_error
 from domain.values import (
     Actor,
     EvaluationMethod,
@@ -80,6 +82,30 @@ def check_bid_prices(lot_ids: Collection[str], prices: Sequence[LotPrice]) -> No
         raise InvalidTermsError("price each lot once")
     if sum((price.price.amount for price in prices), Decimal(0)) > MAX_TOTAL:
         raise InvalidTermsError(f"the total price may be at most {MAX_TOTAL:,}")
+
+
+def read_sealed_bid(plain: bytes, lot_ids: Collection[str]) -> BidContents:
+    """What a vendor sealed on its own machine, read as every opening reads it (the public
+    opening, the financial opening, and the audit that re-opens them): a bid, its text
+    within the text rule (``domain/text.py``) and its prices within ``check_bid_prices``.
+    A plain bid was checked on arrival; a sealed one only now. ``UnreadableBidError`` says
+    why not, in the words the opening records."""
+    try:
+        contents = BidContents.model_validate_json(plain)
+    except ValidationError as error:
+        text = text_error(error)
+        if text is None:
+            raise UnreadableBidError("the envelope opens but its contents are not a bid") from None
+        raise UnreadableBidError(
+            f"the envelope opens but its text is not accepted: {text}"
+        ) from None
+    try:
+        check_bid_prices(lot_ids, contents.prices)
+    except InvalidTermsError as problem:
+        raise UnreadableBidError(
+            f"the envelope opens but its prices break the tender's rules: {problem}"
+        ) from None
+    return contents
 
 
 def evaluation_id_for(tender_id: UUID) -> UUID:

@@ -14,6 +14,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from domain.text import MULTI_LINE, SINGLE_LINE, Line
+
 
 def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
@@ -73,16 +75,16 @@ class Actor(ValueObject):
 
 
 class Item(ValueObject):
-    id: Annotated[str, Field(min_length=1, max_length=64)]
-    description: Annotated[str, Field(min_length=1, max_length=2000)]
+    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    description: Annotated[str, Field(min_length=1, max_length=2000), MULTI_LINE]
     quantity: Annotated[Decimal, Field(gt=0, max_digits=17, decimal_places=4)]
-    unit: Annotated[str, Field(min_length=1, max_length=32)]
-    classification: Annotated[str, Field(max_length=64)] | None = None
+    unit: Annotated[str, Field(min_length=1, max_length=32), SINGLE_LINE]
+    classification: Annotated[str, Field(max_length=64), SINGLE_LINE] | None = None
 
 
 class Lot(ValueObject):
-    id: Annotated[str, Field(min_length=1, max_length=64)]
-    title: Annotated[str, Field(min_length=1, max_length=300)]
+    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
     estimated_value: Money | None = None
     items: Annotated[tuple[Item, ...], Field(min_length=1, max_length=500)]
 
@@ -91,7 +93,7 @@ class BidSecurity(ValueObject):
     """What the tender requires as bid security (earnest money)."""
 
     amount: Money
-    forms: Annotated[tuple[str, ...], Field(max_length=10)] = (
+    forms: Annotated[tuple[Line, ...], Field(max_length=10)] = (
         "bank_guarantee",
         "pay_order",
         "demand_draft",
@@ -131,8 +133,8 @@ class TieBreak(StrEnum):
 
 
 class Criterion(ValueObject):
-    id: Annotated[str, Field(min_length=1, max_length=64)]
-    name: Annotated[str, Field(min_length=1, max_length=300)]
+    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    name: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
     max_score: Annotated[int, Field(ge=1, le=1000)]
 
 
@@ -150,7 +152,8 @@ class EvaluationTerms(ValueObject):
     financial_weight: Percent = Decimal(100)
     tie_break: TieBreak = TieBreak.EARLIEST_SUBMISSION
     required_documents: Annotated[
-        tuple[Annotated[str, Field(min_length=1, max_length=255)], ...], Field(max_length=50)
+        tuple[Annotated[str, Field(min_length=1, max_length=255), SINGLE_LINE], ...],
+        Field(max_length=50),
     ] = ()
 
     @model_validator(mode="after")
@@ -189,8 +192,8 @@ LANGUAGE_NAMES: dict[str, str] = {"en": "English", "ur": "Urdu", "sd": "Sindhi"}
 class NoticeText(ValueObject):
     """A notice's title and description in one language other than English."""
 
-    title: Annotated[str, Field(min_length=1, max_length=300)]
-    description: Annotated[str, Field(max_length=20000)] = ""
+    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    description: Annotated[str, Field(max_length=20000), MULTI_LINE] = ""
 
     @model_validator(mode="after")
     def _has_title(self) -> Self:
@@ -210,9 +213,9 @@ _TWO_ENVELOPES = {"single_stage_two_envelope", "two_stage"}
 class TenderTerms(ValueObject):
     """Everything an officer writes in a tender before it is published."""
 
-    reference: Annotated[str, Field(min_length=1, max_length=64)]
-    title: Annotated[str, Field(min_length=1, max_length=300)]
-    description: Annotated[str, Field(max_length=20000)] = ""
+    reference: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    description: Annotated[str, Field(max_length=20000), MULTI_LINE] = ""
     category: Category
     method: Method
     scope: Scope = Scope.NATIONAL

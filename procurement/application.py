@@ -24,10 +24,10 @@ from domain.errors import (
     BidNotLiveError,
     ForbiddenError,
     InvalidCredentialsError,
-    InvalidTermsError,
     ProcurementError,
     TenderNotFoundError,
     TenderNotPublishedError,
+    UnreadableBidError,
     UsernameTakenError,
     VersionConflictError,
 )
@@ -37,7 +37,7 @@ from domain.sealing import SealedBid, envelopes_for
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Role, TenderTerms, Timeline
 from procurement import sealing
-from procurement.evaluations import EvaluationCommands, check_prices
+from procurement.evaluations import EvaluationCommands, check_prices, read_sealed
 from procurement.idempotency import Attempt
 from procurement.recorder import StaleReadError
 from procurement.security import Principal, hash_password, verify_password
@@ -563,24 +563,18 @@ class ProcurementApplication(EvaluationCommands):
             e for e in bid.envelopes.envelopes if e.name == envelopes_for(tender.terms.method)[0]
         )
         try:
-            contents = BidContents.model_validate_json(
-                sealing.open_envelope(private, tender.id, bid.vendor_id, envelope)
-            )
             # Sealed on the vendor's machine, it was not checked on arrival: the same rules
-            # now, or a bid could price lots the tender does not have, or one lot twice.
-            check_prices(tender, contents)
-        except (sealing.SealingError, InvalidTermsError, ValueError) as problem:
+            # now, or a bid could price lots the tender does not have, or one lot twice, or
+            # hold text the platform does not accept.
+            contents = read_sealed(
+                tender, sealing.open_envelope(private, tender.id, bid.vendor_id, envelope)
+            )
+        except (sealing.SealingError, UnreadableBidError) as problem:
             return base.model_copy(
                 update={
                     "status": OpenedStatus.UNREADABLE,
                     "commitments": commitments,
-                    "problem": str(problem)
-                    if isinstance(problem, sealing.SealingError)
-                    else (
-                        f"the envelope opens but its prices break the tender's rules: {problem}"
-                        if isinstance(problem, InvalidTermsError)
-                        else "the envelope opens but its contents are not a bid"
-                    ),
+                    "problem": str(problem),
                 }
             )
         required = tender.terms.bid_security

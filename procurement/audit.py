@@ -7,9 +7,9 @@ the previous one (and with a checkpoint the auditor kept from earlier, when give
 many events the latest signed checkpoint covers and how many it does not yet, checks that every
 released key is the private half of the key its tender was published with, re-decrypts every
 opened bid with it and re-checks its commitment and prices, tries every bid marked unreadable
-(which must not open), checks that no bid on the tender is left out of the opening record, and
-reports the first position where anything disagrees. The format and the algorithms are in
-``docs/audit.md``.
+(which must not open to a bid the opening accepts), checks that no bid on the tender is left
+out of the opening record, and reports the first position where anything disagrees. The format
+and the algorithms are in ``docs/audit.md``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import base64
 import hashlib
 import json
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import UUID
@@ -29,9 +29,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from psycopg.rows import dict_row
 
 from domain.bid import BidContents
-from domain.errors import InvalidTermsError
-from domain.evaluation import check_bid_prices
+from domain.errors import UnreadableBidError
+from domain.evaluation import read_sealed_bid
 from domain.sealing import EnvelopeName, SealedEnvelope
+from domain.text import STORED
 from procurement import collector, merkle, receipts, sealing
 from procurement.ledger import LEAF_VERSION, leaf_data
 
@@ -439,7 +440,8 @@ def _check_pinned(
 
 def _check_openings(events: list[_Event], report: Report) -> None:
     """Check that every released key is the private half of the key the tender published;
-    re-decrypt every opened bid with it, and every bid marked unreadable (it must not open);
+    re-decrypt every opened bid with it, and every bid marked unreadable (it must not open to
+    a bid the opening accepts: ``read_sealed_bid``);
     re-check commitments and prices, and that every bid submitted on the tender before its
     opening is in its record. ``events``: the tenders' publications, the bids' envelopes and
     withdrawals and the openings, with their states."""
@@ -536,15 +538,16 @@ def _check_opening(
             continue
         vendor = _vendor(position, opened, bid, report)
         report.bids_rechecked += 1
-        contents = _open(keys.get(name.value), tender_id, vendor, envelope)
+        plain = _open(keys.get(name.value), tender_id, vendor, envelope)
         if opened["status"] != "opened":  # unreadable: it must not open to a bid
-            if contents is not None and _meets_price_rules(contents, published):
+            if plain is not None and _accepted(plain, published):
                 report.add(
                     position,
                     f"bid {opened['bid_id']} was marked {opened['status']} "
                     "but opens with the released key",
                 )
             continue
+        contents = None if plain is None else _as_bid(plain)
         if contents is None:
             report.add(position, f"bid {opened['bid_id']} does not open with the released key")
             continue
@@ -566,27 +569,41 @@ def _vendor(position: int, opened: dict[str, Any], bid: dict[str, Any], report: 
 
 def _open(
     private_key: bytes | None, tender_id: UUID, vendor_id: str, envelope: dict[str, Any]
-) -> BidContents | None:
-    """The envelope's contents, opened as the opening opens it: its commitment checked, HPKE
-    with ``info`` binding the tender, the bid's vendor and the envelope, the plaintext read as
-    a bid. None when it does not open to one (the opening records it unreadable)."""
+) -> bytes | None:
+    """The envelope's plaintext, opened as the opening opens it: its commitment checked, HPKE
+    with ``info`` binding the tender, the bid's vendor and the envelope. None when it does not
+    open (the opening records it unreadable)."""
     if private_key is None:
         return None
     try:
         sealed = SealedEnvelope.model_validate(envelope)
-        plain = sealing.open_envelope(private_key, tender_id, UUID(vendor_id), sealed)
-        return BidContents.model_validate_json(plain)
+        return sealing.open_envelope(private_key, tender_id, UUID(vendor_id), sealed)
     except (sealing.SealingError, ValueError, TypeError):
         return None
 
 
-def _meets_price_rules(contents: BidContents, published: _Publication | None) -> bool:
-    """Whether the opening would accept these prices (``check_bid_prices``). A bid sealed on
-    the vendor's machine that breaks them is recorded unreadable."""
-    lots = published.lots if published is not None else [p.lot_id for p in contents.prices]
+def _as_bid(plain: bytes) -> BidContents | None:
+    """The plaintext read as a bid, as it was accepted when it was opened (an opening made
+    before today's text rule may have opened text it now refuses)."""
     try:
-        check_bid_prices(lots, contents.prices)
-    except InvalidTermsError:
+        return BidContents.model_validate_json(plain, context=STORED)
+    except ValueError:
+        return None
+
+
+def _accepted(plain: bytes, published: _Publication | None) -> bool:
+    """Whether the opening would accept this plaintext (``read_sealed_bid``: a bid, its text,
+    its prices): one sealed on the vendor's machine that it refuses is recorded unreadable."""
+    if published is not None:
+        lots: Collection[str] = published.lots
+    else:  # the notice is not readable (reported): the bid's own lots
+        contents = _as_bid(plain)
+        if contents is None:
+            return False
+        lots = [price.lot_id for price in contents.prices]
+    try:
+        read_sealed_bid(plain, lots)
+    except UnreadableBidError:
         return False
     return True
 

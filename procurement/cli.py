@@ -23,8 +23,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from domain.account import account_id_for
 from domain.bid import BidContents
-from domain.errors import ProcurementError
+from domain.errors import InvalidTextError, ProcurementError
 from domain.sealing import HPKE_SUITE, SealingKey, SealingKeySet
+from domain.text import check_text
 from domain.values import Method, Role
 from procurement import audit, logs, migrations, receipts, runners, sealing
 from procurement import demo as demo_data
@@ -170,6 +171,13 @@ def users_add(
     if len(password) < 10:  # noqa: PLR2004
         console.print("the password must have at least 10 characters")
         raise typer.Exit(2)
+    try:  # the text rule, as for what comes over HTTP (the password is kept as typed)
+        username = check_text(username, single_line=True, field="username")
+        entity = None if entity is None else check_text(entity, single_line=True, field="entity")
+        check_text(password, single_line=True, field="password")
+    except InvalidTextError as error:
+        console.print(f"{error.code}: {error}")
+        raise typer.Exit(2) from None
     settings = _settings()
     migrations.upgrade(settings.dsn)
     application = _application(settings)
@@ -319,6 +327,45 @@ def projections_rebuild() -> None:
 
         count = runners.rebuild(env, update, runners.ocds_context(settings))
     console.print(f"rebuilt from {count} events")
+
+
+@projections.command("status")
+def projections_status(
+    as_json: Annotated[bool, typer.Option("--json", help="As one JSON object.")] = False,
+) -> None:
+    """Each projection's position, lag behind the store and last error, and the other
+    background jobs' last errors. Exits 1 while a job is failing."""
+    settings = _settings()
+    migrations.upgrade(settings.dsn)
+    found = runners.status(settings)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2))
+    else:
+        typer.echo(f"store head: {found['head']}")
+        for projection in found["projections"]:
+            typer.echo(
+                f"projection {projection['name']}: position {projection['position']}, "
+                f"lag {projection['lag']}; {_last_error(projection)}"
+            )
+        for job in found["jobs"]:
+            typer.echo(f"job {job['job']}: {_last_error(job)}")
+    if any(job["failing"] for job in [*found["projections"], *found["jobs"]]):
+        raise typer.Exit(1)
+
+
+def _last_error(job: dict[str, Any]) -> str:
+    error = job["last_error"]
+    if error is None:
+        return "no error recorded"
+    where = "" if error["position"] is None else f" at position {error['position']}"
+    topic = "" if error["topic"] is None else f" ({error['topic']})"
+    what = f"{error['error']}: {error['message']}{where}{topic}"
+    if job["failing"]:
+        return (
+            f"FAILING since {error['failing_since']}, {error['attempts']} attempts, "
+            f"last at {error['last_failed_at']}: {what}"
+        )
+    return f"last error {error['last_failed_at']}, resolved {error['resolved_at']}: {what}"
 
 
 @ocds.command("export")

@@ -1,13 +1,14 @@
 """Exactly one of each background job across every process and machine, through PostgreSQL
 advisory locks.
 
-Each job (a projection runner, the ledger writer, the scheduler) has its own lock. Every
+Each job (a projection, the ledger writer, the scheduler, the snapshots) has its own lock. Every
 process that may run jobs (``serve`` and ``worker``) keeps trying to take each lock on its own
 connection; the one that holds it runs the job, and checks every ``heartbeat`` seconds that its
 connection (so its lock) is alive. If that process dies, PostgreSQL ends its session and frees
 the lock, and another process takes the job over at its next try, within seconds. If the
 holder loses its connection, it stops the job first, so two holders never run at once for
-longer than a heartbeat.
+longer than a heartbeat. A job that fails while it runs says so itself
+(``procurement/failures.py``); one that cannot even start is logged here, once.
 """
 
 from __future__ import annotations
@@ -54,11 +55,16 @@ class Singleton:
             self._thread.join()
 
     def _loop(self) -> None:
+        failure = ""
         while not self._stop.is_set():
             try:
                 self._hold_once()
             except (psycopg.Error, OSError) as error:
                 log.warning("job %s: lost its database connection: %s", self.name, error)
+            except Exception as error:
+                if repr(error) != failure:  # logged once, not at every heartbeat
+                    log.exception("job %s: could not start", self.name)
+                failure = repr(error)
             self._stop.wait(self.heartbeat)
 
     def _hold_once(self) -> None:

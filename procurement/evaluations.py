@@ -25,9 +25,9 @@ from domain.errors import (
     EvaluationNotFoundError,
     EvaluationStateError,
     InvalidCommitteeError,
-    InvalidTermsError,
     ReasonRequiredError,
     ReportNotFinalError,
+    UnreadableBidError,
     VersionConflictError,
 )
 from domain.evaluation import (
@@ -40,6 +40,7 @@ from domain.evaluation import (
     award_id_for,
     check_bid_prices,
     evaluation_id_for,
+    read_sealed_bid,
 )
 from domain.opening import OpenedStatus
 from domain.sealing import EnvelopeName, envelopes_for
@@ -63,6 +64,11 @@ class EvaluationView:
 def check_prices(tender: Tender, contents: BidContents) -> None:
     """``check_bid_prices`` against the tender's lots."""
     check_bid_prices([lot.id for lot in tender.terms.lots], contents.prices)
+
+
+def read_sealed(tender: Tender, plain: bytes) -> BidContents:
+    """``read_sealed_bid`` against the tender's lots."""
+    return read_sealed_bid(plain, [lot.id for lot in tender.terms.lots])
 
 
 class EvaluationCommands(ProcurementStore):
@@ -261,24 +267,12 @@ class EvaluationCommands(ProcurementStore):
                 problem="the envelope is not the one listed at the opening",
             )
         try:
-            contents = BidContents.model_validate_json(
-                sealing.open_envelope(private, tender.id, bid.vendor_id, envelope)
+            # Sealed on the vendor's machine: unchecked so far.
+            contents = read_sealed(
+                tender, sealing.open_envelope(private, tender.id, bid.vendor_id, envelope)
             )
-            check_prices(tender, contents)  # sealed on the vendor's machine: unchecked so far
-        except sealing.SealingError as problem:
+        except (sealing.SealingError, UnreadableBidError) as problem:
             return FinancialBid(bid_id=bid_id, commitment=envelope.commitment, problem=str(problem))
-        except InvalidTermsError as problem:
-            return FinancialBid(
-                bid_id=bid_id,
-                commitment=envelope.commitment,
-                problem=f"the envelope opens but its prices break the tender's rules: {problem}",
-            )
-        except ValueError:
-            return FinancialBid(
-                bid_id=bid_id,
-                commitment=envelope.commitment,
-                problem="the envelope opens but holds no prices",
-            )
         return FinancialBid(bid_id=bid_id, commitment=envelope.commitment, prices=contents.prices)
 
     def finalise_evaluation(self, actor: Actor, tender_id: UUID) -> WriteResult:

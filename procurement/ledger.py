@@ -11,10 +11,11 @@ signed checkpoints of that tree.
   with the previous checkpoint; if either fails, nothing is signed and the error is raised.
 - The state row keeps the size of the last checkpoint signed (``signed_size``). While the
   newest stored checkpoint is missing or smaller (its rows deleted: the writer would otherwise
-  sign over whatever the tail of the history has become), the writer appends but signs nothing,
-  logs the error on every pass and keeps it in ``refusal``. Whoever can write the database can
-  rewrite that column too: only checkpoints kept outside it (an auditor's pinned copy) protect
-  against that.
+  sign over whatever the tail of the history has become), the writer appends but signs nothing
+  and keeps the reason in ``refusal``; its job fails with it (logged once, recorded in
+  ``job_failures``, retried with back-off: ``procurement/failures.py``). Whoever can write
+  the database can rewrite that column too: only checkpoints kept outside it (an auditor's
+  pinned copy) protect against that.
 """
 
 from __future__ import annotations
@@ -164,7 +165,6 @@ class LedgerWriter:
                 f"the ledger signed checkpoint {signed_size} but the newest stored is "
                 f"{stored or 'none'}: signed history is missing, nothing is signed"
             )
-            log.error("%s", self.refusal)
             return
         self.refusal = None
         if frontier.size == 0 or (last is not None and last["tree_size"] == frontier.size):
@@ -224,9 +224,18 @@ class LedgerWriter:
         return total
 
     def start(self) -> None:
-        """Catch up every ``poll_interval`` seconds in a thread of its own, until ``stop``."""
-        self._periodic = Periodic("ledger", self.poll_interval, self.catch_up)
+        """Catch up every ``poll_interval`` seconds in a thread of its own, until ``stop``. A
+        pass that signs nothing it should have is a failure of the job (``_pass``)."""
+        self._periodic = Periodic("ledger", self.poll_interval, self._pass, self.dsn)
         self._periodic.start()
+
+    def _pass(self) -> int:
+        """``catch_up``, failing with the refusal if nothing could be signed: logged once
+        and recorded by the job's health, and retried with back-off."""
+        appended = self.catch_up()
+        if self.refusal is not None:
+            raise LedgerError(self.refusal)
+        return appended
 
     def stop(self) -> None:
         if self._periodic is not None:

@@ -1,20 +1,30 @@
 """A background thread that runs one step every few seconds until it is stopped, and outlives
-the step's failures (a database outage must not end it: the next pass retries)."""
+the step's failures (a database outage must not end it: the next pass retries). A failure is
+reported to the job's ``JobHealth`` (``procurement/failures.py``): logged once, recorded for
+``/metrics`` and ``procurement projections status``, and the next pass waits the back-off when
+that is longer than the interval."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 
-log = logging.getLogger(__name__)
+from procurement.failures import Backoff, JobHealth, connect_to
 
 
 class Periodic:
-    def __init__(self, name: str, interval: float, step: Callable[[], object]) -> None:
+    def __init__(
+        self,
+        name: str,
+        interval: float,
+        step: Callable[[], object],
+        dsn: str,
+        backoff: Backoff | None = None,
+    ) -> None:
         self.name = name
         self.interval = interval
         self.step = step
+        self.health = JobHealth(connect_to(dsn), name, backoff)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -28,11 +38,15 @@ class Periodic:
             self._thread.join()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+        delay = self.interval
+        while not self._stop.wait(delay):
             try:
                 self.step()
-            except Exception:
-                log.exception("%s pass failed", self.name)
+            except Exception as error:  # noqa: BLE001 (reported, then tried again)
+                delay = max(self.interval, self.health.failed(error))
+            else:
+                self.health.succeeded()
+                delay = self.interval
 
 
 class PeriodicJob:
@@ -41,13 +55,14 @@ class PeriodicJob:
 
     name: str
     interval: float
+    dsn: str
     _periodic: Periodic | None = None
 
     def run_once(self) -> object:
         raise NotImplementedError
 
     def start(self) -> None:
-        self._periodic = Periodic(self.name, self.interval, self.run_once)
+        self._periodic = Periodic(self.name, self.interval, self.run_once, self.dsn)
         self._periodic.start()
 
     def stop(self) -> None:

@@ -6,9 +6,10 @@ store in pages, decodes each event once for every read model, and writes each re
 changes for a whole page in one transaction with the tracking position set to the page's
 last event. The changes are the projections' own: ``public_tenders.statements_for`` and, for
 OCDS, ``ocds_releases.link``, ``tender_of`` and ``release_for``, the functions the live views
-run. Only the events some read model shows are read and decoded (drafts, bids, accounts and
-the committee's work are skipped in the query); the position still ends at the store's last
-event.
+run, on the events decoded as the live runners decode them (``ReadModelsApplication``: text
+PostgreSQL cannot store replaced). Only the events some read model shows are read and decoded
+(edits of drafts, bids, accounts and the committee's work are skipped in the query); the
+position still ends at the store's last event.
 
 With more than one read model, each is rebuilt in a process of its own (``spawn``), in
 parallel: decoding is most of the time and holds the GIL, so one process uses one core. Each
@@ -42,7 +43,7 @@ from psycopg.rows import DictRow
 
 from domain.award import Award
 from domain.evaluation import Evaluation
-from procurement.application import ProcurementApplication
+from procurement.projecting import ReadModelsApplication
 from projections import ocds, ocds_releases, public_awards, public_tenders
 from projections.ocds_releases import OcdsReleasesView
 from projections.public_tenders import PublicTendersView
@@ -108,7 +109,7 @@ def _in_process(
     progress: Progress | None,
     page_size: int,
 ) -> int:
-    app = ProcurementApplication(env)
+    app = ReadModelsApplication(env)
     factories: list[PostgresFactory] = []
     try:
         targets: list[tuple[PostgresTrackingRecorder, PageWriter]] = []
@@ -234,7 +235,7 @@ def writer_for(model: ReadModel, view: PostgresTrackingRecorder) -> PageWriter:
 
 
 def _replay(
-    app: ProcurementApplication,
+    app: ReadModelsApplication,
     targets: Sequence[tuple[PostgresTrackingRecorder, PageWriter]],
     progress: Progress | None,
     page_size: int,
@@ -298,7 +299,7 @@ def _collecting_per_page() -> Iterator[None]:
 
 
 def _commit(
-    app: ProcurementApplication,
+    app: ReadModelsApplication,
     view: PostgresTrackingRecorder,
     position: int,
     writer: PageWriter | None,
@@ -313,7 +314,7 @@ def _commit(
             public_tenders.notify(cursor, position, changed=bool(page))
 
 
-def _shown_topics(app: ProcurementApplication, writers: Sequence[PageWriter]) -> list[set[str]]:
+def _shown_topics(app: ReadModelsApplication, writers: Sequence[PageWriter]) -> list[set[str]]:
     """For each writer, the topics in the store of the events it shows. From the stored
     topics rather than the classes' own, so that a renamed event's older topic is found."""
     with app.recorder.datastore.transaction() as cursor:  # type: ignore[attr-defined]
@@ -349,7 +350,7 @@ class PublicTendersPages:
             statement
             for event, position in page
             for statement in public_tenders.statements_for(
-                event, Tracking(ProcurementApplication.name, position)
+                event, Tracking(ReadModelsApplication.name, position)
             )
         ]
         client = ClientCursor(cursor.connection)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from typing import Any
 
-from eventsourcing.projection import ProjectionRunner
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.utils import Environment
 
+from procurement import failures
 from procurement import rebuild as paged
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock
 from procurement.coordination import Start, Stop
 from procurement.database import eventsourcing_env
+from procurement.failures import Backoff
 from procurement.ledger import LedgerWriter
+from procurement.projecting import ProjectionJob, ReadModelsApplication
 from procurement.scheduler import Scheduler
 from procurement.settings import Settings
 from procurement.snapshotter import Snapshotter
@@ -23,8 +26,6 @@ from projections.ocds_releases import OcdsReleasesProjection, OcdsReleasesView
 from projections.public_tenders import PublicTendersProjection, PublicTendersView
 
 DEFAULT_CONTEXT = Context(ocid_prefix="ocds-sindh1", public_url="http://127.0.0.1:8000")
-
-log = logging.getLogger(__name__)
 
 
 def ocds_context(settings: Settings) -> Context:
@@ -58,31 +59,12 @@ def jobs(
     if projections_and_ledger:
         for projection_class, view_class in projections(ocds_context(settings)):
 
-            def start_runner(
+            def start_projection(
                 projection_class: type[Any] = projection_class, view_class: type[Any] = view_class
             ) -> Stop:
-                runner: ProjectionRunner[Any, Any] = ProjectionRunner(
-                    application_class=ProcurementApplication,
-                    projection_class=projection_class,
-                    view_class=view_class,
-                    env=dict(env),
-                ).__enter__()
+                return ProjectionJob(env, projection_class, view_class).start().stop
 
-                def stop() -> None:
-                    # runner.stop() only asks; leaving the runner waits until its thread has
-                    # finished the event in hand, so no write lands after the job is released
-                    # (by then another process may hold it, or a test may have emptied the
-                    # tables).
-                    try:
-                        runner.__exit__(None, None, None)
-                    except Exception as error:  # noqa: BLE001 (its thread failed: it is stopped)
-                        log.warning(
-                            "projection %s stopped after failing: %r", projection_class.name, error
-                        )
-
-                return stop
-
-            found[f"projection:{projection_class.name}"] = start_runner
+            found[f"projection:{projection_class.name}"] = start_projection
 
         def start_ledger() -> Stop:
             writer = ledger_writer(settings, application, clock)
@@ -119,19 +101,54 @@ def projections(context: Context) -> tuple[tuple[type[Any], type[Any]], ...]:
 
 
 def start_runners(
-    env: Mapping[str, str], stack: ExitStack, context: Context = DEFAULT_CONTEXT
-) -> list[ProjectionRunner[Any, Any]]:
-    """Start one runner per projection; they stop when ``stack`` closes."""
-    runners: list[ProjectionRunner[Any, Any]] = []
-    for projection_class, view_class in projections(context):
-        runner: ProjectionRunner[Any, Any] = ProjectionRunner(
-            application_class=ProcurementApplication,
-            projection_class=projection_class,
-            view_class=view_class,
-            env=dict(env),
-        )
-        runners.append(stack.enter_context(runner))
-    return runners
+    env: Mapping[str, str],
+    stack: ExitStack,
+    context: Context = DEFAULT_CONTEXT,
+    backoff: Backoff | None = None,
+) -> list[ProjectionJob]:
+    """Start one job per projection; they stop when ``stack`` closes."""
+    return [
+        stack.enter_context(ProjectionJob(env, projection_class, view_class, backoff))
+        for projection_class, view_class in projections(context)
+    ]
+
+
+def status(settings: Settings) -> dict[str, Any]:
+    """Each projection's position, lag behind the store's head and last failure, and the
+    other jobs' last failures (``procurement projections status``)."""
+    env = eventsourcing_env(settings.dsn, 1)
+    app = ReadModelsApplication(env)
+    try:
+        head = app.recorder.max_notification_id() or 0
+        positions: dict[str, int] = {}
+        for projection_class, view_class in projections(ocds_context(settings)):
+            factory = PostgresFactory(Environment(projection_class.name, env))
+            try:
+                view = factory.tracking_recorder(view_class)
+                positions[projection_class.name] = view.max_tracking_id(app.name) or 0
+            finally:
+                factory.close()
+    finally:
+        app.close()
+    recorded = failures.failures(settings.dsn)
+
+    def job(name: str) -> dict[str, Any]:
+        failure = recorded.get(name)
+        return {
+            "failing": failure is not None and failure.resolved_at is None,
+            "last_error": None if failure is None else failure.as_json(),
+        }
+
+    return {
+        "head": head,
+        "projections": [
+            {"name": name, "position": at, "lag": head - at, **job(f"projection:{name}")}
+            for name, at in positions.items()
+        ],
+        "jobs": [
+            {"job": name, **job(name)} for name in recorded if not name.startswith("projection:")
+        ],
+    }
 
 
 def rebuild(

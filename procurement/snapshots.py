@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from functools import cache
+from functools import cache, partial
 from importlib import metadata
 from pathlib import Path
 from types import UnionType
@@ -48,6 +48,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import AwareDatetime, BaseModel, NaiveDatetime, TypeAdapter
 
 import domain
+from domain.text import STORED
 
 INTERVAL = 64
 """Versions between snapshots: at most 63 events are replayed after one (about 1 ms)."""
@@ -236,8 +237,8 @@ def _type_of(shape: Shape) -> tuple[Any, bool]:
 @cache
 def _decoder(shape_json: bytes) -> Callable[[bytes], Any]:
     kind, pydantic = _type_of(msgspec.json.decode(shape_json))
-    if pydantic:
-        return cast("Callable[[bytes], Any]", TypeAdapter(kind).validate_json)
+    if pydantic:  # what was stored is not checked against today's text rule again
+        return partial(TypeAdapter(kind).validate_json, context=STORED)
     return cast("Callable[[bytes], Any]", msgspec.json.Decoder(kind).decode)
 
 

@@ -26,6 +26,7 @@ from domain.opening import OpeningRecord
 from domain.rules import Citation, MethodRules
 from domain.sealing import SealedBid, SealedEnvelope, SealingKey, SealingKeySet
 from domain.tender import Amendment, Question
+from domain.text import STORED
 from domain.values import (
     Actor,
     BidSecurity,
@@ -48,7 +49,9 @@ class PydanticTranscoding(Transcoding):
         return obj.model_dump(mode="json")
 
     def decode(self, data: Any) -> Any:
-        return self._model.model_validate(data)
+        # What is stored was accepted under the rules of its day: the text rule is not
+        # applied again (domain/text.py), so an event written before it still loads.
+        return self._model.model_validate(data, context=STORED)
 
 
 class StructTranscoding(Transcoding):

@@ -1,8 +1,11 @@
 """The public tender read model: published notices, addenda and answered questions.
 
-Drafts never reach it, and neither does the asker of a question. Every event of the
-store moves its tracking position, including the ones it ignores, so that "the projection
+Drafts never reach the public tables, and neither does the asker of a question. Every event of
+the store moves its tracking position, including the ones it ignores, so that "the projection
 has passed position N" is exact for any N a write returns.
+
+Beside them, ``entity_tenders`` lists every tender with its entity, drafts included, for the
+officers' dashboard: kept in the same transactions, never served publicly.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ Statement = tuple[str, dict[str, Any]]
 
 NAME = "public_tenders"
 TABLES = (
+    "entity_tenders",
     "public_awards",
     "public_tender_questions",
     "public_tender_amendments",
@@ -42,7 +46,7 @@ class PublicTendersView(PostgresTrackingRecorder):
             for query, params in statements:
                 cursor.execute(query.encode(), params)
             self._insert_tracking(cursor, tracking)
-            notify(cursor, tracking.notification_id, changed=bool(statements))
+            notify(cursor, tracking.notification_id, changed=changes_public(statements))
 
     def reset(self) -> None:
         """Empty the read model and its tracking: the start of a rebuild."""
@@ -78,6 +82,36 @@ def statements_for(event: Any, tracking: Tracking) -> list[Statement]:
     The live projection runs them with the tracking position, one event per transaction; a
     rebuild (``procurement/rebuild.py``) runs a whole page of events' statements in one."""
     return public_awards.statements_for(event, tracking)
+
+
+# Not public: the officers' list of their entity's tenders. The migration that made the
+# table filled it from the events already stored, hence ON CONFLICT.
+ENTITY_TENDER = (
+    "INSERT INTO entity_tenders (tender_id, entity, position) "
+    "VALUES (%(id)s, %(entity)s, %(position)s) ON CONFLICT (tender_id) DO NOTHING"
+)
+ENTITY_TENDER_PUBLISHED = "UPDATE entity_tenders SET published = true WHERE tender_id = %(id)s"
+NOT_PUBLIC = frozenset({ENTITY_TENDER, ENTITY_TENDER_PUBLISHED})
+
+
+def changes_public(statements: Sequence[Statement]) -> bool:
+    """Whether the statements change what the public reads (the read caches then drop their
+    answers): not when they only keep ``entity_tenders``."""
+    return any(query not in NOT_PUBLIC for query, _ in statements)
+
+
+@statements_for.register
+def _drafted(event: Tender.TenderDrafted, tracking: Tracking) -> list[Statement]:
+    return [
+        (
+            ENTITY_TENDER,
+            {
+                "id": event.originator_id,
+                "entity": event.entity,
+                "position": tracking.notification_id,
+            },
+        )
+    ]
 
 
 @statements_for.register
@@ -140,7 +174,8 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
                 "version": event.originator_version,
                 "position": tracking.notification_id,
             },
-        )
+        ),
+        (ENTITY_TENDER_PUBLISHED, {"id": event.originator_id}),
     ]
 
 

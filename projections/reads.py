@@ -229,14 +229,66 @@ async def get_award(pool: asyncpg.Pool, award_id: UUID) -> dict[str, Any] | None
     return dict(row) if row else None
 
 
-async def readiness(pool: asyncpg.Pool, max_lag: int) -> tuple[dict[str, str], bool]:
-    """Whether each projection has caught up, and whether all are within ``max_lag`` events.
-    Not how far: event counts would let anyone watch bids arrive before the opening (the
-    operators' figures go to metrics)."""
+@dataclass(frozen=True)
+class Failing:
+    """A projection that cannot apply an event, as its job recorded it (``job_failures``):
+    what ``/ready`` may say, never the event's contents nor the error's message."""
+
+    projection: str
+    position: int | None
+    error: str
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Readiness:
+    state: dict[str, str]
+    within: bool
+    """Every projection within the lag bound."""
+    failing: list[Failing]
+
+
+async def readiness(pool: asyncpg.Pool, max_lag: int) -> Readiness:
+    """Whether each projection has caught up (or is failing), and whether all are within
+    ``max_lag`` events. Not how far: event counts would let anyone watch bids arrive before
+    the opening (the operators' figures go to metrics)."""
     head = await store_position(pool)
     positions = {name: await projection_position(pool, name) for name in PROJECTIONS}
+    rows = await pool.fetch(
+        "SELECT job, position, error, failing_since FROM job_failures "
+        "WHERE resolved_at IS NULL AND job = ANY($1::text[]) ORDER BY job",
+        [f"projection:{name}" for name in PROJECTIONS],
+    )
+    failing = [
+        Failing(
+            str(r["job"]).removeprefix("projection:"), r["position"], r["error"], r["failing_since"]
+        )
+        for r in rows
+    ]
     state = {name: "current" if at >= head else "catching_up" for name, at in positions.items()}
-    return state, all(head - at <= max_lag for at in positions.values())
+    state |= {failure.projection: "failing" for failure in failing}
+    return Readiness(state, all(head - at <= max_lag for at in positions.values()), failing)
+
+
+async def job_failures(pool: asyncpg.Pool) -> dict[str, tuple[int, bool]]:
+    """Each job that ever failed: its failed attempts in all, and whether it is failing now
+    (``job_failures``, written by the jobs: ``procurement/failures.py``)."""
+    rows = await pool.fetch(
+        "SELECT job, failures, resolved_at IS NULL AS failing FROM job_failures ORDER BY job"
+    )
+    return {str(r["job"]): (int(r["failures"]), bool(r["failing"])) for r in rows}
+
+
+async def drafts_of(pool: asyncpg.Pool, entity: str, limit: int) -> list[UUID]:
+    """The entity's latest tenders never published, newest first (``entity_tenders``, kept by
+    the public tenders projection; never served publicly)."""
+    rows = await pool.fetch(
+        "SELECT tender_id FROM entity_tenders WHERE entity = $1 AND NOT published "
+        "ORDER BY position DESC LIMIT $2",
+        entity,
+        limit,
+    )
+    return [row["tender_id"] for row in rows]
 
 
 def as_utc(value: datetime | None) -> str | None:

@@ -30,6 +30,8 @@ TABLES = (
     "public_tender_amendments",
     "public_tenders",
     "public_awards",
+    "entity_tenders",
+    "job_failures",
     "ocds_releases_tracking",
     "ocds_releases",
     "ocds_aggregates",

@@ -12,7 +12,14 @@ from litestar.di import NamedDependency
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.errors import ApiProblem
-from api.metrics import CHECKPOINT_AGE, LEDGER_SIZE, PROJECTION_LAG, REGISTRY
+from api.metrics import (
+    CHECKPOINT_AGE,
+    JOB_FAILING,
+    JOB_FAILURES,
+    LEDGER_SIZE,
+    PROJECTION_LAG,
+    REGISTRY,
+)
 from api.schemas import ReadyOut
 from projections import reads
 
@@ -25,13 +32,13 @@ class HealthController(Controller):
     async def health(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/ready", summary="The database answers and no read model lags beyond the bound")
+    @get("/ready", summary="The database answers and no read model fails or lags beyond the bound")
     async def ready(
         self, request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
     ) -> ReadyOut:
         settings = request.app.state.settings
         try:
-            state, within = await reads.readiness(pool, settings.ready_max_lag)
+            found = await reads.readiness(pool, settings.ready_max_lag)
         except (OSError, asyncpg.PostgresError) as error:
             raise ApiProblem(
                 503,
@@ -39,15 +46,40 @@ class HealthController(Controller):
                 f"the database is not reachable: {type(error).__name__}",
                 headers={"Retry-After": "5"},
             ) from None
-        if not within:
+        if found.failing:
+            raise ApiProblem(
+                503,
+                "projection_failing",
+                "; ".join(
+                    f"the read model {f.projection} cannot apply the event at position "
+                    f"{f.position} ({f.error}) and is retrying"
+                    for f in found.failing
+                ),
+                headers={"Retry-After": "5"},
+                extra={
+                    "projections": found.state,
+                    "failing": [
+                        {
+                            "projection": f.projection,
+                            "position": f.position,
+                            "error": f.error,
+                            "since": reads.as_utc(f.since),
+                        }
+                        for f in found.failing
+                    ],
+                },
+            )
+        if not found.within:
             raise ApiProblem(
                 503,
                 "projections_lagging",
                 f"a read model is more than {settings.ready_max_lag} events behind the store",
                 headers={"Retry-After": "5"},
-                extra={"projections": state},
+                extra={"projections": found.state},
             )
-        return ReadyOut(status="ready", checked_at=request.app.state.clock.now(), projections=state)
+        return ReadyOut(
+            status="ready", checked_at=request.app.state.clock.now(), projections=found.state
+        )
 
 
 class MetricsController(Controller):
@@ -69,6 +101,10 @@ class MetricsController(Controller):
         head = await reads.store_position(pool)
         for name in reads.PROJECTIONS:
             PROJECTION_LAG.labels(name).set(head - await reads.projection_position(pool, name))
+        failures = await reads.job_failures(pool)
+        JOB_FAILURES.set({job: count for job, (count, _) in failures.items()})
+        for job in [*(f"projection:{name}" for name in reads.PROJECTIONS), *failures]:
+            JOB_FAILING.labels(job).set(int(failures.get(job, (0, False))[1]))
         LEDGER_SIZE.set(await reads.ledger_size(pool))
         checkpoint = await reads.latest_checkpoint(pool)
         if checkpoint is not None:

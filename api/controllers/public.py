@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.errors import ApiProblem
 from api.read_cache import WAIT_LEFT, ReadCache
+from api.schemas import query_text
 from domain.errors import AwardNotFoundError, TenderNotFoundError
 from projections import reads
 from projections.public_tenders import NAME as PUBLIC_TENDERS
@@ -197,7 +198,11 @@ class PublicController(Controller):
     ) -> dict[str, Any]:
         await _caught_up(request, pool, min_position)
         filters = reads.TenderFilter(
-            status=status, entity=entity, category=category, method=method, text=q
+            status=status,
+            entity=query_text("entity", entity),
+            category=category,
+            method=query_text("method", method),
+            text=query_text("q", q),
         )
         rows, total = await reads.list_tenders(pool, filters, limit, offset)
         return {

@@ -7,10 +7,9 @@ in the same step, and the domain refuses what the tender's state does not allow.
 offers only the actions the state allows; the server still decides (a deadline may pass
 between the page and the click).
 
-Drafts are in no read model (only published tenders are public). The dashboard finds this
-entity's drafts in the event store itself: the latest 100 tender-drafted events of the
-entity (the event's ``entity`` is a plain JSON string in the stored state), each then loaded
-through the application, which checks the entity again.
+Drafts are in no public read model. The dashboard finds this entity's latest 100 tenders
+never published in ``entity_tenders`` (kept by the public tenders projection, never served
+publicly), each then loaded through the application, which checks the entity again.
 """
 
 from __future__ import annotations
@@ -52,7 +51,7 @@ from api.schemas import (
 from domain.errors import AwardNotFoundError, EvaluationNotFoundError, ProcurementError
 from domain.evaluation import EvaluationStatus
 from domain.sealing import envelopes_for
-from domain.tender import Tender, TenderStatus
+from domain.tender import TenderStatus
 from domain.values import Actor, Category, EvaluationMethod, Method, Role, Scope
 from procurement.application import ProcurementApplication, TenderView
 from procurement.evaluations import EvaluationView
@@ -91,13 +90,6 @@ AMEND_FIELDS = {
     "deadline_in_past": "timeline.submission_deadline",
     "bidding_period_too_short": "timeline.submission_deadline",
 }
-
-# Drafts are in no read model: this entity's latest tender-drafted events, newest first.
-_DRAFTS = (
-    "SELECT originator_id FROM procurement_events WHERE topic = $1 "
-    "AND convert_from(state, 'UTF8')::jsonb ->> 'entity' = $2 "
-    "ORDER BY notification_id DESC LIMIT $3"
-)
 
 
 def pkt_to_utc(value: str) -> str:
@@ -142,11 +134,6 @@ def invalid(state: FormState, error: ValidationError) -> FormState:
         else:
             state.errors.setdefault(name, message)
     return state
-
-
-async def drafts_of(pool: asyncpg.Pool, entity: str) -> list[UUID]:
-    rows = await pool.fetch(_DRAFTS, Tender.TenderDrafted.TOPIC, entity, DRAFTS_SHOWN)
-    return [row["originator_id"] for row in rows]
 
 
 def _written(tender_id: UUID, result: WriteResult) -> Redirect:
@@ -274,7 +261,7 @@ class OfficerPages(Controller):
             pool, reads.TenderFilter(entity=entity), DRAFTS_SHOWN, 0
         )
         drafts: list[TenderView] = []
-        for tender_id in await drafts_of(pool, entity):
+        for tender_id in await reads.drafts_of(pool, entity, DRAFTS_SHOWN):
             try:
                 view = await sync_to_thread(procurement.tender_for_officer, actor, tender_id)
             except ProcurementError:

@@ -19,6 +19,7 @@ from api.portal.forms import FormState
 from api.portal.guards import actor_of
 from api.portal.pages import as_datetime, render
 from api.portal.session import portal_user
+from api.schemas import query_text
 from domain.errors import ProcurementError, TenderNotFoundError
 from domain.values import Role
 from procurement.application import ProcurementApplication
@@ -79,6 +80,7 @@ class PublicPages(Controller):
         page: Page = 1,
         after: Position = None,
     ) -> Template:
+        q, entity = query_text("q", q) or "", query_text("entity", entity) or ""
         await caught_up(request, pool, after)
         filters = reads.TenderFilter(
             status=status if status in STATUSES else None,

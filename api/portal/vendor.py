@@ -34,6 +34,7 @@ from api.rate_limits import limiter_of
 from api.schemas import BidContentsIn, ComplaintIn, QuestionIn
 from domain.bid import BidStatus
 from domain.errors import ProcurementError, TenderNotFoundError
+from domain.text import refusal
 from domain.values import Role
 from procurement import receipts
 from procurement.application import BidView, ProcurementApplication
@@ -59,6 +60,9 @@ async def _documents(request: Request[Any, Any, Any]) -> tuple[list[dict[str, st
             return [], f"{value.filename}: a document may be at most 10 MB"
         if total > MAX_UPLOAD_BYTES - 1024 * 1024:
             return [], "the documents may be at most 24 MB in all"
+        refused = refusal(value.filename, single_line=True)
+        if refused is not None:  # the name is not shown back: it holds what cannot be shown
+            return [], f"a document's file name: {refused.describe()}"
         documents.append(
             {"name": value.filename[:255], "content": base64.b64encode(content).decode("ascii")}
         )

@@ -12,7 +12,6 @@ import psycopg
 import pytest
 from eventsourcing.persistence import PersistenceError, Tracking
 from eventsourcing.postgres import PostgresFactory
-from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
 
 from domain.account import VendorProfile, account_id_for
@@ -22,13 +21,14 @@ from domain.values import Actor, Money, Role
 from procurement import runners
 from procurement.application import ProcurementApplication, system_actor
 from procurement.database import eventsourcing_env
+from procurement.projecting import ProjectionJob
 from procurement.settings import Settings
 from projections.public_tenders import TABLES, PublicTendersView
 from tests.support import FakeClock, officer, terms, vendor
 
 
 @pytest.fixture
-def runner(settings: Settings) -> Iterator[ProjectionRunner[Any, Any]]:
+def runner(settings: Settings) -> Iterator[ProjectionJob]:
     with ExitStack() as stack:
         started, *_ = runners.start_runners(eventsourcing_env(settings.dsn, 2), stack)
         yield started
@@ -131,7 +131,7 @@ def test_evaluation_award_and_contract_rebuild_equal_to_live(
     application: ProcurementApplication,
     settings: Settings,
     clock: FakeClock,
-    runner: ProjectionRunner[Any, Any],
+    runner: ProjectionJob,
 ) -> None:
     position = _evaluated_history(application, clock)
     runner.wait(position, timeout=10)
@@ -149,7 +149,7 @@ def test_the_read_model_follows_the_store_and_a_rebuild_equals_it(
     application: ProcurementApplication,
     settings: Settings,
     clock: FakeClock,
-    runner: ProjectionRunner[Any, Any],
+    runner: ProjectionJob,
 ) -> None:
     position = _history(application, clock)
     runner.wait(position, timeout=10)

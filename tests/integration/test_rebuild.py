@@ -10,11 +10,11 @@ from typing import Any
 
 import psycopg
 import pytest
-from eventsourcing.projection import ProjectionRunner
 
 from procurement import rebuild, runners
 from procurement.application import ProcurementApplication
 from procurement.database import eventsourcing_env
+from procurement.projecting import ProjectionJob
 from procurement.settings import Settings
 from projections.ocds_releases import TABLES as OCDS_TABLES
 from projections.public_tenders import TABLES as PUBLIC_TABLES
@@ -30,7 +30,7 @@ QUERIES = {
 
 
 @pytest.fixture
-def live(settings: Settings) -> Iterator[list[ProjectionRunner[Any, Any]]]:
+def live(settings: Settings) -> Iterator[list[ProjectionJob]]:
     with ExitStack() as stack:
         yield runners.start_runners(
             eventsourcing_env(settings.dsn, 2), stack, runners.ocds_context(settings)
@@ -55,7 +55,7 @@ def test_a_paged_rebuild_equals_the_live_read_models_row_for_row(
     application: ProcurementApplication,
     settings: Settings,
     clock: FakeClock,
-    live: list[ProjectionRunner[Any, Any]],
+    live: list[ProjectionJob],
     page_size: int,
 ) -> None:
     _history(application, clock)

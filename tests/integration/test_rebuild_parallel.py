@@ -4,14 +4,12 @@ process; and a failure in a read model's process."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from eventsourcing.projection import ProjectionRunner
 
 from procurement import rebuild, runners
 from procurement.application import ProcurementApplication
 from procurement.database import eventsourcing_env
+from procurement.projecting import ProjectionJob
 from procurement.settings import Settings
 from projections.public_tenders import PublicTendersProjection
 from tests.integration.test_public_projection import _evaluated_history, _history
@@ -25,7 +23,7 @@ def test_the_rebuild_in_one_process_equals_the_live_read_models_and_the_parallel
     application: ProcurementApplication,
     settings: Settings,
     clock: FakeClock,
-    live: list[ProjectionRunner[Any, Any]],
+    live: list[ProjectionJob],
 ) -> None:
     _history(application, clock)
     position = _evaluated_history(application, clock)

@@ -6,24 +6,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import timedelta
-from typing import Any
 
 import psycopg
 import pytest
-from eventsourcing.projection import ProjectionRunner
 
 from domain.rules import OPENING_GRACE
 from domain.tender import TenderStatus
 from procurement import runners
 from procurement.application import ProcurementApplication
 from procurement.database import eventsourcing_env
+from procurement.projecting import ProjectionJob
 from procurement.scheduler import Scheduler
 from procurement.settings import Settings
 from tests.support import FakeClock, officer, terms, timeline
 
 
 @pytest.fixture
-def runner(settings: Settings) -> Iterator[ProjectionRunner[Any, Any]]:
+def runner(settings: Settings) -> Iterator[ProjectionJob]:
     with ExitStack() as stack:
         started, *_ = runners.start_runners(eventsourcing_env(settings.dsn, 2), stack)
         yield started
@@ -33,7 +32,7 @@ def test_bidding_closes_once_the_grace_after_the_deadline(
     application: ProcurementApplication,
     settings: Settings,
     clock: FakeClock,
-    runner: ProjectionRunner[Any, Any],
+    runner: ProjectionJob,
 ) -> None:
     works = officer()
     soon = application.draft_tender(works, terms(clock.now(), timeline=timeline(clock.now(), 16)))

@@ -5,8 +5,8 @@ began. The claim itself is a session advisory lock of the holding process
 retry recognises a write of the attempt it replaces by that request id, no sooner than
 ``claimed_at``.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

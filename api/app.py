@@ -46,6 +46,7 @@ from api.portal.pages import template_config
 from api.portal.session import portal_tokens
 from api.rate_limits import Limiter
 from api.read_cache import Listener, ReadCache, read_cache_middleware
+from api.read_tokens import ReadTokens
 from procurement import idempotency
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock, SystemClock
@@ -130,6 +131,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         "clock": the_clock,
         "tokens": tokens,
         "portal_tokens": portal_tokens(settings),
+        "read_tokens": ReadTokens.of(settings),
         "idempotency_secret": hashlib.sha256(
             b"sindh-procurement/idempotency/v1|" + settings.jwt_key.encode()
         ).digest(),

@@ -11,6 +11,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.rate_limits import limiter_of
+from api.read_tokens import ReadTokens
 from api.schemas import TokenOut, TokenRequest, VendorRegistration, WriteOut
 from domain.account import account_id_for
 from domain.values import Actor, Role
@@ -45,6 +46,7 @@ class AuthController(Controller):
         data: JSONBody[VendorRegistration],
         request: Request[Any, Any, Any],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         limiter_of(request).check_registration(request)
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
@@ -59,4 +61,4 @@ class AuthController(Controller):
             role=Role.VENDOR,
             vendor=data.profile(),
         )
-        return WriteOut.of(result)
+        return WriteOut.of(result, read_tokens)

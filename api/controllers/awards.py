@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_role
+from api.read_tokens import ReadTokens
 from api.schemas import CancelIn, ComplaintIn, ContractIn, DecisionIn, WriteOut
 from domain.values import Actor, Role
 from procurement.application import ProcurementApplication
@@ -34,9 +35,12 @@ class ComplaintController(Controller):
         actor: NamedDependency[Actor],
         idempotency_key: NamedDependency[str | None],
         procurement: NamedDependency[ProcurementApplication],
+        *,
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
-            procurement.lodge_complaint(actor, award_id, data.grounds, idempotency_key)
+            procurement.lodge_complaint(actor, award_id, data.grounds, idempotency_key),
+            read_tokens,
         )
 
 
@@ -58,6 +62,8 @@ class OfficerAwardController(Controller):
         data: JSONBody[DecisionIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        *,
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
             procurement.decide_complaint(
@@ -67,7 +73,8 @@ class OfficerAwardController(Controller):
                 upheld=data.outcome == "upheld",
                 remedy=data.remedy,
                 reasons=data.reasons,
-            )
+            ),
+            read_tokens,
         )
 
     @post(
@@ -82,8 +89,9 @@ class OfficerAwardController(Controller):
         data: JSONBody[CancelIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.cancel_award(actor, award_id, data.reason))
+        return WriteOut.of(procurement.cancel_award(actor, award_id, data.reason), read_tokens)
 
     @post(
         "/contract",
@@ -97,7 +105,11 @@ class OfficerAwardController(Controller):
         data: JSONBody[ContractIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
-            procurement.sign_contract(actor, award_id, data.value.to_domain(), data.period_domain())
+            procurement.sign_contract(
+                actor, award_id, data.value.to_domain(), data.period_domain()
+            ),
+            read_tokens,
         )

@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_role
+from api.read_tokens import ReadTokens
 from api.schemas import (
     AwardIn,
     CommitteeChangeIn,
@@ -45,8 +46,11 @@ class EvaluationController(Controller):
         data: JSONBody[CommitteeIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.start_evaluation(actor, tender_id, data.members, data.chair))
+        return WriteOut.of(
+            procurement.start_evaluation(actor, tender_id, data.members, data.chair), read_tokens
+        )
 
     @put(
         "/committee",
@@ -60,9 +64,11 @@ class EvaluationController(Controller):
         data: JSONBody[CommitteeChangeIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
-            procurement.reform_committee(actor, tender_id, data.members, data.chair, data.reason)
+            procurement.reform_committee(actor, tender_id, data.members, data.chair, data.reason),
+            read_tokens,
         )
 
     @post(
@@ -77,11 +83,13 @@ class EvaluationController(Controller):
         data: JSONBody[DeclarationIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
             procurement.declare_interests(
                 actor, tender_id, conflict=data.conflict_of_interest, statement=data.statement
-            )
+            ),
+            read_tokens,
         )
 
     @post(
@@ -96,6 +104,7 @@ class EvaluationController(Controller):
         data: JSONBody[EvaluationIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         reason = data.reason or ""
         match data.action:
@@ -119,7 +128,7 @@ class EvaluationController(Controller):
                     corrected_price=data.corrected_price.to_domain(),
                     reason=reason,
                 )
-        return WriteOut.of(result)
+        return WriteOut.of(result, read_tokens)
 
     @post(
         "/financial-opening",
@@ -132,8 +141,9 @@ class EvaluationController(Controller):
         tender_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.open_financial_envelopes(actor, tender_id))
+        return WriteOut.of(procurement.open_financial_envelopes(actor, tender_id), read_tokens)
 
     @post(
         "/evaluation-report",
@@ -146,8 +156,9 @@ class EvaluationController(Controller):
         tender_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.finalise_evaluation(actor, tender_id))
+        return WriteOut.of(procurement.finalise_evaluation(actor, tender_id), read_tokens)
 
     @get("/evaluation", sync_to_thread=True, summary="The evaluation as it stands (officers)")
     def read(
@@ -176,5 +187,8 @@ class EvaluationController(Controller):
         data: JSONBody[AwardIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.award_tender(actor, tender_id, data.bid_id, data.reason))
+        return WriteOut.of(
+            procurement.award_tender(actor, tender_id, data.bid_id, data.reason), read_tokens
+        )

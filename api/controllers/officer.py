@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_role
+from api.read_tokens import ReadTokens
 from api.schemas import AmendmentIn, AnswerIn, CancelIn, TenderIn, TenderPatch, WriteOut
 from domain.values import Actor, Role
 from procurement.application import ProcurementApplication
@@ -32,8 +33,11 @@ class OfficerTenderController(Controller):
         actor: NamedDependency[Actor],
         idempotency_key: NamedDependency[str | None],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.draft_tender(actor, data.to_domain(), idempotency_key))
+        return WriteOut.of(
+            procurement.draft_tender(actor, data.to_domain(), idempotency_key), read_tokens
+        )
 
     @get("/{tender_id:uuid}", sync_to_thread=True, summary="A tender of my entity, drafts too")
     def read(
@@ -63,9 +67,12 @@ class OfficerTenderController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
         procurement: NamedDependency[ProcurementApplication],
+        *,
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
-            procurement.edit_tender(actor, tender_id, data.changes(), expected_version)
+            procurement.edit_tender(actor, tender_id, data.changes(), expected_version),
+            read_tokens,
         )
 
     @post(
@@ -80,8 +87,11 @@ class OfficerTenderController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.publish_tender(actor, tender_id, expected_version))
+        return WriteOut.of(
+            procurement.publish_tender(actor, tender_id, expected_version), read_tokens
+        )
 
     @post(
         "/{tender_id:uuid}/amendments",
@@ -96,10 +106,13 @@ class OfficerTenderController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
         procurement: NamedDependency[ProcurementApplication],
+        *,
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         timeline = data.timeline.to_domain() if data.timeline else None
         return WriteOut.of(
-            procurement.amend_tender(actor, tender_id, data.text, timeline, expected_version)
+            procurement.amend_tender(actor, tender_id, data.text, timeline, expected_version),
+            read_tokens,
         )
 
     @post(
@@ -115,9 +128,12 @@ class OfficerTenderController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
         procurement: NamedDependency[ProcurementApplication],
+        *,
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
-            procurement.cancel_tender(actor, tender_id, data.reason, expected_version)
+            procurement.cancel_tender(actor, tender_id, data.reason, expected_version),
+            read_tokens,
         )
 
     @post(
@@ -132,8 +148,9 @@ class OfficerTenderController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.open_bids(actor, tender_id, expected_version))
+        return WriteOut.of(procurement.open_bids(actor, tender_id, expected_version), read_tokens)
 
     @post(
         "/{tender_id:uuid}/questions/{question_id:uuid}/answer",
@@ -148,5 +165,9 @@ class OfficerTenderController(Controller):
         data: JSONBody[AnswerIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        *,
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.answer_question(actor, tender_id, question_id, data.answer))
+        return WriteOut.of(
+            procurement.answer_question(actor, tender_id, question_id, data.answer), read_tokens
+        )

@@ -15,17 +15,22 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.errors import ApiProblem
 from api.read_cache import WAIT_LEFT, ReadCache
+from api.read_tokens import invalid_read_token, min_position_withdrawn, read_tokens_of
 from api.schemas import query_text
 from domain.errors import AwardNotFoundError, TenderNotFoundError
 from projections import reads
 from projections.public_tenders import NAME as PUBLIC_TENDERS
 
-MinPosition = Annotated[
-    int | None,
+ReadToken = Annotated[
+    str | None,
     QueryParameter(
-        ge=0,
-        description="wait (bounded) until the read model has processed this write position",
+        description="the read_token a write answered: wait (bounded) until the read model "
+        "has that write; a token the platform did not issue is 422 invalid_read_token",
     ),
+]
+MinPosition = Annotated[
+    str | None,
+    QueryParameter(description="withdrawn: always 422 min_position_withdrawn (use read_token)"),
 ]
 
 
@@ -142,11 +147,21 @@ def _award(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _caught_up(
-    request: Request[Any, Any, Any], pool: asyncpg.Pool, position: int | None
+    request: Request[Any, Any, Any],
+    pool: asyncpg.Pool,
+    read_token: str | None,
+    min_position: str | None,
 ) -> None:
-    if position is None:
+    """Read-your-writes: wait (bounded) for the write ``read_token`` was issued for. What is
+    refused is refused from the request alone, never from where the store stands."""
+    if min_position is not None:
+        raise min_position_withdrawn()
+    if read_token is None:
         return
     state = request.app.state
+    position = read_tokens_of(state).position(read_token)
+    if position is None:
+        raise invalid_read_token()
     # What the read cache left of the wait, if it waited first (``api/read_cache.py``).
     wait = request.scope.get("state", {}).get(WAIT_LEFT, state.settings.read_wait_timeout)
     reached = await reads.position_reached(pool, PUBLIC_TENDERS, position, wait)
@@ -154,7 +169,7 @@ async def _caught_up(
         raise ApiProblem(
             503,
             "read_model_lagging",
-            f"the public read model has not reached position {position} yet; retry shortly",
+            "the public read model has not reached this write yet; retry shortly",
             headers={"Retry-After": "1"},
         )
     cache: ReadCache | None = state.get("read_cache")
@@ -194,9 +209,10 @@ class PublicController(Controller):
         q: Annotated[str | None, QueryParameter(max_length=200, description="text search")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
+        read_token: ReadToken = None,
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
-        await _caught_up(request, pool, min_position)
+        await _caught_up(request, pool, read_token, min_position)
         filters = reads.TenderFilter(
             status=status,
             entity=query_text("entity", entity),
@@ -218,9 +234,10 @@ class PublicController(Controller):
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         tender_id: FromPath[UUID],
+        read_token: ReadToken = None,
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
-        await _caught_up(request, pool, min_position)
+        await _caught_up(request, pool, read_token, min_position)
         row = await reads.get_tender(pool, tender_id)
         if row is None:
             raise TenderNotFoundError(f"no published tender {tender_id}")
@@ -234,9 +251,10 @@ class PublicController(Controller):
         status: FromQuery[Literal["standstill", "cancelled", "contracted"] | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
+        read_token: ReadToken = None,
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
-        await _caught_up(request, pool, min_position)
+        await _caught_up(request, pool, read_token, min_position)
         rows, total = await reads.list_awards(pool, status, limit, offset)
         return {
             "items": [_award(row) for row in rows],
@@ -251,9 +269,10 @@ class PublicController(Controller):
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         award_id: FromPath[UUID],
+        read_token: ReadToken = None,
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
-        await _caught_up(request, pool, min_position)
+        await _caught_up(request, pool, read_token, min_position)
         row = await reads.get_award(pool, award_id)
         if row is None:
             raise AwardNotFoundError(f"no award {award_id}")

@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.auth import requires_role
+from api.read_tokens import ReadTokens
 from api.schemas import QuestionIn, WriteOut
 from domain.values import Actor, Role
 from procurement.application import ProcurementApplication
@@ -33,6 +34,8 @@ class VendorTenderController(Controller):
         actor: NamedDependency[Actor],
         idempotency_key: NamedDependency[str | None],
         procurement: NamedDependency[ProcurementApplication],
+        *,
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         result = procurement.ask_question(actor, tender_id, data.text, idempotency_key)
-        return WriteOut.of(result)
+        return WriteOut.of(result, read_tokens)

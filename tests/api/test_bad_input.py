@@ -217,7 +217,8 @@ def test_a_read_waits_for_its_position_then_says_it_is_behind(api: Api) -> None:
     api.client.app.state.settings = api.client.app.state.settings.model_copy(
         update={"read_wait_timeout": 0.2}
     )
-    answer = api.client.get("/public/tenders?min_position=1000000")
+    ahead = api.client.app.state.read_tokens.issue(1_000_000)
+    answer = api.client.get(f"/public/tenders?read_token={ahead}")
     assert_problem(answer, 503, "read_model_lagging")
     assert answer.headers["retry-after"] == "1"
 

@@ -47,6 +47,7 @@ from api.portal.session import portal_tokens
 from api.rate_limits import Limiter
 from api.read_cache import Listener, ReadCache, read_cache_middleware
 from api.read_tokens import ReadTokens
+from api.security_headers import security_headers
 from procurement import idempotency
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock, SystemClock
@@ -181,6 +182,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         logging_config=None,
     )
     # Outside the router, so that every request has its id, in its answer and its log
-    # lines, even one no route takes (404, 405): route middleware never sees those.
-    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    # lines, and every answer its security headers, even one no route takes (404, 405):
+    # route middleware never sees those.
+    app.asgi_handler = security_headers(settings, request_id_middleware(app.asgi_handler))
     return app

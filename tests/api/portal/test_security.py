@@ -15,7 +15,28 @@ from api.portal.pages import STATIC, TEMPLATES
 from api.security_headers import OTHER_POLICY, PAGE_POLICY
 from procurement.settings import Settings
 from tests.api.conftest import Api
+from tests.api.portal.conftest import Browser
 from tests.support import FakeClock
+
+ORIGIN = "http://127.0.0.1:8000"  # the test settings' public URL
+REGISTRATION = {
+    "username": "indus",
+    "password": "correct-horse-battery",
+    "legal_name": "Indus Builders (Pvt) Ltd",
+    "ntn": "1234567-8",
+    "contact_email": "indus@example.com",
+}
+
+
+def _register(browser: Browser, token: str, **headers: str) -> int:
+    answer = browser.client.post(
+        "/portal/register",
+        data={"_csrf_token": token, **REGISTRATION},
+        headers=headers,
+        follow_redirects=False,
+    )
+    return answer.status_code
+
 
 # Headers -----------------------------------------------------------------------------------
 
@@ -76,3 +97,76 @@ def test_no_template_or_script_needs_anything_inline() -> None:
         if pattern.search(path.read_text())
     ]
     assert found == []
+
+
+# CSRF --------------------------------------------------------------------------------------
+
+
+def test_a_cross_origin_post_is_refused_and_writes_nothing(api: Api, browser: Browser) -> None:
+    token = browser.csrf("/portal/register")
+    before = api.event_count()
+    assert _register(browser, token, origin="https://rival.example") == 403
+    assert _register(browser, token, origin="null") == 403
+    assert _register(browser, token, origin="http://127.0.0.1:8001") == 403
+    assert _register(browser, token, referer="https://rival.example/page") == 403
+    refused = browser.client.post(
+        "/portal/register",
+        data={"_csrf_token": token, **REGISTRATION},
+        headers={"origin": "https://rival.example"},
+    )
+    assert 'data-code="cross_origin_refused"' in refused.text
+    assert api.event_count() == before
+    assert _register(browser, token, origin=ORIGIN) == 303  # its own origin
+    assert api.has_account("indus")
+
+
+def test_the_referer_stands_in_for_a_missing_origin(api: Api, browser: Browser) -> None:
+    token = browser.csrf("/portal/register")
+    assert _register(browser, token, referer=f"{ORIGIN}/portal/register") == 303
+    assert api.has_account("indus")
+
+
+def test_a_token_from_another_session_is_refused(api: Api, browser: Browser) -> None:
+    theirs = browser.csrf("/portal/register")
+    browser.client.cookies.clear()  # another browser: a session of its own
+    mine = browser.csrf("/portal/register")
+    assert mine != theirs
+    before = api.event_count()
+    refused = browser.client.post(
+        "/portal/register",
+        data={"_csrf_token": theirs, **REGISTRATION},
+        headers={"origin": ORIGIN},
+    )
+    assert refused.status_code == 403
+    assert 'data-code="csrf_token_invalid"' in refused.text
+    assert api.event_count() == before
+    assert _register(browser, mine, origin=ORIGIN) == 303
+
+
+def test_a_token_stops_at_sign_in_and_sign_out(api: Api, browser: Browser) -> None:
+    anonymous = browser.csrf("/portal/login")
+    browser.sign_in("officer.works")
+    signed_in = browser.csrf("/portal/tenders")
+    assert signed_in != anonymous
+    answer = browser.client.post(
+        "/portal/logout", data={"_csrf_token": anonymous}, follow_redirects=False
+    )
+    assert answer.status_code == 403  # the page shown before the sign-in is stale
+    answer = browser.client.post(
+        "/portal/logout", data={"_csrf_token": signed_in}, follow_redirects=False
+    )
+    assert answer.status_code == 303
+    answer = browser.client.post(
+        "/portal/logout", data={"_csrf_token": signed_in}, follow_redirects=False
+    )
+    assert answer.status_code == 403  # signed out: a new session, a new token
+
+
+def test_a_post_without_a_token_or_with_a_forged_one_is_refused(browser: Browser) -> None:
+    browser.csrf("/portal/register")  # the session exists
+    assert _register(browser, "", origin=ORIGIN) == 403
+    assert _register(browser, "x" * 43, origin=ORIGIN) == 403
+    answer = browser.client.post(
+        "/portal/register", data=REGISTRATION, headers={"x-csrftoken": "x" * 43}
+    )
+    assert answer.status_code == 403

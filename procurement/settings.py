@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     """Seconds between two scheduler passes."""
 
     read_wait_timeout: float = 5.0
-    """How long a read with ``min_position`` waits for the projection, in seconds."""
+    """How long a read with a ``read_token`` waits for the projection, in seconds."""
 
     rate_limit_sign_in: str = "10/minute"
     """Sign-in attempts per username from one client address (``limits`` notation:

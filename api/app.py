@@ -26,6 +26,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from api.auth import request_id_middleware
+from api.body import JsonBodyRequest
 from api.circuit import DatabaseWatch, circuit_middleware
 from api.controllers.audit import AuditController
 from api.controllers.auth import AuthController
@@ -56,6 +57,10 @@ from procurement.settings import Settings
 from projections.reads import create_pool
 
 log = logging.getLogger(__name__)
+
+REQUEST_MAX_BODY_SIZE = 10_000_000
+"""Bytes: a larger request body is refused with 413 ``payload_too_large`` before it is read
+(the portal's bid form, with its documents, allows ``api.portal.vendor.MAX_UPLOAD_BYTES``)."""
 
 
 @cache
@@ -157,6 +162,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             backend="gzip", gzip_compress_level=6, exclude=r"^/(?!portal/|portal$|static/|$)"
         ),
         dependencies=DEPENDENCIES,
+        request_class=JsonBodyRequest,  # the one JSON body reader: api/body.py
+        request_max_body_size=REQUEST_MAX_BODY_SIZE,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
             metrics_middleware,

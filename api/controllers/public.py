@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.errors import ApiProblem
+from api.params import BIGINT_MAX
 from api.read_cache import WAIT_LEFT, ReadCache
 from api.schemas import query_text
 from domain.errors import AwardNotFoundError, TenderNotFoundError
@@ -24,6 +25,7 @@ MinPosition = Annotated[
     int | None,
     QueryParameter(
         ge=0,
+        le=BIGINT_MAX,
         description="wait (bounded) until the read model has processed this write position",
     ),
 ]

@@ -18,18 +18,19 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
 from litestar import Controller, Request, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from pydantic import BaseModel, ValidationError
 
 from api.errors import status_for
+from api.params import Position
 from api.portal.forms import FormState, form_values, parse, refused, validation_errors
 from api.portal.guards import actor_of, requires_portal_role
 from api.portal.pages import PKT, redirect, render
@@ -59,7 +60,6 @@ from procurement.store import WriteResult
 from projections import reads
 
 M = TypeVar("M", bound=BaseModel)
-Position = Annotated[int | None, QueryParameter(ge=0)]
 DRAFTS_SHOWN = 100
 LOT_ROWS = 3
 CRITERION_ROWS = 3

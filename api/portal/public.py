@@ -15,6 +15,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from api.controllers.public import TenderStatusFilter, _award, _detail, _summary
+from api.params import Position
 from api.portal.forms import FormState
 from api.portal.guards import actor_of
 from api.portal.pages import as_datetime, render
@@ -30,7 +31,6 @@ PAGE_SIZE = 20
 STATUSES: tuple[str, ...] = get_args(TenderStatusFilter)  # the API's own filter values
 Text = Annotated[str, QueryParameter(max_length=200)]
 Page = Annotated[int, QueryParameter(ge=1, le=50_000)]
-Position = Annotated[int | None, QueryParameter(ge=0)]
 
 
 def paging(total: int, page: int) -> dict[str, Any]:

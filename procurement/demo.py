@@ -19,6 +19,7 @@ from pathlib import Path
 from domain.account import VendorProfile, account_id_for
 from domain.award import ContractPeriod
 from domain.bid import BidContents, BidSecurityOffer, LotPrice
+from domain.rules import rules_for
 from domain.values import (
     Actor,
     BidSecurity,
@@ -273,7 +274,8 @@ class _DemoClock:
 
 
 def _completed_tender(app: ProcurementApplication, works: Actor) -> None:
-    """A bridge repair tender, from notice to contract, dated in the past."""
+    """A bridge repair tender, from notice to contract, dated in the past. Its complaint
+    comes within the standstill of the app's rule profile (seven days, or seconds)."""
     present = app.clock
     past = _DemoClock(present.now().replace(microsecond=0) - timedelta(days=45))
     app.clock = past
@@ -292,6 +294,7 @@ def _completed_tender(app: ProcurementApplication, works: Actor) -> None:
         )
         tender = app.draft_tender(works, terms)
         app.publish_tender(works, tender.id, None)
+        standstill = rules_for(app.rule_profile, terms.method, terms.scope).standstill_period
         bids = {
             name: app.submit_bid(_vendor(name), tender.id, _bid({"1": price}, security)).id
             for name, price, security in (
@@ -316,13 +319,13 @@ def _completed_tender(app: ProcurementApplication, works: Actor) -> None:
         app.finalise_evaluation(_officer("committee.chair", works.entity or ""), tender.id)
         past.moment += timedelta(days=1)
         award = app.award_tender(works, tender.id, bids["indus.builders"], "")
-        past.moment += timedelta(days=2)
+        past.moment += standstill * 2 / 7  # two days into a seven-day standstill
         complaint = app.lodge_complaint(
             _vendor("thar.engineering"),
             award.id,
             "Our bid was the lowest; the security shortfall is a minor deviation.",
         )
-        past.moment += timedelta(days=3)
+        past.moment += standstill * 3 / 7
         app.decide_complaint(
             works,
             award.id,

@@ -48,6 +48,7 @@ app.add_typer(ocds, name="ocds")
 app.add_typer(audit_cli, name="audit")
 console = Console(stderr=True)
 log = logging.getLogger("procurement.cli")
+DAMAGED_SHOWN = 20  # damaged lines listed by ``audit verify`` (all count as failures)
 
 
 def _settings() -> Settings:
@@ -442,16 +443,20 @@ def audit_verify(
             console.print("--public-key is required: verify against a key you trust")
             raise typer.Exit(2)
         key = public_key
-        lines = (file.read_text(encoding="utf-8") if file else "").splitlines()
+        lines = audit.file_lines(file.read_bytes() if file else b"")
     report = audit.verify(lines, key, pinned)
     console.print(
         f"{report.events} events, {report.leaves} leaves, {report.checkpoints} checkpoints, "
         f"{report.openings} openings ({report.bids_rechecked} bids re-decrypted)"
     )
     console.print(_coverage(report))
+    for line, position, why in report.damaged[:DAMAGED_SHOWN]:
+        console.print(f"line {line} (position {position}) is damaged: {why}", markup=False)
+    if len(report.damaged) > DAMAGED_SHOWN:
+        console.print(f"... and {len(report.damaged) - DAMAGED_SHOWN} more damaged lines")
     problem = report.first_problem
     if problem is not None:
-        console.print(f"FAILED at position {problem[0]}: {problem[1]}")
+        console.print(f"FAILED at position {problem[0]}: {problem[1]}", markup=False)
         raise typer.Exit(1)
     pinned_text = f", consistent with the pinned checkpoint {report.pinned}" if pinned else ""
     console.print(f"verified: every leaf, root, checkpoint and opening agrees{pinned_text}")

@@ -143,15 +143,31 @@ def _award(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def not_beyond_the_store(pool: asyncpg.Pool, position: int) -> None:
+    """A ``min_position`` no write has reached names no write anyone was answered: 422, at
+    once, rather than a wait and a 503 (which says to retry, and a retry would wait again)."""
+    if position > await reads.store_position(pool):
+        message = "no write has reached this position: pass the position a write answered"
+        raise ApiProblem(
+            422,
+            "validation_failed",
+            f"min_position: {message}",
+            extra={"errors": [{"loc": ["min_position"], "message": message}]},
+        )
+
+
 async def _caught_up(
     request: Request[Any, Any, Any], pool: asyncpg.Pool, position: int | None
 ) -> None:
     if position is None:
         return
     state = request.app.state
-    # What the read cache left of the wait, if it waited first (``api/read_cache.py``).
-    wait = request.scope.get("state", {}).get(WAIT_LEFT, state.settings.read_wait_timeout)
-    reached = await reads.position_reached(pool, PUBLIC_TENDERS, position, wait)
+    reached = await reads.position_reached(pool, PUBLIC_TENDERS, position, 0)
+    if reached is None:
+        await not_beyond_the_store(pool, position)
+        # What the read cache left of the wait, if it waited first (``api/read_cache.py``).
+        wait = request.scope.get("state", {}).get(WAIT_LEFT, state.settings.read_wait_timeout)
+        reached = await reads.position_reached(pool, PUBLIC_TENDERS, position, wait)
     if reached is None:
         raise ApiProblem(
             503,

@@ -12,7 +12,12 @@ from uuid import uuid4
 import jwt
 import pytest
 from httpx import Response
+from litestar.testing import TestClient
 
+from api.app import create_app
+from domain.values import Role
+from procurement.application import ProcurementApplication, system_actor
+from procurement.settings import Settings
 from projections import reads
 from tests.api.conftest import Api
 from tests.support import FakeClock, tender_json
@@ -213,13 +218,29 @@ def test_unknown_public_tender_and_bad_query(api: Api) -> None:
     assert_problem(api.client.get("/public/tenders?status=sealed"), 422, "validation_failed")
 
 
-def test_a_read_waits_for_its_position_then_says_it_is_behind(api: Api) -> None:
-    api.client.app.state.settings = api.client.app.state.settings.model_copy(
-        update={"read_wait_timeout": 0.2}
+def test_a_read_waits_for_its_position_then_says_it_is_behind(
+    settings: Settings, application: ProcurementApplication, clock: FakeClock
+) -> None:
+    stalled = settings.model_copy(
+        update={"run_projections": False, "run_scheduler": False, "read_wait_timeout": 0.2}
     )
-    answer = api.client.get("/public/tenders?min_position=1000000")
-    assert_problem(answer, 503, "read_model_lagging")
-    assert answer.headers["retry-after"] == "1"
+    with TestClient(create_app(stalled, clock=clock), raise_server_exceptions=False) as client:
+        written = application.register_account(
+            system_actor("t"), username="lagging.one", password="a-long-password", role=Role.AUDITOR
+        )
+        answer = client.get(f"/public/tenders?min_position={written.position}")
+        assert_problem(answer, 503, "read_model_lagging")
+        assert answer.headers["retry-after"] == "1"
+
+
+def test_a_position_no_write_has_reached_is_refused_at_once(api: Api) -> None:
+    api.client.app.state.settings = api.client.app.state.settings.model_copy(
+        update={"read_wait_timeout": 30}  # a wait would end in a 503
+    )
+    for path in ("/public/tenders", f"/public/tenders/{uuid4()}", "/public/awards"):
+        answer = api.client.get(f"{path}?min_position=1000000")
+        problem = assert_problem(answer, 422, "validation_failed")
+        assert problem["errors"][0]["loc"] == ["min_position"]
 
 
 def test_an_unexpected_fault_is_a_500_with_only_the_request_id(

@@ -31,7 +31,16 @@ from pydantic import BaseModel, ValidationError
 
 from api.errors import status_for
 from api.params import Position
-from api.portal.forms import FormState, form_values, parse, refused, validation_errors
+from api.portal.forms import (
+    INTEGER_BOUND,
+    MAX_ROWS,
+    FormState,
+    form_values,
+    parse,
+    refused,
+    validation_errors,
+    whole_number,
+)
 from api.portal.guards import actor_of, requires_portal_role
 from api.portal.pages import PKT, redirect, render
 from api.portal.public import caught_up
@@ -331,7 +340,8 @@ class OfficerPages(Controller):
         # The version the officer was looking at: a draft changed since is refused (412), not
         # overwritten with a form that never showed the other officer's changes.
         version_seen = typed.get("_version", "")
-        seen = int(version_seen) if version_seen.isdigit() else view.version
+        seen = whole_number(version_seen, INTEGER_BOUND)
+        seen = view.version if seen is None else seen
         try:
             result = await sync_to_thread(
                 procurement.edit_tender, actor, tender_id, data.changes(), seen
@@ -649,9 +659,10 @@ async def _award_of(
 
 def _rows(form: FormState, prefix: str) -> int:
     """How many rows of a repeated group the form holds (lots, criteria)."""
-    pattern = re.compile(rf"^{re.escape(prefix)}\.(\d+)\.")
-    indices = [int(m.group(1)) for k in form.values if (m := pattern.match(k))]
-    return max(indices, default=-1) + 1
+    pattern = re.compile(rf"^{re.escape(prefix)}\.([^.]+)\.")
+    matches = (pattern.match(key) for key in form.values)
+    indices = [whole_number(m.group(1), MAX_ROWS) for m in matches if m]
+    return max((index for index in indices if index is not None), default=-1) + 1
 
 
 async def _command(  # noqa: PLR0917 (one command's whole context)

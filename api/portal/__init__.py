@@ -7,9 +7,12 @@ session cookie and the CSRF check: the API keeps its bearer tokens and never rea
 
 from __future__ import annotations
 
-from litestar import Router, get
+from typing import Any
+
+from litestar import Request, Router, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import NotFoundException
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
@@ -61,6 +64,12 @@ def sessions_and_csrf(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def _no_nul_in_file_names(request: Request[Any, Any, Any]) -> None:
+    """A file name never holds U+0000 (the file system refuses one with an error, a 500)."""
+    if "\x00" in request.scope["path"]:
+        raise NotFoundException("no such file")
+
+
 def portal_handlers() -> list[ControllerRouterHandler]:
     pages = Router(
         path="/",
@@ -74,6 +83,7 @@ def portal_handlers() -> list[ControllerRouterHandler]:
         directories=[STATIC],
         # The pages link each file with a digest of its content: cache it for a year.
         cache_control=CacheControlHeader(max_age=ONE_YEAR, public=True),
+        before_request=_no_nul_in_file_names,
         include_in_schema=False,
     )
     return [pages, static]

@@ -111,6 +111,8 @@ QUERIES = [
     ("/portal/tenders?after=99999999999999999999999", 422),
     ("/portal/tenders?page=1e23", 422),
     ("/portal/tenders/" + SOME_ID + "?after=9223372036854775808", 422),
+    ("/static/%00", 404),
+    ("/static/portal%00.css", 404),
 ]
 
 

@@ -229,11 +229,11 @@ def seal(
         console.print("give either --notice FILE or --api URL")
         raise typer.Exit(2)
     public = (
-        json.loads(notice.read_text())
+        _read_notice(notice)
         if notice is not None
         else _fetch_json(f"{str(api).rstrip('/')}/public/tenders/{tender}")
     )
-    if public.get("id") != str(tender):
+    if not isinstance(public, dict) or public.get("id") != str(tender):
         console.print("the notice is not this tender's")
         raise typer.Exit(2)
     try:
@@ -245,25 +245,8 @@ def seal(
         )
         console.print(f"the bid is not valid: {problems}")
         raise typer.Exit(2) from None
-    unknown = {k["suite"] for k in public["sealing"]} - {HPKE_SUITE}
-    if unknown:
-        console.print(f"the notice asks for a suite this tool does not seal with: {unknown}")
-        raise typer.Exit(2)
-    keys = SealingKeySet(
-        keys=tuple(
-            SealingKey(
-                envelope=k["envelope"],
-                suite=k["suite"],
-                public_key=k["public_key"],
-                wrapped_private_key="",
-                kek_id="",
-            )
-            for k in public["sealing"]
-        )
-    )
-    sealed = sealing.seal_contents(
-        keys, Method(public["method"]), tender, account_id_for(username), contents
-    )
+    keys, method = _sealing_of(public)
+    sealed = sealing.seal_contents(keys, method, tender, account_id_for(username), contents)
     body = {
         "envelopes": [{"name": e.name.value, "ciphertext": e.ciphertext} for e in sealed.envelopes]
     }
@@ -271,6 +254,41 @@ def seal(
     for envelope in sealed.envelopes:
         console.print(f"{envelope.name.value}: commitment {envelope.commitment}")
     console.print(f"sealed for vendor {username} ({account_id_for(username)}) on tender {tender}")
+
+
+def _read_notice(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError included
+        console.print(f"--notice: {path} is not a notice's JSON ({error})", markup=False)
+        raise typer.Exit(2) from None
+
+
+def _sealing_of(public: dict[str, Any]) -> tuple[SealingKeySet, Method]:
+    """The notice's sealing keys and method, or exit 2 saying the notice is not one."""
+    try:
+        unknown = {k["suite"] for k in public["sealing"]} - {HPKE_SUITE}
+        if unknown:
+            what = f"the notice asks for a suite this tool does not seal with: {unknown}"
+            console.print(what, markup=False)
+            raise typer.Exit(2)
+        keys = SealingKeySet(
+            keys=tuple(
+                SealingKey(
+                    envelope=k["envelope"],
+                    suite=k["suite"],
+                    public_key=k["public_key"],
+                    wrapped_private_key="",
+                    kek_id="",
+                )
+                for k in public["sealing"]
+            )
+        )
+        return keys, Method(public["method"])
+    except (KeyError, TypeError, ValueError) as error:  # pydantic's ValidationError included
+        what = f"the notice's sealing keys or method are not readable ({error!r})"
+        console.print(what[:300], markup=False)
+        raise typer.Exit(2) from None
 
 
 @app.command("verify-receipt")

@@ -47,6 +47,7 @@ from domain.values import (
     TenderTerms,
     TieBreak,
     Timeline,
+    to_utc,
 )
 from procurement.sealing import envelope_from_ciphertext
 from procurement.store import WriteResult
@@ -68,7 +69,7 @@ def _integer_only(value: Any) -> Any:
 
 # Litestar validates bodies in lax mode, so strictness is spelled out per type: a deadline
 # must be a string (not a Unix number), a count an integer (not "90").
-Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_text_only)]
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(to_utc)]
 StrictCount = Annotated[int, BeforeValidator(_integer_only)]
 
 

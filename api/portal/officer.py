@@ -111,7 +111,10 @@ def pkt_to_utc(value: str) -> str:
         return value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=PKT)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    try:
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    except OverflowError:  # 0001-01-01T00:00 in PKT is before the first year in UTC
+        return value
 
 
 def pkt_input(moment: datetime | None) -> str:

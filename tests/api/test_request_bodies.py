@@ -169,3 +169,25 @@ def test_the_body_limit_is_the_one_the_docs_state() -> None:
     assert (
         f"413 | `payload_too_large` | the body is over {REQUEST_MAX_BODY_SIZE:,} bytes" in api_doc
     )
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "9999-12-31T23:59:59-12:00",  # past the last year a datetime holds, in UTC
+        "0001-01-01T00:00:00+14:00",  # before the first
+        "9999-12-31T23:59:59Z",  # holds, but a deadline plus any period would not
+        "1999-12-31T23:59:59Z",
+    ],
+)
+@pytest.mark.parametrize("field", ["clarification_deadline", "opening_time"])
+def test_a_time_no_tender_can_have_is_422_naming_it(
+    api: Api, clock: FakeClock, moment: str, field: str
+) -> None:
+    officer = api.login("officer.works")
+    before = api.event_count()
+    body = tender_json(clock.now())
+    body["timeline"][field] = moment
+    problem = assert_problem(api.post("/tenders", officer, json=body), 422, "validation_failed")
+    assert f"timeline.{field}" in [".".join(error["loc"]) for error in problem["errors"]]
+    assert api.event_count() == before

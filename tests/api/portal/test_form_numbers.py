@@ -53,3 +53,15 @@ def test_an_edit_whose_version_is_not_a_whole_number_edits_the_current_draft(
     edit = f"/portal/officer/tenders/{tender_id}/edit"
     answer = browser.submit(edit, edit, {**DRAFT, "title": "Renamed", "_version": seen})
     assert answer.status_code == 303, answer.text[-500:]
+
+
+@pytest.mark.parametrize("typed", ["0001-01-01T00:00", "9999-12-31T23:59", "1999-01-01T10:00"])
+def test_a_time_no_tender_can_have_is_refused_at_its_field(
+    api: Api, browser: Browser, typed: str
+) -> None:
+    browser.sign_in("officer.works")
+    before = api.event_count()
+    answer = browser.submit(NEW, NEW, {**DRAFT, "timeline.opening_time": typed})
+    assert answer.status_code == 422, answer.text[-500:]
+    assert 'data-field="timeline.opening_time"' in answer.text
+    assert api.event_count() == before

@@ -14,7 +14,6 @@ from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import Aggregate
-from eventsourcing.postgres import PostgresApplicationRecorder
 
 from domain.account import Account, VendorProfile, account_id_for
 from domain.bid import Bid, BidContents, BidStatus
@@ -39,7 +38,7 @@ from domain.values import Actor, Role, TenderTerms, Timeline
 from procurement import sealing
 from procurement.evaluations import EvaluationCommands, check_prices, read_sealed
 from procurement.idempotency import Attempt
-from procurement.recorder import StaleReadError
+from procurement.recorder import StaleReadError, StoreRecorder
 from procurement.security import Principal, hash_password, verify_password
 from procurement.store import WriteResult
 
@@ -533,18 +532,10 @@ class ProcurementApplication(EvaluationCommands):
         return self._save(tender)
 
     def _bids_on(self, tender_id: UUID) -> Iterator[Bid]:
-        """Every bid ever submitted on the tender, read from the store itself (not from a
-        projection that could lag): the opening must not miss one. Loaded as they are
-        asked for."""
-        datastore = cast("PostgresApplicationRecorder", self.recorder).datastore
-        with datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                "SELECT originator_id FROM procurement_events WHERE topic = %s "
-                "AND convert_from(state, 'UTF8')::jsonb #>> '{tender_id,_data_}' = %s "
-                "ORDER BY notification_id",
-                (Bid.BidSubmitted.TOPIC, tender_id.hex),
-            )
-            ids = [row["originator_id"] for row in cursor.fetchall()]
+        """Every bid ever submitted on the tender, from the store's own index of them (not
+        from a projection that could lag): the opening must not miss one. Loaded as they
+        are asked for."""
+        ids = cast("StoreRecorder", self.recorder).bids_on(tender_id)
         return (self._load(Bid, bid_id) for bid_id in ids)
 
     def _opened(self, tender: Tender, bid: Bid, private: bytes) -> OpenedBid:

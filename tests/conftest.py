@@ -24,6 +24,7 @@ from tests.support import FakeClock
 
 TABLES = (
     "idempotency_keys",
+    "tender_bids",
     "procurement_events",
     "public_tenders_tracking",
     "public_tender_questions",

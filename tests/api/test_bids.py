@@ -11,10 +11,12 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 
 from domain.account import account_id_for
 from domain.sealing import EnvelopeName
+from domain.tender import Tender
 from procurement import receipts, sealing
 from procurement.settings import Settings
 from tests.api.conftest import Api
@@ -283,6 +285,18 @@ def _pg_dump(dsn: str) -> str:
     return result.stdout
 
 
+def _written_by_people(api: Api) -> int:
+    """Events recorded for somebody's request: the scheduler's close of bidding, which may
+    land at any moment once the fake clock passes the deadline, is not counted."""
+    with psycopg.connect(api.dsn) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM procurement_events WHERE topic <> %s",
+            (Tender.BiddingClosed.TOPIC,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def test_the_public_opening(api: Api, clock: FakeClock) -> None:
     tender_id, notice = published(api, clock)
     tokens = {name: api.register_vendor(name) for name in ("alpha", "beta", "gamma")}
@@ -301,14 +315,14 @@ def test_the_public_opening(api: Api, clock: FakeClock) -> None:
     assert_problem(late, 422, "deadline_passed")
 
     officer = api.login("officer.works")
-    before = api.event_count()
+    before = _written_by_people(api)
     assert_problem(api.post(f"/tenders/{tender_id}/opening", officer), 409, "bids_sealed")
     stranger = api.login("officer.health")
     clock.set(deadline + timedelta(minutes=30))
     officer = api.login("officer.works")
     stranger = api.login("officer.health")
     assert_problem(api.post(f"/tenders/{tender_id}/opening", stranger), 404, "tender_not_found")
-    assert api.event_count() == before
+    assert _written_by_people(api) == before
 
     opened = api.post(f"/tenders/{tender_id}/opening", officer)
     assert opened.status_code == 200, opened.text

@@ -29,7 +29,8 @@ class Scenario:
         answer = api.post("/tenders", officer, json=tender_json(clock.now(), **changes))
         assert answer.status_code == 201, answer.text
         self.id = answer.json()["id"]
-        assert api.post(f"/tenders/{self.id}/publish", officer).status_code == 200
+        published = api.post(f"/tenders/{self.id}/publish", officer)
+        assert published.status_code == 200, published.text
         self.bids: dict[str, str] = {}
 
     def token(self, username: str) -> dict[str, str]:

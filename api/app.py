@@ -27,6 +27,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from api.auth import request_id_middleware
 from api.circuit import DatabaseWatch, circuit_middleware
+from api.client_address import client_address_middleware
 from api.controllers.audit import AuditController
 from api.controllers.auth import AuthController
 from api.controllers.awards import ComplaintController, OfficerAwardController
@@ -181,4 +182,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     # Outside the router, so that every request has its id, in its answer and its log
     # lines, even one no route takes (404, 405): route middleware never sees those.
     app.asgi_handler = request_id_middleware(app.asgi_handler)
+    # Outermost: every limit and the access log see the client, not a proxy in front.
+    app.asgi_handler = client_address_middleware(app.asgi_handler, settings.trusted_proxies)
     return app

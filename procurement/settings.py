@@ -11,10 +11,10 @@ import base64
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
 
@@ -78,6 +78,23 @@ class Settings(BaseSettings):
     rate_limit_bids_address: str = "600/minute"
     """Bid submissions, replacements and withdrawals per client address."""
 
+    trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
+    """The proxies (addresses or CIDR networks, comma-separated) whose ``X-Forwarded-For``
+    names the client. None by default, not even loopback: a request's client is then the
+    connection's peer, whatever its headers say (``api/client_address.py``)."""
+
+    header_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a connection has to send a request's line and headers, from its opening or
+    the end of the previous answer; then it is closed."""
+
+    body_timeout: float = Field(default=30.0, gt=0)
+    """Seconds a request body may pause between two pieces, and the time it has in all
+    beside ``body_min_rate``; then 408 ``request_timeout`` and the connection is closed."""
+
+    body_min_rate: int = Field(default=500, gt=0)
+    """Bytes per second a request body must average: each piece received extends its time
+    by its length over this rate (a 25 MiB upload at 500 B/s: 30 s plus 14 hours)."""
+
     metrics_token: SecretStr | None = None
     """The bearer token ``/metrics`` asks for (operators only: its counters move with every
     bid, so an open endpoint would count a tender's bids before the opening). Unset, one is
@@ -114,6 +131,13 @@ class Settings(BaseSettings):
 
     red_flag_disqualified_share: Decimal = Decimal("0.5")
     """R038: a tender whose share of disqualified bids exceeds this is flagged."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("jwt_secret")
     @classmethod

@@ -98,6 +98,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             pool = await create_pool(settings.dsn, settings.db_pool_size)
             app.state.procurement = procurement
             app.state.pool = pool
+            app.state.limiter.attach(pool)  # limits counted in PostgreSQL, cluster-wide
             # Idempotency-Key claims, each held by this process's session while its request
             # runs (a claim never outlives its request: procurement/idempotency.py).
             claims = idempotency.Batches.on(pool, settings.dsn)
@@ -127,7 +128,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     state: dict[str, Any] = {
         "settings": settings,
-        "limiter": Limiter(settings),
+        "limiter": Limiter(settings, the_clock),
         "clock": the_clock,
         "tokens": tokens,
         "portal_tokens": portal_tokens(settings),

@@ -59,15 +59,15 @@ class Settings(BaseSettings):
     read_wait_timeout: float = 5.0
     """How long a read with ``min_position`` waits for the projection, in seconds."""
 
-    rate_limit_sign_in: str = "10/minute"
-    """Sign-in attempts per username from one client address (``limits`` notation:
-    "10/minute", "100/hour")."""
-
-    rate_limit_sign_in_username: str = "100/minute"
-    """Sign-in attempts per username from all addresses together (guessing from many)."""
+    sign_in_max_delay: float = Field(default=900.0, ge=0)
+    """The longest wait, in seconds, after failed sign-ins on one username from one client
+    address: after the n-th failure in a row, that pair's next attempt waits
+    ``min(2**n, sign_in_max_delay)`` seconds (0: no wait). A success ends the wait; other
+    addresses never wait for it (see docs/deployment.md, "Rate limits")."""
 
     rate_limit_sign_in_address: str = "120/minute"
-    """Sign-in attempts per client address (offices put many vendors behind one address)."""
+    """Sign-in attempts per client address (``limits`` notation: "120/minute", "1000/hour";
+    offices put many vendors behind one address)."""
 
     rate_limit_register_address: str = "10/minute"
     """Vendor registrations per client address (each hashes a password with argon2)."""

@@ -138,12 +138,12 @@ class Limiter:
             forget_at=now + self._forget,
         )
         if claim.failures is None:
-            left = (claim.busy_until - now).total_seconds() if claim.busy_until else 1
-            wait = max(1, math.ceil(left))
-            raise _too_many(
-                f"too many failed sign-ins on this username from this address; retry in {wait} s",
-                wait,
-            )
+            if claim.blocked_until is not None and claim.blocked_until > now:
+                wait = max(1, math.ceil((claim.blocked_until - now).total_seconds()))
+                why = "too many failed sign-ins on this username from this address"
+            else:
+                wait, why = 1, "a sign-in on this username from this address is running"
+            raise _too_many(f"{why}; retry in {wait} s", wait)
         return _Attempt(name, address, claim.failures)
 
     async def _end_sign_in(self, attempt: _Attempt, error: Exception | None) -> None:

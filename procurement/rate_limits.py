@@ -91,9 +91,9 @@ WITH claimed AS (
     WHERE f.expires_at <= $3 OR (f.blocked_until <= $3 AND f.attempt_until <= $3)
     RETURNING failures
 )
-SELECT (SELECT failures FROM claimed) AS failures,
-       (SELECT greatest(blocked_until, attempt_until) FROM sign_in_failures
-        WHERE username = $1 AND address = $2) AS busy_until
+SELECT (SELECT failures FROM claimed) AS failures, f.blocked_until
+FROM (SELECT 1) AS one
+LEFT JOIN sign_in_failures f ON f.username = $1 AND f.address = $2
 """
 
 
@@ -113,11 +113,12 @@ async def hit(pool: asyncpg.Pool, windows: list[Window]) -> list[Count]:
 
 @dataclass(frozen=True)
 class Claim:
-    """A sign-in attempt on a (username, address) pair: its earlier failures, or, when the
-    pair is waiting out a delay or another attempt, until when."""
+    """A sign-in attempt on a (username, address) pair: the pair's failures so far, or None
+    when the pair is waiting out its last failure's delay (``blocked_until``) or another
+    attempt."""
 
     failures: int | None
-    busy_until: datetime | None
+    blocked_until: datetime | None
 
 
 async def claim_attempt(
@@ -132,9 +133,9 @@ async def claim_attempt(
     """Take the pair's one attempt, unless its last failure's delay or another attempt is
     still running."""
     row = await pool.fetchrow(_CLAIM, username, address, now, lease_until, forget_at)
-    assert row is not None  # noqa: S101 (a SELECT without FROM returns one row)
+    assert row is not None  # noqa: S101 (one row, joined or not)
     failures = row["failures"]
-    return Claim(None if failures is None else int(failures), row["busy_until"])
+    return Claim(None if failures is None else int(failures), row["blocked_until"])
 
 
 async def attempt_failed(

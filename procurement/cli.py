@@ -12,6 +12,7 @@ import sys
 import threading
 import urllib.request
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -83,6 +84,7 @@ def serve(
     import uvicorn  # noqa: PLC0415
 
     from api.app import create_app  # noqa: PLC0415
+    from api.slow_clients import SlowClientsProtocol  # noqa: PLC0415
 
     settings = _settings()
     migrations.upgrade(settings.dsn)
@@ -91,22 +93,29 @@ def serve(
     log.info("serving on http://%s:%s (%s process(es))", settings.host, settings.port, workers)
     # Every process, the ones uvicorn spawns for --workers included, logs as this one does.
     log_config = logs.config(settings.log_level, settings.log_format)
+    # uvicorn's own proxy headers stay off: it would take the client from X-Forwarded-For of
+    # any loopback peer; the app decides (PROCUREMENT_TRUSTED_PROXIES, api/client_address.py).
+    # Its protocol gets the header and body deadlines it lacks (api/slow_clients.py).
+    server: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": log_config,
+        "proxy_headers": False,
+        # A partial of a light module's class: it pickles for the workers of --workers N.
+        "http": partial(
+            SlowClientsProtocol,
+            header_timeout=settings.header_timeout,
+            body_timeout=settings.body_timeout,
+            body_min_rate=settings.body_min_rate,
+        ),
+    }
     if workers == 1:
-        uvicorn.run(
-            create_app(settings), host=settings.host, port=settings.port, log_config=log_config
-        )
+        uvicorn.run(create_app(settings), **server)
         return
     # The worker processes read their settings from the environment: hand them the database
     # this process resolved (the embedded one, if that is what runs), not a second one.
     os.environ["DATABASE_URL"] = settings.dsn
-    uvicorn.run(
-        "api.asgi:app_factory",
-        factory=True,
-        workers=workers,
-        host=settings.host,
-        port=settings.port,
-        log_config=log_config,
-    )
+    uvicorn.run("api.asgi:app_factory", factory=True, workers=workers, **server)
 
 
 @app.command()

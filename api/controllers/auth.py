@@ -28,8 +28,8 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         procurement: NamedDependency[ProcurementApplication],
     ) -> TokenOut:
-        limiter_of(request).check_sign_in(request, data.username)
-        principal = procurement.authenticate(data.username, data.password)
+        with limiter_of(request).sign_in_from_thread(request, data.username):
+            principal = procurement.authenticate(data.username, data.password)
         state = request.app.state
         token = state.tokens.issue(principal, state.clock.now())
         return TokenOut(access_token=token, expires_in=int(state.tokens.ttl.total_seconds()))
@@ -46,7 +46,8 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         procurement: NamedDependency[ProcurementApplication],
     ) -> WriteOut:
-        limiter_of(request).check_registration(request)
+        limiter = limiter_of(request)
+        limiter.from_thread(limiter.check_registration(request))
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
         # The vendor acts for itself: the actor is the account being created.
         actor = Actor(

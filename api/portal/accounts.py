@@ -61,8 +61,10 @@ class AccountPages(Controller):
         if data is None:
             return render(request, "login.html", status_code=422, form=form)
         try:
-            limiter_of(request).check_sign_in(request, data.username)
-            principal = await sync_to_thread(procurement.authenticate, data.username, data.password)
+            async with limiter_of(request).sign_in(request, data.username):
+                principal = await sync_to_thread(
+                    procurement.authenticate, data.username, data.password
+                )
         except ProcurementError as error:
             return render(request, "login.html", status_code=401, form=refused(form, error))
         except ApiProblem as problem:
@@ -92,7 +94,7 @@ class AccountPages(Controller):
         if data is None:
             return render(request, "register.html", status_code=422, form=form)
         try:
-            limiter_of(request).check_registration(request)
+            await limiter_of(request).check_registration(request)
         except ApiProblem as problem:
             form.summary.append(f"{problem.detail} ({problem.code})")
             return render(request, "register.html", status_code=problem.status_code, form=form)

@@ -14,8 +14,8 @@ Both are UNLOGGED: a crash of PostgreSQL empties them, which only forgives recen
 and their writes skip the write-ahead log (no fsync at commit on the bid's hot path). A
 periodic job deletes the expired rows.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07
 """
 
@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

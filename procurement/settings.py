@@ -11,10 +11,12 @@ import base64
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from domain.values import Role
 
 MIN_SECRET_LENGTH = 32
 
@@ -44,6 +46,14 @@ class Settings(BaseSettings):
     jwt_issuer: str = "sindh-procurement"
     jwt_audience: str = "sindh-procurement-api"
     token_ttl: timedelta = timedelta(minutes=15)
+
+    second_factor_roles: Annotated[tuple[Role, ...], NoDecode] = (
+        Role.OFFICER,
+        Role.AUDITOR,
+        Role.ADMIN,
+    )
+    """Roles that sign in only with a second factor (TOTP), comma-separated
+    ("officer,auditor,admin"); vendors may enrol one and need not."""
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -122,6 +132,13 @@ class Settings(BaseSettings):
             msg = f"must be at least {MIN_SECRET_LENGTH} characters (a random 256-bit value)"
             raise ValueError(msg)
         return secret
+
+    @field_validator("second_factor_roles", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @property
     def base_url(self) -> str:

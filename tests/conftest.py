@@ -39,6 +39,7 @@ TABLES = (
     "ledger_leaves",
     "history_snapshots",
     "ledger_checkpoints",
+    "account_totp_steps",
 )
 
 

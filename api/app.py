@@ -27,6 +27,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from api.auth import request_id_middleware
 from api.circuit import DatabaseWatch, circuit_middleware
+from api.controllers.admin import AdminAccountController
 from api.controllers.audit import AuditController
 from api.controllers.auth import AuthController
 from api.controllers.awards import ComplaintController, OfficerAwardController
@@ -52,6 +53,7 @@ from procurement.clock import Clock, SystemClock
 from procurement.coordination import Coordinator
 from procurement.runners import jobs
 from procurement.security import TokenService
+from procurement.session_epochs import SessionEpochs
 from procurement.settings import Settings
 from projections.reads import create_pool
 
@@ -97,6 +99,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             pool = await create_pool(settings.dsn, settings.db_pool_size)
             app.state.procurement = procurement
             app.state.pool = pool
+            # Each account's session epoch, read from the store and kept ~2 s.
+            app.state.epochs = SessionEpochs(pool, the_clock)
             # Idempotency-Key claims, each held by this process's session while its request
             # runs (a claim never outlives its request: procurement/idempotency.py).
             claims = idempotency.Batches.on(pool, settings.dsn)
@@ -139,6 +143,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             HealthController,
             MetricsController,
             AuthController,
+            AdminAccountController,
             PublicController,
             OcdsController,
             AuditController,

@@ -147,7 +147,7 @@ class AuthController(Controller):
         summary="Start enrolling a second factor: a new TOTP secret to confirm",
     )
     def start_second_factor(
-        self, actor: Actor, procurement: NamedDependency[ProcurementApplication]
+        self, actor: NamedDependency[Actor], procurement: NamedDependency[ProcurementApplication]
     ) -> SecondFactorOffer:
         secret, uri, written = procurement.start_second_factor(actor)
         return SecondFactorOffer(

@@ -3,7 +3,7 @@ secret the test knows, so it can compute codes from the clock the server checks 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from domain.account import account_id_for
 from domain.values import Actor, Role
@@ -40,7 +40,3 @@ def add_staff(
         system_actor("test"), username=username, password=password, role=role, entity=entity
     )
     return enrol(application, username, role, entity)
-
-
-def code_now(secret: str, moment: datetime) -> str:
-    return code_at(secret, moment)

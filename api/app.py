@@ -29,6 +29,7 @@ from api.auth import request_id_middleware
 from api.body import JsonBodyRequest
 from api.circuit import DatabaseWatch, circuit_middleware
 from api.client_address import client_address_middleware
+from api.controllers.admin import AdminAccountController
 from api.controllers.audit import AuditController
 from api.controllers.auth import AuthController
 from api.controllers.awards import ComplaintController, OfficerAwardController
@@ -54,6 +55,7 @@ from procurement.clock import Clock, SystemClock
 from procurement.coordination import Coordinator
 from procurement.runners import jobs
 from procurement.security import TokenService
+from procurement.session_epochs import SessionEpochs
 from procurement.settings import Settings
 from projections.reads import create_pool
 
@@ -104,6 +106,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             app.state.procurement = procurement
             app.state.pool = pool
             app.state.limiter.attach(pool)  # limits counted in PostgreSQL, cluster-wide
+            # Each account's session epoch, read from the store and kept ~2 s.
+            app.state.epochs = SessionEpochs(pool, the_clock)
             # Idempotency-Key claims, each held by this process's session while its request
             # runs (a claim never outlives its request: procurement/idempotency.py).
             claims = idempotency.Batches.on(pool, settings.dsn)
@@ -146,6 +150,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             HealthController,
             MetricsController,
             AuthController,
+            AdminAccountController,
             PublicController,
             OcdsController,
             AuditController,

@@ -40,7 +40,7 @@ from litestar import Request
 from api.client_address import limit_key
 from api.errors import ApiProblem
 from domain.account import normalise_username
-from domain.errors import InvalidCredentialsError
+from domain.errors import InvalidCredentialsError, WrongCurrentPasswordError
 from procurement import rate_limits as store
 from procurement.clock import Clock
 from procurement.settings import Settings
@@ -94,8 +94,9 @@ class Limiter:
     @asynccontextmanager
     async def sign_in(self, request: Request[Any, Any, Any], username: str) -> AsyncIterator[None]:
         """Around one sign-in attempt on ``username``: refused (429) while its address is
-        over its limit or the pair waits; the body's ``InvalidCredentialsError`` counts as a
-        failure, its success resets the pair, any other error leaves it as it was."""
+        over its limit or the pair waits; the body's ``InvalidCredentialsError`` (or a wrong
+        current password) counts as a failure, its success resets the pair, any other error
+        leaves it as it was."""
         attempt = await self._begin_sign_in(request, username)
         try:
             yield
@@ -151,7 +152,7 @@ class Limiter:
         now = self._clock.now()
         if error is None:
             await store.attempt_succeeded(pool, attempt.username, attempt.address)
-        elif isinstance(error, InvalidCredentialsError):
+        elif isinstance(error, InvalidCredentialsError | WrongCurrentPasswordError):
             delay = timedelta(seconds=sign_in_delay(attempt.failures + 1, self.max_delay))
             await store.attempt_failed(
                 pool,

@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.values import Role
+
 MIN_SECRET_LENGTH = 32
 
 
@@ -44,6 +46,14 @@ class Settings(BaseSettings):
     jwt_issuer: str = "sindh-procurement"
     jwt_audience: str = "sindh-procurement-api"
     token_ttl: timedelta = timedelta(minutes=15)
+
+    second_factor_roles: Annotated[tuple[Role, ...], NoDecode] = (
+        Role.OFFICER,
+        Role.AUDITOR,
+        Role.ADMIN,
+    )
+    """Roles that sign in only with a second factor (TOTP), comma-separated
+    ("officer,auditor,admin"); vendors may enrol one and need not."""
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -132,7 +142,7 @@ class Settings(BaseSettings):
     red_flag_disqualified_share: Decimal = Decimal("0.5")
     """R038: a tender whose share of disqualified bids exceeds this is flagged."""
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "second_factor_roles", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):

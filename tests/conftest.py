@@ -42,6 +42,7 @@ TABLES = (
     "ledger_checkpoints",
     "rate_limit_windows",
     "sign_in_failures",
+    "account_totp_steps",
 )
 
 

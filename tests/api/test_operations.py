@@ -22,7 +22,9 @@ from pydantic import SecretStr
 from api.app import create_app
 from domain.values import Role
 from procurement.application import ProcurementApplication, system_actor
+from procurement.second_factor import code_at
 from procurement.settings import Settings
+from tests.accounts import add_staff
 from tests.api.conftest import PASSWORD, Api
 from tests.api.scenarios import Scenario, offer
 from tests.api.test_bad_input import assert_problem
@@ -46,33 +48,38 @@ def strict(settings: Settings, clock: FakeClock) -> Iterator[TestClient[Litestar
 def test_failed_sign_ins_wait_ever_longer_and_sign_ins_are_limited_per_address(
     strict: TestClient[Litestar], application: ProcurementApplication, clock: FakeClock
 ) -> None:
-    for name in ("flood.a", "flood.b", "flood.c", "flood.d"):
-        application.register_account(
-            system_actor("t"), username=name, password=PASSWORD, role=Role.OFFICER, entity="e"
-        )
-    attempt = {"username": "flood.a", "password": "wrong-password-1"}
+    secrets = {
+        name: add_staff(application, name, Role.OFFICER, "e")
+        for name in ("flood.a@e", "flood.b@e", "flood.c@e", "flood.d@e")
+    }
+
+    def signing_in(name: str) -> dict[str, str]:
+        code = code_at(secrets[name], clock.now())
+        return {"username": name, "password": PASSWORD, "totp_code": code}
+
+    attempt = {"username": "flood.a@e", "password": "wrong-password-1"}
     assert_problem(strict.post("/auth/token", json=attempt), 401, "invalid_credentials")
-    waiting = strict.post("/auth/token", json={"username": "flood.a", "password": PASSWORD})
+    waiting = strict.post("/auth/token", json=signing_in("flood.a@e"))
     limited = assert_problem(waiting, 429, "too_many_requests")  # even the right password
     assert "username from this address" in limited["detail"]
     assert waiting.headers["retry-after"] == "2"
     clock.advance(timedelta(seconds=2))
     assert_problem(strict.post("/auth/token", json=attempt), 401, "invalid_credentials")
     assert strict.post("/auth/token", json=attempt).headers["retry-after"] == "4"
-    good = strict.post("/auth/token", json={"username": "flood.b", "password": PASSWORD})
+    good = strict.post("/auth/token", json=signing_in("flood.b@e"))
     assert good.status_code == 200  # another account is not slowed
-    by_address = strict.post("/auth/token", json={"username": "flood.d", "password": PASSWORD})
+    by_address = strict.post("/auth/token", json=signing_in("flood.d@e"))
     answer = assert_problem(by_address, 429, "too_many_requests")  # the 6th from here
     assert "address" in answer["detail"]
     assert int(by_address.headers["retry-after"]) >= 1
 
 
 def test_registrations_are_limited_per_address_before_any_work(
-    settings: Settings, clock: FakeClock
+    settings: Settings, application: ProcurementApplication, clock: FakeClock
 ) -> None:
     limited = settings.model_copy(update={"rate_limit_register_address": "1/minute"})
     with TestClient(create_app(limited, clock=clock), raise_server_exceptions=False) as client:
-        api = Api(client=client, dsn=settings.dsn)
+        api = Api(client=client, dsn=settings.dsn, application=application, clock=clock)
         api.register_vendor("first.vendor")
         count = api.event_count()
         second = client.post(
@@ -104,14 +111,8 @@ def tender_with_bid_limit(
         update={"rate_limit_bids": limit, "rate_limit_bids_address": per_address}
     )
     with TestClient(create_app(limited, clock=clock), raise_server_exceptions=False) as client:
-        api = Api(client=client, dsn=settings.dsn)
-        application.register_account(
-            system_actor("t"),
-            username="officer.works",
-            password=PASSWORD,
-            role=Role.OFFICER,
-            entity="works-and-services-department",
-        )
+        api = Api(client=client, dsn=settings.dsn, application=application, clock=clock)
+        api.add_staff("officer@works", Role.OFFICER, "works-and-services-department")
         tender = Scenario(api, clock)
         tender.bid("alpha", offer("100.00"))
         yield client, api, tender
@@ -197,7 +198,7 @@ def test_ready_fails_when_a_read_model_lags_beyond_the_bound(
     with TestClient(create_app(stalled, clock=clock), raise_server_exceptions=False) as client:
         assert client.get("/ready").status_code == 200
         application.register_account(
-            system_actor("t"), username="lagging.one", password=PASSWORD, role=Role.AUDITOR
+            system_actor("t"), username="lagging@one", password=PASSWORD, role=Role.AUDITOR
         )
         answer = assert_problem(client.get("/ready"), 503, "projections_lagging")
         assert answer["projections"]["public_tenders"] == "catching_up"
@@ -213,13 +214,7 @@ def _free_port() -> int:
 def test_1000_concurrent_writes_to_one_tender_from_20_clients(
     settings: Settings, application: ProcurementApplication, clock: FakeClock
 ) -> None:
-    application.register_account(
-        system_actor("t"),
-        username="officer.works",
-        password=PASSWORD,
-        role=Role.OFFICER,
-        entity="works-and-services-department",
-    )
+    secret = add_staff(application, "officer@works", Role.OFFICER, "works-and-services-department")
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -233,9 +228,12 @@ def test_1000_concurrent_writes_to_one_tender_from_20_clients(
         while not server.started:
             time.sleep(0.05)
         with httpx.Client(base_url=base) as client:
-            token = client.post(
-                "/auth/token", json={"username": "officer.works", "password": PASSWORD}
-            ).json()["access_token"]
+            signing_in = {
+                "username": "officer@works",
+                "password": PASSWORD,
+                "totp_code": code_at(secret, clock.now()),
+            }
+            token = client.post("/auth/token", json=signing_in).json()["access_token"]
             officer = {"Authorization": f"Bearer {token}"}
             tender_id = client.post(
                 "/tenders", headers=officer, json=tender_json(clock.now())

@@ -26,7 +26,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from api.auth import request_id_middleware
+from api.body import JsonBodyRequest
 from api.circuit import DatabaseWatch, circuit_middleware
+from api.client_address import client_address_middleware
+from api.controllers.admin import AdminAccountController
 from api.controllers.audit import AuditController
 from api.controllers.auth import AuthController
 from api.controllers.awards import ComplaintController, OfficerAwardController
@@ -54,10 +57,15 @@ from procurement.clock import Clock, SystemClock
 from procurement.coordination import Coordinator
 from procurement.runners import jobs
 from procurement.security import TokenService
+from procurement.session_epochs import SessionEpochs
 from procurement.settings import Settings
 from projections.reads import create_pool
 
 log = logging.getLogger(__name__)
+
+REQUEST_MAX_BODY_SIZE = 10_000_000
+"""Bytes: a larger request body is refused with 413 ``payload_too_large`` before it is read
+(the portal's bid form, with its documents, allows ``api.portal.vendor.MAX_UPLOAD_BYTES``)."""
 
 
 @cache
@@ -99,6 +107,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             pool = await create_pool(settings.dsn, settings.db_pool_size)
             app.state.procurement = procurement
             app.state.pool = pool
+            app.state.limiter.attach(pool)  # limits counted in PostgreSQL, cluster-wide
+            # Each account's session epoch, read from the store and kept ~2 s.
+            app.state.epochs = SessionEpochs(pool, the_clock)
             # Idempotency-Key claims, each held by this process's session while its request
             # runs (a claim never outlives its request: procurement/idempotency.py).
             claims = idempotency.Batches.on(pool, settings.dsn)
@@ -128,7 +139,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     state: dict[str, Any] = {
         "settings": settings,
-        "limiter": Limiter(settings),
+        "limiter": Limiter(settings, the_clock),
         "clock": the_clock,
         "tokens": tokens,
         "portal_tokens": portal_tokens(settings),
@@ -142,6 +153,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             HealthController,
             MetricsController,
             AuthController,
+            AdminAccountController,
             PublicController,
             OcdsController,
             AuditController,
@@ -160,6 +172,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             backend="gzip", gzip_compress_level=6, exclude=r"^/(?!portal/|portal$|static/|$)"
         ),
         dependencies=DEPENDENCIES,
+        request_class=JsonBodyRequest,  # the one JSON body reader: api/body.py
+        request_max_body_size=REQUEST_MAX_BODY_SIZE,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
             metrics_middleware,
@@ -185,4 +199,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     # lines, and every answer its security headers, even one no route takes (404, 405):
     # route middleware never sees those.
     app.asgi_handler = security_headers(settings, request_id_middleware(app.asgi_handler))
+    # Outermost: every limit and the access log see the client, not a proxy in front.
+    app.asgi_handler = client_address_middleware(app.asgi_handler, settings.trusted_proxies)
     return app

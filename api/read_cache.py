@@ -316,6 +316,8 @@ async def _reached(scope: Scope, cache: ReadCache, query: bytes) -> bool:
         return False
     if wanted <= cache.position:
         return True
+    if wanted > await reads.store_position(scope["app"].state.pool):
+        return False  # no write has reached it: the handler refuses it, without a wait
     loop = asyncio.get_running_loop()
     began = loop.time()
     allowed: float = scope["app"].state.settings.read_wait_timeout

@@ -48,6 +48,7 @@ from domain.values import (
     TenderTerms,
     TieBreak,
     Timeline,
+    to_utc,
 )
 from procurement.sealing import envelope_from_ciphertext
 from procurement.store import WriteResult
@@ -69,7 +70,7 @@ def _integer_only(value: Any) -> Any:
 
 # Litestar validates bodies in lax mode, so strictness is spelled out per type: a deadline
 # must be a string (not a Unix number), a count an integer (not "90").
-Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_text_only)]
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(to_utc)]
 StrictCount = Annotated[int, BeforeValidator(_integer_only)]
 
 
@@ -328,6 +329,10 @@ class TokenRequest(Body):
     username: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
     # Compared as typed with the password set before (never stored): not checked here.
     password: Annotated[str, Field(min_length=1, max_length=256)]
+    totp_code: Annotated[str, Field(max_length=16)] | None = None
+    """The authenticator app's six digits, for an account with a second factor."""
+    recovery_code: Annotated[str, Field(max_length=32)] | None = None
+    """Or one of its recovery codes (each works once)."""
 
 
 class VendorRegistration(Body):

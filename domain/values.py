@@ -16,13 +16,28 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.text import MULTI_LINE, SINGLE_LINE, Line
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+"""A tender's times fall in these years: a time outside them is a mistake, and near the ends
+of what a datetime holds, converting it to UTC or adding a period to it fails."""
 
-def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+
+def to_utc(value: datetime) -> datetime:
+    """``value`` in UTC, if it falls within the platform's years; else ``ValueError`` (which
+    pydantic reports at the field)."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-12:00 is past the last year a datetime holds
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        msg = f"must be a time from {EARLIEST.year} to {LATEST.year - 1}"
+        raise ValueError(msg)
+    return utc
 
 
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
-"""An aware datetime, normalised to UTC. Naive datetimes are refused."""
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(to_utc)]
+"""An aware datetime within the platform's years, normalised to UTC. Naive datetimes are
+refused."""
 
 
 class ValueObject(BaseModel):

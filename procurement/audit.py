@@ -125,6 +125,9 @@ class Report:
     first_uncovered: int | None = None
     pinned: int | None = None  # the tree size of the auditor's own checkpoint, when given
     problems: list[tuple[int, str]] = field(default_factory=list)
+    # The lines the verifier could not read: (line number, position, why). Each is a problem
+    # too, at its own position when it can be read, else at the position of the line before.
+    damaged: list[tuple[int, int, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -137,6 +140,16 @@ class Report:
     def add(self, position: int, what: str) -> None:
         self.problems.append((position, what))
 
+    def add_damaged(self, line: int, position: int, why: str) -> None:
+        self.damaged.append((line, position, why))
+        self.add(position, f"line {line} (position {position}) is damaged: {why}")
+
+
+def file_lines(data: bytes) -> list[str]:
+    """An export file's lines. Bytes that are not UTF-8 stay on their line (as surrogates),
+    which ``verify`` then reports as damaged."""
+    return data.decode("utf-8", "surrogateescape").splitlines()
+
 
 def verify(lines: Iterable[str], public_key: str, pinned: dict[str, Any] | None = None) -> Report:
     """Verify an export (see the module's docstring). ``pinned``: a signed checkpoint the
@@ -147,21 +160,24 @@ def verify(lines: Iterable[str], public_key: str, pinned: dict[str, Any] | None 
         return _verify(lines, public_key, pinned)
 
 
-class _Event(msgspec.Struct):
-    """One event line, decoded in one pass of C (the base64 state included). A line this
-    strict decoding refuses (another type, a field of another JSON type, an absent field) is
-    decoded again as plain JSON and read as before, so that both read every line alike."""
+class _Event(msgspec.Struct, forbid_unknown_fields=True):
+    """One event line, decoded in one pass of C (the base64 state included), every field
+    required. A line this strict decoding refuses (another type, a field of another JSON type,
+    an absent or unknown field, a position's event missing from the store) is read again as
+    plain JSON by ``_event_of``, which reads what the export's format allows (a whole number
+    written as a float, say) alike and names what it does not."""
 
     type: Literal["event"]
     position: int
     leaf_index: int | None
     leaf_hash: str | None
-    aggregate_id: str | None = None
-    version: int | None = None
-    topic: str | None = None
-    state_sha256: str | None = None
-    state: bytes | None = None
-    missing: bool = False
+    aggregate_id: str
+    version: int
+    topic: str
+    state_sha256: str
+    state: bytes | None
+    redacted: bool
+    missing: bool = False  # read by ``_event_of`` only: a missing event's line has no fields
 
 
 _decode_event = msgspec.json.Decoder(_Event).decode
@@ -169,28 +185,24 @@ _decode_event = msgspec.json.Decoder(_Event).decode
 
 def _verify(lines: Iterable[str], public_key: str, pinned: dict[str, Any] | None) -> Report:
     report = Report()
-    events = _Events(report)
-    checkpoints: list[dict[str, Any]] = []
-    header = False
-    for raw in lines:
+    reader = _Reader(report, public_key)
+    events = reader.events
+    for number, raw in enumerate(lines, start=1):
         if not raw or raw.isspace():
             continue
-        if header and (event := _strict_event(raw)) is not None:
-            events.add(event)
-            continue
-        document = json.loads(raw)
-        kind = document.get("type")
-        if not header:
-            if kind != "header" or document.get("format") != FORMAT:
-                report.add(0, "not an audit export: the first line is not its header")
+        try:
+            if reader.header is not None and (event := _strict_event(raw)) is not None:
+                events.add(event)  # the line of nearly every line: read in one pass of C
+            else:
+                reader.read(raw)
+        except _Damaged as damage:
+            report.add_damaged(number, damage.position or events.previous, str(damage))
+            if reader.header is None:  # nothing can be read without it
                 return report
-            header = True
-        elif kind == "event":
-            events.add(_event_of(document), stated=bool(document.get("state")))
-        elif kind == "checkpoint":
-            checkpoints.append(document)
+    checkpoints = reader.checkpoints
     report.leaves = len(events.leaves)
     tree = merkle.Tree(events.leaves)
+    _check_origins(reader.header, checkpoints, report)
     _check_checkpoints(checkpoints, events.positions, tree, public_key, report)
     _check_coverage(events, report)
     if pinned is not None:
@@ -199,61 +211,215 @@ def _verify(lines: Iterable[str], public_key: str, pinned: dict[str, Any] | None
     return report
 
 
+class _Damaged(Exception):  # noqa: N818 (a line that is damaged, not an error of ours)
+    """A line the verifier cannot read, and why; with its position when that could be read."""
+
+    def __init__(self, why: str, position: int | None = None) -> None:
+        super().__init__(why)
+        self.position = position
+
+
+def _document(raw: str) -> dict[str, Any]:
+    """The JSON object on a line the strict decoding did not take."""
+    try:
+        raw.encode()
+    except UnicodeEncodeError:  # read with surrogateescape: bytes that are not UTF-8
+        raise _Damaged("the line is not UTF-8") from None
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError) as error:
+        raise _Damaged(f"the line is not JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise _Damaged("the line is not a JSON object")
+    return document
+
+
+_HEADER_KEYS = frozenset({"type", "format", "version", "origin", "public_key", "leaf_encoding"})
+_EVENT_KEYS = frozenset(
+    {
+        "type",
+        "position",
+        "leaf_index",
+        "leaf_hash",
+        "aggregate_id",
+        "version",
+        "topic",
+        "state_sha256",
+        "state",
+        "redacted",
+    }
+)
+_MISSING_KEYS = frozenset({"type", "position", "leaf_index", "leaf_hash", "missing"})
+_CHECKPOINT_KEYS = frozenset(
+    {"type", "origin", "tree_size", "root", "time", "key_id", "algorithm", "signature"}
+)
+
+
+def _keys(document: dict[str, Any], expected: frozenset[str], position: int | None = None) -> None:
+    """The line has exactly the fields of its kind."""
+    absent = sorted(expected - document.keys())
+    unknown = sorted(document.keys() - expected)
+    if absent or unknown:
+        said = [f"no {', '.join(absent)}"] if absent else []
+        said += [f"unknown {', '.join(map(repr, unknown))}"] if unknown else []
+        raise _Damaged(f"fields: {'; '.join(said)}", position)
+
+
+def _whole(document: dict[str, Any], key: str, position: int | None = None) -> int:
+    """A whole number (JSON has one kind of number: 7.0 is 7, 7.5 and "7" are not)."""
+    value = document[key]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise _Damaged(f"{key} is not a whole number", position)
+
+
+def _string(document: dict[str, Any], key: str, position: int | None = None) -> str:
+    value = document[key]
+    if not isinstance(value, str):
+        raise _Damaged(f"{key} is not a string", position)
+    return value
+
+
+def _hex(document: dict[str, Any], key: str, position: int | None = None) -> str:
+    """A SHA-256 in hex, as the export writes it: 64 lowercase hexits."""
+    value = _string(document, key, position)
+    if len(value) != 2 * _HASH_BYTES or not _HEXITS.issuperset(value):
+        raise _Damaged(f"{key} is not a SHA-256 in hex", position)
+    return value
+
+
+_HEXITS = frozenset("0123456789abcdef")
+_HASH_BYTES = 32
+
+
+def _check_header(header: dict[str, Any], public_key: str) -> None:
+    _keys(header, _HEADER_KEYS, 0)
+    if header["version"] != 1 or isinstance(header["version"], bool):
+        raise _Damaged(f"the export's version {header['version']!r} is not 1", 0)
+    if header["leaf_encoding"] != "SPL1":
+        raise _Damaged(f"the leaf encoding {header['leaf_encoding']!r} is not SPL1", 0)
+    _string(header, "origin", 0)
+    if header["public_key"] != public_key:
+        raise _Damaged("the header names another public key than the one verified with", 0)
+
+
+class _Reader:
+    """The export, line by line: the header first, then events (checked as they come) and
+    checkpoints (checked once every leaf is known). ``read`` raises ``_Damaged`` for a line
+    it cannot read, having counted nothing of it."""
+
+    def __init__(self, report: Report, public_key: str) -> None:
+        self.public_key = public_key
+        self.events = _Events(report)
+        self.checkpoints: list[_Checkpoint] = []
+        self.header: dict[str, Any] | None = None
+
+    def read(self, raw: str) -> None:
+        """A line the strict decoding of events did not take."""
+        document = _document(raw)
+        kind = document.get("type")
+        if self.header is None:
+            if kind != "header" or document.get("format") != FORMAT:
+                raise _Damaged("not an audit export: the first line is not its header")
+            self.header = document
+            _check_header(document, self.public_key)
+        elif kind == "event":
+            self.events.add(_event_of(document))
+        elif kind == "checkpoint":
+            self.checkpoints.append(_checkpoint_of(document))
+        else:
+            raise _Damaged(f"not a line of the export (type {kind!r})")
+
+
 def _strict_event(raw: str) -> _Event | None:
-    """The event on this line, if it is one with every field of its JSON type."""
+    """The event on this line, if it is one with every field of its JSON type, consistent;
+    None sends the line to ``_event_of``, which reads it or says what is wrong."""
     try:
         event = _decode_event(raw)
-    except msgspec.MsgspecError:
+    except (msgspec.MsgspecError, UnicodeEncodeError):
         return None
-    if event.missing or None not in (
-        event.aggregate_id,
-        event.version,
-        event.topic,
-        event.state_sha256,
+    if (
+        not event.missing
+        and (event.leaf_index is None) == (event.leaf_hash is None)
+        and event.redacted == (event.state is None)
     ):
         return event
     return None
 
 
 def _event_of(document: dict[str, Any]) -> _Event:
-    """An event line the strict decoding refused, read as the verifier always read it: what
-    it cannot read raises here, as it did."""
-    position = int(document["position"])
-    if document.get("missing"):  # its state, if any, is read by the openings' check alone
-        topic, state = document.get("topic"), document.get("state")
-        kept = bool(state) and isinstance(topic, str) and topic in _OPENING_TOPICS
+    """An event line the strict decoding refused: read as the export's format allows, or
+    ``_Damaged`` naming what is not."""
+    position = _whole(document, "position") if "position" in document else None
+    if "missing" in document:
+        _keys(document, _MISSING_KEYS, position)
+        if document["missing"] is not True:
+            raise _Damaged("missing is not true", position)
         return _Event(
             "event",
-            position,
-            None,
-            document["leaf_hash"],
-            aggregate_id=document.get("aggregate_id"),
-            topic=topic if kept else None,
-            state=_lenient_base64(state) if kept else None,
+            _whole(document, "position"),
+            _whole(document, "leaf_index", position),
+            _hex(document, "leaf_hash", position),
+            aggregate_id="",
+            version=0,
+            topic="",
+            state_sha256="",
+            state=None,
+            redacted=False,
             missing=True,
         )
-    state = document.get("state")
-    leaf_index = document["leaf_index"]
+    _keys(document, _EVENT_KEYS, position)
+    leaf_index, leaf_hash, state = document["leaf_index"], document["leaf_hash"], document["state"]
+    if (leaf_index is None) != (leaf_hash is None):
+        raise _Damaged("leaf_index and leaf_hash are not both given or both null", position)
+    if document["redacted"] is not (state is None):
+        raise _Damaged("redacted does not say whether the state is given", position)
+    try:
+        stored = None if state is None else base64.b64decode(state, validate=True)
+    except (ValueError, TypeError):
+        raise _Damaged("the state is not base64", position) from None
     return _Event(
         "event",
-        position,
-        None if leaf_index is None else int(leaf_index),
-        None if leaf_index is None else document["leaf_hash"],
-        aggregate_id=document["aggregate_id"],
-        version=int(document["version"]),
-        topic=document["topic"],
-        state_sha256=document["state_sha256"],
-        state=None if state is None else base64.b64decode(state),
+        _whole(document, "position"),
+        None if leaf_index is None else _whole(document, "leaf_index", position),
+        None if leaf_hash is None else _hex(document, "leaf_hash", position),
+        aggregate_id=_string(document, "aggregate_id", position),
+        version=_whole(document, "version", position),
+        topic=_string(document, "topic", position),
+        state_sha256=_hex(document, "state_sha256", position),
+        state=stored,
+        redacted=document["redacted"],
     )
 
 
-def _lenient_base64(text: Any) -> bytes:
-    """The bytes of a state the openings' check reads and nothing else decodes: bytes that are
-    not JSON when they are not base64, so that the check reports them as such."""
-    try:
-        return base64.b64decode(text)
-    except ValueError:
-        return b"\xff"
+@dataclass(frozen=True)
+class _Checkpoint:
+    size: int
+    root: bytes
+    document: dict[str, Any]  # as signed
+
+
+def _checkpoint_of(document: dict[str, Any]) -> _Checkpoint:
+    _keys(document, _CHECKPOINT_KEYS)
+    for key in ("origin", "time", "key_id", "algorithm", "signature"):
+        _string(document, key)
+    size = _whole(document, "tree_size")
+    if size < 0:
+        raise _Damaged("tree_size is negative")
+    return _Checkpoint(size, bytes.fromhex(_hex(document, "root")), document)
+
+
+def _check_origins(
+    header: dict[str, Any] | None, checkpoints: list[_Checkpoint], report: Report
+) -> None:
+    """The checkpoints name the ledger the header names (their origin is signed)."""
+    origin = header.get("origin") if header else None
+    for checkpoint in checkpoints:
+        if isinstance(origin, str) and checkpoint.document["origin"] != origin:
+            report.add(0, f"checkpoint {checkpoint.size} names another ledger than the header")
+            return
 
 
 _OPENING_TOPICS = frozenset((*BID_ENVELOPES, WITHDRAWN, OPENED, PUBLISHED))
@@ -276,31 +442,25 @@ class _Events:
         self.unhashed = 0  # how many
         self.topics: dict[str, bytes] = {}  # topic -> its length and UTF-8, as the leaf has it
 
-    def add(self, event: _Event, *, stated: bool | None = None) -> None:
-        """Check one event. ``stated``: whether its line's ``state`` is a non-empty string,
-        when its bytes alone do not tell (a lenient base64 decoding may give none)."""
-        report = self.report
-        report.events += 1
-        position = event.position
-        if position <= self.previous:
-            report.add(position, "positions are out of order")
-        self.first = self.first or position
-        self.previous = position
-        state = event.state
-        if (bool(state) if stated is None else stated) and event.topic in _OPENING_TOPICS:
-            self.bids.append(event)
+    def add(self, event: _Event) -> None:
+        """Check one event. A line whose fields cannot be what they say (a hash that is not
+        hex, an id that is not a UUID, a number no leaf holds) raises ``_Damaged`` before
+        anything is counted."""
         if event.missing:
-            report.add(position, "the event is missing from the store (the ledger hashed it)")
-            self.positions.append(position)
-            self.leaves.append(bytes.fromhex(event.leaf_hash))  # type: ignore[arg-type]
+            self._add_missing(event)
             return
-        digest = bytes.fromhex(event.state_sha256)  # type: ignore[arg-type]
-        if state is not None:
-            actual = hashlib.sha256(state).digest()
-            if actual != digest:
-                report.add(position, "the event's state does not match its digest")
-                digest = actual
-        leaf = self._leaf(event, digest)
+        position = event.position
+        try:
+            ledgered = None if event.leaf_hash is None else bytes.fromhex(event.leaf_hash)
+            digest = bytes.fromhex(event.state_sha256)
+        except ValueError:
+            raise _Damaged("a hash is not hex", position) from None
+        actual = digest if event.state is None else hashlib.sha256(event.state).digest()
+        leaf = self._leaf(event, actual)
+        self._count(event)
+        report = self.report
+        if actual != digest:
+            report.add(position, "the event's state does not match its digest")
         if event.leaf_index is None:
             self.unledgered = position if self.unledgered is None else self.unledgered
             self.unhashed += 1
@@ -311,23 +471,49 @@ class _Events:
             self.unhashed = 0
         if event.leaf_index != len(self.leaves):
             report.add(position, "the ledger's index skips or repeats a leaf")
-        if event.leaf_hash != leaf.hex():
+        if ledgered != leaf:
             report.add(position, "the stored event differs from what the ledger hashed")
         # The roots are checked on the ledger's own leaves: a changed event is named above,
         # at its position; a changed leaf shows as a root the signature does not cover.
         self.positions.append(position)
-        self.leaves.append(bytes.fromhex(event.leaf_hash))  # type: ignore[arg-type]
+        self.leaves.append(ledgered)  # type: ignore[arg-type]
+
+    def _add_missing(self, event: _Event) -> None:
+        ledgered = bytes.fromhex(event.leaf_hash)  # type: ignore[arg-type]
+        self._count(event)
+        self.report.add(
+            event.position, "the event is missing from the store (the ledger hashed it)"
+        )
+        self.positions.append(event.position)
+        self.leaves.append(ledgered)
+
+    def _count(self, event: _Event) -> None:
+        """Count the event, check its position's order, keep it for the openings' check."""
+        self.report.events += 1
+        if event.position <= self.previous:
+            self.report.add(event.position, "positions are out of order")
+        self.first = self.first or event.position
+        self.previous = event.position
+        if event.state and event.topic in _OPENING_TOPICS:
+            self.bids.append(event)
 
     def _leaf(self, event: _Event, digest: bytes) -> bytes:
         """``leaf_from_digest``, with the topic's encoding remembered and the aggregate id's
-        bytes read straight from its 8-4-4-4-12 hex (``UUID`` when it is in another form)."""
-        topic: str = event.topic  # type: ignore[assignment]
+        bytes read straight from its 8-4-4-4-12 hex (``UUID`` when it is in another form);
+        ``_Damaged`` when the fields are not what a leaf holds."""
+        topic: str = event.topic
         encoded = self.topics.get(topic)
-        if encoded is None:
-            data = topic.encode()
-            encoded = self.topics[topic] = len(data).to_bytes(2, "big") + data
-        aggregate = _uuid_bytes(event.aggregate_id)  # type: ignore[arg-type]
-        head = _LEAF_HEAD.pack(event.position, aggregate, event.version)
+        try:
+            if encoded is None:
+                data = topic.encode()
+                encoded = len(data).to_bytes(2, "big") + data
+            aggregate = _uuid_bytes(event.aggregate_id)
+            head = _LEAF_HEAD.pack(event.position, aggregate, event.version)
+        except (ValueError, OverflowError, struct.error) as error:  # UnicodeError is a ValueError
+            raise _Damaged(
+                f"the event's fields are not a leaf's ({error})", event.position
+            ) from None
+        self.topics[topic] = encoded
         return hashlib.sha256(_LEAF_PREFIX + head + encoded + digest).digest()
 
 
@@ -349,7 +535,7 @@ def _uuid_bytes(text: str) -> bytes:
 
 
 def _check_checkpoints(
-    checkpoints: list[dict[str, Any]],
+    checkpoints: list[_Checkpoint],
     positions: list[int],
     tree: merkle.Tree,
     public_key: str,
@@ -358,19 +544,19 @@ def _check_checkpoints(
     """Every checkpoint's signature, root and consistency with the previous one; the largest
     that verifies is what the export's signed history covers (``report.covered``)."""
     previous: tuple[int, bytes] | None = None
-    for checkpoint in sorted(checkpoints, key=lambda c: int(c["tree_size"])):
+    for checkpoint in sorted(checkpoints, key=lambda c: c.size):
         report.checkpoints += 1
-        size = int(checkpoint["tree_size"])
+        size = checkpoint.size
         last_position = positions[size - 1] if 0 < size <= tree.size else 0
-        signed = receipts.verify(public_key, checkpoint)
+        signed = receipts.verify(public_key, checkpoint.document)
         if not signed:
             report.add(last_position, f"checkpoint {size} is not signed by the platform's key")
         if size > tree.size:
             report.add(last_position, f"checkpoint {size} covers events the export lacks")
             continue
         root = tree.root(0, size)
-        if root.hex() != checkpoint["root"]:
-            first = positions[previous[0]] if previous else positions[0]
+        if root != checkpoint.root:
+            first = positions[previous[0]] if previous else positions[0] if positions else 0
             report.add(first, f"the events up to checkpoint {size} do not give its root")
         elif signed:
             report.covered = size
@@ -380,12 +566,12 @@ def _check_checkpoints(
                     previous[0],
                     size,
                     previous[1],
-                    bytes.fromhex(checkpoint["root"]),
+                    checkpoint.root,
                     tree.consistency_proof(previous[0], size),
                 )
-            except merkle.ProofError as error:
+            except (merkle.ProofError, ValueError) as error:  # ValueError: from an empty tree
                 report.add(last_position, f"checkpoint {size} is inconsistent: {error}")
-        previous = (size, bytes.fromhex(checkpoint["root"]))
+        previous = (size, checkpoint.root)
 
 
 def _check_coverage(events: _Events, report: Report) -> None:
@@ -451,28 +637,44 @@ def _check_openings(events: list[_Event], report: Report) -> None:
     for event in events:
         try:
             state = _state(event)
-        except ValueError:  # UnicodeDecodeError and JSONDecodeError included
+        except (ValueError, TypeError, AttributeError, RecursionError):  # not JSON, or not
+            # the transcoder's (a "uuid_hex" that is no UUID); JSONDecodeError is a ValueError
             report.add(event.position, "the event's state is not the JSON it should be")
             continue
-        if event.topic == PUBLISHED:
-            _published_keys(event, state, published, report)
-            continue
-        if event.topic == OPENED:
-            report.openings += 1
-            keys = published.get(str(UUID(event.aggregate_id)))
-            _check_opening(event, state, latest, tenders, report, published=keys)
-            continue
-        bid_id: str = event.aggregate_id  # type: ignore[assignment]
-        if event.topic == BID_ENVELOPES[0] and bid_id not in latest:
-            tender = _canonical_id(state.get("tender_id"))
-            if tender is None:
-                report.add(event.position, "the bid's submission names no tender")
+        try:
+            if event.topic == PUBLISHED:
+                _published_keys(event, state, published, report)
+            elif event.topic == OPENED:
+                report.openings += 1
+                keys = published.get(str(UUID(event.aggregate_id)))
+                _check_opening(event, state, latest, tenders, report, published=keys)
             else:
-                tenders.setdefault(tender, []).append(bid_id)
-        entry = {"topic": event.topic, **state}
-        if "vendor_id" not in entry and bid_id in latest:  # the submission names the vendor
-            entry["vendor_id"] = latest[bid_id].get("vendor_id")
-        latest[bid_id] = entry
+                _bid_event(event, state, latest, tenders, report)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            # A state its digest and leaf may vouch for, but not of its topic's shape: reported
+            # at its position (its leaf, if it was changed, is reported there too).
+            report.add(event.position, f"the event's state is not what {event.topic} holds")
+
+
+def _bid_event(
+    event: _Event,
+    state: dict[str, Any],
+    latest: dict[str, dict[str, Any]],
+    tenders: dict[str, list[str]],
+    report: Report,
+) -> None:
+    """Keep a bid's latest envelope or withdrawal, and which tender its submission names."""
+    bid_id: str = event.aggregate_id
+    entry = {"topic": event.topic, **state}
+    if event.topic == BID_ENVELOPES[0] and bid_id not in latest:
+        tender = _canonical_id(state.get("tender_id"))
+        if tender is None:
+            report.add(event.position, "the bid's submission names no tender")
+        else:
+            tenders.setdefault(tender, []).append(bid_id)
+    if "vendor_id" not in entry and bid_id in latest:  # the submission names the vendor
+        entry["vendor_id"] = latest[bid_id].get("vendor_id")
+    latest[bid_id] = entry
 
 
 def _canonical_id(value: Any) -> str | None:

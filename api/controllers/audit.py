@@ -20,6 +20,7 @@ from litestar.response import Stream
 from api import proofs
 from api.auth import requires_role
 from api.errors import ApiProblem
+from api.params import BIGINT_MAX
 from domain.errors import TenderNotFoundError
 from domain.values import Role
 from procurement import audit, history
@@ -28,7 +29,10 @@ from procurement.settings import Settings
 from projections import reads
 from projections.red_flags import INDICATORS, Thresholds, flags_for
 
-Version = Annotated[int | None, QueryParameter(ge=1, description="the state as of this version")]
+Version = Annotated[
+    int | None, QueryParameter(ge=1, le=BIGINT_MAX, description="the state as of this version")
+]
+TreeSize = Annotated[int, QueryParameter(ge=1, le=BIGINT_MAX)]
 At = Annotated[datetime | None, QueryParameter(description="the state as of this moment")]
 Replay = Annotated[
     Literal["snapshots", "events"],
@@ -118,8 +122,8 @@ class AuditController(Controller):
     async def inclusion(
         self,
         pool: NamedDependency[asyncpg.Pool],
-        index: Annotated[int, QueryParameter(ge=0)],
-        size: Annotated[int, QueryParameter(ge=1)],
+        index: Annotated[int, QueryParameter(ge=0, le=BIGINT_MAX)],
+        size: TreeSize,
     ) -> dict[str, Any]:
         return await proofs.inclusion(pool, index, size)
 
@@ -127,8 +131,8 @@ class AuditController(Controller):
     async def consistency(
         self,
         pool: NamedDependency[asyncpg.Pool],
-        first: Annotated[int, QueryParameter(ge=1)],
-        second: Annotated[int, QueryParameter(ge=1)],
+        first: TreeSize,
+        second: TreeSize,
     ) -> dict[str, Any]:
         return await proofs.consistency(pool, first, second)
 

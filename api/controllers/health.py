@@ -96,7 +96,8 @@ class MetricsController(Controller):
         token = settings.metrics_token
         expected = f"Bearer {token.get_secret_value()}" if token is not None else None
         given = request.headers.get("authorization", "")
-        if expected is None or not hmac.compare_digest(given, expected):
+        # As bytes: compare_digest refuses str with non-ASCII characters (a header may hold any).
+        if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
             raise ApiProblem(401, "unauthenticated", "metrics need the operators' token")
         head = await reads.store_position(pool)
         for name in reads.PROJECTIONS:

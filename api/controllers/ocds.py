@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Annotated, Any
 
 import asyncpg
@@ -15,12 +16,16 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
+from api.params import BIGINT_MAX
 from domain.errors import NotFoundError
 from procurement import ocds_records
 from projections import reads
 from projections.ocds import release_package
 
 MEDIA_TYPE = "application/json"
+# An ocid is visible ASCII (ours: the prefix and the tender's id); anything else names no
+# contracting process, and is not sent to the database (which refuses U+0000 with an error).
+_OCID = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
 class OcidNotFoundError(NotFoundError):
@@ -47,7 +52,9 @@ class OcdsController(Controller):
         self,
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
-        after: Annotated[int, QueryParameter(ge=0, description="the last position you have")] = 0,
+        after: Annotated[
+            int, QueryParameter(ge=0, le=BIGINT_MAX, description="the last position you have")
+        ] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> Response[bytes]:
         rows = await reads.ocds_releases_after(pool, after, limit)
@@ -72,7 +79,7 @@ class OcdsController(Controller):
         pool: NamedDependency[asyncpg.Pool],
         ocid: FromPath[str],
     ) -> Response[bytes]:
-        rows = await reads.ocds_releases_of(pool, ocid)
+        rows = await reads.ocds_releases_of(pool, ocid) if _OCID.match(ocid) else []
         if not rows:
             raise OcidNotFoundError(f"no contracting process {ocid}")
         base = request.app.state.settings.base_url

@@ -7,8 +7,11 @@ session cookie and the CSRF check: the API keeps its bearer tokens and never rea
 
 from __future__ import annotations
 
-from litestar import Router, get
+from typing import Any
+
+from litestar import Request, Router, get
 from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import NotFoundException
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Scope, Send
@@ -19,7 +22,7 @@ from api.portal.csrf import csrf_guard
 from api.portal.officer import OfficerPages
 from api.portal.pages import HTML_EXCEPTION_HANDLERS, STATIC
 from api.portal.public import PublicPages
-from api.portal.session import session_config
+from api.portal.session import ended_sessions_dropped, session_config
 from api.portal.vendor import VendorPages
 from procurement.settings import Settings
 
@@ -41,10 +44,16 @@ def sessions_and_csrf(app: ASGIApp) -> ASGIApp:
         nonlocal built
         if built is None:
             settings: Settings = scope["litestar_app"].state.settings
-            built = session_config(settings).middleware(csrf_guard(app))
+            built = session_config(settings).middleware(ended_sessions_dropped(csrf_guard(app)))
         await built(scope, receive, send)
 
     return middleware
+
+
+def _no_nul_in_file_names(request: Request[Any, Any, Any]) -> None:
+    """A file name never holds U+0000 (the file system refuses one with an error, a 500)."""
+    if "\x00" in request.scope["path"]:
+        raise NotFoundException("no such file")
 
 
 def portal_handlers() -> list[ControllerRouterHandler]:
@@ -60,6 +69,7 @@ def portal_handlers() -> list[ControllerRouterHandler]:
         directories=[STATIC],
         # The pages link each file with a digest of its content: cache it for a year.
         cache_control=CacheControlHeader(max_age=ONE_YEAR, public=True),
+        before_request=_no_nul_in_file_names,
         include_in_schema=False,
     )
     return [pages, static]

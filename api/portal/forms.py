@@ -69,12 +69,28 @@ def nest(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     return listed if isinstance(listed, dict) else {}
 
 
+MAX_ROWS = 1000
+"""A form's list rows: more than any request body holds (500 items in a lot). A name with a
+larger index (``lots.99999999999.title``) is not a row: the body refuses it at its field,
+where a list that long would take the process's memory."""
+
+
+def whole_number(text: str, bound: int) -> int | None:
+    """``text`` as a whole number below ``bound`` if it is one in ASCII digits (``str.isdigit``
+    also takes "²" and "٣", which ``int`` refuses or reads as another script's)."""
+    if text.isascii() and text.isdigit() and len(text) <= len(str(bound)):
+        number = int(text)
+        return number if number < bound else None
+    return None
+
+
 def _listify(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     converted = {key: _listify(value) for key, value in node.items()}
-    if converted and all(key.isdigit() for key in converted):
-        size = max(int(key) for key in converted) + 1
+    indices = [whole_number(key, MAX_ROWS) for key in converted]
+    if converted and None not in indices:
+        size = max(index for index in indices if index is not None) + 1
         return [converted.get(str(index), {}) for index in range(size)]
     return converted
 
@@ -103,11 +119,15 @@ def _typed(pairs: list[tuple[str, str]], integers: Collection[str]) -> list[tupl
     that is not one stays text, and the body's own validation names the field."""
     out: list[tuple[str, Any]] = []
     for key, value in pairs:
-        if any(fnmatch(key, pattern) for pattern in integers) and value.strip().isdigit():
-            out.append((key, int(value.strip())))
+        number = whole_number(value.strip(), INTEGER_BOUND)
+        if number is not None and any(fnmatch(key, pattern) for pattern in integers):
+            out.append((key, number))
         else:
             out.append((key, value))
     return out
+
+
+INTEGER_BOUND = 10**18  # larger whole numbers stay text; no integer a form asks for is near
 
 
 def parse(

@@ -30,7 +30,16 @@ from litestar.response import Redirect, Template
 from pydantic import BaseModel, ValidationError
 
 from api.errors import status_for
-from api.portal.forms import FormState, form_values, parse, refused, validation_errors
+from api.portal.forms import (
+    INTEGER_BOUND,
+    MAX_ROWS,
+    FormState,
+    form_values,
+    parse,
+    refused,
+    validation_errors,
+    whole_number,
+)
 from api.portal.guards import actor_of, requires_portal_role
 from api.portal.pages import PKT, render
 from api.portal.public import AfterToken, after_write, caught_up
@@ -101,7 +110,10 @@ def pkt_to_utc(value: str) -> str:
         return value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=PKT)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    try:
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    except OverflowError:  # 0001-01-01T00:00 in PKT is before the first year in UTC
+        return value
 
 
 def pkt_input(moment: datetime | None) -> str:
@@ -330,7 +342,8 @@ class OfficerPages(Controller):
         # The version the officer was looking at: a draft changed since is refused (412), not
         # overwritten with a form that never showed the other officer's changes.
         version_seen = typed.get("_version", "")
-        seen = int(version_seen) if version_seen.isdigit() else view.version
+        seen = whole_number(version_seen, INTEGER_BOUND)
+        seen = view.version if seen is None else seen
         try:
             result = await sync_to_thread(
                 procurement.edit_tender, actor, tender_id, data.changes(), seen
@@ -648,9 +661,10 @@ async def _award_of(
 
 def _rows(form: FormState, prefix: str) -> int:
     """How many rows of a repeated group the form holds (lots, criteria)."""
-    pattern = re.compile(rf"^{re.escape(prefix)}\.(\d+)\.")
-    indices = [int(m.group(1)) for k in form.values if (m := pattern.match(k))]
-    return max(indices, default=-1) + 1
+    pattern = re.compile(rf"^{re.escape(prefix)}\.([^.]+)\.")
+    matches = (pattern.match(key) for key in form.values)
+    indices = [whole_number(m.group(1), MAX_ROWS) for m in matches if m]
+    return max((index for index in indices if index is not None), default=-1) + 1
 
 
 async def _command(  # noqa: PLR0917 (one command's whole context)

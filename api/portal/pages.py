@@ -12,7 +12,12 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
@@ -162,6 +167,13 @@ def _error_page(
     )
 
 
+def _invalid_parameters(error: ValidationException) -> str:
+    """Which parameters were refused and why (the detail would repeat the whole query)."""
+    items = error.extra if isinstance(error.extra, list) else []
+    named = [f"{e.get('key')}: {e.get('message')}" for e in items if isinstance(e, dict)]
+    return "; ".join(named) or "the request is not valid"
+
+
 def html_error(  # noqa: PLR0911 (one answer per kind of error)
     request: Request[Any, Any, Any], error: Exception
 ) -> Response[Any]:
@@ -179,6 +191,8 @@ def html_error(  # noqa: PLR0911 (one answer per kind of error)
         return _error_page(request, 401, "unauthenticated", "sign in first")
     if isinstance(error, PermissionDeniedException):
         return _error_page(request, 403, "forbidden", str(error.detail))
+    if isinstance(error, ValidationException):  # a query parameter out of its range, ...
+        return _error_page(request, 422, "validation_failed", _invalid_parameters(error))
     if isinstance(error, HTTPException):
         return _error_page(request, error.status_code, "http_error", str(error.detail))
     log.error("portal page failed", exc_info=error)

@@ -126,7 +126,7 @@ def test_ten_thousand_probes_answer_alike_before_and_after_hidden_bids(
 
 
 def test_a_write_answers_a_token_that_reads_it_back(api: Api, clock: FakeClock) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     drafted = api.post("/tenders", officer, json=tender_json(clock.now(), title="Token road"))
     published = api.post(f"/tenders/{drafted.json()['id']}/publish", officer).json()
     token = published["read_token"]

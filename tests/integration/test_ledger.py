@@ -31,8 +31,11 @@ from procurement.ledger import LedgerError, LedgerWriter, checkpoint_fields, eve
 from procurement.settings import Settings
 from tests.support import FakeClock, terms
 
+# The ledger the writer signs for (settings.ledger_origin): an export's header names it.
+ORIGIN = Settings.model_fields["ledger_origin"].default
+
 OFFICER = Actor(
-    account_id=account_id_for("l.officer"), role=Role.OFFICER, request_id="t", entity="wsd"
+    account_id=account_id_for("l.officer@wsd"), role=Role.OFFICER, request_id="t", entity="wsd"
 )
 
 
@@ -44,7 +47,7 @@ def _history(application: ProcurementApplication, clock: FakeClock) -> UUID:
     """Accounts, a tender with bids (one replaced, one withdrawn) opened in public."""
     system = system_actor("test")
     application.register_account(
-        system, username="l.officer", password="pw-123456789", role=Role.OFFICER, entity="wsd"
+        system, username="l.officer@wsd", password="pw-123456789", role=Role.OFFICER, entity="wsd"
     )
     for name in ("l.alpha", "l.beta", "l.gamma"):
         application.register_account(
@@ -99,7 +102,7 @@ def _verified(
     the tender's last event (its opening, in ``_history``)."""
     writer.catch_up()
     key = application.signer.public_key
-    report = audit.verify(audit.database_lines(writer.dsn, key, "o"), key)
+    report = audit.verify(audit.database_lines(writer.dsn, key, ORIGIN), key)
     return report, history.events_of(application, tender_id)[-1]["position"]
 
 
@@ -141,7 +144,7 @@ def test_every_event_is_a_leaf_and_checkpoints_are_signed_and_consistent(
     writer.catch_up()
     assert len(_checkpoints(settings.dsn)) == 1
     between = audit.verify(
-        audit.database_lines(settings.dsn, application.signer.public_key, "o"),
+        audit.database_lines(settings.dsn, application.signer.public_key, ORIGIN),
         application.signer.public_key,
     )  # events after the latest checkpoint are normal: counted, not failed
     assert between.ok, between.problems
@@ -163,7 +166,7 @@ def test_every_event_is_a_leaf_and_checkpoints_are_signed_and_consistent(
     )
 
     report = audit.verify(
-        audit.database_lines(settings.dsn, application.signer.public_key, "o"),
+        audit.database_lines(settings.dsn, application.signer.public_key, ORIGIN),
         application.signer.public_key,
     )
     assert report.ok, report.problems
@@ -235,11 +238,11 @@ def test_a_tail_rewritten_after_deleting_the_newest_checkpoint_is_shown_and_neve
     position = _rewrite_the_last_event(settings.dsn)
 
     # The export alone: every leaf agrees, but the rewritten event is not covered, and says so.
-    report = audit.verify(audit.database_lines(settings.dsn, key, "o"), key)
+    report = audit.verify(audit.database_lines(settings.dsn, key, ORIGIN), key)
     assert (report.covered, report.uncovered) == (first["tree_size"], 1)
     assert report.first_uncovered == position
     # The auditor who kept the deleted checkpoint sees the rewrite.
-    pinned = audit.verify(audit.database_lines(settings.dsn, key, "o"), key, second)
+    pinned = audit.verify(audit.database_lines(settings.dsn, key, ORIGIN), key, second)
     assert pinned.problems == [
         (
             position,
@@ -249,7 +252,7 @@ def test_a_tail_rewritten_after_deleting_the_newest_checkpoint_is_shown_and_neve
             ),
         )
     ]
-    assert audit.verify(audit.database_lines(settings.dsn, key, "o"), key, first).ok
+    assert audit.verify(audit.database_lines(settings.dsn, key, ORIGIN), key, first).ok
 
     # The writer does not sign over the rewrite: it knows it signed a larger tree.
     writer.checkpoint_interval = 0
@@ -265,7 +268,7 @@ def test_a_tail_rewritten_after_deleting_the_newest_checkpoint_is_shown_and_neve
     # Every checkpoint deleted: the export is not ok, and the writer still refuses.
     with psycopg.connect(settings.dsn) as conn:
         conn.execute("DELETE FROM ledger_checkpoints")
-    bare = audit.verify(audit.database_lines(settings.dsn, key, "o"), key)
+    bare = audit.verify(audit.database_lines(settings.dsn, key, ORIGIN), key)
     assert bare.first_problem == (1, "no signed checkpoint covers the events: nothing is signed")
     assert (bare.covered, bare.uncovered) == (0, bare.events)
     writer.run_once()
@@ -383,7 +386,7 @@ def test_bids_that_are_truly_unreadable_are_not_a_problem(
     )
     writer.catch_up()
     key = application.signer.public_key
-    assert audit.verify(audit.database_lines(writer.dsn, key, "o"), key).ok
+    assert audit.verify(audit.database_lines(writer.dsn, key, ORIGIN), key).ok
 
     tender = application.draft_tender(OFFICER, terms(clock.now()))
     application.publish_tender(OFFICER, tender.id, None)
@@ -406,7 +409,7 @@ def test_bids_that_are_truly_unreadable_are_not_a_problem(
     assert record is not None
     assert [bid.status for bid in record.bids].count(OpenedStatus.UNREADABLE) == 3
     writer.catch_up()
-    report = audit.verify(audit.database_lines(writer.dsn, key, "o"), key)
+    report = audit.verify(audit.database_lines(writer.dsn, key, ORIGIN), key)
     assert report.ok, report.problems
     assert (report.openings, report.bids_rechecked) == (2, 6)  # the unreadable ones tried too
 
@@ -533,18 +536,18 @@ def test_tampering_is_found_at_its_position_by_both_verifiers(
     with psycopg.connect(dsn, autocommit=True) as conn:
         expected = _tamper(conn, kind, position, other)
     try:
-        live = audit.verify(audit.database_lines(dsn, key, "o"), key)
+        live = audit.verify(audit.database_lines(dsn, key, ORIGIN), key)
         assert live.first_problem is not None, kind
         assert live.first_problem[0] == expected, (kind, live.problems)
         export = tmp_path_factory.mktemp("export") / "audit.jsonl"
-        export.write_text("".join(audit.database_lines(dsn, key, "o")), encoding="utf-8")
+        export.write_text("".join(audit.database_lines(dsn, key, ORIGIN)), encoding="utf-8")
         offline = audit.verify(export.read_text(encoding="utf-8").splitlines(), key)
         assert offline.first_problem == live.first_problem
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("DELETE FROM procurement_events")
             conn.execute("INSERT INTO procurement_events SELECT * FROM events_backup")
-    assert audit.verify(audit.database_lines(dsn, key, "o"), key).ok
+    assert audit.verify(audit.database_lines(dsn, key, ORIGIN), key).ok
 
 
 def _cli_env(dsn: str, settings: Settings, tmp_path: Path) -> dict[str, str]:

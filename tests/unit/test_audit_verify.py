@@ -23,6 +23,12 @@ def _line(document: dict[str, object]) -> str:
     return json.dumps(document)
 
 
+def _header() -> str:
+    """The export's first line, as ``audit.export_lines`` writes it."""
+    header = {"type": "header", "format": audit.FORMAT, "version": 1, "origin": "o"}
+    return _line({**header, "public_key": KEY, "leaf_encoding": "SPL1"})
+
+
 def _checkpoint(events: list[dict[str, Any]], size: int) -> dict[str, Any]:
     """A checkpoint signed over the first ``size`` of ``events``' leaves."""
     leaves = [bytes.fromhex(e["leaf_hash"]) for e in events[:size]]
@@ -44,9 +50,10 @@ def test_an_unreadable_state_is_reported_at_its_position() -> None:
         "topic": topic,
         "state_sha256": hashlib.sha256(state).hexdigest(),
         "state": base64.b64encode(state).decode(),
+        "redacted": False,
     }
     lines = [
-        _line({"type": "header", "format": audit.FORMAT, "version": 1}),
+        _header(),
         _line(event),
         _line(_checkpoint([event], 1)),
     ]
@@ -94,7 +101,7 @@ def test_lines_read_strictly_or_as_plain_json_give_one_report() -> None:
         _event(6, 4, str(ids[4]), b"2"),
     ]
     events[3]["state"] = base64.b64encode(b"3").decode()  # tampered: the digest disagrees
-    header = _line({"type": "header", "format": audit.FORMAT, "version": 1})
+    header = _header()
     checkpoint = _line(_checkpoint(events, 5))
     strict = [header, *(_line(e) for e in events), checkpoint]
     floats = [
@@ -123,7 +130,7 @@ def _export(count: int, sizes: tuple[int, ...], *, unhashed: int = 0) -> list[st
         for i in range(count, count + unhashed)
     ]
     return [
-        _line({"type": "header", "format": audit.FORMAT, "version": 1}),
+        _header(),
         *(_line(e) for e in [*events, *later]),
         *(_line(_checkpoint(events, size)) for size in sizes),
     ]
@@ -231,7 +238,7 @@ def _opening(published: str | None, released: str, *, envelope: str = "bid") -> 
         for i, (topic, state) in enumerate(states)
     ]
     return [
-        _line({"type": "header", "format": audit.FORMAT, "version": 1}),
+        _header(),
         *(_line(e) for e in events),
         _line(_checkpoint(events, len(events))),
     ]

@@ -145,7 +145,7 @@ def test_a_token_from_another_session_is_refused(api: Api, browser: Browser) -> 
 
 def test_a_token_stops_at_sign_in_and_sign_out(api: Api, browser: Browser) -> None:
     anonymous = browser.csrf("/portal/login")
-    browser.sign_in("officer.works")
+    browser.sign_in("officer@works")
     signed_in = browser.csrf("/portal/tenders")
     assert signed_in != anonymous
     answer = browser.client.post(

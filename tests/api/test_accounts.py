@@ -233,6 +233,19 @@ def test_codes_are_needed_and_work_once_within_one_step_either_side(
     assert "used already" in older["detail"]
 
 
+URDU_DIGITS = str.maketrans("0123456789", "".join(chr(0x06F0 + d) for d in range(10)))
+"""Extended Arabic-Indic digits: what an Urdu keyboard types."""
+
+
+def test_a_code_typed_in_urdu_digits_is_read_as_the_same_digits(api: Api, clock: FakeClock) -> None:
+    """Not a 500: a code in another script's digits is those digits (or a wrong code)."""
+    wrong = "\u0661\u0662\u0663\u0664\u0665\u0666"  # Arabic-Indic 123456
+    assert_problem(sign_in(api, OFFICER, totp_code=wrong), 401, "invalid_second_factor")
+    clock.advance(STEP)
+    code = api.code(OFFICER).translate(URDU_DIGITS)
+    assert sign_in(api, OFFICER, totp_code=code).status_code == 200
+
+
 def test_one_code_given_to_two_processes_at_once_signs_in_once(
     api: Api, settings: Settings, clock: FakeClock
 ) -> None:

@@ -282,7 +282,9 @@ def recovery_codes(api: Api, clock: FakeClock) -> list[str]:
     offer = api.post("/auth/second-factor", officer).json()
     clock.advance(STEP)
     code = code_at(offer["secret"], clock.now())
-    confirmed = api.post("/auth/second-factor/confirm", officer, json={"code": code})
+    confirmed = api.post(
+        "/auth/second-factor/confirm", officer, json={"code": code, "current_password": PASSWORD}
+    )
     assert confirmed.status_code == 200, confirmed.text
     api.forget(OFFICER)
     api.secrets[OFFICER] = offer["secret"]
@@ -300,6 +302,28 @@ def test_recovery_codes_work_once(api: Api, recovery_codes: list[str]) -> None:
     used = [e for e in stream(api, OFFICER) if e["type"] == "RecoveryCodeUsed"]
     assert len(used) == 2
     assert all(e["payload"]["code_hash"] == "[redacted]" for e in used)
+
+
+def test_a_stolen_token_cannot_replace_the_second_factor(api: Api, clock: FakeClock) -> None:
+    """Replacing a second factor takes the password: with a token alone, a thief would put
+    its own authenticator (and recovery codes) in the owner's place, lock the owner out and
+    mint itself fresh tokens for as long as it liked."""
+    stolen = api.login(OFFICER)
+    offer = api.post("/auth/second-factor", stolen).json()
+    clock.advance(STEP)
+    code = code_at(offer["secret"], clock.now())
+    before = api.event_count()
+    confirm = "/auth/second-factor/confirm"
+    refused = assert_problem(
+        api.post(confirm, stolen, json={"code": code}), 422, "wrong_current_password"
+    )
+    assert refused["errors"][0]["loc"] == ["current_password"]
+    guessed = api.post(confirm, stolen, json={"code": code, "current_password": "a-wrong-guess"})
+    assert_problem(guessed, 422, "wrong_current_password")
+    assert api.event_count() == before
+    assert works(api, stolen) == HELD  # nothing ended
+    owner = api.post(confirm, stolen, json={"code": code, "current_password": PASSWORD})
+    assert owner.status_code == 200, owner.text  # the code was not spent by the refusals
 
 
 def test_an_administrator_removes_a_lost_second_factor(

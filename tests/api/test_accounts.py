@@ -160,6 +160,24 @@ def test_a_password_reset_code_works_once_and_not_late(
     assert code not in str(stream(api, OFFICER))
 
 
+def test_a_password_changed_by_its_owner_spends_an_outstanding_reset_code(
+    api: Api, admin: dict[str, str], clock: FakeClock
+) -> None:
+    """The owner who signs in and changes the password has no use for the code: one read
+    later from a mailbox or a note must not set the password again."""
+    issued = api.post(f"/admin/accounts/{account_id_for(OFFICER)}/password-reset", admin)
+    code = issued.json()["code"]
+    api.forget(OFFICER)
+    clock.advance(STEP)
+    owner = api.login(OFFICER)
+    changed = api.post(
+        "/auth/password", owner, json={"current_password": PASSWORD, "new_password": "owners-own-1"}
+    )
+    assert changed.status_code == 200, changed.text
+    body = {"username": OFFICER, "code": code, "new_password": "a-thiefs-password"}
+    assert_problem(api.client.post("/auth/password-reset", json=body), 401, "invalid_reset_code")
+
+
 def test_another_process_ends_the_session_within_seconds(
     api: Api, settings: Settings, clock: FakeClock
 ) -> None:

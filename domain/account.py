@@ -226,6 +226,8 @@ class Account(Aggregate):
     def change_password(self, *, password_hash: str, actor: Actor, timestamp: datetime) -> None:
         self.check_enabled()
         self.password_hash = password_hash
+        self.reset_code_hash = None  # the owner chose a password: a reset code is spent
+        self.reset_expires_at = None
         self._end_sessions()
 
     @event(AccountDisabled)

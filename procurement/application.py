@@ -786,13 +786,25 @@ class ProcurementApplication(EvaluationCommands):
         return secret, second_factor.otpauth_uri(secret, account.username), written
 
     def confirm_second_factor(
-        self, actor: Actor, code: str
+        self, actor: Actor, code: str, current_password: str | None = None
     ) -> tuple[list[str], Principal, WriteResult]:
         """The secret offered last, confirmed with a code from it: it becomes the account's
         second factor, with new recovery codes (shown once). The caller's sessions end; the
-        answer's principal is one for the new epoch, with a full scope."""
+        answer's principal is one for the new epoch, with a full scope.
+
+        Replacing a second factor takes the current password too: a token alone (a stolen
+        one) must not put another authenticator in the owner's place, locking the owner
+        out and minting fresh tokens. Checked before the code, which a refusal leaves
+        unspent."""
         account = self._own_account(actor)
         account.check_enrolment_pending()
+        if account.second_factor_enabled and not (
+            current_password is not None
+            and verify_password(account.password_hash, current_password)
+        ):
+            raise WrongCurrentPasswordError(
+                "replacing a second factor takes your current password (current_password)"
+            )
         self._check_totp(account, account.pending_totp_secret, code)
         codes = second_factor.new_recovery_codes()
         keys = self.second_factor_keys

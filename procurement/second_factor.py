@@ -19,6 +19,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -108,11 +109,21 @@ def code_at(secret: str, moment: datetime) -> str:
     return pyotp.TOTP(secret).generate_otp(step_of(moment))
 
 
+def totp_digits(code: str) -> str | None:
+    """A TOTP code as six ASCII digits, or None if it is not one. Digits of any script
+    count as themselves (an Urdu keyboard types U+06F0 to U+06F9), spaces are dropped."""
+    compact = "".join(code.split())
+    if not (compact.isdecimal() and len(compact) == 6):  # noqa: PLR2004 (RFC 6238's six digits)
+        return None
+    return "".join(str(unicodedata.decimal(digit)) for digit in compact)
+
+
 def matching_step(secret: str, code: str, now: datetime) -> int | None:
     """The time step within the window whose code is ``code``, or None."""
-    code = "".join(code.split())
-    if not (code.isdigit() and len(code) == 6):  # noqa: PLR2004 (RFC 6238's six digits)
+    digits = totp_digits(code)
+    if digits is None:
         return None
+    code = digits
     totp = pyotp.TOTP(secret)
     current = step_of(now)
     found = None
@@ -135,8 +146,7 @@ def new_reset_code() -> str:
 
 
 def looks_like_totp(code: str) -> bool:
-    compact = "".join(code.split())
-    return compact.isdigit() and len(compact) == 6  # noqa: PLR2004
+    return totp_digits(code) is not None
 
 
 # The table ---------------------------------------------------------------------------------

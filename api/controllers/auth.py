@@ -170,7 +170,9 @@ class AuthController(Controller):
         procurement: NamedDependency[ProcurementApplication],
     ) -> SecondFactorEnabledOut:
         with limiter_of(request).sign_in_from_thread(request, str(actor.account_id)):
-            codes, principal, _ = procurement.confirm_second_factor(actor, data.code)
+            codes, principal, _ = procurement.confirm_second_factor(
+                actor, data.code, data.current_password
+            )
         sessions_ended(request, actor.account_id)
         token = token_for(request, principal)
         return SecondFactorEnabledOut(

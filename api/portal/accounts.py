@@ -224,7 +224,7 @@ class AccountPages(Controller):
         try:
             async with limiter_of(request).sign_in(request, str(actor.account_id)):
                 codes, principal, _ = await sync_to_thread(
-                    procurement.confirm_second_factor, actor, data.code
+                    procurement.confirm_second_factor, actor, data.code, data.current_password
                 )
         except ProcurementError as error:
             state = refused(form, error, CODE_FIELDS)

@@ -160,6 +160,24 @@ def test_a_password_reset_code_works_once_and_not_late(
     assert code not in str(stream(api, OFFICER))
 
 
+def test_a_password_changed_by_its_owner_spends_an_outstanding_reset_code(
+    api: Api, admin: dict[str, str], clock: FakeClock
+) -> None:
+    """The owner who signs in and changes the password has no use for the code: one read
+    later from a mailbox or a note must not set the password again."""
+    issued = api.post(f"/admin/accounts/{account_id_for(OFFICER)}/password-reset", admin)
+    code = issued.json()["code"]
+    api.forget(OFFICER)
+    clock.advance(STEP)
+    owner = api.login(OFFICER)
+    changed = api.post(
+        "/auth/password", owner, json={"current_password": PASSWORD, "new_password": "owners-own-1"}
+    )
+    assert changed.status_code == 200, changed.text
+    body = {"username": OFFICER, "code": code, "new_password": "a-thiefs-password"}
+    assert_problem(api.client.post("/auth/password-reset", json=body), 401, "invalid_reset_code")
+
+
 def test_another_process_ends_the_session_within_seconds(
     api: Api, settings: Settings, clock: FakeClock
 ) -> None:
@@ -233,6 +251,19 @@ def test_codes_are_needed_and_work_once_within_one_step_either_side(
     assert "used already" in older["detail"]
 
 
+URDU_DIGITS = str.maketrans("0123456789", "".join(chr(0x06F0 + d) for d in range(10)))
+"""Extended Arabic-Indic digits: what an Urdu keyboard types."""
+
+
+def test_a_code_typed_in_urdu_digits_is_read_as_the_same_digits(api: Api, clock: FakeClock) -> None:
+    """Not a 500: a code in another script's digits is those digits (or a wrong code)."""
+    wrong = "\u0661\u0662\u0663\u0664\u0665\u0666"  # Arabic-Indic 123456
+    assert_problem(sign_in(api, OFFICER, totp_code=wrong), 401, "invalid_second_factor")
+    clock.advance(STEP)
+    code = api.code(OFFICER).translate(URDU_DIGITS)
+    assert sign_in(api, OFFICER, totp_code=code).status_code == 200
+
+
 def test_one_code_given_to_two_processes_at_once_signs_in_once(
     api: Api, settings: Settings, clock: FakeClock
 ) -> None:
@@ -269,7 +300,9 @@ def recovery_codes(api: Api, clock: FakeClock) -> list[str]:
     offer = api.post("/auth/second-factor", officer).json()
     clock.advance(STEP)
     code = code_at(offer["secret"], clock.now())
-    confirmed = api.post("/auth/second-factor/confirm", officer, json={"code": code})
+    confirmed = api.post(
+        "/auth/second-factor/confirm", officer, json={"code": code, "current_password": PASSWORD}
+    )
     assert confirmed.status_code == 200, confirmed.text
     api.forget(OFFICER)
     api.secrets[OFFICER] = offer["secret"]
@@ -287,6 +320,28 @@ def test_recovery_codes_work_once(api: Api, recovery_codes: list[str]) -> None:
     used = [e for e in stream(api, OFFICER) if e["type"] == "RecoveryCodeUsed"]
     assert len(used) == 2
     assert all(e["payload"]["code_hash"] == "[redacted]" for e in used)
+
+
+def test_a_stolen_token_cannot_replace_the_second_factor(api: Api, clock: FakeClock) -> None:
+    """Replacing a second factor takes the password: with a token alone, a thief would put
+    its own authenticator (and recovery codes) in the owner's place, lock the owner out and
+    mint itself fresh tokens for as long as it liked."""
+    stolen = api.login(OFFICER)
+    offer = api.post("/auth/second-factor", stolen).json()
+    clock.advance(STEP)
+    code = code_at(offer["secret"], clock.now())
+    before = api.event_count()
+    confirm = "/auth/second-factor/confirm"
+    refused = assert_problem(
+        api.post(confirm, stolen, json={"code": code}), 422, "wrong_current_password"
+    )
+    assert refused["errors"][0]["loc"] == ["current_password"]
+    guessed = api.post(confirm, stolen, json={"code": code, "current_password": "a-wrong-guess"})
+    assert_problem(guessed, 422, "wrong_current_password")
+    assert api.event_count() == before
+    assert works(api, stolen) == HELD  # nothing ended
+    owner = api.post(confirm, stolen, json={"code": code, "current_password": PASSWORD})
+    assert owner.status_code == 200, owner.text  # the code was not spent by the refusals
 
 
 def test_an_administrator_removes_a_lost_second_factor(

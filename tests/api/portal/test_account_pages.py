@@ -9,6 +9,7 @@ from domain.account import account_id_for
 from domain.values import Role
 from procurement.application import ProcurementApplication, system_actor
 from procurement.second_factor import code_at
+from tests.accounts import STEP
 from tests.api.conftest import PASSWORD, Api
 from tests.api.portal.conftest import Browser
 from tests.support import FakeClock
@@ -139,3 +140,24 @@ def test_the_account_pages_in_urdu(api: Api, browser: Browser) -> None:
     assert page.status_code == 200
     assert "آپ کا اکاؤنٹ" in page.text
     assert "دوسرا تصدیقی مرحلہ" in page.text
+
+
+def test_replacing_a_second_factor_in_the_portal_takes_the_password(
+    api: Api, browser: Browser, clock: FakeClock
+) -> None:
+    """A session cookie alone (a stolen one) cannot put another authenticator in place."""
+    browser.sign_in("officer@works")
+    browser.submit("/portal/account/second-factor", "/portal/account/second-factor", {})
+    offer = browser.get("/portal/account/second-factor")
+    assert 'name="current_password"' in offer.text
+    match = re.search(r'<code dir="ltr" class="secret">([A-Z2-7]{32})</code>', offer.text)
+    assert match, offer.text
+    clock.advance(STEP)  # the sign-in spent this step's code
+    code = code_at(match.group(1), clock.now())
+    page, action = "/portal/account/second-factor", "/portal/account/second-factor/confirm"
+    without = browser.submit(page, action, {"code": code})
+    assert without.status_code == 422
+    assert 'data-field="current_password"' in without.text
+    assert browser.get("/portal/officer").status_code == 200  # the session did not end
+    confirmed = browser.submit(page, action, {"code": code, "current_password": PASSWORD})
+    assert confirmed.status_code == 200, confirmed.text

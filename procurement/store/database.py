@@ -72,7 +72,7 @@ def eventsourcing_env(url: str, pool_size: int) -> dict[str, str]:
         # Kept off on purpose: with it on, inserts skip the table lock and
         # projections can miss events (DESIGN.md, "The event store").
         "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
-        # Inserts outside psycopg's pipeline mode: large events stall in it (recorder.py).
+        # Inserts outside psycopg's pipeline mode: large events stall in it (store/recorder.py).
         "APPLICATION_RECORDER_TOPIC": "procurement.store.recorder:StoreRecorder",
         # No aggregate cache: eventsourcing 9.5's fast-forwarding cache copies an aggregate
         # while another thread may be fast-forwarding it (seen as a 500 under 20 concurrent

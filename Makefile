@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench install clean browser
+.PHONY: run test lint imports typecheck unit bench install clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,9 +17,12 @@ install: $(STAMP)
 run: $(STAMP)  ## create the venv, install, start embedded PostgreSQL, load the demo, serve :8000
 	$(BIN)/procurement serve --demo
 
-lint: $(STAMP)
+lint: $(STAMP) imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+imports: $(STAMP)  ## the layering contracts in pyproject.toml ([tool.importlinter])
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -30,7 +33,7 @@ browser:
 	  apt-get update -q && apt-get install -y -q --no-install-recommends chromium fonts-noto-core; } || \
 	  { echo "install Chromium for the browser tests: apt-get install chromium fonts-noto-core"; exit 1; }
 
-test: lint typecheck browser  ## ruff, mypy --strict and the whole suite on a real PostgreSQL
+test: lint typecheck browser  ## contracts, ruff, mypy --strict, the whole suite on PostgreSQL
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -6,8 +6,8 @@ from sqlalchemy import create_engine, pool
 
 from alembic import context
 from procurement.bootstrap import resolve
-from procurement.database import sqlalchemy_url
 from procurement.settings import Settings
+from procurement.store.database import sqlalchemy_url
 
 
 def _url() -> str:

@@ -51,14 +51,14 @@ from api.rate_limits import Limiter
 from api.read_cache import Listener, ReadCache, read_cache_middleware
 from api.read_tokens import ReadTokens
 from api.security_headers import security_headers
-from procurement import idempotency
-from procurement.application import ProcurementApplication
 from procurement.clock import Clock, SystemClock
-from procurement.coordination import Coordinator
-from procurement.runners import jobs
-from procurement.security import TokenService
-from procurement.session_epochs import SessionEpochs
+from procurement.commands.application import ProcurementApplication
+from procurement.crypto.passwords_and_tokens import TokenService
+from procurement.jobs.coordination import Coordinator
+from procurement.jobs.runners import jobs
 from procurement.settings import Settings
+from procurement.store import idempotency_keys as idempotency
+from procurement.store.session_epochs import SessionEpochs
 from projections.reads import create_pool
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             # Each account's session epoch, read from the store and kept ~2 s.
             app.state.epochs = SessionEpochs(pool, the_clock)
             # Idempotency-Key claims, each held by this process's session while its request
-            # runs (a claim never outlives its request: procurement/idempotency.py).
+            # runs (a claim never outlives its request: procurement/store/idempotency_keys.py).
             claims = idempotency.Batches.on(pool, settings.dsn)
             app.state.idempotency = claims
             watch = DatabaseWatch(pool)

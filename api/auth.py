@@ -15,9 +15,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ApiProblem
 from domain.values import Actor, Role
+from procurement.crypto.passwords_and_tokens import InvalidTokenError, Principal
 from procurement.logs import REQUEST_ID
-from procurement.security import InvalidTokenError, Principal
-from procurement.session_epochs import SessionEpochs
+from procurement.store.session_epochs import SessionEpochs
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None] | None]

@@ -13,7 +13,7 @@ from litestar.di import Provide
 from api.auth import current_actor
 from api.errors import ApiProblem
 from api.read_tokens import ReadTokens, read_tokens_of
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
 
 _VERSION = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 

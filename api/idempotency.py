@@ -1,5 +1,6 @@
 """``Idempotency-Key`` on POST: a retry with the same key and body gets the first answer and
-writes nothing; the same key with another body is 422. See ``procurement/idempotency.py``.
+writes nothing; the same key with another body is 422. See
+``procurement/store/idempotency_keys.py``.
 
 It is ASGI middleware because it must see the raw body and the whole answer; it identifies
 the key's owner by verifying the bearer token the same way the guards do (and leaves the
@@ -24,8 +25,8 @@ from typing import Any, cast
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
-from procurement import idempotency
-from procurement.security import InvalidTokenError
+from procurement.crypto.passwords_and_tokens import InvalidTokenError
+from procurement.store import idempotency_keys as idempotency
 
 log = logging.getLogger(__name__)
 HEADER = b"idempotency-key"

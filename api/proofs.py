@@ -8,7 +8,7 @@ import asyncpg
 from litestar.concurrency import sync_to_thread
 
 from api.errors import ApiProblem
-from procurement import merkle
+from procurement.audit import merkle
 from projections import reads
 
 

@@ -1,5 +1,5 @@
 """Request floods limited per account and per address, counted in PostgreSQL for the whole
-cluster (``procurement/rate_limits.py``): N API processes on M machines share one count.
+cluster (``procurement/store/rate_limit_tables.py``): N API processes on M machines share one count.
 
 - **Bids** (submissions, replacements, withdrawals): per vendor and per client address.
 - **Registrations**: per client address (each hashes a password with argon2 first).
@@ -41,9 +41,9 @@ from api.client_address import limit_key
 from api.errors import ApiProblem
 from domain.account import normalise_username
 from domain.errors import InvalidCredentialsError, WrongCurrentPasswordError
-from procurement import rate_limits as store
 from procurement.clock import Clock
 from procurement.settings import Settings
+from procurement.store import rate_limit_tables as store
 
 T = TypeVar("T")
 FORGET_AFTER = timedelta(hours=1)

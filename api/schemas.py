@@ -50,8 +50,8 @@ from domain.values import (
     Timeline,
     to_utc,
 )
-from procurement.sealing import envelope_from_ciphertext
-from procurement.store import WriteResult
+from procurement.crypto.hpke import envelope_from_ciphertext
+from procurement.store.application_base import WriteResult
 
 
 def _text_only(value: Any) -> Any:

@@ -44,14 +44,17 @@ from domain.account import Account, VendorProfile
 from domain.bid import Bid, BidContents, LotPrice
 from domain.tender import Tender
 from domain.values import Actor, Money, Role
-from procurement import audit, history, migrations, sealing
-from procurement.application import ProcurementApplication, system_actor
+from procurement.audit import history
+from procurement.audit import verify as audit
+from procurement.audit.ledger import LedgerWriter
 from procurement.clock import Clock
-from procurement.database import eventsourcing_env, start_embedded
-from procurement.ledger import LedgerWriter
-from procurement.receipts import ReceiptSigner
-from procurement.security import hash_password
-from procurement.snapshotter import Snapshotter
+from procurement.commands.application import ProcurementApplication, system_actor
+from procurement.crypto import hpke as sealing
+from procurement.crypto.passwords_and_tokens import hash_password
+from procurement.crypto.receipts import ReceiptSigner
+from procurement.jobs.snapshot_job import Snapshotter
+from procurement.store import migrations
+from procurement.store.database import eventsourcing_env, start_embedded
 from tests.support import START, published_tender, terms
 
 RESULTS = Path(__file__).resolve().parent / "results"

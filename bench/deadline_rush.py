@@ -76,9 +76,9 @@ from run import server as run_server
 from domain.account import VendorProfile, account_id_for
 from domain.bid import Bid
 from domain.values import Actor, Role
-from procurement import migrations
-from procurement.application import ProcurementApplication
-from procurement.database import eventsourcing_env, start_embedded
+from procurement.commands.application import ProcurementApplication
+from procurement.store import migrations
+from procurement.store.database import eventsourcing_env, start_embedded
 
 RESULTS = Path(__file__).resolve().parent / "results" / "deadline_rush.md"
 PASSWORD = "correct-horse-battery"  # noqa: S105 (a throwaway account in a throwaway database)
@@ -461,7 +461,7 @@ def worker(env: dict[str, str], log_path: Path) -> Iterator[int]:
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-c", "from procurement.cli import main; main()", "worker"],
+            [sys.executable, "-c", "from api.cli import main; main()", "worker"],
             env=env | settings,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -14,7 +14,7 @@ starts its own embedded PostgreSQL in a temporary folder and:
    read models;
 3. times, in rounds whose order alternates, (a) ``SELECT * FROM procurement_events ORDER BY
    notification_id`` with psycopg, fetching every row (a server-side cursor, 10,000 rows a
-   fetch), and (b) ``procurement.runners.rebuild``: both read models emptied and rebuilt;
+   fetch), and (b) ``procurement.jobs.runners.rebuild``: both read models emptied and rebuilt;
 4. checks that the rebuild of the whole store equals the read models the live runners built
    from the template (its first copy), row for row.
 
@@ -52,11 +52,12 @@ from domain.account import VendorProfile, account_id_for
 from domain.award import ContractPeriod
 from domain.bid import BidContents, BidSecurityOffer, LotPrice
 from domain.values import Actor, Money, Role
-from procurement import migrations, runners
-from procurement.application import ProcurementApplication, system_actor
-from procurement.database import eventsourcing_env, start_embedded
-from procurement.receipts import ReceiptSigner
-from projections.ocds_releases import TABLES as OCDS_TABLES
+from procurement.commands.application import ProcurementApplication, system_actor
+from procurement.crypto.receipts import ReceiptSigner
+from procurement.jobs import runners
+from procurement.store import migrations
+from procurement.store.database import eventsourcing_env, start_embedded
+from projections.ocds.releases_projection import TABLES as OCDS_TABLES
 from projections.public_tenders import TABLES as PUBLIC_TABLES
 from tests.support import START, terms, timeline
 

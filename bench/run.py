@@ -8,7 +8,7 @@ fresh temporary folder, applies the migrations and measures:
 - public reads over real HTTP: the real app under uvicorn (subprocess, 127.0.0.1), with its
   read cache and with the cache off, against a bare Litestar app under the same uvicorn
   returning the same JSON from memory;
-- projection rebuild: ``procurement.runners.rebuild`` over the whole store, against a raw
+- projection rebuild: ``procurement.jobs.runners.rebuild`` over the whole store, against a raw
   ``SELECT * ... ORDER BY notification_id`` of the same rows.
 
 A measurement and its baseline alternate in rounds, so that a burst of load from another
@@ -70,10 +70,10 @@ from domain.values import (
     TenderTerms,
     Timeline,
 )
-from procurement import migrations
-from procurement.application import ProcurementApplication
-from procurement.database import eventsourcing_env, start_embedded
-from procurement.runners import DEFAULT_CONTEXT, projections, rebuild
+from procurement.commands.application import ProcurementApplication
+from procurement.jobs.runners import DEFAULT_CONTEXT, projections, rebuild
+from procurement.store import migrations
+from procurement.store.database import eventsourcing_env, start_embedded
 
 PROJECTIONS = projections(DEFAULT_CONTEXT)
 

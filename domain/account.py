@@ -340,6 +340,6 @@ SESSION_ENDING: tuple[type[Aggregate.Event], ...] = (
     Account.SecondFactorRemoved,
 )
 """The events that add one to an account's ``session_epoch``: the session-epoch check
-counts them in the store (``procurement/session_epochs.py``)."""
+counts them in the store (``procurement/store/session_epochs.py``)."""
 
 SESSION_ENDING_TOPICS: tuple[str, ...] = tuple(cls.TOPIC for cls in SESSION_ENDING)  # type: ignore[attr-defined]

@@ -1,6 +1,6 @@
 """What sealing looks like to the domain: key descriptions and envelopes, as data.
 
-The cryptography itself (HPKE, key wrapping) is in ``procurement/sealing.py``: the domain only
+The cryptography itself (HPKE, key wrapping) is in ``procurement/crypto/hpke.py``: the domain only
 records which keys a tender was published with, which envelopes a bid carries, and their
 SHA-256 commitments.
 """

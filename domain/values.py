@@ -1,7 +1,7 @@
 """Value objects: immutable, validated on construction, compared by value.
 
 They are pydantic models so that one generic transcoding stores them in events
-(``procurement/transcodings.py``) and replay rebuilds equal objects.
+(``procurement/store/transcodings.py``) and replay rebuilds equal objects.
 """
 
 from __future__ import annotations

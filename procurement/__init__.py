@@ -1,1 +1,1 @@
-"""The application layer: commands, settings, clock, database, CLI."""
+"""The application layer, in wings: store, commands, audit, jobs, crypto; settings, clock."""

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from procurement.database import start_embedded
 from procurement.settings import Settings
+from procurement.store.database import start_embedded
 
 
 def resolve(settings: Settings) -> Settings:

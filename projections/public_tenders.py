@@ -80,7 +80,7 @@ def statements_for(event: Any, tracking: Tracking) -> list[Statement]:
     ``public_awards.py``; none for the events this read model does not show.
 
     The live projection runs them with the tracking position, one event per transaction; a
-    rebuild (``procurement/rebuild.py``) runs a whole page of events' statements in one."""
+    rebuild (``procurement/jobs/rebuild.py``) runs a whole page of events' statements in one."""
     return public_awards.statements_for(event, tracking)
 
 

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
-from projections.ocds_releases import NAME as OCDS_RELEASES
+from projections.ocds.releases_projection import NAME as OCDS_RELEASES
 from projections.public_tenders import NAME as PUBLIC_TENDERS
 
 APPLICATION_NAME = "procurement"
@@ -272,7 +272,7 @@ async def readiness(pool: asyncpg.Pool, max_lag: int) -> Readiness:
 
 async def job_failures(pool: asyncpg.Pool) -> dict[str, tuple[int, bool]]:
     """Each job that ever failed: its failed attempts in all, and whether it is failing now
-    (``job_failures``, written by the jobs: ``procurement/failures.py``)."""
+    (``job_failures``, written by the jobs: ``procurement/jobs/failures.py``)."""
     rows = await pool.fetch(
         "SELECT job, failures, resolved_at IS NULL AS failing FROM job_failures ORDER BY job"
     )

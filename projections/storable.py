@@ -5,8 +5,9 @@ surrogate (not UTF-8; ``jsonb`` refuses its escape). The input boundary refuses 
 event stored before it, or a sealed bid opened later, may hold them, and one such event would
 stop a read model for good. So the read models see every event's text with each of them
 replaced by U+FFFD: the events are decoded for the projections from their stored JSON with
-``storable_json`` applied first (``procurement/projecting.py``), which is the one place every
-projection's text comes through, live or rebuilt. The store keeps the events as they were.
+``storable_json`` applied first (``procurement/jobs/projection_runner.py``), which is the one
+place every projection's text comes through, live or rebuilt. The store keeps the events as
+they were.
 """
 
 from __future__ import annotations

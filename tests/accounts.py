@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from domain.account import account_id_for
 from domain.values import Actor, Role
-from procurement.application import ProcurementApplication, system_actor
-from procurement.second_factor import STEP_SECONDS, code_at
+from procurement.commands.application import ProcurementApplication, system_actor
+from procurement.crypto.second_factor import STEP_SECONDS, code_at
 
 PASSWORD = "correct-horse-battery"
 STEP = timedelta(seconds=STEP_SECONDS)

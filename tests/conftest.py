@@ -12,14 +12,14 @@ import psycopg
 import pytest
 from pydantic import SecretStr
 
-from procurement import migrations
-from procurement.application import ProcurementApplication
-from procurement.database import (
+from procurement.commands.application import ProcurementApplication
+from procurement.settings import Settings
+from procurement.store import migrations
+from procurement.store.database import (
     ensure_database,
     start_embedded,
     with_database,
 )
-from procurement.settings import Settings
 from tests.support import FakeClock
 
 TABLES = (

@@ -8,7 +8,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Transcoder
 
-from procurement import snapshots
+from procurement.audit import snapshots
 
 KEY = b"snapshot-test-key-of-32-bytes!!!"
 

@@ -1,5 +1,5 @@
 """Snapshots for time travel: an aggregate's state every 64 versions, stored as deltas under a
-MAC chain (``procurement/snapshots.py``). Derived data: dropping the table loses nothing but
+MAC chain (``procurement/audit/snapshots.py``). Derived data: dropping the table loses nothing but
 speed, and it is rebuilt from the events as auditors travel.
 
 Revision ID: 0010

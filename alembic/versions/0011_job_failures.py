@@ -1,7 +1,7 @@
 """Background jobs' failures: one row per job (``projection:public_tenders``, ``ledger``, ...)
 that has failed: what failed (the event's position and topic, for a projection), the error's
 type and a short message, since when, how many attempts, and when it recovered
-(``procurement/failures.py``). ``/ready``, ``/metrics`` and ``procurement projections status``
+(``procurement/jobs/failures.py``). ``/ready``, ``/metrics`` and ``procurement projections status``
 read it: the job may run in another process.
 
 Revision ID: 0011

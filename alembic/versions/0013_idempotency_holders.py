@@ -1,7 +1,7 @@
 """Idempotency claims tied to their holders: each unanswered row names the attempt holding it
 (``holder``, a token of its own) and that attempt's request id; ``claimed_at`` is when it
 began. The claim itself is a session advisory lock of the holding process
-(``procurement/idempotency.py``): a row whose lock is free is taken over at once, and the
+(``procurement/store/idempotency_keys.py``): a row whose lock is free is taken over at once, and the
 retry recognises a write of the attempt it replaces by that request id, no sooner than
 ``claimed_at``.
 

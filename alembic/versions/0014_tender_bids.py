@@ -1,6 +1,6 @@
 """Each tender's bids, indexed in the transaction that stores them: ``tender_bids`` holds a
 row per bid ever submitted, written by the store's recorder with the bid's first event
-(``procurement/recorder.py``). The opening finds a tender's bids there instead of casting
+(``procurement/store/recorder.py``). The opening finds a tender's bids there instead of casting
 every bid event of the store to jsonb. Filled here from the bids already stored.
 
 Revision ID: 0014

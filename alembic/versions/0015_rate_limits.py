@@ -1,5 +1,5 @@
-"""Rate limits counted for the whole cluster (``procurement/rate_limits.py``), so that every
-API process on every machine shares one count:
+"""Rate limits counted for the whole cluster (``procurement/store/rate_limit_tables.py``), so
+that every API process on every machine shares one count:
 
 - ``rate_limit_windows``: hits per (rule, key, window), a window being the period's number
   since the epoch (``floor(time / period)``); a check weighs the previous window's count by

@@ -1,4 +1,4 @@
-"""The last TOTP time step each account signed in with (``procurement/second_factor.py``).
+"""The last TOTP time step each account signed in with (``procurement/crypto/second_factor.py``).
 
 A code is accepted only for a step later than the account's last one, decided by one
 ``INSERT ... ON CONFLICT DO UPDATE ... WHERE last_step < new`` row write, so two processes

@@ -17,7 +17,7 @@ from api.controllers.auth import sessions_ended
 from api.read_tokens import ReadTokens, read_tokens_of
 from api.schemas import WriteOut
 from domain.values import Actor, Role
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
 
 
 class AdminAccountController(Controller):

@@ -23,8 +23,9 @@ from api.errors import ApiProblem
 from api.params import BIGINT_MAX
 from domain.errors import TenderNotFoundError
 from domain.values import Role
-from procurement import audit, history
-from procurement.application import ProcurementApplication
+from procurement.audit import history
+from procurement.audit import verify as audit
+from procurement.commands.application import ProcurementApplication
 from procurement.settings import Settings
 from projections import reads
 from projections.red_flags import INDICATORS, Thresholds, flags_for

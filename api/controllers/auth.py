@@ -26,8 +26,8 @@ from api.read_tokens import ReadTokens, read_tokens_of
 from api.schemas import TokenOut, TokenRequest, VendorRegistration, WriteOut
 from domain.account import account_id_for
 from domain.values import Actor, Role
-from procurement.application import ProcurementApplication
-from procurement.security import Principal
+from procurement.commands.application import ProcurementApplication
+from procurement.crypto.passwords_and_tokens import Principal
 
 
 def request_id_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:

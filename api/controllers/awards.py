@@ -14,7 +14,7 @@ from api.auth import requires_role
 from api.read_tokens import ReadTokens
 from api.schemas import CancelIn, ComplaintIn, ContractIn, DecisionIn, WriteOut
 from domain.values import Actor, Role
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
 
 
 class ComplaintController(Controller):

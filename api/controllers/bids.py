@@ -23,8 +23,8 @@ from api.metrics import BIDS_ACCEPTED
 from api.rate_limits import limiter_of
 from api.schemas import BidIn, BidOut
 from domain.values import Actor, Role
-from procurement.application import BidView, ProcurementApplication
-from procurement.idempotency import Attempt
+from procurement.commands.application import BidView, ProcurementApplication
+from procurement.store.idempotency_keys import Attempt
 
 
 def _out(view: BidView) -> BidOut:

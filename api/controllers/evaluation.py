@@ -26,7 +26,7 @@ from api.schemas import (
     WriteOut,
 )
 from domain.values import Actor, Role
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
 
 
 class EvaluationController(Controller):

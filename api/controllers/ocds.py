@@ -18,9 +18,9 @@ from litestar.params import FromPath, QueryParameter
 
 from api.params import BIGINT_MAX
 from domain.errors import NotFoundError
-from procurement import ocds_records
 from projections import reads
-from projections.ocds import release_package
+from projections.ocds import records as ocds_records
+from projections.ocds.release_builder import release_package
 
 MEDIA_TYPE = "application/json"
 # An ocid is visible ASCII (ours: the prefix and the tender's id); anything else names no

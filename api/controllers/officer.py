@@ -18,7 +18,7 @@ from api.auth import requires_role
 from api.read_tokens import ReadTokens
 from api.schemas import AmendmentIn, AnswerIn, CancelIn, TenderIn, TenderPatch, WriteOut
 from domain.values import Actor, Role
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
 
 
 class OfficerTenderController(Controller):

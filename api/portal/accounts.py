@@ -34,8 +34,8 @@ from api.schemas import TokenRequest, VendorRegistration
 from domain.account import account_id_for
 from domain.errors import ProcurementError
 from domain.values import Actor, Role
-from procurement import second_factor
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
+from procurement.crypto import second_factor
 
 SECOND_FACTOR_PAGE = "/portal/account/second-factor"
 CODE_FIELDS = {

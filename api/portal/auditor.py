@@ -21,8 +21,9 @@ from api.portal.pages import PKT, render
 from domain.errors import NotFoundError, ProcurementError, TenderNotFoundError
 from domain.evaluation import evaluation_id_for
 from domain.values import Role
-from procurement import audit, history
-from procurement.application import ProcurementApplication
+from procurement.audit import history
+from procurement.audit import verify as audit
+from procurement.commands.application import ProcurementApplication
 from projections import reads
 
 Moment = Annotated[str, QueryParameter(max_length=40)]

@@ -14,7 +14,7 @@ from api.auth import Guard
 from api.errors import ApiProblem
 from api.portal.session import portal_user
 from domain.values import Actor, Role
-from procurement.security import Principal
+from procurement.crypto.passwords_and_tokens import Principal
 
 
 def signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -62,9 +62,9 @@ from domain.evaluation import EvaluationStatus
 from domain.sealing import envelopes_for
 from domain.tender import TenderStatus
 from domain.values import Actor, Category, EvaluationMethod, Method, Role, Scope
-from procurement.application import ProcurementApplication, TenderView
-from procurement.evaluations import EvaluationView
-from procurement.store import WriteResult
+from procurement.commands.application import ProcurementApplication, TenderView
+from procurement.commands.evaluations import EvaluationView
+from procurement.store.application_base import WriteResult
 from projections import reads
 
 M = TypeVar("M", bound=BaseModel)

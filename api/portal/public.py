@@ -23,7 +23,7 @@ from api.read_tokens import invalid_read_token, read_tokens_of
 from api.schemas import query_text
 from domain.errors import ProcurementError, TenderNotFoundError
 from domain.values import Role
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
 from projections import reads
 from projections.public_tenders import NAME as PUBLIC_TENDERS
 

@@ -22,9 +22,9 @@ from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from domain.values import Role
-from procurement.security import InvalidTokenError, Principal, TokenService
-from procurement.session_epochs import SessionEpochs
+from procurement.crypto.passwords_and_tokens import InvalidTokenError, Principal, TokenService
 from procurement.settings import Settings
+from procurement.store.session_epochs import SessionEpochs
 
 SESSION_COOKIE = "portal_session"
 LANGUAGES = ("en", "ur")

@@ -36,8 +36,8 @@ from domain.bid import BidStatus
 from domain.errors import ProcurementError, TenderNotFoundError
 from domain.text import refusal
 from domain.values import Role
-from procurement import receipts
-from procurement.application import BidView, ProcurementApplication
+from procurement.commands.application import BidView, ProcurementApplication
+from procurement.crypto import receipts
 from projections import reads
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024

@@ -15,8 +15,8 @@ from litestar.testing import TestClient
 from api.app import create_app
 from domain.account import account_id_for
 from domain.values import Role
-from procurement.application import ProcurementApplication
-from procurement.second_factor import code_at, step_of
+from procurement.commands.application import ProcurementApplication
+from procurement.crypto.second_factor import code_at, step_of
 from procurement.settings import Settings
 from tests import accounts
 from tests.accounts import STEP, add_staff

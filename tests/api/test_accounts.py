@@ -16,10 +16,10 @@ from api.app import create_app
 from domain.account import account_id_for
 from domain.errors import InvalidSecondFactorError, InvalidUsernameError
 from domain.values import Role
-from procurement.application import ProcurementApplication, system_actor
-from procurement.second_factor import code_at, step_of
-from procurement.session_epochs import TTL
+from procurement.commands.application import ProcurementApplication, system_actor
+from procurement.crypto.second_factor import code_at, step_of
 from procurement.settings import Settings
+from procurement.store.session_epochs import TTL
 from tests.accounts import STEP
 from tests.api.conftest import PASSWORD, Api
 from tests.api.test_bad_input import assert_problem

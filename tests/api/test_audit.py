@@ -7,7 +7,9 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from procurement import audit, merkle, receipts
+from procurement.audit import merkle
+from procurement.audit import verify as audit
+from procurement.crypto import receipts
 from tests.api.conftest import Api
 from tests.api.scenarios import Scenario, offer
 from tests.api.test_bad_input import assert_problem

@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from domain.values import Role
-from procurement.application import ProcurementApplication, system_actor
+from procurement.commands.application import ProcurementApplication, system_actor
 from procurement.settings import Settings
 from projections import reads
 from tests.api.conftest import Api

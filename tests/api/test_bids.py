@@ -17,7 +17,8 @@ import pytest
 from domain.account import account_id_for
 from domain.sealing import EnvelopeName
 from domain.tender import Tender
-from procurement import receipts, sealing
+from procurement.crypto import hpke as sealing
+from procurement.crypto import receipts
 from procurement.settings import Settings
 from tests.api.conftest import Api
 from tests.api.test_bad_input import assert_problem

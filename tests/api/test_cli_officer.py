@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from procurement.cli import app
-from procurement.second_factor import code_at
+from api.cli import app
+from procurement.crypto.second_factor import code_at
 from procurement.settings import Settings
 from tests.api.conftest import Api
 from tests.support import FakeClock, tender_json

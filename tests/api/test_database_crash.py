@@ -23,8 +23,8 @@ from pydantic import SecretStr
 from api.app import create_app
 from domain.bid import Bid
 from domain.values import Role
-from procurement.application import ProcurementApplication
-from procurement.second_factor import code_at
+from procurement.commands.application import ProcurementApplication
+from procurement.crypto.second_factor import code_at
 from procurement.settings import Settings
 from tests.accounts import add_staff
 from tests.api.conftest import PASSWORD

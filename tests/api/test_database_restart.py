@@ -22,11 +22,11 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from domain.values import Role
-from procurement import migrations
-from procurement.application import ProcurementApplication
-from procurement.database import start_embedded
-from procurement.second_factor import code_at
+from procurement.commands.application import ProcurementApplication
+from procurement.crypto.second_factor import code_at
 from procurement.settings import Settings
+from procurement.store import migrations
+from procurement.store.database import start_embedded
 from tests.accounts import add_staff
 from tests.api.conftest import PASSWORD
 from tests.support import FakeClock, tender_json

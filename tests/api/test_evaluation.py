@@ -15,7 +15,7 @@ from domain.account import account_id_for
 from domain.errors import VersionConflictError
 from domain.evaluation import Evaluation, EvaluationStatus, evaluation_id_for
 from domain.values import Actor, Role
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
 from tests.api.conftest import Api
 from tests.api.scenarios import FAILING_PRICE, MEMBERS, Scenario, offer
 from tests.api.test_bad_input import assert_problem

@@ -23,9 +23,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 from typer.testing import CliRunner
 
-from procurement.cli import app
+from api.cli import app
 from procurement.settings import Settings
-from projections.ocds_merge_rules import MERGE_RULES
+from projections.ocds.merge_rules import MERGE_RULES
 from tests.api.conftest import Api
 from tests.api.scenarios import FAILING_PRICE, MEMBERS, Scenario, offer
 from tests.reference_data import reference

@@ -21,8 +21,8 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from domain.values import Role
-from procurement.application import ProcurementApplication, system_actor
-from procurement.second_factor import code_at
+from procurement.commands.application import ProcurementApplication, system_actor
+from procurement.crypto.second_factor import code_at
 from procurement.settings import Settings
 from tests.accounts import add_staff
 from tests.api.conftest import PASSWORD, Api

@@ -20,14 +20,14 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from api.app import create_app
+from api.cli import app as cli
 from domain.tender import Tender
-from procurement import runners
-from procurement.application import ProcurementApplication
-from procurement.cli import app as cli
-from procurement.database import eventsourcing_env
-from procurement.failures import Backoff
-from procurement.projecting import ProjectionJob
+from procurement.commands.application import ProcurementApplication
+from procurement.jobs import runners
+from procurement.jobs.failures import Backoff
+from procurement.jobs.projection_runner import ProjectionJob
 from procurement.settings import Settings
+from procurement.store.database import eventsourcing_env
 from projections import public_tenders
 from tests.support import FakeClock, officer, terms, vendor
 

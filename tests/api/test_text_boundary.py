@@ -31,8 +31,9 @@ from hypothesis import strategies as st
 
 from domain.account import account_id_for
 from domain.sealing import EnvelopeName
-from procurement import audit, sealing
-from projections.ocds_releases import NAME as OCDS_RELEASES
+from procurement.audit import verify as audit
+from procurement.crypto import hpke as sealing
+from projections.ocds.releases_projection import NAME as OCDS_RELEASES
 from projections.public_tenders import NAME as PUBLIC_TENDERS
 from tests.api.conftest import COMMITTEE, PASSWORD, Api
 from tests.api.scenarios import Scenario, offer

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from procurement.cli import app
+from api.cli import app
 from tests.api.conftest import Api
 from tests.api.test_bids import contents, published
 from tests.support import FakeClock

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from api.app import create_app
 from domain.values import Role
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
 from procurement.settings import Settings
 from tests.accounts import add_staff
 from tests.api.conftest import COMMITTEE, ENTITY

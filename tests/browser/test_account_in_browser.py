@@ -10,8 +10,8 @@ from collections.abc import Callable
 from playwright.sync_api import ConsoleMessage, Page, expect
 
 from domain.values import Role
-from procurement.application import ProcurementApplication, system_actor
-from procurement.second_factor import code_at
+from procurement.commands.application import ProcurementApplication, system_actor
+from procurement.crypto.second_factor import code_at
 from tests.api.conftest import ENTITY, PASSWORD
 from tests.browser.conftest import screenshot
 from tests.support import FakeClock

@@ -13,8 +13,8 @@ from playwright.sync_api import Page, expect
 from api.schemas import BidContentsIn
 from domain.account import VendorProfile, account_id_for
 from domain.values import Actor, Role
-from procurement.application import ProcurementApplication
-from procurement.second_factor import code_at
+from procurement.commands.application import ProcurementApplication
+from procurement.crypto.second_factor import code_at
 from procurement.settings import Settings
 from tests.api.conftest import COMMITTEE, PASSWORD
 from tests.browser.conftest import screenshot

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from playwright.sync_api import ConsoleMessage, Page, expect
 
 from api.security_headers import PAGE_POLICY
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
 from tests.api.conftest import PASSWORD
 from tests.browser.test_vendor_in_browser import published_tender, register
 from tests.support import FakeClock

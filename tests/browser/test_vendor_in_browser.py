@@ -13,7 +13,7 @@ from playwright.sync_api import FilePayload, Page, expect
 from api.schemas import TenderIn
 from domain.account import account_id_for
 from domain.values import Actor, Role
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
 from tests.api.conftest import ENTITY, PASSWORD
 from tests.browser.conftest import screenshot
 from tests.support import FakeClock, tender_json

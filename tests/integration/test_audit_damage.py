@@ -18,12 +18,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from api.cli import app as cli
+from api.cli import demo_data as demo
 from domain.account import account_id_for
 from domain.values import Actor, Role
-from procurement import audit, demo
-from procurement.application import ProcurementApplication
-from procurement.cli import app as cli
-from procurement.ledger import LedgerWriter
+from procurement.audit import verify as audit
+from procurement.audit.ledger import LedgerWriter
+from procurement.commands.application import ProcurementApplication
 from procurement.settings import Settings
 from tests.support import FakeClock, terms
 

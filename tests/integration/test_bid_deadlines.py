@@ -20,7 +20,7 @@ from domain.errors import BiddingClosedError, ForbiddenError
 from domain.rules import OPENING_GRACE
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Money, Role
-from procurement.application import (
+from procurement.commands.application import (
     BidView,
     Blocking,
     Commit,
@@ -28,7 +28,7 @@ from procurement.application import (
     Steps,
     system_actor,
 )
-from procurement.recorder import StaleReadError
+from procurement.store.recorder import StaleReadError
 from tests.support import FakeClock, terms
 
 OFFICER = Actor(

@@ -10,12 +10,12 @@ import pyotp
 import pytest
 from typer.testing import CliRunner
 
+from api.cli import app
 from domain.errors import SecondFactorRequiredError
 from domain.values import Role
-from procurement.application import ProcurementApplication
 from procurement.bootstrap import resolve
-from procurement.cli import app
-from procurement.second_factor import code_at
+from procurement.commands.application import ProcurementApplication
+from procurement.crypto.second_factor import code_at
 from procurement.settings import Settings
 from tests.support import FakeClock
 

@@ -9,12 +9,12 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
+from api.cli import app
 from domain.account import account_id_for
 from domain.errors import AccountDisabledError, SecondFactorRequiredError
 from domain.values import Role
-from procurement.application import ProcurementApplication
-from procurement.cli import app
-from procurement.history import events_of
+from procurement.audit.history import events_of
+from procurement.commands.application import ProcurementApplication
 from procurement.settings import Settings
 from tests.accounts import PASSWORD, add_staff
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from domain.account import VendorProfile
 from domain.values import Role
-from procurement.application import ProcurementApplication, system_actor
+from procurement.commands.application import ProcurementApplication, system_actor
 from procurement.settings import Settings
 from tests.api.conftest import PASSWORD
 from tests.served import Served, server_env

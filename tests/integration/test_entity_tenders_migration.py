@@ -10,9 +10,9 @@ import psycopg
 
 from alembic import command
 from domain.tender import Tender
-from procurement import migrations
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
 from procurement.settings import Settings
+from procurement.store import migrations
 from tests.support import FakeClock, officer, terms
 
 

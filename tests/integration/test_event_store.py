@@ -16,9 +16,9 @@ from domain import errors
 from domain.bid import BidContents, Document, LotPrice
 from domain.tender import Tender, TenderStatus
 from domain.values import Money, Role
-from procurement.application import ProcurementApplication
-from procurement.database import eventsourcing_env
+from procurement.commands.application import ProcurementApplication
 from procurement.settings import Settings
+from procurement.store.database import eventsourcing_env
 from tests.support import FakeClock, officer, terms, vendor
 
 
@@ -149,7 +149,7 @@ def test_a_bid_with_megabytes_of_documents_is_stored(
     application: ProcurementApplication, clock: FakeClock
 ) -> None:
     """A multi-megabyte event: eventsourcing's pipelined insert never completes at this size
-    (procurement/recorder.py); the store's own recorder takes it."""
+    (procurement/store/recorder.py); the store's own recorder takes it."""
     works = officer("wsd")
     tender = application.draft_tender(works, terms(clock.now()))
     application.publish_tender(works, tender.id, None)

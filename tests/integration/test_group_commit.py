@@ -18,10 +18,10 @@ from domain.bid import Bid, BidContents, BidStatus, LotPrice, bid_id_for
 from domain.errors import BidExistsError, TenderCancelledError, VersionConflictError
 from domain.tender import Tender
 from domain.values import Method, Money
-from procurement.application import ProcurementApplication
-from procurement.batcher import GroupCommitter
-from procurement.recorder import StaleReadError
+from procurement.commands.application import ProcurementApplication
 from procurement.settings import Settings
+from procurement.store.group_commit import GroupCommitter
+from procurement.store.recorder import StaleReadError
 from tests.support import FakeClock, officer, terms, timeline, vendor
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from procurement import idempotency
+from procurement.store import idempotency_keys as idempotency
 from projections.reads import create_pool
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)

@@ -9,8 +9,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from procurement import runners
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
+from procurement.jobs import runners
 from procurement.settings import Settings
 from tests.support import FakeClock, officer, terms
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import threading
 
-from procurement.application import ProcurementApplication
-from procurement.runners import jobs
+from procurement.commands.application import ProcurementApplication
+from procurement.jobs.runners import jobs
 from procurement.settings import Settings
 from tests.support import FakeClock
 

@@ -18,16 +18,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from api.cli import app as cli
 from domain.account import VendorProfile, account_id_for
 from domain.bid import Bid, BidContents, BidSecurityOffer, LotPrice, bid_id_for
 from domain.opening import OpenedBid, OpenedStatus
 from domain.sealing import EnvelopeName, SealedBid
 from domain.tender import Tender
 from domain.values import Actor, Money, Role
-from procurement import audit, history, merkle, receipts, sealing
-from procurement.application import ProcurementApplication, system_actor
-from procurement.cli import app as cli
-from procurement.ledger import LedgerError, LedgerWriter, checkpoint_fields, event_leaf
+from procurement.audit import history, merkle
+from procurement.audit import verify as audit
+from procurement.audit.ledger import LedgerError, LedgerWriter, checkpoint_fields, event_leaf
+from procurement.commands.application import ProcurementApplication, system_actor
+from procurement.crypto import hpke as sealing
+from procurement.crypto import receipts
 from procurement.settings import Settings
 from tests.support import FakeClock, terms
 

@@ -11,8 +11,8 @@ from domain.rules import OPENING_GRACE
 from domain.sealing import EnvelopeName, SealedBid
 from domain.tender import Tender
 from domain.values import Money
-from procurement import sealing
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
+from procurement.crypto import hpke as sealing
 from tests.integration.test_bid_deadlines import OFFICER, price, published, vendor
 from tests.support import FakeClock
 

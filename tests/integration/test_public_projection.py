@@ -18,11 +18,11 @@ from domain.account import VendorProfile, account_id_for
 from domain.award import ContractPeriod, Remedy
 from domain.bid import BidContents, BidSecurityOffer, LotPrice
 from domain.values import Actor, Money, Role
-from procurement import runners
-from procurement.application import ProcurementApplication, system_actor
-from procurement.database import eventsourcing_env
-from procurement.projecting import ProjectionJob
+from procurement.commands.application import ProcurementApplication, system_actor
+from procurement.jobs import runners
+from procurement.jobs.projection_runner import ProjectionJob
 from procurement.settings import Settings
+from procurement.store.database import eventsourcing_env
 from projections.public_tenders import TABLES, PublicTendersView
 from tests.support import FakeClock, officer, terms, vendor
 

@@ -19,8 +19,8 @@ import pytest
 from api.errors import ApiProblem, database_unreachable
 from api.rate_limits import Limiter
 from domain.errors import AccountDisabledError, InvalidCredentialsError
-from procurement import rate_limits
 from procurement.settings import Settings
+from procurement.store import rate_limit_tables as rate_limits
 from projections.reads import create_pool
 from tests.support import FakeClock
 

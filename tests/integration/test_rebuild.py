@@ -1,4 +1,4 @@
-"""The paged rebuild (``procurement/rebuild.py``) against the live runners: row for row the
+"""The paged rebuild (``procurement/jobs/rebuild.py``) against the live runners: row for row the
 same read models, OCDS releases to the byte, whatever the page size."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from procurement import rebuild, runners
-from procurement.application import ProcurementApplication
-from procurement.database import eventsourcing_env
-from procurement.projecting import ProjectionJob
+from procurement.commands.application import ProcurementApplication
+from procurement.jobs import rebuild, runners
+from procurement.jobs.projection_runner import ProjectionJob
 from procurement.settings import Settings
-from projections.ocds_releases import TABLES as OCDS_TABLES
+from procurement.store.database import eventsourcing_env
+from projections.ocds.releases_projection import TABLES as OCDS_TABLES
 from projections.public_tenders import TABLES as PUBLIC_TABLES
 from tests.integration.test_public_projection import _evaluated_history, _history
 from tests.support import FakeClock

@@ -1,4 +1,4 @@
-"""The rebuild's two ways (``procurement/rebuild.py``): each read model in a process of its
+"""The rebuild's two ways (``procurement/jobs/rebuild.py``): each read model in a process of its
 own (the default, compared with the live runners in ``test_rebuild.py``) and all in this
 process; and a failure in a read model's process."""
 
@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from procurement import rebuild, runners
-from procurement.application import ProcurementApplication
-from procurement.database import eventsourcing_env
-from procurement.projecting import ProjectionJob
+from procurement.commands.application import ProcurementApplication
+from procurement.jobs import rebuild, runners
+from procurement.jobs.projection_runner import ProjectionJob
 from procurement.settings import Settings
+from procurement.store.database import eventsourcing_env
 from projections.public_tenders import PublicTendersProjection
 from tests.integration.test_public_projection import _evaluated_history, _history
 from tests.integration.test_rebuild import _snapshot, _tracking, live

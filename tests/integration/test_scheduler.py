@@ -12,12 +12,12 @@ import pytest
 
 from domain.rules import OPENING_GRACE
 from domain.tender import TenderStatus
-from procurement import runners
-from procurement.application import ProcurementApplication
-from procurement.database import eventsourcing_env
-from procurement.projecting import ProjectionJob
-from procurement.scheduler import Scheduler
+from procurement.commands.application import ProcurementApplication
+from procurement.jobs import runners
+from procurement.jobs.projection_runner import ProjectionJob
+from procurement.jobs.scheduler import Scheduler
 from procurement.settings import Settings
+from procurement.store.database import eventsourcing_env
 from tests.support import FakeClock, officer, terms, timeline
 
 

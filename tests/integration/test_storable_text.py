@@ -14,11 +14,11 @@ import psycopg
 import pytest
 
 from domain.tender import Tender
-from procurement import runners
-from procurement.application import ProcurementApplication
-from procurement.database import eventsourcing_env
-from procurement.projecting import ProjectionJob
+from procurement.commands.application import ProcurementApplication
+from procurement.jobs import runners
+from procurement.jobs.projection_runner import ProjectionJob
 from procurement.settings import Settings
+from procurement.store.database import eventsourcing_env
 from tests.support import FakeClock, officer, terms, vendor
 
 PLACEHOLDER = "PLACEHOLDER-TEXT"

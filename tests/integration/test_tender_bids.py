@@ -8,9 +8,9 @@ import psycopg
 from alembic import command
 from domain.rules import OPENING_GRACE
 from domain.tender import Tender
-from procurement import migrations
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
 from procurement.settings import Settings
+from procurement.store import migrations
 from tests.integration.test_bid_deadlines import OFFICER, price, published, vendor
 from tests.support import FakeClock, terms
 

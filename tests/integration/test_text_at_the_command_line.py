@@ -9,8 +9,8 @@ from uuid import uuid4
 import pytest
 from typer.testing import CliRunner
 
-from procurement.application import ProcurementApplication
-from procurement.cli import app
+from api.cli import app
+from procurement.commands.application import ProcurementApplication
 from procurement.settings import Settings
 
 

@@ -8,8 +8,8 @@ from pydantic import ValidationError
 from domain.tender import Tender
 from domain.text import STORED
 from domain.values import TenderTerms
-from procurement import history
-from procurement.application import ProcurementApplication
+from procurement.audit import history
+from procurement.commands.application import ProcurementApplication
 from tests.support import FakeClock, officer, terms
 
 OFFICER = officer()

@@ -17,10 +17,10 @@ from domain.award import Award
 from domain.evaluation import Evaluation, Member
 from domain.tender import Tender
 from domain.values import Actor, EvaluationTerms, Money
-from procurement import history, snapshots
-from procurement.application import ProcurementApplication
+from procurement.audit import history, snapshots
+from procurement.commands.application import ProcurementApplication
+from procurement.jobs.snapshot_job import Snapshotter
 from procurement.settings import Settings
-from procurement.snapshotter import Snapshotter
 from tests.support import START, officer, published_tender, terms, vendor
 
 QUESTIONS = 150  # 152 events with the draft and the publication: two snapshots, at 64 and 128

@@ -18,12 +18,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from procurement import runners
-from procurement.application import ProcurementApplication
-from procurement.coordination import Singleton
-from procurement.database import eventsourcing_env
+from procurement.commands.application import ProcurementApplication
+from procurement.jobs import runners
+from procurement.jobs.coordination import Singleton
 from procurement.settings import Settings
-from projections.ocds_releases import TABLES as OCDS_TABLES
+from procurement.store.database import eventsourcing_env
+from projections.ocds.releases_projection import TABLES as OCDS_TABLES
 from projections.public_tenders import TABLES as PUBLIC_TABLES
 from tests.support import FakeClock, officer, terms
 

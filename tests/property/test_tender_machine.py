@@ -47,7 +47,7 @@ from domain.values import (
     Timeline,
     TranslationLanguage,
 )
-from procurement.transcodings import register_all
+from procurement.store.transcodings import register_all
 from tests.snapshot_check import SnapshotWatch
 from tests.support import (
     START,

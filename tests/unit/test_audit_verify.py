@@ -11,9 +11,10 @@ from uuid import UUID, uuid4
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from procurement import audit, merkle
-from procurement.ledger import checkpoint_fields, event_leaf
-from procurement.receipts import ReceiptSigner
+from procurement.audit import merkle
+from procurement.audit import verify as audit
+from procurement.audit.ledger import checkpoint_fields, event_leaf
+from procurement.crypto.receipts import ReceiptSigner
 
 SIGNER = ReceiptSigner(bytes(range(32)))
 KEY = SIGNER.public_key

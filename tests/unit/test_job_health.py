@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from procurement.failures import Backoff, JobHealth
+from procurement.jobs.failures import Backoff, JobHealth
 
 
 def test_back_off_doubles_up_to_its_cap() -> None:

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pymerkle import InmemoryTree
 
-from procurement import merkle
+from procurement.audit import merkle
 from tests.reference_data import reference
 
 VECTORS = reference("merkle-testdata")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from procurement.ocds_records import records_package
+from projections.ocds.records import records_package
 
 
 def test_the_published_date_is_the_latest_moment_not_the_largest_text() -> None:

@@ -4,7 +4,7 @@ tests/integration/test_rate_limits.py)."""
 from __future__ import annotations
 
 from api.rate_limits import retry_after, sign_in_delay
-from procurement.rate_limits import Count
+from procurement.store.rate_limit_tables import Count
 
 
 def test_sign_in_delays_double_up_to_the_cap() -> None:

@@ -10,9 +10,9 @@ from uuid import uuid4
 
 import pytest
 
-from procurement import receipts
-from procurement.ledger import checkpoint_fields
-from procurement.receipts import ReceiptSigner
+from procurement.audit.ledger import checkpoint_fields
+from procurement.crypto import receipts
+from procurement.crypto.receipts import ReceiptSigner
 from tests.support import START
 
 SIGNER = ReceiptSigner(b"s" * 32)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from procurement.cli import app
+from api.cli import app
 
 TENDER = "00000000-0000-4000-8000-000000000000"
 BID = {"prices": [{"lot_id": "1", "price": {"amount": "100.00", "currency": "PKR"}}]}

@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from domain.values import Role
-from procurement.security import (
+from procurement.crypto.passwords_and_tokens import (
     InvalidTokenError,
     Principal,
     TokenService,

@@ -16,7 +16,7 @@ from domain.errors import InvalidTextError, UnreadableBidError
 from domain.evaluation import read_sealed_bid
 from domain.text import MULTI_LINE, SECRET, SINGLE_LINE, STORED, Line, Text, check_text, refusal
 from domain.values import Money, NoticeText, TenderTerms
-from procurement.transcodings import PydanticTranscoding
+from procurement.store.transcodings import PydanticTranscoding
 from tests.support import START, terms
 
 CONTROLS = [chr(c) for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)]

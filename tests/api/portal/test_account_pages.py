@@ -7,8 +7,8 @@ import re
 
 from domain.account import account_id_for
 from domain.values import Role
-from procurement.application import ProcurementApplication, system_actor
-from procurement.second_factor import code_at
+from procurement.commands.application import ProcurementApplication, system_actor
+from procurement.crypto.second_factor import code_at
 from tests.accounts import STEP
 from tests.api.conftest import PASSWORD, Api
 from tests.api.portal.conftest import Browser

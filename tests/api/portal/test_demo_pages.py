@@ -11,9 +11,10 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
+from api.cli import demo_data as demo
 from domain.rules import PROFILE_NAMES
-from procurement import demo, second_factor
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
+from procurement.crypto import second_factor
 from procurement.settings import Settings
 from tests.api.portal.every_page import Account, by_path, render_every_page, tender_ids_in_store
 from tests.support import FakeClock

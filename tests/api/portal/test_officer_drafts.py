@@ -8,7 +8,7 @@ import dataclasses
 from uuid import uuid4
 
 from domain.tender import Tender
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
 from tests.api.conftest import Api
 from tests.api.portal.conftest import Browser
 from tests.support import FakeClock, officer, terms

@@ -9,7 +9,7 @@ from api.app import create_app
 from api.schemas import TenderIn
 from domain.account import account_id_for
 from domain.values import Actor, Role
-from procurement.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication
 from procurement.settings import Settings
 from tests.api.conftest import ENTITY, Api
 from tests.api.portal.conftest import Browser

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import httpx
 
-from procurement.application import ProcurementApplication
-from procurement.ledger import checkpoint_fields
+from procurement.audit.ledger import checkpoint_fields
+from procurement.commands.application import ProcurementApplication
 from tests.api.conftest import Api
 from tests.api.portal.conftest import Browser
 from tests.api.scenarios import Scenario

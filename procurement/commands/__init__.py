@@ -1,0 +1,1 @@
+"""Commands: what each aggregate can be asked to do, with its access checks."""

@@ -1,0 +1,1 @@
+"""Cryptography: sealing bids (HPKE), signed receipts, passwords, tokens, second factor."""

@@ -1,0 +1,1 @@
+"""Background jobs: projection runners, scheduler, snapshots, rebuild, job failures."""

@@ -1,0 +1,42 @@
+"""Time-driven transitions, done by the platform and recorded as events.
+
+Each pass asks the read model which tenders are due and runs the command on each; the
+aggregate's guard makes every step idempotent (a tender already closed refuses quietly), and
+a conflict with a concurrent write is retried on the next pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from domain.errors import InvalidStateError, VersionConflictError
+from domain.rules import OPENING_GRACE
+from procurement.commands.application import ProcurementApplication
+from procurement.jobs.periodic import PeriodicJob
+from projections.tenders_due import due_for_closing
+
+log = logging.getLogger("procurement.scheduler")  # the name operators filter on
+
+
+@dataclass
+class Scheduler(PeriodicJob):
+    application: ProcurementApplication
+    dsn: str
+    interval: float = 5.0
+    name: str = "scheduler"
+
+    def run_once(self) -> int:
+        """One pass: close bidding on every tender whose deadline passed ``OPENING_GRACE``
+        ago. Not at the deadline itself: bids that arrived before it may still be waiting
+        for their write, and closing would refuse them (``_taking_bids``). Returns steps."""
+        done = 0
+        now = self.application.clock.now()
+        for tender_id in due_for_closing(self.dsn, now - OPENING_GRACE):
+            try:
+                self.application.close_bidding(tender_id, request_id="scheduler")
+            except (InvalidStateError, VersionConflictError) as refusal:
+                log.info("scheduler: tender %s not closed now: %s", tender_id, refusal)
+                continue
+            done += 1
+        return done

@@ -1,0 +1,1 @@
+"""The event store: Application base, recorder, group commit, transcodings, side tables."""

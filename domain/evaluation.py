@@ -21,7 +21,6 @@ a copy of what the opening record says about every bid, so that its guards read 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
@@ -29,9 +28,12 @@ from typing import Annotated
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from domain.bid import BidContents, LotPrice
+from domain.bid import LotPrice
+from domain.bid_prices import MAX_TOTAL
+from domain.bid_prices import check_bid_prices as check_bid_prices  # noqa: PLC0414 (re-export)
+from domain.bid_prices import read_sealed_bid as read_sealed_bid  # noqa: PLC0414 (re-export)
 from domain.errors import (
     AlreadyScoredError,
     BidNotFoundError,
@@ -43,17 +45,14 @@ from domain.errors import (
     FinancialOpeningRequiredError,
     InvalidCommitteeError,
     InvalidScoresError,
-    InvalidTermsError,
     NoResponsiveBidError,
     NotChairError,
     NotCommitteeMemberError,
     PricesOpenError,
     ReasonRequiredError,
     ScoringIncompleteError,
-    UnreadableBidError,
 )
 from domain.opening import OpenedBid, OpenedStatus
-from domain.text import text_error
 from domain.values import (
     Actor,
     EvaluationMethod,
@@ -66,46 +65,7 @@ from domain.values import (
 EVALUATION_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:evaluation")
 AWARD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:award")
 CENT = Decimal("0.01")
-MAX_TOTAL = Decimal("999999999999999.99")  # the largest amount Money holds (17 digits)
 Reason = Annotated[str, Field(max_length=5000)]
-
-
-def check_bid_prices(lot_ids: Collection[str], prices: Sequence[LotPrice]) -> None:
-    """A bid's prices: only the tender's lots, each once, the total within ``MAX_TOTAL``.
-    Checked when a plain bid arrives, and at the openings for a bid sealed on the vendor's
-    machine (and by the audit, which re-opens them)."""
-    unknown = sorted({price.lot_id for price in prices} - set(lot_ids))
-    if unknown:
-        raise InvalidTermsError(f"no such lot on this tender: {', '.join(unknown)}")
-    given = [price.lot_id for price in prices]
-    if len(set(given)) != len(given):
-        raise InvalidTermsError("price each lot once")
-    if sum((price.price.amount for price in prices), Decimal(0)) > MAX_TOTAL:
-        raise InvalidTermsError(f"the total price may be at most {MAX_TOTAL:,}")
-
-
-def read_sealed_bid(plain: bytes, lot_ids: Collection[str]) -> BidContents:
-    """What a vendor sealed on its own machine, read as every opening reads it (the public
-    opening, the financial opening, and the audit that re-opens them): a bid, its text
-    within the text rule (``domain/text.py``) and its prices within ``check_bid_prices``.
-    A plain bid was checked on arrival; a sealed one only now. ``UnreadableBidError`` says
-    why not, in the words the opening records."""
-    try:
-        contents = BidContents.model_validate_json(plain)
-    except ValidationError as error:
-        text = text_error(error)
-        if text is None:
-            raise UnreadableBidError("the envelope opens but its contents are not a bid") from None
-        raise UnreadableBidError(
-            f"the envelope opens but its text is not accepted: {text}"
-        ) from None
-    try:
-        check_bid_prices(lot_ids, contents.prices)
-    except InvalidTermsError as problem:
-        raise UnreadableBidError(
-            f"the envelope opens but its prices break the tender's rules: {problem}"
-        ) from None
-    return contents
 
 
 def evaluation_id_for(tender_id: UUID) -> UUID:

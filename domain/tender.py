@@ -17,6 +17,8 @@ import msgspec
 from eventsourcing.domain import Aggregate, event
 from pydantic import Field
 
+from domain.bid import BidContents
+from domain.bid_prices import check_bid_prices, read_sealed_bid
 from domain.errors import (
     AlreadyOpenedError,
     AlreadyPublishedError,
@@ -313,6 +315,14 @@ class Tender(Aggregate):
         """Bids are taken while the tender is active and its deadline has not come."""
         self.check_is_active()
         self.check_before_deadline(now)
+
+    def check_bid_prices(self, contents: BidContents) -> None:
+        """``check_bid_prices`` against this tender's lots: a plain bid, on arrival."""
+        check_bid_prices([lot.id for lot in self.terms.lots], contents.prices)
+
+    def read_sealed_bid(self, plain: bytes) -> BidContents:
+        """``read_sealed_bid`` against this tender's lots: a sealed bid, at an opening."""
+        return read_sealed_bid(plain, [lot.id for lot in self.terms.lots])
 
     def check_question_open(self, question_id: UUID) -> None:
         question = self.questions.get(question_id)

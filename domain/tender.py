@@ -44,6 +44,7 @@ from domain.errors import (
     TenderNotPublishedError,
 )
 from domain.opening import OpeningRecord
+from domain.public_status import PublicTenderStatus
 from domain.rules import OPENING_GRACE, MethodRules
 from domain.sealing import SealingKeySet, envelopes_for
 from domain.values import LANGUAGE_NAMES, Actor, TenderTerms, Timeline, ValueObject
@@ -52,11 +53,13 @@ MAX_TEXT = 20000
 
 
 class TenderStatus(StrEnum):
+    """The tender's own status; once published, spelt as the public sees it."""
+
     DRAFT = "draft"
-    ACTIVE = "active"  # published: the notice is public and bids may be prepared
-    CLOSED = "closed"  # the submission deadline has passed; bids are awaiting the opening
-    OPENED = "opened"  # the bids (or their technical envelopes) were opened in public
-    CANCELLED = "cancelled"
+    ACTIVE = PublicTenderStatus.ACTIVE.value  # the notice is public and bids may be prepared
+    CLOSED = PublicTenderStatus.CLOSED.value  # the deadline passed; bids await the opening
+    OPENED = PublicTenderStatus.OPENED.value  # the bids (or technical envelopes) were opened
+    CANCELLED = PublicTenderStatus.CANCELLED.value
 
 
 class Amendment(ValueObject):

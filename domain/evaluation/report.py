@@ -27,6 +27,7 @@ from domain.evaluation.values import (
     Ruling,
 )
 from domain.opening import OpenedStatus
+from domain.public_status import PublicTenderStatus
 from domain.values import EvaluationMethod, EvaluationTerms, Money, TieBreak, ValueObject
 
 
@@ -61,6 +62,13 @@ class EvaluationReport(ValueObject):
     @property
     def unsuccessful(self) -> bool:
         return self.recommended_bid is None
+
+    @property
+    def public_status(self) -> PublicTenderStatus:
+        """The tender's public status once this report is published."""
+        if self.unsuccessful:
+            return PublicTenderStatus.UNSUCCESSFUL
+        return PublicTenderStatus.EVALUATED
 
     def entry(self, bid_id: UUID) -> ReportEntry:
         for entry in self.entries:

@@ -37,11 +37,11 @@ from domain.evaluation.values import (
     FinancialBid,
     Member,
     MemberScore,
-    Reason,
     Ruling,
     award_id_for,
     evaluation_id_for,
 )
+from domain.fields import Reason
 
 __all__ = [
     "AWARD_NAMESPACE",

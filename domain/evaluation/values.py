@@ -18,7 +18,6 @@ from domain.values import Money, ValueObject
 EVALUATION_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:evaluation")
 AWARD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:award")
 CENT = Decimal("0.01")
-Reason = Annotated[str, Field(max_length=5000)]
 
 
 def evaluation_id_for(tender_id: UUID) -> UUID:

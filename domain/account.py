@@ -34,6 +34,7 @@ from domain.errors import (
     NoEnrolmentError,
     NoSecondFactorError,
 )
+from domain.fields import Title
 from domain.text import SINGLE_LINE
 from domain.values import Actor, Role, ValueObject
 
@@ -57,7 +58,7 @@ def account_id_for(username: str) -> UUID:
 
 
 class VendorProfile(ValueObject):
-    legal_name: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    legal_name: Title
     ntn: Annotated[str, Field(pattern=r"^\d{7}-\d$|^\d{13}$")]
     """National Tax Number: seven digits and a check digit, or a 13-digit CNIC for individuals."""
     contact_email: Annotated[

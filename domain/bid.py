@@ -20,8 +20,9 @@ from domain.errors import (
     DeadlinePassedError,
     InvalidTermsError,
 )
+from domain.fields import MAX_DOCUMENTS, MAX_LOTS, DocumentName, ShortId, Title, ValidityDays
 from domain.sealing import EnvelopeName, SealedBid, envelopes_for
-from domain.text import MULTI_LINE, SINGLE_LINE
+from domain.text import MULTI_LINE
 from domain.values import Actor, Method, Money, ValueObject
 
 BID_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:bid")
@@ -132,29 +133,29 @@ class Bid(Aggregate):
 
 
 class LotPrice(ValueObject):
-    lot_id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    lot_id: ShortId
     price: Money
 
 
 class BidSecurityOffer(ValueObject):
-    instrument: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
-    issuer: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    instrument: ShortId
+    issuer: Title
     amount: Money
 
 
 class Document(ValueObject):
-    name: Annotated[str, Field(min_length=1, max_length=255), SINGLE_LINE]
+    name: DocumentName
     content: Annotated[str, Field(max_length=14_000_000)]  # base64
 
 
 class BidContents(ValueObject):
     """What a vendor seals: in one envelope, or split between technical and financial."""
 
-    prices: Annotated[tuple[LotPrice, ...], Field(max_length=100)] = ()  # a tender's lots
+    prices: Annotated[tuple[LotPrice, ...], Field(max_length=MAX_LOTS)] = ()  # a tender's lots
     technical_offer: Annotated[str, Field(max_length=200_000), MULTI_LINE] = ""
-    documents: Annotated[tuple[Document, ...], Field(max_length=50)] = ()
+    documents: Annotated[tuple[Document, ...], Field(max_length=MAX_DOCUMENTS)] = ()
     bid_security: BidSecurityOffer | None = None
-    validity_days: Annotated[int, Field(ge=1, le=365)] | None = None  # None: as the tender asks
+    validity_days: ValidityDays | None = None  # None: as the tender asks
 
     def split(self, method: Method) -> dict[EnvelopeName, BidContents]:
         """The contents of each envelope of ``method``."""

@@ -17,6 +17,8 @@ import msgspec
 from eventsourcing.domain import Aggregate, event
 from pydantic import Field
 
+from domain.bid import BidContents
+from domain.bid_prices import check_bid_prices, read_sealed_bid
 from domain.errors import (
     AlreadyOpenedError,
     AlreadyPublishedError,
@@ -42,6 +44,7 @@ from domain.errors import (
     TenderNotPublishedError,
 )
 from domain.opening import OpeningRecord
+from domain.public_status import PublicTenderStatus
 from domain.rules import OPENING_GRACE, MethodRules
 from domain.sealing import SealingKeySet, envelopes_for
 from domain.values import LANGUAGE_NAMES, Actor, TenderTerms, Timeline, ValueObject
@@ -50,11 +53,13 @@ MAX_TEXT = 20000
 
 
 class TenderStatus(StrEnum):
+    """The tender's own status; once published, spelt as the public sees it."""
+
     DRAFT = "draft"
-    ACTIVE = "active"  # published: the notice is public and bids may be prepared
-    CLOSED = "closed"  # the submission deadline has passed; bids are awaiting the opening
-    OPENED = "opened"  # the bids (or their technical envelopes) were opened in public
-    CANCELLED = "cancelled"
+    ACTIVE = PublicTenderStatus.ACTIVE.value  # the notice is public and bids may be prepared
+    CLOSED = PublicTenderStatus.CLOSED.value  # the deadline passed; bids await the opening
+    OPENED = PublicTenderStatus.OPENED.value  # the bids (or technical envelopes) were opened
+    CANCELLED = PublicTenderStatus.CANCELLED.value
 
 
 class Amendment(ValueObject):
@@ -313,6 +318,14 @@ class Tender(Aggregate):
         """Bids are taken while the tender is active and its deadline has not come."""
         self.check_is_active()
         self.check_before_deadline(now)
+
+    def check_bid_prices(self, contents: BidContents) -> None:
+        """``check_bid_prices`` against this tender's lots: a plain bid, on arrival."""
+        check_bid_prices([lot.id for lot in self.terms.lots], contents.prices)
+
+    def read_sealed_bid(self, plain: bytes) -> BidContents:
+        """``read_sealed_bid`` against this tender's lots: a sealed bid, at an opening."""
+        return read_sealed_bid(plain, [lot.id for lot in self.terms.lots])
 
     def check_question_open(self, question_id: UUID) -> None:
         question = self.questions.get(question_id)

@@ -14,7 +14,26 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from domain.text import MULTI_LINE, SINGLE_LINE, Line
+from domain.fields import (
+    MAX_CRITERIA,
+    MAX_DOCUMENTS,
+    MAX_ITEMS,
+    MAX_LOTS,
+    MAX_SECURITY_FORMS,
+    Amount,
+    Classification,
+    CurrencyCode,
+    Description,
+    DocumentName,
+    ItemDescription,
+    Quantity,
+    Reference,
+    ShortId,
+    Title,
+    Unit,
+    ValidityDays,
+)
+from domain.text import Line
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
@@ -76,8 +95,8 @@ class Role(StrEnum):
 class Money(ValueObject):
     """An amount in a currency. Never a float: a decimal with at most two places."""
 
-    amount: Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=2)]
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "PKR"
+    amount: Amount
+    currency: CurrencyCode = "PKR"
 
 
 class Actor(ValueObject):
@@ -90,25 +109,25 @@ class Actor(ValueObject):
 
 
 class Item(ValueObject):
-    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
-    description: Annotated[str, Field(min_length=1, max_length=2000), MULTI_LINE]
-    quantity: Annotated[Decimal, Field(gt=0, max_digits=17, decimal_places=4)]
-    unit: Annotated[str, Field(min_length=1, max_length=32), SINGLE_LINE]
-    classification: Annotated[str, Field(max_length=64), SINGLE_LINE] | None = None
+    id: ShortId
+    description: ItemDescription
+    quantity: Quantity
+    unit: Unit
+    classification: Classification | None = None
 
 
 class Lot(ValueObject):
-    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
-    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    id: ShortId
+    title: Title
     estimated_value: Money | None = None
-    items: Annotated[tuple[Item, ...], Field(min_length=1, max_length=500)]
+    items: Annotated[tuple[Item, ...], Field(min_length=1, max_length=MAX_ITEMS)]
 
 
 class BidSecurity(ValueObject):
     """What the tender requires as bid security (earnest money)."""
 
     amount: Money
-    forms: Annotated[tuple[Line, ...], Field(max_length=10)] = (
+    forms: Annotated[tuple[Line, ...], Field(max_length=MAX_SECURITY_FORMS)] = (
         "bank_guarantee",
         "pay_order",
         "demand_draft",
@@ -148,8 +167,8 @@ class TieBreak(StrEnum):
 
 
 class Criterion(ValueObject):
-    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
-    name: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    id: ShortId
+    name: Title
     max_score: Annotated[int, Field(ge=1, le=1000)]
 
 
@@ -161,15 +180,12 @@ class EvaluationTerms(ValueObject):
     and the documents a bid must carry to be responsive."""
 
     method: EvaluationMethod = EvaluationMethod.LEAST_COST
-    criteria: Annotated[tuple[Criterion, ...], Field(max_length=50)] = ()
+    criteria: Annotated[tuple[Criterion, ...], Field(max_length=MAX_CRITERIA)] = ()
     pass_mark: Percent = Decimal(70)  # technical score, in percent of the maximum
     technical_weight: Percent = Decimal(0)
     financial_weight: Percent = Decimal(100)
     tie_break: TieBreak = TieBreak.EARLIEST_SUBMISSION
-    required_documents: Annotated[
-        tuple[Annotated[str, Field(min_length=1, max_length=255), SINGLE_LINE], ...],
-        Field(max_length=50),
-    ] = ()
+    required_documents: Annotated[tuple[DocumentName, ...], Field(max_length=MAX_DOCUMENTS)] = ()
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
@@ -207,8 +223,8 @@ LANGUAGE_NAMES: dict[str, str] = {"en": "English", "ur": "Urdu", "sd": "Sindhi"}
 class NoticeText(ValueObject):
     """A notice's title and description in one language other than English."""
 
-    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
-    description: Annotated[str, Field(max_length=20000), MULTI_LINE] = ""
+    title: Title
+    description: Description = ""
 
     @model_validator(mode="after")
     def _has_title(self) -> Self:
@@ -228,16 +244,16 @@ _TWO_ENVELOPES = {"single_stage_two_envelope", "two_stage"}
 class TenderTerms(ValueObject):
     """Everything an officer writes in a tender before it is published."""
 
-    reference: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
-    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
-    description: Annotated[str, Field(max_length=20000), MULTI_LINE] = ""
+    reference: Reference
+    title: Title
+    description: Description = ""
     category: Category
     method: Method
     scope: Scope = Scope.NATIONAL
     estimated_value: Money
-    lots: Annotated[tuple[Lot, ...], Field(min_length=1, max_length=100)]
+    lots: Annotated[tuple[Lot, ...], Field(min_length=1, max_length=MAX_LOTS)]
     bid_security: BidSecurity | None = None
-    bid_validity_days: Annotated[int, Field(ge=1, le=365)]
+    bid_validity_days: ValidityDays
     timeline: Timeline
     evaluation: EvaluationTerms | None = None  # None: the method's default, least cost
     # The notice in Urdu and Sindhi; English is title and description. Which of them a

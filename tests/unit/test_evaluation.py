@@ -26,6 +26,7 @@ from domain.evaluation import (
     evaluation_id_for,
 )
 from domain.opening import OpenedStatus
+from domain.public_status import PublicTenderStatus
 from domain.values import (
     Actor,
     Criterion,
@@ -617,6 +618,7 @@ def test_least_cost_ranks_the_responsive_bids_by_evaluated_price() -> None:
     assert report.number == 1
     assert report.method is EvaluationMethod.LEAST_COST
     assert not report.unsuccessful
+    assert report.public_status is PublicTenderStatus.EVALUATED
     assert case.evaluation.status is EvaluationStatus.FINALISED
     assert case.evaluation.latest_report == report
 
@@ -1053,6 +1055,7 @@ def test_a_report_without_a_responsive_bid_is_unsuccessful_and_awards_nothing() 
     case = given(only, bid(status=OpenedStatus.WITHDRAWN))
     report = case.finalise()
     assert report.unsuccessful
+    assert report.public_status is PublicTenderStatus.UNSUCCESSFUL
     assert report.recommended_bid is None
     assert all(e.rank is None for e in report.entries)
     with pytest.raises(errors.NoResponsiveBidError):

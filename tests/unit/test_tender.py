@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from domain import errors
+from domain.bid import BidContents, LotPrice
 from domain.rules import OPENING_GRACE, PROFILE_NAMES, MethodRules, rules_for
 from domain.tender import Tender, TenderStatus
 from domain.values import BidSecurity, Method, Money, NoticeText, Scope
@@ -561,3 +562,23 @@ def test_a_translated_notice_needs_a_title() -> None:
         terms(NOW).model_validate(
             {**terms(NOW).model_dump(), "translations": {"en": {"title": "English"}}}
         )
+
+
+def test_the_tender_checks_a_bids_prices_against_its_own_lots() -> None:
+    tender = published()
+    price = Money(amount=Decimal("100.00"))
+    tender.check_bid_prices(BidContents(prices=(LotPrice(lot_id="1", price=price),)))
+    with pytest.raises(errors.InvalidTermsError, match="no such lot on this tender: 2"):
+        tender.check_bid_prices(BidContents(prices=(LotPrice(lot_id="2", price=price),)))
+    twice = BidContents(prices=(LotPrice(lot_id="1", price=price),) * 2)
+    with pytest.raises(errors.InvalidTermsError, match="price each lot once"):
+        tender.check_bid_prices(twice)
+
+
+def test_the_tender_reads_a_sealed_bid_against_its_own_lots() -> None:
+    tender = published()
+    bid = BidContents(prices=(LotPrice(lot_id="1", price=Money(amount=Decimal("5.00"))),))
+    assert tender.read_sealed_bid(bid.model_dump_json().encode()) == bid
+    other = BidContents(prices=(LotPrice(lot_id="9", price=Money(amount=Decimal("5.00"))),))
+    with pytest.raises(errors.UnreadableBidError, match="prices break the tender's rules"):
+        tender.read_sealed_bid(other.model_dump_json().encode())

@@ -22,7 +22,7 @@ a copy of what the opening record says about every bid, so that its guards read 
   again on every replay.
 """
 
-from domain.bid_prices import MAX_TOTAL, check_bid_prices, read_sealed_bid
+from domain.bid_prices import MAX_TOTAL
 from domain.evaluation.aggregate import Evaluation
 from domain.evaluation.report import EvaluationQueries, EvaluationReport, ReportEntry
 from domain.evaluation.values import (
@@ -63,7 +63,5 @@ __all__ = [
     "ReportEntry",
     "Ruling",
     "award_id_for",
-    "check_bid_prices",  # moved to domain.bid_prices; kept here for the callers not yet switched
     "evaluation_id_for",
-    "read_sealed_bid",
 ]

@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from psycopg.rows import dict_row
 
 from domain.bid import BidContents
+from domain.bid_prices import read_sealed_bid
 from domain.errors import UnreadableBidError
-from domain.evaluation import read_sealed_bid
 from domain.sealing import EnvelopeName, SealedEnvelope
 from domain.text import STORED
 from procurement import gc_pause as collector

@@ -43,7 +43,7 @@ from domain.sealing import SealedBid, envelopes_for
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Role, TenderTerms, Timeline
 from procurement.clock import Clock
-from procurement.commands.evaluations import EvaluationCommands, check_prices, read_sealed
+from procurement.commands.evaluations import EvaluationCommands
 from procurement.crypto import hpke as sealing
 from procurement.crypto import second_factor
 from procurement.crypto.passwords_and_tokens import (
@@ -519,7 +519,7 @@ class ProcurementApplication(EvaluationCommands):
     def _sealed(tender: Tender, actor: Actor, bid: SealedBid | BidContents) -> SealedBid:
         if isinstance(bid, SealedBid):
             return bid
-        check_prices(tender, bid)
+        tender.check_bid_prices(bid)
         if tender.sealing_keys is None:  # pragma: no cover (published implies keys)
             raise TenderNotPublishedError("the tender has no sealing keys")
         return sealing.seal_contents(
@@ -587,8 +587,8 @@ class ProcurementApplication(EvaluationCommands):
             # Sealed on the vendor's machine, it was not checked on arrival: the same rules
             # now, or a bid could price lots the tender does not have, or one lot twice, or
             # hold text the platform does not accept.
-            contents = read_sealed(
-                tender, sealing.open_envelope(private, tender.id, bid.vendor_id, envelope)
+            contents = tender.read_sealed_bid(
+                sealing.open_envelope(private, tender.id, bid.vendor_id, envelope)
             )
         except (sealing.SealingError, UnreadableBidError) as problem:
             return base.model_copy(

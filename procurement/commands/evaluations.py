@@ -14,7 +14,7 @@ from uuid import UUID
 
 from domain.account import Account, account_id_for
 from domain.award import Award, AwardStatus, ComplaintStatus, ContractPeriod, Remedy
-from domain.bid import Bid, BidContents
+from domain.bid import Bid
 from domain.errors import (
     AccountNotFoundError,
     AwardLiveError,
@@ -38,9 +38,7 @@ from domain.evaluation import (
     FinancialBid,
     Member,
     award_id_for,
-    check_bid_prices,
     evaluation_id_for,
-    read_sealed_bid,
 )
 from domain.opening import OpenedStatus
 from domain.sealing import EnvelopeName, envelopes_for
@@ -59,16 +57,6 @@ class EvaluationView:
     version: int
     status: EvaluationStatus
     state: dict[str, Any]
-
-
-def check_prices(tender: Tender, contents: BidContents) -> None:
-    """``check_bid_prices`` against the tender's lots."""
-    check_bid_prices([lot.id for lot in tender.terms.lots], contents.prices)
-
-
-def read_sealed(tender: Tender, plain: bytes) -> BidContents:
-    """``read_sealed_bid`` against the tender's lots."""
-    return read_sealed_bid(plain, [lot.id for lot in tender.terms.lots])
 
 
 class EvaluationCommands(ProcurementStore):
@@ -268,8 +256,8 @@ class EvaluationCommands(ProcurementStore):
             )
         try:
             # Sealed on the vendor's machine: unchecked so far.
-            contents = read_sealed(
-                tender, sealing.open_envelope(private, tender.id, bid.vendor_id, envelope)
+            contents = tender.read_sealed_bid(
+                sealing.open_envelope(private, tender.id, bid.vendor_id, envelope)
             )
         except (sealing.SealingError, UnreadableBidError) as problem:
             return FinancialBid(bid_id=bid_id, commitment=envelope.commitment, problem=str(problem))

@@ -8,6 +8,10 @@ cluster (``procurement/store/rate_limit_tables.py``): N API processes on M machi
   sign_in_max_delay)`` seconds, and a pair runs one attempt at a time. A success resets the
   pair. Nothing is counted per username across addresses, so a rival failing on a vendor's
   username from anywhere never makes the vendor wait (docs/deployment.md says why).
+- **Second-factor codes**: per account, from every address, but only wrong codes that came
+  with the right password. After ``FREE_SECOND_FACTOR_FAILURES`` of them the account's next
+  attempt waits as a pair's does; only someone who holds the password can cause it, and
+  guessing six digits from many addresses is no longer a matter of hours.
 
 The answer past a limit is 429 ``too_many_requests`` with ``Retry-After``, before any work
 (no argon2, no sealing, no write). Usernames count as the accounts know them (trimmed, lower
@@ -40,7 +44,11 @@ from litestar import Request
 from api.client_address import limit_key
 from api.errors import ApiProblem
 from domain.account import normalise_username
-from domain.errors import InvalidCredentialsError, WrongCurrentPasswordError
+from domain.errors import (
+    InvalidCredentialsError,
+    InvalidSecondFactorError,
+    WrongCurrentPasswordError,
+)
 from procurement.clock import Clock
 from procurement.settings import Settings
 from procurement.store import rate_limit_tables as store
@@ -52,6 +60,8 @@ delay, if that is longer)."""
 ATTEMPT_LEASE = timedelta(seconds=30)
 """How long an attempt holds its pair at most (a process that dies mid-attempt)."""
 LONGEST_DOUBLING = 62
+FREE_SECOND_FACTOR_FAILURES = 5
+"""Wrong codes (with the right password) an account takes, from anywhere, before it waits."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,11 @@ class Limiter:
         await self._count(("sign-in:address", address, "address"))
         name = normalise_username(username)
         now = self._clock.now()
+        blocked = await store.second_factor_blocked_until(self._attached(), name, now)
+        if blocked is not None and blocked > now:
+            wait = max(1, math.ceil((blocked - now).total_seconds()))
+            why = "too many wrong codes for this account's second factor"
+            raise _too_many(f"{why}; retry in {wait} s", wait)
         claim = await store.claim_attempt(
             self._attached(),
             username=name,
@@ -153,6 +168,8 @@ class Limiter:
         if error is None:
             await store.attempt_succeeded(pool, attempt.username, attempt.address)
         elif isinstance(error, InvalidCredentialsError | WrongCurrentPasswordError):
+            if isinstance(error, InvalidSecondFactorError):
+                await self._second_factor_failed(attempt.username, now)
             delay = timedelta(seconds=sign_in_delay(attempt.failures + 1, self.max_delay))
             await store.attempt_failed(
                 pool,
@@ -164,6 +181,16 @@ class Limiter:
             )
         else:
             await store.attempt_ended(pool, attempt.username, attempt.address, now)
+
+    async def _second_factor_failed(self, username: str, now: datetime) -> None:
+        pool = self._attached()
+        failures = await store.second_factor_failed(
+            pool, username=username, now=now, forget_at=now + self._forget
+        )
+        beyond = failures - FREE_SECOND_FACTOR_FAILURES
+        if beyond > 0:
+            delay = timedelta(seconds=sign_in_delay(beyond, self.max_delay))
+            await store.second_factor_waits(pool, username, now + delay)
 
     async def _count(self, *asked: tuple[str, str, str]) -> None:
         """Count a hit of each (rule, key, what the key is) in its window; 429 at the first

@@ -11,6 +11,9 @@ cluster: one statement per check, through the API process's asyncpg pool.
   last one's delay (``blocked_until``), and the attempt in progress (``attempt_until``, a
   lease), so that one pair runs one attempt at a time: a burst of concurrent guesses from one
   address gets one try, not one per request.
+- **Wrong second-factor codes** (``sign_in_failures`` too, under the address
+  ``SECOND_FACTOR``): per account from every address, counted only when the password was
+  right, so only someone who holds the password can make the account wait.
 
 The times are the application's clock's (a fake one in tests). ``Sweeper`` deletes expired
 rows periodically, in whichever process holds its job's lock.
@@ -159,8 +162,11 @@ async def attempt_failed(
 
 
 async def attempt_succeeded(pool: asyncpg.Pool, username: str, address: str) -> None:
+    """The pair's failures, and the account's wrong codes, are forgotten."""
     await pool.execute(
-        "DELETE FROM sign_in_failures WHERE username = $1 AND address = $2", username, address
+        "DELETE FROM sign_in_failures WHERE username = $1 AND address = ANY($2::text[])",
+        username,
+        [address, SECOND_FACTOR],
     )
 
 
@@ -172,6 +178,53 @@ async def attempt_ended(pool: asyncpg.Pool, username: str, address: str, now: da
         username,
         address,
         now,
+    )
+
+
+SECOND_FACTOR = "*second-factor*"
+"""The ``address`` of an account's row of wrong second-factor codes from every address (no
+client address has this form)."""
+
+
+async def second_factor_blocked_until(
+    pool: asyncpg.Pool, username: str, now: datetime
+) -> datetime | None:
+    """Until when the account's next code waits, if its wrong codes made it wait."""
+    blocked: datetime | None = await pool.fetchval(
+        "SELECT blocked_until FROM sign_in_failures "
+        "WHERE username = $1 AND address = $2 AND expires_at > $3",
+        username,
+        SECOND_FACTOR,
+        now,
+    )
+    return blocked
+
+
+async def second_factor_failed(
+    pool: asyncpg.Pool, *, username: str, now: datetime, forget_at: datetime
+) -> int:
+    """Count a wrong code for the account (its password was right); the failures so far."""
+    failures: int = await pool.fetchval(
+        "INSERT INTO sign_in_failures AS f "
+        "(username, address, failures, blocked_until, attempt_until, expires_at) "
+        "VALUES ($1, $2, 1, $3, $3, $4) "
+        "ON CONFLICT (username, address) DO UPDATE SET "
+        "failures = CASE WHEN f.expires_at <= $3 THEN 1 ELSE f.failures + 1 END, "
+        "expires_at = $4 RETURNING failures",
+        username,
+        SECOND_FACTOR,
+        now,
+        forget_at,
+    )
+    return failures
+
+
+async def second_factor_waits(pool: asyncpg.Pool, username: str, blocked_until: datetime) -> None:
+    await pool.execute(
+        "UPDATE sign_in_failures SET blocked_until = $3 WHERE username = $1 AND address = $2",
+        username,
+        SECOND_FACTOR,
+        blocked_until,
     )
 
 

@@ -17,8 +17,8 @@ import psycopg
 import pytest
 
 from api.errors import ApiProblem, database_unreachable
-from api.rate_limits import Limiter
-from domain.errors import AccountDisabledError, InvalidCredentialsError
+from api.rate_limits import FREE_SECOND_FACTOR_FAILURES, Limiter
+from domain.errors import AccountDisabledError, InvalidCredentialsError, InvalidSecondFactorError
 from procurement.settings import Settings
 from procurement.store import rate_limit_tables as rate_limits
 from projections.reads import create_pool
@@ -154,6 +154,42 @@ def test_failed_sign_ins_delay_that_address_alone_ever_longer(clean_db: str) -> 
         await _fail(limiter, ATTACKER)
         refused = await _refused(_sign_in(limiter, ATTACKER))
         assert refused.headers == {"Retry-After": "2"}
+
+    _run(test, clean_db)
+
+
+def test_wrong_codes_with_the_right_password_make_the_account_wait_from_anywhere(
+    clean_db: str,
+) -> None:
+    """Someone holding an official's password guesses codes from a fresh address each time:
+    past the free failures the account waits, whatever the address; a rival without the
+    password (wrong passwords) never makes it wait; a right code forgets the count."""
+    clock = FakeClock()
+    wrong_code = InvalidSecondFactorError("wrong code")
+
+    async def guess(limiter: Limiter, n: int) -> None:
+        with pytest.raises(InvalidSecondFactorError):
+            await _sign_in(limiter, f"203.0.113.{n}", "officer@works", error=wrong_code)
+
+    async def test(pool: asyncpg.Pool) -> None:
+        limiter = _limiter(pool, clock, sign_in_max_delay=60)
+        for n in range(FREE_SECOND_FACTOR_FAILURES):
+            await guess(limiter, n)
+        await guess(limiter, 100)  # the first one over: from now on the account waits
+        refused = await _refused(_sign_in(limiter, "198.51.100.50", "officer@works"))
+        assert refused.headers == {"Retry-After": "2"}
+        assert "second factor" in refused.detail
+        clock.advance(timedelta(seconds=2))
+        await guess(limiter, 101)
+        refused = await _refused(_sign_in(limiter, "198.51.100.51", "officer@works"))
+        assert refused.headers == {"Retry-After": "4"}
+        for n in range(20):  # wrong passwords, from anywhere: no account-wide wait
+            await _fail(limiter, f"192.0.2.{n}", "vendor9")
+        await _sign_in(limiter, "192.0.2.200", "vendor9")
+        clock.advance(timedelta(seconds=4))
+        await _sign_in(limiter, "198.51.100.52", "officer@works")  # the right code
+        await guess(limiter, 102)  # forgotten: free again
+        await _sign_in(limiter, "198.51.100.53", "officer@works")
 
     _run(test, clean_db)
 

@@ -70,7 +70,7 @@ def eventsourcing_env(url: str, pool_size: int) -> dict[str, str]:
         # Alembic owns the tables; the recorders never create them.
         "CREATE_TABLE": "no",
         # Kept off on purpose: with it on, inserts skip the table lock and
-        # projections can miss events (DESIGN.md, "The event store").
+        # projections can miss events (docs/ARCHITECTURE.md, "The event store").
         "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
         # Inserts outside psycopg's pipeline mode: large events stall in it (store/recorder.py).
         "APPLICATION_RECORDER_TOPIC": "procurement.store.recorder:StoreRecorder",

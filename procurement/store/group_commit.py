@@ -2,8 +2,9 @@
 
 Each insert into the event table takes a table lock, so one event per transaction runs at
 about a thousand a second however many threads call ``save``; a hundred events in one
-transaction run at about twenty times that (DESIGN.md). The batcher lets concurrent callers
-hand over their aggregates; one writer thread saves everything queued in one transaction.
+transaction run at about twenty times that (docs/ARCHITECTURE.md, "Sealed bids"). The
+batcher lets concurrent callers hand over their aggregates; one writer thread saves
+everything queued in one transaction.
 While it commits, new bids queue up, so the busier the rush the bigger the batches, and an
 idle platform adds no waiting (a fixed window only delayed a CPU-bound server: see
 docs/benchmarks.md). If that transaction meets a conflict, its members are saved one by one, so only

@@ -31,7 +31,9 @@ from domain.sealing import HPKE_SUITE, SealingKey, SealingKeySet
 from domain.text import check_text
 from domain.values import Method, Role
 from procurement import logs
+from procurement.audit import export as export_format
 from procurement.audit import verify as audit
+from procurement.audit.verify_report import Report
 from procurement.bootstrap import resolve
 from procurement.commands.application import ProcurementApplication, system_actor
 from procurement.crypto import hpke as sealing
@@ -499,7 +501,7 @@ def audit_export(
     settings = _settings()
     migrations.upgrade(settings.dsn)
     public_key = ReceiptSigner(settings.signing_seed).public_key
-    lines = audit.database_lines(settings.dsn, public_key, settings.ledger_origin)
+    lines = export_format.database_lines(settings.dsn, public_key, settings.ledger_origin)
     with file.open("w", encoding="utf-8") as handle:
         handle.writelines(lines)
     console.print(f"{len(lines) - 1} lines written to {file}; public key {public_key}")
@@ -533,7 +535,7 @@ def audit_verify(
     if database:
         settings = _settings()
         key = public_key or ReceiptSigner(settings.signing_seed).public_key
-        lines = audit.database_lines(settings.dsn, key, settings.ledger_origin)
+        lines = export_format.database_lines(settings.dsn, key, settings.ledger_origin)
     else:
         if public_key is None:
             console.print("--public-key is required: verify against a key you trust")
@@ -572,7 +574,7 @@ def _pinned_checkpoint(path: Path) -> dict[str, Any]:
     return document
 
 
-def _coverage(report: audit.Report) -> str:
+def _coverage(report: Report) -> str:
     """How much of the history the latest signed checkpoint covers, and what follows it."""
     text = f"{report.covered} events covered by the latest signed checkpoint"
     if not report.uncovered:

@@ -9,13 +9,13 @@ from typing import Any
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
 
-from procurement.audit.ledger import LedgerWriter
 from procurement.clock import Clock
 from procurement.commands.application import ProcurementApplication
 from procurement.jobs import failures
 from procurement.jobs import rebuild as paged
 from procurement.jobs.coordination import Start, Stop
 from procurement.jobs.failures import Backoff
+from procurement.jobs.ledger_writer import LedgerWriter
 from procurement.jobs.projection_runner import ProjectionJob, ReadModelsApplication
 from procurement.jobs.scheduler import Scheduler
 from procurement.jobs.snapshot_job import Snapshotter

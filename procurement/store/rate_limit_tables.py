@@ -12,21 +12,17 @@ cluster: one statement per check, through the API process's asyncpg pool.
   lease), so that one pair runs one attempt at a time: a burst of concurrent guesses from one
   address gets one try, not one per request.
 
-The times are the application's clock's (a fake one in tests). ``Sweeper`` deletes expired
-rows periodically, in whichever process holds its job's lock.
+The times are the application's clock's (a fake one in tests). ``sweep`` deletes expired rows;
+``procurement/jobs/rate_limit_sweep.py`` runs it periodically.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 import psycopg
-
-from procurement.clock import Clock
-from procurement.jobs.periodic import PeriodicJob
 
 
 @dataclass(frozen=True)
@@ -186,14 +182,3 @@ def sweep(dsn: str, now: datetime) -> int:
             )
             deleted += cursor.rowcount
         return deleted
-
-
-@dataclass
-class Sweeper(PeriodicJob):
-    dsn: str
-    clock: Clock
-    interval: float = 60.0
-    name: str = "rate_limit_sweep"
-
-    def run_once(self) -> Any:
-        return sweep(self.dsn, self.clock.now())

@@ -4,7 +4,7 @@
 starts its own embedded PostgreSQL in a temporary folder and measures:
 
 - ledger: appending N stored events to the ledger (``LedgerWriter.catch_up``, with its
-  checkpoint), exporting them (``audit.database_lines``) and verifying the export
+  checkpoint), exporting them (``audit_export.database_lines``) and verifying the export
   (``audit.verify``), beside a raw SELECT of the same rows;
 - any-version rebuild: a tender with V events; ``history.state_as_of_json`` (what the API
   answers) at 30 random versions (median and worst) from the snapshots the worker made, beside
@@ -44,14 +44,15 @@ from domain.account import Account, VendorProfile
 from domain.bid import Bid, BidContents, LotPrice
 from domain.tender import Tender
 from domain.values import Actor, Money, Role
+from procurement.audit import export as audit_export
 from procurement.audit import history
 from procurement.audit import verify as audit
-from procurement.audit.ledger import LedgerWriter
 from procurement.clock import Clock
 from procurement.commands.application import ProcurementApplication, system_actor
 from procurement.crypto import hpke as sealing
 from procurement.crypto.passwords_and_tokens import hash_password
 from procurement.crypto.receipts import ReceiptSigner
+from procurement.jobs.ledger_writer import LedgerWriter
 from procurement.jobs.snapshot_job import Snapshotter
 from procurement.store import migrations
 from procurement.store.database import eventsourcing_env, start_embedded
@@ -111,7 +112,7 @@ def bench_ledger(dsn: str, events: int, signer: ReceiptSigner) -> list[str]:
                 "FROM procurement_events ORDER BY notification_id"
             ).fetchall()
         )
-    lines, export_s = _timed(lambda: audit.database_lines(dsn, signer.public_key, "bench"))
+    lines, export_s = _timed(lambda: audit_export.database_lines(dsn, signer.public_key, "bench"))
     report, verify_s = _timed(lambda: audit.verify(lines, signer.public_key))  # type: ignore[arg-type]
     if not report.ok:  # type: ignore[attr-defined]
         raise BenchError(str(report.problems))  # type: ignore[attr-defined]

@@ -23,8 +23,8 @@ from api.errors import ApiProblem
 from api.params import BIGINT_MAX
 from domain.errors import TenderNotFoundError
 from domain.values import Role
+from procurement.audit import export as audit_export
 from procurement.audit import history
-from procurement.audit import verify as audit
 from procurement.commands.application import ProcurementApplication
 from procurement.settings import Settings
 from projections import reads
@@ -151,7 +151,7 @@ class AuditController(Controller):
 def _export(dsn: str, public_key: str, origin: str) -> Iterator[str]:
     with psycopg.connect(dsn) as conn, conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        yield from audit.export_lines(conn, public_key, origin)
+        yield from audit_export.export_lines(conn, public_key, origin)
 
 
 def _state(

@@ -21,6 +21,7 @@ from api.portal.pages import PKT, render
 from domain.errors import NotFoundError, ProcurementError, TenderNotFoundError
 from domain.evaluation import evaluation_id_for
 from domain.values import Role
+from procurement.audit import export as audit_export
 from procurement.audit import history
 from procurement.audit import verify as audit
 from procurement.commands.application import ProcurementApplication
@@ -84,7 +85,7 @@ class AuditorPages(Controller):
         public_key = procurement.signer.public_key
         started = time.perf_counter()
         lines = await sync_to_thread(
-            audit.database_lines, settings.dsn, public_key, settings.ledger_origin
+            audit_export.database_lines, settings.dsn, public_key, settings.ledger_origin
         )
         report = await sync_to_thread(audit.verify, lines, public_key)
         rows, _ = await reads.list_tenders(pool, reads.TenderFilter(), 100, 0)

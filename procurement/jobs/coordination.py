@@ -13,7 +13,6 @@ longer than a heartbeat. A job that fails while it runs says so itself
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections.abc import Callable
@@ -21,16 +20,12 @@ from dataclasses import dataclass, field
 
 import psycopg
 
+from procurement.store.database import lock_key
+
 log = logging.getLogger("procurement.coordination")  # the name operators filter on
 
 Stop = Callable[[], None]
 Start = Callable[[], Stop]
-
-
-def lock_key(name: str) -> int:
-    """A stable 64-bit advisory lock key for a job's name."""
-    digest = hashlib.sha256(f"sindh-procurement:{name}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 @dataclass

@@ -9,18 +9,18 @@ from typing import Any
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
 
-from procurement.audit.ledger import LedgerWriter
 from procurement.clock import Clock
 from procurement.commands.application import ProcurementApplication
 from procurement.jobs import failures
 from procurement.jobs import rebuild as paged
 from procurement.jobs.coordination import Start, Stop
 from procurement.jobs.failures import Backoff
+from procurement.jobs.ledger_writer import LedgerWriter
 from procurement.jobs.projection_runner import ProjectionJob, ReadModelsApplication
+from procurement.jobs.rate_limit_sweep import Sweeper
 from procurement.jobs.scheduler import Scheduler
 from procurement.jobs.snapshot_job import Snapshotter
 from procurement.settings import Settings
-from procurement.store import rate_limit_tables as rate_limits
 from procurement.store.database import eventsourcing_env
 from projections.ocds.release_builder import Context
 from projections.ocds.releases_projection import OcdsReleasesProjection, OcdsReleasesView
@@ -82,7 +82,7 @@ def jobs(
         found["snapshots"] = start_snapshotter
 
         def start_rate_limit_sweep() -> Stop:
-            job = rate_limits.Sweeper(settings.dsn, clock)
+            job = Sweeper(settings.dsn, clock)
             job.start()
             return job.stop
 

@@ -6,6 +6,7 @@ Unix socket only, with no TCP port, and stops when the last process using it exi
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import warnings
 from pathlib import Path
@@ -87,3 +88,9 @@ def sqlalchemy_url(url: str) -> str:
         msg = f"not a PostgreSQL URL: {scheme}://..."
         raise ValueError(msg)
     return f"postgresql+psycopg://{rest}"
+
+
+def lock_key(name: str) -> int:
+    """A stable 64-bit advisory lock key for a job's name."""
+    digest = hashlib.sha256(f"sindh-procurement:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)

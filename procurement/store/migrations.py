@@ -8,8 +8,7 @@ import psycopg
 from alembic.config import Config
 
 from alembic import command
-from procurement.jobs.coordination import lock_key
-from procurement.store.database import sqlalchemy_url
+from procurement.store.database import lock_key, sqlalchemy_url
 
 SCRIPT_LOCATION = Path(__file__).resolve().parents[2] / "alembic"
 

@@ -15,21 +15,17 @@ cluster: one statement per check, through the API process's asyncpg pool.
   ``SECOND_FACTOR``): per account from every address, counted only when the password was
   right, so only someone who holds the password can make the account wait.
 
-The times are the application's clock's (a fake one in tests). ``Sweeper`` deletes expired
-rows periodically, in whichever process holds its job's lock.
+The times are the application's clock's (a fake one in tests). ``sweep`` deletes expired rows;
+``procurement/jobs/rate_limit_sweep.py`` runs it periodically.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 import psycopg
-
-from procurement.clock import Clock
-from procurement.jobs.periodic import PeriodicJob
 
 
 @dataclass(frozen=True)
@@ -239,14 +235,3 @@ def sweep(dsn: str, now: datetime) -> int:
             )
             deleted += cursor.rowcount
         return deleted
-
-
-@dataclass
-class Sweeper(PeriodicJob):
-    dsn: str
-    clock: Clock
-    interval: float = 60.0
-    name: str = "rate_limit_sweep"
-
-    def run_once(self) -> Any:
-        return sweep(self.dsn, self.clock.now())

@@ -24,6 +24,7 @@ from domain.award import Award
 from domain.evaluation import Evaluation
 from domain.tender import Tender
 from projections.ocds import release_builder as ocds
+from projections.ocds import release_events
 
 NAME = "ocds_releases"
 TABLES = ("ocds_releases", "ocds_aggregates", "ocds_processes")
@@ -76,14 +77,14 @@ def release_for(
     """Apply an event to its process's stored state (None when it has none; changed in
     place) and return the state to store and the release. None when the event changes
     nothing public, and then nothing is written; the state alone (release None) for the
-    events that keep bookkeeping without a release (``ocds.PRIVATE_ONLY``)."""
+    events that keep bookkeeping without a release (``release_events.PRIVATE_ONLY``)."""
     if isinstance(event, Tender.TenderPublished):
         state = {}
-    tag = ocds.apply(event, state, context)
+    tag = release_events.apply(event, state, context)
     if state is None:
         return None
     if tag is None:
-        return (state, None) if isinstance(event, ocds.PRIVATE_ONLY) else None
+        return (state, None) if isinstance(event, release_events.PRIVATE_ONLY) else None
     release_id = f"{state['ocid']}-{position}"
     text = ocds.release_text(state, tag, release_id, event.timestamp)
     return state, (position, state["ocid"], release_id, tag, event.timestamp, text)

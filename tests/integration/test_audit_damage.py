@@ -22,9 +22,10 @@ from api.cli import app as cli
 from api.cli import demo_data as demo
 from domain.account import account_id_for
 from domain.values import Actor, Role
+from procurement.audit import export as audit_export
 from procurement.audit import verify as audit
-from procurement.audit.ledger import LedgerWriter
 from procurement.commands.application import ProcurementApplication
+from procurement.jobs.ledger_writer import LedgerWriter
 from procurement.settings import Settings
 from tests.support import FakeClock, terms
 
@@ -34,7 +35,7 @@ OFFICER = Actor(
     request_id="t",
     entity="works-and-services-department",
 )
-STATE_TOPICS = (audit.PUBLISHED, audit.OPENED, *audit.BID_ENVELOPES)
+STATE_TOPICS = (audit_export.PUBLISHED, audit_export.OPENED, *audit_export.BID_ENVELOPES)
 # A value of every JSON type, and numbers no field takes.
 OTHER_VALUES: tuple[Any, ...] = (None, True, 7, 1.5, 1e300, "x", [], {})
 WHOLE_LINE = ("truncated", "not JSON", "a list", "a string", "null", "an empty object", "extra")
@@ -68,7 +69,7 @@ def export(
     writer.catch_up()  # a second checkpoint: their consistency is checked
     application.draft_tender(OFFICER, terms(clock.now()))  # not hashed yet
     key = application.signer.public_key
-    lines = audit.database_lines(settings.dsn, key, settings.ledger_origin)
+    lines = audit_export.database_lines(settings.dsn, key, settings.ledger_origin)
     return [line.rstrip("\n") for line in lines], key
 
 

@@ -25,12 +25,15 @@ from domain.opening import OpenedBid, OpenedStatus
 from domain.sealing import EnvelopeName, SealedBid
 from domain.tender import Tender
 from domain.values import Actor, Money, Role
+from procurement.audit import export as audit_export
 from procurement.audit import history, merkle
 from procurement.audit import verify as audit
-from procurement.audit.ledger import LedgerError, LedgerWriter, checkpoint_fields, event_leaf
+from procurement.audit.ledger import LedgerError, checkpoint_fields, event_leaf
+from procurement.audit.verify_report import Report
 from procurement.commands.application import ProcurementApplication, system_actor
 from procurement.crypto import hpke as sealing
 from procurement.crypto import receipts
+from procurement.jobs.ledger_writer import LedgerWriter
 from procurement.settings import Settings
 from tests.support import FakeClock, terms
 
@@ -100,12 +103,12 @@ def writer(
 
 def _verified(
     application: ProcurementApplication, writer: LedgerWriter, tender_id: UUID
-) -> tuple[audit.Report, int]:
+) -> tuple[Report, int]:
     """The ledger caught up, the store exported and verified: the report, and the position of
     the tender's last event (its opening, in ``_history``)."""
     writer.catch_up()
     key = application.signer.public_key
-    report = audit.verify(audit.database_lines(writer.dsn, key, ORIGIN), key)
+    report = audit.verify(audit_export.database_lines(writer.dsn, key, ORIGIN), key)
     return report, history.events_of(application, tender_id)[-1]["position"]
 
 
@@ -147,7 +150,7 @@ def test_every_event_is_a_leaf_and_checkpoints_are_signed_and_consistent(
     writer.catch_up()
     assert len(_checkpoints(settings.dsn)) == 1
     between = audit.verify(
-        audit.database_lines(settings.dsn, application.signer.public_key, ORIGIN),
+        audit_export.database_lines(settings.dsn, application.signer.public_key, ORIGIN),
         application.signer.public_key,
     )  # events after the latest checkpoint are normal: counted, not failed
     assert between.ok, between.problems
@@ -169,7 +172,7 @@ def test_every_event_is_a_leaf_and_checkpoints_are_signed_and_consistent(
     )
 
     report = audit.verify(
-        audit.database_lines(settings.dsn, application.signer.public_key, ORIGIN),
+        audit_export.database_lines(settings.dsn, application.signer.public_key, ORIGIN),
         application.signer.public_key,
     )
     assert report.ok, report.problems
@@ -241,11 +244,11 @@ def test_a_tail_rewritten_after_deleting_the_newest_checkpoint_is_shown_and_neve
     position = _rewrite_the_last_event(settings.dsn)
 
     # The export alone: every leaf agrees, but the rewritten event is not covered, and says so.
-    report = audit.verify(audit.database_lines(settings.dsn, key, ORIGIN), key)
+    report = audit.verify(audit_export.database_lines(settings.dsn, key, ORIGIN), key)
     assert (report.covered, report.uncovered) == (first["tree_size"], 1)
     assert report.first_uncovered == position
     # The auditor who kept the deleted checkpoint sees the rewrite.
-    pinned = audit.verify(audit.database_lines(settings.dsn, key, ORIGIN), key, second)
+    pinned = audit.verify(audit_export.database_lines(settings.dsn, key, ORIGIN), key, second)
     assert pinned.problems == [
         (
             position,
@@ -255,7 +258,7 @@ def test_a_tail_rewritten_after_deleting_the_newest_checkpoint_is_shown_and_neve
             ),
         )
     ]
-    assert audit.verify(audit.database_lines(settings.dsn, key, ORIGIN), key, first).ok
+    assert audit.verify(audit_export.database_lines(settings.dsn, key, ORIGIN), key, first).ok
 
     # The writer does not sign over the rewrite: it knows it signed a larger tree.
     writer.checkpoint_interval = 0
@@ -271,7 +274,7 @@ def test_a_tail_rewritten_after_deleting_the_newest_checkpoint_is_shown_and_neve
     # Every checkpoint deleted: the export is not ok, and the writer still refuses.
     with psycopg.connect(settings.dsn) as conn:
         conn.execute("DELETE FROM ledger_checkpoints")
-    bare = audit.verify(audit.database_lines(settings.dsn, key, ORIGIN), key)
+    bare = audit.verify(audit_export.database_lines(settings.dsn, key, ORIGIN), key)
     assert bare.first_problem == (1, "no signed checkpoint covers the events: nothing is signed")
     assert (bare.covered, bare.uncovered) == (0, bare.events)
     writer.run_once()
@@ -389,7 +392,7 @@ def test_bids_that_are_truly_unreadable_are_not_a_problem(
     )
     writer.catch_up()
     key = application.signer.public_key
-    assert audit.verify(audit.database_lines(writer.dsn, key, ORIGIN), key).ok
+    assert audit.verify(audit_export.database_lines(writer.dsn, key, ORIGIN), key).ok
 
     tender = application.draft_tender(OFFICER, terms(clock.now()))
     application.publish_tender(OFFICER, tender.id, None)
@@ -412,7 +415,7 @@ def test_bids_that_are_truly_unreadable_are_not_a_problem(
     assert record is not None
     assert [bid.status for bid in record.bids].count(OpenedStatus.UNREADABLE) == 3
     writer.catch_up()
-    report = audit.verify(audit.database_lines(writer.dsn, key, ORIGIN), key)
+    report = audit.verify(audit_export.database_lines(writer.dsn, key, ORIGIN), key)
     assert report.ok, report.problems
     assert (report.openings, report.bids_rechecked) == (2, 6)  # the unreadable ones tried too
 
@@ -539,18 +542,18 @@ def test_tampering_is_found_at_its_position_by_both_verifiers(
     with psycopg.connect(dsn, autocommit=True) as conn:
         expected = _tamper(conn, kind, position, other)
     try:
-        live = audit.verify(audit.database_lines(dsn, key, ORIGIN), key)
+        live = audit.verify(audit_export.database_lines(dsn, key, ORIGIN), key)
         assert live.first_problem is not None, kind
         assert live.first_problem[0] == expected, (kind, live.problems)
         export = tmp_path_factory.mktemp("export") / "audit.jsonl"
-        export.write_text("".join(audit.database_lines(dsn, key, ORIGIN)), encoding="utf-8")
+        export.write_text("".join(audit_export.database_lines(dsn, key, ORIGIN)), encoding="utf-8")
         offline = audit.verify(export.read_text(encoding="utf-8").splitlines(), key)
         assert offline.first_problem == live.first_problem
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("DELETE FROM procurement_events")
             conn.execute("INSERT INTO procurement_events SELECT * FROM events_backup")
-    assert audit.verify(audit.database_lines(dsn, key, ORIGIN), key).ok
+    assert audit.verify(audit_export.database_lines(dsn, key, ORIGIN), key).ok
 
 
 def _cli_env(dsn: str, settings: Settings, tmp_path: Path) -> dict[str, str]:

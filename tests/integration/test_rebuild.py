@@ -16,6 +16,7 @@ from procurement.jobs import rebuild, runners
 from procurement.jobs.projection_runner import ProjectionJob
 from procurement.settings import Settings
 from procurement.store.database import eventsourcing_env
+from projections.ocds import rebuild_pages
 from projections.ocds.releases_projection import TABLES as OCDS_TABLES
 from projections.public_tenders import TABLES as PUBLIC_TABLES
 from tests.integration.test_public_projection import _evaluated_history, _history
@@ -110,5 +111,7 @@ def test_a_state_read_back_in_memory_is_what_jsonb_gives_back(settings: Settings
     assert row is not None
     from_jsonb = row[0]
     # The text is only ever parsed again: what counts is its parse, keys in the same order.
-    assert json.dumps(json.loads(rebuild.stored_text(state))) == json.dumps(from_jsonb)
-    assert json.dumps(rebuild.state_from_text(rebuild.stored_text(state))) == json.dumps(from_jsonb)
+    assert json.dumps(json.loads(rebuild_pages.stored_text(state))) == json.dumps(from_jsonb)
+    assert json.dumps(
+        rebuild_pages.state_from_text(rebuild_pages.stored_text(state))
+    ) == json.dumps(from_jsonb)

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from procurement.audit import export as audit_export
 from procurement.audit import merkle
 from procurement.audit import verify as audit
 from procurement.audit.ledger import checkpoint_fields, event_leaf
@@ -25,8 +26,8 @@ def _line(document: dict[str, object]) -> str:
 
 
 def _header() -> str:
-    """The export's first line, as ``audit.export_lines`` writes it."""
-    header = {"type": "header", "format": audit.FORMAT, "version": 1, "origin": "o"}
+    """The export's first line, as ``audit_export.export_lines`` writes it."""
+    header = {"type": "header", "format": audit_export.FORMAT, "version": 1, "origin": "o"}
     return _line({**header, "public_key": KEY, "leaf_encoding": "SPL1"})
 
 

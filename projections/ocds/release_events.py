@@ -1,0 +1,419 @@
+"""Each public event's change to an OCDS contracting process: ``apply`` (a ``singledispatch``
+function, one handler per event type) updates the process's state in place and returns the
+release tag, or None for an event the public does not see. Pure: no I/O. The releases built
+from the state are in ``release_builder.py``."""
+
+from __future__ import annotations
+
+from functools import singledispatch
+from typing import Any
+
+from domain.award import Award
+from domain.evaluation import Evaluation
+from domain.opening import OpenedStatus
+from domain.tender import Tender
+from domain.values import TenderTerms
+from projections.ocds.release_builder import (
+    AWARD_CRITERIA,
+    METHOD_DETAILS,
+    OCDS_METHOD,
+    Context,
+    State,
+    _award,
+    _criteria_text,
+    _digest_note,
+    _number,
+    _party,
+    _time,
+    _total,
+    _value,
+    entity_name,
+)
+
+PRIVATE_ONLY: tuple[type[Any], ...] = (Tender.QuestionAsked,)
+"""Events that change a process's state (its ``_private`` bookkeeping) without a release:
+the state is stored all the same, or the answer would find no question."""
+
+
+@singledispatch
+def apply(event: Any, state: State | None, context: Context) -> str | None:
+    """Update ``state`` (in place) for a public event and return the release tag; None for an
+    event the public does not see."""
+    return None
+
+
+@apply.register
+def _published(event: Tender.TenderPublished, state: State | None, context: Context) -> str:
+    if state is None:  # pragma: no cover (the projection always passes a fresh state)
+        msg = "a state is needed"
+        raise ValueError(msg)
+    notice: TenderTerms = event.notice
+    entity = event.actor.entity or ""
+    published = _time(event.timestamp)
+    tender_url = f"{context.public_url}/public/tenders/{event.originator_id}"
+    evaluation = notice.evaluation_terms
+    state.update(
+        {
+            "ocid": context.ocid(event.originator_id),
+            "parties": [
+                {
+                    "id": entity,
+                    "name": entity_name(entity),
+                    "roles": ["buyer", "procuringEntity"],
+                }
+            ],
+            "buyer": {"id": entity, "name": entity_name(entity)},
+            "tender": {
+                "id": str(event.originator_id),
+                "title": notice.title,
+                "description": notice.description or notice.title,
+                **_language_variants(notice),
+                "status": "active",
+                "procuringEntity": {"id": entity, "name": entity_name(entity)},
+                "items": [
+                    {
+                        "id": item.id,
+                        "description": item.description,
+                        "quantity": _number(item.quantity),
+                        "unit": {"name": item.unit},
+                        "relatedLot": lot.id,
+                    }
+                    for lot in notice.lots
+                    for item in lot.items
+                ],
+                "lots": [
+                    {"id": lot.id, "title": lot.title, "status": "active"}
+                    | ({"value": _value(lot.estimated_value)} if lot.estimated_value else {})
+                    for lot in notice.lots
+                ],
+                "value": _value(notice.estimated_value),
+                "procurementMethod": OCDS_METHOD[notice.method],
+                "procurementMethodDetails": METHOD_DETAILS[notice.method],
+                "mainProcurementCategory": notice.category.value,
+                "awardCriteria": AWARD_CRITERIA[evaluation.method],
+                "awardCriteriaDetails": _criteria_text(notice),
+                "submissionMethod": ["electronicSubmission"],
+                "submissionMethodDetails": "Sealed online bids (HPKE, RFC 9180)",
+                "datePublished": published,
+                "tenderPeriod": {
+                    "startDate": published,
+                    "endDate": _time(notice.timeline.submission_deadline),
+                },
+                "enquiryPeriod": {
+                    "startDate": published,
+                    "endDate": _time(notice.timeline.clarification_deadline),
+                },
+                "awardPeriod": {"startDate": _time(notice.timeline.opening_time)},
+                "hasEnquiries": False,
+                "documents": [
+                    {
+                        "id": "notice",
+                        "documentType": "tenderNotice",
+                        "title": "Notice inviting tenders",
+                        "description": _digest_note(notice),
+                        "url": tender_url,
+                        "format": "application/json",
+                        "datePublished": published,
+                        "language": "en",
+                    }
+                ],
+                "amendments": [],
+            },
+        }
+    )
+    return "tender"
+
+
+def _language_variants(notice: TenderTerms) -> dict[str, str]:
+    """The notice's Urdu and Sindhi texts as OCDS language variants: the field's name, an
+    underscore and the language's BCP 47 tag (``title_ur``, ``description_sd``)."""
+    variants: dict[str, str] = {}
+    for language, text in sorted(notice.translations.items()):
+        variants[f"title_{language}"] = text.title
+        variants[f"description_{language}"] = text.description or text.title
+    return variants
+
+
+@apply.register
+def _amended(event: Tender.TenderAmended, state: State | None, context: Context) -> str | None:
+    if state is None:
+        return None
+    tender = state["tender"]
+    amendment: dict[str, Any] = {
+        "id": str(event.number),
+        "date": _time(event.timestamp),
+        "description": event.text,
+    }
+    timeline = event.timeline
+    if timeline is not None:
+        tender["tenderPeriod"]["endDate"] = _time(timeline.submission_deadline)
+        tender["enquiryPeriod"]["endDate"] = _time(timeline.clarification_deadline)
+        tender["awardPeriod"]["startDate"] = _time(timeline.opening_time)
+        amendment["rationale"] = "The addendum moves the timeline."
+    tender["amendments"].append(amendment)
+    return "tenderAmendment"
+
+
+@apply.register
+def _asked(event: Tender.QuestionAsked, state: State | None, context: Context) -> None:
+    # No release, but a state to keep (``PRIVATE_ONLY``): the question's text, for its answer.
+    if state is not None:  # kept aside: a question is public only once answered
+        state.setdefault("_private", {}).setdefault("questions", {})[str(event.question_id)] = (
+            event.text
+        )
+
+
+@apply.register
+def _answered(event: Tender.QuestionAnswered, state: State | None, context: Context) -> str | None:
+    if state is None:
+        return None
+    question = state.get("_private", {}).get("questions", {}).pop(str(event.question_id), "")
+    tender = state["tender"]
+    tender["hasEnquiries"] = True
+    tender["documents"].append(
+        {
+            "id": f"clarification-{event.question_id}",
+            "documentType": "clarifications",
+            "title": question[:300] or "Clarification",
+            "description": event.answer,
+            "datePublished": _time(event.timestamp),
+            "language": "en",
+        }
+    )
+    return "tenderUpdate"
+
+
+@apply.register
+def _closed(event: Tender.BiddingClosed, state: State | None, context: Context) -> str | None:
+    return None if state is None else "tenderUpdate"
+
+
+@apply.register
+def _opened(event: Tender.BidsOpened, state: State | None, context: Context) -> str | None:
+    if state is None:
+        return None
+    submitted = [b for b in event.record.bids if b.status != OpenedStatus.WITHDRAWN]
+    one_envelope = event.record.envelope == "bid"
+    tender = state["tender"]
+    tender["tenderers"] = [{"id": str(b.vendor_id), "name": b.vendor_name} for b in submitted]
+    tender["numberOfTenderers"] = len(submitted)
+    for bid in submitted:
+        _party(state, str(bid.vendor_id), bid.vendor_name, "tenderer")
+    details = []
+    for bid in event.record.bids:
+        detail: dict[str, Any] = {
+            "id": str(bid.bid_id),
+            "date": _time(bid.received_at),
+            "status": {"opened": "pending", "withdrawn": "withdrawn"}.get(
+                str(bid.status), "disqualified"
+            ),
+            "tenderers": [{"id": str(bid.vendor_id), "name": bid.vendor_name}],
+        }
+        if one_envelope and bid.status == OpenedStatus.OPENED and bid.prices:
+            detail["value"] = _total(bid.prices)
+        details.append(detail)
+    state["bids"] = {
+        "statistics": [{"id": "bids", "measure": "bids", "value": len(submitted)}],
+        "details": details,
+    }
+    tender["documents"].append(
+        {
+            "id": "opening-record",
+            "documentType": "bidders",
+            "title": "Record of the public opening",
+            "description": _digest_note(event.record),
+            "url": f"{context.public_url}/public/tenders/{event.originator_id}",
+            "format": "application/json",
+            "datePublished": _time(event.timestamp),
+            "language": "en",
+        }
+    )
+    return "tenderUpdate"
+
+
+def _set_status(tender: dict[str, Any], status: str) -> None:
+    """The tender's status and its lots' (one process: every lot goes the tender's way)."""
+    tender["status"] = status
+    for lot in tender.get("lots", ()):
+        lot["status"] = status
+
+
+@apply.register
+def _cancelled(event: Tender.TenderCancelled, state: State | None, context: Context) -> str | None:
+    if state is None:  # a draft cancelled before publication was never public
+        return None
+    tender = state["tender"]
+    _set_status(tender, "cancelled")
+    tender["documents"].append(
+        {
+            "id": "cancellation",
+            "documentType": "cancellationDetails",
+            "title": "Cancellation of the tender",
+            "description": event.reason,
+            "datePublished": _time(event.timestamp),
+            "language": "en",
+        }
+    )
+    return "tenderCancellation"
+
+
+@apply.register
+def _financial(
+    event: Evaluation.FinancialEnvelopesOpened, state: State | None, context: Context
+) -> str | None:
+    if state is None or "bids" not in state:
+        return None
+    details = {d["id"]: d for d in state["bids"]["details"]}
+    for bid in event.bids:
+        if bid.prices and not bid.problem:
+            details[str(bid.bid_id)]["value"] = _total(bid.prices)
+    return "tenderUpdate"
+
+
+@apply.register
+def _finalised(
+    event: Evaluation.EvaluationFinalised, state: State | None, context: Context
+) -> str | None:
+    if state is None or "bids" not in state:
+        return None
+    report = event.report
+    details = {d["id"]: d for d in state["bids"]["details"]}
+    for entry in report.entries:
+        detail = details.get(str(entry.bid_id))
+        if detail is None or detail["status"] == "withdrawn":
+            continue
+        detail["status"] = "valid" if entry.rank is not None else "disqualified"
+    statuses = [d["status"] for d in state["bids"]["details"]]
+    state["bids"]["statistics"] = [
+        s for s in state["bids"]["statistics"] if s["id"] not in {"valid", "disqualified"}
+    ] + [
+        {"id": "valid", "measure": "validBids", "value": statuses.count("valid")},
+        {
+            "id": "disqualified",
+            "measure": "disqualifiedBids",
+            "value": statuses.count("disqualified"),
+        },
+    ]
+    tender = state["tender"]
+    tender["documents"].append(
+        {
+            "id": f"evaluation-report-{report.number}",
+            "documentType": "evaluationReports",
+            "title": f"Evaluation report {report.number}",
+            "description": _digest_note(report),
+            "url": f"{context.public_url}/public/tenders/{state['tender']['id']}",
+            "format": "application/json",
+            "datePublished": _time(event.timestamp),
+            "language": "en",
+        }
+    )
+    if report.unsuccessful:
+        _set_status(tender, "unsuccessful")
+    return "tenderUpdate"
+
+
+@apply.register
+def _reopened(
+    event: Evaluation.EvaluationReopened, state: State | None, context: Context
+) -> str | None:
+    if state is None:
+        return None
+    _set_status(state["tender"], "active")
+    return "tenderUpdate"
+
+
+@apply.register
+def _made(event: Award.AwardMade, state: State | None, context: Context) -> str | None:
+    if state is None:
+        return None
+    supplier = {"id": str(event.vendor_id), "name": event.vendor_name}
+    _party(state, supplier["id"], supplier["name"], "supplier")
+    state.setdefault("awards", []).append(
+        {
+            "id": str(event.originator_id),
+            "title": f"Award on evaluation report {event.report_number}",
+            "description": event.reason or "The best-ranked responsive bid.",
+            "status": "pending",
+            "date": _time(event.timestamp),
+            "value": _value(event.value),
+            "suppliers": [supplier],
+            "documents": [],
+        }
+    )
+    tender = state["tender"]
+    tender["standstillPeriod"] = {
+        "startDate": _time(event.timestamp),
+        "endDate": _time(event.standstill_ends),
+    }
+    tender["awardPeriod"]["endDate"] = _time(event.timestamp)
+    return "award"
+
+
+@apply.register
+def _lodged(event: Award.ComplaintLodged, state: State | None, context: Context) -> str | None:
+    award = _award(state, event.originator_id)
+    if award is None:
+        return None
+    award["documents"].append(
+        {
+            "id": f"complaint-{event.complaint_id}",
+            "documentType": "complaints",
+            "title": "Complaint lodged by a bidder",
+            "datePublished": _time(event.timestamp),
+            "language": "en",
+        }
+    )
+    return "awardUpdate"
+
+
+@apply.register
+def _decided(event: Award.ComplaintDecided, state: State | None, context: Context) -> str | None:
+    award = _award(state, event.originator_id)
+    if award is None:
+        return None
+    for document in award["documents"]:
+        if document["id"] == f"complaint-{event.complaint_id}":
+            outcome = "Upheld" if event.upheld else "Dismissed"
+            remedy = f" ({str(event.remedy).replace('_', ' ')})" if event.remedy else ""
+            document["description"] = f"{outcome}{remedy}: {event.reasons}"
+            document["dateModified"] = _time(event.timestamp)
+    if event.upheld:
+        award["status"] = "cancelled"
+        return "awardCancellation"
+    return "awardUpdate"
+
+
+@apply.register
+def _award_cancelled(
+    event: Award.AwardCancelled, state: State | None, context: Context
+) -> str | None:
+    award = _award(state, event.originator_id)
+    if award is None:
+        return None
+    award["status"] = "cancelled"
+    award["description"] = f"Cancelled: {event.reason}"
+    return "awardCancellation"
+
+
+@apply.register
+def _contracted(event: Award.ContractSigned, state: State | None, context: Context) -> str | None:
+    award = _award(state, event.originator_id)
+    if award is None or state is None:
+        return None
+    award["status"] = "active"
+    state.setdefault("contracts", []).append(
+        {
+            "id": f"contract-{event.originator_id}",
+            "awardID": award["id"],
+            "title": f"Contract with {award['suppliers'][0]['name']}",
+            "status": "active",
+            "dateSigned": _time(event.timestamp),
+            "value": _value(event.value),
+            "period": {
+                "startDate": _time(event.period.start),
+                "endDate": _time(event.period.end),
+            },
+        }
+    )
+    _set_status(state["tender"], "complete")
+    return "contract"

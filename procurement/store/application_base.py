@@ -1,7 +1,7 @@
 """The application's plumbing: configuration, loading and saving aggregates, and the
 object-level checks every command shares (an officer acts only on its entity's tenders, a
-vendor only on its own bid). The commands are in ``procurement/commands/application.py`` and
-``procurement/commands/evaluations.py``, subclasses of this one.
+vendor only on its own bid). The commands are sibling mixins over this base, one module per
+aggregate in ``procurement/commands/``.
 """
 
 from __future__ import annotations
@@ -21,18 +21,21 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.postgres import PostgresApplicationRecorder
 
-from domain.award import Award
+from domain.award import Award, AwardStatus
 from domain.bid import Bid, bid_id_for
 from domain.errors import (
     AccountNotFoundError,
+    AwardLiveError,
     AwardNotFoundError,
     BidNotFoundError,
+    ComplaintPendingError,
+    ContractSignedError,
     EvaluationNotFoundError,
     TenderNotFoundError,
     VersionConflictError,
     VersionMismatchError,
 )
-from domain.evaluation import Evaluation
+from domain.evaluation import Evaluation, award_id_for, evaluation_id_for
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Role
 from procurement.audit import snapshots
@@ -40,6 +43,7 @@ from procurement.clock import Clock, SystemClock
 from procurement.crypto.receipts import ReceiptSigner
 from procurement.settings import Settings
 from procurement.store import transcodings
+from procurement.store.aggregate_ids import id_key, new_id
 from procurement.store.database import eventsourcing_env
 from procurement.store.group_commit import GroupCommitter
 from procurement.store.idempotency_keys import Attempt
@@ -259,6 +263,44 @@ class ProcurementStore(Application[UUID]):
                 self._committer.stop()
                 self._committer = None
         super().close()
+
+    def _new_id(self, actor: Actor, idempotency_key: str | None) -> UUID:
+        """A new object's id: random, or keyed on the server's secret and the client's
+        idempotency key (``procurement.store.aggregate_ids``)."""
+        if idempotency_key is None:
+            return new_id(actor, None, b"")
+        return new_id(actor, idempotency_key, id_key(self.kek))
+
+    def check_tender_cancellable(self, tender_id: UUID) -> dict[UUID, int]:
+        """A tender is cancelled only when no award of it stands and no complaint against
+        one waits for its decision: a cancelled tender's award would stay public as made,
+        and its complaints could never be decided (the tender's acts are refused).
+
+        Returns the versions read (the evaluation, every award): the cancellation holds
+        only if they are unchanged when it commits (``_save``'s ``unless_changed``)."""
+        try:
+            evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
+        except EvaluationNotFoundError:
+            return {}
+        read = {evaluation.id: evaluation.version}
+        if evaluation.current_award is not None:
+            award = self._load(Award, evaluation.current_award)
+            if award.status is AwardStatus.CONTRACTED:
+                raise ContractSignedError(
+                    "the contract is signed: the tender can no longer be cancelled"
+                )
+            raise AwardLiveError(
+                f"the tender's award {award.id} stands: cancel the award first "
+                f"(POST /awards/{award.id}/cancel), then the tender"
+            )
+        for number in range(1, evaluation.awards_made + 1):
+            award = self._load(Award, award_id_for(tender_id, number))
+            if award.pending_complaints():
+                raise ComplaintPendingError(
+                    f"a complaint against award {award.id} is pending: decide it first"
+                )
+            read[award.id] = award.version
+        return read
 
     def _save(
         self,

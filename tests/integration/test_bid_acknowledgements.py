@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import VersionConflictError
-from procurement.commands.application import BidView, Blocking, ProcurementApplication, Steps
+from procurement.commands.application import BidView, ProcurementApplication
+from procurement.commands.bids import Blocking, Steps
 from procurement.store.application_base import WriteResult
 from tests.integration.test_bid_deadlines import price, published, vendor, waiting_write
 from tests.support import FakeClock

@@ -20,14 +20,8 @@ from domain.errors import BiddingClosedError, ForbiddenError
 from domain.rules import OPENING_GRACE
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Money, Role
-from procurement.commands.application import (
-    BidView,
-    Blocking,
-    Commit,
-    ProcurementApplication,
-    Steps,
-    system_actor,
-)
+from procurement.commands.application import BidView, ProcurementApplication, system_actor
+from procurement.commands.bids import Blocking, Commit, Steps
 from procurement.store.recorder import StaleReadError
 from tests.support import FakeClock, terms
 

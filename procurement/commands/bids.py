@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -24,6 +22,7 @@ from procurement.commands.access import (
     check_vendor,
 )
 from procurement.commands.views import BidView
+from procurement.commands.waits import InThread, OnLoop, Waits, run_to_end
 from procurement.crypto import hpke as sealing
 from procurement.store.application_base import ProcurementStore, WriteResult
 from procurement.store.idempotency_keys import Attempt
@@ -31,26 +30,6 @@ from procurement.store.recorder import StaleReadError
 
 STALE_ATTEMPTS = 3
 """Attempts at a bid whose tender keeps changing under it before the vendor gets a 409."""
-
-
-@dataclass(frozen=True)
-class Blocking:
-    """A step of a bid command: a call that may wait on the database (a load)."""
-
-    call: Callable[[], Any]
-
-
-@dataclass(frozen=True)
-class Commit:
-    """A step of a bid command: save ``bid`` through the group commit, provided ``tender``
-    is still at its version; gives the ``WriteResult``."""
-
-    bid: Bid
-    tender: Tender
-
-
-Steps = Generator[Blocking | Commit, Any, "BidView"]
-"""A bid command as the steps it takes; ``_run`` and ``_run_async`` carry them out."""
 
 
 class BidCommands(ProcurementStore):
@@ -68,7 +47,7 @@ class BidCommands(ProcurementStore):
 
         ``earlier``: this is a retry (same Idempotency-Key, same body) of an attempt that
         ended without an answer. If that attempt stored the bid, the answer is its receipt."""
-        return self._run(self._submitting(actor, tender_id, bid, earlier))
+        return run_to_end(self._submit(actor, tender_id, bid, earlier, InThread(self)))
 
     async def submit_bid_async(
         self,
@@ -77,9 +56,9 @@ class BidCommands(ProcurementStore):
         bid: SealedBid | BidContents,
         earlier: Attempt | None = None,
     ) -> BidView:
-        """``submit_bid`` for an event loop: the same steps, and the loop's task waits for
-        the group commit instead of a thread (see ``_run_async``)."""
-        return await self._run_async(self._submitting(actor, tender_id, bid, earlier))
+        """``submit_bid`` for an event loop: the same command, and the loop's task waits
+        for the group commit instead of a thread (``OnLoop``)."""
+        return await self._submit(actor, tender_id, bid, earlier, OnLoop(self))
 
     def replace_bid(
         self,
@@ -90,22 +69,21 @@ class BidCommands(ProcurementStore):
     ) -> BidView:
         """Replace the vendor's live bid; with ``expected_version``, only the bid at that
         version (412 ``version_mismatch`` otherwise)."""
-        return self._run(self._replacing(actor, tender_id, bid, expected_version))
+        return run_to_end(self._replace(actor, tender_id, bid, expected_version, InThread(self)))
 
-    def _replacing(
+    async def _replace(
         self,
         actor: Actor,
         tender_id: UUID,
         bid: SealedBid | BidContents,
-        expected_version: int | None = None,
-    ) -> Steps:
+        expected_version: int | None,
+        waits: Waits,
+    ) -> BidView:
         check_vendor(actor)
 
-        def replace(tender: Tender, now: datetime) -> Steps:
+        async def replace(tender: Tender, now: datetime) -> BidView:
             sealed = self._sealed(tender, actor, bid)
-            live: Bid = yield Blocking(
-                lambda: self._vendors_bid(actor, tender_id, expected_version)
-            )
+            live = await waits.load(lambda: self._vendors_bid(actor, tender_id, expected_version))
             if live.status is not BidStatus.SUBMITTED:
                 raise BidNotLiveError("there is no live bid to replace: submit one with POST")
             live.replace(
@@ -116,32 +94,37 @@ class BidCommands(ProcurementStore):
                 timestamp=now,
             )
             try:
-                written = yield Commit(live, tender)
+                written = await waits.commit(live, tender)
             except VersionConflictError:
-                stored: Bid = yield Blocking(lambda: self._vendors_bid(actor, tender_id))
+                stored = await waits.load(lambda: self._vendors_bid(actor, tender_id))
                 if stored.envelopes == sealed and stored.status is BidStatus.SUBMITTED:
                     return self._landed(stored, "replaced")  # as in ``submit``
                 raise
             return self._bid_receipt(live, "replaced", written)
 
-        return self._taking_bids(tender_id, replace)
+        return await self._taking_bids(tender_id, replace, waits)
 
     def withdraw_bid(
         self, actor: Actor, tender_id: UUID, expected_version: int | None = None
     ) -> BidView:
         """Withdraw the vendor's bid; with ``expected_version``, only the bid at that
         version (412 ``version_mismatch`` otherwise)."""
+        return run_to_end(self._withdraw(actor, tender_id, expected_version, InThread(self)))
+
+    async def _withdraw(
+        self, actor: Actor, tender_id: UUID, expected_version: int | None, waits: Waits
+    ) -> BidView:
         check_vendor(actor)
 
-        def withdraw(tender: Tender, now: datetime) -> Steps:
-            bid: Bid = yield Blocking(lambda: self._vendors_bid(actor, tender_id, expected_version))
+        async def withdraw(tender: Tender, now: datetime) -> BidView:
+            bid = await waits.load(lambda: self._vendors_bid(actor, tender_id, expected_version))
             bid.withdraw(
                 deadline=tender.terms.timeline.submission_deadline, actor=actor, timestamp=now
             )
-            written = yield Commit(bid, tender)
+            written = await waits.commit(bid, tender)
             return self._bid_receipt(bid, "withdrawn", written)
 
-        return self._run(self._taking_bids(tender_id, withdraw))
+        return await self._taking_bids(tender_id, withdraw, waits)
 
     def _follows_withdrawal(self, bid: Bid) -> bool:
         [previous] = self.recorder.select_events(bid.id, gt=bid.version - 2, lte=bid.version - 1)
@@ -165,16 +148,17 @@ class BidCommands(ProcurementStore):
         position = self._position_of(bid.id, bid.version)
         return self._bid_receipt(bid, kind, WriteResult(bid.id, bid.version, position))
 
-    def _submitting(
+    async def _submit(
         self,
         actor: Actor,
         tender_id: UUID,
         bid: SealedBid | BidContents,
-        earlier: Attempt | None = None,
-    ) -> Steps:
+        earlier: Attempt | None,
+        waits: Waits,
+    ) -> BidView:
         check_vendor(actor)
 
-        def submit(tender: Tender, now: datetime) -> Steps:
+        async def submit(tender: Tender, now: datetime) -> BidView:
             sealed = self._sealed(tender, actor, bid)
             deadline = tender.terms.timeline.submission_deadline
             first = Bid(
@@ -187,11 +171,11 @@ class BidCommands(ProcurementStore):
                 timestamp=now,
             )
             try:  # a vendor's first bid is the common case: no look-up before it
-                written = yield Commit(first, tender)
+                written = await waits.commit(first, tender)
                 return self._bid_receipt(first, "submitted", written)
             except VersionConflictError:
                 pass
-            existing: Bid = yield Blocking(lambda: self._load(Bid, first.id))
+            existing = await waits.load(lambda: self._load(Bid, first.id))
             if existing.envelopes == sealed:
                 # These very envelopes are stored: the write landed though it was reported
                 # as failed (its acknowledgement lost, the insert retried), or a sealed bid
@@ -202,7 +186,7 @@ class BidCommands(ProcurementStore):
                 if earlier is not None:
                     # A retry of an attempt that ended without an answer: if that attempt
                     # stored this bid, it is this request's bid (not a second one).
-                    ours: bool = yield Blocking(lambda: self._last_written_by(existing, earlier))
+                    ours = await waits.load(lambda: self._last_written_by(existing, earlier))
                     if ours:
                         return self._landed(existing, "submitted")
                 raise BidExistsError("you have a live bid: replace it with PUT or withdraw it")
@@ -213,13 +197,18 @@ class BidCommands(ProcurementStore):
                 actor=actor,
                 timestamp=now,
             )
-            written = yield Commit(existing, tender)
+            written = await waits.commit(existing, tender)
             return self._bid_receipt(existing, "submitted", written)
 
-        return self._taking_bids(tender_id, submit)
+        return await self._taking_bids(tender_id, submit, waits)
 
-    def _taking_bids(self, tender_id: UUID, command: Callable[[Tender, datetime], Steps]) -> Steps:
-        """The steps of a bid ``command`` with the published tender, if it takes bids at the
+    async def _taking_bids(
+        self,
+        tender_id: UUID,
+        command: Callable[[Tender, datetime], Awaitable[BidView]],
+        waits: Waits,
+    ) -> BidView:
+        """A bid ``command``, run with the published tender, if it takes bids at the
         moment the request arrived, and that moment (the server's clock, read once).
 
         The tender is the one this process last loaded, not a fresh load for every bid:
@@ -238,10 +227,10 @@ class BidCommands(ProcurementStore):
         arrived = self._now()
         for _ in range(STALE_ATTEMPTS):
             if tender is None:
-                tender = yield Blocking(lambda: self._loaded_tender(tender_id))
+                tender = await waits.load(lambda: self._loaded_tender(tender_id))
             try:
                 tender.check_accepting_bids(arrived)
-                return (yield from command(tender, arrived))
+                return await command(tender, arrived)
             except StaleReadError:
                 pass
             except ProcurementError:
@@ -250,48 +239,6 @@ class BidCommands(ProcurementStore):
             self._forget_tender(tender_id)
             tender, fresh = None, True
         raise VersionConflictError("the tender changed while the bid was saved; try again")
-
-    def _run(self, steps: Steps) -> BidView:
-        """Carry out ``steps`` in this thread: loads as they come, writes through the group
-        commit (this thread waits for its batch)."""
-        value: Any = None
-        error: Exception | None = None
-        while True:
-            try:
-                step = steps.throw(error) if error is not None else steps.send(value)
-            except StopIteration as done:
-                result: BidView = done.value
-                return result
-            value, error = None, None
-            try:
-                if isinstance(step, Commit):
-                    value = self._save_bid(step.bid, step.tender)
-                else:
-                    value = step.call()
-            except Exception as failed:  # noqa: BLE001 (handed back to the steps)
-                error = failed
-
-    async def _run_async(self, steps: Steps) -> BidView:
-        """Carry out ``steps`` on the running event loop: sealing, the bid's events and the
-        receipt on the loop, loads in a worker thread, and writes through the group commit,
-        whose outcome the task awaits. At the deadline no thread is held per waiting bid,
-        and a bid changes threads once (the commit) instead of for every step."""
-        value: Any = None
-        error: Exception | None = None
-        while True:
-            try:
-                step = steps.throw(error) if error is not None else steps.send(value)
-            except StopIteration as done:
-                result: BidView = done.value
-                return result
-            value, error = None, None
-            try:
-                if isinstance(step, Commit):
-                    value = await self._save_bid_async(step.bid, step.tender)
-                else:
-                    value = await asyncio.to_thread(step.call)
-            except Exception as failed:  # noqa: BLE001 (handed back to the steps)
-                error = failed
 
     @staticmethod
     def _sealed(tender: Tender, actor: Actor, bid: SealedBid | BidContents) -> SealedBid:

@@ -19,7 +19,6 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
-from eventsourcing.postgres import PostgresApplicationRecorder
 
 from domain.award import Award, AwardStatus
 from domain.bid import Bid, bid_id_for
@@ -47,7 +46,7 @@ from procurement.store.aggregate_ids import id_key, new_id
 from procurement.store.database import eventsourcing_env
 from procurement.store.group_commit import GroupCommitter
 from procurement.store.idempotency_keys import Attempt
-from procurement.store.recorder import StaleReadError
+from procurement.store.recorder import StaleReadError, StoreRecorder
 
 A = TypeVar("A", bound=Aggregate)
 TENDERS_REMEMBERED = 256
@@ -132,18 +131,11 @@ class ProcurementStore(Application[UUID]):
 
     def _position_of(self, originator_id: UUID, version: int) -> int:
         """The global position of an aggregate's event at ``version``."""
-        datastore = cast("PostgresApplicationRecorder", self.recorder).datastore
-        with datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                "SELECT notification_id FROM procurement_events "
-                "WHERE originator_id = %s AND originator_version = %s",
-                (originator_id, version),
-            )
-            row = cursor.fetchone()
-        if row is None:  # pragma: no cover (the version was just loaded)
+        position = cast("StoreRecorder", self.recorder).position_of(originator_id, version)
+        if position is None:  # pragma: no cover (the version was just loaded)
             msg = f"no event {originator_id} at version {version} in the store"
             raise RuntimeError(msg)
-        return int(row["notification_id"])
+        return position
 
     def _written(self, aggregate: Aggregate, result_id: UUID | None = None) -> WriteResult:
         """The answer a write that made ``aggregate``'s current version gave (or would have

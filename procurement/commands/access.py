@@ -7,14 +7,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.account import Account
-from domain.errors import (
-    ForbiddenError,
-)
+from domain.errors import ForbiddenError
 from domain.values import Actor, Role
-from procurement.crypto.passwords_and_tokens import (
-    FULL_SCOPE,
-    Principal,
-)
+from procurement.crypto.passwords_and_tokens import FULL_SCOPE, Principal
 
 SYSTEM_ACCOUNT_ID = UUID(int=0)
 

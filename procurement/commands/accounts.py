@@ -23,10 +23,7 @@ from domain.errors import (
 )
 from domain.values import Actor, Role
 from procurement.clock import Clock
-from procurement.commands.access import (
-    own_actor,
-    principal,
-)
+from procurement.commands.access import own_actor, principal
 from procurement.commands.views import AccountView
 from procurement.crypto import second_factor
 from procurement.crypto.passwords_and_tokens import (

@@ -16,12 +16,7 @@ from domain.errors import (
     ReasonRequiredError,
     ReportNotFinalError,
 )
-from domain.evaluation import (
-    Evaluation,
-    EvaluationStatus,
-    award_id_for,
-    evaluation_id_for,
-)
+from domain.evaluation import Evaluation, EvaluationStatus, award_id_for, evaluation_id_for
 from domain.opening import OpenedStatus
 from domain.tender import Tender
 from domain.values import Actor, Money, Role

@@ -18,9 +18,7 @@ from domain.errors import (
 from domain.sealing import SealedBid
 from domain.tender import Tender
 from domain.values import Actor
-from procurement.commands.access import (
-    check_vendor,
-)
+from procurement.commands.access import check_vendor
 from procurement.commands.views import BidView
 from procurement.commands.waits import InThread, OnLoop, Waits, run_to_end
 from procurement.crypto import hpke as sealing

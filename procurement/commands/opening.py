@@ -8,10 +8,7 @@ from uuid import UUID
 
 from domain.account import Account
 from domain.bid import Bid, BidStatus
-from domain.errors import (
-    TenderNotPublishedError,
-    UnreadableBidError,
-)
+from domain.errors import TenderNotPublishedError, UnreadableBidError
 from domain.opening import OpenedBid, OpenedStatus, OpeningRecord, ReleasedKey
 from domain.sealing import envelopes_for
 from domain.tender import Tender, TenderStatus

@@ -8,17 +8,12 @@ from uuid import UUID
 
 import msgspec
 
-from domain.errors import (
-    TenderNotFoundError,
-    VersionConflictError,
-)
+from domain.errors import TenderNotFoundError, VersionConflictError
 from domain.rules import rules_for
 from domain.sealing import envelopes_for
 from domain.tender import Tender
 from domain.values import Actor, Role, TenderTerms, Timeline
-from procurement.commands.access import (
-    system_actor,
-)
+from procurement.commands.access import system_actor
 from procurement.commands.views import TenderView
 from procurement.crypto import hpke as sealing
 from procurement.store.application_base import ProcurementStore, WriteResult

@@ -8,9 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.bid import BidStatus
-from domain.evaluation import (
-    EvaluationStatus,
-)
+from domain.evaluation import EvaluationStatus
 from domain.tender import TenderStatus
 from domain.values import Role, TenderTerms
 

@@ -36,6 +36,7 @@ from litestar._parsers import parse_query_string
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.read_tokens import ReadTokens, read_tokens_of
+from procurement.store.recorder import head_position
 from projections import reads
 from projections.public_tenders import CHANNEL
 from projections.public_tenders import NAME as PUBLIC_TENDERS
@@ -316,7 +317,7 @@ async def _reached(scope: Scope, cache: ReadCache, query: bytes) -> bool:
         return False
     if wanted <= cache.position:
         return True
-    if wanted > await reads.store_position(scope["app"].state.pool):
+    if wanted > await head_position(scope["app"].state.pool):
         return False  # no write has reached it: the handler refuses it, without a wait
     loop = asyncio.get_running_loop()
     began = loop.time()

@@ -52,11 +52,6 @@ async def projection_position(pool: asyncpg.Pool, projection: str) -> int:
     return int(value or 0)
 
 
-async def store_position(pool: asyncpg.Pool) -> int:
-    value = await pool.fetchval("SELECT max(notification_id) FROM procurement_events")
-    return int(value or 0)
-
-
 async def wait_for_position(
     pool: asyncpg.Pool, projection: str, position: int, wait_seconds: float
 ) -> bool:
@@ -248,11 +243,11 @@ class Readiness:
     failing: list[Failing]
 
 
-async def readiness(pool: asyncpg.Pool, max_lag: int) -> Readiness:
+async def readiness(pool: asyncpg.Pool, max_lag: int, head: int) -> Readiness:
     """Whether each projection has caught up (or is failing), and whether all are within
     ``max_lag`` events. Not how far: event counts would let anyone watch bids arrive before
-    the opening (the operators' figures go to metrics)."""
-    head = await store_position(pool)
+    the opening (the operators' figures go to metrics). ``head``: the store's newest
+    position (``procurement.store.recorder.head_position``)."""
     positions = {name: await projection_position(pool, name) for name in PROJECTIONS}
     rows = await pool.fetch(
         "SELECT job, position, error, failing_since FROM job_failures "

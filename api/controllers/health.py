@@ -21,6 +21,7 @@ from api.metrics import (
     REGISTRY,
 )
 from api.schemas import ReadyOut
+from procurement.store.recorder import head_position
 from projections import reads
 
 
@@ -38,7 +39,7 @@ class HealthController(Controller):
     ) -> ReadyOut:
         settings = request.app.state.settings
         try:
-            found = await reads.readiness(pool, settings.ready_max_lag)
+            found = await reads.readiness(pool, settings.ready_max_lag, await head_position(pool))
         except (OSError, asyncpg.PostgresError) as error:
             raise ApiProblem(
                 503,
@@ -99,7 +100,7 @@ class MetricsController(Controller):
         # As bytes: compare_digest refuses str with non-ASCII characters (a header may hold any).
         if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
             raise ApiProblem(401, "unauthenticated", "metrics need the operators' token")
-        head = await reads.store_position(pool)
+        head = await head_position(pool)
         for name in reads.PROJECTIONS:
             PROJECTION_LAG.labels(name).set(head - await reads.projection_position(pool, name))
         failures = await reads.job_failures(pool)

@@ -63,7 +63,7 @@ from domain.sealing import envelopes_for
 from domain.tender import TenderStatus
 from domain.values import Actor, Category, EvaluationMethod, Method, Role, Scope
 from procurement.commands.application import ProcurementApplication, TenderView
-from procurement.commands.evaluations import EvaluationView
+from procurement.commands.views import EvaluationView
 from procurement.store.application_base import WriteResult
 from projections import reads
 

@@ -6,8 +6,7 @@ them) or, with ``snapshots=False``, from the first event."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,14 +18,13 @@ import msgspec
 import psycopg
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg.rows import tuple_row
 from pydantic_core import to_jsonable_python
 
 from domain.errors import NotFoundError
 from procurement import gc_pause as collector
 from procurement.audit import snapshots as snapshot_store
 from procurement.store.application_base import ProcurementStore
+from procurement.store.recorder import MAX_VERSION, EventReads, StoreRecorder
 
 log = logging.getLogger("procurement.history")  # the name operators filter on
 REDACTED = "[redacted]"
@@ -42,7 +40,6 @@ _SECRET_FIELDS = frozenset(
         "reset_code_hash",
     }
 )
-MAX_VERSION = 2**63 - 1  # originator_version is a bigint
 
 
 class StreamNotFoundError(NotFoundError):
@@ -52,8 +49,8 @@ class StreamNotFoundError(NotFoundError):
 
 def events_of(app: ProcurementStore, aggregate_id: UUID) -> list[dict[str, Any]]:
     """Every stored event of one aggregate, oldest first, with its position and actor."""
-    with _cursor(app) as cursor:
-        rows = _stored(cursor, aggregate_id)
+    with _reading(app) as reads:
+        rows = _stored(reads, aggregate_id)
     history = []
     for position, stored in rows:
         event = cast("Aggregate.Event", app.mapper.to_domain_event(stored))
@@ -119,15 +116,15 @@ def state_as_of_json(
     in between: for a tender with 10,000 questions that copy took longer than the fold."""
     # Thousands of values decoded and encoded, none in a cycle; one transaction for the reads.
     with collector.paused():
-        with _cursor(app) as cursor:
-            latest = _latest_version(cursor, aggregate_id)
+        with _reading(app) as reads:
+            latest = reads.last_version(aggregate_id)
             if latest == 0:
                 raise StreamNotFoundError(f"no events for {aggregate_id}")
             if at is not None:
-                version = _version_at(app, cursor, aggregate_id, latest, at)
+                version = _version_at(app, reads, aggregate_id, latest, at)
             if version is not None and not 1 <= version <= latest:
                 raise StreamNotFoundError(f"{aggregate_id} has versions 1 to {latest}")
-            aggregate, chain = _fold(app, cursor, aggregate_id, version, snapshots=snapshots)
+            aggregate, chain = _fold(app, reads, aggregate_id, version, snapshots=snapshots)
         _keep(app, chain)
         answer = {
             "id": str(aggregate_id),
@@ -143,17 +140,18 @@ def state_as_of_json(
         return StateAsOf(type(aggregate).__name__, _encoder.encode(answer))
 
 
-def _complete(cursor: Any, aggregate_id: UUID) -> bool:
+def _complete(reads: EventReads, aggregate_id: UUID) -> bool:
     """Whether the stream's snapshots already reach its last multiple of the interval (the
     worker then does not decode them for nothing)."""
-    cursor.execute(
-        "SELECT (SELECT max(originator_version) FROM procurement_events "
-        "WHERE originator_id = %(id)s), (SELECT max(originator_version) FROM history_snapshots "
-        "WHERE fingerprint = %(fingerprint)s AND originator_id = %(id)s)",
+    latest = reads.last_version(aggregate_id)
+    reads.cursor.execute(
+        "SELECT max(originator_version) FROM history_snapshots "
+        "WHERE fingerprint = %(fingerprint)s AND originator_id = %(id)s",
         {"id": aggregate_id, "fingerprint": snapshot_store.fingerprint()},
     )
-    latest, made = cursor.fetchone()
-    due = (latest or 0) // snapshot_store.INTERVAL * snapshot_store.INTERVAL
+    row = reads.cursor.fetchone()
+    made = row[0] if row else None
+    due = latest // snapshot_store.INTERVAL * snapshot_store.INTERVAL
     return due <= (made or 0)
 
 
@@ -162,8 +160,8 @@ def _store(app: ProcurementStore, chain: snapshot_store.Chain | None) -> int:
     the rows written."""
     if chain is None or not chain.changed:
         return 0
-    with _cursor(app, commit=True) as cursor:
-        snapshot_store.save(cursor, chain)
+    with _reading(app, commit=True) as reads:
+        snapshot_store.save(reads.cursor, chain)
     return len(chain.new_rows)
 
 
@@ -206,22 +204,30 @@ def _answerable(value: Any) -> Any:
     return value
 
 
+def snapshot_key(app: ProcurementStore) -> bytes | None:
+    """The key of time travel's snapshot MACs (none without a KEK, or where the code cannot
+    be fingerprinted: no snapshots)."""
+    if not app.has_kek or not snapshot_store.enabled():
+        return None
+    return snapshot_store.mac_key(app.kek)
+
+
 def snapshot(app: ProcurementStore, aggregate_id: UUID) -> int:
     """Extend the stream's snapshots to its latest version (the worker's ``Snapshotter``);
     returns the rows written. Nothing is rendered."""
-    if app.snapshot_key is None:
+    if snapshot_key(app) is None:
         return 0
     with collector.paused():
-        with _cursor(app) as cursor:
-            if _complete(cursor, aggregate_id):
+        with _reading(app) as reads:
+            if _complete(reads, aggregate_id):
                 return 0
-            _, chain = _fold(app, cursor, aggregate_id, None)
+            _, chain = _fold(app, reads, aggregate_id, None)
         return _store(app, chain)  # the worker's pass logs a failure
 
 
 def _fold(
     app: ProcurementStore,
-    cursor: Any,
+    reads: EventReads,
     aggregate_id: UUID,
     version: int | None,
     *,
@@ -231,15 +237,15 @@ def _fold(
     (what the repository does, without its per-event protocol check: half the time), from
     the nearest snapshot if there is one; and the snapshot chain, with the rows the replay
     passed for the caller to store."""
-    key = app.snapshot_key if snapshots else None
+    key = snapshot_key(app) if snapshots else None
     transcoder = app.mapper.transcoder
     aggregate: Aggregate | None = None
     chain: snapshot_store.Chain | None = None
     if key is not None:
         aggregate, chain = snapshot_store.load(
-            cursor, aggregate_id, version or MAX_VERSION, key, transcoder
+            reads.cursor, aggregate_id, version or MAX_VERSION, key, transcoder
         )
-    for _, stored in _stored(cursor, aggregate_id, version, after=chain.version if chain else 0):
+    for _, stored in _stored(reads, aggregate_id, version, after=chain.version if chain else 0):
         if aggregate is None and chain is not None and not snapshot_store.snapshotted(stored.topic):
             chain.disabled = True
         event = cast("Aggregate.Event", app.mapper.to_domain_event(stored))
@@ -251,40 +257,27 @@ def _fold(
     return aggregate, chain
 
 
-@contextmanager
-def _cursor(app: ProcurementStore, *, commit: bool = False) -> Iterator[Any]:
-    datastore = cast("PostgresApplicationRecorder", app.recorder).datastore
-    with (
-        datastore.transaction(commit=commit) as cursor,
-        cursor.connection.cursor(row_factory=tuple_row) as rows_cursor,
-    ):
-        yield rows_cursor
+def _reading(app: ProcurementStore, *, commit: bool = False) -> AbstractContextManager[EventReads]:
+    return cast("StoreRecorder", app.recorder).reading(commit=commit)
 
 
-def _latest_version(cursor: Any, aggregate_id: UUID) -> int:
-    cursor.execute(
-        "SELECT max(originator_version) FROM procurement_events WHERE originator_id = %s",
-        (aggregate_id,),
-    )
-    row = cursor.fetchone()
-    return int(row[0] or 0) if row else 0
-
-
-def _time_of(app: ProcurementStore, cursor: Any, aggregate_id: UUID, version: int) -> datetime:
-    [(_, stored)] = _stored(cursor, aggregate_id, version, after=version - 1)
+def _time_of(
+    app: ProcurementStore, reads: EventReads, aggregate_id: UUID, version: int
+) -> datetime:
+    [(_, stored)] = _stored(reads, aggregate_id, version, after=version - 1)
     return cast("Aggregate.Event", app.mapper.to_domain_event(stored)).timestamp
 
 
 def _version_at(
-    app: ProcurementStore, cursor: Any, aggregate_id: UUID, latest: int, at: datetime
+    app: ProcurementStore, reads: EventReads, aggregate_id: UUID, latest: int, at: datetime
 ) -> int:
     """The last version whose event happened at or before ``at``."""
-    if _time_of(app, cursor, aggregate_id, 1) > at:
+    if _time_of(app, reads, aggregate_id, 1) > at:
         raise StreamNotFoundError(f"{aggregate_id} did not exist yet at {at.isoformat()}")
     low, high = 1, latest  # the event at `low` happened by `at`; find the last such
     while low < high:
         middle = (low + high + 1) // 2
-        if _time_of(app, cursor, aggregate_id, middle) <= at:
+        if _time_of(app, reads, aggregate_id, middle) <= at:
             low = middle
         else:
             high = middle - 1
@@ -292,33 +285,13 @@ def _version_at(
 
 
 def _stored(
-    cursor: Any, aggregate_id: UUID, version: int | None = None, *, after: int = 0
+    reads: EventReads, aggregate_id: UUID, version: int | None = None, *, after: int = 0
 ) -> list[tuple[int, StoredEvent]]:
-    """The aggregate's stored events after version ``after`` and up to ``version`` (all
-    without it), oldest first, with their positions: one query, rows as tuples (half the time
-    of the recorder's ``select_events`` for a long stream)."""
-    cursor.execute(
-        "SELECT notification_id, originator_version, topic, state FROM procurement_events "
-        "WHERE originator_id = %s AND originator_version > %s "
-        "AND originator_version <= %s ORDER BY originator_version",
-        (aggregate_id, after, version if version is not None else MAX_VERSION),
-        binary=True,
-    )
-    rows = cursor.fetchall()
+    """The aggregate's stored events after ``after`` and up to ``version``, with positions."""
+    rows = reads.stream(aggregate_id, after=after, upto=version)
     if not rows and after == 0:
         raise StreamNotFoundError(f"no events for {aggregate_id}")
-    return [
-        (
-            position,
-            StoredEvent(
-                originator_id=aggregate_id,
-                originator_version=number,
-                topic=topic,
-                state=bytes(state),
-            ),
-        )
-        for position, number, topic, state in rows
-    ]
+    return rows
 
 
 def jsonable(value: Any) -> Any:

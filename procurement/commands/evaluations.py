@@ -1,31 +1,19 @@
-"""The application's evaluation, award, complaint and contract commands.
-
-A mixin of ``ProcurementApplication`` (its methods type ``self`` as that class): the same
-load, command, save-in-one-transaction steps, with the object-level checks done on the loads.
-Where one decision changes two aggregates (an award records itself on the evaluation; an
-upheld complaint cancels the award and reopens the evaluation) both are saved together.
+"""The evaluation's commands: committee, declarations, scores, the second opening,
+the report.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from domain.account import Account, account_id_for
-from domain.award import Award, AwardStatus, ComplaintStatus, ContractPeriod, Remedy
 from domain.bid import Bid
 from domain.errors import (
     AccountNotFoundError,
-    AwardLiveError,
-    AwardNotFoundError,
-    BidNotResponsiveError,
-    ComplaintPendingError,
-    ContractSignedError,
     EvaluationNotFoundError,
     EvaluationStateError,
     InvalidCommitteeError,
-    ReasonRequiredError,
     ReportNotFinalError,
     UnreadableBidError,
     VersionConflictError,
@@ -37,32 +25,18 @@ from domain.evaluation import (
     EvaluationStatus,
     FinancialBid,
     Member,
-    award_id_for,
     evaluation_id_for,
 )
-from domain.opening import OpenedStatus
 from domain.sealing import EnvelopeName, envelopes_for
 from domain.tender import Tender
 from domain.values import Actor, Money, Role
+from procurement.commands.views import EvaluationView
 from procurement.crypto import hpke as sealing
-from procurement.store.aggregate_ids import id_key, new_id
 from procurement.store.application_base import ProcurementStore, WriteResult
 
 
-@dataclass(frozen=True)
-class EvaluationView:
-    """An evaluation as the entity's officers see it while it runs."""
-
-    tender_id: UUID
-    version: int
-    status: EvaluationStatus
-    state: dict[str, Any]
-
-
 class EvaluationCommands(ProcurementStore):
-    """Evaluation, award, complaints and contract (mixed into the application)."""
-
-    # Committee and evaluation -------------------------------------------------------------
+    """The committee's evaluation (mixed into ``ProcurementApplication``)."""
 
     def start_evaluation(
         self,
@@ -323,13 +297,6 @@ class EvaluationCommands(ProcurementStore):
         evaluation.check_committee_ready()
         return evaluation
 
-    def _new_id(self, actor: Actor, idempotency_key: str | None) -> UUID:
-        """A new object's id: random, or keyed on the server's secret and the client's
-        idempotency key (``procurement.store.aggregate_ids``)."""
-        if idempotency_key is None:
-            return new_id(actor, None, b"")
-        return new_id(actor, idempotency_key, id_key(self.kek))
-
     def _evaluation(self, actor: Actor, tender_id: UUID) -> Evaluation:
         """The tender's evaluation, for an officer of its entity, while the tender stands."""
         return self._standing_evaluation(actor, tender_id)[1]
@@ -338,198 +305,3 @@ class EvaluationCommands(ProcurementStore):
         tender = self._officers_tender(actor, tender_id, None)
         tender.check_not_cancelled()
         return tender, self._load(Evaluation, evaluation_id_for(tender_id))
-
-    # Award, complaints, contract ----------------------------------------------------------
-
-    def award_tender(self, actor: Actor, tender_id: UUID, bid_id: UUID, reason: str) -> WriteResult:
-        """Award on the latest report; the standstill starts now."""
-        tender = self._officers_tender(actor, tender_id, None)
-        tender.check_not_cancelled()
-        try:
-            evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
-        except EvaluationNotFoundError:
-            raise ReportNotFinalError("the evaluation report is not finalised") from None
-        if evaluation.status is EvaluationStatus.IN_PROGRESS:
-            raise ReportNotFinalError("the evaluation report is not finalised")
-        report = evaluation.check_can_award()
-        entry = report.entry(bid_id)
-        if entry.rank is None or entry.evaluated_price is None:
-            raise BidNotResponsiveError("only a responsive, ranked bid can be awarded")
-        if not reason.strip() and self._fell_on_a_complaint(tender_id, evaluation, bid_id):
-            raise ReasonRequiredError(
-                "this bid's earlier award fell on an upheld complaint: give the reason for "
-                "awarding it again"
-            )
-        award_id = award_id_for(tender_id, evaluation.awards_made + 1)
-        now = self._now()
-        evaluation.record_award(
-            award_id=award_id, bid_id=bid_id, reason=reason, actor=actor, timestamp=now
-        )
-        award = Award(
-            id=award_id,
-            tender_id=tender_id,
-            entity=tender.entity,
-            report_number=report.number,
-            bid_id=bid_id,
-            vendor_id=entry.vendor_id,
-            vendor_name=entry.vendor_name,
-            value=entry.evaluated_price,
-            rank=entry.rank,
-            reason=reason,
-            standstill_ends=now + tender.published_rules.standstill_period,
-            bidders=[e.vendor_id for e in report.entries if e.status != OpenedStatus.WITHDRAWN],
-            actor=actor,
-            timestamp=now,
-        )
-        # Decided from a tender that is not cancelled: it must still be as read.
-        return self._save(award, evaluation, unless_changed={tender.id: tender.version})
-
-    def _fell_on_a_complaint(self, tender_id: UUID, evaluation: Evaluation, bid_id: UUID) -> bool:
-        """Whether an earlier award of the tender to ``bid_id`` was cancelled by an upheld
-        complaint (awarded again without a word, the complaint would be undone at once)."""
-        for number in range(1, evaluation.awards_made + 1):
-            award = self._load(Award, award_id_for(tender_id, number))
-            if award.bid_id == bid_id and any(
-                complaint.status is ComplaintStatus.UPHELD
-                for complaint in award.complaints.values()
-            ):
-                return True
-        return False
-
-    def lodge_complaint(
-        self,
-        actor: Actor,
-        award_id: UUID,
-        grounds: str,
-        idempotency_key: str | None = None,
-    ) -> WriteResult:
-        award = self._load(Award, award_id)
-        # A cancelled tender's complaints could never be decided: refuse them as its
-        # other acts are refused.
-        self._load(Tender, award.tender_id).check_not_cancelled()
-        complaint_id = self._new_id(actor, idempotency_key)
-        lodged = award.complaints.get(complaint_id)
-        if lodged is not None and lodged.vendor_id == actor.account_id:
-            # This key's complaint, lodged by an attempt that ended before its answer.
-            return self._written(award, complaint_id)
-        award.lodge_complaint(
-            complaint_id=complaint_id, grounds=grounds, actor=actor, timestamp=self._now()
-        )
-        result = self._save(award)
-        return WriteResult(id=complaint_id, version=result.version, position=result.position)
-
-    def decide_complaint(
-        self,
-        actor: Actor,
-        award_id: UUID,
-        complaint_id: UUID,
-        *,
-        upheld: bool,
-        remedy: Remedy | None,
-        reasons: str,
-    ) -> WriteResult:
-        award = self._officers_award(actor, award_id)
-        now = self._now()
-        award.decide_complaint(
-            complaint_id=complaint_id,
-            upheld=upheld,
-            remedy=remedy,
-            reasons=reasons,
-            actor=actor,
-            timestamp=now,
-        )
-        if not upheld:
-            return self._save(award)
-        evaluation = self._load(Evaluation, evaluation_id_for(award.tender_id))
-        if remedy is Remedy.REOPEN_EVALUATION:
-            evaluation.reopen(award_id=award.id, reason=reasons, actor=actor, timestamp=now)
-        else:
-            evaluation.release_award(award_id=award.id, reason=reasons, actor=actor, timestamp=now)
-        return self._save(award, evaluation)
-
-    def cancel_award(self, actor: Actor, award_id: UUID, reason: str) -> WriteResult:
-        award = self._officers_award(actor, award_id)
-        now = self._now()
-        award.cancel(reason=reason, actor=actor, timestamp=now)
-        evaluation = self._load(Evaluation, evaluation_id_for(award.tender_id))
-        evaluation.release_award(award_id=award.id, reason=reason, actor=actor, timestamp=now)
-        return self._save(award, evaluation)
-
-    def sign_contract(
-        self,
-        actor: Actor,
-        award_id: UUID,
-        value: Money,
-        period: ContractPeriod,
-    ) -> WriteResult:
-        award = self._officers_award(actor, award_id)
-        now = self._now()
-        # The state's refusals (not active, standstill, a pending complaint) come first,
-        # from the command itself; the value is checked once the contract could be signed.
-        signable = award.status is AwardStatus.STANDSTILL and now >= award.standstill_ends
-        if signable and not award.pending_complaints():
-            award.check_contract_value(value)
-        award.sign_contract(value=value, period=period, actor=actor, timestamp=now)
-        return self._save(award)
-
-    def _officers_award(self, actor: Actor, award_id: UUID) -> Award:
-        """The award, if this officer's entity made it: otherwise, as if it did not exist."""
-        award = self._load(Award, award_id)
-        if actor.role is not Role.OFFICER or actor.entity != award.entity:
-            raise AwardNotFoundError(f"no award {award_id}")
-        self._officers_tender(actor, award.tender_id, None).check_not_cancelled()
-        return award
-
-    def check_tender_cancellable(self, tender_id: UUID) -> dict[UUID, int]:
-        """A tender is cancelled only when no award of it stands and no complaint against
-        one waits for its decision: a cancelled tender's award would stay public as made,
-        and its complaints could never be decided (the tender's acts are refused).
-
-        Returns the versions read (the evaluation, every award): the cancellation holds
-        only if they are unchanged when it commits (``_save``'s ``unless_changed``)."""
-        try:
-            evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
-        except EvaluationNotFoundError:
-            return {}
-        read = {evaluation.id: evaluation.version}
-        if evaluation.current_award is not None:
-            award = self._load(Award, evaluation.current_award)
-            if award.status is AwardStatus.CONTRACTED:
-                raise ContractSignedError(
-                    "the contract is signed: the tender can no longer be cancelled"
-                )
-            raise AwardLiveError(
-                f"the tender's award {award.id} stands: cancel the award first "
-                f"(POST /awards/{award.id}/cancel), then the tender"
-            )
-        for number in range(1, evaluation.awards_made + 1):
-            award = self._load(Award, award_id_for(tender_id, number))
-            if award.pending_complaints():
-                raise ComplaintPendingError(
-                    f"a complaint against award {award.id} is pending: decide it first"
-                )
-            read[award.id] = award.version
-        return read
-
-    def award_for_officer(self, actor: Actor, award_id: UUID) -> dict[str, Any]:
-        """An award as its entity's officers see it: the complaints' grounds included (the
-        public sees only that a complaint was lodged and how it was decided)."""
-        award = self._load(Award, award_id)
-        if actor.role is not Role.OFFICER or actor.entity != award.entity:
-            raise AwardNotFoundError(f"no award {award_id}")
-        return {
-            "id": str(award.id),
-            "tender_id": str(award.tender_id),
-            "version": award.version,
-            "status": award.status.value,
-            "bid_id": str(award.bid_id),
-            "supplier_name": award.vendor_name,
-            "value": award.value.model_dump(mode="json"),
-            "rank": award.rank,
-            "reason": award.reason,
-            "made_at": award.made_at.isoformat(),
-            "standstill_ends": award.standstill_ends.isoformat(),
-            "complaints": [c.model_dump(mode="json") for c in award.complaints.values()],
-            "contract": award.contract.model_dump(mode="json") if award.contract else None,
-            "cancellation_reason": award.cancellation_reason,
-        }

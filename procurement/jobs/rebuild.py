@@ -29,7 +29,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
@@ -38,6 +38,7 @@ from psycopg import ClientCursor, Cursor
 from psycopg.rows import DictRow
 
 from procurement.jobs.projection_runner import ReadModelsApplication
+from procurement.store.recorder import StoreRecorder
 from projections import public_awards, public_tenders
 from projections.ocds import release_builder as ocds
 from projections.ocds.rebuild_pages import OcdsReleasesPages, Page, handles
@@ -234,7 +235,7 @@ def _replay(
     progress: Progress | None,
     page_size: int,
 ) -> int:
-    recorder = app.recorder
+    recorder = cast("StoreRecorder", app.recorder)
     position = 0
     head = recorder.max_notification_id() or 0
     while position < head:
@@ -265,13 +266,7 @@ def _replay(
             if progress is not None:
                 progress(position, head)
         head = recorder.max_notification_id() or 0  # and any appended meanwhile
-    with recorder.datastore.transaction() as cursor:  # type: ignore[attr-defined]
-        cursor.execute(
-            b"SELECT count(*) AS events FROM procurement_events WHERE notification_id <= %s",
-            (position,),
-        )
-        row = cursor.fetchone()
-    return int(row["events"]) if row else 0
+    return recorder.count_events(position)
 
 
 @contextmanager
@@ -311,9 +306,7 @@ def _commit(
 def _shown_topics(app: ReadModelsApplication, writers: Sequence[PageWriter]) -> list[set[str]]:
     """For each writer, the topics in the store of the events it shows. From the stored
     topics rather than the classes' own, so that a renamed event's older topic is found."""
-    with app.recorder.datastore.transaction() as cursor:  # type: ignore[attr-defined]
-        cursor.execute(b"SELECT DISTINCT topic FROM procurement_events")
-        stored = [str(row["topic"]) for row in cursor.fetchall()]
+    stored = cast("StoreRecorder", app.recorder).stored_topics()
     classes = {topic: resolve_topic(topic) for topic in stored}
     return [{t for t, cls in classes.items() if writer.shows(cls)} for writer in writers]
 

@@ -18,6 +18,7 @@ import psycopg
 from procurement.audit import history, snapshots
 from procurement.commands.application import ProcurementApplication
 from procurement.jobs.periodic import PeriodicJob
+from procurement.store.recorder import EventReads
 
 log = logging.getLogger("procurement.snapshotter")  # the name operators filter on
 
@@ -54,20 +55,11 @@ class Snapshotter(PeriodicJob):
     def _due(self) -> list[UUID]:
         """The streams with an event at a multiple of the interval since the last pass; the
         position moves to the store's newest event, so a pass reads only what is new."""
-        with psycopg.connect(self.dsn) as conn:
-            newest = conn.execute("SELECT max(notification_id) FROM procurement_events").fetchone()
-            upto = int(newest[0]) if newest and newest[0] is not None else 0
-            rows = conn.execute(
-                "SELECT DISTINCT e.originator_id FROM procurement_events e "
-                "WHERE e.notification_id > %(after)s AND e.notification_id <= %(upto)s "
-                "AND e.originator_version > 0 AND mod(e.originator_version, %(interval)s) = 0 "
-                "AND e.topic NOT LIKE ALL(%(excluded)s)",
-                {
-                    "after": self.position,
-                    "upto": upto,
-                    "interval": snapshots.INTERVAL,
-                    "excluded": [f"{topic}%" for topic in snapshots.EXCLUDED_TOPICS],
-                },
-            ).fetchall()
+        with psycopg.connect(self.dsn) as conn, conn.cursor() as cursor:
+            reads = EventReads(cursor)
+            upto = reads.head()
+            due = reads.streams_at_multiples(
+                self.position, upto, snapshots.INTERVAL, list(snapshots.EXCLUDED_TOPICS)
+            )
         self.position = max(self.position, upto)
-        return [aggregate_id for (aggregate_id,) in rows]
+        return due

@@ -1,7 +1,7 @@
 """The application's plumbing: configuration, loading and saving aggregates, and the
 object-level checks every command shares (an officer acts only on its entity's tenders, a
-vendor only on its own bid). The commands are in ``procurement/commands/application.py`` and
-``procurement/commands/evaluations.py``, subclasses of this one.
+vendor only on its own bid). The commands are sibling mixins over this base, one module per
+aggregate in ``procurement/commands/``.
 """
 
 from __future__ import annotations
@@ -12,38 +12,39 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from typing import Self, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
-from eventsourcing.postgres import PostgresApplicationRecorder
 
-from domain.award import Award
+from domain.award import Award, AwardStatus
 from domain.bid import Bid, bid_id_for
 from domain.errors import (
     AccountNotFoundError,
+    AwardLiveError,
     AwardNotFoundError,
     BidNotFoundError,
+    ComplaintPendingError,
+    ContractSignedError,
     EvaluationNotFoundError,
     TenderNotFoundError,
     VersionConflictError,
     VersionMismatchError,
 )
-from domain.evaluation import Evaluation
+from domain.evaluation import Evaluation, award_id_for, evaluation_id_for
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Role
-from procurement.audit import snapshots
 from procurement.clock import Clock, SystemClock
 from procurement.crypto.receipts import ReceiptSigner
 from procurement.settings import Settings
 from procurement.store import transcodings
+from procurement.store.aggregate_ids import id_key, new_id
 from procurement.store.database import eventsourcing_env
 from procurement.store.group_commit import GroupCommitter
 from procurement.store.idempotency_keys import Attempt
-from procurement.store.recorder import StaleReadError
+from procurement.store.recorder import StaleReadError, StoreRecorder
 
 A = TypeVar("A", bound=Aggregate)
 TENDERS_REMEMBERED = 256
@@ -103,13 +104,9 @@ class ProcurementStore(Application[UUID]):
             raise RuntimeError(msg)
         return self._kek
 
-    @cached_property
-    def snapshot_key(self) -> bytes | None:
-        """The key of time travel's snapshot MACs (none without a KEK, or where the code
-        cannot be fingerprinted: no snapshots)."""
-        if self._kek is None or not snapshots.enabled():
-            return None
-        return snapshots.mac_key(self._kek)
+    @property
+    def has_kek(self) -> bool:
+        return self._kek is not None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -128,18 +125,11 @@ class ProcurementStore(Application[UUID]):
 
     def _position_of(self, originator_id: UUID, version: int) -> int:
         """The global position of an aggregate's event at ``version``."""
-        datastore = cast("PostgresApplicationRecorder", self.recorder).datastore
-        with datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                "SELECT notification_id FROM procurement_events "
-                "WHERE originator_id = %s AND originator_version = %s",
-                (originator_id, version),
-            )
-            row = cursor.fetchone()
-        if row is None:  # pragma: no cover (the version was just loaded)
+        position = cast("StoreRecorder", self.recorder).position_of(originator_id, version)
+        if position is None:  # pragma: no cover (the version was just loaded)
             msg = f"no event {originator_id} at version {version} in the store"
             raise RuntimeError(msg)
-        return int(row["notification_id"])
+        return position
 
     def _written(self, aggregate: Aggregate, result_id: UUID | None = None) -> WriteResult:
         """The answer a write that made ``aggregate``'s current version gave (or would have
@@ -259,6 +249,44 @@ class ProcurementStore(Application[UUID]):
                 self._committer.stop()
                 self._committer = None
         super().close()
+
+    def _new_id(self, actor: Actor, idempotency_key: str | None) -> UUID:
+        """A new object's id: random, or keyed on the server's secret and the client's
+        idempotency key (``procurement.store.aggregate_ids``)."""
+        if idempotency_key is None:
+            return new_id(actor, None, b"")
+        return new_id(actor, idempotency_key, id_key(self.kek))
+
+    def check_tender_cancellable(self, tender_id: UUID) -> dict[UUID, int]:
+        """A tender is cancelled only when no award of it stands and no complaint against
+        one waits for its decision: a cancelled tender's award would stay public as made,
+        and its complaints could never be decided (the tender's acts are refused).
+
+        Returns the versions read (the evaluation, every award): the cancellation holds
+        only if they are unchanged when it commits (``_save``'s ``unless_changed``)."""
+        try:
+            evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
+        except EvaluationNotFoundError:
+            return {}
+        read = {evaluation.id: evaluation.version}
+        if evaluation.current_award is not None:
+            award = self._load(Award, evaluation.current_award)
+            if award.status is AwardStatus.CONTRACTED:
+                raise ContractSignedError(
+                    "the contract is signed: the tender can no longer be cancelled"
+                )
+            raise AwardLiveError(
+                f"the tender's award {award.id} stands: cancel the award first "
+                f"(POST /awards/{award.id}/cancel), then the tender"
+            )
+        for number in range(1, evaluation.awards_made + 1):
+            award = self._load(Award, award_id_for(tender_id, number))
+            if award.pending_complaints():
+                raise ComplaintPendingError(
+                    f"a complaint against award {award.id} is pending: decide it first"
+                )
+            read[award.id] = award.version
+        return read
 
     def _save(
         self,

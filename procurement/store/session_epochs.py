@@ -26,6 +26,7 @@ import asyncpg
 
 from domain.account import SESSION_ENDING_TOPICS
 from procurement.clock import Clock
+from procurement.store.recorder import topic_counts
 
 TTL = timedelta(seconds=2)
 REMEMBERED = 10_000
@@ -39,15 +40,8 @@ class _Known:
 
 async def read_epoch(pool: asyncpg.Pool, account_id: UUID) -> int | None:
     """The account's session epoch in the store, or None when it has no events."""
-    row = await pool.fetchrow(
-        "SELECT count(*) FILTER (WHERE topic = ANY($2::text[])) AS epoch, count(*) AS events "
-        "FROM procurement_events WHERE originator_id = $1",
-        account_id,
-        list(SESSION_ENDING_TOPICS),
-    )
-    if row is None or row["events"] == 0:
-        return None
-    return int(row["epoch"])
+    epoch, events = await topic_counts(pool, account_id, list(SESSION_ENDING_TOPICS))
+    return None if events == 0 else epoch
 
 
 class SessionEpochs:

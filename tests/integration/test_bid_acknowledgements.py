@@ -6,9 +6,17 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import VersionConflictError
-from procurement.commands.application import BidView, Blocking, ProcurementApplication, Steps
+from procurement.commands.application import BidView, ProcurementApplication
 from procurement.store.application_base import WriteResult
-from tests.integration.test_bid_deadlines import price, published, vendor, waiting_write
+from tests.integration.test_bid_deadlines import (
+    Blocking,
+    Steps,
+    Stepwise,
+    price,
+    published,
+    vendor,
+    waiting_write,
+)
 from tests.support import FakeClock
 
 
@@ -30,7 +38,7 @@ def test_a_landed_submission_reported_as_a_conflict_gets_its_receipt(
     application: ProcurementApplication, clock: FakeClock
 ) -> None:
     tender = published(application, clock)
-    steps = application._submitting(vendor("d.alpha"), tender.id, price("900000"))
+    steps = application._submit(vendor("d.alpha"), tender.id, price("900000"), None, Stepwise())
 
     landed, view = landed_but_reported_lost(application, steps)
 
@@ -44,7 +52,7 @@ def test_a_landed_replacement_reported_as_a_conflict_gets_its_receipt(
 ) -> None:
     tender = published(application, clock)
     application.submit_bid(vendor("d.alpha"), tender.id, price("900000"))
-    steps = application._replacing(vendor("d.alpha"), tender.id, price("850000"))
+    steps = application._replace(vendor("d.alpha"), tender.id, price("850000"), None, Stepwise())
 
     landed, view = landed_but_reported_lost(application, steps)
 
@@ -57,7 +65,7 @@ def test_a_conflict_with_another_write_is_decided_again(
 ) -> None:
     tender = published(application, clock)
     application.submit_bid(vendor("d.alpha"), tender.id, price("900000"))
-    steps = application._replacing(vendor("d.alpha"), tender.id, price("850000"))
+    steps = application._replace(vendor("d.alpha"), tender.id, price("850000"), None, Stepwise())
     waiting_write(steps)
     application.replace_bid(vendor("d.alpha"), tender.id, price("840000"))  # another request
 

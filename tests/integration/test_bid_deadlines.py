@@ -2,14 +2,18 @@
 refused because its write came after the deadline, and the opening never leaves out a bid
 whose write lands while it runs.
 
-A bid command is a series of steps (``Blocking`` loads, ``Commit`` writes) that the tests
-carry out one by one here, so that another write can be put between two of them."""
+A bid command awaits its loads and its write (``procurement.commands.waits``); here a
+``Stepwise`` hands each of them to the test, which carries them out one by one, so that
+another write can be put between two of them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import types
+from collections.abc import Callable, Coroutine, Generator, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any, TypeVar
 from uuid import UUID
 
 import pytest
@@ -20,14 +24,8 @@ from domain.errors import BiddingClosedError, ForbiddenError
 from domain.rules import OPENING_GRACE
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Money, Role
-from procurement.commands.application import (
-    BidView,
-    Blocking,
-    Commit,
-    ProcurementApplication,
-    Steps,
-    system_actor,
-)
+from procurement.commands.application import BidView, ProcurementApplication, system_actor
+from procurement.store.application_base import WriteResult
 from procurement.store.recorder import StaleReadError
 from tests.support import FakeClock, terms
 
@@ -35,6 +33,42 @@ OFFICER = Actor(
     account_id=account_id_for("d.officer@wsd"), role=Role.OFFICER, request_id="t", entity="wsd"
 )
 PASSWORD = "pw-123456789"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Blocking:
+    """A load the command waits for."""
+
+    call: Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A write through the group commit the command waits for."""
+
+    bid: Bid
+    tender: Tender
+
+
+Steps = Coroutine[Blocking | Commit, Any, BidView]
+
+
+@types.coroutine
+def _pause(step: Blocking | Commit) -> Generator[Blocking | Commit, Any, Any]:
+    return (yield step)
+
+
+class Stepwise:
+    """``Waits`` that hand each load and write to the test, one at a time."""
+
+    async def load(self, call: Callable[[], T]) -> T:
+        loaded: T = await _pause(Blocking(call))
+        return loaded
+
+    async def commit(self, bid: Bid, tender: Tender) -> WriteResult:
+        written: WriteResult = await _pause(Commit(bid, tender))
+        return written
 
 
 def vendor(name: str) -> Actor:
@@ -86,7 +120,7 @@ def test_a_bid_that_arrived_before_the_deadline_is_kept_when_its_write_comes_aft
     tender = published(application, clock)
     deadline = tender.terms.timeline.submission_deadline
     clock.set(deadline - timedelta(seconds=1))
-    steps = application._submitting(vendor("d.beta"), tender.id, price("800000"))
+    steps = application._submit(vendor("d.beta"), tender.id, price("800000"), None, Stepwise())
     waiting_write(steps)
     # The write waited (the tender changed under it) until after the deadline.
     clock.set(deadline + timedelta(seconds=5))
@@ -109,7 +143,7 @@ def test_the_opening_closes_bidding_before_it_reads_the_bids(
 ) -> None:
     tender = published(application, clock)
     application.submit_bid(vendor("d.alpha"), tender.id, price("900000"))
-    steps = application._submitting(vendor("d.beta"), tender.id, price("800000"))
+    steps = application._submit(vendor("d.beta"), tender.id, price("800000"), None, Stepwise())
     waiting = waiting_write(steps)  # decided in time, its write still waiting
     timeline = tender.terms.timeline
     clock.set(max(timeline.opening_time, timeline.submission_deadline + OPENING_GRACE))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import threading
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
 import psycopg
@@ -19,6 +20,8 @@ from domain.values import Money, Role
 from procurement.commands.application import ProcurementApplication
 from procurement.settings import Settings
 from procurement.store.database import eventsourcing_env
+from procurement.store.recorder import StoreRecorder, head_position, topic_counts
+from projections.reads import create_pool
 from tests.support import FakeClock, officer, terms, vendor
 
 
@@ -172,3 +175,52 @@ def test_a_bid_with_megabytes_of_documents_is_stored(
     writer.join(30)
     assert "view" in done, "the insert of a large event did not complete"
     assert application.my_bid(bidder, tender.id).version == 1
+
+
+def test_the_recorders_queries_read_the_stored_format(
+    application: ProcurementApplication, settings: Settings, clock: FakeClock
+) -> None:
+    """Every query on the event table is a method of the recorder's: each one against the
+    rows as stored."""
+    actor = officer()
+    first = application.draft_tender(actor, terms(clock.now()))
+    application.publish_tender(actor, first.id, None)
+    second = application.draft_tender(actor, terms(clock.now()))
+    rows = _rows(settings.dsn)
+    drafted, published, other = (position for position, _, _ in rows)
+    recorder = cast("StoreRecorder", application.recorder)
+
+    assert recorder.position_of(first.id, 2) == published
+    assert recorder.position_of(first.id, 3) is None
+    assert recorder.count_events(published) == 2
+    assert sorted(recorder.stored_topics()) == sorted({topic for _, topic, _ in rows})
+    with recorder.reading() as reads:
+        assert reads.last_version(first.id) == 2
+        assert reads.last_version(uuid4()) == 0
+        stream = reads.stream(first.id)
+        assert [(p, e.originator_version, e.topic, e.state) for p, e in stream] == [
+            (position, version, topic, state)
+            for version, (position, topic, state) in enumerate(rows[:2], start=1)
+        ]
+        assert [p for p, _ in reads.stream(first.id, after=1)] == [published]
+        assert [p for p, _ in reads.stream(first.id, upto=1)] == [drafted]
+        assert reads.head() == other
+        assert reads.streams_at_multiples(0, other, 2, []) == [first.id]
+        assert sorted(reads.streams_at_multiples(drafted, other, 1, [])) == sorted(
+            [first.id, second.id]
+        )
+        assert reads.streams_at_multiples(published, other, 1, []) == [second.id]
+        assert reads.streams_at_multiples(0, other, 1, ["procurement:Tender."]) == []
+
+    async def asked() -> tuple[int, tuple[int, int], tuple[int, int]]:
+        pool = await create_pool(settings.dsn, 1)
+        try:
+            return (
+                await head_position(pool),
+                await topic_counts(pool, first.id, ["procurement:Tender.TenderPublished"]),
+                await topic_counts(pool, uuid4(), ["procurement:Tender.TenderPublished"]),
+            )
+        finally:
+            await pool.close()
+
+    assert asyncio.run(asked()) == (other, (1, 2), (0, 0))

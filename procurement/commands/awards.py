@@ -1,0 +1,189 @@
+"""Award, complaints and contract. Where one decision changes two aggregates (an award
+records itself on the evaluation; an upheld complaint cancels the award and reopens the
+evaluation) both are saved together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from domain.award import Award, AwardStatus, ComplaintStatus, ContractPeriod, Remedy
+from domain.errors import (
+    AwardNotFoundError,
+    BidNotResponsiveError,
+    EvaluationNotFoundError,
+    ReasonRequiredError,
+    ReportNotFinalError,
+)
+from domain.evaluation import Evaluation, EvaluationStatus, award_id_for, evaluation_id_for
+from domain.opening import OpenedStatus
+from domain.tender import Tender
+from domain.values import Actor, Money, Role
+from procurement.store.application_base import ProcurementStore, WriteResult
+
+
+class AwardCommands(ProcurementStore):
+    """Award, complaints and contract (mixed into ``ProcurementApplication``)."""
+
+    def award_tender(self, actor: Actor, tender_id: UUID, bid_id: UUID, reason: str) -> WriteResult:
+        """Award on the latest report; the standstill starts now."""
+        tender = self._officers_tender(actor, tender_id, None)
+        tender.check_not_cancelled()
+        try:
+            evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
+        except EvaluationNotFoundError:
+            raise ReportNotFinalError("the evaluation report is not finalised") from None
+        if evaluation.status is EvaluationStatus.IN_PROGRESS:
+            raise ReportNotFinalError("the evaluation report is not finalised")
+        report = evaluation.check_can_award()
+        entry = report.entry(bid_id)
+        if entry.rank is None or entry.evaluated_price is None:
+            raise BidNotResponsiveError("only a responsive, ranked bid can be awarded")
+        if not reason.strip() and self._fell_on_a_complaint(tender_id, evaluation, bid_id):
+            raise ReasonRequiredError(
+                "this bid's earlier award fell on an upheld complaint: give the reason for "
+                "awarding it again"
+            )
+        award_id = award_id_for(tender_id, evaluation.awards_made + 1)
+        now = self._now()
+        evaluation.record_award(
+            award_id=award_id, bid_id=bid_id, reason=reason, actor=actor, timestamp=now
+        )
+        award = Award(
+            id=award_id,
+            tender_id=tender_id,
+            entity=tender.entity,
+            report_number=report.number,
+            bid_id=bid_id,
+            vendor_id=entry.vendor_id,
+            vendor_name=entry.vendor_name,
+            value=entry.evaluated_price,
+            rank=entry.rank,
+            reason=reason,
+            standstill_ends=now + tender.published_rules.standstill_period,
+            bidders=[e.vendor_id for e in report.entries if e.status != OpenedStatus.WITHDRAWN],
+            actor=actor,
+            timestamp=now,
+        )
+        # Decided from a tender that is not cancelled: it must still be as read.
+        return self._save(award, evaluation, unless_changed={tender.id: tender.version})
+
+    def _fell_on_a_complaint(self, tender_id: UUID, evaluation: Evaluation, bid_id: UUID) -> bool:
+        """Whether an earlier award of the tender to ``bid_id`` was cancelled by an upheld
+        complaint (awarded again without a word, the complaint would be undone at once)."""
+        for number in range(1, evaluation.awards_made + 1):
+            award = self._load(Award, award_id_for(tender_id, number))
+            if award.bid_id == bid_id and any(
+                complaint.status is ComplaintStatus.UPHELD
+                for complaint in award.complaints.values()
+            ):
+                return True
+        return False
+
+    def lodge_complaint(
+        self,
+        actor: Actor,
+        award_id: UUID,
+        grounds: str,
+        idempotency_key: str | None = None,
+    ) -> WriteResult:
+        award = self._load(Award, award_id)
+        # A cancelled tender's complaints could never be decided: refuse them as its
+        # other acts are refused.
+        self._load(Tender, award.tender_id).check_not_cancelled()
+        complaint_id = self._new_id(actor, idempotency_key)
+        lodged = award.complaints.get(complaint_id)
+        if lodged is not None and lodged.vendor_id == actor.account_id:
+            # This key's complaint, lodged by an attempt that ended before its answer.
+            return self._written(award, complaint_id)
+        award.lodge_complaint(
+            complaint_id=complaint_id, grounds=grounds, actor=actor, timestamp=self._now()
+        )
+        result = self._save(award)
+        return WriteResult(id=complaint_id, version=result.version, position=result.position)
+
+    def decide_complaint(
+        self,
+        actor: Actor,
+        award_id: UUID,
+        complaint_id: UUID,
+        *,
+        upheld: bool,
+        remedy: Remedy | None,
+        reasons: str,
+    ) -> WriteResult:
+        award = self._officers_award(actor, award_id)
+        now = self._now()
+        award.decide_complaint(
+            complaint_id=complaint_id,
+            upheld=upheld,
+            remedy=remedy,
+            reasons=reasons,
+            actor=actor,
+            timestamp=now,
+        )
+        if not upheld:
+            return self._save(award)
+        evaluation = self._load(Evaluation, evaluation_id_for(award.tender_id))
+        if remedy is Remedy.REOPEN_EVALUATION:
+            evaluation.reopen(award_id=award.id, reason=reasons, actor=actor, timestamp=now)
+        else:
+            evaluation.release_award(award_id=award.id, reason=reasons, actor=actor, timestamp=now)
+        return self._save(award, evaluation)
+
+    def cancel_award(self, actor: Actor, award_id: UUID, reason: str) -> WriteResult:
+        award = self._officers_award(actor, award_id)
+        now = self._now()
+        award.cancel(reason=reason, actor=actor, timestamp=now)
+        evaluation = self._load(Evaluation, evaluation_id_for(award.tender_id))
+        evaluation.release_award(award_id=award.id, reason=reason, actor=actor, timestamp=now)
+        return self._save(award, evaluation)
+
+    def sign_contract(
+        self,
+        actor: Actor,
+        award_id: UUID,
+        value: Money,
+        period: ContractPeriod,
+    ) -> WriteResult:
+        award = self._officers_award(actor, award_id)
+        now = self._now()
+        # The state's refusals (not active, standstill, a pending complaint) come first,
+        # from the command itself; the value is checked once the contract could be signed.
+        signable = award.status is AwardStatus.STANDSTILL and now >= award.standstill_ends
+        if signable and not award.pending_complaints():
+            award.check_contract_value(value)
+        award.sign_contract(value=value, period=period, actor=actor, timestamp=now)
+        return self._save(award)
+
+    def _officers_award(self, actor: Actor, award_id: UUID) -> Award:
+        """The award, if this officer's entity made it: otherwise, as if it did not exist."""
+        award = self._load(Award, award_id)
+        if actor.role is not Role.OFFICER or actor.entity != award.entity:
+            raise AwardNotFoundError(f"no award {award_id}")
+        self._officers_tender(actor, award.tender_id, None).check_not_cancelled()
+        return award
+
+    def award_for_officer(self, actor: Actor, award_id: UUID) -> dict[str, Any]:
+        """An award as its entity's officers see it: the complaints' grounds included (the
+        public sees only that a complaint was lodged and how it was decided)."""
+        award = self._load(Award, award_id)
+        if actor.role is not Role.OFFICER or actor.entity != award.entity:
+            raise AwardNotFoundError(f"no award {award_id}")
+        return {
+            "id": str(award.id),
+            "tender_id": str(award.tender_id),
+            "version": award.version,
+            "status": award.status.value,
+            "bid_id": str(award.bid_id),
+            "supplier_name": award.vendor_name,
+            "value": award.value.model_dump(mode="json"),
+            "rank": award.rank,
+            "reason": award.reason,
+            "made_at": award.made_at.isoformat(),
+            "standstill_ends": award.standstill_ends.isoformat(),
+            "complaints": [c.model_dump(mode="json") for c in award.complaints.values()],
+            "contract": award.contract.model_dump(mode="json") if award.contract else None,
+            "cancellation_reason": award.cancellation_reason,
+        }

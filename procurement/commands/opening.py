@@ -1,0 +1,117 @@
+"""The public opening of a tender's bids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import cast
+from uuid import UUID
+
+from domain.account import Account
+from domain.bid import Bid, BidStatus
+from domain.errors import TenderNotPublishedError, UnreadableBidError
+from domain.opening import OpenedBid, OpenedStatus, OpeningRecord, ReleasedKey
+from domain.sealing import envelopes_for
+from domain.tender import Tender, TenderStatus
+from domain.values import Actor
+from procurement.crypto import hpke as sealing
+from procurement.store.application_base import ProcurementStore, WriteResult
+from procurement.store.recorder import StoreRecorder
+
+
+class OpeningCommands(ProcurementStore):
+    """The opening (mixed into ``ProcurementApplication``)."""
+
+    def open_bids(self, actor: Actor, tender_id: UUID, expected_version: int | None) -> WriteResult:
+        """The public opening: release the key, decrypt every live bid, check every
+        commitment, and record it all on the tender in one event."""
+        tender = self._officers_tender(actor, tender_id, expected_version)
+        now = self._now()
+        tender.check_can_open(now)
+        if tender.sealing_keys is None:  # pragma: no cover (published implies keys)
+            raise TenderNotPublishedError("the tender has no sealing keys")
+        if tender.status is TenderStatus.ACTIVE:
+            # Close bidding first, in a transaction of its own: a bid write still waiting
+            # names the tender's earlier version and is refused from here on (the group
+            # commit checks it under the table lock), and every bid written before it is
+            # in the store when the bids are read below. Read first and closed after, a
+            # late write could land in between and be missing from the record.
+            tender.close_bidding(actor=actor, timestamp=now)
+            self._save(tender)
+        name = envelopes_for(tender.terms.method)[0]
+        [key] = [k for k in tender.sealing_keys.keys if k.envelope == name]
+        private = sealing.unwrap(self.kek, tender.id, key)
+        # One bid in memory at a time (with its documents, a bid can be megabytes): each is
+        # loaded, opened and let go; only what the record keeps stays.
+        opened = tuple(
+            sorted(
+                (self._opened(tender, bid, private) for bid in self._bids_on(tender.id)),
+                key=lambda record: (record.received_at, record.bid_id),
+            )
+        )
+        record = OpeningRecord(
+            envelope=name,
+            keys=(ReleasedKey(envelope=name, private_key=sealing.b64(private)),),
+            bids=opened,
+        )
+        tender.open_bids(record=record, actor=actor, timestamp=now)
+        return self._save(tender)
+
+    def _bids_on(self, tender_id: UUID) -> Iterator[Bid]:
+        """Every bid ever submitted on the tender, from the store's own index of them (not
+        from a projection that could lag): the opening must not miss one. Loaded as they
+        are asked for."""
+        ids = cast("StoreRecorder", self.recorder).bids_on(tender_id)
+        return (self._load(Bid, bid_id) for bid_id in ids)
+
+    def _opened(self, tender: Tender, bid: Bid, private: bytes) -> OpenedBid:
+        vendor = self._load(Account, bid.vendor_id)
+        base = OpenedBid(
+            bid_id=bid.id,
+            vendor_id=bid.vendor_id,
+            vendor_name=vendor.vendor.legal_name if vendor.vendor else vendor.username,
+            status=OpenedStatus.WITHDRAWN,
+            received_at=bid.received_at,
+        )
+        if bid.status is BidStatus.WITHDRAWN:
+            return base
+        commitments = tuple((e.name, e.commitment) for e in bid.envelopes.envelopes)
+        envelope = next(
+            e for e in bid.envelopes.envelopes if e.name == envelopes_for(tender.terms.method)[0]
+        )
+        try:
+            # Sealed on the vendor's machine, it was not checked on arrival: the same rules
+            # now, or a bid could price lots the tender does not have, or one lot twice, or
+            # hold text the platform does not accept.
+            contents = tender.read_sealed_bid(
+                sealing.open_envelope(private, tender.id, bid.vendor_id, envelope)
+            )
+        except (sealing.SealingError, UnreadableBidError) as problem:
+            return base.model_copy(
+                update={
+                    "status": OpenedStatus.UNREADABLE,
+                    "commitments": commitments,
+                    "problem": str(problem),
+                }
+            )
+        required = tender.terms.bid_security
+        offered = contents.bid_security
+        sufficient = (
+            None
+            if required is None
+            else (
+                offered is not None
+                and offered.amount.currency == required.amount.currency
+                and offered.amount.amount >= required.amount.amount
+            )
+        )
+        return base.model_copy(
+            update={
+                "status": OpenedStatus.OPENED,
+                "commitments": commitments,
+                "prices": contents.prices,
+                "validity_days": contents.validity_days,
+                "documents": tuple(document.name for document in contents.documents),
+                "bid_security": offered,
+                "security_sufficient": sufficient,
+            }
+        )

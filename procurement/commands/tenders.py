@@ -1,0 +1,155 @@
+"""A tender's commands: draft, edit, publish, amend, cancel, questions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from domain.errors import TenderNotFoundError, VersionConflictError
+from domain.rules import rules_for
+from domain.sealing import envelopes_for
+from domain.tender import Tender
+from domain.values import Actor, Role, TenderTerms, Timeline
+from procurement.commands.access import system_actor
+from procurement.commands.views import TenderView
+from procurement.crypto import hpke as sealing
+from procurement.store.application_base import ProcurementStore, WriteResult
+
+
+class TenderCommands(ProcurementStore):
+    """A tender's life before its opening (mixed into ``ProcurementApplication``)."""
+
+    def draft_tender(
+        self, actor: Actor, terms: TenderTerms, idempotency_key: str | None = None
+    ) -> WriteResult:
+        """A new draft. With an idempotency key its id is derived from the key, so a retry
+        that slipped past the idempotency store conflicts instead of drafting twice."""
+        if actor.role is not Role.OFFICER or actor.entity is None:
+            raise TenderNotFoundError("only an entity's officers draft its tenders")
+        tender = Tender(
+            id=self._new_id(actor, idempotency_key),
+            entity=actor.entity,
+            terms=terms,
+            actor=actor,
+            timestamp=self._now(),
+        )
+        try:
+            return self._save(tender)
+        except VersionConflictError:
+            if idempotency_key is None:
+                raise
+        # The draft this account drafted with this key is stored already: an earlier attempt
+        # made it and ended before its answer. Answer as it would have.
+        drafted = self._load(Tender, tender.id)
+        return WriteResult(id=drafted.id, version=1, position=self._position_of(drafted.id, 1))
+
+    def edit_tender(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        changes: Mapping[str, Any],
+        expected_version: int | None,
+    ) -> WriteResult:
+        """Change some of a draft's terms; the rest stay as they are."""
+        tender = self._officers_tender(actor, tender_id, expected_version)
+        current = {name: getattr(tender.terms, name) for name in TenderTerms.model_fields}
+        terms = TenderTerms.model_validate({**current, **changes})
+        tender.edit_draft(terms=terms, actor=actor, timestamp=self._now())
+        return self._save(tender)
+
+    def publish_tender(
+        self, actor: Actor, tender_id: UUID, expected_version: int | None
+    ) -> WriteResult:
+        tender = self._officers_tender(actor, tender_id, expected_version)
+        rules = rules_for(self.rule_profile, tender.terms.method, tender.terms.scope)
+        keys = sealing.make_tender_keys(self.kek, tender.id, envelopes_for(tender.terms.method))
+        tender.publish(
+            notice=tender.terms,
+            rules=rules,
+            sealing_keys=keys,
+            actor=actor,
+            timestamp=self._now(),
+        )
+        return self._save(tender)
+
+    def amend_tender(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        text: str,
+        timeline: Timeline | None,
+        expected_version: int | None,
+    ) -> WriteResult:
+        tender = self._officers_tender(actor, tender_id, expected_version)
+        tender.amend(
+            number=len(tender.amendments) + 1,
+            text=text,
+            timeline=timeline,
+            actor=actor,
+            timestamp=self._now(),
+        )
+        return self._save(tender)
+
+    def cancel_tender(
+        self, actor: Actor, tender_id: UUID, reason: str, expected_version: int | None
+    ) -> WriteResult:
+        tender = self._officers_tender(actor, tender_id, expected_version)
+        read = self.check_tender_cancellable(tender_id)
+        tender.cancel(reason=reason, actor=actor, timestamp=self._now())
+        return self._save(tender, unless_changed=read)
+
+    def close_bidding(self, tender_id: UUID, request_id: str) -> WriteResult:
+        """The scheduler's command: record that the tender's deadline has passed."""
+        tender = self._load(Tender, tender_id)
+        tender.close_bidding(actor=system_actor(request_id), timestamp=self._now())
+        return self._save(tender)
+
+    def ask_question(
+        self, actor: Actor, tender_id: UUID, text: str, idempotency_key: str | None = None
+    ) -> WriteResult:
+        """A vendor's clarification request. Returns the question's id, not the tender's."""
+        tender = self._public_tender(tender_id)
+        question_id = self._new_id(actor, idempotency_key)
+        asked = tender.questions.get(question_id)
+        if asked is not None and asked.asked_by == actor.account_id:
+            # This key's question, asked by an attempt that ended before its answer.
+            return self._written(tender, question_id)
+        tender.ask_question(question_id=question_id, text=text, actor=actor, timestamp=self._now())
+        result = self._save(tender)
+        return WriteResult(id=question_id, version=result.version, position=result.position)
+
+    def answer_question(
+        self, actor: Actor, tender_id: UUID, question_id: UUID, answer: str
+    ) -> WriteResult:
+        tender = self._officers_tender(actor, tender_id, None)
+        tender.answer_question(
+            question_id=question_id, answer=answer, actor=actor, timestamp=self._now()
+        )
+        result = self._save(tender)
+        return WriteResult(id=question_id, version=result.version, position=result.position)
+
+    def tender_for_officer(self, actor: Actor, tender_id: UUID) -> TenderView:
+        tender = self._officers_tender(actor, tender_id, None)
+        return TenderView(
+            id=tender.id,
+            version=tender.version,
+            entity=tender.entity,
+            status=tender.status,
+            terms=tender.terms,
+            published_at=tender.published_at,
+            amendments=[a.model_dump(mode="json") for a in tender.amendments],
+            # Who asked is kept from the officers as from the public: it would tell them
+            # which vendors are interested before the opening.
+            questions=[
+                {
+                    name: value
+                    for name, value in msgspec.to_builtins(question).items()
+                    if name != "asked_by"
+                }
+                for question in tender.questions.values()
+            ],
+            cancellation_reason=tender.cancellation_reason,
+        )

@@ -8,9 +8,11 @@ reach the database and fail there (500). Out of its range, or not an integer, a 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar.params import QueryParameter
+
+from domain.text import LINE_PATTERN
 
 BIGINT_MAX = 2**63 - 1
 """The largest store position (a ``bigint`` notification id), version or ledger size."""
@@ -20,3 +22,11 @@ Position = Annotated[
     QueryParameter(ge=0, le=BIGINT_MAX, description="the store position to wait (bounded) for"),
 ]
 """A portal page's ``after``: read-your-writes after a form's write."""
+
+
+def text_query(max_length: int, description: str | None = None) -> Any:
+    """A text query parameter's declaration: its length, and the text rule (a single line,
+    ``domain/text.py``) stated as its pattern; ``api.schemas.query_text`` applies the rule."""
+    return QueryParameter(
+        max_length=max_length, description=description, schema_extra={"pattern": LINE_PATTERN}
+    )

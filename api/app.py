@@ -26,7 +26,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from api.auth import request_id_middleware
-from api.body import JsonBodyRequest
+from api.body import REQUEST_MAX_BODY_SIZE, JsonBodyRequest
 from api.circuit import DatabaseWatch, circuit_middleware
 from api.controllers.audit import AuditController
 from api.controllers.auth import AuthController
@@ -57,11 +57,6 @@ from procurement.settings import Settings
 from projections.reads import create_pool
 
 log = logging.getLogger(__name__)
-
-REQUEST_MAX_BODY_SIZE = 10_000_000
-"""Bytes: a larger request body is refused with 413 ``payload_too_large`` before it is read
-(the portal's bid form, with its documents, allows ``api.portal.vendor.MAX_UPLOAD_BYTES``)."""
-
 
 @cache
 def _use_handler_threads(count: int) -> None:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 from litestar import Request
 from litestar.di import Provide
+from litestar.params import Parameter
 
 from api.auth import current_actor
 from api.errors import ApiProblem
 from procurement.application import ProcurementApplication
 
-_VERSION = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+_VERSION = re.compile(r'^(?:W/)?"?([0-9]{1,18})"?$')  # ASCII digits only, not \d
 
 
 def _procurement(request: Request[Any, Any, Any]) -> ProcurementApplication:
@@ -26,9 +27,26 @@ def _pool(request: Request[Any, Any, Any]) -> asyncpg.Pool:
     return pool
 
 
-def _expected_version(request: Request[Any, Any, Any]) -> int | None:
+IF_MATCH_PATTERN = r'^(\*|(W/)?"?[0-9]{1,18}"?)$'
+"""What ``If-Match`` takes, as the OpenAPI document states it: ``*`` or ``_VERSION``."""
+
+
+def _expected_version(
+    if_match: Annotated[
+        str | None,
+        Parameter(
+            header="If-Match",
+            description='the version you hold, e.g. "3": the write is made only if the '
+            "object is still at it (412 version_mismatch if not; 400 invalid_if_match if "
+            "it is not a version). Without it, or with *, no check.",
+            # Stated, not checked here: the dependency refuses a malformed one with its own
+            # problem (400 invalid_if_match), where Litestar's check would say 422.
+            schema_extra={"pattern": IF_MATCH_PATTERN},
+        ),
+    ] = None,
+) -> int | None:
     """The ``If-Match`` header as a version number; absent means "any version"."""
-    raw = request.headers.get("if-match")
+    raw = if_match
     if raw is None or raw.strip() == "*":
         return None
     match = _VERSION.match(raw.strip())

@@ -102,11 +102,16 @@ def problem(
     ).to_response(request)
 
 
-def status_for(error: ProcurementError) -> int:
-    for kind, status in _STATUS_BY_KIND:
-        if isinstance(error, kind):
+def status_of(kind: type[ProcurementError]) -> int:
+    """The HTTP status of a kind of domain error."""
+    for base, status in _STATUS_BY_KIND:
+        if issubclass(kind, base):
             return status
     return 400
+
+
+def status_for(error: ProcurementError) -> int:
+    return status_of(type(error))
 
 
 def _domain_error(request: Request[Any, Any, Any], error: ProcurementError) -> Response[Any]:

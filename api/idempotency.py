@@ -29,7 +29,9 @@ from procurement.security import InvalidTokenError
 
 log = logging.getLogger(__name__)
 HEADER = b"idempotency-key"
-_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
+"""An Idempotency-Key: 1 to 128 visible ASCII characters."""
+_KEY = re.compile(KEY_PATTERN)
 EXEMPT_PATHS = frozenset({"/auth/token"})  # writes nothing; its answer is a secret
 RETRY_OF = "idempotency_retry_of"
 """The scope state's key for the earlier attempt a claim took over (``idempotency.Attempt``)."""

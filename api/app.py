@@ -23,7 +23,6 @@ from litestar.concurrency import set_asyncio_executor
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 
 from api.auth import request_id_middleware
 from api.body import REQUEST_MAX_BODY_SIZE, JsonBodyRequest
@@ -42,6 +41,7 @@ from api.dependencies import DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import metrics_middleware
+from api.openapi import OpenAPIDocument
 from api.portal import portal_handlers
 from api.portal.pages import template_config
 from api.portal.session import portal_tokens
@@ -57,6 +57,7 @@ from procurement.settings import Settings
 from projections.reads import create_pool
 
 log = logging.getLogger(__name__)
+
 
 @cache
 def _use_handler_threads(count: int) -> None:
@@ -173,7 +174,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             version="0.1.0",
             description="Public tenders, sealed bids, evaluation, award and audit.",
             path="/schema",
-            render_plugins=[JsonRenderPlugin()],
+            render_plugins=[OpenAPIDocument()],  # the document, completed: api/openapi.py
         ),
         debug=False,
         # The process's logging is its entry point's (``procurement.logs``): Litestar would

@@ -20,6 +20,7 @@ from litestar.response import Stream
 from api import proofs
 from api.auth import requires_role
 from api.errors import ApiProblem
+from api.openapi import Refusal, bearer, problems
 from api.params import BIGINT_MAX
 from domain.errors import TenderNotFoundError
 from domain.values import Role
@@ -43,12 +44,16 @@ Replay = Annotated[
 ]
 
 Indicator = Literal["R003", "R018", "R028", "R030", "R036", "R038"]
+EXPORT_MEDIA_TYPE = "application/x-ndjson"
+NO_CHECKPOINT = Refusal(404, "no_checkpoint")
+INVALID_PROOF_REQUEST = Refusal(422, "invalid_proof_request")
 
 
 class AuditController(Controller):
     path = "/audit"
     tags = ["auditor"]  # noqa: RUF012
     guards = [requires_role(Role.AUDITOR)]  # noqa: RUF012
+    security = bearer(Role.AUDITOR)
 
     @get("/red-flags", summary="Red-flag indicators, each with its tender and evidence")
     async def red_flags(
@@ -78,7 +83,12 @@ class AuditController(Controller):
             "flags": flags,
         }
 
-    @get("/streams/{aggregate_id:uuid}/events", sync_to_thread=True, summary="Full history")
+    @get(
+        "/streams/{aggregate_id:uuid}/events",
+        sync_to_thread=True,
+        summary="Full history",
+        responses=problems(history.StreamNotFoundError),
+    )
     def events(
         self,
         aggregate_id: FromPath[UUID],
@@ -86,7 +96,12 @@ class AuditController(Controller):
     ) -> dict[str, Any]:
         return {"id": str(aggregate_id), "events": history.events_of(procurement, aggregate_id)}
 
-    @get("/streams/{aggregate_id:uuid}/state", sync_to_thread=True, summary="State as of")
+    @get(
+        "/streams/{aggregate_id:uuid}/state",
+        sync_to_thread=True,
+        summary="State as of",
+        responses=problems(history.StreamNotFoundError),
+    )
     def stream_state(
         self,
         aggregate_id: FromPath[UUID],
@@ -97,7 +112,12 @@ class AuditController(Controller):
     ) -> Response[bytes]:
         return _answer(_state(procurement, aggregate_id, version, at, replay))
 
-    @get("/tenders/{tender_id:uuid}/state", sync_to_thread=True, summary="A tender as of")
+    @get(
+        "/tenders/{tender_id:uuid}/state",
+        sync_to_thread=True,
+        summary="A tender as of",
+        responses=problems(history.StreamNotFoundError, TenderNotFoundError),
+    )
     def tender_state(
         self,
         tender_id: FromPath[UUID],
@@ -111,14 +131,24 @@ class AuditController(Controller):
             raise TenderNotFoundError(f"no tender {tender_id}")
         return _answer(state)
 
-    @get("/checkpoints/latest", summary="The latest signed ledger checkpoint")
+    @get(
+        "/checkpoints/latest",
+        summary="The latest signed ledger checkpoint",
+        responses=problems(NO_CHECKPOINT),
+    )
     async def latest_checkpoint(self, pool: NamedDependency[asyncpg.Pool]) -> dict[str, Any]:
         checkpoint = await reads.latest_checkpoint(pool)
         if checkpoint is None:
-            raise ApiProblem(404, "no_checkpoint", "the ledger has signed no checkpoint yet")
+            raise ApiProblem(
+                NO_CHECKPOINT.status, NO_CHECKPOINT.code, "the ledger has signed no checkpoint yet"
+            )
         return checkpoint
 
-    @get("/proofs/inclusion", summary="RFC 6962 inclusion proof of leaf `index` in tree `size`")
+    @get(
+        "/proofs/inclusion",
+        summary="RFC 6962 inclusion proof of leaf `index` in tree `size`",
+        responses=problems(INVALID_PROOF_REQUEST),
+    )
     async def inclusion(
         self,
         pool: NamedDependency[asyncpg.Pool],
@@ -127,7 +157,11 @@ class AuditController(Controller):
     ) -> dict[str, Any]:
         return await proofs.inclusion(pool, index, size)
 
-    @get("/proofs/consistency", summary="RFC 6962 consistency proof between two tree sizes")
+    @get(
+        "/proofs/consistency",
+        summary="RFC 6962 consistency proof between two tree sizes",
+        responses=problems(INVALID_PROOF_REQUEST),
+    )
     async def consistency(
         self,
         pool: NamedDependency[asyncpg.Pool],
@@ -136,13 +170,19 @@ class AuditController(Controller):
     ) -> dict[str, Any]:
         return await proofs.consistency(pool, first, second)
 
-    @get("/export", summary="JSON Lines: every stored event with its leaf, and the checkpoints")
+    @get(
+        "/export",
+        summary="JSON Lines: every stored event with its leaf, and the checkpoints",
+        media_type=EXPORT_MEDIA_TYPE,
+        response_description="One JSON object a line (see docs/audit.md): each stored event "
+        "with its ledger leaf, then the signed checkpoints. `procurement audit verify` checks it.",
+    )
     async def export(self, request: Request[Any, Any, Any]) -> Stream:
         settings: Settings = request.app.state.settings
         public_key = request.app.state.procurement.signer.public_key
         return Stream(
             _export(settings.dsn, public_key, settings.ledger_origin),
-            media_type="application/x-ndjson",
+            media_type=EXPORT_MEDIA_TYPE,
             headers={"Content-Disposition": 'attachment; filename="audit-export.jsonl"'},
         )
 

@@ -10,9 +10,11 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from api.openapi import SIGN_IN, TOO_MANY_REQUESTS, problems
 from api.rate_limits import limiter_of
 from api.schemas import TokenOut, TokenRequest, VendorRegistration, WriteOut
 from domain.account import account_id_for
+from domain.errors import InvalidTermsError, UsernameTakenError
 from domain.values import Actor, Role
 from procurement.application import ProcurementApplication
 
@@ -21,7 +23,13 @@ class AuthController(Controller):
     path = "/"
     tags = ["auth"]  # noqa: RUF012
 
-    @post("/auth/token", status_code=HTTP_200_OK, sync_to_thread=True, summary="Sign in")
+    @post(
+        "/auth/token",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Sign in",
+        responses=problems(*SIGN_IN),
+    )
     def token(
         self,
         data: JSONBody[TokenRequest],
@@ -39,6 +47,7 @@ class AuthController(Controller):
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
         summary="Register a vendor account",
+        responses=problems(UsernameTakenError, InvalidTermsError, TOO_MANY_REQUESTS),
     )
     def register_vendor(
         self,

@@ -14,7 +14,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.errors import ApiProblem
-from api.params import BIGINT_MAX
+from api.openapi import READ_MODEL_LAGGING, problems
+from api.params import BIGINT_MAX, text_query
 from api.read_cache import WAIT_LEFT, ReadCache
 from api.schemas import query_text
 from domain.errors import AwardNotFoundError, TenderNotFoundError
@@ -200,16 +201,20 @@ class PublicController(Controller):
             }
         }
 
-    @get("/tenders", summary="Published tenders, newest first")
+    @get(
+        "/tenders",
+        summary="Published tenders, newest first",
+        responses=problems(READ_MODEL_LAGGING),
+    )
     async def list_tenders(  # noqa: PLR0917 (one argument per query parameter)
         self,
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         status: FromQuery[TenderStatusFilter | None] = None,
-        entity: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        entity: Annotated[str | None, text_query(100)] = None,
         category: FromQuery[Literal["goods", "works", "services"] | None] = None,
-        method: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        q: Annotated[str | None, QueryParameter(max_length=200, description="text search")] = None,
+        method: Annotated[str | None, text_query(64)] = None,
+        q: Annotated[str | None, text_query(200, "text search")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
         min_position: MinPosition = None,
@@ -230,7 +235,11 @@ class PublicController(Controller):
             "offset": offset,
         }
 
-    @get("/tenders/{tender_id:uuid}", summary="A notice with its addenda and answers")
+    @get(
+        "/tenders/{tender_id:uuid}",
+        summary="A notice with its addenda and answers",
+        responses=problems(TenderNotFoundError, READ_MODEL_LAGGING),
+    )
     async def tender(
         self,
         request: Request[Any, Any, Any],
@@ -244,7 +253,11 @@ class PublicController(Controller):
             raise TenderNotFoundError(f"no published tender {tender_id}")
         return _detail(row)
 
-    @get("/awards", summary="Awards, newest first: who won what, for how much")
+    @get(
+        "/awards",
+        summary="Awards, newest first: who won what, for how much",
+        responses=problems(READ_MODEL_LAGGING),
+    )
     async def list_awards(  # noqa: PLR0917 (one argument per query parameter)
         self,
         request: Request[Any, Any, Any],
@@ -263,7 +276,11 @@ class PublicController(Controller):
             "offset": offset,
         }
 
-    @get("/awards/{award_id:uuid}", summary="An award: standstill, complaints' outcomes, contract")
+    @get(
+        "/awards/{award_id:uuid}",
+        summary="An award: standstill, complaints' outcomes, contract",
+        responses=problems(AwardNotFoundError, READ_MODEL_LAGGING),
+    )
     async def award(
         self,
         request: Request[Any, Any, Any],

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from http import HTTPStatus
 from typing import Any
@@ -147,13 +148,27 @@ def _model_error(request: Request[Any, Any, Any], error: ValidationError) -> Res
     )
 
 
-def _validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
+_MISSING = re.compile(r"^Missing required (\w+) parameter '([^']*)'")
+"""Litestar's words for a required parameter not given (a ValidationException with no list)."""
+
+
+def _validation_errors(error: ValidationException) -> list[dict[str, Any]]:
+    """Each refused parameter, named: ``loc`` its name, as for a body's field."""
     errors = error.extra if isinstance(error.extra, list) else []
     cleaned = [
         {"loc": [str(e.get("key", ""))], "message": str(e.get("message", ""))}
         for e in errors
         if isinstance(e, dict)
     ]
+    missing = _MISSING.match(str(error.detail))
+    if not cleaned and missing:
+        kind, name = missing.groups()
+        cleaned = [{"loc": [name], "message": f"a required {kind} parameter, missing"}]
+    return cleaned
+
+
+def _validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
+    cleaned = _validation_errors(error)
     return problem(
         request,
         status=422,

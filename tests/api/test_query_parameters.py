@@ -124,3 +124,12 @@ QUERIES = [
 def test_no_query_is_a_5xx(api: Api) -> None:
     answers = {query: api.client.get(query).status_code for query, _ in QUERIES}
     assert answers == dict(QUERIES)
+
+
+def test_a_required_query_parameter_missing_is_422_naming_it(api: Api) -> None:
+    headers = api.login("auditor")
+    answer = api.client.get("/audit/proofs/inclusion", params={"size": "1"}, headers=headers)
+    problem = assert_problem(answer, 422, "validation_failed")
+    assert problem["errors"] == [
+        {"loc": ["index"], "message": "a required query parameter, missing"}
+    ]

@@ -42,6 +42,8 @@ from api.errors import EXCEPTION_HANDLERS
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import metrics_middleware
 from api.openapi import OpenAPIDocument
+from api.options import allow_header_middleware
+from api.params import refuse_odd_parameters
 from api.portal import portal_handlers
 from api.portal.pages import template_config
 from api.portal.session import portal_tokens
@@ -161,7 +163,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         request_class=JsonBodyRequest,  # the one JSON body reader: api/body.py
         request_max_body_size=REQUEST_MAX_BODY_SIZE,
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=refuse_odd_parameters,
         middleware=[
+            allow_header_middleware,  # litestar#4169: api/options.py
             metrics_middleware,
             circuit_middleware,
             read_cache_middleware,  # the public reads only: answered before the rest

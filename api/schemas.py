@@ -22,7 +22,6 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
-    Strict,
     WithJsonSchema,
     model_validator,
 )
@@ -63,10 +62,36 @@ def _text_only(value: Any) -> Any:
     return value
 
 
+def _integer_only(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = "must be a JSON integer"
+        raise ValueError(msg)  # noqa: TRY004 (pydantic reports ValueError as a field error)
+    return value
+
+
 # Litestar validates bodies in lax mode, so strictness is spelled out per type: a deadline
 # must be a string (not a Unix number), a count an integer (not "90").
-Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(to_utc)]
-StrictCount = Annotated[int, Strict()]
+_YEARS = r"^2[0-9]{3}-"
+"""A time's year as written: 2000 to 2999 (``domain.values.to_utc`` then checks it in UTC)."""
+
+
+def _written_in_our_years(value: Any) -> Any:
+    if isinstance(value, str) and not re.match(_YEARS, value):
+        msg = "must be a time from 2000 to 2999"
+        raise ValueError(msg)
+    return value
+
+
+# Validators run from the last: the text check, then the year as written, then in UTC.
+Rfc3339 = Annotated[
+    AwareDatetime,
+    BeforeValidator(_written_in_our_years),
+    BeforeValidator(_text_only),
+    AfterValidator(to_utc),
+    Field(json_schema_extra={"pattern": _YEARS}),
+]
+StrictCount = Annotated[int, BeforeValidator(_integer_only)]
+"""An integer, as JSON writes one (its schema: ``integer``); not "90", not 90.0, not true."""
 
 
 def _matching(pattern: str, meaning: str) -> Callable[[str], str]:
@@ -100,6 +125,14 @@ Amount = Annotated[
     ),
 ]
 DecimalText = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]{0,12})(\.[0-9]{1,4})?$")]
+PositiveDecimalText = Annotated[
+    str,
+    Field(
+        pattern=r"^([1-9][0-9]{0,12}(\.[0-9]{1,4})?"
+        r"|0\.([1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$"
+    ),
+]
+"""A decimal above zero (an item's quantity), at most four places."""
 
 
 class Body(BaseModel):
@@ -132,7 +165,7 @@ class MoneyIn(Body):
 class ItemIn(Body):
     id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
     description: Annotated[str, Field(min_length=1, max_length=2000), MULTI_LINE]
-    quantity: DecimalText
+    quantity: PositiveDecimalText
     unit: Annotated[str, Field(min_length=1, max_length=32), SINGLE_LINE]
     classification: Annotated[str, Field(max_length=64), SINGLE_LINE] | None = None
 

@@ -47,6 +47,9 @@ Indicator = Literal["R003", "R018", "R028", "R030", "R036", "R038"]
 EXPORT_MEDIA_TYPE = "application/x-ndjson"
 NO_CHECKPOINT = Refusal(404, "no_checkpoint")
 INVALID_PROOF_REQUEST = Refusal(422, "invalid_proof_request")
+VERSION_OR_MOMENT = Refusal(422, "version_or_moment")
+"""A state as of a version or as of a moment: both asked for (a rule across parameters,
+which no parameter's schema can state)."""
 
 
 class AuditController(Controller):
@@ -100,7 +103,7 @@ class AuditController(Controller):
         "/streams/{aggregate_id:uuid}/state",
         sync_to_thread=True,
         summary="State as of",
-        responses=problems(history.StreamNotFoundError),
+        responses=problems(history.StreamNotFoundError, VERSION_OR_MOMENT),
     )
     def stream_state(
         self,
@@ -116,7 +119,7 @@ class AuditController(Controller):
         "/tenders/{tender_id:uuid}/state",
         sync_to_thread=True,
         summary="A tender as of",
-        responses=problems(history.StreamNotFoundError, TenderNotFoundError),
+        responses=problems(history.StreamNotFoundError, TenderNotFoundError, VERSION_OR_MOMENT),
     )
     def tender_state(
         self,
@@ -201,7 +204,17 @@ def _state(
     replay: str,
 ) -> history.StateAsOf:
     if version is not None and at is not None:
-        raise ApiProblem(422, "validation_failed", "ask for a version or a moment, not both")
+        raise ApiProblem(
+            VERSION_OR_MOMENT.status,
+            VERSION_OR_MOMENT.code,
+            "ask for a version or a moment, not both",
+            extra={
+                "errors": [
+                    {"loc": [name], "message": "a version or a moment, not both"}
+                    for name in ("version", "at")
+                ]
+            },
+        )
     return history.state_as_of_json(
         procurement, aggregate_id, version=version, at=at, snapshots=replay == "snapshots"
     )

@@ -27,6 +27,8 @@ from litestar.openapi import OpenAPIConfig
 from api.auth import request_id_middleware
 from api.body import REQUEST_MAX_BODY_SIZE, JsonBodyRequest
 from api.circuit import DatabaseWatch, circuit_middleware
+from api.client_address import client_address_middleware
+from api.controllers.admin import AdminAccountController
 from api.controllers.audit import AuditController
 from api.controllers.auth import AuthController
 from api.controllers.awards import ComplaintController, OfficerAwardController
@@ -55,6 +57,7 @@ from procurement.clock import Clock, SystemClock
 from procurement.coordination import Coordinator
 from procurement.runners import jobs
 from procurement.security import TokenService
+from procurement.session_epochs import SessionEpochs
 from procurement.settings import Settings
 from projections.reads import create_pool
 
@@ -100,6 +103,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             pool = await create_pool(settings.dsn, settings.db_pool_size)
             app.state.procurement = procurement
             app.state.pool = pool
+            app.state.limiter.attach(pool)  # limits counted in PostgreSQL, cluster-wide
+            # Each account's session epoch, read from the store and kept ~2 s.
+            app.state.epochs = SessionEpochs(pool, the_clock)
             # Idempotency-Key claims, each held by this process's session while its request
             # runs (a claim never outlives its request: procurement/idempotency.py).
             claims = idempotency.Batches.on(pool, settings.dsn)
@@ -129,7 +135,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     state: dict[str, Any] = {
         "settings": settings,
-        "limiter": Limiter(settings),
+        "limiter": Limiter(settings, the_clock),
         "clock": the_clock,
         "tokens": tokens,
         "portal_tokens": portal_tokens(settings),
@@ -142,6 +148,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             HealthController,
             MetricsController,
             AuthController,
+            AdminAccountController,
             PublicController,
             OcdsController,
             AuditController,
@@ -188,4 +195,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     # Outside the router, so that every request has its id, in its answer and its log
     # lines, even one no route takes (404, 405): route middleware never sees those.
     app.asgi_handler = request_id_middleware(app.asgi_handler)
+    # Outermost: every limit and the access log see the client, not a proxy in front.
+    app.asgi_handler = client_address_middleware(app.asgi_handler, settings.trusted_proxies)
     return app

@@ -1,10 +1,11 @@
-"""Who is calling: the bearer token, checked by guards; and the request id."""
+"""Who is calling: the bearer token, checked by guards (its signature, times, and the
+account's session epoch); and the request id."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -16,9 +17,10 @@ from api.errors import ApiProblem
 from domain.values import Actor, Role
 from procurement.logs import REQUEST_ID
 from procurement.security import InvalidTokenError, Principal
+from procurement.session_epochs import SessionEpochs
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None] | None]
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -73,11 +75,57 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return principal
 
 
-def requires_role(*roles: Role) -> Guard:
-    """A guard: the caller is authenticated and holds one of ``roles``."""
+async def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The caller's principal, once its session epoch is checked: a token issued before the
+    account's password changed, it was disabled, or it signed out is refused (401
+    ``session_ended``). Checked once per request."""
+    principal = authenticate(connection)
+    request_state = connection.scope.setdefault("state", {})
+    checked = (principal.account_id, principal.epoch)
+    if request_state.get("epoch_checked") == checked:
+        return principal
+    epochs: SessionEpochs = connection.app.state.epochs
+    if not await epochs.is_current(principal.account_id, principal.epoch):
+        raise ApiProblem(
+            401,
+            "session_ended",
+            "the session has ended (signed out, password changed or account disabled): "
+            "sign in again",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    request_state["epoch_checked"] = checked
+    return principal
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal = authenticate(connection)
+
+def requires_account(*, enrolment: bool = False) -> Guard:
+    """A guard: any signed-in account acting on itself; with ``enrolment``, a token limited
+    to enrolling a second factor will do too."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = await current_principal(connection)
+        if principal.enrolment_only and not enrolment:
+            raise _enrolment_required()
+
+    return guard
+
+
+def _enrolment_required() -> ApiProblem:
+    return ApiProblem(
+        403,
+        "second_factor_enrolment_required",
+        "this account signs in with a second factor: enrol one first "
+        "(POST /auth/second-factor, then POST /auth/second-factor/confirm)",
+    )
+
+
+def requires_role(*roles: Role) -> Guard:
+    """A guard: the caller is authenticated, its session current, and holds one of
+    ``roles`` with a token not limited to enrolment."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = await current_principal(connection)
+        if principal.enrolment_only:
+            raise _enrolment_required()
         if principal.role not in roles:
             raise ApiProblem(
                 403,

@@ -49,12 +49,14 @@ from domain.errors import (
     DeadlineExtensionRequiredError,
     DeadlineInPastError,
     InvalidCredentialsError,
+    InvalidSecondFactorError,
     InvalidTermsError,
     InvalidTimelineError,
     MethodNotAllowedForValueError,
     NoticeTranslationMissingError,
     OpeningTimeOutOfWindowError,
     ProcurementError,
+    SecondFactorRequiredError,
     TenderCancelledError,
     TenderNotFoundError,
     VersionConflictError,
@@ -112,6 +114,8 @@ VALIDATION_FAILED = Refusal(422, "validation_failed")
 NOT_FOUND = Refusal(404, "not_found")
 UNAUTHENTICATED = Refusal(401, "unauthenticated")
 INVALID_TOKEN = Refusal(401, "invalid_token")
+SESSION_ENDED = Refusal(401, "session_ended")
+ENROLMENT_REQUIRED = Refusal(403, "second_factor_enrolment_required")
 FORBIDDEN = Refusal(403, "forbidden")
 INVALID_IF_MATCH = Refusal(400, "invalid_if_match")
 INVALID_IDEMPOTENCY_KEY = Refusal(400, "invalid_idempotency_key")
@@ -149,7 +153,14 @@ def problems(*errors: type[ProcurementError] | Refusal) -> dict[int, ResponseSpe
 
 WRITE = (VersionConflictError,)
 """A write to an aggregate another write may have saved first (409 ``version_conflict``)."""
-SIGN_IN = (InvalidCredentialsError, AccountDisabledError, TOO_MANY_REQUESTS)
+SIGN_IN = (
+    InvalidCredentialsError,
+    SecondFactorRequiredError,
+    InvalidSecondFactorError,
+    AccountDisabledError,
+    ENROLMENT_REQUIRED,
+    TOO_MANY_REQUESTS,
+)
 TENDER = (TenderNotFoundError, TenderCancelledError)
 """A tender the caller may act on (404 for another entity's, or a draft the public cannot
 see), and not cancelled."""
@@ -375,7 +386,7 @@ def _implied(path: str, operation: dict[str, Any]) -> list[Refusal]:
     implied = [] if path in ALWAYS_ANSWERED else [DATABASE_UNAVAILABLE]
     names = {(p["in"], p["name"].lower()) for p in operation.get("parameters", [])}
     if any(BEARER in requirement for requirement in operation.get("security", [])):
-        implied += [UNAUTHENTICATED, INVALID_TOKEN, FORBIDDEN]
+        implied += [UNAUTHENTICATED, INVALID_TOKEN, SESSION_ENDED, FORBIDDEN, ENROLMENT_REQUIRED]
     if "requestBody" in operation:
         implied += [MALFORMED_JSON, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, VALIDATION_FAILED]
     if any(where == "query" for where, _ in names):

@@ -357,6 +357,10 @@ class TokenRequest(Body):
     username: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
     # Compared as typed with the password set before (never stored): not checked here.
     password: Annotated[str, Field(min_length=1, max_length=256)]
+    totp_code: Annotated[str, Field(max_length=16)] | None = None
+    """The authenticator app's six digits, for an account with a second factor."""
+    recovery_code: Annotated[str, Field(max_length=32)] | None = None
+    """Or one of its recovery codes (each works once)."""
 
 
 class VendorRegistration(Body):

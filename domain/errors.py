@@ -178,6 +178,22 @@ class InvalidTextError(RuleViolationError):
         self.field = field
 
 
+class InvalidUsernameError(RuleViolationError):
+    """A new staff account's username without an "@" (vendors' never have one)."""
+
+    code = "invalid_username"
+    title = "The username is not valid"
+    field = "username"
+
+
+class WrongCurrentPasswordError(RuleViolationError):
+    """A password change whose current password is not the account's."""
+
+    code = "wrong_current_password"
+    title = "The current password is wrong"
+    field = "current_password"
+
+
 class UnreadableBidError(RuleViolationError):
     """What a vendor sealed on its own machine is not a bid the opening accepts: the reason
     is recorded against the bid, marked unreadable."""
@@ -192,6 +208,21 @@ class UnreadableBidError(RuleViolationError):
 class InvalidStateError(ProcurementError):
     code = "invalid_state"
     title = "Not possible in the current state"
+
+
+class AccountEnabledError(InvalidStateError):
+    code = "account_not_disabled"
+    title = "The account is not disabled"
+
+
+class NoEnrolmentError(InvalidStateError):
+    code = "no_enrolment"
+    title = "No second-factor enrolment has been started"
+
+
+class NoSecondFactorError(InvalidStateError):
+    code = "no_second_factor"
+    title = "The account has no second factor"
 
 
 class TenderNotDraftError(InvalidStateError):
@@ -372,6 +403,26 @@ class AccountDisabledError(ProcurementError):
     title = "The account is disabled"
 
 
+class SecondFactorRequiredError(InvalidCredentialsError):
+    """The password is right; the account has a second factor and no code came with it."""
+
+    code = "second_factor_required"
+    title = "A code from the authenticator app (or a recovery code) is required"
+
+
+class InvalidSecondFactorError(InvalidCredentialsError):
+    """A TOTP code that is wrong, outside the window of one step either side, or of a step
+    the account has used already; or a recovery code that is wrong or spent."""
+
+    code = "invalid_second_factor"
+    title = "The code is wrong, expired or already used"
+
+
+class InvalidResetCodeError(InvalidCredentialsError):
+    code = "invalid_reset_code"
+    title = "The password reset code is wrong, spent or expired"
+
+
 # Authority -------------------------------------------------------------------------------
 
 
@@ -380,6 +431,11 @@ class ForbiddenError(ProcurementError):
 
     code = "forbidden"
     title = "Not allowed"
+
+
+class OwnAccountError(ForbiddenError):
+    code = "own_account"
+    title = "An administrator does not disable their own account"
 
 
 class NotCommitteeMemberError(ForbiddenError):

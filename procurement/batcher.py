@@ -36,8 +36,20 @@ if TYPE_CHECKING:
     from eventsourcing.application import Application
 
 
-_Item = tuple[Aggregate, "Mapping[UUID, int]", "Future[Saved]"]
-_Pending = tuple[Aggregate, "Sequence[Any]", "Mapping[UUID, int]", "Future[Saved]"]
+@dataclass(frozen=True)
+class _Item:
+    aggregate: Aggregate
+    expected: Mapping[UUID, int]
+    """The versions of other aggregates the write was decided from."""
+    tender_bids: Mapping[UUID, UUID]
+    """The bids the write creates, by tender (``procurement/recorder.py``)."""
+    outcome: Future[Saved]
+
+
+@dataclass(frozen=True)
+class _Pending:
+    item: _Item
+    events: Sequence[Any]
 
 
 @dataclass(frozen=True)
@@ -58,15 +70,21 @@ class GroupCommitter:
         self._thread.start()
 
     def save(
-        self, aggregate: Aggregate, expected_versions: Mapping[UUID, int] | None = None
+        self,
+        aggregate: Aggregate,
+        expected_versions: Mapping[UUID, int] | None = None,
+        tender_bids: Mapping[UUID, UUID] | None = None,
     ) -> Saved:
         """Save ``aggregate`` in the next batch, provided the aggregates in
         ``expected_versions`` are still at those versions then; raise what its own save
         would raise (``StaleReadError`` if they are not)."""
-        return self.submit(aggregate, expected_versions).result()
+        return self.submit(aggregate, expected_versions, tender_bids).result()
 
     def submit(
-        self, aggregate: Aggregate, expected_versions: Mapping[UUID, int] | None = None
+        self,
+        aggregate: Aggregate,
+        expected_versions: Mapping[UUID, int] | None = None,
+        tender_bids: Mapping[UUID, UUID] | None = None,
     ) -> Future[Saved]:
         """Hand ``aggregate`` over without waiting: the future gets the outcome. Once handed
         over it is written or refused like the rest of its batch: the future cannot be
@@ -74,7 +92,7 @@ class GroupCommitter:
         not take its batch's outcomes with it)."""
         outcome: Future[Saved] = Future()
         outcome.set_running_or_notify_cancel()
-        self._queue.put((aggregate, expected_versions or {}, outcome))
+        self._queue.put(_Item(aggregate, expected_versions or {}, tender_bids or {}, outcome))
         return outcome
 
     def stop(self) -> None:
@@ -87,7 +105,7 @@ class GroupCommitter:
             except queue.Empty:
                 return
             if item is not None:
-                item[2].set_exception(RuntimeError("the platform is shutting down"))
+                item.outcome.set_exception(RuntimeError("the platform is shutting down"))
 
     def _run(self) -> None:
         while True:
@@ -99,9 +117,9 @@ class GroupCommitter:
             try:
                 self._commit(batch)
             except BaseException as error:  # noqa: BLE001 (the writer outlives any batch)
-                for _, _, outcome in batch:
-                    if not outcome.done():
-                        outcome.set_exception(error)
+                for item in batch:
+                    if not item.outcome.done():
+                        item.outcome.set_exception(error)
             if stopping:
                 return
 
@@ -123,12 +141,9 @@ class GroupCommitter:
 
     def _commit(self, batch: list[_Item]) -> None:
         # Take the pending events out first: a failed save would otherwise lose them.
-        pending = [
-            (aggregate, aggregate.collect_events(), expected, outcome)
-            for aggregate, expected, outcome in batch
-        ]
-        ids = [aggregate.id for aggregate, _, _ in batch]
-        expected = _merged([expected for _, _, expected, _ in pending])
+        pending = [_Pending(item, item.aggregate.collect_events()) for item in batch]
+        ids = [item.aggregate.id for item in batch]
+        expected = _merged([item.expected for item in batch])
         together = len(set(ids)) == len(ids) and expected is not None
         if together and self._commit_together(pending, expected or {}):
             return
@@ -138,31 +153,41 @@ class GroupCommitter:
         """One transaction for the whole batch; False if somebody in it conflicts."""
         try:
             recordings = self._application.save(
-                *(e for _, events, _, _ in batch for e in events), expected_versions=expected
+                *(e for member in batch for e in member.events),
+                expected_versions=expected,
+                tender_bids={
+                    bid: tender
+                    for member in batch
+                    for bid, tender in member.item.tender_bids.items()
+                },
             )
         except (IntegrityError, StaleReadError):
             return False
         except Exception as error:  # noqa: BLE001 (handed to every waiting caller)
-            for _, _, _, outcome in batch:
-                outcome.set_exception(error)
+            for member in batch:
+                member.item.outcome.set_exception(error)
             return True
         positions: dict[object, int] = {}
         for recording in recordings:
             key = recording.domain_event.originator_id
             positions[key] = max(positions.get(key, 0), recording.notification.id)
-        for aggregate, _, _, outcome in batch:
-            outcome.set_result(Saved(aggregate.version, positions[aggregate.id]))
+        for member in batch:
+            aggregate = member.item.aggregate
+            member.item.outcome.set_result(Saved(aggregate.version, positions[aggregate.id]))
         return True
 
     def _commit_one_by_one(self, batch: list[_Pending]) -> None:
-        for aggregate, events, expected, outcome in batch:
+        for member in batch:
+            item = member.item
             try:
-                recordings = self._application.save(*events, expected_versions=expected)
+                recordings = self._application.save(
+                    *member.events, expected_versions=item.expected, tender_bids=item.tender_bids
+                )
             except Exception as error:  # noqa: BLE001 (handed to its caller)
-                outcome.set_exception(error)
+                item.outcome.set_exception(error)
             else:
                 position = max(r.notification.id for r in recordings)
-                outcome.set_result(Saved(aggregate.version, position))
+                item.outcome.set_result(Saved(item.aggregate.version, position))
 
 
 def _merged(expectations: Sequence[Mapping[UUID, int]]) -> dict[UUID, int] | None:

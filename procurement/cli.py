@@ -11,7 +11,9 @@ import signal
 import sys
 import threading
 import urllib.request
+from collections.abc import Callable
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -83,6 +85,7 @@ def serve(
     import uvicorn  # noqa: PLC0415
 
     from api.app import create_app  # noqa: PLC0415
+    from api.slow_clients import SlowClientsProtocol  # noqa: PLC0415
 
     settings = _settings()
     migrations.upgrade(settings.dsn)
@@ -91,22 +94,29 @@ def serve(
     log.info("serving on http://%s:%s (%s process(es))", settings.host, settings.port, workers)
     # Every process, the ones uvicorn spawns for --workers included, logs as this one does.
     log_config = logs.config(settings.log_level, settings.log_format)
+    # uvicorn's own proxy headers stay off: it would take the client from X-Forwarded-For of
+    # any loopback peer; the app decides (PROCUREMENT_TRUSTED_PROXIES, api/client_address.py).
+    # Its protocol gets the header and body deadlines it lacks (api/slow_clients.py).
+    server: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": log_config,
+        "proxy_headers": False,
+        # A partial of a light module's class: it pickles for the workers of --workers N.
+        "http": partial(
+            SlowClientsProtocol,
+            header_timeout=settings.header_timeout,
+            body_timeout=settings.body_timeout,
+            body_min_rate=settings.body_min_rate,
+        ),
+    }
     if workers == 1:
-        uvicorn.run(
-            create_app(settings), host=settings.host, port=settings.port, log_config=log_config
-        )
+        uvicorn.run(create_app(settings), **server)
         return
     # The worker processes read their settings from the environment: hand them the database
     # this process resolved (the embedded one, if that is what runs), not a second one.
     os.environ["DATABASE_URL"] = settings.dsn
-    uvicorn.run(
-        "api.asgi:app_factory",
-        factory=True,
-        workers=workers,
-        host=settings.host,
-        port=settings.port,
-        log_config=log_config,
-    )
+    uvicorn.run("api.asgi:app_factory", factory=True, workers=workers, **server)
 
 
 @app.command()
@@ -164,7 +174,9 @@ def users_add(
     role: Annotated[Role, typer.Option(help="officer, auditor or admin.")],
     entity: Annotated[str | None, typer.Option(help="The officer's procuring entity.")] = None,
 ) -> None:
-    """Add an account; the password is read from standard input."""
+    """Add a staff account (its username has an @, such as o.khan@works); the password is
+    read from standard input. Staff of the roles that need a second factor enrol it at
+    their first sign-in, in the portal."""
     if role in {Role.VENDOR, Role.SYSTEM}:
         console.print("vendors register themselves (POST /vendors/register)")
         raise typer.Exit(2)
@@ -196,6 +208,67 @@ def users_add(
     finally:
         application.close()
     console.print(f"account {username} ({role.value}) created: {result.id}")
+
+
+def _administer(action: Callable[[ProcurementApplication], str]) -> None:
+    """One administrator's action on an account, as the platform (the system actor): what
+    it printed, or the refusal's code and exit status 1."""
+    settings = _settings()
+    application = _application(settings)
+    try:
+        console.print(action(application))
+    except ProcurementError as error:
+        console.print(f"{error.code}: {error}")
+        raise typer.Exit(1) from None
+    finally:
+        application.close()
+
+
+Username = Annotated[str, typer.Option(help="The account's username.")]
+Reason = Annotated[str, typer.Option(help="Why, for the record (auditors read it).")]
+
+
+def _account_write(username: str, done: str, command: Callable[..., Any], *args: Any) -> None:
+    def run(application: ProcurementApplication) -> str:
+        written = command(application, system_actor("cli"), account_id_for(username), *args)
+        return f"{username}: {done} (position {written.position})"
+
+    _administer(run)
+
+
+@users.command("disable")
+def users_disable(username: Username, reason: Reason) -> None:
+    """Disable an account: it cannot sign in, and its sessions end within seconds."""
+    _account_write(username, "disabled", ProcurementApplication.disable_account, reason)
+
+
+@users.command("enable")
+def users_enable(username: Username, reason: Reason) -> None:
+    """Enable a disabled account again."""
+    _account_write(username, "enabled", ProcurementApplication.enable_account, reason)
+
+
+@users.command("reset-password")
+def users_reset_password(username: Username) -> None:
+    """A one-time code for the owner to set a new password with (shown once, valid 24 hours;
+    the portal's "Set a new password" page or POST /auth/password-reset). The account's
+    sessions end now."""
+
+    def reset(application: ProcurementApplication) -> str:
+        code, expires_at, _ = application.issue_password_reset(
+            system_actor("cli"), account_id_for(username)
+        )
+        return f"reset code for {username}: {code} (valid until {expires_at.isoformat()})"
+
+    _administer(reset)
+
+
+@users.command("remove-second-factor")
+def users_remove_second_factor(username: Username, reason: Reason) -> None:
+    """Remove a lost second factor: the owner enrols a new one at the next sign-in."""
+    _account_write(
+        username, "second factor removed", ProcurementApplication.remove_second_factor, reason
+    )
 
 
 _LOOPBACK = ("http://127.0.0.1", "http://localhost", "http://[::1]")

@@ -4,7 +4,9 @@ tender carried through to the end six weeks ago: opened, evaluated, awarded afte
 complaint, and contracted.
 
 Passwords are generated and written to ``data_dir/demo-credentials.txt`` (owner-only),
-never to the repository.
+never to the repository. Staff of the roles that sign in with a second factor are enrolled
+in one, and the file gives each one's otpauth URI: add it to an authenticator app (or compute
+codes with ``pyotp``) to sign in as them.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from domain.values import (
     Timeline,
     TranslationLanguage,
 )
+from procurement import second_factor
 from procurement.application import ProcurementApplication, system_actor
 
 
@@ -47,10 +50,10 @@ class DemoAccount:
 
 
 ACCOUNTS = (
-    DemoAccount("officer.works", Role.OFFICER, "works-and-services-department"),
-    DemoAccount("officer.health", Role.OFFICER, "health-department"),
-    DemoAccount("auditor", Role.AUDITOR),
-    DemoAccount("admin", Role.ADMIN),
+    DemoAccount("officer@works", Role.OFFICER, "works-and-services-department"),
+    DemoAccount("officer@health", Role.OFFICER, "health-department"),
+    DemoAccount("auditor@sindh", Role.AUDITOR),
+    DemoAccount("admin@sindh", Role.ADMIN),
     DemoAccount(
         "indus.builders",
         Role.VENDOR,
@@ -60,9 +63,9 @@ ACCOUNTS = (
             contact_email="tenders@indusbuilders.example",
         ),
     ),
-    DemoAccount("committee.chair", Role.OFFICER, "works-and-services-department"),
-    DemoAccount("committee.engineer", Role.OFFICER, "works-and-services-department"),
-    DemoAccount("committee.accounts", Role.OFFICER, "works-and-services-department"),
+    DemoAccount("chair@works", Role.OFFICER, "works-and-services-department"),
+    DemoAccount("engineer@works", Role.OFFICER, "works-and-services-department"),
+    DemoAccount("accounts@works", Role.OFFICER, "works-and-services-department"),
     DemoAccount(
         "kirthar.construction",
         Role.VENDOR,
@@ -158,6 +161,7 @@ def _lot(lot_id: str, title: str, *items: tuple[str, str, str]) -> Lot:
 def load(app: ProcurementApplication, data_dir: Path) -> list[tuple[str, str]]:
     """Create the demo accounts and tenders. Returns (username, password) pairs."""
     credentials: list[tuple[str, str]] = []
+    uris: dict[str, str] = {}
     for account in ACCOUNTS:
         password = secrets.token_urlsafe(12)
         actor = system_actor("demo")
@@ -170,10 +174,12 @@ def load(app: ProcurementApplication, data_dir: Path) -> list[tuple[str, str]]:
             vendor=account.vendor,
         )
         credentials.append((account.username, password))
-    _write_credentials(data_dir, credentials)
+        if account.role in app.second_factor_roles:
+            uris[account.username] = _enrol(app, account)
+    _write_credentials(data_dir, credentials, uris)
 
-    works = _officer("officer.works", "works-and-services-department")
-    health = _officer("officer.health", "health-department")
+    works = _officer("officer@works", "works-and-services-department")
+    health = _officer("officer@health", "health-department")
     vendor = _vendor("indus.builders")
     _completed_tender(app, works)
 
@@ -305,8 +311,8 @@ def _completed_tender(app: ProcurementApplication, works: Actor) -> None:
         }
         past.moment = terms.timeline.opening_time + timedelta(minutes=5)
         app.open_bids(works, tender.id, None)
-        members = ["committee.chair", "committee.engineer", "committee.accounts"]
-        app.start_evaluation(works, tender.id, members, "committee.chair")
+        members = ["chair@works", "engineer@works", "accounts@works"]
+        app.start_evaluation(works, tender.id, members, "chair@works")
         for member in members:
             past.moment += timedelta(minutes=20)
             app.declare_interests(
@@ -316,7 +322,7 @@ def _completed_tender(app: ProcurementApplication, works: Actor) -> None:
                 statement="I have no interest in any bidder.",
             )
         past.moment += timedelta(days=3)
-        app.finalise_evaluation(_officer("committee.chair", works.entity or ""), tender.id)
+        app.finalise_evaluation(_officer("chair@works", works.entity or ""), tender.id)
         past.moment += timedelta(days=1)
         award = app.award_tender(works, tender.id, bids["indus.builders"], "")
         past.moment += standstill * 2 / 7  # two days into a seven-day standstill
@@ -367,10 +373,34 @@ def _officer(username: str, entity: str) -> Actor:
     )
 
 
-def _write_credentials(data_dir: Path, credentials: list[tuple[str, str]]) -> None:
+def _enrol(app: ProcurementApplication, account: DemoAccount) -> str:
+    """The account's second factor, enrolled as its owner would (confirmed with the code of
+    the step before now, so a person can sign in with the code shown now): its URI."""
+    actor = Actor(
+        account_id=account_id_for(account.username),
+        role=account.role,
+        request_id="demo",
+        entity=account.entity,
+    )
+    secret, uri, _ = app.start_second_factor(actor)
+    earlier = app.clock.now() - timedelta(seconds=second_factor.STEP_SECONDS)
+    app.confirm_second_factor(actor, second_factor.code_at(secret, earlier))
+    return uri
+
+
+def _write_credentials(
+    data_dir: Path, credentials: list[tuple[str, str]], uris: dict[str, str]
+) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "demo-credentials.txt"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write("# Demo accounts (generated; local only)\n")
-        handle.writelines(f"{user} {password}\n" for user, password in credentials)
+        handle.write(
+            "# Demo accounts (generated; local only): username, password, and for staff the\n"
+            "# second factor's otpauth URI (add it to an authenticator app; then sign in with\n"
+            "# the six digits it shows)\n"
+        )
+        handle.writelines(
+            f"{user} {password} {uris[user]}\n" if user in uris else f"{user} {password}\n"
+            for user, password in credentials
+        )

@@ -30,7 +30,18 @@ from procurement.store import ProcurementStore
 
 log = logging.getLogger(__name__)
 REDACTED = "[redacted]"
-_SECRET_FIELDS = frozenset({"password_hash"})
+_SECRET_FIELDS = frozenset(
+    {
+        # an account's password hash, second-factor secret and one-time codes' hashes
+        "password_hash",
+        "encrypted_secret",
+        "totp_secret",
+        "pending_totp_secret",
+        "recovery_code_hashes",
+        "code_hash",
+        "reset_code_hash",
+    }
+)
 MAX_VERSION = 2**63 - 1  # originator_version is a bigint
 
 

@@ -16,6 +16,10 @@ decided from its tender (status, deadline, sealing keys) but saved on another ag
 this is what ties the two: a bid decided from a tender that has since been amended, closed
 or cancelled is never stored. Under the table lock no other insert can come between the
 check and the commit.
+
+``save(..., tender_bids={bid id: tender id})``: the bids a write creates, indexed in
+``tender_bids`` in the same transaction as their events, so that the opening finds every bid
+of a tender by its key (``bids_on``) instead of reading every bid event of the store.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class StoreRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         notification_ids: Sequence[int] | None = None
         expected: Mapping[UUID, int] = kwargs.pop("expected_versions", None) or {}
+        tender_bids: Mapping[UUID, UUID] = kwargs.pop("tender_bids", None) or {}
         with self.datastore.get_connection() as conn, conn.transaction():
             with conn.cursor() as curs:
                 self._insert_events(curs, stored_events, **kwargs)
@@ -60,7 +65,25 @@ class StoreRecorder(PostgresApplicationRecorder):
                 if expected:
                     with conn.cursor() as curs:
                         self._check_versions(curs, expected)
+                if tender_bids:
+                    with conn.cursor() as curs:
+                        curs.executemany(
+                            "INSERT INTO tender_bids (tender_id, bid_id) VALUES (%s, %s) "
+                            "ON CONFLICT DO NOTHING",
+                            [(tender, bid) for bid, tender in tender_bids.items()],
+                        )
         return notification_ids
+
+    def bids_on(self, tender_id: UUID) -> list[UUID]:
+        """The id of every bid ever submitted on the tender, in the order they were first
+        stored: from the index written with their events, never from a projection."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT bid_id FROM tender_bids WHERE tender_id = %s ORDER BY seq",
+                (tender_id,),
+                prepare=True,
+            )
+            return [row["bid_id"] for row in curs.fetchall()]
 
     def _check_versions(self, curs: Cursor[DictRow], expected: Mapping[UUID, int]) -> None:
         """Raise ``StaleReadError`` (rolling back) unless every aggregate in ``expected`` is

@@ -9,7 +9,7 @@ from typing import Any
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
 
-from procurement import failures
+from procurement import failures, rate_limits
 from procurement import rebuild as paged
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock
@@ -79,6 +79,13 @@ def jobs(
             return job.stop
 
         found["snapshots"] = start_snapshotter
+
+        def start_rate_limit_sweep() -> Stop:
+            job = rate_limits.Sweeper(settings.dsn, clock)
+            job.start()
+            return job.stop
+
+        found["rate_limit_sweep"] = start_rate_limit_sweep
     if scheduler:
 
         def start_scheduler() -> Stop:

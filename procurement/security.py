@@ -2,7 +2,11 @@
 
 Tokens are HS256 with a key from the settings; on the way in, every registered claim we
 issue is required (``exp``, ``iat``, ``nbf``, ``aud``, ``iss``, ``sub``) and the algorithm
-list is fixed, so ``alg: none`` or a token signed another way is refused.
+list is fixed, so ``alg: none`` or a token signed another way is refused. Two claims of our
+own are required too: ``epoch``, the account's session epoch when the token was issued (a
+token is refused once the account's epoch has moved on: ``procurement/session_epochs.py``),
+and ``scope``: ``all``, or ``enrol`` for a token that may only enrol a second factor (staff
+who must have one and have none yet).
 """
 
 from __future__ import annotations
@@ -39,6 +43,11 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+FULL_SCOPE = "all"
+ENROL_SCOPE = "enrol"
+SCOPES = (FULL_SCOPE, ENROL_SCOPE)
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling, as the token says."""
@@ -47,6 +56,15 @@ class Principal:
     username: str
     role: Role
     entity: str | None
+    epoch: int = 0
+    """The account's session epoch when the token was issued."""
+
+    scope: str = FULL_SCOPE
+    """``all``, or ``enrol``: signed in with a password only, to enrol a second factor."""
+
+    @property
+    def enrolment_only(self) -> bool:
+        return self.scope == ENROL_SCOPE
 
 
 class InvalidTokenError(Exception):
@@ -66,6 +84,8 @@ class TokenService:
             "name": principal.username,
             "role": principal.role.value,
             "entity": principal.entity,
+            "epoch": principal.epoch,
+            "scope": principal.scope,
             "iss": self.issuer,
             "aud": self.audience,
             "iat": now,
@@ -94,11 +114,16 @@ class TokenService:
             )
             if not int(claims["nbf"]) <= now.timestamp() < int(claims["exp"]):
                 raise InvalidTokenError("the token is expired or not yet valid")
+            epoch, scope = claims["epoch"], claims["scope"]
+            if not isinstance(epoch, int) or isinstance(epoch, bool) or scope not in SCOPES:
+                raise InvalidTokenError("the token has no valid epoch or scope")
             return Principal(
                 account_id=UUID(claims["sub"]),
                 username=str(claims["name"]),
                 role=Role(claims["role"]),
                 entity=claims.get("entity"),
+                epoch=epoch,
+                scope=scope,
             )
         except (jwt.PyJWTError, KeyError, ValueError) as error:
             raise InvalidTokenError(str(error)) from None

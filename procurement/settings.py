@@ -11,10 +11,12 @@ import base64
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from domain.values import Role
 
 MIN_SECRET_LENGTH = 32
 
@@ -45,6 +47,14 @@ class Settings(BaseSettings):
     jwt_audience: str = "sindh-procurement-api"
     token_ttl: timedelta = timedelta(minutes=15)
 
+    second_factor_roles: Annotated[tuple[Role, ...], NoDecode] = (
+        Role.OFFICER,
+        Role.AUDITOR,
+        Role.ADMIN,
+    )
+    """Roles that sign in only with a second factor (TOTP), comma-separated
+    ("officer,auditor,admin"); vendors may enrol one and need not."""
+
     host: str = "127.0.0.1"
     port: int = 8000
     run_projections: bool = True
@@ -59,15 +69,15 @@ class Settings(BaseSettings):
     read_wait_timeout: float = 5.0
     """How long a read with ``min_position`` waits for the projection, in seconds."""
 
-    rate_limit_sign_in: str = "10/minute"
-    """Sign-in attempts per username from one client address (``limits`` notation:
-    "10/minute", "100/hour")."""
-
-    rate_limit_sign_in_username: str = "100/minute"
-    """Sign-in attempts per username from all addresses together (guessing from many)."""
+    sign_in_max_delay: float = Field(default=900.0, ge=0)
+    """The longest wait, in seconds, after failed sign-ins on one username from one client
+    address: after the n-th failure in a row, that pair's next attempt waits
+    ``min(2**n, sign_in_max_delay)`` seconds (0: no wait). A success ends the wait; other
+    addresses never wait for it (see docs/deployment.md, "Rate limits")."""
 
     rate_limit_sign_in_address: str = "120/minute"
-    """Sign-in attempts per client address (offices put many vendors behind one address)."""
+    """Sign-in attempts per client address (``limits`` notation: "120/minute", "1000/hour";
+    offices put many vendors behind one address)."""
 
     rate_limit_register_address: str = "10/minute"
     """Vendor registrations per client address (each hashes a password with argon2)."""
@@ -77,6 +87,23 @@ class Settings(BaseSettings):
 
     rate_limit_bids_address: str = "600/minute"
     """Bid submissions, replacements and withdrawals per client address."""
+
+    trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
+    """The proxies (addresses or CIDR networks, comma-separated) whose ``X-Forwarded-For``
+    names the client. None by default, not even loopback: a request's client is then the
+    connection's peer, whatever its headers say (``api/client_address.py``)."""
+
+    header_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a connection has to send a request's line and headers, from its opening or
+    the end of the previous answer; then it is closed."""
+
+    body_timeout: float = Field(default=30.0, gt=0)
+    """Seconds a request body may pause between two pieces, and the time it has in all
+    beside ``body_min_rate``; then 408 ``request_timeout`` and the connection is closed."""
+
+    body_min_rate: int = Field(default=500, gt=0)
+    """Bytes per second a request body must average: each piece received extends its time
+    by its length over this rate (a 25 MiB upload at 500 B/s: 30 s plus 14 hours)."""
 
     metrics_token: SecretStr | None = None
     """The bearer token ``/metrics`` asks for (operators only: its counters move with every
@@ -114,6 +141,13 @@ class Settings(BaseSettings):
 
     red_flag_disqualified_share: Decimal = Decimal("0.5")
     """R038: a tender whose share of disqualified bids exceeds this is flagged."""
+
+    @field_validator("trusted_proxies", "second_factor_roles", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("jwt_secret")
     @classmethod

@@ -232,14 +232,14 @@ class ProcurementStore(Application[UUID]):
         its version when the batch commits; otherwise ``StaleReadError`` and nothing is
         written."""
         try:
-            saved = self._group_commit().save(bid, {tender.id: tender.version})
+            saved = self._group_commit().save(bid, {tender.id: tender.version}, _index(bid))
         except IntegrityError:
             raise _bid_conflict() from None
         return WriteResult(id=bid.id, version=saved.version, position=saved.position)
 
     async def _save_bid_async(self, bid: Bid, tender: Tender) -> WriteResult:
         """``_save_bid`` for an event loop: the task awaits the batch, no thread waits."""
-        outcome = self._group_commit().submit(bid, {tender.id: tender.version})
+        outcome = self._group_commit().submit(bid, {tender.id: tender.version}, _index(bid))
         try:
             saved = await asyncio.wrap_future(outcome)
         except IntegrityError:
@@ -297,6 +297,12 @@ def _check_version(aggregate: Aggregate, expected: int | None) -> None:
     if expected is not None and expected != aggregate.version:
         name = type(aggregate).__name__.lower()
         raise VersionMismatchError(f"the {name} is at version {aggregate.version}, not {expected}")
+
+
+def _index(bid: Bid) -> dict[UUID, UUID]:
+    """A new bid goes into its tender's index of bids (``StoreRecorder.bids_on``) in the
+    transaction that stores it; a replacement or withdrawal is already there."""
+    return {bid.id: bid.tender_id} if bid.version == 1 else {}
 
 
 def _bid_conflict() -> VersionConflictError:

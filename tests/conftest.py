@@ -24,6 +24,7 @@ from tests.support import FakeClock
 
 TABLES = (
     "idempotency_keys",
+    "tender_bids",
     "procurement_events",
     "public_tenders_tracking",
     "public_tender_questions",
@@ -39,6 +40,9 @@ TABLES = (
     "ledger_leaves",
     "history_snapshots",
     "ledger_checkpoints",
+    "rate_limit_windows",
+    "sign_in_failures",
+    "account_totp_steps",
 )
 
 
@@ -82,8 +86,7 @@ def settings(clean_db: str, tmp_path: Path) -> Settings:
         read_wait_timeout=10.0,
         db_pool_size=3,
         # The scenarios sign in before every step; the limits have tests of their own.
-        rate_limit_sign_in="100000/minute",
-        rate_limit_sign_in_username="100000/minute",
+        sign_in_max_delay=0,
         rate_limit_sign_in_address="100000/minute",
         rate_limit_register_address="100000/minute",
         rate_limit_bids="100000/minute",

@@ -80,7 +80,7 @@ class BidController(Controller):
         # dependencies would give them (two dependencies cost a task group per request).
         actor = current_actor(request)
         procurement: ProcurementApplication = request.app.state.procurement
-        limiter_of(request).check(request, "bid", str(actor.account_id))
+        await limiter_of(request).check(request, "bid", str(actor.account_id))
         # A keyed retry of an attempt that ended without an answer: the bid it stored, if it
         # did, is this request's (its receipt, not 409 bid_exists).
         earlier: Attempt | None = request.scope.get("state", {}).get(RETRY_OF)
@@ -107,7 +107,8 @@ class BidController(Controller):
     ) -> BidOut:
         """``If-Match: "<version>"`` (the bid's, as its receipt and ``GET .../mine`` give it)
         replaces only that version: 412 ``version_mismatch`` if the bid has moved on."""
-        limiter_of(request).check(request, "bid", str(actor.account_id))
+        limiter = limiter_of(request)
+        limiter.from_thread(limiter.check(request, "bid", str(actor.account_id)))
         return _accepted(
             procurement.replace_bid(actor, tender_id, data.to_domain(), expected_version)
         )
@@ -130,7 +131,8 @@ class BidController(Controller):
         expected_version: NamedDependency[int | None],
     ) -> BidOut:
         """With ``If-Match``, as for a replacement."""
-        limiter_of(request).check(request, "bid", str(actor.account_id))
+        limiter = limiter_of(request)
+        limiter.from_thread(limiter.check(request, "bid", str(actor.account_id)))
         return _accepted(procurement.withdraw_bid(actor, tender_id, expected_version))
 
     @get(

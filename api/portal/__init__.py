@@ -23,7 +23,13 @@ from api.portal.auditor import AuditorPages
 from api.portal.officer import OfficerPages
 from api.portal.pages import HTML_EXCEPTION_HANDLERS, STATIC
 from api.portal.public import PublicPages
-from api.portal.session import CSRF_COOKIE, derived_key, served_over_tls, session_config
+from api.portal.session import (
+    CSRF_COOKIE,
+    derived_key,
+    ended_sessions_dropped,
+    served_over_tls,
+    session_config,
+)
 from api.portal.vendor import VendorPages
 from procurement.settings import Settings
 
@@ -57,7 +63,7 @@ def sessions_and_csrf(app: ASGIApp) -> ASGIApp:
         if built is None:
             settings: Settings = scope["litestar_app"].state.settings
             built = session_config(settings).middleware(
-                CSRFMiddleware(app, config=csrf_config(settings))
+                ended_sessions_dropped(CSRFMiddleware(app, config=csrf_config(settings)))
             )
         await built(scope, receive, send)
 

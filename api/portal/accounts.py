@@ -1,4 +1,6 @@
-"""Signing in and out, vendors registering, and the interface language."""
+"""Signing in (with a second factor's code) and out (on the server), vendors registering, an
+account's own settings (password, second factor), a password reset with an administrator's
+code, and the interface language."""
 
 from __future__ import annotations
 
@@ -11,17 +13,47 @@ from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 
+from api.account_schemas import PasswordChange, PasswordReset, SecondFactorConfirmation
 from api.errors import ApiProblem, status_for
 from api.portal.forms import FormState, form_values, parse, refused
-from api.portal.pages import redirect, render
-from api.portal.session import LANGUAGES, session_of, sign_in, sign_out
+from api.portal.guards import actor_of, signed_in_account
+from api.portal.i18n import translator
+from api.portal.pages import flash, redirect, render
+from api.portal.session import (
+    LANGUAGES,
+    language_of,
+    portal_user,
+    session_of,
+    sign_in,
+    sign_out,
+)
 from api.rate_limits import limiter_of
 from api.schemas import TokenRequest, VendorRegistration
 from domain.account import account_id_for
 from domain.errors import ProcurementError
 from domain.values import Actor, Role
+from procurement import second_factor
 from procurement.application import ProcurementApplication
+
+SECOND_FACTOR_PAGE = "/portal/account/second-factor"
+CODE_FIELDS = {
+    "second_factor_required": "code",
+    "invalid_second_factor": "code",
+    "invalid_reset_code": "code",
+    "wrong_current_password": "current_password",
+}
+
+
+def sign_in_body(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The sign-in form as the token request: its one code field is a TOTP code (six
+    digits) or a recovery code."""
+    body = [(k, v) for k, v in pairs if k not in {"next", "code"}]
+    code = dict(pairs).get("code", "").strip()
+    if code:
+        body.append(("totp_code" if second_factor.looks_like_totp(code) else "recovery_code", code))
+    return body
 
 
 def safe_next(target: str | None, default: str = "/portal/tenders") -> str:
@@ -55,28 +87,196 @@ class AccountPages(Controller):
         self, request: Request[Any, Any, Any], procurement: NamedDependency[ProcurementApplication]
     ) -> Template | Redirect:
         pairs = await form_values(request)
-        data, form = parse(TokenRequest, [(k, v) for k, v in pairs if k != "next"])
+        data, form = parse(TokenRequest, sign_in_body(pairs))
         form.values = dict(pairs)
-        form.values.pop("password", None)  # never echo a password back
+        for secret in ("password", "code"):
+            form.values.pop(secret, None)  # never echo a password or a code back
         if data is None:
             return render(request, "login.html", status_code=422, form=form)
         try:
-            limiter_of(request).check_sign_in(request, data.username)
-            principal = await sync_to_thread(procurement.authenticate, data.username, data.password)
+            async with limiter_of(request).sign_in(request, data.username):
+                principal = await sync_to_thread(
+                    partial(
+                        procurement.authenticate,
+                        data.username,
+                        data.password,
+                        totp_code=data.totp_code,
+                        recovery_code=data.recovery_code,
+                        request_id=_request_id(request),
+                    )
+                )
         except ProcurementError as error:
-            return render(request, "login.html", status_code=401, form=refused(form, error))
+            state = refused(form, error, CODE_FIELDS)
+            return render(request, "login.html", status_code=status_for(error), form=state)
         except ApiProblem as problem:
             form.summary.append(f"{problem.detail} ({problem.code})")
             return render(request, "login.html", status_code=problem.status_code, form=form)
         sign_in(request, principal)
+        if principal.enrolment_only:
+            return redirect(SECOND_FACTOR_PAGE)
         return redirect(
             safe_next(form.values.get("next"), HOME_OF_ROLE.get(principal.role, "/portal"))
         )
 
     @post("/logout", name="portal:logout")
-    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+    async def logout(
+        self, request: Request[Any, Any, Any], procurement: NamedDependency[ProcurementApplication]
+    ) -> Redirect:
+        """Signs out on the server: every session and token of the account ends (an event),
+        not only this browser's cookie."""
+        if portal_user(request) is not None:
+            actor = actor_of(request)
+            await sync_to_thread(procurement.sign_out, actor)
+            request.app.state.epochs.forget(actor.account_id)
         sign_out(request)
         return redirect("/portal/tenders")
+
+    @get("/account", name="portal:account", guards=[signed_in_account])
+    async def account(
+        self, request: Request[Any, Any, Any], procurement: NamedDependency[ProcurementApplication]
+    ) -> Template:
+        view = await sync_to_thread(procurement.account_view, actor_of(request))
+        return render(request, "account.html", account=view, form=FormState())
+
+    @post("/account/password", name="portal:password", guards=[signed_in_account])
+    async def change_password(
+        self, request: Request[Any, Any, Any], procurement: NamedDependency[ProcurementApplication]
+    ) -> Template | Redirect:
+        """Every session of the account ends, this one too: sign in with the new password."""
+        actor = actor_of(request)
+        data, form = parse(PasswordChange, await form_values(request))
+        form.values = {}  # never echo a password back
+        if data is not None:
+            try:
+                async with limiter_of(request).sign_in(request, str(actor.account_id)):
+                    await sync_to_thread(
+                        partial(
+                            procurement.change_password,
+                            actor,
+                            current_password=data.current_password,
+                            new_password=data.new_password,
+                        )
+                    )
+            except ProcurementError as error:
+                form = refused(form, error, CODE_FIELDS)
+            except ApiProblem as problem:
+                form.summary.append(f"{problem.detail} ({problem.code})")
+            else:
+                request.app.state.epochs.forget(actor.account_id)
+                sign_out(request)
+                flash(
+                    request,
+                    translator(language_of(request))(
+                        "Your password is changed: sign in with the new one."
+                    ),
+                )
+                return redirect("/portal/login")
+        view = await sync_to_thread(procurement.account_view, actor)
+        return render(request, "account.html", status_code=422, account=view, form=form)
+
+    @get("/account/second-factor", name="portal:second-factor", guards=[signed_in_account])
+    async def second_factor_page(
+        self, request: Request[Any, Any, Any], procurement: NamedDependency[ProcurementApplication]
+    ) -> Template:
+        return await self._second_factor(request, procurement, FormState())
+
+    async def _second_factor(
+        self,
+        request: Request[Any, Any, Any],
+        procurement: ProcurementApplication,
+        form: FormState,
+        status_code: int = 200,
+    ) -> Template:
+        view = await sync_to_thread(procurement.account_view, actor_of(request))
+        qr = None
+        if view.pending_enrolment is not None:
+            qr = Markup(second_factor.qr_svg(view.pending_enrolment[1]))  # noqa: S704 (segno's SVG)
+        return render(
+            request,
+            "second_factor.html",
+            status_code=status_code,
+            account=view,
+            qr=qr,
+            form=form,
+        )
+
+    @post("/account/second-factor", name="portal:second-factor-start", guards=[signed_in_account])
+    async def start_second_factor(
+        self, request: Request[Any, Any, Any], procurement: NamedDependency[ProcurementApplication]
+    ) -> Redirect:
+        await sync_to_thread(procurement.start_second_factor, actor_of(request))
+        return redirect(SECOND_FACTOR_PAGE)
+
+    @post(
+        "/account/second-factor/confirm",
+        name="portal:second-factor-confirm",
+        guards=[signed_in_account],
+    )
+    async def confirm_second_factor(
+        self, request: Request[Any, Any, Any], procurement: NamedDependency[ProcurementApplication]
+    ) -> Template:
+        """The recovery codes are shown on this answer, once (never stored in the clear)."""
+        actor = actor_of(request)
+        data, form = parse(SecondFactorConfirmation, await form_values(request))
+        form.values = {}
+        if data is None:
+            return await self._second_factor(request, procurement, form, 422)
+        try:
+            async with limiter_of(request).sign_in(request, str(actor.account_id)):
+                codes, principal, _ = await sync_to_thread(
+                    procurement.confirm_second_factor, actor, data.code
+                )
+        except ProcurementError as error:
+            state = refused(form, error, CODE_FIELDS)
+            return await self._second_factor(request, procurement, state, status_for(error))
+        except ApiProblem as problem:
+            form.summary.append(f"{problem.detail} ({problem.code})")
+            return await self._second_factor(request, procurement, form, problem.status_code)
+        request.app.state.epochs.forget(actor.account_id)
+        sign_in(request, principal)  # the old session ended with the change; this is a new one
+        return render(
+            request,
+            "recovery_codes.html",
+            codes=codes,
+            home=HOME_OF_ROLE.get(principal.role, "/portal"),
+        )
+
+    @get("/password-reset", name="portal:password-reset")
+    async def password_reset_form(self, request: Request[Any, Any, Any]) -> Template:
+        return render(request, "password_reset.html", form=FormState())
+
+    @post("/password-reset", name="portal:password-reset-post")
+    async def password_reset(
+        self, request: Request[Any, Any, Any], procurement: NamedDependency[ProcurementApplication]
+    ) -> Template | Redirect:
+        pairs = await form_values(request)
+        data, form = parse(PasswordReset, pairs)
+        form.values = {"username": dict(pairs).get("username", "")}
+        if data is None:
+            return render(request, "password_reset.html", status_code=422, form=form)
+        try:
+            async with limiter_of(request).sign_in(request, data.username):
+                written = await sync_to_thread(
+                    procurement.complete_password_reset,
+                    data.username,
+                    data.code,
+                    data.new_password,
+                    _request_id(request),
+                )
+        except ProcurementError as error:
+            state = refused(form, error, CODE_FIELDS)
+            return render(request, "password_reset.html", status_code=status_for(error), form=state)
+        except ApiProblem as problem:
+            form.summary.append(f"{problem.detail} ({problem.code})")
+            return render(
+                request, "password_reset.html", status_code=problem.status_code, form=form
+            )
+        request.app.state.epochs.forget(written.id)
+        flash(
+            request,
+            translator(language_of(request))("Your password is changed: sign in with the new one."),
+        )
+        return redirect("/portal/login")
 
     @get("/register", name="portal:register")
     async def register_form(self, request: Request[Any, Any, Any]) -> Template:
@@ -92,13 +292,14 @@ class AccountPages(Controller):
         if data is None:
             return render(request, "register.html", status_code=422, form=form)
         try:
-            limiter_of(request).check_registration(request)
+            await limiter_of(request).check_registration(request)
         except ApiProblem as problem:
             form.summary.append(f"{problem.detail} ({problem.code})")
             return render(request, "register.html", status_code=problem.status_code, form=form)
-        request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
         actor = Actor(
-            account_id=account_id_for(data.username), role=Role.VENDOR, request_id=request_id
+            account_id=account_id_for(data.username),
+            role=Role.VENDOR,
+            request_id=_request_id(request),
         )
         try:
             await sync_to_thread(
@@ -129,3 +330,8 @@ class AccountPages(Controller):
         request.set_session(session)
         next_path = form.get("next")
         return redirect(safe_next(next_path if isinstance(next_path, str) else None))
+
+
+def _request_id(request: Request[Any, Any, Any]) -> str:
+    request_id: str = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
+    return request_id

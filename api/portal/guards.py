@@ -11,6 +11,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 
 from api.auth import Guard
+from api.errors import ApiProblem
 from api.portal.session import portal_user
 from domain.values import Actor, Role
 from procurement.security import Principal
@@ -23,11 +24,25 @@ def signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return principal
 
 
+def signed_in_account(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard: someone is signed in, perhaps only to enrol a second factor (their own
+    account's pages)."""
+    signed_in(connection)
+
+
 def requires_portal_role(*roles: Role) -> Guard:
-    """A guard: someone is signed in (else the sign-in page) holding one of ``roles``."""
+    """A guard: someone is signed in (else the sign-in page) holding one of ``roles``, with
+    a session not limited to enrolling a second factor."""
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = signed_in(connection)
+        if principal.enrolment_only:
+            raise ApiProblem(
+                403,
+                "second_factor_enrolment_required",
+                "set up your second factor first: Account, then Second factor "
+                "(/portal/account/second-factor)",
+            )
         if principal.role not in roles:
             allowed = ", ".join(role.value for role in roles)
             raise PermissionDeniedException(f"this page is for the role(s) {allowed}")

@@ -4,6 +4,11 @@ The portal signs in with the same accounts and the same tokens as the API. The t
 a client-side session cookie encrypted and authenticated with AES-GCM (litestar's cookie
 backend); the cookie is HttpOnly, SameSite=Lax, and Secure whenever the platform's public URL
 is https. Forms carry a CSRF token (litestar's double-submit middleware) on every POST.
+
+A session ends with its account's session epoch like any token (``ended_sessions_dropped``):
+on each request, before any page reads it, a session whose token was issued under an older
+epoch (a sign-out anywhere, a password change or reset, a disable, a second factor changed)
+is emptied.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.types import ASGIApp, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 from domain.values import Role
 from procurement.security import InvalidTokenError, Principal, TokenService
+from procurement.session_epochs import SessionEpochs
 from procurement.settings import Settings
 
 SESSION_COOKIE = "portal_session"
@@ -87,6 +94,32 @@ def portal_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | N
         principal = None
     request_state["portal_principal"] = (token, principal)
     return principal
+
+
+def ended_sessions_dropped(app: ASGIApp) -> ASGIApp:
+    """Inside the session middleware: a session whose account has moved to a later session
+    epoch is emptied (its language kept) before the CSRF check and any page see it, and the
+    answer's cookie says so. A live session's principal is kept for ``portal_user``."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        session = scope.get("session")
+        token = session.get("token") if isinstance(session, dict) else None
+        if isinstance(session, dict) and isinstance(token, str):
+            state = scope["app"].state
+            try:
+                principal: Principal | None = state.portal_tokens.verify(token, state.clock.now())
+            except InvalidTokenError:
+                principal = None
+            epochs: SessionEpochs = state.epochs
+            if principal is not None and not await epochs.is_current(
+                principal.account_id, principal.epoch
+            ):
+                scope["session"] = {"lang": session.get("lang", "en")}
+            else:
+                scope.setdefault("state", {})["portal_principal"] = (token, principal)
+        await app(scope, receive, send)
+
+    return middleware
 
 
 def _within_longest(

@@ -211,7 +211,7 @@ class VendorPages(Controller):
                 request, pool, procurement, tender_id, form=form, status_code=422
             )
         actor = actor_of(request)
-        limiter_of(request).check(request, "bid", str(actor.account_id))  # as the API's
+        await limiter_of(request).check(request, "bid", str(actor.account_id))  # as the API's
         existing = await _my_bid(procurement, request, tender_id)
         contents = data.to_domain()
         if existing is not None and existing.status is BidStatus.SUBMITTED:
@@ -232,7 +232,7 @@ class VendorPages(Controller):
         tender_id: FromPath[UUID],
     ) -> Template | Redirect:
         actor = actor_of(request)
-        limiter_of(request).check(request, "bid", str(actor.account_id))  # as the API's
+        await limiter_of(request).check(request, "bid", str(actor.account_id))  # as the API's
         write = partial(sync_to_thread, partial(procurement.withdraw_bid, actor, tender_id))
         done = translator(language_of(request))("Your bid was withdrawn.")
         return await self._bid_write(

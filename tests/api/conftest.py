@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -14,12 +15,20 @@ from litestar.testing import TestClient
 from api.app import create_app
 from domain.account import account_id_for
 from domain.values import Role
-from procurement.application import ProcurementApplication, system_actor
+from procurement.application import ProcurementApplication
+from procurement.second_factor import code_at, step_of
 from procurement.settings import Settings
+from tests import accounts
+from tests.accounts import STEP, add_staff
 from tests.support import FakeClock
 
-PASSWORD = "correct-horse-battery"
-COMMITTEE = ("member.chair", "member.two", "member.three")
+PASSWORD = accounts.PASSWORD
+COMMITTEE = ("member.chair@works", "member.two@works", "member.three@works")
+STAFF = (
+    ("officer@works", Role.OFFICER, "works-and-services-department"),
+    ("officer@health", Role.OFFICER, "health-department"),
+    ("auditor@sindh", Role.AUDITOR, None),
+)
 ENTITY = "works-and-services-department"
 
 
@@ -31,13 +40,62 @@ def client(settings: Settings, clock: FakeClock) -> Iterator[TestClient[Litestar
 
 @dataclass
 class Api:
+    """The HTTP client, and signing in as people do: staff with a code from their
+    authenticator app, computed from the platform's (fake) clock."""
+
     client: TestClient[Litestar]
     dsn: str
+    application: ProcurementApplication
+    clock: FakeClock
+    secrets: dict[str, str] = field(default_factory=dict)
+    """Each enrolled account's TOTP secret, by username."""
+    tokens: dict[tuple[str, str], tuple[datetime, datetime, str]] = field(default_factory=dict)
+    last_steps: dict[str, int] = field(default_factory=dict)
+
+    def add_staff(self, username: str, role: Role, entity: str | None = None) -> None:
+        """A staff account enrolled in a second factor this helper can answer for."""
+        self.secrets[username] = add_staff(self.application, username, role, entity)
+        self.last_steps[username] = step_of(self.clock.now() - STEP)
+
+    def code(self, username: str) -> str:
+        """The account's code now. The fake clock stands still, and a code's step works
+        once: when this step was used already, the clock moves on to the next one. A test
+        that set the clock back (real time never goes back) has the steps used in its
+        future forgotten, as if that time had not yet come."""
+        step, last = step_of(self.clock.now()), self.last_steps.get(username, -1)
+        if step == last:
+            self.clock.advance(STEP)
+        elif step < last:
+            with psycopg.connect(self.dsn, autocommit=True) as conn:
+                conn.execute(
+                    "DELETE FROM account_totp_steps WHERE account_id = %s",
+                    (account_id_for(username),),
+                )
+        self.last_steps[username] = step_of(self.clock.now())
+        return code_at(self.secrets[username], self.clock.now())
 
     def login(self, username: str, password: str = PASSWORD) -> dict[str, str]:
-        answer = self.client.post("/auth/token", json={"username": username, "password": password})
+        """A token for the account: one still valid from an earlier sign-in of this test
+        (a sign-in spends the step's code), or a new one."""
+        now = self.clock.now()
+        kept = self.tokens.get((username, password))
+        if kept is not None and kept[0] <= now < kept[1]:
+            return {"Authorization": f"Bearer {kept[2]}"}
+        body = {"username": username, "password": password}
+        if username in self.secrets:
+            body["totp_code"] = self.code(username)
+        answer = self.client.post("/auth/token", json=body)
         assert answer.status_code == 200, answer.text
-        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        token = answer.json()["access_token"]
+        issued = self.clock.now()
+        expires = issued + timedelta(seconds=answer.json()["expires_in"])
+        self.tokens[(username, password)] = (issued, expires, token)
+        return {"Authorization": f"Bearer {token}"}
+
+    def forget(self, username: str) -> None:
+        """Drop the tokens kept for the account (its sessions ended)."""
+        for key in [key for key in self.tokens if key[0] == username]:
+            del self.tokens[key]
 
     def event_count(self) -> int:
         with psycopg.connect(self.dsn) as conn:
@@ -73,27 +131,19 @@ class Api:
 
 @pytest.fixture
 def api(
-    client: TestClient[Litestar], application: ProcurementApplication, settings: Settings
+    client: TestClient[Litestar],
+    application: ProcurementApplication,
+    settings: Settings,
+    clock: FakeClock,
 ) -> Api:
-    for username, role, entity in (
-        ("officer.works", Role.OFFICER, "works-and-services-department"),
-        ("officer.health", Role.OFFICER, "health-department"),
-        ("auditor", Role.AUDITOR, None),
-    ):
-        application.register_account(
-            system_actor("test"), username=username, password=PASSWORD, role=role, entity=entity
-        )
-    return Api(client=client, dsn=settings.dsn)
+    api = Api(client=client, dsn=settings.dsn, application=application, clock=clock)
+    for username, role, entity in STAFF:
+        api.add_staff(username, role, entity)
+    return api
 
 
 @pytest.fixture
-def committee(application: ProcurementApplication) -> None:
+def committee(api: Api) -> None:
     """Three more officers of the works department, to sit on evaluation committees."""
     for username in COMMITTEE:
-        application.register_account(
-            system_actor("test"),
-            username=username,
-            password=PASSWORD,
-            role=Role.OFFICER,
-            entity=ENTITY,
-        )
+        api.add_staff(username, Role.OFFICER, ENTITY)

@@ -25,11 +25,12 @@ class Scenario:
         self.api = api
         self.clock = clock
         self.deadline = clock.now() + timedelta(days=20)
-        officer = self.token("officer.works")
+        officer = self.token("officer@works")
         answer = api.post("/tenders", officer, json=tender_json(clock.now(), **changes))
         assert answer.status_code == 201, answer.text
         self.id = answer.json()["id"]
-        assert api.post(f"/tenders/{self.id}/publish", officer).status_code == 200
+        published = api.post(f"/tenders/{self.id}/publish", officer)
+        assert published.status_code == 200, published.text
         self.bids: dict[str, str] = {}
 
     def token(self, username: str) -> dict[str, str]:
@@ -46,11 +47,11 @@ class Scenario:
 
     def open(self) -> dict[str, Any]:
         self.clock.set(self.deadline + timedelta(minutes=31))
-        answer = self.api.post(f"/tenders/{self.id}/opening", self.token("officer.works"))
+        answer = self.api.post(f"/tenders/{self.id}/opening", self.token("officer@works"))
         assert answer.status_code == 200, answer.text
         committee = self.api.post(
             f"/tenders/{self.id}/committee",
-            self.token("officer.works"),
+            self.token("officer@works"),
             json={"members": list(MEMBERS), "chair": MEMBERS[0]},
         )
         assert committee.status_code == 201, committee.text
@@ -85,7 +86,7 @@ class Scenario:
     def award(self, vendor: str, reason: str = "") -> str:
         answer = self.api.post(
             f"/tenders/{self.id}/award",
-            self.token("officer.works"),
+            self.token("officer@works"),
             json={"bid_id": self.bids[vendor], "reason": reason},
         )
         assert answer.status_code == 201, answer.text
@@ -100,7 +101,7 @@ class Scenario:
     def decide(self, award_id: str, complaint_id: str, **decision: Any) -> Any:
         return self.api.post(
             f"/awards/{award_id}/complaints/{complaint_id}/decision",
-            self.token("officer.works"),
+            self.token("officer@works"),
             json=decision,
         )
 
@@ -116,7 +117,7 @@ class Scenario:
         start = self.clock.now() + timedelta(days=1)
         return self.api.post(
             f"/awards/{award_id}/contract",
-            self.token("officer.works"),
+            self.token("officer@works"),
             json={
                 "value": {"amount": amount, "currency": "PKR"},
                 "period": {"start": at(start), "end": at(start + timedelta(days=180))},

@@ -29,9 +29,9 @@ def test_history_state_proofs_export_and_the_receipts_proof(api: Api, clock: Fak
     tender.bid("alpha", offer("900000.00"))
     tender.bid("beta", offer("950000.00"))
     clock.set(tender.deadline + timedelta(minutes=31))
-    opened = api.post(f"/tenders/{tender.id}/opening", tender.token("officer.works"))
+    opened = api.post(f"/tenders/{tender.id}/opening", tender.token("officer@works"))
     assert opened.status_code == 200
-    auditor = api.login("auditor")
+    auditor = api.login("auditor@sindh")
     key = api.client.get("/public/keys").json()["receipt_signing_key"]["public_key"]
 
     assert_problem(
@@ -105,7 +105,7 @@ def test_history_state_proofs_export_and_the_receipts_proof(api: Api, clock: Fak
 
 def test_the_state_from_the_first_event_is_the_same_answer(api: Api, clock: FakeClock) -> None:
     tender = Scenario(api, clock)
-    auditor = api.login("auditor")
+    auditor = api.login("auditor@sindh")
     url = f"/audit/tenders/{tender.id}/state"
     default = api.client.get(url, headers=auditor)
     assert default.status_code == 200

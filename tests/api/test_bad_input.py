@@ -35,7 +35,7 @@ def assert_problem(answer: Response, status: int, code: str) -> dict[str, Any]:
 
 
 def draft(api: Api, clock: FakeClock, **changes: Any) -> tuple[str, dict[str, str]]:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     answer = api.post("/tenders", officer, json=tender_json(clock.now(), **changes))
     assert answer.status_code == 201, answer.text
     return answer.json()["id"], officer
@@ -49,7 +49,7 @@ def draft(api: Api, clock: FakeClock, **changes: Any) -> tuple[str, dict[str, st
     ],
 )
 def test_unreadable_or_mistyped_bodies(api: Api, body: bytes, status: int, code: str) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     before = api.event_count()
     answer = api.post("/tenders", {**officer, "Content-Type": "application/json"}, content=body)
     assert_problem(answer, status, code)
@@ -71,7 +71,7 @@ def test_unreadable_or_mistyped_bodies(api: Api, body: bytes, status: int, code:
     ],
 )
 def test_invalid_tender_fields(api: Api, clock: FakeClock, changes: dict[str, Any]) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     before = api.event_count()
     answer = api.post("/tenders", officer, json=tender_json(clock.now(), **changes))
     body = assert_problem(answer, 422, "validation_failed")
@@ -80,7 +80,7 @@ def test_invalid_tender_fields(api: Api, clock: FakeClock, changes: dict[str, An
 
 
 def test_a_naive_or_disordered_timeline_is_refused(api: Api, clock: FakeClock) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     before = api.event_count()
     body = tender_json(clock.now())
     body["timeline"]["opening_time"] = "2026-12-01T10:00:00"  # no offset
@@ -100,7 +100,7 @@ def test_publishing_checks_the_timeline_against_the_rules(
     tender_id, officer = draft(api, clock)
     if days < 0:
         clock.advance(timedelta(days=25))  # the draft's deadline is now in the past
-        officer = api.login("officer.works")
+        officer = api.login("officer@works")
     else:
         api.client.patch(
             f"/tenders/{tender_id}",
@@ -142,7 +142,7 @@ def test_a_vendor_calling_an_officer_endpoint(api: Api, clock: FakeClock) -> Non
 
 def test_an_officer_of_another_entity_gets_not_found(api: Api, clock: FakeClock) -> None:
     tender_id, _ = draft(api, clock)
-    stranger = api.login("officer.health")
+    stranger = api.login("officer@health")
     before = api.event_count()
     for answer in (
         api.client.get(f"/tenders/{tender_id}", headers=stranger),
@@ -174,7 +174,7 @@ def _forged(api: Api, clock: FakeClock) -> dict[str, Callable[[str], str]]:
 
 @pytest.mark.parametrize("forgery", ["unsigned", "wrongly_signed", "expired"])
 def test_bad_tokens_are_refused(api: Api, clock: FakeClock, forgery: str) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     token = officer["Authorization"].removeprefix("Bearer ")
     bad = _forged(api, clock)[forgery](token)
     before = api.event_count()
@@ -186,7 +186,7 @@ def test_bad_tokens_are_refused(api: Api, clock: FakeClock, forgery: str) -> Non
 def test_no_token_and_wrong_passwords(api: Api, clock: FakeClock) -> None:
     before = api.event_count()
     assert_problem(api.post("/tenders", {}, json=tender_json(clock.now())), 401, "unauthenticated")
-    wrong = api.client.post("/auth/token", json={"username": "officer.works", "password": "nope"})
+    wrong = api.client.post("/auth/token", json={"username": "officer@works", "password": "nope"})
     assert_problem(wrong, 401, "invalid_credentials")
     unknown = api.client.post("/auth/token", json={"username": "nobody", "password": "nope"})
     assert_problem(unknown, 401, "invalid_credentials")
@@ -226,7 +226,7 @@ def test_a_read_waits_for_its_position_then_says_it_is_behind(
     )
     with TestClient(create_app(stalled, clock=clock), raise_server_exceptions=False) as client:
         written = application.register_account(
-            system_actor("t"), username="lagging.one", password="a-long-password", role=Role.AUDITOR
+            system_actor("t"), username="lagging@one", password="a-long-password", role=Role.AUDITOR
         )
         answer = client.get(f"/public/tenders?min_position={written.position}")
         assert_problem(answer, 503, "read_model_lagging")

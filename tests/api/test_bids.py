@@ -11,10 +11,12 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 
 from domain.account import account_id_for
 from domain.sealing import EnvelopeName
+from domain.tender import Tender
 from procurement import receipts, sealing
 from procurement.settings import Settings
 from tests.api.conftest import Api
@@ -39,7 +41,7 @@ def contents(price: str) -> dict[str, Any]:
 
 
 def published(api: Api, clock: FakeClock, **changes: Any) -> tuple[str, dict[str, Any]]:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     tender_id = api.post("/tenders", officer, json=tender_json(clock.now(), **changes)).json()["id"]
     position = api.post(f"/tenders/{tender_id}/publish", officer).json()["position"]
     notice = api.client.get(f"/public/tenders/{tender_id}?min_position={position}").json()
@@ -161,7 +163,7 @@ def test_an_extended_deadline_applies_at_once_and_cancelled_tenders_refuse(
     api: Api, clock: FakeClock
 ) -> None:
     tender_id, _ = published(api, clock)
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     old = clock.now() + timedelta(days=20)
     new = old + timedelta(days=5)
     amended = api.post(
@@ -182,7 +184,7 @@ def test_an_extended_deadline_applies_at_once_and_cancelled_tenders_refuse(
     vendor = api.login("alpha")
     assert api.post(f"/tenders/{tender_id}/bids", vendor, json=contents("1.00")).status_code == 201
 
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     api.post(f"/tenders/{tender_id}/cancel", officer, json={"reason": "Budget withdrawn"})
     api.register_vendor("beta")
     refused = api.post(f"/tenders/{tender_id}/bids", api.login("beta"), json=contents("2.00"))
@@ -206,7 +208,7 @@ def test_one_vendor_never_reaches_anothers_bid(api: Api, clock: FakeClock) -> No
     assert_problem(
         api.client.delete(f"/tenders/{tender_id}/bids/mine", headers=beta), 404, "bid_not_found"
     )
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     assert_problem(
         api.post(f"/tenders/{tender_id}/bids", officer, json=contents("1.00")), 403, "forbidden"
     )
@@ -266,7 +268,7 @@ def test_no_price_is_readable_before_the_opening(
     assert public["opening"] is None
 
     clock.set(clock.now() + timedelta(days=20, minutes=30))
-    opened = api.post(f"/tenders/{tender_id}/opening", api.login("officer.works"))
+    opened = api.post(f"/tenders/{tender_id}/opening", api.login("officer@works"))
     page = api.client.get(f"/public/tenders/{tender_id}?min_position={opened.json()['position']}")
     assert CANARY in page.text  # and after the opening, it is public
 
@@ -281,6 +283,18 @@ def _pg_dump(dsn: str) -> str:
         text=True,
     )
     return result.stdout
+
+
+def _written_by_people(api: Api) -> int:
+    """Events recorded for somebody's request: the scheduler's close of bidding, which may
+    land at any moment once the fake clock passes the deadline, is not counted."""
+    with psycopg.connect(api.dsn) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM procurement_events WHERE topic <> %s",
+            (Tender.BiddingClosed.TOPIC,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def test_the_public_opening(api: Api, clock: FakeClock) -> None:
@@ -300,15 +314,15 @@ def test_the_public_opening(api: Api, clock: FakeClock) -> None:
     late = api.post(f"/tenders/{tender_id}/bids", api.login("delta"), json=contents("1.00"))
     assert_problem(late, 422, "deadline_passed")
 
-    officer = api.login("officer.works")
-    before = api.event_count()
+    officer = api.login("officer@works")
+    before = _written_by_people(api)
     assert_problem(api.post(f"/tenders/{tender_id}/opening", officer), 409, "bids_sealed")
-    stranger = api.login("officer.health")
+    stranger = api.login("officer@health")
     clock.set(deadline + timedelta(minutes=30))
-    officer = api.login("officer.works")
-    stranger = api.login("officer.health")
+    officer = api.login("officer@works")
+    stranger = api.login("officer@health")
     assert_problem(api.post(f"/tenders/{tender_id}/opening", stranger), 404, "tender_not_found")
-    assert api.event_count() == before
+    assert _written_by_people(api) == before
 
     opened = api.post(f"/tenders/{tender_id}/opening", officer)
     assert opened.status_code == 200, opened.text

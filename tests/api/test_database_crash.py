@@ -23,8 +23,10 @@ from pydantic import SecretStr
 from api.app import create_app
 from domain.bid import Bid
 from domain.values import Role
-from procurement.application import ProcurementApplication, system_actor
+from procurement.application import ProcurementApplication
+from procurement.second_factor import code_at
 from procurement.settings import Settings
+from tests.accounts import add_staff
 from tests.api.conftest import PASSWORD
 from tests.api.test_database_restart import _login, _pg_ctl, own_server
 from tests.support import FakeClock, tender_json
@@ -139,17 +141,11 @@ def test_a_database_crash_under_reads_and_keyed_bids_answers_no_500(
     clock = FakeClock()
     settings = _settings(dsn, tmp_path)
     application = ProcurementApplication.from_settings(settings, clock)
-    application.register_account(
-        system_actor("test"),
-        username="officer.works",
-        password=PASSWORD,
-        role=Role.OFFICER,
-        entity="works-and-services-department",
-    )
+    secret = add_staff(application, "officer@works", Role.OFFICER, "works-and-services-department")
     application.close()
     client: TestClient[Litestar]
     with TestClient(create_app(settings, clock=clock), raise_server_exceptions=False) as client:
-        officer = _login(client, "officer.works")
+        officer = _login(client, "officer@works", code_at(secret, clock.now()))
         drafted = client.post("/tenders", headers=officer, json=tender_json(clock.now()))
         tender_id = drafted.json()["id"]
         assert client.post(f"/tenders/{tender_id}/publish", headers=officer).status_code == 200
@@ -224,17 +220,11 @@ def test_a_claim_whose_answer_was_lost_in_the_crash_is_free_at_once(
     clock = FakeClock()
     settings = _settings(dsn, tmp_path)
     application = ProcurementApplication.from_settings(settings, clock)
-    application.register_account(
-        system_actor("test"),
-        username="officer.works",
-        password=PASSWORD,
-        role=Role.OFFICER,
-        entity="works-and-services-department",
-    )
+    secret = add_staff(application, "officer@works", Role.OFFICER, "works-and-services-department")
     application.close()
     client: TestClient[Litestar]
     with TestClient(create_app(settings, clock=clock), raise_server_exceptions=False) as client:
-        officer = _login(client, "officer.works")
+        officer = _login(client, "officer@works", code_at(secret, clock.now()))
         drafted = client.post("/tenders", headers=officer, json=tender_json(clock.now()))
         tender_id = drafted.json()["id"]
         assert client.post(f"/tenders/{tender_id}/publish", headers=officer).status_code == 200

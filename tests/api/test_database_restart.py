@@ -23,9 +23,11 @@ from pydantic import SecretStr
 from api.app import create_app
 from domain.values import Role
 from procurement import migrations
-from procurement.application import ProcurementApplication, system_actor
+from procurement.application import ProcurementApplication
 from procurement.database import start_embedded
+from procurement.second_factor import code_at
 from procurement.settings import Settings
+from tests.accounts import add_staff
 from tests.api.conftest import PASSWORD
 from tests.support import FakeClock, tender_json
 
@@ -77,17 +79,11 @@ def test_a_database_restart_during_bidding_loses_no_acknowledged_bid(
         rate_limit_bids_address="100000/minute",
     )
     application = ProcurementApplication.from_settings(settings, clock)
-    application.register_account(
-        system_actor("test"),
-        username="officer.works",
-        password=PASSWORD,
-        role=Role.OFFICER,
-        entity="works-and-services-department",
-    )
+    secret = add_staff(application, "officer@works", Role.OFFICER, "works-and-services-department")
     application.close()
     client: TestClient[Litestar]
     with TestClient(create_app(settings, clock=clock), raise_server_exceptions=False) as client:
-        officer = _login(client, "officer.works")
+        officer = _login(client, "officer@works", code_at(secret, clock.now()))
         tender_id = client.post("/tenders", headers=officer, json=tender_json(clock.now())).json()[
             "id"
         ]
@@ -154,8 +150,11 @@ def test_a_database_restart_during_bidding_loses_no_acknowledged_bid(
         assert (receipt["bid_id"].replace("-", ""), receipt["version"]) in stored
 
 
-def _login(client: TestClient[Litestar], username: str) -> dict[str, str]:
-    answer = client.post("/auth/token", json={"username": username, "password": PASSWORD})
+def _login(client: TestClient[Litestar], username: str, code: str | None = None) -> dict[str, str]:
+    body = {"username": username, "password": PASSWORD}
+    if code is not None:  # staff: the authenticator app's code
+        body["totp_code"] = code
+    answer = client.post("/auth/token", json=body)
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 

@@ -41,7 +41,7 @@ def _standstill_complaint_then_contract(
     assert_problem(
         api.post(
             f"/awards/{award_id}/cancel",
-            tender.token("officer.works"),
+            tender.token("officer@works"),
             json={"reason": "changed our mind"},
         ),
         409,
@@ -78,7 +78,7 @@ def _standstill_complaint_then_contract(
 
     cancel = api.post(
         f"/tenders/{tender.id}/cancel",
-        tender.token("officer.works"),
+        tender.token("officer@works"),
         json={"reason": "no longer needed"},
     )
     assert_problem(cancel, 409, "contract_signed")
@@ -109,7 +109,7 @@ def test_least_cost_the_lowest_bid_lacks_security_and_the_second_wins(
     before = api.event_count()
     award_early = api.post(
         f"/tenders/{tender.id}/award",
-        tender.token("officer.works"),
+        tender.token("officer@works"),
         json={"bid_id": tender.bids["beta"]},
     )
     assert_problem(award_early, 409, "report_not_final")
@@ -133,7 +133,7 @@ def test_least_cost_the_lowest_bid_lacks_security_and_the_second_wins(
 
     before = api.event_count()
     bad = {"bid_id": tender.bids["alpha"]}
-    officer = tender.token("officer.works")
+    officer = tender.token("officer@works")
     assert_problem(
         api.post(f"/tenders/{tender.id}/award", officer, json=bad), 422, "bid_not_responsive"
     )
@@ -141,7 +141,7 @@ def test_least_cost_the_lowest_bid_lacks_security_and_the_second_wins(
     assert_problem(
         api.post(f"/tenders/{tender.id}/award", officer, json=second), 422, "reason_required"
     )
-    stranger = tender.token("officer.health")
+    stranger = tender.token("officer@health")
     good = {"bid_id": tender.bids["beta"]}
     assert_problem(
         api.post(f"/tenders/{tender.id}/award", stranger, json=good), 404, "tender_not_found"
@@ -206,7 +206,7 @@ def test_qcbs_a_technically_failing_bids_price_is_never_decrypted(
 
     before = api.event_count()
     assert_problem(score(MEMBERS[1], "alpha"), 409, "declaration_required")
-    assert_problem(score("officer.works", "alpha"), 403, "not_committee_member")
+    assert_problem(score("officer@works", "alpha"), 403, "not_committee_member")
     assert api.event_count() == before
     tender.declare(*MEMBERS)
     over = tender.act(
@@ -230,7 +230,7 @@ def test_qcbs_a_technically_failing_bids_price_is_never_decrypted(
     assert_problem(early, 409, "financial_opening_required")
     assert api.event_count() == before
 
-    not_member = api.post(f"/tenders/{tender.id}/financial-opening", tender.token("officer.works"))
+    not_member = api.post(f"/tenders/{tender.id}/financial-opening", tender.token("officer@works"))
     assert_problem(not_member, 403, "not_committee_member")
     assert api.event_count() == before
     opened = api.post(f"/tenders/{tender.id}/financial-opening", tender.token(MEMBERS[1]))
@@ -257,7 +257,7 @@ def test_qcbs_a_technically_failing_bids_price_is_never_decrypted(
     assert len(entries["alpha"]["member_scores"]) == 3
 
     officer_view = api.client.get(
-        f"/tenders/{tender.id}/evaluation", headers=tender.token("officer.works")
+        f"/tenders/{tender.id}/evaluation", headers=tender.token("officer@works")
     )
     assert officer_view.status_code == 200
     assert FAILING_PRICE not in officer_view.text
@@ -277,7 +277,7 @@ def test_qcbs_a_technically_failing_bids_price_is_never_decrypted(
 def assert_an_auditor_sees_the_scores(api: Api, tender: Scenario) -> None:
     """An auditor sees the evaluation as of any version: its scores are keyed by (bid, member),
     which JSON cannot name, so they come as [key, value] pairs (they used to fail, a 500)."""
-    auditor = api.login("auditor")
+    auditor = api.login("auditor@sindh")
     evaluation_id = evaluation_id_for(UUID(tender.id))
     state = api.client.get(f"/audit/streams/{evaluation_id}/state", headers=auditor)
     assert state.status_code == 200, state.text
@@ -371,7 +371,7 @@ def test_no_responsive_bid_ends_unsuccessful(api: Api, clock: FakeClock) -> None
     assert tender.entries(page)["beta"]["reasons"] == ["bid valid for 30 days; 90 required"]
     refused = api.post(
         f"/tenders/{tender.id}/award",
-        tender.token("officer.works"),
+        tender.token("officer@works"),
         json={"bid_id": tender.bids["beta"]},
     )
     assert_problem(refused, 409, "no_responsive_bid")
@@ -385,12 +385,12 @@ def test_only_the_entity_the_committee_and_bidders_reach_an_evaluation(
     tender.bid("alpha", offer("900000.00"))
     before_opening = api.post(
         f"/tenders/{tender.id}/committee",
-        tender.token("officer.works"),
+        tender.token("officer@works"),
         json={"members": list(MEMBERS), "chair": MEMBERS[0]},
     )
     assert_problem(before_opening, 409, "evaluation_state")
     tender.open()
-    stranger = tender.token("officer.health")
+    stranger = tender.token("officer@health")
     vendor = tender.token("alpha")
     before = api.event_count()
     for path, body in (
@@ -403,7 +403,7 @@ def test_only_the_entity_the_committee_and_bidders_reach_an_evaluation(
         assert_problem(api.post(path, vendor, json=body), 403, "forbidden")
     again = api.post(
         f"/tenders/{tender.id}/committee",
-        tender.token("officer.works"),
+        tender.token("officer@works"),
         json={"members": list(MEMBERS), "chair": MEMBERS[0]},
     )
     assert_problem(again, 409, "evaluation_state")
@@ -412,7 +412,7 @@ def test_only_the_entity_the_committee_and_bidders_reach_an_evaluation(
 
     reformed = api.client.put(
         f"/tenders/{tender.id}/committee",
-        headers=tender.token("officer.works"),
+        headers=tender.token("officer@works"),
         json={"members": list(MEMBERS), "chair": MEMBERS[1], "reason": "The chair is on leave"},
     )
     assert reformed.status_code == 200, reformed.text
@@ -439,15 +439,21 @@ def test_only_the_entity_the_committee_and_bidders_reach_an_evaluation(
 
 
 MALFORMED: list[tuple[str, dict[str, Any]]] = [
-    ("committee", {"members": ["member.chair"], "chair": "member.chair"}),
+    ("committee", {"members": ["member.chair@works"], "chair": "member.chair@works"}),
     ("committee", {"members": list(MEMBERS), "chair": "nobody.here"}),
     (
         "committee",
-        {"members": ["member.chair", "member.two", "officer.health"], "chair": "member.chair"},
+        {
+            "members": ["member.chair@works", "member.two@works", "officer@health"],
+            "chair": "member.chair@works",
+        },
     ),
     (
         "committee",
-        {"members": ["member.chair", "member.chair", "member.two"], "chair": "member.chair"},
+        {
+            "members": ["member.chair@works", "member.chair@works", "member.two@works"],
+            "chair": "member.chair@works",
+        },
     ),
     ("committee", {"members": list(MEMBERS)}),
     ("evaluations", {"action": "score", "bid_id": "not-a-uuid", "scores": []}),
@@ -475,8 +481,8 @@ def test_malformed_evaluation_requests_are_refused_and_write_nothing(
     tender = Scenario(api, clock)
     tender.bid("alpha", offer("900000.00"))
     clock.set(tender.deadline + timedelta(minutes=31))
-    api.post(f"/tenders/{tender.id}/opening", tender.token("officer.works"))
-    officer, chair = tender.token("officer.works"), tender.token(MEMBERS[0])
+    api.post(f"/tenders/{tender.id}/opening", tender.token("officer@works"))
+    officer, chair = tender.token("officer@works"), tender.token(MEMBERS[0])
     named = False
     for path, body in MALFORMED:  # the committee cases first, while none is named
         if path != "committee" and not named:
@@ -504,11 +510,11 @@ def test_naming_a_committee_does_not_tell_which_usernames_exist(api: Api, clock:
     tender = Scenario(api, clock)
     tender.bid("alpha", offer("900000.00"))
     clock.set(tender.deadline + timedelta(minutes=31))
-    officer = tender.token("officer.works")
+    officer = tender.token("officer@works")
     assert api.post(f"/tenders/{tender.id}/opening", officer).status_code == 200
     before = api.event_count()
     details = set()
-    for outsider in ("alpha", "officer.health", "auditor", "nobody.here"):
+    for outsider in ("alpha", "officer@health", "auditor@sindh", "nobody.here"):
         answer = api.post(
             f"/tenders/{tender.id}/committee",
             officer,
@@ -527,11 +533,11 @@ def test_no_complaint_is_lodged_against_the_award_of_a_cancelled_tender(
     """Its decision would be refused (the tender is cancelled): it would stay pending."""
     tender, award_id = awarded_to_alpha(api, clock)
     fallen = api.post(
-        f"/awards/{award_id}/cancel", tender.token("officer.works"), json={"reason": "Budget"}
+        f"/awards/{award_id}/cancel", tender.token("officer@works"), json={"reason": "Budget"}
     )
     assert fallen.status_code == 200, fallen.text
     cancelled = api.post(
-        f"/tenders/{tender.id}/cancel", tender.token("officer.works"), json={"reason": "Budget"}
+        f"/tenders/{tender.id}/cancel", tender.token("officer@works"), json={"reason": "Budget"}
     )
     assert cancelled.status_code == 200, cancelled.text
     before = api.event_count()
@@ -557,8 +563,8 @@ def test_only_a_declared_unrecused_member_opens_the_financial_envelopes(
     tender.recuse(MEMBERS[2], "Alpha's director is my brother")
     before = api.event_count()
     assert_problem(api.post(path, tender.token(MEMBERS[2])), 403, "not_committee_member")
-    assert_problem(api.post(path, tender.token("officer.works")), 403, "not_committee_member")
-    assert_problem(api.post(path, tender.token("officer.health")), 404, "tender_not_found")
+    assert_problem(api.post(path, tender.token("officer@works")), 403, "not_committee_member")
+    assert_problem(api.post(path, tender.token("officer@health")), 404, "tender_not_found")
     assert api.event_count() == before
     opened = api.post(path, tender.token(MEMBERS[1]))
     assert opened.status_code == 200, opened.text
@@ -571,7 +577,7 @@ def test_a_tender_is_not_cancelled_while_its_award_stands_or_a_complaint_waits(
     """Cancelled under a live award, the award stayed public in its standstill for good and
     its complaints could never be decided: the award falls first, its complaints decided."""
     tender, award_id = awarded_to_alpha(api, clock)
-    officer = tender.token("officer.works")
+    officer = tender.token("officer@works")
     first = tender.complain(award_id, "beta", "Alpha's guarantee is forged.")
     second = tender.complain(award_id, "beta", "Alpha's validity is short.")
     assert first.status_code == second.status_code == 201, second.text
@@ -688,10 +694,10 @@ def test_the_committee_works_only_once_constituted_so_a_recused_chair_is_replace
     assert "chair is recused" in refused.json()["detail"]
     assert api.event_count() == before
 
-    members = [MEMBERS[1], MEMBERS[2], "officer.works"]
+    members = [MEMBERS[1], MEMBERS[2], "officer@works"]
     reformed = api.client.put(
         f"/tenders/{tender.id}/committee",
-        headers=tender.token("officer.works"),
+        headers=tender.token("officer@works"),
         json={"members": members, "chair": MEMBERS[1], "reason": "The chair is recused"},
     )
     assert reformed.status_code == 200, reformed.text
@@ -810,7 +816,7 @@ def test_a_tender_cancelled_while_it_is_awarded_is_not(
     tender.declare(*MEMBERS)
     tender.finalise()
     officer = Actor(
-        account_id=account_id_for("officer.works"),
+        account_id=account_id_for("officer@works"),
         role=Role.OFFICER,
         request_id="race",
         entity="works-and-services-department",
@@ -844,7 +850,7 @@ def test_a_report_is_not_finalised_on_a_tender_cancelled_meanwhile(
     tender.open()
     tender.declare(*MEMBERS)
     officer = Actor(
-        account_id=account_id_for("officer.works"),
+        account_id=account_id_for("officer@works"),
         role=Role.OFFICER,
         request_id="race",
         entity="works-and-services-department",
@@ -890,7 +896,7 @@ def test_a_bid_whose_award_fell_on_an_upheld_complaint_is_awarded_again_only_wit
     before = api.event_count()
     again = api.post(
         f"/tenders/{tender.id}/award",
-        tender.token("officer.works"),
+        tender.token("officer@works"),
         json={"bid_id": tender.bids["alpha"], "reason": ""},
     )
     assert_problem(again, 422, "reason_required")

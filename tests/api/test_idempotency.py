@@ -12,7 +12,7 @@ from tests.support import FakeClock, tender_json
 def test_a_retried_draft_gets_the_first_answer_and_writes_nothing(
     api: Api, clock: FakeClock
 ) -> None:
-    officer = {**api.login("officer.works"), "Idempotency-Key": str(uuid4())}
+    officer = {**api.login("officer@works"), "Idempotency-Key": str(uuid4())}
     body = tender_json(clock.now())
     first = api.post("/tenders", officer, json=body)
     assert first.status_code == 201, first.text
@@ -25,7 +25,7 @@ def test_a_retried_draft_gets_the_first_answer_and_writes_nothing(
 
 
 def test_the_same_key_with_another_body_is_refused(api: Api, clock: FakeClock) -> None:
-    officer = {**api.login("officer.works"), "Idempotency-Key": "draft-2026-001"}
+    officer = {**api.login("officer@works"), "Idempotency-Key": "draft-2026-001"}
     assert api.post("/tenders", officer, json=tender_json(clock.now())).status_code == 201
     count = api.event_count()
     other = api.post("/tenders", officer, json=tender_json(clock.now(), title="Another"))
@@ -35,8 +35,8 @@ def test_the_same_key_with_another_body_is_refused(api: Api, clock: FakeClock) -
 
 def test_keys_belong_to_their_account(api: Api, clock: FakeClock) -> None:
     key = {"Idempotency-Key": "shared-key"}
-    works = {**api.login("officer.works"), **key}
-    health = {**api.login("officer.health"), **key}
+    works = {**api.login("officer@works"), **key}
+    health = {**api.login("officer@health"), **key}
     first = api.post("/tenders", works, json=tender_json(clock.now()))
     second = api.post("/tenders", health, json=tender_json(clock.now()))
     assert (first.status_code, second.status_code) == (201, 201)
@@ -44,8 +44,8 @@ def test_keys_belong_to_their_account(api: Api, clock: FakeClock) -> None:
 
 
 def test_a_refusal_is_replayed_too_and_a_bad_key_is_refused(api: Api, clock: FakeClock) -> None:
-    officer = {**api.login("officer.works"), "Idempotency-Key": str(uuid4())}
-    tender_id = api.post("/tenders", api.login("officer.works"), json=tender_json(clock.now()))
+    officer = {**api.login("officer@works"), "Idempotency-Key": str(uuid4())}
+    tender_id = api.post("/tenders", api.login("officer@works"), json=tender_json(clock.now()))
     publish = f"/tenders/{tender_id.json()['id']}/publish"
     assert api.post(publish, officer).status_code == 200
     count = api.event_count()
@@ -57,7 +57,7 @@ def test_a_refusal_is_replayed_too_and_a_bad_key_is_refused(api: Api, clock: Fak
 
 
 def test_without_a_key_a_second_draft_is_a_second_tender(api: Api, clock: FakeClock) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     first = api.post("/tenders", officer, json=tender_json(clock.now()))
     second = api.post("/tenders", officer, json=tender_json(clock.now()))
     assert first.json()["id"] != second.json()["id"]

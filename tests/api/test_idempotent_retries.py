@@ -82,7 +82,7 @@ def test_a_write_before_the_attempt_is_not_taken_for_its_own(api: Api, clock: Fa
 def test_a_retry_answers_the_draft_its_earlier_attempt_made(
     api: Api, clock: FakeClock, lost: Any
 ) -> None:
-    officer = {**api.login("officer.works"), "Idempotency-Key": "draft-1"}
+    officer = {**api.login("officer@works"), "Idempotency-Key": "draft-1"}
     first = api.post("/tenders", officer, json=tender_json(clock.now()))
     assert first.status_code == 201, first.text
     lost(api)

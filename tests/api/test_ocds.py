@@ -146,12 +146,12 @@ def _scenarios(api: Api, clock: FakeClock) -> tuple[list[dict[str, Any]], list[s
     )
     api.post(
         f"/tenders/{cheap.id}/questions/{question.json()['id']}/answer",
-        cheap.token("officer.works"),
+        cheap.token("officer@works"),
         json={"answer": "Any quarry meeting the specification."},
     )
     api.post(
         f"/tenders/{cheap.id}/amendments",
-        cheap.token("officer.works"),
+        cheap.token("officer@works"),
         json={"text": "Addendum 1: revised bill of quantities."},
     )
     cheap.bid("alpha", offer("900000.00", security=False))
@@ -213,7 +213,7 @@ def _scenarios(api: Api, clock: FakeClock) -> tuple[list[dict[str, Any]], list[s
     dropped = Scenario(api, clock)
     last = api.post(
         f"/tenders/{dropped.id}/cancel",
-        dropped.token("officer.works"),
+        dropped.token("officer@works"),
         json={"reason": "Budget withdrawn"},
     )
     assert last.status_code == 200
@@ -369,7 +369,7 @@ def assert_matches_public_view(compiled: dict[str, Any], public: dict[str, Any])
 def test_the_feed_neither_skips_nor_repeats_while_tenders_are_published(
     api: Api, clock: FakeClock
 ) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     done = threading.Event()
     published: list[str] = []
 

@@ -29,7 +29,7 @@ def _refused_for_the_opening_time(answer: Any) -> None:
 
 
 def test_publishing_refuses_an_opening_inside_the_grace(api: Api, clock: FakeClock) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     deadline = clock.now() + timedelta(days=20)
     body = tender_json(clock.now()) | {
         "timeline": _timeline(deadline, deadline + timedelta(seconds=30))
@@ -46,7 +46,7 @@ def test_publishing_refuses_an_opening_inside_the_grace(api: Api, clock: FakeClo
 
 
 def test_the_officer_opens_at_the_notice_opening_time(api: Api, clock: FakeClock) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     deadline = clock.now() + timedelta(days=20)
     opening = deadline + OPENING_GRACE
     body = tender_json(clock.now()) | {"timeline": _timeline(deadline, opening)}
@@ -68,7 +68,7 @@ def test_the_officer_opens_at_the_notice_opening_time(api: Api, clock: FakeClock
     assert api.client.get(f"/tenders/{tender_id}", headers=officer).json()["amendments"] == []
 
     clock.set(opening - timedelta(microseconds=1))
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     early = api.post(f"/tenders/{tender_id}/opening", officer)
     assert early.status_code == 409, early.text
     assert early.json()["code"] == "bids_sealed"

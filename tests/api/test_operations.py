@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import httpx
 import psycopg
@@ -21,7 +22,9 @@ from pydantic import SecretStr
 from api.app import create_app
 from domain.values import Role
 from procurement.application import ProcurementApplication, system_actor
+from procurement.second_factor import code_at
 from procurement.settings import Settings
+from tests.accounts import add_staff
 from tests.api.conftest import PASSWORD, Api
 from tests.api.scenarios import Scenario, offer
 from tests.api.test_bad_input import assert_problem
@@ -32,7 +35,7 @@ from tests.support import FakeClock, tender_json
 def strict(settings: Settings, clock: FakeClock) -> Iterator[TestClient[Litestar]]:
     limited = settings.model_copy(
         update={
-            "rate_limit_sign_in": "3/minute",
+            "sign_in_max_delay": 900,
             "rate_limit_sign_in_address": "5/minute",
             "rate_limit_bids": "2/minute",
             "metrics_token": SecretStr("scrape-me"),
@@ -42,33 +45,41 @@ def strict(settings: Settings, clock: FakeClock) -> Iterator[TestClient[Litestar
         yield client
 
 
-def test_sign_in_and_bid_floods_are_limited_per_account_and_address(
+def test_failed_sign_ins_wait_ever_longer_and_sign_ins_are_limited_per_address(
     strict: TestClient[Litestar], application: ProcurementApplication, clock: FakeClock
 ) -> None:
-    for name in ("flood.a", "flood.b", "flood.c", "flood.d"):
-        application.register_account(
-            system_actor("t"), username=name, password=PASSWORD, role=Role.OFFICER, entity="e"
-        )
-    attempt = {"username": "flood.a", "password": "wrong-password-1"}
-    answers = [strict.post("/auth/token", json=attempt).status_code for _ in range(3)]
-    assert answers == [401, 401, 401]
-    limited = assert_problem(strict.post("/auth/token", json=attempt), 429, "too_many_requests")
-    assert "account" in limited["detail"]
-    good = strict.post("/auth/token", json={"username": "flood.b", "password": PASSWORD})
+    secrets = {
+        name: add_staff(application, name, Role.OFFICER, "e")
+        for name in ("flood.a@e", "flood.b@e", "flood.c@e", "flood.d@e")
+    }
+
+    def signing_in(name: str) -> dict[str, str]:
+        code = code_at(secrets[name], clock.now())
+        return {"username": name, "password": PASSWORD, "totp_code": code}
+
+    attempt = {"username": "flood.a@e", "password": "wrong-password-1"}
+    assert_problem(strict.post("/auth/token", json=attempt), 401, "invalid_credentials")
+    waiting = strict.post("/auth/token", json=signing_in("flood.a@e"))
+    limited = assert_problem(waiting, 429, "too_many_requests")  # even the right password
+    assert "username from this address" in limited["detail"]
+    assert waiting.headers["retry-after"] == "2"
+    clock.advance(timedelta(seconds=2))
+    assert_problem(strict.post("/auth/token", json=attempt), 401, "invalid_credentials")
+    assert strict.post("/auth/token", json=attempt).headers["retry-after"] == "4"
+    good = strict.post("/auth/token", json=signing_in("flood.b@e"))
     assert good.status_code == 200  # another account is not slowed
-    strict.post("/auth/token", json={"username": "flood.c", "password": PASSWORD})
-    by_address = strict.post("/auth/token", json={"username": "flood.d", "password": PASSWORD})
-    answer = assert_problem(by_address, 429, "too_many_requests")
+    by_address = strict.post("/auth/token", json=signing_in("flood.d@e"))
+    answer = assert_problem(by_address, 429, "too_many_requests")  # the 6th from here
     assert "address" in answer["detail"]
     assert int(by_address.headers["retry-after"]) >= 1
 
 
 def test_registrations_are_limited_per_address_before_any_work(
-    settings: Settings, clock: FakeClock
+    settings: Settings, application: ProcurementApplication, clock: FakeClock
 ) -> None:
     limited = settings.model_copy(update={"rate_limit_register_address": "1/minute"})
     with TestClient(create_app(limited, clock=clock), raise_server_exceptions=False) as client:
-        api = Api(client=client, dsn=settings.dsn)
+        api = Api(client=client, dsn=settings.dsn, application=application, clock=clock)
         api.register_vendor("first.vendor")
         count = api.event_count()
         second = client.post(
@@ -88,19 +99,20 @@ def test_registrations_are_limited_per_address_before_any_work(
 
 @contextmanager
 def tender_with_bid_limit(
-    settings: Settings, application: ProcurementApplication, clock: FakeClock, limit: str
+    settings: Settings,
+    application: ProcurementApplication,
+    clock: FakeClock,
+    limit: str,
+    per_address: str = "100000/minute",
 ) -> Iterator[tuple[TestClient[Litestar], Api, Scenario]]:
-    """An app whose bid limit is ``limit``, with a published tender and alpha's bid on it."""
-    limited = settings.model_copy(update={"rate_limit_bids": limit})
+    """An app whose bid limits are ``limit`` per vendor and ``per_address``, with a published
+    tender and alpha's bid on it."""
+    limited = settings.model_copy(
+        update={"rate_limit_bids": limit, "rate_limit_bids_address": per_address}
+    )
     with TestClient(create_app(limited, clock=clock), raise_server_exceptions=False) as client:
-        api = Api(client=client, dsn=settings.dsn)
-        application.register_account(
-            system_actor("t"),
-            username="officer.works",
-            password=PASSWORD,
-            role=Role.OFFICER,
-            entity="works-and-services-department",
-        )
+        api = Api(client=client, dsn=settings.dsn, application=application, clock=clock)
+        api.add_staff("officer@works", Role.OFFICER, "works-and-services-department")
         tender = Scenario(api, clock)
         tender.bid("alpha", offer("100.00"))
         yield client, api, tender
@@ -123,6 +135,23 @@ def test_bid_floods_are_limited_per_vendor(
         )
         assert_problem(again, 429, "too_many_requests")
         tender.bid("beta", offer("99.00"))  # another vendor is not slowed
+
+
+def test_rotating_x_forwarded_for_does_not_reset_the_bid_limit_per_address(
+    settings: Settings, application: ProcurementApplication, clock: FakeClock
+) -> None:
+    """No proxy is trusted by default: the header is the client's own word."""
+    limits = ("100/minute", "3/minute")
+    with tender_with_bid_limit(settings, application, clock, *limits) as (client, api, tender):
+        tender.bid("beta", offer("99.00"))  # the address's second bid write
+        for n, expected in ((1, 200), (2, 429), (3, 429)):
+            answer = client.put(
+                f"/tenders/{tender.id}/bids/mine",
+                headers={**api.login("alpha"), "X-Forwarded-For": f"198.51.100.{n}"},
+                json={"contents": offer(f"10{n}.00")},
+            )
+            assert answer.status_code == expected, answer.text
+        assert "address" in answer.json()["detail"]
 
 
 def test_a_rate_limited_keyed_request_is_not_remembered_as_its_answer(
@@ -169,7 +198,7 @@ def test_ready_fails_when_a_read_model_lags_beyond_the_bound(
     with TestClient(create_app(stalled, clock=clock), raise_server_exceptions=False) as client:
         assert client.get("/ready").status_code == 200
         application.register_account(
-            system_actor("t"), username="lagging.one", password=PASSWORD, role=Role.AUDITOR
+            system_actor("t"), username="lagging@one", password=PASSWORD, role=Role.AUDITOR
         )
         answer = assert_problem(client.get("/ready"), 503, "projections_lagging")
         assert answer["projections"]["public_tenders"] == "catching_up"
@@ -185,13 +214,7 @@ def _free_port() -> int:
 def test_1000_concurrent_writes_to_one_tender_from_20_clients(
     settings: Settings, application: ProcurementApplication, clock: FakeClock
 ) -> None:
-    application.register_account(
-        system_actor("t"),
-        username="officer.works",
-        password=PASSWORD,
-        role=Role.OFFICER,
-        entity="works-and-services-department",
-    )
+    secret = add_staff(application, "officer@works", Role.OFFICER, "works-and-services-department")
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -205,9 +228,12 @@ def test_1000_concurrent_writes_to_one_tender_from_20_clients(
         while not server.started:
             time.sleep(0.05)
         with httpx.Client(base_url=base) as client:
-            token = client.post(
-                "/auth/token", json={"username": "officer.works", "password": PASSWORD}
-            ).json()["access_token"]
+            signing_in = {
+                "username": "officer@works",
+                "password": PASSWORD,
+                "totp_code": code_at(secret, clock.now()),
+            }
+            token = client.post("/auth/token", json=signing_in).json()["access_token"]
             officer = {"Authorization": f"Bearer {token}"}
             tender_id = client.post(
                 "/tenders", headers=officer, json=tender_json(clock.now())

@@ -65,10 +65,10 @@ def test_every_integer_query_parameter_out_of_range_is_422_naming_it(api: Api) -
     gets the 422; nobody gets a 5xx."""
     app = typing.cast("Litestar", api.client.app)
     parameters = list(integer_parameters(app))
-    browser = Browser(api.client, api.dsn)
+    browser = Browser(api.client, api.dsn, api)
     api.register_vendor("query.vendor")
     refused: set[tuple[str, str, str]] = set()
-    for username in (None, "officer.works", "query.vendor", "auditor"):
+    for username in (None, "officer@works", "query.vendor", "auditor@sindh"):
         api.client.cookies.clear()
         headers: dict[str, str] = {}
         if username is not None:
@@ -127,7 +127,7 @@ def test_no_query_is_a_5xx(api: Api) -> None:
 
 
 def test_a_required_query_parameter_missing_is_422_naming_it(api: Api) -> None:
-    headers = api.login("auditor")
+    headers = api.login("auditor@sindh")
     answer = api.client.get("/audit/proofs/inclusion", params={"size": "1"}, headers=headers)
     problem = assert_problem(answer, 422, "validation_failed")
     assert problem["errors"] == [

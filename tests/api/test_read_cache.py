@@ -65,7 +65,7 @@ def _set_title(api: Api, tender_id: str, title: str) -> None:
 
 
 def test_a_cached_answer_is_the_uncached_one_byte_for_byte(api: Api, clock: FakeClock) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     first, _ = _publish(api, clock, officer, "RC-1")
     _, position = _publish(api, clock, officer, "RC-2")
     cache = _cache(api)
@@ -95,7 +95,7 @@ def test_a_cached_answer_is_the_uncached_one_byte_for_byte(api: Api, clock: Fake
 def test_a_change_is_seen_once_committed_and_read_your_writes_holds(
     api: Api, clock: FakeClock
 ) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     tender_id, position = _publish(api, clock, officer, "RC-3")
     cache = _cache(api)
     _until(lambda: cache.enabled and cache.position >= position)
@@ -133,7 +133,7 @@ def test_a_change_is_seen_once_committed_and_read_your_writes_holds(
 
 
 def test_without_its_listener_the_cache_is_off_until_it_is_back(api: Api, clock: FakeClock) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     tender_id, position = _publish(api, clock, officer, "RC-5")
     cache = _cache(api)
     _until(lambda: cache.enabled and cache.position >= position)
@@ -164,7 +164,7 @@ def test_without_its_listener_the_cache_is_off_until_it_is_back(api: Api, clock:
 def test_a_position_moved_without_a_notification_drops_the_cache(
     api: Api, clock: FakeClock
 ) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     tender_id, position = _publish(api, clock, officer, "RC-6")
     cache = _cache(api)
     _until(lambda: cache.enabled and cache.position >= position)
@@ -183,7 +183,7 @@ def test_a_position_moved_without_a_notification_drops_the_cache(
 
 
 def test_a_page_past_the_end_still_counts(api: Api, clock: FakeClock) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     _publish(api, clock, officer, "RC-7")
     _, position = _publish(api, clock, officer, "RC-8")
     listing = api.client.get(f"/public/tenders?limit=1&min_position={position}").json()

@@ -25,7 +25,7 @@ def test_auditors_see_flags_with_their_evidence(api: Api, clock: FakeClock) -> N
     opened = single.open()
     assert opened["status"] == "evaluation"
 
-    auditor = api.login("auditor")
+    auditor = api.login("auditor@sindh")
     assert_problem(api.client.get("/audit/red-flags", headers=api.login("alpha")), 403, "forbidden")
     assert_problem(api.client.get("/audit/red-flags"), 401, "unauthenticated")
     answer = api.client.get("/audit/red-flags", headers=auditor)

@@ -75,9 +75,9 @@ def test_every_json_operation_refuses_every_bad_body_with_its_4xx(api: Api) -> N
     ]
     callers = [
         {},
-        api.login("officer.works"),
+        api.login("officer@works"),
         api.register_vendor("body.vendor"),
-        api.login("auditor"),
+        api.login("auditor@sindh"),
     ]
     operations = list(json_operations(api))
     assert len(operations) > 15  # the API's writes, found
@@ -100,7 +100,7 @@ def test_every_json_operation_refuses_every_bad_body_with_its_4xx(api: Api) -> N
 def test_a_body_not_declared_json_is_415_saying_what_to_send(
     api: Api, clock: FakeClock, content_type: str | None
 ) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     headers = {**officer, **({} if content_type is None else {"Content-Type": content_type})}
     before = api.event_count()
     body = json.dumps(tender_json(clock.now())).encode()
@@ -118,7 +118,7 @@ def test_a_body_not_declared_json_is_415_saying_what_to_send(
 def test_json_in_utf8_is_taken_however_it_is_spelled(
     api: Api, clock: FakeClock, content_type: str
 ) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     body = json.dumps(tender_json(clock.now())).encode()
     answer = api.post("/tenders", {**officer, "Content-Type": content_type}, content=body)
     assert answer.status_code == 201, answer.text
@@ -126,7 +126,7 @@ def test_json_in_utf8_is_taken_however_it_is_spelled(
 
 @pytest.mark.parametrize(("body", "says"), NOT_JSON)
 def test_a_body_that_is_not_json_is_400_saying_why(api: Api, body: bytes, says: str) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     answer = api.post("/tenders", {**officer, **JSON}, content=body)
     problem = assert_problem(answer, 400, "malformed_json")
     assert says in problem["detail"]
@@ -134,7 +134,7 @@ def test_a_body_that_is_not_json_is_400_saying_why(api: Api, body: bytes, says: 
 
 @pytest.mark.parametrize(("body", "loc"), OUT_OF_RANGE)
 def test_a_number_out_of_range_is_422_naming_where(api: Api, body: bytes, loc: list[str]) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     answer = api.post("/tenders", {**officer, **JSON}, content=body)
     problem = assert_problem(answer, 422, "validation_failed")
     assert problem["errors"] == [{"loc": loc, "message": "Number out of range"}]
@@ -144,7 +144,7 @@ def test_a_number_out_of_range_is_422_naming_where(api: Api, body: bytes, loc: l
 def test_large_numbers_a_type_can_hold_are_checked_by_the_field(
     api: Api, clock: FakeClock, number: str
 ) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     before = api.event_count()
     body = json.dumps(tender_json(clock.now()))
     body = body.replace('"bid_validity_days": 90', f'"bid_validity_days": {number}')
@@ -156,7 +156,7 @@ def test_large_numbers_a_type_can_hold_are_checked_by_the_field(
 
 
 def test_a_body_over_the_limit_is_413_before_it_is_read(api: Api) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     before = api.event_count()
     body = b'{"title": "' + b"a" * REQUEST_MAX_BODY_SIZE + b'"}'
     answer = api.post("/tenders", {**officer, **JSON}, content=body)
@@ -184,7 +184,7 @@ def test_the_body_limit_is_the_one_the_docs_state() -> None:
 def test_a_time_no_tender_can_have_is_422_naming_it(
     api: Api, clock: FakeClock, moment: str, field: str
 ) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     before = api.event_count()
     body = tender_json(clock.now())
     body["timeline"][field] = moment

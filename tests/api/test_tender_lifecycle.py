@@ -11,7 +11,7 @@ from tests.support import TRANSLATIONS_JSON, FakeClock, tender_json
 
 
 def test_the_whole_lifecycle_through_http(api: Api, clock: FakeClock) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     drafted = api.post("/tenders", officer, json=tender_json(clock.now()))
     assert drafted.status_code == 201, drafted.text
     tender_id = drafted.json()["id"]
@@ -69,7 +69,7 @@ def test_the_whole_lifecycle_through_http(api: Api, clock: FakeClock) -> None:
     assert str(account_id_for("indus.builders")) not in str(officers_view)
 
     clock.advance(timedelta(days=1))
-    officer = api.login("officer.works")  # the first token has expired meanwhile
+    officer = api.login("officer@works")  # the first token has expired meanwhile
     deadline = clock.now() + timedelta(days=25)
     amended = api.post(
         f"/tenders/{tender_id}/amendments",
@@ -102,7 +102,7 @@ def test_the_whole_lifecycle_through_http(api: Api, clock: FakeClock) -> None:
 
 
 def test_the_public_list_filters_and_pages(api: Api, clock: FakeClock) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     last = 0
     for n, (category, title) in enumerate(
         [("works", "School building"), ("goods", "Medicines"), ("services", "Cleaning")]
@@ -153,7 +153,7 @@ def test_health_ready_and_the_openapi_document(api: Api) -> None:
 def test_the_public_notice_shows_its_english_urdu_and_sindhi_texts(
     api: Api, clock: FakeClock
 ) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     # A draft without its Sindhi text is not published, and stays out of public view.
     body = tender_json(clock.now(), translations={"ur": TRANSLATIONS_JSON["ur"]})
     tender_id = api.post("/tenders", officer, json=body).json()["id"]
@@ -187,7 +187,7 @@ def test_the_public_notice_shows_its_english_urdu_and_sindhi_texts(
 
 
 def test_a_request_for_quotations_is_published_in_english_alone(api: Api, clock: FakeClock) -> None:
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     body = tender_json(
         clock.now(),
         method="request_for_quotations",

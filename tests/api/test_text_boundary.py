@@ -297,7 +297,7 @@ def _draft_body(clock: FakeClock) -> dict[str, Any]:
 def test_drafting_editing_and_publishing(api: Api, boundary: Boundary, clock: FakeClock) -> None:
     """Each draft and each edit that lands is published too: a draft reaches the public
     read models only then."""
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     base = _draft_body(clock)
 
     def publish(tender_id: str) -> None:
@@ -328,7 +328,7 @@ def test_questions_answers_amendments_and_cancellations(
     api: Api, boundary: Boundary, clock: FakeClock
 ) -> None:
     tender = Scenario(api, clock)
-    officer = api.login("officer.works")
+    officer = api.login("officer@works")
     _, vendor = registered(api, "asker")
     questions = f"/tenders/{tender.id}/questions"
 
@@ -365,7 +365,7 @@ def _contents() -> dict[str, Any]:
 
 def _opened(boundary: Boundary, tender: Scenario) -> dict[str, Any]:
     tender.clock.set(tender.deadline + timedelta(minutes=31))
-    officer = tender.token("officer.works")
+    officer = tender.token("officer@works")
     answer = boundary.write("POST", f"/tenders/{tender.id}/opening", officer, None)
     assert answer.status_code == 200, answer.text
     opening: dict[str, Any] = tender.page(answer.json()["position"])["opening"]
@@ -440,7 +440,7 @@ def test_bids_sealed_on_the_vendors_machine_are_read_by_the_rule_at_the_opening(
 
 def _verified(api: Api, boundary: Boundary) -> None:
     """The audit export verifies: the audit re-opens every bid and agrees with the record."""
-    auditor = api.login("auditor")
+    auditor = api.login("auditor@sindh")
     key = api.client.get("/public/keys").json()["receipt_signing_key"]["public_key"]
     head = boundary.head()
     for _ in range(500):
@@ -467,7 +467,7 @@ def test_committee_and_declarations(api: Api, boundary: Boundary, clock: FakeClo
 
     @drawn
     def name_and_declare(text: str) -> None:
-        officer = tender.token("officer.works")
+        officer = tender.token("officer@works")
         named = {"members": [text, *members[1:]], "chair": members[0]}
         boundary.write("POST", committee, officer, named, line("members.0"), text)
         chair = {"members": members, "chair": text}
@@ -530,7 +530,7 @@ def test_rulings_corrections_award_complaints_and_decisions(  # noqa: C901, PLR0
     def award(reason: str, field: Field | None = None, text: str | None = None) -> None:
         body = {"bid_id": tender.bids["alpha"], "reason": reason}
         made = boundary.write(
-            "POST", f"/tenders/{tender.id}/award", token("officer.works"), body, field, text
+            "POST", f"/tenders/{tender.id}/award", token("officer@works"), body, field, text
         )
         if made.is_success:
             live.append(made.json()["id"])
@@ -538,7 +538,7 @@ def test_rulings_corrections_award_complaints_and_decisions(  # noqa: C901, PLR0
     def cancel(reason: str, field: Field | None = None, text: str | None = None) -> None:
         path = f"/awards/{live[-1]}/cancel"
         if boundary.write(
-            "POST", path, token("officer.works"), {"reason": reason}, field, text
+            "POST", path, token("officer@works"), {"reason": reason}, field, text
         ).is_success:
             live.pop()
 
@@ -560,12 +560,12 @@ def test_rulings_corrections_award_complaints_and_decisions(  # noqa: C901, PLR0
             decision = {"outcome": "dismissed", "reasons": reasons}
             field = multi("reasons") if reasons == text else None
             if not boundary.write(
-                "POST", decide, token("officer.works"), decision, field, text
+                "POST", decide, token("officer@works"), decision, field, text
             ).is_success:
                 boundary.write(
                     "POST",
                     decide,
-                    token("officer.works"),
+                    token("officer@works"),
                     {"outcome": "dismissed", "reasons": "Dismissed."},
                 )
         cancel(text, multi("reason"), text)

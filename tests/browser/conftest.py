@@ -23,9 +23,10 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from api.app import create_app
 from domain.values import Role
-from procurement.application import ProcurementApplication, system_actor
+from procurement.application import ProcurementApplication
 from procurement.settings import Settings
-from tests.api.conftest import COMMITTEE, ENTITY, PASSWORD
+from tests.accounts import add_staff
+from tests.api.conftest import COMMITTEE, ENTITY
 from tests.support import FakeClock
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -63,19 +64,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def accounts(application: ProcurementApplication) -> None:
-    for username, role, entity in (
-        ("officer.works", Role.OFFICER, ENTITY),
-        ("auditor", Role.AUDITOR, None),
-        *((member, Role.OFFICER, ENTITY) for member in COMMITTEE),
-    ):
-        application.register_account(
-            system_actor("test"), username=username, password=PASSWORD, role=role, entity=entity
+def accounts(application: ProcurementApplication) -> dict[str, str]:
+    """The staff, each enrolled in a second factor: their TOTP secrets, by username."""
+    return {
+        username: add_staff(application, username, role, entity)
+        for username, role, entity in (
+            ("officer@works", Role.OFFICER, ENTITY),
+            ("auditor@sindh", Role.AUDITOR, None),
+            *((member, Role.OFFICER, ENTITY) for member in COMMITTEE),
         )
+    }
 
 
 @pytest.fixture
-def server(settings: Settings, clock: FakeClock, accounts: None) -> Iterator[str]:
+def server(settings: Settings, clock: FakeClock, accounts: dict[str, str]) -> Iterator[str]:
     """The whole platform (API, portal, projections, ledger) on a loopback port."""
     port = _free_port()
     config = uvicorn.Config(

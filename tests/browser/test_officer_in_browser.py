@@ -14,6 +14,7 @@ from api.schemas import BidContentsIn
 from domain.account import VendorProfile, account_id_for
 from domain.values import Actor, Role
 from procurement.application import ProcurementApplication
+from procurement.second_factor import code_at
 from procurement.settings import Settings
 from tests.api.conftest import COMMITTEE, PASSWORD
 from tests.browser.conftest import screenshot
@@ -22,10 +23,12 @@ from tests.support import FakeClock
 PKT = timedelta(hours=5)
 
 
-def sign_in(page: Page, username: str) -> None:
+def sign_in(page: Page, username: str, secret: str, clock: FakeClock) -> None:
+    """With the code the authenticator app shows now (by the server's clock)."""
     page.goto("/portal/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Code from your authenticator app").fill(code_at(secret, clock.now()))
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator(".who")).to_contain_text(username)
 
@@ -68,10 +71,11 @@ def test_an_officer_publishes_opens_and_awards_and_the_public_sees_the_award(  #
     application: ProcurementApplication,
     clock: FakeClock,
     settings: Settings,
+    accounts: dict[str, str],
 ) -> None:
     deadline = clock.now() + timedelta(days=20)
     officer = new_page()
-    sign_in(officer, "officer.works")
+    sign_in(officer, "officer@works", accounts["officer@works"], clock)
     officer.get_by_role("link", name="Draft a new tender").click()
     officer.get_by_label("Reference").fill("WSD/BR/2026/007")
     officer.get_by_label("Title (English)").fill("Repair of the Jamshoro bridge approach")
@@ -108,7 +112,7 @@ def test_an_officer_publishes_opens_and_awards_and_the_public_sees_the_award(  #
 
     # Past the opening time (the server's clock decides); the session outlived, so sign in.
     clock.set(deadline + timedelta(minutes=31))
-    sign_in(officer, "officer.works")
+    sign_in(officer, "officer@works", accounts["officer@works"], clock)
     officer.goto(f"/portal/officer/tenders/{tender_id}")
     officer.get_by_role("button", name="Open the bids in public").click()
     expect(officer.locator("body")).to_contain_text("Mehran Construction")
@@ -122,7 +126,7 @@ def test_an_officer_publishes_opens_and_awards_and_the_public_sees_the_award(  #
 
     for member in COMMITTEE:
         page = new_page()
-        sign_in(page, member)
+        sign_in(page, member, accounts[member], clock)
         page.goto(f"/portal/officer/tenders/{tender_id}")
         page.get_by_role("button", name="Sign the declaration").click()
         expect(page.get_by_role("button", name="Sign the declaration")).to_have_count(0)

@@ -19,7 +19,7 @@ from tests.browser.conftest import screenshot
 from tests.support import FakeClock, tender_json
 
 OFFICER = Actor(
-    account_id=account_id_for("officer.works"),
+    account_id=account_id_for("officer@works"),
     role=Role.OFFICER,
     request_id="browser-test",
     entity=ENTITY,

@@ -32,7 +32,7 @@ from procurement.recorder import StaleReadError
 from tests.support import FakeClock, terms
 
 OFFICER = Actor(
-    account_id=account_id_for("d.officer"), role=Role.OFFICER, request_id="t", entity="wsd"
+    account_id=account_id_for("d.officer@wsd"), role=Role.OFFICER, request_id="t", entity="wsd"
 )
 PASSWORD = "pw-123456789"
 
@@ -48,7 +48,7 @@ def price(amount: str) -> BidContents:
 def published(application: ProcurementApplication, clock: FakeClock) -> Tender:
     system = system_actor("t")
     application.register_account(
-        system, username="d.officer", password=PASSWORD, role=Role.OFFICER, entity="wsd"
+        system, username="d.officer@wsd", password=PASSWORD, role=Role.OFFICER, entity="wsd"
     )
     for name in ("d.alpha", "d.beta"):
         application.register_account(

@@ -131,16 +131,16 @@ def test_one_account_per_username_and_the_password_checks(
     application: ProcurementApplication,
 ) -> None:
     application.register_account(
-        officer(), username="Officer.One", password="a-long-password", role=Role.AUDITOR
+        officer(), username="Officer.One@wsd", password="a-long-password", role=Role.AUDITOR
     )
     with pytest.raises(errors.UsernameTakenError):
         application.register_account(
-            officer(), username="officer.one", password="another-password", role=Role.ADMIN
+            officer(), username="officer.one@wsd", password="another-password", role=Role.ADMIN
         )
-    principal = application.authenticate("OFFICER.ONE", "a-long-password")
+    principal = application.authenticate("OFFICER.ONE@WSD", "a-long-password")
     assert principal.role is Role.AUDITOR
     with pytest.raises(errors.InvalidCredentialsError):
-        application.authenticate("officer.one", "wrong-password")
+        application.authenticate("officer.one@wsd", "wrong-password")
     with pytest.raises(errors.InvalidCredentialsError):
         application.authenticate("nobody", "a-long-password")
 

@@ -22,8 +22,10 @@ import pytest
 
 from domain.bid import Bid
 from domain.values import Role
-from procurement.application import ProcurementApplication, system_actor
+from procurement.application import ProcurementApplication
+from procurement.second_factor import code_at
 from procurement.settings import Settings
+from tests.accounts import add_staff
 from tests.api.conftest import PASSWORD
 from tests.served import Served, server_env
 from tests.support import tender_json
@@ -56,10 +58,11 @@ def _count(dsn: str, sql: str, *args: Any) -> int:
     return int(row[0])
 
 
-def _login(server: Served, username: str) -> dict[str, str]:
-    status, _, body = server.call(
-        "POST", "/auth/token", {"username": username, "password": PASSWORD}
-    )
+def _login(server: Served, username: str, code: str | None = None) -> dict[str, str]:
+    body = {"username": username, "password": PASSWORD}
+    if code is not None:  # staff: the authenticator's code, by the server's (real) clock
+        body["totp_code"] = code
+    status, _, body = server.call("POST", "/auth/token", body)
     assert status == 200, body
     return {"Authorization": f"Bearer {body['access_token']}"}
 
@@ -102,14 +105,8 @@ def _tender_and_bids(
     server: Served, application: ProcurementApplication
 ) -> tuple[str, dict[str, Request]]:
     """A published tender, and one keyed bid ready for each vendor."""
-    application.register_account(
-        system_actor("test"),
-        username="officer.works",
-        password=PASSWORD,
-        role=Role.OFFICER,
-        entity="works-and-services-department",
-    )
-    officer = _login(server, "officer.works")
+    secret = add_staff(application, "officer@works", Role.OFFICER, "works-and-services-department")
+    officer = _login(server, "officer@works", code_at(secret, datetime.now(UTC)))
     _, _, drafted = server.call("POST", "/tenders", tender_json(datetime.now(UTC)), officer)
     assert server.call("POST", f"/tenders/{drafted['id']}/publish", None, officer)[0] == 200
     requests: dict[str, Request] = {}

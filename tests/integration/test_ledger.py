@@ -35,7 +35,7 @@ from tests.support import FakeClock, terms
 ORIGIN = Settings.model_fields["ledger_origin"].default
 
 OFFICER = Actor(
-    account_id=account_id_for("l.officer"), role=Role.OFFICER, request_id="t", entity="wsd"
+    account_id=account_id_for("l.officer@wsd"), role=Role.OFFICER, request_id="t", entity="wsd"
 )
 
 
@@ -47,7 +47,7 @@ def _history(application: ProcurementApplication, clock: FakeClock) -> UUID:
     """Accounts, a tender with bids (one replaced, one withdrawn) opened in public."""
     system = system_actor("test")
     application.register_account(
-        system, username="l.officer", password="pw-123456789", role=Role.OFFICER, entity="wsd"
+        system, username="l.officer@wsd", password="pw-123456789", role=Role.OFFICER, entity="wsd"
     )
     for name in ("l.alpha", "l.beta", "l.gamma"):
         application.register_account(

@@ -67,7 +67,7 @@ def _evaluated_history(application: ProcurementApplication, clock: FakeClock) ->
     """A tender opened, evaluated, awarded, complained about (upheld), re-evaluated,
     awarded again and contracted."""
     system = system_actor("test")
-    for username in ("m.one", "m.two", "m.three", "proc.officer"):
+    for username in ("m.one@wsd", "m.two@wsd", "m.three@wsd", "proc.officer@wsd"):
         application.register_account(
             system, username=username, password="pw-123456789", role=Role.OFFICER, entity="wsd"
         )
@@ -81,7 +81,7 @@ def _evaluated_history(application: ProcurementApplication, clock: FakeClock) ->
                 legal_name=username, ntn="1234567-8", contact_email=f"{username}@example.com"
             ),
         )
-    works = _as("proc.officer")
+    works = _as("proc.officer@wsd")
     tender = application.draft_tender(works, terms(clock.now(), reference="E"))
     application.publish_tender(works, tender.id, None)
     security = BidSecurityOffer(
@@ -100,10 +100,12 @@ def _evaluated_history(application: ProcurementApplication, clock: FakeClock) ->
     start = clock.now()
     clock.set(start + timedelta(days=20, minutes=31))
     application.open_bids(works, tender.id, None)
-    application.start_evaluation(works, tender.id, ["m.one", "m.two", "m.three"], "m.one")
-    for member in ("m.one", "m.two", "m.three"):
+    application.start_evaluation(
+        works, tender.id, ["m.one@wsd", "m.two@wsd", "m.three@wsd"], "m.one@wsd"
+    )
+    for member in ("m.one@wsd", "m.two@wsd", "m.three@wsd"):
         application.declare_interests(_as(member), tender.id, conflict=False, statement="")
-    application.finalise_evaluation(_as("m.one"), tender.id)
+    application.finalise_evaluation(_as("m.one@wsd"), tender.id)
     first = application.award_tender(works, tender.id, bids["v.alpha"], "")
     complaint = application.lodge_complaint(_as("v.beta", Role.VENDOR), first.id, "Forged")
     application.decide_complaint(
@@ -114,8 +116,8 @@ def _evaluated_history(application: ProcurementApplication, clock: FakeClock) ->
         remedy=Remedy.REOPEN_EVALUATION,
         reasons="The guarantee is forged.",
     )
-    application.disqualify_bid(_as("m.one"), tender.id, bids["v.alpha"], "Forged guarantee")
-    application.finalise_evaluation(_as("m.one"), tender.id)
+    application.disqualify_bid(_as("m.one@wsd"), tender.id, bids["v.alpha"], "Forged guarantee")
+    application.finalise_evaluation(_as("m.one@wsd"), tender.id)
     second = application.award_tender(works, tender.id, bids["v.beta"], "")
     clock.set(clock.now() + timedelta(days=8))
     signed = application.sign_contract(

@@ -5,6 +5,7 @@ request it was written under."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from uuid import uuid4
 
@@ -12,6 +13,15 @@ import pytest
 
 from procurement.settings import Settings
 from tests.served import Served, server_env
+
+
+def _wait_for_every_process(stderr: Path, workers: int) -> None:
+    """The first process to listen answers the requests; under load, another may still be
+    starting when they are done. Stopped before it starts, it would write no line."""
+    for _ in range(600):
+        if stderr.read_text().count("Started server process") >= workers:
+            return
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -35,6 +45,7 @@ def test_every_line_the_server_writes_is_json_with_its_request_id(
                 {"X-Request-ID": "probe-401"},
             ),
         }
+        _wait_for_every_process(stderr, workers)
     finally:
         server.stop()
 

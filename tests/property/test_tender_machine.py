@@ -33,10 +33,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from domain import errors
-from domain.account import Account, VendorProfile, account_id_for
+from domain.account import SESSION_ENDING_TOPICS, Account, VendorProfile, account_id_for
 from domain.rules import PROFILE_NAMES, MethodRules, rules_for
 from domain.tender import Tender, TenderStatus
 from domain.values import (
+    Actor,
     BidSecurity,
     Method,
     Money,
@@ -787,6 +788,136 @@ def role_fits(username: str, role: Role, entity: str | None, has_vendor: bool) -
     return role in {Role.AUDITOR, Role.ADMIN} and not entity and not has_vendor
 
 
+ACCOUNT_COMMANDS = [
+    "change password",
+    "disable",
+    "enable",
+    "sign out",
+    "issue reset",
+    "complete reset",
+    "start enrolment",
+    "enable second factor",
+    "remove second factor",
+    "use recovery code",
+]
+
+
+@dataclass
+class AccountModel:
+    """What the account's commands should do, kept beside the aggregate."""
+
+    disabled: bool = False
+    epoch: int = 0
+    pending: str | None = None
+    factor: str | None = None
+    recovery: list[str] = field(default_factory=list)
+    reset: tuple[str, datetime] | None = None
+
+    def expected(  # noqa: C901, PLR0911, PLR0912 (one branch per command)
+        self, name: str, argument: str, now: datetime
+    ) -> type[errors.ProcurementError] | None:
+        """The error the command must be refused with, or None (then the model applies it)."""
+        if name in {"change password", "disable", "start enrolment"} and self.disabled:
+            return errors.AccountDisabledError
+        if name == "enable" and not self.disabled:
+            return errors.AccountEnabledError
+        if name == "complete reset":
+            if self.disabled:
+                return errors.AccountDisabledError
+            if self.reset is None or argument != self.reset[0] or now > self.reset[1]:
+                return errors.InvalidResetCodeError
+        if name == "enable second factor":
+            if self.disabled:
+                return errors.AccountDisabledError
+            if self.pending is None:
+                return errors.NoEnrolmentError
+        if name == "remove second factor" and self.factor is None:
+            return errors.NoSecondFactorError
+        if name == "use recovery code":
+            if self.disabled:
+                return errors.AccountDisabledError
+            if self.factor is None:
+                return errors.NoSecondFactorError
+            if argument not in self.recovery:
+                return errors.InvalidSecondFactorError
+        return None
+
+    def apply(self, name: str, argument: str, now: datetime) -> None:
+        if name in SESSION_ENDING_COMMANDS:
+            self.epoch += 1
+        if name == "disable":
+            self.disabled = True
+        elif name == "enable":
+            self.disabled = False
+        elif name == "issue reset":
+            self.reset = (argument, now + timedelta(hours=1))
+        elif name == "complete reset":
+            self.reset = None
+        elif name == "start enrolment":
+            self.pending = argument
+        elif name == "enable second factor":
+            self.factor, self.pending = self.pending, None
+            self.recovery = [f"{argument}-1", f"{argument}-2"]
+        elif name == "remove second factor":
+            self.factor, self.pending, self.recovery = None, None, []
+        elif name == "use recovery code":
+            self.recovery.remove(argument)
+
+
+SESSION_ENDING_COMMANDS = {
+    "change password",
+    "disable",
+    "sign out",
+    "issue reset",
+    "complete reset",
+    "enable second factor",
+    "remove second factor",
+}
+
+
+def run_account_command(
+    account: Account, name: str, argument: str, actor: Actor, now: datetime
+) -> None:
+    """The command on the aggregate (a code argument of "" stands for the one that works)."""
+    if name == "change password":
+        account.change_password(password_hash=argument, actor=actor, timestamp=now)
+    elif name == "disable":
+        account.disable(reason=argument, actor=actor, timestamp=now)
+    elif name == "enable":
+        account.enable(reason=argument, actor=actor, timestamp=now)
+    elif name == "sign out":
+        account.sign_out(actor=actor, timestamp=now)
+    elif name == "issue reset":
+        account.issue_password_reset(
+            code_hash=argument, expires_at=now + timedelta(hours=1), actor=actor, timestamp=now
+        )
+    elif name == "complete reset":
+        account.complete_password_reset(
+            code_hash=argument, password_hash="$argon2id$new", actor=actor, timestamp=now
+        )
+    elif name == "start enrolment":
+        account.start_second_factor_enrolment(encrypted_secret=argument, actor=actor, timestamp=now)
+    elif name == "enable second factor":
+        account.enable_second_factor(
+            recovery_code_hashes=[f"{argument}-1", f"{argument}-2"], actor=actor, timestamp=now
+        )
+    elif name == "remove second factor":
+        account.remove_second_factor(reason=argument, actor=actor, timestamp=now)
+    else:
+        account.use_recovery_code(code_hash=argument, actor=actor, timestamp=now)
+
+
+def working_argument(model: AccountModel, name: str, argument: str) -> str:
+    """An empty argument stands for the code that works, where there is one."""
+    if argument:
+        return argument
+    if name == "complete reset" and model.reset is not None:
+        return model.reset[0]
+    if name == "use recovery code" and model.recovery:
+        return model.recovery[0]
+    return argument
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     username=st.one_of(
@@ -796,8 +927,8 @@ def role_fits(username: str, role: Role, entity: str | None, has_vendor: bool) -
     entity=st.sampled_from([None, "", "   ", "wsd"]),
     has_vendor=st.booleans(),
     commands=st.lists(
-        st.tuples(st.sampled_from(["change password", "disable"]), st.text(max_size=12)),
-        max_size=6,
+        st.tuples(st.sampled_from(ACCOUNT_COMMANDS), st.sampled_from(["", "a", "b", "a-1"])),
+        max_size=12,
     ),
 )
 def test_account_commands_keep_their_rules_and_replay(
@@ -828,31 +959,38 @@ def test_account_commands_keep_their_rules_and_replay(
     assert account.role is role
     stored = [store(registered) for registered in account.collect_events()]
 
-    disabled = False
-    for name, argument in commands:
+    model = AccountModel()
+    for name, given_argument in commands:
         now += timedelta(minutes=1)
+        argument = working_argument(model, name, given_argument)
+        refusal = model.expected(name, argument, now)
         version, before = account.version, copy.deepcopy(state_of(account))
+        refused: errors.ProcurementError | None = None
         try:
-            if name == "disable":
-                account.disable(reason=argument, actor=actor, timestamp=now)
-            else:
-                account.change_password(password_hash=argument, actor=actor, timestamp=now)
-        except errors.AccountDisabledError:
-            assert name == "disable", "only disabling twice is refused"
-            assert disabled, "an enabled account could not be disabled"
+            run_account_command(account, name, argument, actor, now)
+        except errors.ProcurementError as error:
+            refused = error
+        if refused is not None:
+            assert type(refused) is refusal, f"{name} refused with {refused!r}, not {refusal}"
             assert account.version == version
             assert state_of(account) == before
             assert account._pending_events == []
             continue
-        assert name != "disable" or not disabled, "a disabled account was disabled again"
-        disabled = disabled or name == "disable"
+        assert refusal is None, f"{name} was not refused with {refusal}"
+        model.apply(name, argument, now)
         [emitted] = account.collect_events()
         stored.append(store(emitted))
         if name == "change password":
             assert account.password_hash == argument
-        assert account.disabled is disabled
+        assert account.disabled is model.disabled
+        assert account.session_epoch == model.epoch
+        assert account.second_factor_enabled is (model.factor is not None)
+        assert account.recovery_code_hashes == model.recovery
+        assert account.pending_totp_secret == model.pending
 
     replayed = replay(stored)
     assert isinstance(replayed, Account)
     assert state_of(replayed) == state_of(account), "the replayed account differs"
     assert account.version == len(stored)
+    ending = [e for e in stored if e.topic in SESSION_ENDING_TOPICS]
+    assert account.session_epoch == len(ending), "the epoch is not the count of its events"

@@ -24,6 +24,9 @@ class Browser:
 
     client: TestClient[Litestar]
     dsn: str
+    api: Api | None = None
+    """Answers for the staff's second factor (a browser that signs in as staff with no
+    ``api`` is given each code)."""
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.client.get(path, **kwargs)
@@ -51,14 +54,18 @@ class Browser:
         data = {"_csrf_token": self.csrf(page), **fields}
         return self.client.post(action, data=data, files=files, follow_redirects=False)
 
-    def sign_in(self, username: str, password: str = PASSWORD) -> None:
-        answer = self.submit(
-            "/portal/login", "/portal/login", {"username": username, "password": password}
-        )
+    def sign_in(self, username: str, password: str = PASSWORD, code: str | None = None) -> None:
+        """Signs in as a person does: staff type the code their authenticator app shows."""
+        fields = {"username": username, "password": password}
+        if code is None and self.api is not None and username in self.api.secrets:
+            code = self.api.code(username)
+        if code is not None:
+            fields["code"] = code
+        answer = self.submit("/portal/login", "/portal/login", fields)
         assert answer.status_code == 303, answer.text
         self.client.cookies.update(answer.cookies)
 
 
 @pytest.fixture
 def browser(api: Api) -> Browser:
-    return Browser(api.client, api.dsn)
+    return Browser(api.client, api.dsn, api)

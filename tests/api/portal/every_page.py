@@ -8,7 +8,7 @@ page's status so a caller can also say which pages must be 200.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -80,9 +80,11 @@ def render_every_page(
     dsn: str,
     accounts: Iterable[Account],
     tender_ids: Iterable[UUID | str],
+    codes: Callable[[str], str | None] = lambda _username: None,
 ) -> dict[Visit, int]:
     """Fetch every page (public ones signed out and as each account; each role's own as
     its accounts) in every language, once the read models have caught up with the store.
+    ``codes`` gives a staff account's second-factor code as it signs in.
     Fails on the first 5xx, naming the page and the user; returns every page's status."""
     tenders = [str(tender) for tender in tender_ids]
     browser = Browser(client, dsn)
@@ -92,7 +94,7 @@ def render_every_page(
         client.cookies.clear()
         paths = list(_public_pages(tenders))
         if account is not None:
-            browser.sign_in(account.username, account.password)
+            browser.sign_in(account.username, account.password, codes(account.username))
             paths += _pages_of(account.role, tenders)
         for path in paths:
             for language in LANGUAGES:

@@ -3,14 +3,16 @@ its tenders renders, for every kind of user, in English and Urdu."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
 from domain.rules import PROFILE_NAMES
-from procurement import demo
+from procurement import demo, second_factor
 from procurement.application import ProcurementApplication
 from procurement.settings import Settings
 from tests.api.portal.every_page import Account, by_path, render_every_page, tender_ids_in_store
@@ -34,7 +36,8 @@ def test_the_demo_loads_and_every_portal_page_renders(
     accounts = [Account(username, password, roles[username]) for username, password in credentials]
     tenders = tender_ids_in_store(settings.dsn)
     with TestClient(create_app(settings, clock=clock), raise_server_exceptions=False) as client:
-        statuses = render_every_page(client, settings.dsn, accounts, tenders)
+        codes = _codes_from(tmp_path / "demo" / "demo-credentials.txt", clock)
+        statuses = render_every_page(client, settings.dsn, accounts, tenders, codes)
         listed = client.get("/public/tenders", params={"limit": 100}).json()["items"]
         for tender in listed:  # each notice in the languages it has, and no others
             notice = client.get(f"/public/tenders/{tender['id']}").json()
@@ -49,14 +52,28 @@ def test_the_demo_loads_and_every_portal_page_renders(
     assert sorted(published.values()) == ["active", "active", "cancelled", "contracted"]
     for tender in published:
         assert by_path(statuses, f"/portal/tenders/{tender}", None) == {200}
-        assert by_path(statuses, f"/portal/audit/tenders/{tender}", "auditor") == {200}
+        assert by_path(statuses, f"/portal/audit/tenders/{tender}", "auditor@sindh") == {200}
         assert by_path(statuses, f"/portal/tenders/{tender}/bid", "indus.builders") == {200}
     for tender in tenders:  # its own entity's officers see each one, the draft too
         seen = [
             officer
-            for officer in ("officer.works", "officer.health")
+            for officer in ("officer@works", "officer@health")
             if by_path(statuses, f"/portal/officer/tenders/{tender}", officer) == {200}
         ]
         assert len(seen) == 1, tender
     for page in ("/portal/vendor", "/portal/officer", "/portal/audit", "/portal/awards"):
         assert {s for v, s in statuses.items() if v.path == page and v.username} == {200}, page
+
+
+def _codes_from(credentials: Path, clock: FakeClock) -> Callable[[str], str | None]:
+    """Each staff account's code now, from the second factor's URI the demo wrote beside its
+    password (as a person adds it to an authenticator app)."""
+    secrets = {}
+    for line in credentials.read_text().splitlines():
+        fields = line.split()
+        if not line.startswith("#") and len(fields) == 3:
+            query = parse_qs(urlsplit(fields[2]).query)
+            secrets[fields[0]] = query["secret"][0]
+    return lambda username: (
+        second_factor.code_at(secrets[username], clock.now()) if username in secrets else None
+    )

@@ -28,7 +28,7 @@ from tests.api.portal.test_officer_pages import DRAFT, NEW, draft
 def test_a_number_or_row_no_body_takes_is_refused_at_its_field(
     api: Api, browser: Browser, field: str, typed: str
 ) -> None:
-    browser.sign_in("officer.works")
+    browser.sign_in("officer@works")
     before = api.event_count()
     answer = browser.submit(NEW, NEW, {**DRAFT, field: typed})
     assert answer.status_code == 422, answer.text[-500:]
@@ -48,7 +48,7 @@ def test_rows_are_list_indices_below_the_bound_only() -> None:
 def test_an_edit_whose_version_is_not_a_whole_number_edits_the_current_draft(
     browser: Browser, seen: str
 ) -> None:
-    browser.sign_in("officer.works")
+    browser.sign_in("officer@works")
     tender_id = draft(browser)
     edit = f"/portal/officer/tenders/{tender_id}/edit"
     answer = browser.submit(edit, edit, {**DRAFT, "title": "Renamed", "_version": seen})
@@ -59,7 +59,7 @@ def test_an_edit_whose_version_is_not_a_whole_number_edits_the_current_draft(
 def test_a_time_no_tender_can_have_is_refused_at_its_field(
     api: Api, browser: Browser, typed: str
 ) -> None:
-    browser.sign_in("officer.works")
+    browser.sign_in("officer@works")
     before = api.event_count()
     answer = browser.submit(NEW, NEW, {**DRAFT, "timeline.opening_time": typed})
     assert answer.status_code == 422, answer.text[-500:]

@@ -44,7 +44,7 @@ def test_another_entitys_draft_with_odd_text_breaks_no_dashboard(
     published = application.draft_tender(works, terms(clock.now(), reference="W-2"))
     application.publish_tender(works, published.id, None)
 
-    browser.sign_in("officer.works")
+    browser.sign_in("officer@works")
     dashboard = browser.page("/portal/officer")
     assert dashboard.status_code == 200, dashboard.text
     drafts = dashboard.text.split('id="drafts"')[1].split("</ul>")[0]

@@ -96,7 +96,7 @@ def draft(browser: Browser, **changes: str) -> str:
 def test_an_officer_drafts_through_the_form_publishes_and_sees_only_what_the_state_allows(
     api: Api, browser: Browser
 ) -> None:
-    browser.sign_in("officer.works")
+    browser.sign_in("officer@works")
     form = browser.get(NEW)
     assert form.status_code == 200, form.text
     assert 'name="translations.ur.title"' in form.text
@@ -111,7 +111,7 @@ def test_an_officer_drafts_through_the_form_publishes_and_sees_only_what_the_sta
     assert f"/portal/officer/tenders/{tender_id}" in dashboard.text
     assert browser.get(f"/portal/tenders/{tender_id}").status_code == 404  # not public yet
 
-    stored = api.client.get(f"/tenders/{tender_id}", headers=api.login("officer.works")).json()
+    stored = api.client.get(f"/tenders/{tender_id}", headers=api.login("officer@works")).json()
     assert stored["terms"]["timeline"]["submission_deadline"] == "2026-12-21T05:00:00Z"
     assert stored["terms"]["bid_validity_days"] == 90
     assert [lot["id"] for lot in stored["terms"]["lots"]] == ["1"]
@@ -141,7 +141,7 @@ def test_an_officer_drafts_through_the_form_publishes_and_sees_only_what_the_sta
 def test_bad_input_is_shown_at_its_field_keeps_what_was_typed_and_writes_nothing(
     api: Api, browser: Browser
 ) -> None:
-    browser.sign_in("officer.works")
+    browser.sign_in("officer@works")
     before = api.event_count()
     answer = browser.submit(NEW, NEW, {**DRAFT, "reference": "", "bid_validity_days": "400"})
     assert answer.status_code == 422
@@ -169,10 +169,10 @@ def test_bad_input_is_shown_at_its_field_keeps_what_was_typed_and_writes_nothing
 
 
 def test_other_entities_vendors_and_strangers_are_refused(api: Api, browser: Browser) -> None:
-    browser.sign_in("officer.works")
+    browser.sign_in("officer@works")
     tender_id = draft(browser)
     page_path = f"/portal/officer/tenders/{tender_id}"
-    browser.sign_in("officer.health")
+    browser.sign_in("officer@health")
     other = browser.get(page_path)
     assert other.status_code == 404
     assert "tender_not_found" in other.text
@@ -197,7 +197,7 @@ def test_other_entities_vendors_and_strangers_are_refused(api: Api, browser: Bro
 def test_a_form_posted_without_its_csrf_token_is_refused_and_writes_nothing(
     api: Api, browser: Browser
 ) -> None:
-    browser.sign_in("officer.works")
+    browser.sign_in("officer@works")
     before = api.event_count()
     answer = browser.client.post(NEW, data=DRAFT, follow_redirects=False)
     assert answer.status_code == 403
@@ -213,11 +213,11 @@ def test_least_cost_from_the_opening_to_the_signed_contract_through_the_pages(
     tender.bid("beta", offer("1000000.00"))
     tender.bid("gamma", offer("1100000.00"))
     page_path = f"/portal/officer/tenders/{tender.id}"
-    browser.sign_in("officer.works")
+    browser.sign_in("officer@works")
     assert actions(browser.page(page_path)) == {"amend", "cancel"}
 
     clock.set(tender.deadline + timedelta(minutes=31))
-    browser.sign_in("officer.works")  # the session's token expired as the clock moved
+    browser.sign_in("officer@works")  # the session's token expired as the clock moved
     assert actions(browser.page(page_path)) == {"open", "cancel"}
     location_id(browser.submit(page_path, f"{page_path}/open", {}))
     page = browser.page(page_path)
@@ -236,7 +236,10 @@ def _name_the_committee(api: Api, browser: Browser, page_path: str) -> None:
         browser,
         page_path,
         f"{page_path}/committee",
-        {"members[]": ["member.chair", "nobody.here", "member.three"], "chair": "member.chair"},
+        {
+            "members[]": ["member.chair@works", "nobody.here", "member.three@works"],
+            "chair": "member.chair@works",
+        },
     )
     assert bad.status_code == 422
     assert "invalid_committee" in error_at(bad, "chair")
@@ -252,7 +255,7 @@ def _name_the_committee(api: Api, browser: Browser, page_path: str) -> None:
 
 
 def _declare_and_finalise(api: Api, browser: Browser, page_path: str) -> None:
-    browser.sign_in("officer.works")  # not on the committee: no committee acts
+    browser.sign_in("officer@works")  # not on the committee: no committee acts
     assert actions(browser.page(page_path)) == {"cancel"}
     browser.sign_in(MEMBERS[0])
     assert actions(browser.page(page_path)) == {"declare", "finalise", "cancel"}
@@ -285,7 +288,7 @@ def _declare_and_finalise(api: Api, browser: Browser, page_path: str) -> None:
 
 
 def _award(api: Api, browser: Browser, tender: Scenario, page_path: str) -> str:
-    browser.sign_in("officer.works")
+    browser.sign_in("officer@works")
     before = api.event_count()
     second = browser.submit(
         page_path, f"{page_path}/award", {"bid_id": tender.bids["gamma"], "reason": ""}
@@ -307,7 +310,7 @@ def _complaint_then_contract(  # noqa: PLR0917 (the scenario's whole context)
     complaint = tender.complain(award_id, "alpha", "Our guarantee was sent by courier.")
     assert complaint.status_code == 201, complaint.text
     clock.set(clock.now() + timedelta(days=8))
-    browser.sign_in("officer.works")
+    browser.sign_in("officer@works")
     page = browser.page(page_path)
     assert "Our guarantee was sent by courier." in page.text  # the officers read the grounds
     assert actions(page) == {"cancel_blocked"}  # no contract while a complaint is pending
@@ -354,7 +357,7 @@ def _complaint_then_contract(  # noqa: PLR0917 (the scenario's whole context)
 def test_an_edit_of_a_draft_changed_since_the_form_was_shown_is_refused(
     api: Api, browser: Browser
 ) -> None:
-    browser.sign_in("officer.works")
+    browser.sign_in("officer@works")
     tender_id = draft(browser)
     edit_path = f"/portal/officer/tenders/{tender_id}/edit"
     form = browser.get(edit_path)
@@ -387,7 +390,7 @@ def test_the_financial_opening_is_offered_only_to_a_declared_unrecused_member(
     tender.declare(MEMBERS[0], MEMBERS[1])
     tender.recuse(MEMBERS[2], "Alpha's director is my brother")
     page_path = f"/portal/officer/tenders/{tender.id}"
-    for username in ("officer.works", MEMBERS[2]):
+    for username in ("officer@works", MEMBERS[2]):
         browser.sign_in(username)
         assert 'id="financial-form"' not in browser.page(page_path).text, username
         before = api.event_count()

@@ -40,20 +40,26 @@ def test_a_registration_with_a_bad_tax_number_is_refused_at_its_field(
 
 
 def test_a_taken_username_is_refused_at_its_field(api: Api, browser: Browser) -> None:
-    answer = browser.submit(
-        "/portal/register",
-        "/portal/register",
-        {
-            "username": "officer.works",
-            "password": "correct-horse-battery",
-            "legal_name": "Impostor",
-            "ntn": "1234567-8",
-            "contact_email": "x@example.com",
-        },
-    )
+    api.register_vendor("indus")
+    fields = {
+        "password": "correct-horse-battery",
+        "legal_name": "Impostor",
+        "ntn": "1234567-8",
+        "contact_email": "x@example.com",
+    }
+    answer = browser.submit("/portal/register", "/portal/register", {"username": "indus", **fields})
     assert answer.status_code == 409
     assert 'data-field="username"' in answer.text
     assert "username_taken" in answer.text
+    # A staff account's name is not a vendor's name at all: refused as such, taken or not.
+    staff = browser.submit(
+        "/portal/register", "/portal/register", {"username": "officer@works", **fields}
+    )
+    free = browser.submit(
+        "/portal/register", "/portal/register", {"username": "nobody@works", **fields}
+    )
+    assert staff.status_code == free.status_code == 422
+    assert "username_taken" not in staff.text
 
 
 def test_the_session_cookie_is_secure_when_the_platform_is_served_over_tls(
@@ -63,11 +69,12 @@ def test_the_session_cookie_is_secure_when_the_platform_is_served_over_tls(
     with TestClient(
         create_app(over_tls, clock=clock), base_url="https://testserver.local"
     ) as client:
-        browser = Browser(client, api.dsn)
+        browser = Browser(client, api.dsn, api)
+        code = api.code("officer@works")
         answer = browser.submit(
             "/portal/login",
             "/portal/login",
-            {"username": "officer.works", "password": "correct-horse-battery"},
+            {"username": "officer@works", "password": "correct-horse-battery", "code": code},
         )
     cookies = [v for k, v in answer.headers.multi_items() if k == "set-cookie"]
     session = next(c for c in cookies if c.startswith("portal_session="))
@@ -79,7 +86,7 @@ def test_the_tender_list_pages_and_filters(
     api: Api, browser: Browser, application: ProcurementApplication, clock: FakeClock
 ) -> None:
     officer = Actor(
-        account_id=account_id_for("officer.works"), role=Role.OFFICER, request_id="t", entity=ENTITY
+        account_id=account_id_for("officer@works"), role=Role.OFFICER, request_id="t", entity=ENTITY
     )
     for number in range(23):
         terms = TenderIn.model_validate(
@@ -104,8 +111,14 @@ def test_signing_in_returns_to_the_page_asked_for_and_never_off_site(
 ) -> None:
     form = browser.get("/portal/login?next=/portal/awards")
     assert 'name="next" value="/portal/awards"' in form.text
-    fields = {"username": "auditor", "password": "correct-horse-battery"}
-    back = browser.submit("/portal/login", "/portal/login", {**fields, "next": "/portal/awards"})
+    fields = {"username": "auditor@sindh", "password": "correct-horse-battery"}
+    code = api.code("auditor@sindh")
+    back = browser.submit(
+        "/portal/login", "/portal/login", {**fields, "code": code, "next": "/portal/awards"}
+    )
     assert back.headers["location"] == "/portal/awards"
-    away = browser.submit("/portal/login", "/portal/login", {**fields, "next": "//evil.example/x"})
+    code = api.code("auditor@sindh")
+    away = browser.submit(
+        "/portal/login", "/portal/login", {**fields, "code": code, "next": "//evil.example/x"}
+    )
     assert away.headers["location"] == "/portal/audit"

@@ -55,16 +55,20 @@ def bid(browser: Browser, tender_id: str, price: str) -> httpx.Response:
 
 def test_the_session_cookie_is_httponly_and_samesite(api: Api, browser: Browser) -> None:
     answer = browser.submit(
-        "/portal/login", "/portal/login", {"username": "officer.works", "password": "nope-nope"}
+        "/portal/login", "/portal/login", {"username": "officer@works", "password": "nope-nope"}
     )
     assert answer.status_code == 401
     assert "invalid_credentials" in answer.text
-    assert 'value="officer.works"' in answer.text  # what was typed is kept
+    assert 'value="officer@works"' in answer.text  # what was typed is kept
     assert "nope-nope" not in answer.text  # but never the password
     answer = browser.submit(
         "/portal/login",
         "/portal/login",
-        {"username": "officer.works", "password": "correct-horse-battery"},
+        {
+            "username": "officer@works",
+            "password": "correct-horse-battery",
+            "code": api.code("officer@works"),
+        },
     )
     cookie = next(
         v for k, v in answer.headers.multi_items() if k == "set-cookie" and "portal_session" in v
@@ -178,9 +182,9 @@ def test_an_officer_cannot_use_the_vendor_pages(
     api: Api, browser: Browser, clock: FakeClock
 ) -> None:
     scenario = Scenario(api, clock)
-    browser.sign_in("officer.works")
+    browser.sign_in("officer@works")
     assert browser.get(f"/portal/tenders/{scenario.id}/bid").status_code == 403
-    signed_out = Browser(api.client, api.dsn)
+    signed_out = Browser(api.client, api.dsn, api)
     browser.submit("/portal/tenders", "/portal/logout", {})
     answer = signed_out.get(f"/portal/tenders/{scenario.id}/bid", follow_redirects=False)
     assert answer.status_code in {302, 303, 307}

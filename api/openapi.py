@@ -216,8 +216,9 @@ _HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string", "pattern": "^[0-9]+$"},
     },
     "WWW-Authenticate": {
-        "description": "The authentication scheme: Bearer.",
-        "required": True,
+        "description": "The authentication scheme: Bearer. With a refusal of the token "
+        "(unauthenticated, invalid_token, session_ended); not with a wrong password or code.",
+        "required": False,
         "schema": {"type": "string"},
     },
 }
@@ -311,7 +312,23 @@ def _model_schemas(
             place.clear()
             place.update(references[key])
     found: dict[str, Any] = definitions.get("$defs", {})
+    _json_schema_bounds(found)
     return found
+
+
+def _json_schema_bounds(schema: Any) -> None:
+    """pydantic writes a bound it cannot apply to the type itself (a constrained integer
+    behind a before-validator, ``api.schemas.StrictCount``) under its own name (``ge``):
+    JSON Schema's names, so that the bound is stated."""
+    if isinstance(schema, dict):
+        for name, keyword in _BOUNDS.items():
+            if name in schema and "type" in schema:
+                schema.setdefault(keyword, schema.pop(name))
+        for value in schema.values():
+            _json_schema_bounds(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _json_schema_bounds(value)
 
 
 def _referenced(document: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:

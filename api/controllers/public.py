@@ -14,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.errors import ApiProblem
-from api.openapi import READ_MODEL_LAGGING, problems
+from api.openapi import READ_MODEL_LAGGING, Refusal, problems
 from api.params import BIGINT_MAX, text_query
 from api.read_cache import WAIT_LEFT, ReadCache
 from api.schemas import query_text
@@ -144,14 +144,19 @@ def _award(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+POSITION_NOT_REACHED = Refusal(422, "position_not_reached")
+
+
 async def not_beyond_the_store(pool: asyncpg.Pool, position: int) -> None:
     """A ``min_position`` no write has reached names no write anyone was answered: 422, at
-    once, rather than a wait and a 503 (which says to retry, and a retry would wait again)."""
+    once, rather than a wait and a 503 (which says to retry, and a retry would wait again).
+    Its code is its own: the value is well formed, the store is not there yet (so the
+    document's schema, which cannot know the store's head, allows it)."""
     if position > await reads.store_position(pool):
         message = "no write has reached this position: pass the position a write answered"
         raise ApiProblem(
-            422,
-            "validation_failed",
+            POSITION_NOT_REACHED.status,
+            POSITION_NOT_REACHED.code,
             f"min_position: {message}",
             extra={"errors": [{"loc": ["min_position"], "message": message}]},
         )
@@ -204,7 +209,7 @@ class PublicController(Controller):
     @get(
         "/tenders",
         summary="Published tenders, newest first",
-        responses=problems(READ_MODEL_LAGGING),
+        responses=problems(READ_MODEL_LAGGING, POSITION_NOT_REACHED),
     )
     async def list_tenders(  # noqa: PLR0917 (one argument per query parameter)
         self,
@@ -238,7 +243,7 @@ class PublicController(Controller):
     @get(
         "/tenders/{tender_id:uuid}",
         summary="A notice with its addenda and answers",
-        responses=problems(TenderNotFoundError, READ_MODEL_LAGGING),
+        responses=problems(TenderNotFoundError, READ_MODEL_LAGGING, POSITION_NOT_REACHED),
     )
     async def tender(
         self,
@@ -256,7 +261,7 @@ class PublicController(Controller):
     @get(
         "/awards",
         summary="Awards, newest first: who won what, for how much",
-        responses=problems(READ_MODEL_LAGGING),
+        responses=problems(READ_MODEL_LAGGING, POSITION_NOT_REACHED),
     )
     async def list_awards(  # noqa: PLR0917 (one argument per query parameter)
         self,
@@ -279,7 +284,7 @@ class PublicController(Controller):
     @get(
         "/awards/{award_id:uuid}",
         summary="An award: standstill, complaints' outcomes, contract",
-        responses=problems(AwardNotFoundError, READ_MODEL_LAGGING),
+        responses=problems(AwardNotFoundError, READ_MODEL_LAGGING, POSITION_NOT_REACHED),
     )
     async def award(
         self,

@@ -239,7 +239,7 @@ def test_a_position_no_write_has_reached_is_refused_at_once(api: Api) -> None:
     )
     for path in ("/public/tenders", f"/public/tenders/{uuid4()}", "/public/awards"):
         answer = api.client.get(f"{path}?min_position=1000000")
-        problem = assert_problem(answer, 422, "validation_failed")
+        problem = assert_problem(answer, 422, "position_not_reached")
         assert problem["errors"][0]["loc"] == ["min_position"]
 
 

@@ -51,6 +51,8 @@ from api.portal.pages import template_config
 from api.portal.session import portal_tokens
 from api.rate_limits import Limiter
 from api.read_cache import Listener, ReadCache, read_cache_middleware
+from api.read_tokens import ReadTokens
+from api.security_headers import security_headers
 from procurement import idempotency
 from procurement.application import ProcurementApplication
 from procurement.clock import Clock, SystemClock
@@ -139,6 +141,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         "clock": the_clock,
         "tokens": tokens,
         "portal_tokens": portal_tokens(settings),
+        "read_tokens": ReadTokens.of(settings),
         "idempotency_secret": hashlib.sha256(
             b"sindh-procurement/idempotency/v1|" + settings.jwt_key.encode()
         ).digest(),
@@ -193,8 +196,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         logging_config=None,
     )
     # Outside the router, so that every request has its id, in its answer and its log
-    # lines, even one no route takes (404, 405): route middleware never sees those.
-    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    # lines, and every answer its security headers, even one no route takes (404, 405):
+    # route middleware never sees those.
+    app.asgi_handler = security_headers(settings, request_id_middleware(app.asgi_handler))
     # Outermost: every limit and the access log see the client, not a proxy in front.
     app.asgi_handler = client_address_middleware(app.asgi_handler, settings.trusted_proxies)
     return app

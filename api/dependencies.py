@@ -1,4 +1,5 @@
-"""What handlers receive: the application, the read pool, the caller, the If-Match version."""
+"""What handlers receive: the application, the read pool, the caller, the If-Match version,
+the read tokens their answers carry."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from litestar.params import Parameter
 
 from api.auth import current_actor
 from api.errors import ApiProblem
+from api.read_tokens import ReadTokens, read_tokens_of
 from procurement.application import ProcurementApplication
 
 _VERSION = re.compile(r'^(?:W/)?"?([0-9]{1,18})"?$')  # ASCII digits only, not \d
@@ -25,6 +27,10 @@ def _procurement(request: Request[Any, Any, Any]) -> ProcurementApplication:
 def _pool(request: Request[Any, Any, Any]) -> asyncpg.Pool:
     pool: asyncpg.Pool = request.app.state.pool
     return pool
+
+
+def _read_tokens(request: Request[Any, Any, Any]) -> ReadTokens:
+    return read_tokens_of(request.app.state)
 
 
 IF_MATCH_PATTERN = r'^(\*|(W/)?"?[0-9]{1,18}"?)$'
@@ -66,4 +72,5 @@ DEPENDENCIES = {
     "actor": Provide(current_actor, sync_to_thread=False),
     "expected_version": Provide(_expected_version, sync_to_thread=False),
     "idempotency_key": Provide(_idempotency_key, sync_to_thread=False),
+    "read_tokens": Provide(_read_tokens, sync_to_thread=False),
 }

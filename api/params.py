@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any, get_args
+from typing import Any, get_args
 
 from litestar import Request
 from litestar.handlers import HTTPRouteHandler
@@ -21,12 +21,6 @@ from domain.text import LINE_PATTERN
 
 BIGINT_MAX = 2**63 - 1
 """The largest store position (a ``bigint`` notification id), version or ledger size."""
-
-Position = Annotated[
-    int | None,
-    QueryParameter(ge=0, le=BIGINT_MAX, description="the store position to wait (bounded) for"),
-]
-"""A portal page's ``after``: read-your-writes after a form's write."""
 
 
 def text_query(max_length: int, description: str | None = None) -> Any:

@@ -11,7 +11,7 @@ Rules that keep it exact:
 
 - An answer is kept only if no change arrived while it was computed (``generation``), so an
   answer read before a change is never kept after it.
-- ``min_position``: served from memory only once the cache has seen that position; otherwise
+- ``read_token``: served from memory only once the cache has seen its position; otherwise
   the request waits for the notification (bounded), and then goes to the database as before.
   A request that found the read model ahead of the cache in the database drops the cache
   (``observed``), so a later request never reads older data than an earlier one.
@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +35,7 @@ import asyncpg
 from litestar._parsers import parse_query_string
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.read_tokens import ReadTokens, read_tokens_of
 from projections import reads
 from projections.public_tenders import CHANNEL
 from projections.public_tenders import NAME as PUBLIC_TENDERS
@@ -52,10 +52,9 @@ CACHED_ROUTES = frozenset(
     }
 )
 WAIT_LEFT = "read_wait_left"
-"""In the request's state: seconds left to wait for ``min_position`` after the cache waited."""
+"""In the request's state: seconds left to wait for a read token after the cache waited."""
 APPLICATION_NAME = "procurement-read-cache"
 """The listening connection's name in ``pg_stat_activity``."""
-_POSITION = re.compile(r"^(0|[1-9][0-9]{0,17})$")
 
 
 @dataclass(frozen=True)
@@ -266,16 +265,20 @@ _NO_POSITION = -1
 _UNCACHEABLE = -2
 
 
-def _min_position(query: bytes) -> int:
-    """``min_position`` as the handler will read it; ``_UNCACHEABLE`` when not plainly one."""
-    if b"min_position" not in query and b"%" not in query:
+def _wanted_position(query: bytes, tokens: ReadTokens) -> int:
+    """The position of the request's ``read_token``, as the handler will read it;
+    ``_NO_POSITION`` without one, ``_UNCACHEABLE`` when the handler must decide (a token
+    the platform did not issue, several, or the withdrawn ``min_position``: all 422)."""
+    if b"read_token" not in query and b"min_position" not in query and b"%" not in query:
         return _NO_POSITION
-    values = [value for name, value in parse_query_string(query) if name == "min_position"]
+    pairs = parse_query_string(query)
+    if any(name == "min_position" for name, _ in pairs):
+        return _UNCACHEABLE
+    values = [value for name, value in pairs if name == "read_token"]
     if not values:
         return _NO_POSITION
-    if len(values) > 1 or not _POSITION.match(values[0]):
-        return _UNCACHEABLE  # the handler decides (422, or whatever it makes of it)
-    return int(values[0])
+    position = tokens.position(values[0]) if len(values) == 1 else None
+    return _UNCACHEABLE if position is None else position
 
 
 def read_cache_middleware(app: ASGIApp) -> ASGIApp:
@@ -304,10 +307,11 @@ def read_cache_middleware(app: ASGIApp) -> ASGIApp:
 
 
 async def _reached(scope: Scope, cache: ReadCache, query: bytes) -> bool:
-    """Whether the cache may answer: it has seen the request's ``min_position``, if any,
-    waiting for it if need be. If not, the handler waits in the database for what is left
-    of the time (none if the cache waited it all out: the read model lags, 503)."""
-    wanted = _min_position(query)
+    """Whether the cache may answer: it has seen the position of the request's
+    ``read_token``, if any, waiting for it if need be. If not, the handler waits in the
+    database for what is left of the time (none if the cache waited it all out: the read
+    model lags, 503)."""
+    wanted = _wanted_position(query, read_tokens_of(scope["app"].state))
     if wanted == _UNCACHEABLE:
         return False
     if wanted <= cache.position:

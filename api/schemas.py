@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from api.body import REQUEST_MAX_BODY_SIZE
+from api.read_tokens import ReadTokens
 from domain.account import VendorProfile
 from domain.award import ContractPeriod, Remedy
 from domain.bid import BidContents, BidSecurityOffer, Document, LotPrice
@@ -417,10 +418,18 @@ class WriteOut(BaseModel):
     id: UUID
     version: int
     position: int
+    read_token: str = Field(
+        description="pass it as read_token= to a public read to see this write (opaque)"
+    )
 
     @classmethod
-    def of(cls, result: WriteResult) -> WriteOut:
-        return cls(id=result.id, version=result.version, position=result.position)
+    def of(cls, result: WriteResult, tokens: ReadTokens) -> WriteOut:
+        return cls(
+            id=result.id,
+            version=result.version,
+            position=result.position,
+            read_token=tokens.issue(result.position),
+        )
 
 
 class TokenOut(BaseModel):

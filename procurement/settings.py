@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     """Seconds between two scheduler passes."""
 
     read_wait_timeout: float = 5.0
-    """How long a read with ``min_position`` waits for the projection, in seconds."""
+    """How long a read with a ``read_token`` waits for the projection, in seconds."""
 
     sign_in_max_delay: float = Field(default=900.0, ge=0)
     """The longest wait, in seconds, after failed sign-ins on one username from one client

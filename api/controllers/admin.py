@@ -15,6 +15,7 @@ from api.account_schemas import AdminAction, PasswordResetOut
 from api.auth import requires_role
 from api.controllers.auth import sessions_ended
 from api.openapi import WRITE, bearer, problems
+from api.read_tokens import ReadTokens, read_tokens_of
 from api.schemas import WriteOut
 from domain.errors import (
     AccountEnabledError,
@@ -54,7 +55,7 @@ class AdminAccountController(Controller):
         """The account can no longer sign in; its tokens and portal sessions end."""
         result = procurement.disable_account(actor, account_id, data.reason)
         sessions_ended(request, account_id)
-        return WriteOut.of(result)
+        return WriteOut.of(result, read_tokens_of(request.app.state))
 
     @post(
         "/enable",
@@ -69,8 +70,9 @@ class AdminAccountController(Controller):
         data: JSONBody[AdminAction],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.enable_account(actor, account_id, data.reason))
+        return WriteOut.of(procurement.enable_account(actor, account_id, data.reason), read_tokens)
 
     @post(
         "/password-reset",
@@ -113,4 +115,4 @@ class AdminAccountController(Controller):
         """The owner enrols a new one at the next sign-in; the account's sessions end."""
         result = procurement.remove_second_factor(actor, account_id, data.reason)
         sessions_ended(request, account_id)
-        return WriteOut.of(result)
+        return WriteOut.of(result, read_tokens_of(request.app.state))

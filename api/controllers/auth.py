@@ -23,6 +23,7 @@ from api.auth import requires_account
 from api.errors import ApiProblem
 from api.openapi import SIGN_IN, TOO_MANY_REQUESTS, WRITE, bearer, problems
 from api.rate_limits import limiter_of
+from api.read_tokens import ReadTokens, read_tokens_of
 from api.schemas import TokenOut, TokenRequest, VendorRegistration, WriteOut
 from domain.account import account_id_for
 from domain.errors import (
@@ -113,7 +114,7 @@ class AuthController(Controller):
     ) -> WriteOut:
         result = procurement.sign_out(actor)
         sessions_ended(request, actor.account_id)
-        return WriteOut.of(result)
+        return WriteOut.of(result, read_tokens_of(request.app.state))
 
     @post(
         "/auth/password",
@@ -137,7 +138,7 @@ class AuthController(Controller):
                 actor, current_password=data.current_password, new_password=data.new_password
             )
         sessions_ended(request, actor.account_id)
-        return WriteOut.of(result)
+        return WriteOut.of(result, read_tokens_of(request.app.state))
 
     @post(
         "/auth/password-reset",
@@ -157,7 +158,7 @@ class AuthController(Controller):
                 data.username, data.code, data.new_password, request_id_of(request)
             )
         sessions_ended(request, result.id)
-        return WriteOut.of(result)
+        return WriteOut.of(result, read_tokens_of(request.app.state))
 
     @post(
         "/auth/second-factor",
@@ -212,6 +213,7 @@ class AuthController(Controller):
         data: JSONBody[VendorRegistration],
         request: Request[Any, Any, Any],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         limiter = limiter_of(request)
         limiter.from_thread(limiter.check_registration(request))
@@ -228,4 +230,4 @@ class AuthController(Controller):
             role=Role.VENDOR,
             vendor=data.profile(),
         )
-        return WriteOut.of(result)
+        return WriteOut.of(result, read_tokens)

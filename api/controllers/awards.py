@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_role
 from api.openapi import WRITE, bearer, problems
+from api.read_tokens import ReadTokens
 from api.schemas import CancelIn, ComplaintIn, ContractIn, DecisionIn, WriteOut
 from domain.errors import (
     AwardNotActiveError,
@@ -56,9 +57,12 @@ class ComplaintController(Controller):
         actor: NamedDependency[Actor],
         idempotency_key: NamedDependency[str | None],
         procurement: NamedDependency[ProcurementApplication],
+        *,
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
-            procurement.lodge_complaint(actor, award_id, data.grounds, idempotency_key)
+            procurement.lodge_complaint(actor, award_id, data.grounds, idempotency_key),
+            read_tokens,
         )
 
 
@@ -88,6 +92,8 @@ class OfficerAwardController(Controller):
         data: JSONBody[DecisionIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        *,
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
             procurement.decide_complaint(
@@ -97,7 +103,8 @@ class OfficerAwardController(Controller):
                 upheld=data.outcome == "upheld",
                 remedy=data.remedy,
                 reasons=data.reasons,
-            )
+            ),
+            read_tokens,
         )
 
     @post(
@@ -113,8 +120,9 @@ class OfficerAwardController(Controller):
         data: JSONBody[CancelIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.cancel_award(actor, award_id, data.reason))
+        return WriteOut.of(procurement.cancel_award(actor, award_id, data.reason), read_tokens)
 
     @post(
         "/contract",
@@ -135,7 +143,11 @@ class OfficerAwardController(Controller):
         data: JSONBody[ContractIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
-            procurement.sign_contract(actor, award_id, data.value.to_domain(), data.period_domain())
+            procurement.sign_contract(
+                actor, award_id, data.value.to_domain(), data.period_domain()
+            ),
+            read_tokens,
         )

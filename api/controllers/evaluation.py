@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_role
 from api.openapi import TENDER, WRITE, bearer, problems
+from api.read_tokens import ReadTokens
 from api.schemas import (
     AwardIn,
     CommitteeChangeIn,
@@ -80,8 +81,11 @@ class EvaluationController(Controller):
         data: JSONBody[CommitteeIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.start_evaluation(actor, tender_id, data.members, data.chair))
+        return WriteOut.of(
+            procurement.start_evaluation(actor, tender_id, data.members, data.chair), read_tokens
+        )
 
     @put(
         "/committee",
@@ -96,9 +100,11 @@ class EvaluationController(Controller):
         data: JSONBody[CommitteeChangeIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
-            procurement.reform_committee(actor, tender_id, data.members, data.chair, data.reason)
+            procurement.reform_committee(actor, tender_id, data.members, data.chair, data.reason),
+            read_tokens,
         )
 
     @post(
@@ -114,11 +120,13 @@ class EvaluationController(Controller):
         data: JSONBody[DeclarationIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
             procurement.declare_interests(
                 actor, tender_id, conflict=data.conflict_of_interest, statement=data.statement
-            )
+            ),
+            read_tokens,
         )
 
     @post(
@@ -145,6 +153,7 @@ class EvaluationController(Controller):
         data: JSONBody[EvaluationIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         reason = data.reason or ""
         match data.action:
@@ -168,7 +177,7 @@ class EvaluationController(Controller):
                     corrected_price=data.corrected_price.to_domain(),
                     reason=reason,
                 )
-        return WriteOut.of(result)
+        return WriteOut.of(result, read_tokens)
 
     @post(
         "/financial-opening",
@@ -182,8 +191,9 @@ class EvaluationController(Controller):
         tender_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.open_financial_envelopes(actor, tender_id))
+        return WriteOut.of(procurement.open_financial_envelopes(actor, tender_id), read_tokens)
 
     @post(
         "/evaluation-report",
@@ -199,8 +209,9 @@ class EvaluationController(Controller):
         tender_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.finalise_evaluation(actor, tender_id))
+        return WriteOut.of(procurement.finalise_evaluation(actor, tender_id), read_tokens)
 
     @get(
         "/evaluation",
@@ -244,5 +255,8 @@ class EvaluationController(Controller):
         data: JSONBody[AwardIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.award_tender(actor, tender_id, data.bid_id, data.reason))
+        return WriteOut.of(
+            procurement.award_tender(actor, tender_id, data.bid_id, data.reason), read_tokens
+        )

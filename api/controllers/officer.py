@@ -24,6 +24,7 @@ from api.openapi import (
     bearer,
     problems,
 )
+from api.read_tokens import ReadTokens
 from api.schemas import AmendmentIn, AnswerIn, CancelIn, TenderIn, TenderPatch, WriteOut
 from domain.errors import (
     AlreadyOpenedError,
@@ -62,8 +63,11 @@ class OfficerTenderController(Controller):
         actor: NamedDependency[Actor],
         idempotency_key: NamedDependency[str | None],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.draft_tender(actor, data.to_domain(), idempotency_key))
+        return WriteOut.of(
+            procurement.draft_tender(actor, data.to_domain(), idempotency_key), read_tokens
+        )
 
     @get(
         "/{tender_id:uuid}",
@@ -103,9 +107,12 @@ class OfficerTenderController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
         procurement: NamedDependency[ProcurementApplication],
+        *,
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
-            procurement.edit_tender(actor, tender_id, data.changes(), expected_version)
+            procurement.edit_tender(actor, tender_id, data.changes(), expected_version),
+            read_tokens,
         )
 
     @post(
@@ -121,8 +128,11 @@ class OfficerTenderController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.publish_tender(actor, tender_id, expected_version))
+        return WriteOut.of(
+            procurement.publish_tender(actor, tender_id, expected_version), read_tokens
+        )
 
     @post(
         "/{tender_id:uuid}/amendments",
@@ -140,10 +150,13 @@ class OfficerTenderController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
         procurement: NamedDependency[ProcurementApplication],
+        *,
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         timeline = data.timeline.to_domain() if data.timeline else None
         return WriteOut.of(
-            procurement.amend_tender(actor, tender_id, data.text, timeline, expected_version)
+            procurement.amend_tender(actor, tender_id, data.text, timeline, expected_version),
+            read_tokens,
         )
 
     @post(
@@ -162,9 +175,12 @@ class OfficerTenderController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
         procurement: NamedDependency[ProcurementApplication],
+        *,
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
-            procurement.cancel_tender(actor, tender_id, data.reason, expected_version)
+            procurement.cancel_tender(actor, tender_id, data.reason, expected_version),
+            read_tokens,
         )
 
     @post(
@@ -182,8 +198,9 @@ class OfficerTenderController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
         procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.open_bids(actor, tender_id, expected_version))
+        return WriteOut.of(procurement.open_bids(actor, tender_id, expected_version), read_tokens)
 
     @post(
         "/{tender_id:uuid}/questions/{question_id:uuid}/answer",
@@ -201,5 +218,9 @@ class OfficerTenderController(Controller):
         data: JSONBody[AnswerIn],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
+        *,
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
-        return WriteOut.of(procurement.answer_question(actor, tender_id, question_id, data.answer))
+        return WriteOut.of(
+            procurement.answer_question(actor, tender_id, question_id, data.answer), read_tokens
+        )

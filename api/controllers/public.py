@@ -15,20 +15,24 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.errors import ApiProblem
 from api.openapi import READ_MODEL_LAGGING, Refusal, problems
-from api.params import BIGINT_MAX, text_query
+from api.params import text_query
 from api.read_cache import WAIT_LEFT, ReadCache
+from api.read_tokens import invalid_read_token, min_position_withdrawn, read_tokens_of
 from api.schemas import query_text
 from domain.errors import AwardNotFoundError, TenderNotFoundError
 from projections import reads
 from projections.public_tenders import NAME as PUBLIC_TENDERS
 
-MinPosition = Annotated[
-    int | None,
+ReadToken = Annotated[
+    str | None,
     QueryParameter(
-        ge=0,
-        le=BIGINT_MAX,
-        description="wait (bounded) until the read model has processed this write position",
+        description="the read_token a write answered: wait (bounded) until the read model "
+        "has that write; a token the platform did not issue is 422 invalid_read_token",
     ),
+]
+MinPosition = Annotated[
+    str | None,
+    QueryParameter(description="withdrawn: always 422 min_position_withdrawn (use read_token)"),
 ]
 
 
@@ -144,41 +148,30 @@ def _award(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-POSITION_NOT_REACHED = Refusal(422, "position_not_reached")
-
-
-async def not_beyond_the_store(pool: asyncpg.Pool, position: int) -> None:
-    """A ``min_position`` no write has reached names no write anyone was answered: 422, at
-    once, rather than a wait and a 503 (which says to retry, and a retry would wait again).
-    Its code is its own: the value is well formed, the store is not there yet (so the
-    document's schema, which cannot know the store's head, allows it)."""
-    if position > await reads.store_position(pool):
-        message = "no write has reached this position: pass the position a write answered"
-        raise ApiProblem(
-            POSITION_NOT_REACHED.status,
-            POSITION_NOT_REACHED.code,
-            f"min_position: {message}",
-            extra={"errors": [{"loc": ["min_position"], "message": message}]},
-        )
-
-
 async def _caught_up(
-    request: Request[Any, Any, Any], pool: asyncpg.Pool, position: int | None
+    request: Request[Any, Any, Any],
+    pool: asyncpg.Pool,
+    read_token: str | None,
+    min_position: str | None,
 ) -> None:
-    if position is None:
+    """Read-your-writes: wait (bounded) for the write ``read_token`` was issued for. What is
+    refused is refused from the request alone, never from where the store stands."""
+    if min_position is not None:
+        raise min_position_withdrawn()
+    if read_token is None:
         return
     state = request.app.state
-    reached = await reads.position_reached(pool, PUBLIC_TENDERS, position, 0)
-    if reached is None:
-        await not_beyond_the_store(pool, position)
-        # What the read cache left of the wait, if it waited first (``api/read_cache.py``).
-        wait = request.scope.get("state", {}).get(WAIT_LEFT, state.settings.read_wait_timeout)
-        reached = await reads.position_reached(pool, PUBLIC_TENDERS, position, wait)
+    position = read_tokens_of(state).position(read_token)
+    if position is None:
+        raise invalid_read_token()
+    # What the read cache left of the wait, if it waited first (``api/read_cache.py``).
+    wait = request.scope.get("state", {}).get(WAIT_LEFT, state.settings.read_wait_timeout)
+    reached = await reads.position_reached(pool, PUBLIC_TENDERS, position, wait)
     if reached is None:
         raise ApiProblem(
             503,
             "read_model_lagging",
-            f"the public read model has not reached position {position} yet; retry shortly",
+            "the public read model has not reached this write yet; retry shortly",
             headers={"Retry-After": "1"},
         )
     cache: ReadCache | None = state.get("read_cache")
@@ -186,6 +179,10 @@ async def _caught_up(
         # The cache has not heard of it yet: what it keeps may be older than this answer,
         # and a later request must not read older data than this one.
         cache.observed(reached)
+
+
+READ_TOKEN = (Refusal(422, "invalid_read_token"), Refusal(422, "min_position_withdrawn"))
+"""A read with a ``read_token`` the platform did not issue, or the withdrawn ``min_position``."""
 
 
 class PublicController(Controller):
@@ -209,7 +206,7 @@ class PublicController(Controller):
     @get(
         "/tenders",
         summary="Published tenders, newest first",
-        responses=problems(READ_MODEL_LAGGING, POSITION_NOT_REACHED),
+        responses=problems(READ_MODEL_LAGGING, *READ_TOKEN),
     )
     async def list_tenders(  # noqa: PLR0917 (one argument per query parameter)
         self,
@@ -222,9 +219,10 @@ class PublicController(Controller):
         q: Annotated[str | None, text_query(200, "text search")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
+        read_token: ReadToken = None,
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
-        await _caught_up(request, pool, min_position)
+        await _caught_up(request, pool, read_token, min_position)
         filters = reads.TenderFilter(
             status=status,
             entity=query_text("entity", entity),
@@ -243,16 +241,17 @@ class PublicController(Controller):
     @get(
         "/tenders/{tender_id:uuid}",
         summary="A notice with its addenda and answers",
-        responses=problems(TenderNotFoundError, READ_MODEL_LAGGING, POSITION_NOT_REACHED),
+        responses=problems(TenderNotFoundError, READ_MODEL_LAGGING, *READ_TOKEN),
     )
     async def tender(
         self,
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         tender_id: FromPath[UUID],
+        read_token: ReadToken = None,
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
-        await _caught_up(request, pool, min_position)
+        await _caught_up(request, pool, read_token, min_position)
         row = await reads.get_tender(pool, tender_id)
         if row is None:
             raise TenderNotFoundError(f"no published tender {tender_id}")
@@ -261,7 +260,7 @@ class PublicController(Controller):
     @get(
         "/awards",
         summary="Awards, newest first: who won what, for how much",
-        responses=problems(READ_MODEL_LAGGING, POSITION_NOT_REACHED),
+        responses=problems(READ_MODEL_LAGGING, *READ_TOKEN),
     )
     async def list_awards(  # noqa: PLR0917 (one argument per query parameter)
         self,
@@ -270,9 +269,10 @@ class PublicController(Controller):
         status: FromQuery[Literal["standstill", "cancelled", "contracted"] | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
+        read_token: ReadToken = None,
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
-        await _caught_up(request, pool, min_position)
+        await _caught_up(request, pool, read_token, min_position)
         rows, total = await reads.list_awards(pool, status, limit, offset)
         return {
             "items": [_award(row) for row in rows],
@@ -284,16 +284,17 @@ class PublicController(Controller):
     @get(
         "/awards/{award_id:uuid}",
         summary="An award: standstill, complaints' outcomes, contract",
-        responses=problems(AwardNotFoundError, READ_MODEL_LAGGING, POSITION_NOT_REACHED),
+        responses=problems(AwardNotFoundError, READ_MODEL_LAGGING, *READ_TOKEN),
     )
     async def award(
         self,
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         award_id: FromPath[UUID],
+        read_token: ReadToken = None,
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
-        await _caught_up(request, pool, min_position)
+        await _caught_up(request, pool, read_token, min_position)
         row = await reads.get_award(pool, award_id)
         if row is None:
             raise AwardNotFoundError(f"no award {award_id}")

@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from api.auth import requires_role
 from api.openapi import TENDER, WRITE, bearer, problems
+from api.read_tokens import ReadTokens
 from api.schemas import QuestionIn, WriteOut
 from domain.errors import ClarificationPeriodClosedError, InvalidTermsError
 from domain.values import Actor, Role
@@ -37,6 +38,8 @@ class VendorTenderController(Controller):
         actor: NamedDependency[Actor],
         idempotency_key: NamedDependency[str | None],
         procurement: NamedDependency[ProcurementApplication],
+        *,
+        read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         result = procurement.ask_question(actor, tender_id, data.text, idempotency_key)
-        return WriteOut.of(result)
+        return WriteOut.of(result, read_tokens)

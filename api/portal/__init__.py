@@ -10,26 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Router, get
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import NotFoundException
-from litestar.middleware.csrf import CSRFMiddleware
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Scope, Send
 
 from api.portal.accounts import AccountPages
 from api.portal.auditor import AuditorPages
+from api.portal.csrf import csrf_guard
 from api.portal.officer import OfficerPages
 from api.portal.pages import HTML_EXCEPTION_HANDLERS, STATIC
 from api.portal.public import PublicPages
-from api.portal.session import (
-    CSRF_COOKIE,
-    derived_key,
-    ended_sessions_dropped,
-    served_over_tls,
-    session_config,
-)
+from api.portal.session import ended_sessions_dropped, session_config
 from api.portal.vendor import VendorPages
 from procurement.settings import Settings
 
@@ -41,30 +34,17 @@ async def root() -> Redirect:
     return Redirect(path="/portal/tenders")
 
 
-def csrf_config(settings: Settings) -> CSRFConfig:
-    return CSRFConfig(
-        secret=derived_key(settings, "csrf").hex(),
-        cookie_name=CSRF_COOKIE,
-        cookie_secure=served_over_tls(settings),
-        cookie_httponly=True,
-        cookie_samesite="lax",  # Strict would drop it on arrival from a link, breaking open forms
-        header_name="x-csrftoken",
-    )
-
-
 def sessions_and_csrf(app: ASGIApp) -> ASGIApp:
-    """The session cookie, then the CSRF check, around each portal route. Built on the
-    first request from the app's settings (litestar copies routers, and a cipher does not
-    copy)."""
+    """The session cookie, then the CSRF check (``api/portal/csrf.py``: origin, and a token
+    bound to the session), around each portal route. Built on the first request from the
+    app's settings (litestar copies routers, and a cipher does not copy)."""
     built: ASGIApp | None = None
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         nonlocal built
         if built is None:
             settings: Settings = scope["litestar_app"].state.settings
-            built = session_config(settings).middleware(
-                ended_sessions_dropped(CSRFMiddleware(app, config=csrf_config(settings)))
-            )
+            built = session_config(settings).middleware(ended_sessions_dropped(csrf_guard(app)))
         await built(scope, receive, send)
 
     return middleware

@@ -30,7 +30,6 @@ from litestar.response import Redirect, Template
 from pydantic import BaseModel, ValidationError
 
 from api.errors import status_for
-from api.params import Position
 from api.portal.forms import (
     INTEGER_BOUND,
     MAX_ROWS,
@@ -42,8 +41,8 @@ from api.portal.forms import (
     whole_number,
 )
 from api.portal.guards import actor_of, requires_portal_role
-from api.portal.pages import PKT, redirect, render
-from api.portal.public import caught_up
+from api.portal.pages import PKT, render
+from api.portal.public import AfterToken, after_write, caught_up
 from api.schemas import (
     AmendmentIn,
     AnswerIn,
@@ -148,8 +147,8 @@ def invalid(state: FormState, error: ValidationError) -> FormState:
     return state
 
 
-def _written(tender_id: UUID, result: WriteResult) -> Redirect:
-    return redirect(f"/portal/officer/tenders/{tender_id}?after={result.position}")
+def _written(request: Request[Any, Any, Any], tender_id: UUID, result: WriteResult) -> Redirect:
+    return after_write(request, f"/portal/officer/tenders/{tender_id}", result.position)
 
 
 def choices(
@@ -264,7 +263,7 @@ class OfficerPages(Controller):
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         procurement: NamedDependency[ProcurementApplication],
-        after: Position = None,
+        after: AfterToken = None,
     ) -> Template:
         await caught_up(request, pool, after)
         actor = actor_of(request)
@@ -304,7 +303,7 @@ class OfficerPages(Controller):
         except ProcurementError as error:
             form = refused(form, error, TERMS_FIELDS)
             return self._terms_page(request, form, None, status_code=status_for(error))
-        return _written(result.id, result)
+        return _written(request, result.id, result)
 
     @get("/tenders/{tender_id:uuid}/edit", name="portal:officer-edit")
     async def edit_form(
@@ -354,7 +353,7 @@ class OfficerPages(Controller):
         except ProcurementError as error:
             form = refused(form, error, TERMS_FIELDS)
             return self._terms_page(request, form, view, status_code=status_for(error))
-        return _written(tender_id, result)
+        return _written(request, tender_id, result)
 
     def _terms_page(
         self,
@@ -384,7 +383,7 @@ class OfficerPages(Controller):
         pool: NamedDependency[asyncpg.Pool],
         procurement: NamedDependency[ProcurementApplication],
         tender_id: FromPath[UUID],
-        after: Position = None,
+        after: AfterToken = None,
     ) -> Template:
         await caught_up(request, pool, after)
         return await tender_page(request, pool, procurement, tender_id)
@@ -689,7 +688,7 @@ async def _command(  # noqa: PLR0917 (one command's whole context)
         return await _refusal(
             request, pool, procurement, tender_id, name, invalid(form, error), 422
         )
-    return _written(tender_id, result)
+    return _written(request, tender_id, result)
 
 
 async def _refusal(  # noqa: PLR0917 (the page and the failed form)

@@ -30,9 +30,9 @@ from api.errors import (
     database_unreachable,
     status_for,
 )
+from api.portal.csrf import csrf_token_of
 from api.portal.i18n import translator
 from api.portal.session import (
-    csrf_token_of,
     language_of,
     portal_user,
     renew_if_half_spent,

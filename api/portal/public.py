@@ -15,11 +15,11 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from api.controllers.public import TenderStatusFilter, _award, _detail, _summary
-from api.params import Position
 from api.portal.forms import FormState
 from api.portal.guards import actor_of
-from api.portal.pages import as_datetime, render
+from api.portal.pages import as_datetime, redirect, render
 from api.portal.session import portal_user
+from api.read_tokens import invalid_read_token, read_tokens_of
 from api.schemas import query_text
 from domain.errors import ProcurementError, TenderNotFoundError
 from domain.values import Role
@@ -31,6 +31,9 @@ PAGE_SIZE = 20
 STATUSES: tuple[str, ...] = get_args(TenderStatusFilter)  # the API's own filter values
 Text = Annotated[str, QueryParameter(max_length=200)]
 Page = Annotated[int, QueryParameter(ge=1, le=50_000)]
+AfterToken = Annotated[
+    str | None, QueryParameter(description="the read token of the write just made")
+]
 
 
 def paging(total: int, page: int) -> dict[str, Any]:
@@ -52,12 +55,31 @@ def _time_left(deadline: Any, now: Any) -> str:
     return f"{days}d {hours:02d}h {rest // 60:02d}m"
 
 
-async def caught_up(request: Request[Any, Any, Any], pool: asyncpg.Pool, after: int | None) -> None:
+async def wait_for_write(
+    request: Request[Any, Any, Any], pool: asyncpg.Pool, position: int
+) -> None:
     """Read-your-writes: after a form's write, wait (bounded) until the page's read model
     has it. A slow read model shows the page as it is rather than failing."""
-    if after is not None:
-        timeout = request.app.state.settings.read_wait_timeout
-        await reads.wait_for_position(pool, PUBLIC_TENDERS, after, timeout)
+    timeout = request.app.state.settings.read_wait_timeout
+    await reads.wait_for_position(pool, PUBLIC_TENDERS, position, timeout)
+
+
+async def caught_up(request: Request[Any, Any, Any], pool: asyncpg.Pool, after: str | None) -> None:
+    """A page reached by a redirect after a write (``?after=<read token>``) waits for it. A
+    token the platform did not issue is refused from the token alone (422), never from where
+    the store stands: the API's rule (``api/read_tokens.py``)."""
+    if after is None:
+        return
+    position = read_tokens_of(request.app.state).position(after)
+    if position is None:
+        raise invalid_read_token()
+    await wait_for_write(request, pool, position)
+
+
+def after_write(request: Request[Any, Any, Any], path: str, position: int) -> Redirect:
+    """See ``path`` once it shows the write at ``position`` (303 with its read token)."""
+    token = read_tokens_of(request.app.state).issue(position)
+    return redirect(f"{path}?{urlencode({'after': token})}")
 
 
 class PublicPages(Controller):
@@ -78,7 +100,7 @@ class PublicPages(Controller):
         category: Text = "",
         entity: Text = "",
         page: Page = 1,
-        after: Position = None,
+        after: AfterToken = None,
     ) -> Template:
         q, entity = query_text("q", q) or "", query_text("entity", entity) or ""
         await caught_up(request, pool, after)
@@ -114,7 +136,7 @@ class PublicPages(Controller):
         pool: NamedDependency[asyncpg.Pool],
         procurement: NamedDependency[ProcurementApplication],
         tender_id: FromPath[UUID],
-        after: Position = None,
+        after: AfterToken = None,
     ) -> Template:
         await caught_up(request, pool, after)
         return await tender_page(request, pool, procurement, tender_id)

@@ -3,7 +3,7 @@
 The portal signs in with the same accounts and the same tokens as the API. The token lives in
 a client-side session cookie encrypted and authenticated with AES-GCM (litestar's cookie
 backend); the cookie is HttpOnly, SameSite=Lax, and Secure whenever the platform's public URL
-is https. Forms carry a CSRF token (litestar's double-submit middleware) on every POST.
+is https. Forms carry a CSRF token bound to the session on every POST (``api/portal/csrf.py``).
 
 A session ends with its account's session epoch like any token (``ended_sessions_dropped``):
 on each request, before any page reads it, a session whose token was issued under an older
@@ -20,7 +20,6 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
-from litestar.utils.scope.state import ScopeState
 
 from domain.values import Role
 from procurement.security import InvalidTokenError, Principal, TokenService
@@ -28,7 +27,6 @@ from procurement.session_epochs import SessionEpochs
 from procurement.settings import Settings
 
 SESSION_COOKIE = "portal_session"
-CSRF_COOKIE = "portal_csrf"
 LANGUAGES = ("en", "ur")
 PORTAL_SESSION_TTL = timedelta(hours=2)
 PORTAL_SESSION_LONGEST = timedelta(hours=12)
@@ -166,11 +164,6 @@ def sign_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
 def language_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     chosen = connection.query_params.get("lang") or session_of(connection).get("lang")
     return chosen if chosen in LANGUAGES else "en"
-
-
-def csrf_token_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    token = ScopeState.from_scope(connection.scope).csrf_token
-    return token if isinstance(token, str) else ""
 
 
 def has_role(principal: Principal | None, *roles: Role) -> bool:

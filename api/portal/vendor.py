@@ -28,7 +28,7 @@ from api.portal.forms import FormState, form_values, parse, refused
 from api.portal.guards import actor_of, requires_portal_role
 from api.portal.i18n import translator
 from api.portal.pages import flash, redirect, render
-from api.portal.public import caught_up, tender_page
+from api.portal.public import tender_page, wait_for_write
 from api.portal.session import language_of
 from api.rate_limits import limiter_of
 from api.schemas import BidContentsIn, ComplaintIn, QuestionIn
@@ -350,6 +350,6 @@ class VendorPages(Controller):
                 status_code=status_for(error),
                 complaint_form=refused(form, error),
             )
-        await caught_up(request, pool, written.position)
+        await wait_for_write(request, pool, written.position)
         flash(request, translator(language_of(request))("Your complaint was lodged."))
         return redirect(f"/portal/tenders/{tender_id}")

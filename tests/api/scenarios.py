@@ -55,7 +55,7 @@ class Scenario:
             json={"members": list(MEMBERS), "chair": MEMBERS[0]},
         )
         assert committee.status_code == 201, committee.text
-        return self.page(committee.json()["position"])
+        return self.page(committee.json()["read_token"])
 
     def declare(self, *members: str) -> None:
         for member in members:
@@ -81,7 +81,7 @@ class Scenario:
     def finalise(self) -> dict[str, Any]:
         answer = self.api.post(f"/tenders/{self.id}/evaluation-report", self.token(MEMBERS[0]))
         assert answer.status_code == 200, answer.text
-        return self.page(answer.json()["position"])
+        return self.page(answer.json()["read_token"])
 
     def award(self, vendor: str, reason: str = "") -> str:
         answer = self.api.post(
@@ -124,8 +124,8 @@ class Scenario:
             },
         )
 
-    def page(self, position: int) -> dict[str, Any]:
-        answer = self.api.client.get(f"/public/tenders/{self.id}?min_position={position}")
+    def page(self, read_token: str) -> dict[str, Any]:
+        answer = self.api.client.get(f"/public/tenders/{self.id}?read_token={read_token}")
         assert answer.status_code == 200, answer.text
         page: dict[str, Any] = answer.json()
         return page

@@ -43,8 +43,8 @@ def contents(price: str) -> dict[str, Any]:
 def published(api: Api, clock: FakeClock, **changes: Any) -> tuple[str, dict[str, Any]]:
     officer = api.login("officer@works")
     tender_id = api.post("/tenders", officer, json=tender_json(clock.now(), **changes)).json()["id"]
-    position = api.post(f"/tenders/{tender_id}/publish", officer).json()["position"]
-    notice = api.client.get(f"/public/tenders/{tender_id}?min_position={position}").json()
+    token = api.post(f"/tenders/{tender_id}/publish", officer).json()["read_token"]
+    notice = api.client.get(f"/public/tenders/{tender_id}?read_token={token}").json()
     return tender_id, notice
 
 
@@ -269,7 +269,7 @@ def test_no_price_is_readable_before_the_opening(
 
     clock.set(clock.now() + timedelta(days=20, minutes=30))
     opened = api.post(f"/tenders/{tender_id}/opening", api.login("officer@works"))
-    page = api.client.get(f"/public/tenders/{tender_id}?min_position={opened.json()['position']}")
+    page = api.client.get(f"/public/tenders/{tender_id}?read_token={opened.json()['read_token']}")
     assert CANARY in page.text  # and after the opening, it is public
 
 
@@ -329,7 +329,7 @@ def test_the_public_opening(api: Api, clock: FakeClock) -> None:
     assert_problem(api.post(f"/tenders/{tender_id}/opening", officer), 409, "already_opened")
 
     page = api.client.get(
-        f"/public/tenders/{tender_id}?min_position={opened.json()['position']}"
+        f"/public/tenders/{tender_id}?read_token={opened.json()['read_token']}"
     ).json()
     assert page["status"] == "opened"
     record = page["opening"]

@@ -41,6 +41,6 @@ def test_an_officer_from_the_command_line_publishes_through_http(
     published = api.post(f"/tenders/{tender_id}/publish", officer)
     assert published.status_code == 200, published.text
     page = api.client.get(
-        f"/public/tenders?entity=sgd&min_position={published.json()['position']}"
+        f"/public/tenders?entity=sgd&read_token={published.json()['read_token']}"
     ).json()
     assert [t["id"] for t in page["items"]] == [tender_id]

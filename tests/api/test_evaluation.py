@@ -62,7 +62,7 @@ def _standstill_complaint_then_contract(
     signed = tender.sign(award_id)
     assert signed.status_code == 201, signed.text
 
-    page = tender.page(signed.json()["position"])
+    page = tender.page(signed.json()["read_token"])
     assert page["status"] == "contracted"
     [award] = page["awards"]
     assert award["status"] == "contracted"
@@ -349,7 +349,7 @@ def test_a_complaint_upheld_reopens_the_evaluation_and_the_award_moves(
     clock.set(clock.now() + timedelta(days=8))
     signed = tender.sign(second)
     assert signed.status_code == 201, signed.text
-    page = tender.page(signed.json()["position"])
+    page = tender.page(signed.json()["read_token"])
     awards = {a["id"]: a for a in page["awards"]}
     assert awards[first]["status"] == "cancelled"
     assert awards[first]["complaints"][0]["status"] == "upheld"
@@ -605,7 +605,7 @@ def test_a_tender_is_not_cancelled_while_its_award_stands_or_a_complaint_waits(
 
     cancelled = api.post(f"/tenders/{tender.id}/cancel", officer, json={"reason": "Budget"})
     assert cancelled.status_code == 200, cancelled.text
-    page = tender.page(cancelled.json()["position"])
+    page = tender.page(cancelled.json()["read_token"])
     assert page["status"] == "cancelled"
     [award] = page["awards"]
     assert award["status"] == "cancelled"

@@ -128,5 +128,5 @@ def test_a_retry_answers_the_complaint_its_earlier_attempt_lodged(
 
     assert retried.status_code == 201, retried.text  # not 409 complaint_exists
     assert retried.json()["id"] == first.json()["id"]
-    award = api.client.get(f"/public/awards/{award_id}?min_position={retried.json()['position']}")
+    award = api.client.get(f"/public/awards/{award_id}?read_token={retried.json()['read_token']}")
     assert len(award.json()["complaints"]) == 1

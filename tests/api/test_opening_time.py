@@ -54,7 +54,7 @@ def test_the_officer_opens_at_the_notice_opening_time(api: Api, clock: FakeClock
     published = api.post(f"/tenders/{tender_id}/publish", officer)
     assert published.status_code == 200, published.text
     notice = api.client.get(
-        f"/public/tenders/{tender_id}?min_position={published.json()['position']}"
+        f"/public/tenders/{tender_id}?read_token={published.json()['read_token']}"
     ).json()
     assert notice["rules"]["min_opening_delay"] == "PT1M"  # the grace, shown with the rules
 

@@ -1,5 +1,5 @@
 """The public reads' cache (``api/read_cache.py``): byte for byte the uncached answer, dropped
-when the projection commits a change, read-your-writes with ``min_position``, and off while
+when the projection commits a change, read-your-writes with ``read_token``, and off while
 its listening connection is lost."""
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from api.read_cache import (
     CAPACITY,
     Answer,
     ReadCache,
-    _min_position,
+    _wanted_position,
 )
+from api.read_tokens import ReadTokens
 from tests.api.conftest import Api
 from tests.support import FakeClock, tender_json
 
@@ -107,14 +108,14 @@ def test_a_change_is_seen_once_committed_and_read_your_writes_holds(
     # Read-your-writes: right after the write, with its position; no sleeping in between.
     amended = api.post(f"/tenders/{tender_id}/amendments", officer, json={"text": "Addendum 1."})
     assert amended.status_code == 201, amended.text
-    at = amended.json()["position"]
+    token = amended.json()["read_token"]
     assert [
-        a["text"] for a in api.client.get(f"{detail}?min_position={at}").json()["amendments"]
+        a["text"] for a in api.client.get(f"{detail}?read_token={token}").json()["amendments"]
     ] == ["Addendum 1."]
     # And every later read, with or without it, sees it too.
     assert len(api.client.get(detail).json()["amendments"]) == 1
 
-    # Without min_position: current as soon as the projection's notification is in.
+    # Without read_token: current as soon as the projection's notification is in.
     cancelled = api.post(f"/tenders/{tender_id}/cancel", officer, json={"reason": "Withdrawn"})
     assert cancelled.status_code == 200, cancelled.text
     at = cancelled.json()["position"]
@@ -129,7 +130,8 @@ def test_a_change_is_seen_once_committed_and_read_your_writes_holds(
     at = drafted.json()["position"]
     _until(lambda: cache.position >= at)
     assert len(cache) == 2
-    assert api.client.get(f"{detail}?min_position={at}").json()["status"] == "cancelled"
+    token = drafted.json()["read_token"]
+    assert api.client.get(f"{detail}?read_token={token}").json()["status"] == "cancelled"
 
 
 def test_without_its_listener_the_cache_is_off_until_it_is_back(api: Api, clock: FakeClock) -> None:
@@ -186,7 +188,8 @@ def test_a_page_past_the_end_still_counts(api: Api, clock: FakeClock) -> None:
     officer = api.login("officer@works")
     _publish(api, clock, officer, "RC-7")
     _, position = _publish(api, clock, officer, "RC-8")
-    listing = api.client.get(f"/public/tenders?limit=1&min_position={position}").json()
+    token = api.client.app.state.read_tokens.issue(position)
+    listing = api.client.get(f"/public/tenders?limit=1&read_token={token}").json()
     assert (len(listing["items"]), listing["total"]) == (1, 2)
     past = api.client.get("/public/tenders?offset=5").json()
     assert (past["items"], past["total"]) == ([], 2)
@@ -249,20 +252,28 @@ def test_waiting_for_a_position() -> None:
     assert asyncio.run(scenario()) == (True, False, False)
 
 
+TOKENS = ReadTokens(b"k" * 32)
+T42, T0 = TOKENS.issue(42), TOKENS.issue(0)
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        (b"", -1),
-        (b"limit=20", -1),
-        (b"min_position=42", 42),
-        (b"limit=5&min_position=0", 0),
-        (b"min%5Fposition=42", 42),
-        (b"min_position=042", -2),
-        (b"min_position=-1", -2),
-        (b"min_position=1&min_position=2", -2),
-        (b"min_position=", -2),
-        (b"q=%25", -1),
+        ("", -1),
+        ("limit=20", -1),
+        (f"read_token={T42}", 42),
+        (f"limit=5&read_token={T0}", 0),
+        (f"read%5Ftoken={T42}", 42),
+        (f"read_token={T42[:-1]}", -2),
+        (f"read_token={ReadTokens(b'x' * 32).issue(42)}", -2),
+        ("read_token=42", -2),
+        (f"read_token={T42}&read_token={T0}", -2),
+        ("read_token=", -2),
+        (f"read_token={T42}&min_position=42", -2),
+        ("min_position=42", -2),
+        ("min%5Fposition=", -2),
+        ("q=%25", -1),
     ],
 )
-def test_min_position_is_read_as_the_handler_reads_it(query: bytes, expected: int) -> None:
-    assert _min_position(query) == expected
+def test_the_read_token_is_read_as_the_handler_reads_it(query: str, expected: int) -> None:
+    assert _wanted_position(query.encode(), TOKENS) == expected

@@ -368,7 +368,7 @@ def _opened(boundary: Boundary, tender: Scenario) -> dict[str, Any]:
     officer = tender.token("officer@works")
     answer = boundary.write("POST", f"/tenders/{tender.id}/opening", officer, None)
     assert answer.status_code == 200, answer.text
-    opening: dict[str, Any] = tender.page(answer.json()["position"])["opening"]
+    opening: dict[str, Any] = tender.page(answer.json()["read_token"])["opening"]
     return opening
 
 

@@ -80,8 +80,10 @@ def accounts(application: ProcurementApplication) -> dict[str, str]:
 def server(settings: Settings, clock: FakeClock, accounts: dict[str, str]) -> Iterator[str]:
     """The whole platform (API, portal, projections, ledger) on a loopback port."""
     port = _free_port()
+    # Its public URL is where the browser finds it: forms are accepted from that origin only.
+    served = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
     config = uvicorn.Config(
-        create_app(settings, clock=clock), host="127.0.0.1", port=port, log_level="warning"
+        create_app(served, clock=clock), host="127.0.0.1", port=port, log_level="warning"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="portal-server", daemon=True)

@@ -32,7 +32,7 @@ class Browser:
         return self.client.get(path, **kwargs)
 
     def latest(self) -> int:
-        """The store's latest position: pages given ``after=`` wait for their read model."""
+        """The store's latest position: pages given its token as ``after=`` wait for it."""
         with psycopg.connect(self.dsn) as conn:
             row = conn.execute("SELECT max(notification_id) FROM procurement_events").fetchone()
         return int(row[0] or 0) if row else 0
@@ -40,7 +40,8 @@ class Browser:
     def page(self, path: str) -> httpx.Response:
         """A page once its read model has caught up with every write so far."""
         joiner = "&" if "?" in path else "?"
-        return self.client.get(f"{path}{joiner}after={self.latest()}")
+        token = self.client.app.state.read_tokens.issue(self.latest())
+        return self.client.get(f"{path}{joiner}after={token}")
 
     def csrf(self, path: str) -> str:
         page = self.client.get(path)

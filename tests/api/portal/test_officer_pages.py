@@ -69,7 +69,8 @@ def actions(page: httpx.Response) -> set[str]:
 def location_id(answer: httpx.Response) -> str:
     assert answer.status_code == 303, answer.text
     match = re.match(
-        r"^/portal/officer/tenders/([0-9a-f-]{36})\?after=\d+$", answer.headers["location"]
+        r"^/portal/officer/tenders/([0-9a-f-]{36})\?after=[A-Za-z0-9_-]{34}$",
+        answer.headers["location"],
     )
     assert match, answer.headers["location"]
     return match.group(1)

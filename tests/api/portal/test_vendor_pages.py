@@ -148,9 +148,9 @@ def test_after_the_deadline_the_form_is_gone_and_a_late_post_is_refused(
     scenario = Scenario(api, clock)
     register(browser, "indus")
     page = f"/portal/tenders/{scenario.id}/bid"
-    token = browser.csrf(page)
     clock.set(scenario.deadline + timedelta(milliseconds=1))
     browser.sign_in("indus")  # the session lasts two hours; the clock moved twenty days
+    token = browser.csrf(page)  # the new session's (a token is bound to its sign-in)
     form = browser.get(page)
     assert "The deadline has passed" in form.text
     assert 'action="/portal/tenders/' + scenario.id + '/bid"' not in form.text

@@ -23,10 +23,9 @@ from litestar.concurrency import set_asyncio_executor
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 
 from api.auth import request_id_middleware
-from api.body import JsonBodyRequest
+from api.body import REQUEST_MAX_BODY_SIZE, JsonBodyRequest
 from api.circuit import DatabaseWatch, circuit_middleware
 from api.client_address import client_address_middleware
 from api.controllers.admin import AdminAccountController
@@ -44,6 +43,9 @@ from api.dependencies import DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import metrics_middleware
+from api.openapi import OpenAPIDocument
+from api.options import allow_header_middleware
+from api.params import refuse_odd_parameters
 from api.portal import portal_handlers
 from api.portal.pages import template_config
 from api.portal.session import portal_tokens
@@ -62,10 +64,6 @@ from procurement.store.session_epochs import SessionEpochs
 from projections.reads import create_pool
 
 log = logging.getLogger(__name__)
-
-REQUEST_MAX_BODY_SIZE = 10_000_000
-"""Bytes: a larger request body is refused with 413 ``payload_too_large`` before it is read
-(the portal's bid form, with its documents, allows ``api.portal.vendor.MAX_UPLOAD_BYTES``)."""
 
 
 @cache
@@ -175,7 +173,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         request_class=JsonBodyRequest,  # the one JSON body reader: api/body.py
         request_max_body_size=REQUEST_MAX_BODY_SIZE,
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=refuse_odd_parameters,
         middleware=[
+            allow_header_middleware,  # litestar#4169: api/options.py
             metrics_middleware,
             circuit_middleware,
             read_cache_middleware,  # the public reads only: answered before the rest
@@ -188,7 +188,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             version="0.1.0",
             description="Public tenders, sealed bids, evaluation, award and audit.",
             path="/schema",
-            render_plugins=[JsonRenderPlugin()],
+            render_plugins=[OpenAPIDocument()],  # the document, completed: api/openapi.py
         ),
         debug=False,
         # The process's logging is its entry point's (``procurement.logs``): Litestar would

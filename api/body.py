@@ -10,8 +10,8 @@ overrides it, so no handler can read a body another way. It refuses, as problems
 - a number no type can hold (``1e400``, an integer of thousands of digits): 422
   ``validation_failed`` naming where it is.
 
-A body over the size limit (``REQUEST_MAX_BODY_SIZE`` in ``api/app.py``) is 413 before any
-of this. Form posts (the portal's) are read with ``Request.form()`` and are not affected.
+A body over the size limit (``REQUEST_MAX_BODY_SIZE``) is 413 before any of this. Form posts
+(the portal's) are read with ``Request.form()`` and are not affected.
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ from litestar import Request
 from litestar.exceptions import SerializationException
 
 from api.errors import ApiProblem
+
+REQUEST_MAX_BODY_SIZE = 10_000_000
+"""Bytes: the one limit of a request body, for every route (the API's JSON and the portal's
+forms, a bid with its documents included), refused with 413 ``payload_too_large`` before it
+is read. The request models' longest fields fit in it (``api/schemas.py``)."""
 
 
 def is_json_media_type(media_type: str, options: dict[str, str]) -> bool:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from http import HTTPStatus
 from typing import Any
@@ -102,11 +103,16 @@ def problem(
     ).to_response(request)
 
 
-def status_for(error: ProcurementError) -> int:
-    for kind, status in _STATUS_BY_KIND:
-        if isinstance(error, kind):
+def status_of(kind: type[ProcurementError]) -> int:
+    """The HTTP status of a kind of domain error."""
+    for base, status in _STATUS_BY_KIND:
+        if issubclass(kind, base):
             return status
     return 400
+
+
+def status_for(error: ProcurementError) -> int:
+    return status_of(type(error))
 
 
 def _domain_error(request: Request[Any, Any, Any], error: ProcurementError) -> Response[Any]:
@@ -142,13 +148,27 @@ def _model_error(request: Request[Any, Any, Any], error: ValidationError) -> Res
     )
 
 
-def _validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
+_MISSING = re.compile(r"^Missing required (\w+) parameter '([^']*)'")
+"""Litestar's words for a required parameter not given (a ValidationException with no list)."""
+
+
+def _validation_errors(error: ValidationException) -> list[dict[str, Any]]:
+    """Each refused parameter, named: ``loc`` its name, as for a body's field."""
     errors = error.extra if isinstance(error.extra, list) else []
     cleaned = [
         {"loc": [str(e.get("key", ""))], "message": str(e.get("message", ""))}
         for e in errors
         if isinstance(e, dict)
     ]
+    missing = _MISSING.match(str(error.detail))
+    if not cleaned and missing:
+        kind, name = missing.groups()
+        cleaned = [{"loc": [name], "message": f"a required {kind} parameter, missing"}]
+    return cleaned
+
+
+def _validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
+    cleaned = _validation_errors(error)
     return problem(
         request,
         status=422,

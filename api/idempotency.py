@@ -20,9 +20,12 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
+from inspect import isawaitable
 from typing import Any, cast
 
+from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from procurement.crypto.passwords_and_tokens import InvalidTokenError
@@ -30,7 +33,9 @@ from procurement.store import idempotency_keys as idempotency
 
 log = logging.getLogger(__name__)
 HEADER = b"idempotency-key"
-_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
+"""An Idempotency-Key: 1 to 128 visible ASCII characters."""
+_KEY = re.compile(KEY_PATTERN)
 EXEMPT_PATHS = frozenset({"/auth/token"})  # writes nothing; its answer is a secret
 RETRY_OF = "idempotency_retry_of"
 """The scope state's key for the earlier attempt a claim took over (``idempotency.Attempt``)."""
@@ -115,6 +120,23 @@ def _owner(scope: Scope) -> str | None:
     return str(principal.account_id)
 
 
+async def _admitted(scope: Scope) -> bool:
+    """Whether the route's guards let the caller in (they run again in the app, which then
+    answers their 401 or 403)."""
+    handler = scope.get("route_handler")
+    if handler is None:
+        return True
+    connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+    try:
+        for guard in handler.resolve_guards():
+            checked = guard(connection, handler)
+            if isawaitable(checked):
+                await checked
+    except HTTPException:
+        return False
+    return True
+
+
 async def _read_body(receive: Receive) -> bytes:
     chunks: list[bytes] = []
     while True:
@@ -185,7 +207,9 @@ class IdempotencyMiddleware:
             return
         key = self._key(scope)
         owner = _owner(scope) if key is not None else None
-        if key is None or owner is None:  # not asked for, or the guards will answer 401
+        if key is None or owner is None or not await _admitted(scope):
+            # Not asked for, or the route's guards answer 401 or 403 first: a caller who may
+            # not make the request claims no key (nor learns that another used it).
             await self.app(scope, receive, send)
             return
         if not _KEY.match(key):

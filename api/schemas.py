@@ -21,10 +21,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
     WithJsonSchema,
     model_validator,
 )
 
+from api.body import REQUEST_MAX_BODY_SIZE
 from api.read_tokens import ReadTokens
 from domain.account import VendorProfile
 from domain.award import ContractPeriod, Remedy
@@ -70,8 +72,27 @@ def _integer_only(value: Any) -> Any:
 
 # Litestar validates bodies in lax mode, so strictness is spelled out per type: a deadline
 # must be a string (not a Unix number), a count an integer (not "90").
-Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(to_utc)]
+_YEARS = r"^2[0-9]{3}-"
+"""A time's year as written: 2000 to 2999 (``domain.values.to_utc`` then checks it in UTC)."""
+
+
+def _written_in_our_years(value: Any) -> Any:
+    if isinstance(value, str) and not re.match(_YEARS, value):
+        msg = "must be a time from 2000 to 2999"
+        raise ValueError(msg)
+    return value
+
+
+# Validators run from the last: the text check, then the year as written, then in UTC.
+Rfc3339 = Annotated[
+    AwareDatetime,
+    BeforeValidator(_written_in_our_years),
+    BeforeValidator(_text_only),
+    AfterValidator(to_utc),
+    Field(json_schema_extra={"pattern": _YEARS}),
+]
 StrictCount = Annotated[int, BeforeValidator(_integer_only)]
+"""An integer, as JSON writes one (its schema: ``integer``); not "90", not 90.0, not true."""
 
 
 def _matching(pattern: str, meaning: str) -> Callable[[str], str]:
@@ -105,6 +126,14 @@ Amount = Annotated[
     ),
 ]
 DecimalText = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]{0,12})(\.[0-9]{1,4})?$")]
+PositiveDecimalText = Annotated[
+    str,
+    Field(
+        pattern=r"^([1-9][0-9]{0,12}(\.[0-9]{1,4})?"
+        r"|0\.([1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$"
+    ),
+]
+"""A decimal above zero (an item's quantity), at most four places."""
 
 
 class Body(BaseModel):
@@ -137,7 +166,7 @@ class MoneyIn(Body):
 class ItemIn(Body):
     id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
     description: Annotated[str, Field(min_length=1, max_length=2000), MULTI_LINE]
-    quantity: DecimalText
+    quantity: PositiveDecimalText
     unit: Annotated[str, Field(min_length=1, max_length=32), SINGLE_LINE]
     classification: Annotated[str, Field(max_length=64), SINGLE_LINE] | None = None
 
@@ -339,7 +368,7 @@ class VendorRegistration(Body):
     username: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{3,64}$")]
     password: Annotated[str, Field(min_length=10, max_length=256), SECRET]
     legal_name: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
-    ntn: Annotated[str, Field(pattern=r"^\d{7}-\d$|^\d{13}$")]
+    ntn: Annotated[str, Field(pattern=r"^[0-9]{7}-[0-9]$|^[0-9]{13}$")]
     contact_email: Annotated[
         str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), SINGLE_LINE
     ]
@@ -352,6 +381,37 @@ class VendorRegistration(Body):
             contact_email=self.contact_email,
             contact_phone=self.contact_phone,
         )
+
+
+class ProblemError(BaseModel):
+    """Where a request is not valid, and why."""
+
+    loc: list[str]
+    message: str
+
+
+class Problem(BaseModel):
+    """Every error the API answers: RFC 9457 ``application/problem+json`` (``api/errors.py``).
+    ``/ready`` adds what it found (``projections``, ``failing``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Annotated[str, Field(pattern=r"^urn:sindh-procurement:problem:[a-z][a-z0-9_]*$")]
+    title: str
+    status: Annotated[int, Field(ge=400, le=599)]
+    detail: str
+    instance: str
+    code: Annotated[
+        str,
+        Field(
+            pattern=r"^[a-z][a-z0-9_]*$",
+            description="stable, for programs: each answer lists its codes in x-codes",
+        ),
+    ]
+    request_id: Annotated[str, Field(description="as the X-Request-ID header")]
+    errors: Annotated[
+        list[ProblemError], Field(description="validation problems: each field refused")
+    ] = []
 
 
 class WriteOut(BaseModel):
@@ -395,16 +455,23 @@ def _decodes_as_base64(value: str) -> str:
     return value
 
 
+_BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 Base64Text = Annotated[
-    str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$"), AfterValidator(_decodes_as_base64)
+    str,
+    # Checked by decoding (as fast as reading it); stated as the pattern it amounts to.
+    Field(json_schema_extra={"pattern": _BASE64}),
+    AfterValidator(_decodes_as_base64),
 ]
+LONGEST_BASE64 = (REQUEST_MAX_BODY_SIZE - 100) // 4 * 4
+"""The longest base64 field a request can carry: the smallest body around one takes fewer than
+100 bytes, and the body as a whole is at most ``REQUEST_MAX_BODY_SIZE`` (413 beyond)."""
 
 
 class EnvelopeIn(Body):
     """An envelope sealed on the vendor's machine (``procurement seal``)."""
 
     name: EnvelopeName
-    ciphertext: Annotated[Base64Text, Field(min_length=44, max_length=28_000_000)]
+    ciphertext: Annotated[Base64Text, Field(min_length=44, max_length=LONGEST_BASE64)]
 
 
 class LotPriceIn(Body):
@@ -420,7 +487,7 @@ class BidSecurityOfferIn(Body):
 
 class DocumentIn(Body):
     name: Annotated[str, Field(min_length=1, max_length=255), SINGLE_LINE]
-    content: Annotated[Base64Text, Field(max_length=14_000_000)]
+    content: Annotated[Base64Text, Field(max_length=LONGEST_BASE64)]
 
 
 class BidContentsIn(Body):
@@ -450,6 +517,15 @@ class BidContentsIn(Body):
 
 class BidIn(Body):
     """Either ``envelopes`` sealed by the vendor, or ``contents`` for the platform to seal."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["envelopes"], "properties": {"envelopes": {"type": "array"}}},
+                {"required": ["contents"], "properties": {"contents": {"type": "object"}}},
+            ]
+        }
+    )
 
     envelopes: Annotated[list[EnvelopeIn], Field(min_length=1, max_length=2)] | None = None
     contents: BidContentsIn | None = None
@@ -514,9 +590,43 @@ class EvaluationAction(StrEnum):
     CORRECT_PRICE = "correct_price"
 
 
+_ACTION_FIELDS = {
+    "scores": "array",
+    "reason": "string",
+    "lot_id": "string",
+    "corrected_price": "object",
+}
+_FIELDS_OF_ACTION = {
+    EvaluationAction.SCORE: ("scores",),
+    EvaluationAction.DISQUALIFY: ("reason",),
+    EvaluationAction.REINSTATE: ("reason",),
+    EvaluationAction.CORRECT_PRICE: ("corrected_price", "lot_id", "reason"),
+}
+
+
+def _action_schemas() -> list[JsonValue]:
+    """``_FIELDS_OF_ACTION`` in JSON Schema: each action with its fields given, the others
+    absent or null."""
+    return [
+        {
+            "properties": {
+                "action": {"const": action.value},
+                **{
+                    name: {"type": kind if name in needs else "null"}
+                    for name, kind in _ACTION_FIELDS.items()
+                },
+            },
+            "required": list(needs),
+        }
+        for action, needs in _FIELDS_OF_ACTION.items()
+    ]
+
+
 class EvaluationIn(Body):
     """One committee act on one bid: a member's scores, or the chair's disqualification,
     reinstatement or arithmetic correction (each with its published reason)."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": _action_schemas()})
 
     action: EvaluationAction
     bid_id: UUID
@@ -527,17 +637,8 @@ class EvaluationIn(Body):
 
     @model_validator(mode="after")
     def _fields_of_action(self) -> Self:
-        needs = {
-            EvaluationAction.SCORE: {"scores"},
-            EvaluationAction.DISQUALIFY: {"reason"},
-            EvaluationAction.REINSTATE: {"reason"},
-            EvaluationAction.CORRECT_PRICE: {"reason", "lot_id", "corrected_price"},
-        }[self.action]
-        given = {
-            name
-            for name in ("scores", "reason", "lot_id", "corrected_price")
-            if getattr(self, name) is not None
-        }
+        needs = set(_FIELDS_OF_ACTION[self.action])
+        given = {name for name in _ACTION_FIELDS if getattr(self, name) is not None}
         if given != needs:
             msg = f"{self.action.value} takes: {', '.join(sorted(needs))}"
             raise ValueError(msg)
@@ -578,3 +679,65 @@ class ContractIn(Body):
 
     def period_domain(self) -> ContractPeriod:
         return ContractPeriod(start=self.period.start, end=self.period.end)
+
+
+# Open data: the OCDS 1.1.5 packages, their top level (the releases in them follow the OCDS
+# release schema: https://standard.open-contracting.org/1.1/en/schema/release/) ------------
+
+_OCDS_VERSION = r"^(\d+\.)(\d+)$"
+
+
+class OcdsPublisher(BaseModel):
+    name: str
+
+
+class OcdsRelease(BaseModel):
+    """An OCDS release: the members every release has; the rest per the release schema."""
+
+    model_config = ConfigDict(extra="allow")
+
+    ocid: str
+    id: str
+    date: datetime
+    tag: list[str]
+    initiation_type: Literal["tender"] = Field(alias="initiationType")
+
+
+class OcdsLinks(BaseModel):
+    next: Annotated[str, Field(json_schema_extra={"format": "uri"})]
+
+
+class ReleasePackage(BaseModel):
+    """An OCDS release package: a page of the feed, with the link to the next page."""
+
+    uri: Annotated[str, Field(json_schema_extra={"format": "uri"})]
+    version: Annotated[str, Field(pattern=_OCDS_VERSION)]
+    extensions: list[Annotated[str, Field(json_schema_extra={"format": "uri"})]]
+    publisher: OcdsPublisher
+    published_date: Annotated[
+        datetime | None,
+        Field(alias="publishedDate", description="absent from a page with no release"),
+    ] = None
+    releases: list[OcdsRelease]
+    links: OcdsLinks
+
+
+class OcdsRecord(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    ocid: str
+    releases: list[OcdsRelease]
+    compiled_release: dict[str, Any] = Field(alias="compiledRelease")
+    versioned_release: dict[str, Any] = Field(alias="versionedRelease")
+
+
+class RecordPackage(BaseModel):
+    """An OCDS record package: one contracting process, compiled and versioned."""
+
+    uri: Annotated[str, Field(json_schema_extra={"format": "uri"})]
+    version: Annotated[str, Field(pattern=_OCDS_VERSION)]
+    extensions: list[Annotated[str, Field(json_schema_extra={"format": "uri"})]]
+    publisher: OcdsPublisher
+    published_date: datetime = Field(alias="publishedDate")
+    packages: list[Annotated[str, Field(json_schema_extra={"format": "uri"})]]
+    records: list[OcdsRecord]

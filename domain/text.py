@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ValidationError, ValidationInfo
-from pydantic_core import PydanticCustomError
+from pydantic import BeforeValidator, GetJsonSchemaHandler, ValidationError, ValidationInfo
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from domain.errors import InvalidTextError
 
@@ -42,6 +42,17 @@ _NON_CHARACTERS = "".join(
 _REFUSED = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NON_CHARACTERS
 _REFUSED_ANYWHERE = re.compile(f"[{_REFUSED}]")
 _REFUSED_IN_A_LINE = re.compile(f"[{_REFUSED}\t\n\r\u2028\u2029]")
+
+# The rule as a JSON Schema ``pattern`` (ECMA-262, Python and Rust regex alike read it): the
+# refused characters as escapes, but for the non-characters beyond the first plane, which no
+# escape all three read alike writes, and which stand in it as themselves. Lone surrogates are
+# not in it: JSON text cannot carry them (such a body is 400 ``malformed_json``).
+_SUPPLEMENTARY = _NON_CHARACTERS[2:]
+_REFUSED_ESCAPED = r"\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\uFDD0-\uFDEF\uFFFE\uFFFF"
+TEXT_PATTERN = f"^[^{_REFUSED_ESCAPED}{_SUPPLEMENTARY}]*$"
+"""Text the rule accepts (in a field that may hold tabs and line breaks)."""
+LINE_PATTERN = f"^[^{_REFUSED_ESCAPED}\\x09\\x0A\\x0D\\u2028\\u2029{_SUPPLEMENTARY}]*$"
+"""A single line the rule accepts."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,23 @@ def _stored(info: ValidationInfo) -> bool:
     return isinstance(info.context, Mapping) and bool(info.context.get("stored"))
 
 
+@dataclass(frozen=True)
+class _TextRule(BeforeValidator):
+    """The rule as a validator, stated in the field's JSON Schema as its ``pattern``."""
+
+    pattern: str = TEXT_PATTERN
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        schema: dict[str, Any] = handler(core_schema)
+        if "pattern" in schema:  # the field has a pattern of its own: both apply
+            schema.setdefault("allOf", []).append({"pattern": self.pattern})
+        else:
+            schema["pattern"] = self.pattern
+        return schema
+
+
 def _validator(*, single_line: bool, normalise: bool = True) -> BeforeValidator:
     def validate(value: Any, info: ValidationInfo) -> Any:
         if not isinstance(value, str) or _stored(info):
@@ -112,7 +140,7 @@ def _validator(*, single_line: bool, normalise: bool = True) -> BeforeValidator:
             raise PydanticCustomError(ERROR_TYPE, refused.describe())
         return unicodedata.normalize("NFC", value) if normalise else value
 
-    return BeforeValidator(validate)
+    return _TextRule(validate, pattern=LINE_PATTERN if single_line else TEXT_PATTERN)
 
 
 SINGLE_LINE = _validator(single_line=True)

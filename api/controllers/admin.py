@@ -14,18 +14,36 @@ from litestar.status_codes import HTTP_200_OK
 from api.account_schemas import AdminAction, PasswordResetOut
 from api.auth import requires_role
 from api.controllers.auth import sessions_ended
+from api.openapi import WRITE, bearer, problems
 from api.read_tokens import ReadTokens, read_tokens_of
 from api.schemas import WriteOut
+from domain.errors import (
+    AccountEnabledError,
+    AccountNotFoundError,
+    NoSecondFactorError,
+    OwnAccountError,
+    ReasonRequiredError,
+)
 from domain.values import Actor, Role
 from procurement.commands.application import ProcurementApplication
+
+ACCOUNT = (AccountNotFoundError, OwnAccountError, *WRITE)
+"""Another account than the administrator's own, that exists."""
 
 
 class AdminAccountController(Controller):
     path = "/admin/accounts/{account_id:uuid}"
     tags = ["admin"]  # noqa: RUF012
     guards = [requires_role(Role.ADMIN)]  # noqa: RUF012
+    security = bearer(Role.ADMIN)
 
-    @post("/disable", status_code=HTTP_200_OK, sync_to_thread=True, summary="Disable")
+    @post(
+        "/disable",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Disable",
+        responses=problems(*ACCOUNT, ReasonRequiredError),
+    )
     def disable(
         self,
         account_id: FromPath[UUID],
@@ -39,7 +57,13 @@ class AdminAccountController(Controller):
         sessions_ended(request, account_id)
         return WriteOut.of(result, read_tokens_of(request.app.state))
 
-    @post("/enable", status_code=HTTP_200_OK, sync_to_thread=True, summary="Enable again")
+    @post(
+        "/enable",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Enable again",
+        responses=problems(*ACCOUNT, AccountEnabledError, ReasonRequiredError),
+    )
     def enable(
         self,
         account_id: FromPath[UUID],
@@ -55,6 +79,7 @@ class AdminAccountController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="A one-time password reset code for the owner",
+        responses=problems(*ACCOUNT),
     )
     def password_reset(
         self,
@@ -77,6 +102,7 @@ class AdminAccountController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="Remove a lost second factor",
+        responses=problems(*ACCOUNT, NoSecondFactorError, ReasonRequiredError),
     )
     def remove_second_factor(
         self,

@@ -20,6 +20,7 @@ from litestar.response import Stream
 from api import proofs
 from api.auth import requires_role
 from api.errors import ApiProblem
+from api.openapi import Refusal, bearer, problems
 from api.params import BIGINT_MAX
 from domain.errors import TenderNotFoundError
 from domain.values import Role
@@ -44,12 +45,19 @@ Replay = Annotated[
 ]
 
 Indicator = Literal["R003", "R018", "R028", "R030", "R036", "R038"]
+EXPORT_MEDIA_TYPE = "application/x-ndjson"
+NO_CHECKPOINT = Refusal(404, "no_checkpoint")
+INVALID_PROOF_REQUEST = Refusal(422, "invalid_proof_request")
+VERSION_OR_MOMENT = Refusal(422, "version_or_moment")
+"""A state as of a version or as of a moment: both asked for (a rule across parameters,
+which no parameter's schema can state)."""
 
 
 class AuditController(Controller):
     path = "/audit"
     tags = ["auditor"]  # noqa: RUF012
     guards = [requires_role(Role.AUDITOR)]  # noqa: RUF012
+    security = bearer(Role.AUDITOR)
 
     @get("/red-flags", summary="Red-flag indicators, each with its tender and evidence")
     async def red_flags(
@@ -79,7 +87,12 @@ class AuditController(Controller):
             "flags": flags,
         }
 
-    @get("/streams/{aggregate_id:uuid}/events", sync_to_thread=True, summary="Full history")
+    @get(
+        "/streams/{aggregate_id:uuid}/events",
+        sync_to_thread=True,
+        summary="Full history",
+        responses=problems(history.StreamNotFoundError),
+    )
     def events(
         self,
         aggregate_id: FromPath[UUID],
@@ -87,7 +100,12 @@ class AuditController(Controller):
     ) -> dict[str, Any]:
         return {"id": str(aggregate_id), "events": history.events_of(procurement, aggregate_id)}
 
-    @get("/streams/{aggregate_id:uuid}/state", sync_to_thread=True, summary="State as of")
+    @get(
+        "/streams/{aggregate_id:uuid}/state",
+        sync_to_thread=True,
+        summary="State as of",
+        responses=problems(history.StreamNotFoundError, VERSION_OR_MOMENT),
+    )
     def stream_state(
         self,
         aggregate_id: FromPath[UUID],
@@ -98,7 +116,12 @@ class AuditController(Controller):
     ) -> Response[bytes]:
         return _answer(_state(procurement, aggregate_id, version, at, replay))
 
-    @get("/tenders/{tender_id:uuid}/state", sync_to_thread=True, summary="A tender as of")
+    @get(
+        "/tenders/{tender_id:uuid}/state",
+        sync_to_thread=True,
+        summary="A tender as of",
+        responses=problems(history.StreamNotFoundError, TenderNotFoundError, VERSION_OR_MOMENT),
+    )
     def tender_state(
         self,
         tender_id: FromPath[UUID],
@@ -112,14 +135,24 @@ class AuditController(Controller):
             raise TenderNotFoundError(f"no tender {tender_id}")
         return _answer(state)
 
-    @get("/checkpoints/latest", summary="The latest signed ledger checkpoint")
+    @get(
+        "/checkpoints/latest",
+        summary="The latest signed ledger checkpoint",
+        responses=problems(NO_CHECKPOINT),
+    )
     async def latest_checkpoint(self, pool: NamedDependency[asyncpg.Pool]) -> dict[str, Any]:
         checkpoint = await reads.latest_checkpoint(pool)
         if checkpoint is None:
-            raise ApiProblem(404, "no_checkpoint", "the ledger has signed no checkpoint yet")
+            raise ApiProblem(
+                NO_CHECKPOINT.status, NO_CHECKPOINT.code, "the ledger has signed no checkpoint yet"
+            )
         return checkpoint
 
-    @get("/proofs/inclusion", summary="RFC 6962 inclusion proof of leaf `index` in tree `size`")
+    @get(
+        "/proofs/inclusion",
+        summary="RFC 6962 inclusion proof of leaf `index` in tree `size`",
+        responses=problems(INVALID_PROOF_REQUEST),
+    )
     async def inclusion(
         self,
         pool: NamedDependency[asyncpg.Pool],
@@ -128,7 +161,11 @@ class AuditController(Controller):
     ) -> dict[str, Any]:
         return await proofs.inclusion(pool, index, size)
 
-    @get("/proofs/consistency", summary="RFC 6962 consistency proof between two tree sizes")
+    @get(
+        "/proofs/consistency",
+        summary="RFC 6962 consistency proof between two tree sizes",
+        responses=problems(INVALID_PROOF_REQUEST),
+    )
     async def consistency(
         self,
         pool: NamedDependency[asyncpg.Pool],
@@ -137,13 +174,19 @@ class AuditController(Controller):
     ) -> dict[str, Any]:
         return await proofs.consistency(pool, first, second)
 
-    @get("/export", summary="JSON Lines: every stored event with its leaf, and the checkpoints")
+    @get(
+        "/export",
+        summary="JSON Lines: every stored event with its leaf, and the checkpoints",
+        media_type=EXPORT_MEDIA_TYPE,
+        response_description="One JSON object a line (see docs/audit.md): each stored event "
+        "with its ledger leaf, then the signed checkpoints. `procurement audit verify` checks it.",
+    )
     async def export(self, request: Request[Any, Any, Any]) -> Stream:
         settings: Settings = request.app.state.settings
         public_key = request.app.state.procurement.signer.public_key
         return Stream(
             _export(settings.dsn, public_key, settings.ledger_origin),
-            media_type="application/x-ndjson",
+            media_type=EXPORT_MEDIA_TYPE,
             headers={"Content-Disposition": 'attachment; filename="audit-export.jsonl"'},
         )
 
@@ -162,7 +205,17 @@ def _state(
     replay: str,
 ) -> history.StateAsOf:
     if version is not None and at is not None:
-        raise ApiProblem(422, "validation_failed", "ask for a version or a moment, not both")
+        raise ApiProblem(
+            VERSION_OR_MOMENT.status,
+            VERSION_OR_MOMENT.code,
+            "ask for a version or a moment, not both",
+            extra={
+                "errors": [
+                    {"loc": [name], "message": "a version or a moment, not both"}
+                    for name in ("version", "at")
+                ]
+            },
+        )
     return history.state_as_of_json(
         procurement, aggregate_id, version=version, at=at, snapshots=replay == "snapshots"
     )

@@ -21,10 +21,19 @@ from api.account_schemas import (
 )
 from api.auth import requires_account
 from api.errors import ApiProblem
+from api.openapi import SIGN_IN, TOO_MANY_REQUESTS, WRITE, bearer, problems
 from api.rate_limits import limiter_of
 from api.read_tokens import ReadTokens, read_tokens_of
 from api.schemas import TokenOut, TokenRequest, VendorRegistration, WriteOut
 from domain.account import account_id_for
+from domain.errors import (
+    InvalidResetCodeError,
+    InvalidSecondFactorError,
+    InvalidTermsError,
+    NoEnrolmentError,
+    UsernameTakenError,
+    WrongCurrentPasswordError,
+)
 from domain.values import Actor, Role
 from procurement.commands.application import ProcurementApplication
 from procurement.crypto.passwords_and_tokens import Principal
@@ -51,7 +60,13 @@ class AuthController(Controller):
     path = "/"
     tags = ["auth"]  # noqa: RUF012
 
-    @post("/auth/token", status_code=HTTP_200_OK, sync_to_thread=True, summary="Sign in")
+    @post(
+        "/auth/token",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Sign in",
+        responses=problems(*SIGN_IN),
+    )
     def token(
         self,
         data: JSONBody[TokenRequest],
@@ -87,6 +102,8 @@ class AuthController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         guards=[requires_account(enrolment=True)],
+        security=bearer(*Role),
+        responses=problems(*WRITE),
         summary="End every token and portal session of your account",
     )
     def sign_out(
@@ -104,6 +121,8 @@ class AuthController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         guards=[requires_account()],
+        security=bearer(*Role),
+        responses=problems(WrongCurrentPasswordError, InvalidTermsError, TOO_MANY_REQUESTS, *WRITE),
         summary="Change your password (every session ends)",
     )
     def change_password(
@@ -126,6 +145,7 @@ class AuthController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="Set a new password with the one-time code an administrator gave you",
+        responses=problems(InvalidResetCodeError, InvalidTermsError, TOO_MANY_REQUESTS, *WRITE),
     )
     def reset_password(
         self,
@@ -145,6 +165,8 @@ class AuthController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         guards=[requires_account(enrolment=True)],
+        security=bearer(*Role),
+        responses=problems(*WRITE),
         summary="Start enrolling a second factor: a new TOTP secret to confirm",
     )
     def start_second_factor(
@@ -160,6 +182,8 @@ class AuthController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         guards=[requires_account(enrolment=True)],
+        security=bearer(*Role),
+        responses=problems(NoEnrolmentError, InvalidSecondFactorError, TOO_MANY_REQUESTS, *WRITE),
         summary="Confirm the second factor with a code: recovery codes and a new token",
     )
     def confirm_second_factor(
@@ -184,6 +208,7 @@ class AuthController(Controller):
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
         summary="Register a vendor account",
+        responses=problems(UsernameTakenError, InvalidTermsError, TOO_MANY_REQUESTS),
     )
     def register_vendor(
         self,

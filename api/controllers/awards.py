@@ -11,22 +11,44 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_role
+from api.openapi import WRITE, bearer, problems
 from api.read_tokens import ReadTokens
 from api.schemas import CancelIn, ComplaintIn, ContractIn, DecisionIn, WriteOut
+from domain.errors import (
+    AwardNotActiveError,
+    AwardNotFoundError,
+    ComplaintDecidedError,
+    ComplaintExistsError,
+    ComplaintNotFoundError,
+    ComplaintPendingError,
+    ComplaintPeriodClosedError,
+    ContractValueMismatchError,
+    InvalidTermsError,
+    NotABidderError,
+    ReasonRequiredError,
+    StandstillError,
+)
 from domain.values import Actor, Role
 from procurement.commands.application import ProcurementApplication
+
+AWARD = (AwardNotFoundError, AwardNotActiveError, *WRITE)
+"""An award of the caller's entity (for officers; any, for bidders) that still stands."""
 
 
 class ComplaintController(Controller):
     path = "/awards/{award_id:uuid}/complaints"
     tags = ["vendor"]  # noqa: RUF012
     guards = [requires_role(Role.VENDOR)]  # noqa: RUF012
+    security = bearer(Role.VENDOR)
 
     @post(
         "/",
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
         summary="A bidder's complaint, during the standstill (its grounds stay private)",
+        responses=problems(
+            *AWARD, ComplaintPeriodClosedError, NotABidderError, ComplaintExistsError
+        ),
     )
     def lodge(
         self,
@@ -48,12 +70,20 @@ class OfficerAwardController(Controller):
     path = "/awards/{award_id:uuid}"
     tags = ["officer"]  # noqa: RUF012
     guards = [requires_role(Role.OFFICER)]  # noqa: RUF012
+    security = bearer(Role.OFFICER)
 
     @post(
         "/complaints/{complaint_id:uuid}/decision",
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="Decide a complaint: upheld (with its remedy) or dismissed, with reasons",
+        responses=problems(
+            *AWARD,
+            ComplaintNotFoundError,
+            ComplaintDecidedError,
+            ReasonRequiredError,
+            InvalidTermsError,
+        ),
     )
     def decide(
         self,
@@ -82,6 +112,7 @@ class OfficerAwardController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="Cancel the award with a reason",
+        responses=problems(*AWARD, ComplaintPendingError, ReasonRequiredError),
     )
     def cancel(
         self,
@@ -98,6 +129,13 @@ class OfficerAwardController(Controller):
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
         summary="Sign the contract (after the standstill, with no complaint pending)",
+        responses=problems(
+            *AWARD,
+            StandstillError,
+            ComplaintPendingError,
+            ContractValueMismatchError,
+            InvalidTermsError,
+        ),
     )
     def contract(
         self,

@@ -20,11 +20,29 @@ from api import proofs
 from api.auth import current_actor, requires_role
 from api.idempotency import RETRY_OF
 from api.metrics import BIDS_ACCEPTED
+from api.openapi import TENDER, TOO_MANY_REQUESTS, WRITE, bearer, problems
 from api.rate_limits import limiter_of
 from api.schemas import BidIn, BidOut
+from domain.errors import (
+    BiddingClosedError,
+    BidExistsError,
+    BidNotFoundError,
+    BidNotLiveError,
+    DeadlinePassedError,
+    EvaluationNotFoundError,
+    InvalidTermsError,
+    ReportNotFinalError,
+    TenderNotFoundError,
+    TenderNotPublishedError,
+)
 from domain.values import Actor, Role
 from procurement.commands.application import BidView, ProcurementApplication
 from procurement.store.idempotency_keys import Attempt
+
+TAKING_BIDS = (*TENDER, TenderNotPublishedError, BiddingClosedError, DeadlinePassedError)
+"""A tender that takes bids now."""
+A_BID = (*TAKING_BIDS, InvalidTermsError, TOO_MANY_REQUESTS, *WRITE)
+"""A bid's write: its prices must fit the tender's lots, its envelopes the method's."""
 
 
 def _out(view: BidView) -> BidOut:
@@ -46,8 +64,14 @@ class BidController(Controller):
     path = "/tenders/{tender_id:uuid}/bids"
     tags = ["vendor"]  # noqa: RUF012
     guards = [requires_role(Role.VENDOR)]  # noqa: RUF012
+    security = bearer(Role.VENDOR)
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Submit a sealed bid")
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Submit a sealed bid",
+        responses=problems(*A_BID, BidExistsError),
+    )
     async def submit(
         self, request: Request[Any, Any, Any], tender_id: FromPath[UUID], data: JSONBody[BidIn]
     ) -> BidOut:
@@ -64,7 +88,13 @@ class BidController(Controller):
             await procurement.submit_bid_async(actor, tender_id, data.to_domain(), earlier)
         )
 
-    @put("/mine", status_code=HTTP_200_OK, sync_to_thread=True, summary="Replace my bid")
+    @put(
+        "/mine",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Replace my bid",
+        responses=problems(*A_BID, BidNotFoundError, BidNotLiveError),
+    )
     def replace(
         self,
         request: Request[Any, Any, Any],
@@ -83,7 +113,15 @@ class BidController(Controller):
             procurement.replace_bid(actor, tender_id, data.to_domain(), expected_version)
         )
 
-    @delete("/mine", status_code=HTTP_200_OK, sync_to_thread=True, summary="Withdraw my bid")
+    @delete(
+        "/mine",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Withdraw my bid",
+        responses=problems(
+            *TAKING_BIDS, BidNotFoundError, BidNotLiveError, TOO_MANY_REQUESTS, *WRITE
+        ),
+    )
     def withdraw(
         self,
         request: Request[Any, Any, Any],
@@ -97,7 +135,11 @@ class BidController(Controller):
         limiter.from_thread(limiter.check(request, "bid", str(actor.account_id)))
         return _accepted(procurement.withdraw_bid(actor, tender_id, expected_version))
 
-    @get("/mine", summary="My bid's status, receipt, and its place in the ledger")
+    @get(
+        "/mine",
+        summary="My bid's status, receipt, and its place in the ledger",
+        responses=problems(TenderNotFoundError, BidNotFoundError),
+    )
     async def mine(
         self,
         tender_id: FromPath[UUID],
@@ -113,6 +155,9 @@ class BidController(Controller):
         "/mine/evaluation",
         sync_to_thread=True,
         summary="My bid's result in the published evaluation report: rank and scores",
+        responses=problems(
+            TenderNotFoundError, BidNotFoundError, EvaluationNotFoundError, ReportNotFinalError
+        ),
     )
     def my_evaluation(
         self,

@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_role
+from api.openapi import TENDER, WRITE, bearer, problems
 from api.read_tokens import ReadTokens
 from api.schemas import (
     AwardIn,
@@ -25,20 +26,54 @@ from api.schemas import (
     EvaluationIn,
     WriteOut,
 )
+from domain.errors import (
+    AlreadyScoredError,
+    AwardNotActiveError,
+    BidNotFoundError,
+    BidNotResponsiveError,
+    CommitteeNotReadyError,
+    CorrectedTotalOutOfRangeError,
+    DeclarationRequiredError,
+    EvaluationNotFoundError,
+    EvaluationStateError,
+    FinancialOpeningRequiredError,
+    InvalidCommitteeError,
+    InvalidScoresError,
+    NoResponsiveBidError,
+    NotChairError,
+    NotCommitteeMemberError,
+    PricesOpenError,
+    ReasonRequiredError,
+    ReportNotFinalError,
+    ScoringIncompleteError,
+)
 from domain.values import Actor, Role
 from procurement.commands.application import ProcurementApplication
+
+EVALUATION = (*TENDER, EvaluationNotFoundError, EvaluationStateError)
+"""A tender under evaluation: its committee named, its report not yet final."""
+COMMITTEE_ACT = (
+    *EVALUATION,
+    NotCommitteeMemberError,
+    DeclarationRequiredError,
+    CommitteeNotReadyError,
+    *WRITE,
+)
+"""An act of a declared member of the committee, once the committee is ready."""
 
 
 class EvaluationController(Controller):
     path = "/tenders/{tender_id:uuid}"
     tags = ["officer"]  # noqa: RUF012 (litestar reads a class attribute)
     guards = [requires_role(Role.OFFICER)]  # noqa: RUF012
+    security = bearer(Role.OFFICER)
 
     @post(
         "/committee",
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
         summary="Name the evaluation committee (after the opening)",
+        responses=problems(*TENDER, EvaluationStateError, InvalidCommitteeError, *WRITE),
     )
     def committee(
         self,
@@ -57,6 +92,7 @@ class EvaluationController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="Name a new committee before it has started work (with the reason)",
+        responses=problems(*EVALUATION, InvalidCommitteeError, ReasonRequiredError, *WRITE),
     )
     def reform(
         self,
@@ -76,6 +112,7 @@ class EvaluationController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="A member declares conflicts of interest with the bidders, before scoring",
+        responses=problems(*EVALUATION, NotCommitteeMemberError, ReasonRequiredError, *WRITE),
     )
     def declare(
         self,
@@ -97,6 +134,18 @@ class EvaluationController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="Committee scores and responsiveness for a bid",
+        responses=problems(
+            *COMMITTEE_ACT,
+            NotChairError,
+            BidNotFoundError,
+            BidNotResponsiveError,
+            AlreadyScoredError,
+            InvalidScoresError,
+            ReasonRequiredError,
+            PricesOpenError,
+            FinancialOpeningRequiredError,
+            CorrectedTotalOutOfRangeError,
+        ),
     )
     def evaluate(
         self,
@@ -135,6 +184,7 @@ class EvaluationController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="Open the financial envelopes of the technically qualified bids only",
+        responses=problems(*COMMITTEE_ACT, ScoringIncompleteError),
     )
     def open_financial(
         self,
@@ -150,6 +200,9 @@ class EvaluationController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="Finalise and publish the evaluation report (the chair)",
+        responses=problems(
+            *COMMITTEE_ACT, NotChairError, ScoringIncompleteError, FinancialOpeningRequiredError
+        ),
     )
     def finalise(
         self,
@@ -160,7 +213,12 @@ class EvaluationController(Controller):
     ) -> WriteOut:
         return WriteOut.of(procurement.finalise_evaluation(actor, tender_id), read_tokens)
 
-    @get("/evaluation", sync_to_thread=True, summary="The evaluation as it stands (officers)")
+    @get(
+        "/evaluation",
+        sync_to_thread=True,
+        summary="The evaluation as it stands (officers)",
+        responses=problems(*EVALUATION, NotCommitteeMemberError, DeclarationRequiredError),
+    )
     def read(
         self,
         tender_id: FromPath[UUID],
@@ -180,6 +238,16 @@ class EvaluationController(Controller):
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
         summary="Award to a bid of the finalised report; the standstill starts",
+        responses=problems(
+            *EVALUATION,
+            ReportNotFinalError,
+            NoResponsiveBidError,
+            BidNotFoundError,
+            BidNotResponsiveError,
+            ReasonRequiredError,
+            AwardNotActiveError,
+            *WRITE,
+        ),
     )
     def award(
         self,

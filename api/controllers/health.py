@@ -20,6 +20,7 @@ from api.metrics import (
     PROJECTION_LAG,
     REGISTRY,
 )
+from api.openapi import DATABASE_UNAVAILABLE, METRICS_SECURITY, Refusal, problems
 from api.schemas import ReadyOut
 from procurement.store.recorder import head_position
 from projections import reads
@@ -33,7 +34,15 @@ class HealthController(Controller):
     async def health(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/ready", summary="The database answers and no read model fails or lags beyond the bound")
+    @get(
+        "/ready",
+        summary="The database answers and no read model fails or lags beyond the bound",
+        responses=problems(
+            DATABASE_UNAVAILABLE,
+            Refusal(503, "projection_failing"),
+            Refusal(503, "projections_lagging"),
+        ),
+    )
     async def ready(
         self, request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
     ) -> ReadyOut:
@@ -86,8 +95,14 @@ class HealthController(Controller):
 class MetricsController(Controller):
     path = "/metrics"
     tags = ["operations"]  # noqa: RUF012
+    security = METRICS_SECURITY
 
-    @get("/", summary="Prometheus metrics (operators)", media_type=CONTENT_TYPE_LATEST)
+    @get(
+        "/",
+        summary="Prometheus metrics (operators)",
+        media_type=CONTENT_TYPE_LATEST,
+        responses=problems(Refusal(401, "unauthenticated")),
+    )
     async def metrics(
         self, request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
     ) -> Response[bytes]:
@@ -99,7 +114,12 @@ class MetricsController(Controller):
         given = request.headers.get("authorization", "")
         # As bytes: compare_digest refuses str with non-ASCII characters (a header may hold any).
         if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
-            raise ApiProblem(401, "unauthenticated", "metrics need the operators' token")
+            raise ApiProblem(
+                401,
+                "unauthenticated",
+                "metrics need the operators' token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         head = await head_position(pool)
         for name in reads.PROJECTIONS:
             PROJECTION_LAG.labels(name).set(head - await reads.projection_position(pool, name))

@@ -13,10 +13,14 @@ from typing import Annotated, Any
 
 import asyncpg
 from litestar import Controller, Request, Response, get
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, Parameter, QueryParameter
 
+from api.openapi import problems
 from api.params import BIGINT_MAX
+from api.schemas import RecordPackage, ReleasePackage
 from domain.errors import NotFoundError
 from projections import reads
 from projections.ocds import records as ocds_records
@@ -33,12 +37,28 @@ class OcidNotFoundError(NotFoundError):
     title = "No contracting process with this ocid"
 
 
-def _answer(
-    request: Request[Any, Any, Any], body: bytes, headers: dict[str, str]
-) -> Response[bytes]:
+IfNoneMatch = Annotated[
+    str | None,
+    Parameter(
+        header="If-None-Match",
+        description="the ETag of the answer you hold: 304 with no body if it is still current",
+    ),
+]
+ETAG = ResponseHeader(
+    name="ETag",
+    description="strong: send it back in If-None-Match",
+    required=True,
+    documentation_only=True,
+)
+NOT_MODIFIED = ResponseSpec(
+    data_container=None, description="Not modified: the ETag in If-None-Match is current"
+)
+
+
+def _answer(body: bytes, if_none_match: str | None, headers: dict[str, str]) -> Response[bytes]:
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {**headers, "ETag": etag, "Cache-Control": "public, max-age=5"}
-    if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+    if etag in {tag.strip() for tag in (if_none_match or "").split(",")}:
         return Response(content=b"", status_code=304, headers=headers, media_type=MEDIA_TYPE)
     return Response(content=body, headers=headers, media_type=MEDIA_TYPE)
 
@@ -47,7 +67,25 @@ class OcdsController(Controller):
     path = "/ocds"
     tags = ["open data"]  # noqa: RUF012
 
-    @get("/releases", summary="OCDS release packages: every release, in order, after a cursor")
+    @get(
+        "/releases",
+        summary="OCDS release packages: every release, in order, after a cursor",
+        response_headers=[
+            ETAG,
+            ResponseHeader(
+                name="Link",
+                description='the next page: <URL>; rel="next"',
+                required=True,
+                documentation_only=True,
+            ),
+        ],
+        responses={
+            200: ResponseSpec(
+                data_container=ReleasePackage, description="A page of the release feed"
+            ),
+            304: NOT_MODIFIED,
+        },
+    )
     async def releases(
         self,
         request: Request[Any, Any, Any],
@@ -56,6 +94,7 @@ class OcdsController(Controller):
             int, QueryParameter(ge=0, le=BIGINT_MAX, description="the last position you have")
         ] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        if_none_match: IfNoneMatch = None,
     ) -> Response[bytes]:
         rows = await reads.ocds_releases_after(pool, after, limit)
         base = request.app.state.settings.base_url
@@ -70,14 +109,24 @@ class OcdsController(Controller):
         head = json.dumps(package, separators=(",", ":"))
         # The stored texts go in as they are: the package's releases list is spliced.
         body = head.replace('"releases":[]', '"releases":[' + ",".join(r[1] for r in rows) + "]", 1)
-        return _answer(request, body.encode(), {"Link": f'<{next_url}>; rel="next"'})
+        return _answer(body.encode(), if_none_match, {"Link": f'<{next_url}>; rel="next"'})
 
-    @get("/records/{ocid:str}", summary="The OCDS record package of one contracting process")
+    @get(
+        "/records/{ocid:str}",
+        summary="The OCDS record package of one contracting process",
+        response_headers=[ETAG],
+        responses={
+            200: ResponseSpec(data_container=RecordPackage, description="The record package"),
+            304: NOT_MODIFIED,
+            **problems(OcidNotFoundError),
+        },
+    )
     async def record(
         self,
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         ocid: FromPath[str],
+        if_none_match: IfNoneMatch = None,
     ) -> Response[bytes]:
         rows = await reads.ocds_releases_of(pool, ocid) if _OCID.match(ocid) else []
         if not rows:
@@ -87,4 +136,4 @@ class OcdsController(Controller):
             [json.loads(text) for _, text, _ in rows], f"{base}/ocds/records/{ocid}", base
         )
         body = json.dumps(package, separators=(",", ":"), ensure_ascii=False).encode()
-        return _answer(request, body, {})
+        return _answer(body, if_none_match, {})

@@ -15,8 +15,31 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_role
+from api.openapi import (
+    AMENDMENT_RULES,
+    TENDER,
+    TERMS_RULES,
+    TIMELINE_RULES,
+    WRITE,
+    bearer,
+    problems,
+)
 from api.read_tokens import ReadTokens
 from api.schemas import AmendmentIn, AnswerIn, CancelIn, TenderIn, TenderPatch, WriteOut
+from domain.errors import (
+    AlreadyOpenedError,
+    AlreadyPublishedError,
+    AwardLiveError,
+    BidsSealedError,
+    ComplaintPendingError,
+    ContractSignedError,
+    InvalidTermsError,
+    QuestionAlreadyAnsweredError,
+    QuestionNotFoundError,
+    TenderNotDraftError,
+    TenderNotFoundError,
+    TenderNotPublishedError,
+)
 from domain.values import Actor, Role
 from procurement.commands.application import ProcurementApplication
 
@@ -25,8 +48,15 @@ class OfficerTenderController(Controller):
     path = "/tenders"
     tags = ["officer"]  # noqa: RUF012 (litestar reads a class attribute)
     guards = [requires_role(Role.OFFICER)]  # noqa: RUF012
+    security = bearer(Role.OFFICER)
 
-    @post("/", status_code=HTTP_201_CREATED, sync_to_thread=True, summary="Draft a tender")
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+        summary="Draft a tender",
+        responses=problems(*WRITE),
+    )
     def draft(
         self,
         data: JSONBody[TenderIn],
@@ -39,7 +69,12 @@ class OfficerTenderController(Controller):
             procurement.draft_tender(actor, data.to_domain(), idempotency_key), read_tokens
         )
 
-    @get("/{tender_id:uuid}", sync_to_thread=True, summary="A tender of my entity, drafts too")
+    @get(
+        "/{tender_id:uuid}",
+        sync_to_thread=True,
+        summary="A tender of my entity, drafts too",
+        responses=problems(TenderNotFoundError),
+    )
     def read(
         self,
         tender_id: FromPath[UUID],
@@ -59,7 +94,12 @@ class OfficerTenderController(Controller):
             "cancellation_reason": view.cancellation_reason,
         }
 
-    @patch("/{tender_id:uuid}", sync_to_thread=True, summary="Edit a draft")
+    @patch(
+        "/{tender_id:uuid}",
+        sync_to_thread=True,
+        summary="Edit a draft",
+        responses=problems(TenderNotFoundError, TenderNotDraftError, *WRITE),
+    )
     def edit(
         self,
         tender_id: FromPath[UUID],
@@ -80,6 +120,7 @@ class OfficerTenderController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="Publish: the notice becomes public",
+        responses=problems(*TENDER, AlreadyPublishedError, *TIMELINE_RULES, *TERMS_RULES, *WRITE),
     )
     def publish(
         self,
@@ -98,6 +139,9 @@ class OfficerTenderController(Controller):
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
         summary="Issue an addendum; may move the timeline",
+        responses=problems(
+            *TENDER, TenderNotPublishedError, *TIMELINE_RULES, *AMENDMENT_RULES, *WRITE
+        ),
     )
     def amend(
         self,
@@ -120,6 +164,9 @@ class OfficerTenderController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="Cancel with a reason",
+        responses=problems(
+            *TENDER, AwardLiveError, ComplaintPendingError, ContractSignedError, *WRITE
+        ),
     )
     def cancel(
         self,
@@ -141,6 +188,9 @@ class OfficerTenderController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="Open the bids in public (at or after the opening time)",
+        responses=problems(
+            *TENDER, TenderNotPublishedError, BidsSealedError, AlreadyOpenedError, *WRITE
+        ),
     )
     def open_bids(
         self,
@@ -157,6 +207,9 @@ class OfficerTenderController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="Answer a clarification question in public (the asker is not disclosed)",
+        responses=problems(
+            *TENDER, QuestionNotFoundError, QuestionAlreadyAnsweredError, InvalidTermsError, *WRITE
+        ),
     )
     def answer(
         self,

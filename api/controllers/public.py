@@ -14,6 +14,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.errors import ApiProblem
+from api.openapi import READ_MODEL_LAGGING, Refusal, problems
+from api.params import text_query
 from api.read_cache import WAIT_LEFT, ReadCache
 from api.read_tokens import invalid_read_token, min_position_withdrawn, read_tokens_of
 from api.schemas import query_text
@@ -179,6 +181,10 @@ async def _caught_up(
         cache.observed(reached)
 
 
+READ_TOKEN = (Refusal(422, "invalid_read_token"), Refusal(422, "min_position_withdrawn"))
+"""A read with a ``read_token`` the platform did not issue, or the withdrawn ``min_position``."""
+
+
 class PublicController(Controller):
     path = "/public"
     tags = ["public"]  # noqa: RUF012
@@ -197,16 +203,20 @@ class PublicController(Controller):
             }
         }
 
-    @get("/tenders", summary="Published tenders, newest first")
+    @get(
+        "/tenders",
+        summary="Published tenders, newest first",
+        responses=problems(READ_MODEL_LAGGING, *READ_TOKEN),
+    )
     async def list_tenders(  # noqa: PLR0917 (one argument per query parameter)
         self,
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         status: FromQuery[TenderStatusFilter | None] = None,
-        entity: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        entity: Annotated[str | None, text_query(100)] = None,
         category: FromQuery[Literal["goods", "works", "services"] | None] = None,
-        method: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        q: Annotated[str | None, QueryParameter(max_length=200, description="text search")] = None,
+        method: Annotated[str | None, text_query(64)] = None,
+        q: Annotated[str | None, text_query(200, "text search")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
         read_token: ReadToken = None,
@@ -228,7 +238,11 @@ class PublicController(Controller):
             "offset": offset,
         }
 
-    @get("/tenders/{tender_id:uuid}", summary="A notice with its addenda and answers")
+    @get(
+        "/tenders/{tender_id:uuid}",
+        summary="A notice with its addenda and answers",
+        responses=problems(TenderNotFoundError, READ_MODEL_LAGGING, *READ_TOKEN),
+    )
     async def tender(
         self,
         request: Request[Any, Any, Any],
@@ -243,7 +257,11 @@ class PublicController(Controller):
             raise TenderNotFoundError(f"no published tender {tender_id}")
         return _detail(row)
 
-    @get("/awards", summary="Awards, newest first: who won what, for how much")
+    @get(
+        "/awards",
+        summary="Awards, newest first: who won what, for how much",
+        responses=problems(READ_MODEL_LAGGING, *READ_TOKEN),
+    )
     async def list_awards(  # noqa: PLR0917 (one argument per query parameter)
         self,
         request: Request[Any, Any, Any],
@@ -263,7 +281,11 @@ class PublicController(Controller):
             "offset": offset,
         }
 
-    @get("/awards/{award_id:uuid}", summary="An award: standstill, complaints' outcomes, contract")
+    @get(
+        "/awards/{award_id:uuid}",
+        summary="An award: standstill, complaints' outcomes, contract",
+        responses=problems(AwardNotFoundError, READ_MODEL_LAGGING, *READ_TOKEN),
+    )
     async def award(
         self,
         request: Request[Any, Any, Any],

@@ -10,8 +10,10 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.auth import requires_role
+from api.openapi import TENDER, WRITE, bearer, problems
 from api.read_tokens import ReadTokens
 from api.schemas import QuestionIn, WriteOut
+from domain.errors import ClarificationPeriodClosedError, InvalidTermsError
 from domain.values import Actor, Role
 from procurement.commands.application import ProcurementApplication
 
@@ -20,12 +22,14 @@ class VendorTenderController(Controller):
     path = "/tenders"
     tags = ["vendor"]  # noqa: RUF012
     guards = [requires_role(Role.VENDOR)]  # noqa: RUF012
+    security = bearer(Role.VENDOR)
 
     @post(
         "/{tender_id:uuid}/questions",
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
         summary="Ask a clarification question (your name is never published)",
+        responses=problems(*TENDER, ClarificationPeriodClosedError, InvalidTermsError, *WRITE),
     )
     def ask(
         self,

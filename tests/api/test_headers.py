@@ -38,3 +38,19 @@ def test_the_metrics_token_compared_with_any_bytes_is_a_401(api: Api) -> None:
     assert (
         api.client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     )
+
+
+def test_options_allows_every_method_of_the_path(api: Api) -> None:
+    """Litestar 2 answered with the methods of the path's first handler only (#4169)."""
+    some_id = "00000000-0000-4000-8000-000000000000"
+    vendor = api.register_vendor("options.vendor")
+    officer = api.login("officer@works")
+    for path, headers, allow in (
+        (f"/tenders/{some_id}/bids/mine", vendor, "DELETE, GET, OPTIONS, PUT"),
+        (f"/tenders/{some_id}", officer, "GET, OPTIONS, PATCH"),
+        (f"/tenders/{some_id}/committee", officer, "OPTIONS, POST, PUT"),
+        ("/public/tenders", {}, "GET, OPTIONS"),
+    ):
+        answer = api.client.options(path, headers=headers)
+        assert answer.status_code == 204, (path, answer.text)
+        assert answer.headers["allow"] == allow, path

@@ -124,3 +124,30 @@ QUERIES = [
 def test_no_query_is_a_5xx(api: Api) -> None:
     answers = {query: api.client.get(query).status_code for query, _ in QUERIES}
     assert answers == dict(QUERIES)
+
+
+def test_a_required_query_parameter_missing_is_422_naming_it(api: Api) -> None:
+    headers = api.login("auditor@sindh")
+    answer = api.client.get("/audit/proofs/inclusion", params={"size": "1"}, headers=headers)
+    problem = assert_problem(answer, 422, "validation_failed")
+    assert problem["errors"] == [
+        {"loc": ["index"], "message": "a required query parameter, missing"}
+    ]
+
+
+def test_a_parameter_given_twice_is_422_naming_it(api: Api) -> None:
+    """It used to be the last value given, silently; a list parameter is not affected."""
+    answer = api.client.get("/public/tenders?status=active&status=closed&limit=5")
+    problem = assert_problem(answer, 422, "validation_failed")
+    assert [e["loc"] for e in problem["errors"]] == [["status"]]
+    assert api.client.get("/public/tenders?status=active&limit=5").status_code == 200
+    assert api.client.get("/portal/tenders?q=a&q=b").status_code == 422
+
+
+def test_null_is_not_a_value_of_a_parameter_that_takes_no_text(api: Api) -> None:
+    """Litestar read ``null`` as "not given": every tender, for ``status=null``."""
+    problem = assert_problem(
+        api.client.get("/public/tenders?status=null"), 422, "validation_failed"
+    )
+    assert [e["loc"] for e in problem["errors"]] == [["status"]]
+    assert api.client.get("/public/tenders?q=null").status_code == 200  # text: a word

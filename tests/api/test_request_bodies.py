@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from api.app import REQUEST_MAX_BODY_SIZE
+from api.body import REQUEST_MAX_BODY_SIZE
 from domain.values import Role
 from tests.api.conftest import Api
 from tests.api.test_bad_input import assert_problem

@@ -29,6 +29,7 @@ from api.portal.forms import FormState, form_values, parse, refused, validation_
 from api.portal.guards import actor_of
 from api.portal.pages import PKT, render
 from api.portal.public import after_write
+from domain.award import AwardStatus
 from domain.errors import AwardNotFoundError, EvaluationNotFoundError, ProcurementError
 from domain.evaluation import EvaluationStatus
 from domain.sealing import envelopes_for
@@ -124,7 +125,7 @@ def allowed_actions(  # noqa: C901, PLR0912 (one line per action the state allow
     if status in {TenderStatus.ACTIVE, TenderStatus.CLOSED, TenderStatus.OPENED}:
         if award is None:
             actions.add("cancel")
-        elif award["status"] == "standstill":
+        elif award["status"] == AwardStatus.STANDSTILL:
             actions.add("cancel_blocked")
     if status is TenderStatus.OPENED and evaluation is None:
         actions.add("committee")
@@ -148,7 +149,7 @@ def allowed_actions(  # noqa: C901, PLR0912 (one line per action the state allow
         reports = evaluation.state["reports"]
         if reports and reports[-1]["recommended_bid"] is not None:
             actions.add("award")
-    if award is not None and award["status"] == "standstill":
+    if award is not None and award["status"] == AwardStatus.STANDSTILL:
         if any(c["status"] == "pending" for c in award["complaints"]):
             actions.add("decide")
         elif now >= datetime.fromisoformat(award["standstill_ends"]):

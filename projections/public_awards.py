@@ -15,8 +15,9 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from psycopg.types.json import Jsonb
 
-from domain.award import Award
+from domain.award import Award, AwardStatus
 from domain.evaluation import Evaluation
+from domain.public_status import PublicTenderStatus
 
 Statement = tuple[str, dict[str, Any]]
 
@@ -51,13 +52,14 @@ def _started(event: Evaluation.EvaluationStarted, tracking: Tracking) -> list[St
         (
             (
                 "UPDATE public_tenders SET evaluation_id = %(evaluation_id)s, "
-                "evaluation = %(evaluation)s, status = 'evaluation', position = %(position)s "
+                "evaluation = %(evaluation)s, status = %(status)s, position = %(position)s "
                 "WHERE tender_id = %(tender_id)s"
             ),
             {
                 "evaluation_id": event.originator_id,
                 "tender_id": event.tender_id,
                 "evaluation": Jsonb(evaluation),
+                "status": PublicTenderStatus.EVALUATION.value,
                 "position": tracking.notification_id,
             },
         )
@@ -89,7 +91,7 @@ def _financial(event: Evaluation.FinancialEnvelopesOpened, tracking: Tracking) -
 @statements_for.register
 def _finalised(event: Evaluation.EvaluationFinalised, tracking: Tracking) -> list[Statement]:
     report = {"finalised_at": event.timestamp.isoformat(), **event.report.model_dump(mode="json")}
-    status = "unsuccessful" if event.report.unsuccessful else "evaluated"
+    status = event.report.public_status.value
     return [
         _tender_by_evaluation(
             _append("reports") + ", status = %(status)s",
@@ -104,8 +106,12 @@ def _reopened(event: Evaluation.EvaluationReopened, tracking: Tracking) -> list[
     item = {"reopened_at": event.timestamp.isoformat(), "reason": event.reason}
     return [
         _tender_by_evaluation(
-            _append("reopenings") + ", status = 'evaluation'",
-            {"evaluation_id": event.originator_id, "item": json.dumps([item])},
+            _append("reopenings") + ", status = %(status)s",
+            {
+                "evaluation_id": event.originator_id,
+                "item": json.dumps([item]),
+                "status": PublicTenderStatus.EVALUATION.value,
+            },
             tracking,
         )
     ]
@@ -115,7 +121,9 @@ def _reopened(event: Evaluation.EvaluationReopened, tracking: Tracking) -> list[
 def _recorded(event: Evaluation.AwardRecorded, tracking: Tracking) -> list[Statement]:
     return [
         _tender_by_evaluation(
-            "status = 'awarded'", {"evaluation_id": event.originator_id}, tracking
+            "status = %(status)s",
+            {"evaluation_id": event.originator_id, "status": PublicTenderStatus.AWARDED.value},
+            tracking,
         )
     ]
 
@@ -124,7 +132,9 @@ def _recorded(event: Evaluation.AwardRecorded, tracking: Tracking) -> list[State
 def _released(event: Evaluation.AwardReleased, tracking: Tracking) -> list[Statement]:
     return [
         _tender_by_evaluation(
-            "status = 'evaluated'", {"evaluation_id": event.originator_id}, tracking
+            "status = %(status)s",
+            {"evaluation_id": event.originator_id, "status": PublicTenderStatus.EVALUATED.value},
+            tracking,
         )
     ]
 
@@ -156,7 +166,7 @@ def _made(event: Award.AwardMade, tracking: Tracking) -> list[Statement]:
             ) VALUES (
                 %(award_id)s, %(tender_id)s, %(report)s, %(bid_id)s, %(supplier_id)s,
                 %(supplier_name)s, %(amount)s, %(currency)s, %(rank)s, %(reason)s,
-                'standstill', %(at)s, %(standstill_ends)s, %(version)s, %(position)s
+                %(status)s, %(at)s, %(standstill_ends)s, %(version)s, %(position)s
             )
             """,
             {
@@ -170,6 +180,7 @@ def _made(event: Award.AwardMade, tracking: Tracking) -> list[Statement]:
                 "currency": event.value.currency,
                 "rank": event.rank,
                 "reason": event.reason,
+                "status": AwardStatus.STANDSTILL.value,
                 "at": event.timestamp,
                 "standstill_ends": event.standstill_ends,
                 "version": event.originator_version,
@@ -210,8 +221,12 @@ def _decided(event: Award.ComplaintDecided, tracking: Tracking) -> list[Statemen
     )
     params: dict[str, Any] = {"cid": str(event.complaint_id), "patch": json.dumps(patch)}
     if event.upheld:
-        sql += ", status = 'cancelled', cancelled_at = %(at)s, cancellation_reason = %(why)s"
-        params |= {"at": event.timestamp, "why": f"complaint upheld: {event.reasons}"}
+        sql += ", status = %(status)s, cancelled_at = %(at)s, cancellation_reason = %(why)s"
+        params |= {
+            "status": AwardStatus.CANCELLED.value,
+            "at": event.timestamp,
+            "why": f"complaint upheld: {event.reasons}",
+        }
     return [_award(sql, params, event, tracking)]
 
 
@@ -219,8 +234,8 @@ def _decided(event: Award.ComplaintDecided, tracking: Tracking) -> list[Statemen
 def _cancelled(event: Award.AwardCancelled, tracking: Tracking) -> list[Statement]:
     return [
         _award(
-            "status = 'cancelled', cancelled_at = %(at)s, cancellation_reason = %(why)s",
-            {"at": event.timestamp, "why": event.reason},
+            "status = %(status)s, cancelled_at = %(at)s, cancellation_reason = %(why)s",
+            {"status": AwardStatus.CANCELLED.value, "at": event.timestamp, "why": event.reason},
             event,
             tracking,
         )
@@ -236,16 +251,20 @@ def _contracted(event: Award.ContractSigned, tracking: Tracking) -> list[Stateme
     }
     return [
         _award(
-            "status = 'contracted', contract = %(contract)s",
-            {"contract": Jsonb(contract)},
+            "status = %(status)s, contract = %(contract)s",
+            {"status": AwardStatus.CONTRACTED.value, "contract": Jsonb(contract)},
             event,
             tracking,
         ),
         (
             (
-                "UPDATE public_tenders SET status = 'contracted', position = %(position)s "
+                "UPDATE public_tenders SET status = %(status)s, position = %(position)s "
                 "WHERE tender_id = (SELECT tender_id FROM public_awards WHERE award_id = %(id)s)"
             ),
-            {"id": event.originator_id, "position": tracking.notification_id},
+            {
+                "id": event.originator_id,
+                "status": PublicTenderStatus.CONTRACTED.value,
+                "position": tracking.notification_id,
+            },
         ),
     ]

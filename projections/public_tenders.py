@@ -19,6 +19,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection
 from psycopg.types.json import Jsonb
 
+from domain.public_status import PublicTenderStatus
 from domain.tender import Tender
 from projections import public_awards
 
@@ -128,7 +129,7 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
             %(id)s, %(reference)s, %(title)s, %(description)s, %(translations)s,
             %(entity)s, %(category)s, %(method)s, %(scope)s, %(amount)s, %(currency)s,
             %(lots)s, %(bid_security)s, %(validity)s, %(clarification)s, %(deadline)s,
-            %(opening)s, %(rules)s, %(sealing)s, 'active', %(at)s, %(version)s, %(position)s
+            %(opening)s, %(rules)s, %(sealing)s, %(status)s, %(at)s, %(version)s, %(position)s
         )
     """
     return [
@@ -136,6 +137,7 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
             insert,
             {
                 "id": event.originator_id,
+                "status": PublicTenderStatus.ACTIVE.value,
                 "reference": notice.reference,
                 "title": notice.title,
                 "description": notice.description,
@@ -259,8 +261,8 @@ def _answered(event: Tender.QuestionAnswered, tracking: Tracking) -> list[Statem
 def _closed(event: Tender.BiddingClosed, tracking: Tracking) -> list[Statement]:
     return [
         (
-            "UPDATE public_tenders SET status = 'closed' WHERE tender_id = %(id)s",
-            {"id": event.originator_id},
+            "UPDATE public_tenders SET status = %(status)s WHERE tender_id = %(id)s",
+            {"id": event.originator_id, "status": PublicTenderStatus.CLOSED.value},
         ),
         _touch(event.originator_id, event.originator_version, tracking),
     ]
@@ -271,11 +273,12 @@ def _opened(event: Tender.BidsOpened, tracking: Tracking) -> list[Statement]:
     return [
         (
             (
-                "UPDATE public_tenders SET status = 'opened', opening = %(opening)s "
+                "UPDATE public_tenders SET status = %(status)s, opening = %(opening)s "
                 "WHERE tender_id = %(id)s"
             ),
             {
                 "id": event.originator_id,
+                "status": PublicTenderStatus.OPENED.value,
                 "opening": Jsonb(
                     {
                         "opened_at": event.timestamp.isoformat(),
@@ -294,11 +297,16 @@ def _cancelled(event: Tender.TenderCancelled, tracking: Tracking) -> list[Statem
     return [
         (
             """
-            UPDATE public_tenders SET status = 'cancelled', cancelled_at = %(at)s,
+            UPDATE public_tenders SET status = %(status)s, cancelled_at = %(at)s,
                 cancellation_reason = %(reason)s
             WHERE tender_id = %(id)s
             """,
-            {"id": event.originator_id, "at": event.timestamp, "reason": event.reason},
+            {
+                "id": event.originator_id,
+                "status": PublicTenderStatus.CANCELLED.value,
+                "at": event.timestamp,
+                "reason": event.reason,
+            },
         ),
         _touch(event.originator_id, event.originator_version, tracking),
     ]

@@ -13,6 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.award import AwardStatus
+
 INDICATORS = {
     "R003": "Short submission period",
     "R018": "Single bid received",
@@ -104,7 +106,7 @@ def _evidence(
     received = {b["bid_id"]: b["received_at"] for b in opening["bids"]}
     deadline = tender["submission_deadline"]
     for award in awards:
-        if award["status"] == "cancelled":
+        if award["status"] == AwardStatus.CANCELLED:
             continue
         at = received.get(str(award["bid_id"]))
         if at is not None and datetime.fromisoformat(at) >= deadline:

@@ -11,13 +11,15 @@ from uuid import UUID
 
 import psycopg
 
+from domain.public_status import PublicTenderStatus
+
 
 def due_for_closing(dsn: str, now: datetime, limit: int = 500) -> list[UUID]:
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(
             "SELECT tender_id FROM public_tenders "
-            "WHERE status = 'active' AND submission_deadline <= %s "
+            "WHERE status = %s AND submission_deadline <= %s "
             "ORDER BY submission_deadline LIMIT %s",
-            (now, limit),
+            (PublicTenderStatus.ACTIVE.value, now, limit),
         ).fetchall()
     return [row[0] for row in rows]

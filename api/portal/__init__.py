@@ -19,7 +19,9 @@ from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Scope, Sen
 from api.portal.accounts import AccountPages
 from api.portal.auditor import AuditorPages
 from api.portal.csrf import csrf_guard
-from api.portal.officer import OfficerPages
+from api.portal.officer.awards import OfficerAwardPages
+from api.portal.officer.evaluation import OfficerEvaluationPages
+from api.portal.officer.tenders import OfficerTenderPages
 from api.portal.pages import HTML_EXCEPTION_HANDLERS, STATIC
 from api.portal.public import PublicPages
 from api.portal.session import ended_sessions_dropped, session_config
@@ -59,7 +61,16 @@ def _no_nul_in_file_names(request: Request[Any, Any, Any]) -> None:
 def portal_handlers() -> list[ControllerRouterHandler]:
     pages = Router(
         path="/",
-        route_handlers=[root, PublicPages, AccountPages, VendorPages, OfficerPages, AuditorPages],
+        route_handlers=[
+            root,
+            PublicPages,
+            AccountPages,
+            VendorPages,
+            OfficerTenderPages,
+            OfficerEvaluationPages,
+            OfficerAwardPages,
+            AuditorPages,
+        ],
         middleware=[sessions_and_csrf],
         exception_handlers=HTML_EXCEPTION_HANDLERS,
         include_in_schema=False,

@@ -14,22 +14,18 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+from domain.award import AwardStatus
+from domain.public_status import PublicTenderStatus
+from domain.tender import TenderStatus
+
 LOCALES = Path(__file__).resolve().parent / "locales"
 
 # Words the pages translate from data (statuses, methods, roles, kinds): ``t(tender.status)``.
 DYNAMIC_MESSAGES = frozenset(
     {
-        # tender statuses
-        "draft",
-        "active",
-        "closed",
-        "opened",
-        "evaluation",
-        "evaluated",
-        "unsuccessful",
-        "awarded",
-        "contracted",
-        "cancelled",
+        # tender statuses: a draft (its officers see it), then the public's
+        TenderStatus.DRAFT.value,
+        *(status.value for status in PublicTenderStatus),
         # categories, methods and scopes
         "goods",
         "works",
@@ -59,7 +55,7 @@ DYNAMIC_MESSAGES = frozenset(
         "technical",
         "financial",
         # awards and complaints
-        "standstill",
+        *(status.value for status in AwardStatus),
         "pending",
         "upheld",
         "dismissed",

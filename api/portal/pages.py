@@ -38,7 +38,9 @@ from api.portal.session import (
     renew_if_half_spent,
     session_of,
 )
+from domain.award import AwardStatus
 from domain.errors import ProcurementError
+from domain.public_status import PublicTenderStatus
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,8 @@ def environment() -> Environment:
     )
     env.filters.update({"pkt": pkt, "iso": iso, "money": money})
     env.globals["static_version"] = _static_version()
+    # The statuses' one spelling, for the templates' comparisons.
+    env.globals.update({"PublicTenderStatus": PublicTenderStatus, "AwardStatus": AwardStatus})
     return env
 
 

@@ -34,6 +34,7 @@ from api.rate_limits import limiter_of
 from api.schemas import BidContentsIn, ComplaintIn, QuestionIn
 from domain.bid import BidStatus
 from domain.errors import ProcurementError, TenderNotFoundError
+from domain.public_status import PublicTenderStatus
 from domain.text import refusal
 from domain.values import Role
 from procurement.commands.application import BidView, ProcurementApplication
@@ -108,7 +109,8 @@ class VendorPages(Controller):
         procurement: NamedDependency[ProcurementApplication],
     ) -> Template:
         """Tenders open for bids, each with this vendor's bid on it, if any."""
-        rows, _ = await reads.list_tenders(pool, reads.TenderFilter(status="active"), 50, 0)
+        active = reads.TenderFilter(status=PublicTenderStatus.ACTIVE.value)
+        rows, _ = await reads.list_tenders(pool, active, 50, 0)
         tenders = []
         for row in rows:
             bid = await _my_bid(procurement, request, row["tender_id"])
@@ -175,7 +177,8 @@ class VendorPages(Controller):
             bid=bid,
             live=bid is not None and bid.status is BidStatus.SUBMITTED,
             currency=str(tender["currency"]).strip(),
-            open_for_bids=tender["status"] == "active" and request.app.state.clock.now() < deadline,
+            open_for_bids=tender["status"] == PublicTenderStatus.ACTIVE
+            and request.app.state.clock.now() < deadline,
             form=form,
         )
 

@@ -1,0 +1,274 @@
+"""What every officer's action shares: the forms typed in Pakistan time, the actions a
+tender's state allows, and the tender's page, which each action posted from it either leaves
+(a redirect once the write is read) or shows again with the refusal by its form.
+
+An action is one POST calling exactly one application command with the signed-in officer
+as the actor: the application loads the tender and refuses another entity's officer (404)
+in the same step, and the domain refuses what the tender's state does not allow. The page
+offers only the actions the state allows; the server still decides (a deadline may pass
+between the page and the click).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, TypeVar
+from uuid import UUID
+
+import asyncpg
+from litestar import Request
+from litestar.concurrency import sync_to_thread
+from litestar.response import Redirect, Template
+from pydantic import BaseModel, ValidationError
+
+from api.errors import status_for
+from api.portal.forms import FormState, form_values, parse, refused, validation_errors
+from api.portal.guards import actor_of
+from api.portal.pages import PKT, render
+from api.portal.public import after_write
+from domain.award import AwardStatus
+from domain.errors import AwardNotFoundError, EvaluationNotFoundError, ProcurementError
+from domain.evaluation import EvaluationStatus
+from domain.sealing import envelopes_for
+from domain.tender import TenderStatus
+from domain.values import Actor
+from procurement.commands.application import ProcurementApplication, TenderView
+from procurement.commands.views import EvaluationView
+from procurement.store.application_base import WriteResult
+from projections import reads
+
+M = TypeVar("M", bound=BaseModel)
+COMMITTEE_ROWS = 5
+
+TIMELINE_FIELDS = (
+    "timeline.clarification_deadline",
+    "timeline.submission_deadline",
+    "timeline.opening_time",
+)
+# Integers the API wants as JSON numbers (a form sends text).
+INTEGERS = ("bid_validity_days", "evaluation.criteria.*.max_score", "scores.*.score")
+
+
+def pkt_to_utc(value: str) -> str:
+    """A ``datetime-local`` input, typed in Pakistan time, as the API's RFC 3339 UTC text.
+    Anything else is left as typed, for the API's message about it."""
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=PKT)
+    try:
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    except OverflowError:  # 0001-01-01T00:00 in PKT is before the first year in UTC
+        return value
+
+
+def pkt_input(moment: datetime | None) -> str:
+    """A time as a ``datetime-local`` input shows it: Pakistan time, to the minute."""
+    return "" if moment is None else moment.astimezone(PKT).strftime("%Y-%m-%dT%H:%M")
+
+
+def body(
+    model: type[M],
+    pairs: list[tuple[str, str]],
+    *,
+    times: Iterable[str] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> tuple[M | None, FormState]:
+    """The API's request body from a form: times typed in PKT sent as UTC, whole numbers as
+    numbers. The form keeps what was typed."""
+    zoned = set(times)
+    converted = [(k, pkt_to_utc(v) if k in zoned else v) for k, v in pairs]
+    parsed, state = parse(model, converted, extra, integers=INTEGERS)
+    state.values = dict(pairs)
+    return parsed, state
+
+
+def invalid(state: FormState, error: ValidationError) -> FormState:
+    """A validation error raised past the request body (a tender's terms as a whole)."""
+    for name, message in validation_errors(error).items():
+        if name == "_form":
+            state.summary.append(message)
+        else:
+            state.errors.setdefault(name, message)
+    return state
+
+
+def allowed_actions(  # noqa: C901, PLR0912 (one line per action the state allows)
+    actor: Actor,
+    view: TenderView,
+    evaluation: EvaluationView | None,
+    award: dict[str, Any] | None,
+    now: datetime,
+) -> set[str]:
+    """The actions this tender's state allows this officer now (the server still decides)."""
+    status = view.status
+    actions: set[str] = set()
+    if status is TenderStatus.DRAFT:
+        actions |= {"edit", "publish"}
+    if status is TenderStatus.ACTIVE:
+        if now < view.terms.timeline.submission_deadline:
+            actions.add("amend")
+        if any(q.get("answer") is None for q in view.questions):
+            actions.add("answer")
+    if status in {TenderStatus.ACTIVE, TenderStatus.CLOSED} and now >= (
+        view.terms.timeline.opening_time
+    ):
+        actions.add("open")
+    # A live award keeps the tender: in its standstill the award is cancelled first; once
+    # contracted, the tender stays.
+    if status in {TenderStatus.ACTIVE, TenderStatus.CLOSED, TenderStatus.OPENED}:
+        if award is None:
+            actions.add("cancel")
+        elif award["status"] == AwardStatus.STANDSTILL:
+            actions.add("cancel_blocked")
+    if status is TenderStatus.OPENED and evaluation is None:
+        actions.add("committee")
+    if evaluation is not None and evaluation.status is EvaluationStatus.IN_PROGRESS:
+        me = next(
+            (m for m in evaluation.state["committee"] if m["account_id"] == str(actor.account_id)),
+            None,
+        )
+        declarations = {d["member_id"]: d for d in evaluation.state["declarations"]}
+        if me is not None and me["account_id"] not in declarations:
+            actions.add("declare")
+        elif me is not None and view.terms.evaluation_terms.criteria:
+            actions.add("score")
+        if me is not None and me["chair"]:
+            actions |= {"rule", "finalise"}
+        mine = declarations.get(me["account_id"]) if me is not None else None
+        # The second opening is a committee act: a declared, unrecused member's.
+        if mine is not None and not mine["conflict"] and evaluation.state["to_open_financially"]:
+            actions.add("financial")
+    if evaluation is not None and evaluation.status is EvaluationStatus.FINALISED:
+        reports = evaluation.state["reports"]
+        if reports and reports[-1]["recommended_bid"] is not None:
+            actions.add("award")
+    if award is not None and award["status"] == AwardStatus.STANDSTILL:
+        if any(c["status"] == "pending" for c in award["complaints"]):
+            actions.add("decide")
+        elif now >= datetime.fromisoformat(award["standstill_ends"]):
+            actions.add("contract")
+    return actions
+
+
+@dataclass
+class TenderPage:
+    """One tender's page as the signed-in officer sees it, and the actions posted from it."""
+
+    request: Request[Any, Any, Any]
+    pool: asyncpg.Pool
+    procurement: ProcurementApplication
+    tender_id: UUID
+    actor: Actor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.actor = actor_of(self.request)
+
+    async def act(
+        self,
+        name: str,
+        schema: type[M],
+        command: Callable[[M], WriteResult],
+        fields: Mapping[str, str] | None = None,
+        *,
+        times: Iterable[str] = (),
+        pairs: list[tuple[str, str]] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Template | Redirect:
+        """The form ``name`` posted as ``schema``, then ``command`` with its body: the page
+        as it now is, or the page again with the form's errors (422) or the refusal."""
+        typed = await form_values(self.request) if pairs is None else pairs
+        data, form = body(schema, typed, times=times, extra=extra)
+        if data is None:
+            return await self.refusal(name, form, 422)
+        return await self.run(name, form, partial(command, data), fields)
+
+    async def run(
+        self,
+        name: str,
+        form: FormState,
+        command: Callable[[], WriteResult],
+        fields: Mapping[str, str] | None = None,
+    ) -> Template | Redirect:
+        """Run one command; on success see the page as it now is, on a refusal the page
+        again with the message by the form (and the API's status)."""
+        try:
+            result = await sync_to_thread(command)
+        except ProcurementError as error:
+            return await self.refusal(name, refused(form, error, fields), status_for(error))
+        except ValidationError as error:
+            return await self.refusal(name, invalid(form, error), 422)
+        return written(self.request, self.tender_id, result)
+
+    async def refusal(self, name: str, form: FormState, status_code: int) -> Template:
+        return await tender_page(
+            self.request,
+            self.pool,
+            self.procurement,
+            self.tender_id,
+            status_code=status_code,
+            forms={name: form},
+        )
+
+    async def award_of(self, award_id: UUID) -> None:
+        """The award is this entity's (the application checks) and this tender's (404 if
+        not: an action reached through another tender's page must not act on this award)."""
+        award = await sync_to_thread(self.procurement.award_for_officer, self.actor, award_id)
+        if award["tender_id"] != str(self.tender_id):
+            raise AwardNotFoundError(f"no award {award_id} on tender {self.tender_id}")
+
+
+def written(request: Request[Any, Any, Any], tender_id: UUID, result: WriteResult) -> Redirect:
+    """The tender's page once it shows ``result`` (a redirect with its read token)."""
+    return after_write(request, f"/portal/officer/tenders/{tender_id}", result.position)
+
+
+async def tender_page(
+    request: Request[Any, Any, Any],
+    pool: asyncpg.Pool,
+    procurement: ProcurementApplication,
+    tender_id: UUID,
+    *,
+    status_code: int = 200,
+    forms: Mapping[str, FormState] | None = None,
+) -> Template:
+    """One tender as its officers see it, with the actions its state allows."""
+    actor = actor_of(request)
+    view = await sync_to_thread(procurement.tender_for_officer, actor, tender_id)
+    evaluation: EvaluationView | None = None
+    if view.status is TenderStatus.OPENED:
+        try:
+            evaluation = await sync_to_thread(procurement.evaluation_for_officer, actor, tender_id)
+        except EvaluationNotFoundError:
+            evaluation = None
+    award: dict[str, Any] | None = None
+    if evaluation is not None and evaluation.state["current_award"]:
+        award_id = UUID(evaluation.state["current_award"])
+        award = await sync_to_thread(procurement.award_for_officer, actor, award_id)
+    public = await reads.get_tender(pool, tender_id) if view.published_at else None
+    now = request.app.state.clock.now()
+    failed = dict(forms or {})
+    return render(
+        request,
+        "officer_tender.html",
+        status_code=status_code,
+        tender=view,
+        terms=view.terms.model_dump(mode="json"),
+        evaluation=evaluation,
+        award=award,
+        opening=public["opening"] if public else None,
+        public_status=public["status"] if public else view.status.value,
+        actions=allowed_actions(actor, view, evaluation, award, now),
+        me=str(actor.account_id),
+        criteria=[c.model_dump(mode="json") for c in view.terms.evaluation_terms.criteria],
+        two_envelopes=len(envelopes_for(view.terms.method)) > 1,
+        form=lambda name: failed.get(name) or FormState(),
+        pkt_input=pkt_input,
+        committee_rows=COMMITTEE_ROWS,
+    )

@@ -1,0 +1,339 @@
+"""The officers' pages for a tender's life before the opening: the entity's dashboard,
+drafting and editing, publishing, amending, answering questions, cancelling and opening the
+bids.
+
+Drafts are in no public read model. The dashboard finds this entity's latest 100 tenders
+never published in ``entity_tenders`` (kept by the public tenders projection, never served
+publicly), each then loaded through the application, which checks the entity again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Request, get, post
+from litestar.concurrency import sync_to_thread
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from pydantic import ValidationError
+
+from api.errors import status_for
+from api.portal.forms import (
+    INTEGER_BOUND,
+    MAX_ROWS,
+    FormState,
+    form_values,
+    refused,
+    whole_number,
+)
+from api.portal.guards import actor_of, requires_portal_role
+from api.portal.officer.tender_page import (
+    TIMELINE_FIELDS,
+    TenderPage,
+    body,
+    invalid,
+    pkt_input,
+    tender_page,
+    written,
+)
+from api.portal.pages import render
+from api.portal.public import AfterToken, caught_up
+from api.schemas import AmendmentIn, AnswerIn, CancelIn, TenderIn, TenderPatch
+from domain.errors import ProcurementError
+from domain.values import Category, EvaluationMethod, Method, Role, Scope
+from procurement.commands.application import ProcurementApplication, TenderView
+from procurement.store.application_base import WriteResult
+from projections import reads
+
+DRAFTS_SHOWN = 100
+LOT_ROWS = 3
+CRITERION_ROWS = 3
+
+# Which field a domain refusal of a tender's terms is about.
+TERMS_FIELDS = {
+    "invalid_timeline": "timeline.submission_deadline",
+    "opening_time_out_of_window": "timeline.opening_time",
+    "deadline_in_past": "timeline.submission_deadline",
+    "bidding_period_too_short": "timeline.submission_deadline",
+    "bid_security_too_high": "bid_security.amount.amount",
+    "bid_validity_out_of_range": "bid_validity_days",
+    "method_not_allowed_for_value": "method",
+    "notice_translation_missing": "translations.ur.title",
+}
+AMEND_FIELDS = {
+    "deadline_extension_required": "timeline.submission_deadline",
+    "invalid_timeline": "timeline.submission_deadline",
+    "opening_time_out_of_window": "timeline.opening_time",
+    "deadline_in_past": "timeline.submission_deadline",
+    "bidding_period_too_short": "timeline.submission_deadline",
+}
+
+
+def choices(
+    values: Iterable[str], translate: Callable[[str], str], *, blank: bool = False
+) -> list[tuple[str, str]]:
+    """A select's options: each value with its words in the page's language."""
+    return [("", "—")] * blank + [(value, translate(value)) for value in values]
+
+
+TERMS_CHOICES = {
+    "categories": [c.value for c in Category],
+    "methods": [m.value for m in Method],
+    "scopes": [s.value for s in Scope],
+    "evaluation_methods": [e.value for e in EvaluationMethod],
+    "choices": choices,
+}
+
+
+def terms_values(view: TenderView) -> dict[str, str]:
+    """A draft's terms as the form's fields, for its edit page."""
+    terms = view.terms.model_dump(mode="json")
+    values: dict[str, str] = {}
+
+    def flatten(prefix: str, node: Any) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                flatten(f"{prefix}.{key}" if prefix else key, child)
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                flatten(f"{prefix}.{index}", child)
+        elif node is not None:
+            values[prefix] = str(node)
+
+    flatten("", terms)
+    timeline = view.terms.timeline
+    values["timeline.clarification_deadline"] = pkt_input(timeline.clarification_deadline)
+    values["timeline.submission_deadline"] = pkt_input(timeline.submission_deadline)
+    values["timeline.opening_time"] = pkt_input(timeline.opening_time)
+    if view.terms.evaluation is None:  # the method's default: leave the choice blank
+        values = {k: v for k, v in values.items() if not k.startswith("evaluation.")}
+    return values
+
+
+def rows_in(form: FormState, prefix: str) -> int:
+    """How many rows of a repeated group the form holds (lots, criteria)."""
+    pattern = re.compile(rf"^{re.escape(prefix)}\.([^.]+)\.")
+    matches = (pattern.match(key) for key in form.values)
+    indices = [whole_number(m.group(1), MAX_ROWS) for m in matches if m]
+    return max((index for index in indices if index is not None), default=-1) + 1
+
+
+class OfficerTenderPages(Controller):
+    path = "/portal/officer"
+    guards = [requires_portal_role(Role.OFFICER)]  # noqa: RUF012 (litestar reads a class attribute)
+    include_in_schema = False
+
+    # The entity's tenders ----------------------------------------------------------------
+
+    @get("", name="portal:officer")
+    async def dashboard(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+        after: AfterToken = None,
+    ) -> Template:
+        await caught_up(request, pool, after)
+        actor = actor_of(request)
+        entity = actor.entity or ""
+        published, _ = await reads.list_tenders(
+            pool, reads.TenderFilter(entity=entity), DRAFTS_SHOWN, 0
+        )
+        drafts: list[TenderView] = []
+        for tender_id in await reads.drafts_of(pool, entity, DRAFTS_SHOWN):
+            try:
+                view = await sync_to_thread(procurement.tender_for_officer, actor, tender_id)
+            except ProcurementError:
+                continue  # another entity's (the application decides, not the query)
+            if view.published_at is None:
+                drafts.append(view)
+        return render(request, "officer_dashboard.html", drafts=drafts, published=published)
+
+    # Drafting ----------------------------------------------------------------------------
+
+    @get("/tenders/new", name="portal:officer-new")
+    async def new_form(self, request: Request[Any, Any, Any]) -> Template:
+        form = FormState(values={"estimated_value.currency": "PKR", "scope": "national"})
+        return self._terms_page(request, form, None)
+
+    @post("/tenders/new", name="portal:officer-draft")
+    async def draft(
+        self, request: Request[Any, Any, Any], procurement: NamedDependency[ProcurementApplication]
+    ) -> Template | Redirect:
+        data, form = body(TenderIn, await form_values(request), times=TIMELINE_FIELDS)
+        if data is None:
+            return self._terms_page(request, form, None, status_code=422)
+        try:
+            terms = data.to_domain()
+            result = await sync_to_thread(procurement.draft_tender, actor_of(request), terms)
+        except ValidationError as error:
+            return self._terms_page(request, invalid(form, error), None, status_code=422)
+        except ProcurementError as error:
+            form = refused(form, error, TERMS_FIELDS)
+            return self._terms_page(request, form, None, status_code=status_for(error))
+        return written(request, result.id, result)
+
+    @get("/tenders/{tender_id:uuid}/edit", name="portal:officer-edit")
+    async def edit_form(
+        self,
+        request: Request[Any, Any, Any],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+    ) -> Template:
+        view = await sync_to_thread(procurement.tender_for_officer, actor_of(request), tender_id)
+        return self._terms_page(request, FormState(values=terms_values(view)), view)
+
+    @post("/tenders/{tender_id:uuid}/edit", name="portal:officer-edit-post")
+    async def edit(
+        self,
+        request: Request[Any, Any, Any],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+    ) -> Template | Redirect:
+        actor = actor_of(request)
+        view = await sync_to_thread(procurement.tender_for_officer, actor, tender_id)
+        pairs = await form_values(request)
+        typed = dict(pairs)
+        # The form shows the whole draft: an optional term left blank is cleared.
+        cleared: dict[str, Any] = {}
+        if not typed.get("description", "").strip():
+            cleared["description"] = ""
+        if not any(typed.get(f"translations.{lang}.title", "").strip() for lang in ("ur", "sd")):
+            cleared["translations"] = {}
+        if not typed.get("bid_security.amount.amount", "").strip():
+            cleared["bid_security"] = None
+        if not typed.get("evaluation.method", "").strip():
+            cleared["evaluation"] = None
+        data, form = body(TenderPatch, pairs, times=TIMELINE_FIELDS, extra=cleared)
+        if data is None:
+            return self._terms_page(request, form, view, status_code=422)
+        # The version the officer was looking at: a draft changed since is refused (412), not
+        # overwritten with a form that never showed the other officer's changes.
+        version_seen = typed.get("_version", "")
+        seen = whole_number(version_seen, INTEGER_BOUND)
+        seen = view.version if seen is None else seen
+        try:
+            result = await sync_to_thread(
+                procurement.edit_tender, actor, tender_id, data.changes(), seen
+            )
+        except ValidationError as error:
+            return self._terms_page(request, invalid(form, error), view, status_code=422)
+        except ProcurementError as error:
+            form = refused(form, error, TERMS_FIELDS)
+            return self._terms_page(request, form, view, status_code=status_for(error))
+        return written(request, tender_id, result)
+
+    def _terms_page(
+        self,
+        request: Request[Any, Any, Any],
+        form: FormState,
+        view: TenderView | None,
+        *,
+        status_code: int = 200,
+    ) -> Template:
+        return render(
+            request,
+            "officer_terms.html",
+            status_code=status_code,
+            form=form,
+            tender=view,
+            lot_rows=max(LOT_ROWS, rows_in(form, "lots")),
+            criterion_rows=max(CRITERION_ROWS, rows_in(form, "evaluation.criteria")),
+            **TERMS_CHOICES,
+        )
+
+    # One tender --------------------------------------------------------------------------
+
+    @get("/tenders/{tender_id:uuid}", name="portal:officer-tender")
+    async def tender(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+        after: AfterToken = None,
+    ) -> Template:
+        await caught_up(request, pool, after)
+        return await tender_page(request, pool, procurement, tender_id)
+
+    @post("/tenders/{tender_id:uuid}/publish", name="portal:officer-publish")
+    async def publish(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+    ) -> Template | Redirect:
+        page = TenderPage(request, pool, procurement, tender_id)
+        return await page.run(
+            "publish",
+            FormState(),
+            lambda: procurement.publish_tender(page.actor, tender_id, None),
+        )
+
+    @post("/tenders/{tender_id:uuid}/amend", name="portal:officer-amend")
+    async def amend(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+    ) -> Template | Redirect:
+        page = TenderPage(request, pool, procurement, tender_id)
+
+        def amend(data: AmendmentIn) -> WriteResult:
+            timeline = data.timeline.to_domain() if data.timeline else None
+            return procurement.amend_tender(page.actor, tender_id, data.text, timeline, None)
+
+        return await page.act("amend", AmendmentIn, amend, times=TIMELINE_FIELDS)
+
+    @post("/tenders/{tender_id:uuid}/cancel", name="portal:officer-cancel")
+    async def cancel(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+    ) -> Template | Redirect:
+        page = TenderPage(request, pool, procurement, tender_id)
+        return await page.act(
+            "cancel",
+            CancelIn,
+            lambda data: procurement.cancel_tender(page.actor, tender_id, data.reason, None),
+        )
+
+    @post("/tenders/{tender_id:uuid}/questions/{question_id:uuid}/answer", name="portal:answer")
+    async def answer(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+        question_id: FromPath[UUID],
+    ) -> Template | Redirect:
+        page = TenderPage(request, pool, procurement, tender_id)
+        return await page.act(
+            f"answer:{question_id}",
+            AnswerIn,
+            lambda data: procurement.answer_question(
+                page.actor, tender_id, question_id, data.answer
+            ),
+        )
+
+    @post("/tenders/{tender_id:uuid}/open", name="portal:officer-open")
+    async def open_bids(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+    ) -> Template | Redirect:
+        page = TenderPage(request, pool, procurement, tender_id)
+        return await page.run(
+            "open", FormState(), lambda: procurement.open_bids(page.actor, tender_id, None)
+        )

@@ -29,7 +29,7 @@ from api.errors import ApiProblem
 REQUEST_MAX_BODY_SIZE = 10_000_000
 """Bytes: the one limit of a request body, for every route (the API's JSON and the portal's
 forms, a bid with its documents included), refused with 413 ``payload_too_large`` before it
-is read. The request models' longest fields fit in it (``api/schemas.py``)."""
+is read. The request models' longest fields fit in it (``api/schemas/``)."""
 
 
 def is_json_media_type(media_type: str, options: dict[str, str]) -> bool:

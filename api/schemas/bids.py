@@ -1,0 +1,137 @@
+"""Request and response bodies of bids: plain contents or sealed envelopes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any, Self
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from api.body import REQUEST_MAX_BODY_SIZE
+from api.schemas.common import Body, StrictCount
+from api.schemas.tenders import MoneyIn
+from domain.bid import BidContents, BidSecurityOffer, Document, LotPrice
+from domain.sealing import EnvelopeName, SealedBid
+from domain.text import MULTI_LINE, SINGLE_LINE
+from procurement.crypto.hpke import envelope_from_ciphertext
+
+
+def _decodes_as_base64(value: str) -> str:
+    """The alphabet is not enough: a length that is not a multiple of four matches the pattern
+    but does not decode (it would fail later, inside the command)."""
+    try:
+        base64.b64decode(value, validate=True)
+    except binascii.Error:
+        msg = "must be standard base64, padded with = to a multiple of 4 characters"
+        raise ValueError(msg) from None
+    return value
+
+
+_BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+Base64Text = Annotated[
+    str,
+    # Checked by decoding (as fast as reading it); stated as the pattern it amounts to.
+    Field(json_schema_extra={"pattern": _BASE64}),
+    AfterValidator(_decodes_as_base64),
+]
+LONGEST_BASE64 = (REQUEST_MAX_BODY_SIZE - 100) // 4 * 4
+"""The longest base64 field a request can carry: the smallest body around one takes fewer than
+100 bytes, and the body as a whole is at most ``REQUEST_MAX_BODY_SIZE`` (413 beyond)."""
+
+
+class EnvelopeIn(Body):
+    """An envelope sealed on the vendor's machine (``procurement seal``)."""
+
+    name: EnvelopeName
+    ciphertext: Annotated[Base64Text, Field(min_length=44, max_length=LONGEST_BASE64)]
+
+
+class LotPriceIn(Body):
+    lot_id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    price: MoneyIn
+
+
+class BidSecurityOfferIn(Body):
+    instrument: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    issuer: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    amount: MoneyIn
+
+
+class DocumentIn(Body):
+    name: Annotated[str, Field(min_length=1, max_length=255), SINGLE_LINE]
+    content: Annotated[Base64Text, Field(max_length=LONGEST_BASE64)]
+
+
+class BidContentsIn(Body):
+    """A bid in plain form: the platform seals it on arrival and keeps only the envelopes."""
+
+    prices: Annotated[list[LotPriceIn], Field(max_length=100)] = []
+    technical_offer: Annotated[str, Field(max_length=200_000), MULTI_LINE] = ""
+    documents: Annotated[list[DocumentIn], Field(max_length=50)] = []
+    bid_security: BidSecurityOfferIn | None = None
+    validity_days: Annotated[StrictCount, Field(ge=1, le=365)] | None = None
+
+    def to_domain(self) -> BidContents:
+        return BidContents(
+            prices=tuple(LotPrice(lot_id=p.lot_id, price=p.price.to_domain()) for p in self.prices),
+            technical_offer=self.technical_offer,
+            documents=tuple(Document(name=d.name, content=d.content) for d in self.documents),
+            bid_security=None
+            if self.bid_security is None
+            else BidSecurityOffer(
+                instrument=self.bid_security.instrument,
+                issuer=self.bid_security.issuer,
+                amount=self.bid_security.amount.to_domain(),
+            ),
+            validity_days=self.validity_days,
+        )
+
+
+class BidIn(Body):
+    """Either ``envelopes`` sealed by the vendor, or ``contents`` for the platform to seal."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["envelopes"], "properties": {"envelopes": {"type": "array"}}},
+                {"required": ["contents"], "properties": {"contents": {"type": "object"}}},
+            ]
+        }
+    )
+
+    envelopes: Annotated[list[EnvelopeIn], Field(min_length=1, max_length=2)] | None = None
+    contents: BidContentsIn | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        if (self.envelopes is None) == (self.contents is None):
+            msg = "send either envelopes (sealed by you) or contents (sealed by the platform)"
+            raise ValueError(msg)
+        return self
+
+    def to_domain(self) -> SealedBid | BidContents:
+        if self.contents is not None:
+            return self.contents.to_domain()
+        return SealedBid(
+            envelopes=tuple(
+                envelope_from_ciphertext(e.name, base64.b64decode(e.ciphertext))
+                for e in self.envelopes or ()
+            )
+        )
+
+
+class BidOut(BaseModel):
+    id: UUID
+    tender_id: UUID
+    status: str
+    version: int
+    receipt: dict[str, Any]
+    ledger: dict[str, Any] | None = None  # the receipt's inclusion proof, once checkpointed

@@ -1,0 +1,143 @@
+"""Request bodies of evaluation, award, complaints and contract."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+from uuid import UUID
+
+from pydantic import (
+    ConfigDict,
+    Field,
+    JsonValue,
+    model_validator,
+)
+
+from api.schemas.common import Body, Rfc3339, StrictCount
+from api.schemas.tenders import MoneyIn
+from domain.award import ContractPeriod, Remedy
+from domain.evaluation import CriterionScore
+from domain.text import MULTI_LINE, SINGLE_LINE
+
+# Evaluation, award, complaints, contract ---------------------------------------------------
+
+Username = Annotated[str, Field(min_length=3, max_length=64), SINGLE_LINE]
+Reason = Annotated[str, Field(max_length=5000), MULTI_LINE]
+
+
+class CommitteeIn(Body):
+    members: Annotated[list[Username], Field(min_length=1, max_length=15)]
+    chair: Username
+
+
+class CommitteeChangeIn(CommitteeIn):
+    reason: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+
+
+class DeclarationIn(Body):
+    conflict_of_interest: bool
+    statement: Reason = ""
+
+
+class CriterionScoreIn(Body):
+    criterion_id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    score: Annotated[StrictCount, Field(ge=0, le=1000)]
+    justification: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+
+
+class EvaluationAction(StrEnum):
+    SCORE = "score"
+    DISQUALIFY = "disqualify"
+    REINSTATE = "reinstate"
+    CORRECT_PRICE = "correct_price"
+
+
+_ACTION_FIELDS = {
+    "scores": "array",
+    "reason": "string",
+    "lot_id": "string",
+    "corrected_price": "object",
+}
+_FIELDS_OF_ACTION = {
+    EvaluationAction.SCORE: ("scores",),
+    EvaluationAction.DISQUALIFY: ("reason",),
+    EvaluationAction.REINSTATE: ("reason",),
+    EvaluationAction.CORRECT_PRICE: ("corrected_price", "lot_id", "reason"),
+}
+
+
+def _action_schemas() -> list[JsonValue]:
+    """``_FIELDS_OF_ACTION`` in JSON Schema: each action with its fields given, the others
+    absent or null."""
+    return [
+        {
+            "properties": {
+                "action": {"const": action.value},
+                **{
+                    name: {"type": kind if name in needs else "null"}
+                    for name, kind in _ACTION_FIELDS.items()
+                },
+            },
+            "required": list(needs),
+        }
+        for action, needs in _FIELDS_OF_ACTION.items()
+    ]
+
+
+class EvaluationIn(Body):
+    """One committee act on one bid: a member's scores, or the chair's disqualification,
+    reinstatement or arithmetic correction (each with its published reason)."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": _action_schemas()})
+
+    action: EvaluationAction
+    bid_id: UUID
+    scores: Annotated[list[CriterionScoreIn], Field(max_length=50)] | None = None
+    reason: Reason | None = None
+    lot_id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE] | None = None
+    corrected_price: MoneyIn | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_action(self) -> Self:
+        needs = set(_FIELDS_OF_ACTION[self.action])
+        given = {name for name in _ACTION_FIELDS if getattr(self, name) is not None}
+        if given != needs:
+            msg = f"{self.action.value} takes: {', '.join(sorted(needs))}"
+            raise ValueError(msg)
+        return self
+
+    def criterion_scores(self) -> list[CriterionScore]:
+        return [
+            CriterionScore(
+                criterion_id=s.criterion_id, score=s.score, justification=s.justification
+            )
+            for s in self.scores or ()
+        ]
+
+
+class AwardIn(Body):
+    bid_id: UUID
+    reason: Reason = ""  # required when the bid is not the best-ranked
+
+
+class ComplaintIn(Body):
+    grounds: Annotated[str, Field(min_length=1, max_length=20000), MULTI_LINE]
+
+
+class DecisionIn(Body):
+    outcome: Literal["upheld", "dismissed"]
+    remedy: Remedy | None = None
+    reasons: Annotated[str, Field(min_length=1, max_length=20000), MULTI_LINE]
+
+
+class ContractPeriodIn(Body):
+    start: Rfc3339
+    end: Rfc3339
+
+
+class ContractIn(Body):
+    value: MoneyIn
+    period: ContractPeriodIn
+
+    def period_domain(self) -> ContractPeriod:
+        return ContractPeriod(start=self.period.start, end=self.period.end)

@@ -1,0 +1,259 @@
+"""Request bodies of tenders, notices, questions, and registration and sign-in."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    Field,
+)
+
+from api.schemas.common import Amount, Body, PositiveDecimalText, Rfc3339, StrictCount
+from domain.account import VendorProfile
+from domain.text import MULTI_LINE, SECRET, SINGLE_LINE, Line
+from domain.values import (
+    BidSecurity,
+    Category,
+    Criterion,
+    EvaluationMethod,
+    EvaluationTerms,
+    Item,
+    Lot,
+    Method,
+    Money,
+    NoticeText,
+    Scope,
+    TenderTerms,
+    TieBreak,
+    Timeline,
+)
+
+
+class MoneyIn(Body):
+    amount: Amount
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "PKR"
+
+    def to_domain(self) -> Money:
+        return Money(amount=Decimal(self.amount), currency=self.currency)
+
+
+class ItemIn(Body):
+    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    description: Annotated[str, Field(min_length=1, max_length=2000), MULTI_LINE]
+    quantity: PositiveDecimalText
+    unit: Annotated[str, Field(min_length=1, max_length=32), SINGLE_LINE]
+    classification: Annotated[str, Field(max_length=64), SINGLE_LINE] | None = None
+
+    def to_domain(self) -> Item:
+        return Item(
+            id=self.id,
+            description=self.description,
+            quantity=Decimal(self.quantity),
+            unit=self.unit,
+            classification=self.classification,
+        )
+
+
+class LotIn(Body):
+    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    estimated_value: MoneyIn | None = None
+    items: Annotated[list[ItemIn], Field(min_length=1, max_length=500)]
+
+    def to_domain(self) -> Lot:
+        return Lot(
+            id=self.id,
+            title=self.title,
+            estimated_value=self.estimated_value.to_domain() if self.estimated_value else None,
+            items=tuple(item.to_domain() for item in self.items),
+        )
+
+
+class BidSecurityIn(Body):
+    amount: MoneyIn
+    forms: Annotated[list[Line], Field(max_length=10)] | None = None
+
+    def to_domain(self) -> BidSecurity:
+        if self.forms is None:
+            return BidSecurity(amount=self.amount.to_domain())
+        return BidSecurity(amount=self.amount.to_domain(), forms=tuple(self.forms))
+
+
+class TimelineIn(Body):
+    clarification_deadline: Rfc3339
+    submission_deadline: Rfc3339
+    opening_time: Rfc3339
+
+    def to_domain(self) -> Timeline:
+        return Timeline(
+            clarification_deadline=self.clarification_deadline,
+            submission_deadline=self.submission_deadline,
+            opening_time=self.opening_time,
+        )
+
+
+Percent = Annotated[
+    str,
+    Field(pattern=r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$", examples=["70", "80.00"]),
+]
+
+
+class CriterionIn(Body):
+    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    name: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    max_score: Annotated[StrictCount, Field(ge=1, le=1000)]
+
+    def to_domain(self) -> Criterion:
+        return Criterion(id=self.id, name=self.name, max_score=self.max_score)
+
+
+class EvaluationTermsIn(Body):
+    """How the bids will be evaluated: published with the notice, binding on the committee."""
+
+    method: EvaluationMethod = EvaluationMethod.LEAST_COST
+    criteria: Annotated[list[CriterionIn], Field(max_length=50)] = []
+    pass_mark: Percent = "70"  # noqa: S105 (a score, not a password)
+    technical_weight: Percent = "0"
+    financial_weight: Percent = "100"
+    tie_break: TieBreak = TieBreak.EARLIEST_SUBMISSION
+    required_documents: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=255), SINGLE_LINE]],
+        Field(max_length=50),
+    ] = []
+
+    def to_domain(self) -> EvaluationTerms:
+        return EvaluationTerms(
+            method=self.method,
+            criteria=tuple(c.to_domain() for c in self.criteria),
+            pass_mark=Decimal(self.pass_mark),
+            technical_weight=Decimal(self.technical_weight),
+            financial_weight=Decimal(self.financial_weight),
+            tie_break=self.tie_break,
+            required_documents=tuple(self.required_documents),
+        )
+
+
+class NoticeTextIn(Body):
+    """The notice's title and description in Urdu or Sindhi."""
+
+    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    description: Annotated[str, Field(max_length=20000), MULTI_LINE] = ""
+
+    def to_domain(self) -> NoticeText:
+        return NoticeText(title=self.title, description=self.description)
+
+
+Translations = Annotated[
+    dict[Literal["ur", "sd"], NoticeTextIn],
+    Field(
+        description=(
+            "the notice in Urdu (ur) and Sindhi (sd); open competitive methods need both "
+            "to be published"
+        )
+    ),
+]
+
+
+class TenderIn(Body):
+    """A draft tender, as an officer writes it."""
+
+    reference: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    description: Annotated[str, Field(max_length=20000), MULTI_LINE] = ""
+    category: Category
+    method: Method
+    scope: Scope = Scope.NATIONAL
+    estimated_value: MoneyIn
+    lots: Annotated[list[LotIn], Field(min_length=1, max_length=100)]
+    bid_security: BidSecurityIn | None = None
+    bid_validity_days: Annotated[StrictCount, Field(ge=1, le=365)]
+    timeline: TimelineIn
+    evaluation: EvaluationTermsIn | None = None
+    translations: Translations = {}  # pydantic copies the default for each instance
+
+    def to_domain(self) -> TenderTerms:
+        return TenderTerms(**domain_fields(self))
+
+
+class TenderPatch(Body):
+    """Changes to a draft: only the fields given are changed."""
+
+    reference: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE] | None = None
+    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE] | None = None
+    description: Annotated[str, Field(max_length=20000), MULTI_LINE] | None = None
+    category: Category | None = None
+    method: Method | None = None
+    scope: Scope | None = None
+    estimated_value: MoneyIn | None = None
+    lots: Annotated[list[LotIn], Field(min_length=1, max_length=100)] | None = None
+    bid_security: BidSecurityIn | None = None
+    bid_validity_days: Annotated[StrictCount, Field(ge=1, le=365)] | None = None
+    timeline: TimelineIn | None = None
+    evaluation: EvaluationTermsIn | None = None
+    translations: Translations | None = None  # replaces the draft's translations whole
+
+    def changes(self) -> dict[str, Any]:
+        return {k: v for k, v in domain_fields(self).items() if k in self.model_fields_set}
+
+
+def domain_fields(model: BaseModel) -> dict[str, Any]:
+    """The model's fields as domain values (nested inputs converted, lists as tuples)."""
+    out: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, list):
+            value = tuple(v.to_domain() if hasattr(v, "to_domain") else v for v in value)
+        elif isinstance(value, dict):
+            value = {k: v.to_domain() if hasattr(v, "to_domain") else v for k, v in value.items()}
+        elif hasattr(value, "to_domain"):
+            value = value.to_domain()
+        out[name] = value
+    return out
+
+
+class AmendmentIn(Body):
+    text: Annotated[str, Field(min_length=1, max_length=20000), MULTI_LINE]
+    timeline: TimelineIn | None = None
+
+
+class CancelIn(Body):
+    reason: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+
+
+class QuestionIn(Body):
+    text: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+
+
+class AnswerIn(Body):
+    answer: Annotated[str, Field(min_length=1, max_length=20000), MULTI_LINE]
+
+
+class TokenRequest(Body):
+    username: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    # Compared as typed with the password set before (never stored): not checked here.
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+    totp_code: Annotated[str, Field(max_length=16)] | None = None
+    """The authenticator app's six digits, for an account with a second factor."""
+    recovery_code: Annotated[str, Field(max_length=32)] | None = None
+    """Or one of its recovery codes (each works once)."""
+
+
+class VendorRegistration(Body):
+    username: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{3,64}$")]
+    password: Annotated[str, Field(min_length=10, max_length=256), SECRET]
+    legal_name: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    ntn: Annotated[str, Field(pattern=r"^[0-9]{7}-[0-9]$|^[0-9]{13}$")]
+    contact_email: Annotated[
+        str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), SINGLE_LINE
+    ]
+    contact_phone: Annotated[str, Field(max_length=32), SINGLE_LINE] | None = None
+
+    def profile(self) -> VendorProfile:
+        return VendorProfile(
+            legal_name=self.legal_name,
+            ntn=self.ntn,
+            contact_email=self.contact_email,
+            contact_phone=self.contact_phone,
+        )

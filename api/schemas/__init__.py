@@ -45,7 +45,6 @@ from api.schemas.evaluation import (
     DeclarationIn,
     EvaluationAction,
     EvaluationIn,
-    Reason,
     Username,
     _action_schemas,
 )
@@ -130,7 +129,6 @@ __all__ = [
     "ProblemError",
     "QuestionIn",
     "ReadyOut",
-    "Reason",
     "RecordPackage",
     "ReleasePackage",
     "Rfc3339",

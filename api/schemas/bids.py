@@ -19,8 +19,9 @@ from api.body import REQUEST_MAX_BODY_SIZE
 from api.schemas.common import Body, StrictCount
 from api.schemas.tenders import MoneyIn
 from domain.bid import BidContents, BidSecurityOffer, Document, LotPrice
+from domain.fields import DocumentName, ShortId, Title
 from domain.sealing import EnvelopeName, SealedBid
-from domain.text import MULTI_LINE, SINGLE_LINE
+from domain.text import MULTI_LINE
 from procurement.crypto.hpke import envelope_from_ciphertext
 
 
@@ -55,18 +56,18 @@ class EnvelopeIn(Body):
 
 
 class LotPriceIn(Body):
-    lot_id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    lot_id: ShortId
     price: MoneyIn
 
 
 class BidSecurityOfferIn(Body):
-    instrument: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
-    issuer: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    instrument: ShortId
+    issuer: Title
     amount: MoneyIn
 
 
 class DocumentIn(Body):
-    name: Annotated[str, Field(min_length=1, max_length=255), SINGLE_LINE]
+    name: DocumentName
     content: Annotated[Base64Text, Field(max_length=LONGEST_BASE64)]
 
 

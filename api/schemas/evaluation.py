@@ -17,12 +17,12 @@ from api.schemas.common import Body, Rfc3339, StrictCount
 from api.schemas.tenders import MoneyIn
 from domain.award import ContractPeriod, Remedy
 from domain.evaluation import CriterionScore
+from domain.fields import Reason, ShortId
 from domain.text import MULTI_LINE, SINGLE_LINE
 
 # Evaluation, award, complaints, contract ---------------------------------------------------
 
 Username = Annotated[str, Field(min_length=3, max_length=64), SINGLE_LINE]
-Reason = Annotated[str, Field(max_length=5000), MULTI_LINE]
 
 
 class CommitteeIn(Body):
@@ -40,7 +40,7 @@ class DeclarationIn(Body):
 
 
 class CriterionScoreIn(Body):
-    criterion_id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    criterion_id: ShortId
     score: Annotated[StrictCount, Field(ge=0, le=1000)]
     justification: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
 
@@ -94,7 +94,7 @@ class EvaluationIn(Body):
     bid_id: UUID
     scores: Annotated[list[CriterionScoreIn], Field(max_length=50)] | None = None
     reason: Reason | None = None
-    lot_id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE] | None = None
+    lot_id: ShortId | None = None
     corrected_price: MoneyIn | None = None
 
     @model_validator(mode="after")

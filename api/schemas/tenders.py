@@ -12,6 +12,17 @@ from pydantic import (
 
 from api.schemas.common import Amount, Body, PositiveDecimalText, Rfc3339, StrictCount
 from domain.account import VendorProfile
+from domain.fields import (
+    Classification,
+    CurrencyCode,
+    Description,
+    DocumentName,
+    ItemDescription,
+    Reference,
+    ShortId,
+    Title,
+    Unit,
+)
 from domain.text import MULTI_LINE, SECRET, SINGLE_LINE, Line
 from domain.values import (
     BidSecurity,
@@ -33,18 +44,18 @@ from domain.values import (
 
 class MoneyIn(Body):
     amount: Amount
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "PKR"
+    currency: CurrencyCode = "PKR"
 
     def to_domain(self) -> Money:
         return Money(amount=Decimal(self.amount), currency=self.currency)
 
 
 class ItemIn(Body):
-    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
-    description: Annotated[str, Field(min_length=1, max_length=2000), MULTI_LINE]
+    id: ShortId
+    description: ItemDescription
     quantity: PositiveDecimalText
-    unit: Annotated[str, Field(min_length=1, max_length=32), SINGLE_LINE]
-    classification: Annotated[str, Field(max_length=64), SINGLE_LINE] | None = None
+    unit: Unit
+    classification: Classification | None = None
 
     def to_domain(self) -> Item:
         return Item(
@@ -57,8 +68,8 @@ class ItemIn(Body):
 
 
 class LotIn(Body):
-    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
-    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    id: ShortId
+    title: Title
     estimated_value: MoneyIn | None = None
     items: Annotated[list[ItemIn], Field(min_length=1, max_length=500)]
 
@@ -101,8 +112,8 @@ Percent = Annotated[
 
 
 class CriterionIn(Body):
-    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
-    name: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    id: ShortId
+    name: Title
     max_score: Annotated[StrictCount, Field(ge=1, le=1000)]
 
     def to_domain(self) -> Criterion:
@@ -119,7 +130,7 @@ class EvaluationTermsIn(Body):
     financial_weight: Percent = "100"
     tie_break: TieBreak = TieBreak.EARLIEST_SUBMISSION
     required_documents: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=255), SINGLE_LINE]],
+        list[DocumentName],
         Field(max_length=50),
     ] = []
 
@@ -138,8 +149,8 @@ class EvaluationTermsIn(Body):
 class NoticeTextIn(Body):
     """The notice's title and description in Urdu or Sindhi."""
 
-    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
-    description: Annotated[str, Field(max_length=20000), MULTI_LINE] = ""
+    title: Title
+    description: Description = ""
 
     def to_domain(self) -> NoticeText:
         return NoticeText(title=self.title, description=self.description)
@@ -159,9 +170,9 @@ Translations = Annotated[
 class TenderIn(Body):
     """A draft tender, as an officer writes it."""
 
-    reference: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
-    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
-    description: Annotated[str, Field(max_length=20000), MULTI_LINE] = ""
+    reference: Reference
+    title: Title
+    description: Description = ""
     category: Category
     method: Method
     scope: Scope = Scope.NATIONAL
@@ -180,9 +191,9 @@ class TenderIn(Body):
 class TenderPatch(Body):
     """Changes to a draft: only the fields given are changed."""
 
-    reference: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE] | None = None
-    title: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE] | None = None
-    description: Annotated[str, Field(max_length=20000), MULTI_LINE] | None = None
+    reference: Reference | None = None
+    title: Title | None = None
+    description: Description | None = None
     category: Category | None = None
     method: Method | None = None
     scope: Scope | None = None
@@ -231,7 +242,7 @@ class AnswerIn(Body):
 
 
 class TokenRequest(Body):
-    username: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    username: ShortId
     # Compared as typed with the password set before (never stored): not checked here.
     password: Annotated[str, Field(min_length=1, max_length=256)]
     totp_code: Annotated[str, Field(max_length=16)] | None = None
@@ -243,7 +254,7 @@ class TokenRequest(Body):
 class VendorRegistration(Body):
     username: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{3,64}$")]
     password: Annotated[str, Field(min_length=10, max_length=256), SECRET]
-    legal_name: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+    legal_name: Title
     ntn: Annotated[str, Field(pattern=r"^[0-9]{7}-[0-9]$|^[0-9]{13}$")]
     contact_email: Annotated[
         str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), SINGLE_LINE

@@ -249,8 +249,8 @@ def bench_opening(app: ProcurementApplication, clock: Clockwork, bids: int) -> l
         )
         vendor = Actor(account_id=account.id, role=Role.VENDOR, request_id="b")
         contents = BidContents(prices=(LotPrice(lot_id="1", price=Money(amount=Decimal(n + 1))),))
-        sealed = sealing.seal_contents(
-            tender.sealing_keys, tender.terms.method, tender.id, account.id, contents
+        sealed = sealing.seal_parts(
+            tender.sealing_keys, tender.id, account.id, contents.split(tender.terms.method)
         )
         envelopes.append((account.id, sealed.envelopes[0]))
         bid = Bid(

@@ -2,34 +2,77 @@
 
 Its id is derived from the tender and the vendor, so "one bid per vendor" is an
 optimistic-concurrency fact: two concurrent first submissions by one vendor cannot both land.
-It records only envelopes (ciphertext and commitments), never a price.
+It records only envelopes (ciphertext and commitments), never a price. Here too: the envelopes
+a method takes (``envelopes_for``), what goes in each (``BidContents.split``) and the rules on
+a bid's prices (``BidContents.check_prices``, ``read_sealed_bid``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from domain.errors import (
     BidNotLiveError,
     DeadlinePassedError,
     InvalidTermsError,
+    UnreadableBidError,
 )
-from domain.fields import MAX_DOCUMENTS, MAX_LOTS, DocumentName, ShortId, Title, ValidityDays
-from domain.sealing import EnvelopeName, SealedBid, envelopes_for
-from domain.text import MULTI_LINE
+from domain.fields import (
+    MAX_DOCUMENTS,
+    MAX_LOTS,
+    Base64,
+    DocumentName,
+    Sha256Hex,
+    ShortId,
+    Title,
+    ValidityDays,
+)
+from domain.text import MULTI_LINE, text_error
 from domain.values import Actor, Method, Money, ValueObject
 
+MAX_TOTAL = Decimal("999999999999999.99")  # the largest amount Money holds (17 digits)
 BID_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:bid")
 
 
 def bid_id_for(tender_id: UUID, vendor_id: UUID) -> UUID:
     return uuid5(BID_NAMESPACE, f"{tender_id}:{vendor_id}")
+
+
+class EnvelopeName(StrEnum):
+    BID = "bid"  # one envelope: everything, opened at the public opening
+    TECHNICAL = "technical"  # two envelopes: opened at the public opening
+    FINANCIAL = "financial"  # two envelopes: opened after technical evaluation
+
+
+def envelopes_for(method: Method) -> tuple[EnvelopeName, ...]:
+    if method in {Method.SINGLE_STAGE_TWO_ENVELOPE, Method.TWO_STAGE}:
+        return (EnvelopeName.TECHNICAL, EnvelopeName.FINANCIAL)
+    return (EnvelopeName.BID,)
+
+
+class SealedEnvelope(ValueObject):
+    """An HPKE ciphertext (``enc || ct``) and the SHA-256 of its bytes."""
+
+    name: EnvelopeName
+    ciphertext: Base64
+    commitment: Sha256Hex
+
+
+class SealedBid(ValueObject):
+    """The envelopes of one submission, in the method's order."""
+
+    envelopes: tuple[SealedEnvelope, ...]
+
+    def names(self) -> tuple[EnvelopeName, ...]:
+        return tuple(EnvelopeName(envelope.name) for envelope in self.envelopes)
 
 
 class BidStatus(StrEnum):
@@ -166,3 +209,40 @@ class BidContents(ValueObject):
             EnvelopeName.TECHNICAL: self.model_copy(update={"prices": ()}),
             EnvelopeName.FINANCIAL: BidContents(prices=self.prices),
         }
+
+    def check_prices(self, lot_ids: Collection[str]) -> None:
+        """Only the tender's lots, each once, the total within ``MAX_TOTAL``. Checked when a
+        plain bid arrives, and at the openings for a bid sealed on the vendor's machine (and
+        by the audit, which re-opens them: ``read_sealed_bid``)."""
+        unknown = sorted({price.lot_id for price in self.prices} - set(lot_ids))
+        if unknown:
+            raise InvalidTermsError(f"no such lot on this tender: {', '.join(unknown)}")
+        given = [price.lot_id for price in self.prices]
+        if len(set(given)) != len(given):
+            raise InvalidTermsError("price each lot once")
+        if sum((price.price.amount for price in self.prices), Decimal(0)) > MAX_TOTAL:
+            raise InvalidTermsError(f"the total price may be at most {MAX_TOTAL:,}")
+
+
+def read_sealed_bid(plain: bytes, lot_ids: Collection[str]) -> BidContents:
+    """What a vendor sealed on its own machine, read as every opening reads it (the public
+    opening, the financial opening, and the audit that re-opens them): a bid, its text
+    within the text rule (``domain/text.py``) and its prices within ``check_prices``.
+    A plain bid was checked on arrival; a sealed one only now. ``UnreadableBidError`` says
+    why not, in the words the opening records."""
+    try:
+        contents = BidContents.model_validate_json(plain)
+    except ValidationError as error:
+        text = text_error(error)
+        if text is None:
+            raise UnreadableBidError("the envelope opens but its contents are not a bid") from None
+        raise UnreadableBidError(
+            f"the envelope opens but its text is not accepted: {text}"
+        ) from None
+    try:
+        contents.check_prices(lot_ids)
+    except InvalidTermsError as problem:
+        raise UnreadableBidError(
+            f"the envelope opens but its prices break the tender's rules: {problem}"
+        ) from None
+    return contents

@@ -28,6 +28,10 @@ MAX_DOCUMENTS = 50
 MAX_CRITERIA = 50
 """Technical criteria of a quality and cost based selection."""
 
+Base64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", max_length=28_000_000)]
+"""Bytes as standard base64: a ciphertext, a key."""
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+"""A SHA-256 digest in lower-case hex: a commitment, a document's hash."""
 Reference = Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
 """A tender's reference, as the entity numbers it."""
 ShortId = Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]

@@ -6,8 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from domain.bid import BidSecurityOffer, LotPrice
-from domain.sealing import Base64, EnvelopeName, Sha256Hex
+from domain.bid import BidSecurityOffer, EnvelopeName, LotPrice
+from domain.fields import Base64, Sha256Hex
 from domain.values import ValueObject
 
 

@@ -1,36 +1,17 @@
-"""What sealing looks like to the domain: key descriptions and envelopes, as data.
+"""A tender's sealing keys, as the domain records them: one key pair per envelope of its
+method, the public half in the notice and the private half wrapped.
 
-The cryptography itself (HPKE, key wrapping) is in ``procurement/crypto/hpke.py``: the domain only
-records which keys a tender was published with, which envelopes a bid carries, and their
-SHA-256 commitments.
+The envelopes a bid carries are the bid's (``domain/bid.py``); the cryptography itself (HPKE,
+key wrapping) is in ``procurement/crypto/hpke.py``.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Annotated
-
-from pydantic import Field
-
-from domain.values import Method, ValueObject
+from domain.bid import EnvelopeName
+from domain.fields import Base64
+from domain.values import ValueObject
 
 HPKE_SUITE = "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM"
-
-
-class EnvelopeName(StrEnum):
-    BID = "bid"  # one envelope: everything, opened at the public opening
-    TECHNICAL = "technical"  # two envelopes: opened at the public opening
-    FINANCIAL = "financial"  # two envelopes: opened after technical evaluation
-
-
-def envelopes_for(method: Method) -> tuple[EnvelopeName, ...]:
-    if method in {Method.SINGLE_STAGE_TWO_ENVELOPE, Method.TWO_STAGE}:
-        return (EnvelopeName.TECHNICAL, EnvelopeName.FINANCIAL)
-    return (EnvelopeName.BID,)
-
-
-Base64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", max_length=28_000_000)]
-Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
 class SealingKey(ValueObject):
@@ -43,14 +24,6 @@ class SealingKey(ValueObject):
     kek_id: str
 
 
-class SealedEnvelope(ValueObject):
-    """An HPKE ciphertext (``enc || ct``) and the SHA-256 of its bytes."""
-
-    name: EnvelopeName
-    ciphertext: Base64
-    commitment: Sha256Hex
-
-
 class SealingKeySet(ValueObject):
     """A tender's keys, one per envelope of its method (a value, so it replays as a tuple)."""
 
@@ -58,12 +31,3 @@ class SealingKeySet(ValueObject):
 
     def names(self) -> tuple[EnvelopeName, ...]:
         return tuple(EnvelopeName(key.envelope) for key in self.keys)
-
-
-class SealedBid(ValueObject):
-    """The envelopes of one submission, in the method's order."""
-
-    envelopes: tuple[SealedEnvelope, ...]
-
-    def names(self) -> tuple[EnvelopeName, ...]:
-        return tuple(EnvelopeName(envelope.name) for envelope in self.envelopes)

@@ -17,8 +17,7 @@ import msgspec
 from eventsourcing.domain import Aggregate, event
 from pydantic import Field
 
-from domain.bid import BidContents
-from domain.bid_prices import check_bid_prices, read_sealed_bid
+from domain.bid import BidContents, envelopes_for, read_sealed_bid
 from domain.errors import (
     AlreadyOpenedError,
     AlreadyPublishedError,
@@ -46,7 +45,7 @@ from domain.errors import (
 from domain.opening import OpeningRecord
 from domain.public_status import PublicTenderStatus
 from domain.rules import OPENING_GRACE, MethodRules
-from domain.sealing import SealingKeySet, envelopes_for
+from domain.sealing import SealingKeySet
 from domain.values import LANGUAGE_NAMES, Actor, TenderTerms, Timeline, ValueObject
 
 MAX_TEXT = 20000
@@ -319,13 +318,13 @@ class Tender(Aggregate):
         self.check_is_active()
         self.check_before_deadline(now)
 
-    def check_bid_prices(self, contents: BidContents) -> None:
-        """``check_bid_prices`` against this tender's lots: a plain bid, on arrival."""
-        check_bid_prices([lot.id for lot in self.terms.lots], contents.prices)
+    def lot_ids(self) -> list[str]:
+        """The ids a bid's prices may name (``BidContents.check_prices``)."""
+        return [lot.id for lot in self.terms.lots]
 
     def read_sealed_bid(self, plain: bytes) -> BidContents:
         """``read_sealed_bid`` against this tender's lots: a sealed bid, at an opening."""
-        return read_sealed_bid(plain, [lot.id for lot in self.terms.lots])
+        return read_sealed_bid(plain, self.lot_ids())
 
     def check_question_open(self, question_id: UUID) -> None:
         question = self.questions.get(question_id)

@@ -9,8 +9,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
+from domain.bid import envelopes_for
 from domain.rules import rules_for
-from domain.sealing import SealingKey, SealingKeySet, envelopes_for
+from domain.sealing import SealingKey, SealingKeySet
 from domain.tender import Tender
 from domain.values import (
     Actor,

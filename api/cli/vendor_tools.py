@@ -66,7 +66,7 @@ def seal(
         console.print(f"the bid is not valid: {problems}")
         raise typer.Exit(2) from None
     keys, method = _sealing_of(public)
-    sealed = sealing.seal_contents(keys, method, tender, account_id_for(username), contents)
+    sealed = sealing.seal_parts(keys, tender, account_id_for(username), contents.split(method))
     body = {
         "envelopes": [{"name": e.name.value, "ciphertext": e.ciphertext} for e in sealed.envelopes]
     }

@@ -18,9 +18,8 @@ from pydantic import (
 from api.body import REQUEST_MAX_BODY_SIZE
 from api.schemas.common import Body, StrictCount
 from api.schemas.tenders import MoneyIn
-from domain.bid import BidContents, BidSecurityOffer, Document, LotPrice
+from domain.bid import BidContents, BidSecurityOffer, Document, EnvelopeName, LotPrice, SealedBid
 from domain.fields import DocumentName, ShortId, Title
-from domain.sealing import EnvelopeName, SealedBid
 from domain.text import MULTI_LINE
 from procurement.crypto.hpke import envelope_from_ciphertext
 

@@ -22,7 +22,7 @@ a copy of what the opening record says about every bid, so that its guards read 
   again on every replay.
 """
 
-from domain.bid_prices import MAX_TOTAL
+from domain.bid import MAX_TOTAL
 from domain.evaluation.aggregate import Evaluation
 from domain.evaluation.report import EvaluationQueries, EvaluationReport, ReportEntry
 from domain.evaluation.values import (

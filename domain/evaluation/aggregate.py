@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.bid_prices import MAX_TOTAL
+from domain.bid import MAX_TOTAL
 from domain.errors import (
     AlreadyScoredError,
     BidNotResponsiveError,

@@ -7,8 +7,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from uuid import UUID
 
-from domain.bid import LotPrice
-from domain.bid_prices import MAX_TOTAL
+from domain.bid import MAX_TOTAL, LotPrice
 from domain.errors import (
     BidNotFoundError,
     CommitteeNotReadyError,

@@ -12,10 +12,8 @@ from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from domain.bid import BidContents
-from domain.bid_prices import read_sealed_bid
+from domain.bid import BidContents, EnvelopeName, SealedEnvelope, read_sealed_bid
 from domain.errors import UnreadableBidError
-from domain.sealing import EnvelopeName, SealedEnvelope
 from domain.text import STORED
 from procurement.audit.export import BID_ENVELOPES, OPENED, PUBLISHED, WITHDRAWN
 from procurement.audit.verify_report import Report, _Event

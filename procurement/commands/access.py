@@ -1,5 +1,5 @@
-"""Who may act: the platform's own actor, and the checks on the caller's role and
-account that the commands share (object-level checks on loads are in the store base).
+"""Who acts: the platform's own actor, an account acting for itself, and the principal a
+signed-in account's tokens carry (object-level checks on loads are in the store base).
 """
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.account import Account
-from domain.errors import ForbiddenError
 from domain.values import Actor, Role
 from procurement.crypto.passwords_and_tokens import FULL_SCOPE, Principal
 
@@ -17,13 +16,6 @@ SYSTEM_ACCOUNT_ID = UUID(int=0)
 def system_actor(request_id: str) -> Actor:
     """The platform itself: the scheduler, the command line, the demo loader."""
     return Actor(account_id=SYSTEM_ACCOUNT_ID, role=Role.SYSTEM, request_id=request_id)
-
-
-def check_vendor(actor: Actor) -> None:
-    """Bids are made by vendors' own accounts (the API's guards say so too; this layer does
-    not rely on them)."""
-    if actor.role is not Role.VENDOR:
-        raise ForbiddenError("only a vendor's account can bid")
 
 
 def own_actor(account: Account, request_id: str) -> Actor:

@@ -1,30 +1,97 @@
-"""A vendor's bid commands: submit, replace, withdraw, and the receipt of each."""
+"""A vendor's bid commands: submit, replace, withdraw, and the receipt of each.
+
+A bid command is written once, as plain ``async`` code that awaits ``waits.load(...)`` and
+``waits.commit(...)``. ``OnLoop`` runs it on the event loop (loads in a worker thread, the
+write awaited without holding a thread: the deadline's hot path); ``InThread`` runs it in the
+caller's thread, where ``run_to_end`` drives it without an event loop, since it never suspends.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from domain.bid import Bid, BidContents, BidStatus
+from domain.bid import Bid, BidContents, BidStatus, SealedBid
 from domain.errors import (
     BidExistsError,
     BidNotLiveError,
+    ForbiddenError,
     ProcurementError,
     TenderNotPublishedError,
     VersionConflictError,
 )
-from domain.sealing import SealedBid
 from domain.tender import Tender
-from domain.values import Actor
-from procurement.commands.access import check_vendor
+from domain.values import Actor, Role
 from procurement.commands.views import BidView
-from procurement.commands.waits import InThread, OnLoop, Waits, run_to_end
 from procurement.crypto import hpke as sealing
 from procurement.store.application_base import ProcurementStore, WriteResult
 from procurement.store.idempotency_keys import Attempt
 from procurement.store.recorder import StaleReadError
+
+T = TypeVar("T")
+
+
+class Waits(Protocol):
+    async def load(self, call: Callable[[], T]) -> T:
+        """``call()``, a load that may wait on the database."""
+        ...
+
+    async def commit(self, bid: Bid, tender: Tender) -> WriteResult:
+        """Save ``bid`` through the group commit, provided ``tender`` is still at its
+        version (``StaleReadError`` otherwise, nothing written)."""
+        ...
+
+
+class InThread:
+    """Everything in the caller's thread: it blocks on its batch of the group commit."""
+
+    def __init__(self, store: ProcurementStore) -> None:
+        self.store = store
+
+    async def load(self, call: Callable[[], T]) -> T:
+        return call()
+
+    async def commit(self, bid: Bid, tender: Tender) -> WriteResult:
+        return self.store._save_bid(bid, tender)  # noqa: SLF001 (the store's own write)
+
+
+class OnLoop:
+    """On the running event loop: sealing, the bid's events and the receipt on the loop,
+    loads in a worker thread, and the write's batch awaited. At the deadline no thread is
+    held per waiting bid."""
+
+    def __init__(self, store: ProcurementStore) -> None:
+        self.store = store
+
+    async def load(self, call: Callable[[], T]) -> T:
+        return await asyncio.to_thread(call)
+
+    async def commit(self, bid: Bid, tender: Tender) -> WriteResult:
+        return await self.store._save_bid_async(bid, tender)  # noqa: SLF001
+
+
+def run_to_end(coroutine: Coroutine[Any, Any, T]) -> T:
+    """The value of a coroutine that never suspends (one waiting ``InThread``): no event
+    loop, no thread hop."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    coroutine.close()
+    msg = "a command waited on something other than InThread"
+    raise RuntimeError(msg)
+
+
+def check_vendor(actor: Actor) -> None:
+    """Bids are made by vendors' own accounts (the API's guards say so too; this layer does
+    not rely on them)."""
+    if actor.role is not Role.VENDOR:
+        raise ForbiddenError("only a vendor's account can bid")
+
 
 STALE_ATTEMPTS = 3
 """Attempts at a bid whose tender keeps changing under it before the vendor gets a 409."""
@@ -242,12 +309,11 @@ class BidCommands(ProcurementStore):
     def _sealed(tender: Tender, actor: Actor, bid: SealedBid | BidContents) -> SealedBid:
         if isinstance(bid, SealedBid):
             return bid
-        tender.check_bid_prices(bid)
+        bid.check_prices(tender.lot_ids())
         if tender.sealing_keys is None:  # pragma: no cover (published implies keys)
             raise TenderNotPublishedError("the tender has no sealing keys")
-        return sealing.seal_contents(
-            tender.sealing_keys, tender.terms.method, tender.id, actor.account_id, bid
-        )
+        parts = bid.split(tender.terms.method)
+        return sealing.seal_parts(tender.sealing_keys, tender.id, actor.account_id, parts)
 
     def _bid_receipt(self, bid: Bid, kind: str, written: WriteResult) -> BidView:
         fields: dict[str, Any] = {

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.account import Account, account_id_for
-from domain.bid import Bid
+from domain.bid import Bid, EnvelopeName, envelopes_for
 from domain.errors import (
     AccountNotFoundError,
     EvaluationNotFoundError,
@@ -27,7 +27,6 @@ from domain.evaluation import (
     Member,
     evaluation_id_for,
 )
-from domain.sealing import EnvelopeName, envelopes_for
 from domain.tender import Tender
 from domain.values import Actor, Money, Role
 from procurement.commands.views import EvaluationView

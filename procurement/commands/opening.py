@@ -7,10 +7,9 @@ from typing import cast
 from uuid import UUID
 
 from domain.account import Account
-from domain.bid import Bid, BidStatus
+from domain.bid import Bid, BidStatus, envelopes_for
 from domain.errors import TenderNotPublishedError, UnreadableBidError
 from domain.opening import OpenedBid, OpenedStatus, OpeningRecord, ReleasedKey
-from domain.sealing import envelopes_for
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor
 from procurement.crypto import hpke as sealing

@@ -8,9 +8,9 @@ from uuid import UUID
 
 import msgspec
 
+from domain.bid import envelopes_for
 from domain.errors import TenderNotFoundError, VersionConflictError
 from domain.rules import rules_for
-from domain.sealing import envelopes_for
 from domain.tender import Tender
 from domain.values import Actor, Role, TenderTerms, Timeline
 from procurement.commands.access import system_actor

@@ -22,16 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
-from domain.bid import BidContents
-from domain.sealing import (
-    HPKE_SUITE,
-    EnvelopeName,
-    SealedBid,
-    SealedEnvelope,
-    SealingKey,
-    SealingKeySet,
-)
-from domain.values import Method
+from domain.bid import BidContents, EnvelopeName, SealedBid, SealedEnvelope
+from domain.sealing import HPKE_SUITE, SealingKey, SealingKeySet
 
 SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_128_GCM)
 RAW = serialization.Encoding.Raw
@@ -148,12 +140,12 @@ def padded(plaintext: bytes) -> bytes:
     return plaintext + b" " * (size - len(plaintext))
 
 
-def seal_contents(
-    keys: SealingKeySet, method: Method, tender_id: UUID, vendor_id: UUID, contents: BidContents
+def seal_parts(
+    keys: SealingKeySet, tender_id: UUID, vendor_id: UUID, parts: dict[EnvelopeName, BidContents]
 ) -> SealedBid:
-    """Seal plain bid contents into the method's envelopes with the tender's public keys,
-    each padded (``padded``) so that its length does not tell its prices' size."""
-    parts = contents.split(method)
+    """Seal each envelope's part of a plain bid (``BidContents.split``) with the tender's
+    public key for it, each padded (``padded``) so that its length does not tell its prices'
+    size."""
     by_name = {EnvelopeName(key.envelope): key for key in keys.keys}
     return SealedBid(
         envelopes=tuple(

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from domain.account import VendorProfile
 from domain.award import ContractPeriod
-from domain.bid import LotPrice
+from domain.bid import LotPrice, SealedBid, SealedEnvelope
 from domain.evaluation import (
     Candidate,
     CriterionScore,
@@ -24,7 +24,7 @@ from domain.evaluation import (
 )
 from domain.opening import OpeningRecord
 from domain.rules import Citation, MethodRules
-from domain.sealing import SealedBid, SealedEnvelope, SealingKey, SealingKeySet
+from domain.sealing import SealingKey, SealingKeySet
 from domain.tender import Amendment, Question
 from domain.text import STORED
 from domain.values import (

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from domain.account import account_id_for
-from domain.sealing import EnvelopeName
+from domain.bid import EnvelopeName
 from domain.tender import Tender
 from procurement.crypto import hpke as sealing
 from procurement.crypto import receipts

@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from domain.account import account_id_for
-from domain.sealing import EnvelopeName
+from domain.bid import EnvelopeName
 from procurement.audit import verify as audit
 from procurement.crypto import hpke as sealing
 from projections.ocds.releases_projection import NAME as OCDS_RELEASES

@@ -2,8 +2,8 @@
 refused because its write came after the deadline, and the opening never leaves out a bid
 whose write lands while it runs.
 
-A bid command awaits its loads and its write (``procurement.commands.waits``); here a
-``Stepwise`` hands each of them to the test, which carries them out one by one, so that
+A bid command awaits its loads and its write (``Waits`` in ``procurement/commands/bids.py``);
+here a ``Stepwise`` hands each of them to the test, which carries them out one by one, so that
 another write can be put between two of them."""
 
 from __future__ import annotations

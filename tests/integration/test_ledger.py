@@ -20,9 +20,16 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from domain.account import VendorProfile, account_id_for
-from domain.bid import Bid, BidContents, BidSecurityOffer, LotPrice, bid_id_for
+from domain.bid import (
+    Bid,
+    BidContents,
+    BidSecurityOffer,
+    EnvelopeName,
+    LotPrice,
+    SealedBid,
+    bid_id_for,
+)
 from domain.opening import OpenedBid, OpenedStatus
-from domain.sealing import EnvelopeName, SealedBid
 from domain.tender import Tender
 from domain.values import Actor, Money, Role
 from procurement.audit import export as audit_export

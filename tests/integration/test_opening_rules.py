@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from domain.bid import BidContents, LotPrice
+from domain.bid import BidContents, EnvelopeName, LotPrice, SealedBid
 from domain.opening import OpenedStatus
 from domain.rules import OPENING_GRACE
-from domain.sealing import EnvelopeName, SealedBid
 from domain.tender import Tender
 from domain.values import Money
 from procurement.commands.application import ProcurementApplication
@@ -19,8 +18,11 @@ from tests.support import FakeClock
 
 def sealed_by_vendor(tender: Tender, name: str, contents: BidContents) -> SealedBid:
     assert tender.sealing_keys is not None
-    return sealing.seal_contents(
-        tender.sealing_keys, tender.terms.method, tender.id, vendor(name).account_id, contents
+    return sealing.seal_parts(
+        tender.sealing_keys,
+        tender.id,
+        vendor(name).account_id,
+        contents.split(tender.terms.method),
     )
 
 

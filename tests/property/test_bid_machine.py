@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from domain import errors
-from domain.bid import Bid, BidStatus, bid_id_for
-from domain.sealing import EnvelopeName, SealedBid, SealedEnvelope
+from domain.bid import Bid, BidStatus, EnvelopeName, SealedBid, SealedEnvelope, bid_id_for
 from domain.values import Method
 from tests.property.test_tender_machine import MAPPER, replay, state_of, store
 from tests.snapshot_check import SnapshotWatch

@@ -564,15 +564,15 @@ def test_a_translated_notice_needs_a_title() -> None:
         )
 
 
-def test_the_tender_checks_a_bids_prices_against_its_own_lots() -> None:
-    tender = published()
+def test_a_bids_prices_are_checked_against_the_tenders_own_lots() -> None:
+    lots = published().lot_ids()
     price = Money(amount=Decimal("100.00"))
-    tender.check_bid_prices(BidContents(prices=(LotPrice(lot_id="1", price=price),)))
+    BidContents(prices=(LotPrice(lot_id="1", price=price),)).check_prices(lots)
     with pytest.raises(errors.InvalidTermsError, match="no such lot on this tender: 2"):
-        tender.check_bid_prices(BidContents(prices=(LotPrice(lot_id="2", price=price),)))
+        BidContents(prices=(LotPrice(lot_id="2", price=price),)).check_prices(lots)
     twice = BidContents(prices=(LotPrice(lot_id="1", price=price),) * 2)
     with pytest.raises(errors.InvalidTermsError, match="price each lot once"):
-        tender.check_bid_prices(twice)
+        twice.check_prices(lots)
 
 
 def test_the_tender_reads_a_sealed_bid_against_its_own_lots() -> None:

@@ -11,8 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field, ValidationError
 
-from domain.bid import BidContents, BidSecurityOffer, LotPrice
-from domain.bid_prices import read_sealed_bid
+from domain.bid import BidContents, BidSecurityOffer, LotPrice, read_sealed_bid
 from domain.errors import InvalidTextError, UnreadableBidError
 from domain.text import MULTI_LINE, SECRET, SINGLE_LINE, STORED, Line, Text, check_text, refusal
 from domain.values import Money, NoticeText, TenderTerms

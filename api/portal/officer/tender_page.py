@@ -30,9 +30,9 @@ from api.portal.guards import actor_of
 from api.portal.pages import PKT, render
 from api.portal.public import after_write
 from domain.award import AwardStatus
+from domain.bid import envelopes_for
 from domain.errors import AwardNotFoundError, EvaluationNotFoundError, ProcurementError
 from domain.evaluation import EvaluationStatus
-from domain.sealing import envelopes_for
 from domain.tender import TenderStatus
 from domain.values import Actor
 from procurement.commands.application import ProcurementApplication, TenderView

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from domain.errors import (
     AccountDisabledError,
     ConflictError,
+    DocumentTypeError,
     ForbiddenError,
     InvalidCredentialsError,
     InvalidStateError,
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 _STATUS_BY_KIND: tuple[tuple[type[ProcurementError], int], ...] = (
     (NotFoundError, 404),
+    (DocumentTypeError, 415),
     (RuleViolationError, 422),
     (InvalidStateError, 409),
     (ConflictError, 409),

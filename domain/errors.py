@@ -29,6 +29,16 @@ class TenderNotFoundError(NotFoundError):
     title = "Tender not found"
 
 
+class DocumentNotFoundError(NotFoundError):
+    code = "document_not_found"
+    title = "Document not found"
+
+
+class UploadNotFoundError(NotFoundError):
+    code = "upload_not_found"
+    title = "No file was uploaded with that hash"
+
+
 class QuestionNotFoundError(NotFoundError):
     code = "question_not_found"
     title = "Clarification question not found"
@@ -124,6 +134,19 @@ class ClarificationPeriodClosedError(RuleViolationError):
 class NoticeTranslationMissingError(RuleViolationError):
     code = "notice_translation_missing"
     title = "The notice lacks a language the rules require"
+
+
+class InvalidDocumentsError(RuleViolationError):
+    code = "invalid_documents"
+    title = "The document changes do not apply"
+
+
+class DocumentTypeError(RuleViolationError):
+    """The content is not a kind of file a tender carries, or not the kind its name or
+    ``Content-Type`` claims."""
+
+    code = "document_type_refused"
+    title = "The file's content is not an accepted document type"
 
 
 class InvalidTermsError(RuleViolationError):

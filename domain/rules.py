@@ -162,3 +162,13 @@ def rules_for(profile_name: str, method: Method, scope: Scope) -> MethodRules:
         notice_languages=_ALL_LANGUAGES if method in _OPEN_COMPETITIVE else _ENGLISH,
         citations=_citations(),
     )
+
+
+def human_period(period: timedelta) -> str:
+    """A rule's period as its refusals spell it: "7 days", "1 hour", "90 seconds"."""
+    seconds = int(period.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"

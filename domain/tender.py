@@ -8,7 +8,7 @@ passes its clock's ``now`` in, the event records it, and replay sees the same va
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
@@ -18,6 +18,15 @@ from eventsourcing.domain import Aggregate, event
 from pydantic import Field
 
 from domain.bid import BidContents, envelopes_for, read_sealed_bid
+from domain.documents import (
+    NO_CHANGES,
+    NO_DOCUMENTS,
+    DocumentChanges,
+    Documents,
+    NoticeDocuments,
+    applied,
+    check_changes,
+)
 from domain.errors import (
     AlreadyOpenedError,
     AlreadyPublishedError,
@@ -44,9 +53,9 @@ from domain.errors import (
 )
 from domain.opening import OpeningRecord
 from domain.public_status import PublicTenderStatus
-from domain.rules import OPENING_GRACE, MethodRules
+from domain.rules import OPENING_GRACE, MethodRules, human_period
 from domain.sealing import SealingKeySet
-from domain.values import LANGUAGE_NAMES, Actor, TenderTerms, Timeline, ValueObject
+from domain.values import Actor, TenderTerms, Timeline, ValueObject, language_names
 
 MAX_TEXT = 20000
 
@@ -110,6 +119,12 @@ class Tender(Aggregate):
         rules: MethodRules
         sealing_keys: SealingKeySet
         actor: Actor
+        documents: NoticeDocuments = NO_DOCUMENTS  # none in notices before documents
+
+    class DraftDocumentsChanged(Aggregate.Event):
+        TOPIC = "procurement:Tender.DraftDocumentsChanged"
+        changes: DocumentChanges
+        actor: Actor
 
     class TenderAmended(Aggregate.Event):
         TOPIC = "procurement:Tender.TenderAmended"
@@ -117,6 +132,7 @@ class Tender(Aggregate):
         text: str
         timeline: Timeline | None
         actor: Actor
+        documents: DocumentChanges = NO_CHANGES  # none in amendments before documents
 
     class QuestionAsked(Aggregate.Event):
         TOPIC = "procurement:Tender.QuestionAsked"
@@ -164,6 +180,7 @@ class Tender(Aggregate):
         self.sealing_keys: SealingKeySet | None = None
         self.opening: OpeningRecord | None = None
         self.amendments: list[Amendment] = []
+        self.documents: Documents = {}
         self.questions: dict[UUID, Question] = {}
         self.cancelled_at: datetime | None = None
         self.cancellation_reason: str | None = None
@@ -237,8 +254,8 @@ class Tender(Aggregate):
             if lang != "en" and lang not in terms.translations
         ]
         if missing:
-            required = _joined([LANGUAGE_NAMES[lang] for lang in rules.notice_languages])
-            absent = _joined([LANGUAGE_NAMES[lang] for lang in missing])
+            required = language_names(rules.notice_languages)
+            absent = language_names(missing)
             text = "text is" if len(missing) == 1 else "texts are"
             raise NoticeTranslationMissingError(
                 f"a {rules.method.value} notice is published in {required}: "
@@ -251,7 +268,7 @@ class Tender(Aggregate):
             raise DeadlineInPastError("the submission deadline must be in the future")
         if timeline.submission_deadline - now < rules.min_bidding_period:
             raise BiddingPeriodTooShortError(
-                f"the bidding period must be at least {_human(rules.min_bidding_period)} "
+                f"the bidding period must be at least {human_period(rules.min_bidding_period)} "
                 f"for {rules.method.value} ({rules.scope.value}) under the "
                 f"{rules.profile} rules"
             )
@@ -266,13 +283,13 @@ class Tender(Aggregate):
         if gap < rules.min_clarification_gap:
             raise InvalidTimelineError(
                 "the clarification deadline must be at least "
-                f"{_human(rules.min_clarification_gap)} before the submission deadline"
+                f"{human_period(rules.min_clarification_gap)} before the submission deadline"
             )
         delay = timeline.opening_time - timeline.submission_deadline
         if not rules.min_opening_delay <= delay <= rules.max_opening_delay:
             raise OpeningTimeOutOfWindowError(
-                f"the opening must be between {_human(rules.min_opening_delay)} and "
-                f"{_human(rules.max_opening_delay)} after the submission deadline: the bids "
+                f"the opening must be between {human_period(rules.min_opening_delay)} and "
+                f"{human_period(rules.max_opening_delay)} after the submission deadline: the bids "
                 "can be opened only in that window"
             )
 
@@ -284,9 +301,9 @@ class Tender(Aggregate):
         if timeline is None:
             if late:
                 raise DeadlineExtensionRequiredError(
-                    "an amendment in the last "
-                    f"{_human(rules.late_amendment_window)} of the bidding period must extend "
-                    f"the deadline by at least {_human(rules.late_amendment_min_extension)}"
+                    f"an amendment in the last {human_period(rules.late_amendment_window)} of "
+                    "the bidding period must extend the deadline by at least "
+                    f"{human_period(rules.late_amendment_min_extension)}"
                 )
             return
         if timeline.submission_deadline <= now:
@@ -304,7 +321,7 @@ class Tender(Aggregate):
         ):
             raise DeadlineExtensionRequiredError(
                 f"a late amendment must extend the deadline by at least "
-                f"{_human(rules.late_amendment_min_extension)}"
+                f"{human_period(rules.late_amendment_min_extension)}"
             )
         self.check_windows(timeline, rules)
 
@@ -340,6 +357,15 @@ class Tender(Aggregate):
         self.check_is_draft()
         self.terms = terms
 
+    @event(DraftDocumentsChanged)
+    def change_draft_documents(
+        self, *, changes: DocumentChanges, actor: Actor, timestamp: datetime
+    ) -> None:
+        """Attach, replace or remove a draft's documents (published with the notice)."""
+        self.check_is_draft()
+        check_changes(self.documents, changes)
+        self.documents = applied(self.documents, changes, timestamp, None, draft=True)
+
     @event(TenderPublished)
     def publish(
         self,
@@ -349,11 +375,13 @@ class Tender(Aggregate):
         sealing_keys: SealingKeySet,
         actor: Actor,
         timestamp: datetime,
+        documents: NoticeDocuments = NO_DOCUMENTS,
     ) -> None:
-        """Publish the notice with its rules and its sealing keys (public halves public)."""
+        """Publish the notice with its documents, its rules and its sealing keys (public
+        halves public)."""
         self.check_not_published()
-        if notice != self.terms:
-            raise InvalidTermsError("the notice must be the draft's current terms")
+        if notice != self.terms or documents.items != tuple(self.documents.values()):
+            raise InvalidTermsError("the notice must be the draft's current terms and documents")
         self.check_terms_follow_rules(notice, rules)
         self.check_timeline_follows_rules(notice.timeline, rules, timestamp)
         self.check_sealing_keys(sealing_keys, notice)
@@ -372,9 +400,14 @@ class Tender(Aggregate):
         timeline: Timeline | None,
         actor: Actor,
         timestamp: datetime,
+        documents: DocumentChanges = NO_CHANGES,
     ) -> None:
+        """An addendum: its text, perhaps a new timeline, and perhaps documents added,
+        replaced (a new version) or withdrawn."""
         self.check_is_active()
         self.check_before_deadline(timestamp)
+        if documents.items:
+            check_changes(self.documents, documents)
         if number != len(self.amendments) + 1:
             raise InvalidTermsError("amendments are numbered in order")
         if not text.strip() or len(text) > MAX_TEXT:
@@ -386,6 +419,8 @@ class Tender(Aggregate):
         )
         if timeline is not None:
             self.terms = self.terms.model_copy(update={"timeline": timeline})
+        if documents.items:
+            self.documents = applied(self.documents, documents, timestamp, number, draft=False)
 
     @event(QuestionAsked)
     def ask_question(
@@ -461,17 +496,3 @@ class Tender(Aggregate):
         if self.rules is None:
             raise TenderNotPublishedError("the tender is not published")
         return self.rules
-
-
-def _joined(names: list[str]) -> str:
-    """English, Urdu and Sindhi."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
-def _human(period: timedelta) -> str:
-    seconds = int(period.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds and seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{seconds} second{'s' if seconds != 1 else ''}"

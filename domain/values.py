@@ -6,6 +6,7 @@ They are pydantic models so that one generic transcoding stores them in events
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -218,6 +219,12 @@ NoticeLanguage = Literal["en", "ur", "sd"]
 TranslationLanguage = Literal["ur", "sd"]
 """A language a notice carries a translated text in; English is the notice's own text."""
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "ur": "Urdu", "sd": "Sindhi"}
+
+
+def language_names(languages: Iterable[str]) -> str:
+    """ "English, Urdu and Sindhi": languages named in a sentence."""
+    names = [LANGUAGE_NAMES[language] for language in languages]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 class NoticeText(ValueObject):

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import uuid4
 
 from domain.bid import envelopes_for
+from domain.documents import NoticeDocuments
 from domain.rules import rules_for
 from domain.sealing import SealingKey, SealingKeySet
 from domain.tender import Tender
@@ -87,6 +88,7 @@ def published_tender(actor: Actor, at: datetime = START) -> Tender:
         sealing_keys=sealing_keys(tender.terms),
         actor=actor,
         timestamp=at,
+        documents=NoticeDocuments(items=tuple(tender.documents.values())),
     )
     return tender
 

@@ -9,7 +9,8 @@ from uuid import UUID
 import msgspec
 
 from domain.bid import envelopes_for
-from domain.errors import TenderNotFoundError, VersionConflictError
+from domain.documents import NO_CHANGES, DocumentChanges, DocumentVersion, NoticeDocuments
+from domain.errors import DocumentNotFoundError, TenderNotFoundError, VersionConflictError
 from domain.rules import rules_for
 from domain.tender import Tender
 from domain.values import Actor, Role, TenderTerms, Timeline
@@ -72,6 +73,7 @@ class TenderCommands(ProcurementStore):
             sealing_keys=keys,
             actor=actor,
             timestamp=self._now(),
+            documents=NoticeDocuments(items=tuple(tender.documents.values())),
         )
         return self._save(tender)
 
@@ -82,7 +84,11 @@ class TenderCommands(ProcurementStore):
         text: str,
         timeline: Timeline | None,
         expected_version: int | None,
+        *,
+        documents: DocumentChanges = NO_CHANGES,
     ) -> WriteResult:
+        """An addendum; ``documents``' files are in the document store already (the API
+        measured them there: ``FileFacts``)."""
         tender = self._officers_tender(actor, tender_id, expected_version)
         tender.amend(
             number=len(tender.amendments) + 1,
@@ -90,8 +96,33 @@ class TenderCommands(ProcurementStore):
             timeline=timeline,
             actor=actor,
             timestamp=self._now(),
+            documents=documents,
         )
         return self._save(tender)
+
+    def change_draft_documents(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        changes: DocumentChanges,
+        expected_version: int | None,
+    ) -> WriteResult:
+        """Attach, replace or remove a draft's documents (files in the store already)."""
+        tender = self._officers_tender(actor, tender_id, expected_version)
+        tender.change_draft_documents(changes=changes, actor=actor, timestamp=self._now())
+        return self._save(tender)
+
+    def tender_document(
+        self, actor: Actor, tender_id: UUID, document_id: UUID, version: int | None
+    ) -> DocumentVersion:
+        """One version of a document of the officer's entity's tender, drafts too (the
+        current one if ``version`` is None). The public reads published ones from their
+        read model (``projections/tender_documents.py``)."""
+        tender = self._officers_tender(actor, tender_id, None)
+        document = tender.documents.get(document_id)
+        if document is None or not 1 <= (version or 1) <= len(document.versions):
+            raise DocumentNotFoundError(f"no document {document_id} version {version}")
+        return document.versions[(version or len(document.versions)) - 1]
 
     def cancel_tender(
         self, actor: Actor, tender_id: UUID, reason: str, expected_version: int | None

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from domain.account import VendorProfile
 from domain.award import ContractPeriod
 from domain.bid import LotPrice, SealedBid, SealedEnvelope
+from domain.documents import DocumentChange, DocumentChanges, NoticeDocuments, TenderDocument
 from domain.evaluation import (
     Candidate,
     CriterionScore,
@@ -97,6 +98,10 @@ STORED_TYPES: dict[str, type[BaseModel]] = {
     "evaluation_report": EvaluationReport,
     "lot_price": LotPrice,
     "contract_period": ContractPeriod,
+    "document_change": DocumentChange,
+    "tender_document": TenderDocument,
+    "document_changes": DocumentChanges,
+    "notice_documents": NoticeDocuments,
 }
 
 

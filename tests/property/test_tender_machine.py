@@ -34,6 +34,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from domain import errors
 from domain.account import SESSION_ENDING_TOPICS, Account, VendorProfile, account_id_for
+from domain.documents import NO_CHANGES, NoticeDocuments
 from domain.rules import PROFILE_NAMES, MethodRules, rules_for
 from domain.tender import Tender, TenderStatus
 from domain.values import (
@@ -569,6 +570,7 @@ class TenderMachine(RuleBasedStateMachine):
                 sealing_keys=sealing_keys(notice),
                 actor=self.officer,
                 timestamp=self.now,
+                documents=NoticeDocuments(items=tuple(self.tender.documents.values())),
             )
 
         if self.attempt(publishing, expected):
@@ -607,7 +609,12 @@ class TenderMachine(RuleBasedStateMachine):
 
         def amending() -> None:
             self.tender.amend(
-                number=number, text=text, timeline=new, actor=self.officer, timestamp=self.now
+                number=number,
+                text=text,
+                timeline=new,
+                actor=self.officer,
+                timestamp=self.now,
+                documents=NO_CHANGES,
             )
 
         if self.attempt(amending, expected):
@@ -851,8 +858,8 @@ class AccountModel:
             self.disabled = False
         elif name == "issue reset":
             self.reset = (argument, now + timedelta(hours=1))
-        elif name == "complete reset":
-            self.reset = None
+        elif name in {"complete reset", "change password"}:
+            self.reset = None  # a password the owner chose spends any reset code
         elif name == "start enrolment":
             self.pending = argument
         elif name == "enable second factor":

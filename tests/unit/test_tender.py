@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from domain import errors
 from domain.bid import BidContents, LotPrice
+from domain.documents import NO_CHANGES, NoticeDocuments
 from domain.rules import OPENING_GRACE, PROFILE_NAMES, MethodRules, rules_for
 from domain.tender import Tender, TenderStatus
 from domain.values import BidSecurity, Method, Money, NoticeText, Scope
@@ -30,6 +31,7 @@ def publish(tender: Tender, rules: MethodRules, at: datetime) -> None:
         sealing_keys=sealing_keys(tender.terms),
         actor=officer("wsd"),
         timestamp=at,
+        documents=NoticeDocuments(items=tuple(tender.documents.values())),
     )
 
 
@@ -189,7 +191,14 @@ def test_the_opening_must_follow_the_deadline_within_the_rules_window() -> None:
 
 def test_an_early_amendment_may_keep_the_deadline() -> None:
     tender = published()
-    tender.amend(number=1, text="Revised BOQ", timeline=None, actor=officer("wsd"), timestamp=NOW)
+    tender.amend(
+        number=1,
+        text="Revised BOQ",
+        timeline=None,
+        actor=officer("wsd"),
+        timestamp=NOW,
+        documents=NO_CHANGES,
+    )
     assert event_names(tender) == ["TenderAmended"]
     assert tender.amendments[0].number == 1
 
@@ -198,7 +207,14 @@ def test_a_late_amendment_must_extend_the_deadline_by_the_rules_minimum() -> Non
     tender = published()
     late = tender.terms.timeline.submission_deadline - timedelta(days=2)
     with pytest.raises(errors.DeadlineExtensionRequiredError):
-        tender.amend(number=1, text="Late", timeline=None, actor=officer("wsd"), timestamp=late)
+        tender.amend(
+            number=1,
+            text="Late",
+            timeline=None,
+            actor=officer("wsd"),
+            timestamp=late,
+            documents=NO_CHANGES,
+        )
     old = tender.terms.timeline
     short = old.model_copy(
         update={
@@ -207,14 +223,28 @@ def test_a_late_amendment_must_extend_the_deadline_by_the_rules_minimum() -> Non
         }
     )
     with pytest.raises(errors.DeadlineExtensionRequiredError):
-        tender.amend(number=1, text="Late", timeline=short, actor=officer("wsd"), timestamp=late)
+        tender.amend(
+            number=1,
+            text="Late",
+            timeline=short,
+            actor=officer("wsd"),
+            timestamp=late,
+            documents=NO_CHANGES,
+        )
     enough = old.model_copy(
         update={
             "submission_deadline": old.submission_deadline + timedelta(days=5),
             "opening_time": old.submission_deadline + timedelta(days=5, minutes=1),
         }
     )
-    tender.amend(number=1, text="Late", timeline=enough, actor=officer("wsd"), timestamp=late)
+    tender.amend(
+        number=1,
+        text="Late",
+        timeline=enough,
+        actor=officer("wsd"),
+        timestamp=late,
+        documents=NO_CHANGES,
+    )
     assert tender.terms.timeline == enough
     assert event_names(tender) == ["TenderAmended"]
 
@@ -229,14 +259,28 @@ def test_an_amendment_cannot_bring_the_deadline_forward() -> None:
         }
     )
     with pytest.raises(errors.InvalidTimelineError):
-        tender.amend(number=1, text="x", timeline=earlier, actor=officer("wsd"), timestamp=NOW)
+        tender.amend(
+            number=1,
+            text="x",
+            timeline=earlier,
+            actor=officer("wsd"),
+            timestamp=NOW,
+            documents=NO_CHANGES,
+        )
 
 
 def test_no_amendment_after_the_deadline() -> None:
     tender = published()
     after = tender.terms.timeline.submission_deadline
     with pytest.raises(errors.DeadlinePassedError):
-        tender.amend(number=1, text="x", timeline=None, actor=officer("wsd"), timestamp=after)
+        tender.amend(
+            number=1,
+            text="x",
+            timeline=None,
+            actor=officer("wsd"),
+            timestamp=after,
+            documents=NO_CHANGES,
+        )
 
 
 def test_questions_close_at_the_clarification_deadline() -> None:
@@ -275,7 +319,14 @@ def test_cancelling_needs_a_reason_and_happens_once() -> None:
     with pytest.raises(errors.TenderCancelledError):
         tender.cancel(reason="again", actor=officer("wsd"), timestamp=NOW)
     with pytest.raises(errors.TenderCancelledError):
-        tender.amend(number=1, text="x", timeline=None, actor=officer("wsd"), timestamp=NOW)
+        tender.amend(
+            number=1,
+            text="x",
+            timeline=None,
+            actor=officer("wsd"),
+            timestamp=NOW,
+            documents=NO_CHANGES,
+        )
 
 
 def test_every_event_class_has_an_explicit_stable_topic() -> None:
@@ -333,12 +384,28 @@ def test_an_amendment_keeps_the_clarification_rules() -> None:
         update={"clarification_deadline": old.submission_deadline - timedelta(hours=1)}
     )
     with pytest.raises(errors.InvalidTimelineError, match="clarification"):
-        tender.amend(number=1, text="x", timeline=squeezed, actor=officer(), timestamp=NOW)
+        tender.amend(
+            number=1,
+            text="x",
+            timeline=squeezed,
+            actor=officer(),
+            timestamp=NOW,
+            documents=NO_CHANGES,
+        )
     past = old.model_copy(update={"clarification_deadline": NOW - timedelta(days=1)})
     with pytest.raises(errors.InvalidTimelineError, match="future"):
-        tender.amend(number=1, text="x", timeline=past, actor=officer(), timestamp=NOW)
+        tender.amend(
+            number=1, text="x", timeline=past, actor=officer(), timestamp=NOW, documents=NO_CHANGES
+        )
     with pytest.raises(errors.InvalidTermsError):
-        tender.amend(number=1, text="x" * 20001, timeline=None, actor=officer(), timestamp=NOW)
+        tender.amend(
+            number=1,
+            text="x" * 20001,
+            timeline=None,
+            actor=officer(),
+            timestamp=NOW,
+            documents=NO_CHANGES,
+        )
     assert tender.amendments == []
 
 
@@ -390,12 +457,26 @@ def test_amending_refuses_an_opening_time_inside_the_grace() -> None:
     for opening in (later, later + timedelta(seconds=59)):
         moved = old.model_copy(update={"submission_deadline": later, "opening_time": opening})
         with pytest.raises(errors.OpeningTimeOutOfWindowError):
-            tender.amend(number=1, text="x", timeline=moved, actor=officer("wsd"), timestamp=NOW)
+            tender.amend(
+                number=1,
+                text="x",
+                timeline=moved,
+                actor=officer("wsd"),
+                timestamp=NOW,
+                documents=NO_CHANGES,
+            )
     assert event_names(tender) == []
     moved = old.model_copy(
         update={"submission_deadline": later, "opening_time": later + OPENING_GRACE}
     )
-    tender.amend(number=1, text="x", timeline=moved, actor=officer("wsd"), timestamp=NOW)
+    tender.amend(
+        number=1,
+        text="x",
+        timeline=moved,
+        actor=officer("wsd"),
+        timestamp=NOW,
+        documents=NO_CHANGES,
+    )
     assert event_names(tender) == ["TenderAmended"]
 
 

@@ -28,6 +28,7 @@ from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
+from api.body import REQUEST_MAX_BODY_SIZE
 from procurement.crypto.passwords_and_tokens import InvalidTokenError
 from procurement.store import idempotency_keys as idempotency
 
@@ -36,7 +37,12 @@ HEADER = b"idempotency-key"
 KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
 """An Idempotency-Key: 1 to 128 visible ASCII characters."""
 _KEY = re.compile(KEY_PATTERN)
-EXEMPT_PATHS = frozenset({"/auth/token"})  # writes nothing; its answer is a secret
+EXEMPT_PATHS = frozenset(
+    {
+        "/auth/token",  # writes nothing; its answer is a secret
+        "/documents",  # an upload: stored by its hash, so a retry stores nothing twice
+    }
+)
 RETRY_OF = "idempotency_retry_of"
 """The scope state's key for the earlier attempt a claim took over (``idempotency.Attempt``)."""
 RETRYABLE_CONFLICTS = frozenset({"version_conflict"})
@@ -67,6 +73,12 @@ _REFUSALS = {
         {"retry-after": "1"},
     ),
 }
+_TOO_LARGE = _Problem(
+    413,
+    "payload_too_large",
+    "Content Too Large",
+    f"the body is over the route's limit ({REQUEST_MAX_BODY_SIZE:,} bytes for JSON)",
+)
 _BAD_KEY = _Problem(
     400,
     "invalid_idempotency_key",
@@ -137,12 +149,25 @@ async def _admitted(scope: Scope) -> bool:
     return True
 
 
-async def _read_body(receive: Receive) -> bytes:
+def _body_limit(scope: Scope) -> int:
+    handler = scope.get("route_handler")
+    limit = handler.resolve_request_max_body_size() if handler is not None else None
+    return limit or REQUEST_MAX_BODY_SIZE
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None once it runs over ``limit``: it is held in memory to be
+    hashed, so it is held only as far as the route would read it (413 beyond, as there)."""
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         chunk = message.get("body", b"")
-        chunks.append(chunk if isinstance(chunk, bytes) else b"")
+        chunk = chunk if isinstance(chunk, bytes) else b""
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
 
@@ -215,7 +240,10 @@ class IdempotencyMiddleware:
         if not _KEY.match(key):
             await _send_problem(scope, send, _BAD_KEY)
             return
-        body = await _read_body(receive)
+        body = await _read_body(receive, _body_limit(scope))
+        if body is None:
+            await _send_problem(scope, send, _TOO_LARGE)
+            return
         state = scope["app"].state
         # Keyed: a plain bid's body would otherwise be guessable from its stored hash.
         digest = hmac.new(

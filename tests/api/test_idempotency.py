@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+from api.body import REQUEST_MAX_BODY_SIZE
 from tests.api.conftest import Api
 from tests.api.test_bad_input import assert_problem
 from tests.support import FakeClock, tender_json
@@ -61,3 +62,26 @@ def test_without_a_key_a_second_draft_is_a_second_tender(api: Api, clock: FakeCl
     first = api.post("/tenders", officer, json=tender_json(clock.now()))
     second = api.post("/tenders", officer, json=tender_json(clock.now()))
     assert first.json()["id"] != second.json()["id"]
+
+
+def test_a_keyed_body_over_the_limit_is_413_before_any_claim(api: Api) -> None:
+    """The middleware reads a keyed body to hash it: only as far as the route would (an
+    anonymous caller could otherwise make the process hold any size of body), and a body it
+    refuses claims nothing: the key then serves a proper request."""
+    key = {"Idempotency-Key": str(uuid4())}
+    count = api.event_count()
+    answer = api.client.post(
+        "/vendors/register",
+        content=b"{" + b" " * REQUEST_MAX_BODY_SIZE + b"}",
+        headers={**key, "Content-Type": "application/json"},
+    )
+    assert_problem(answer, 413, "payload_too_large")
+    assert api.event_count() == count
+    registration = {
+        "username": "keyed-vendor",
+        "password": "a long enough passphrase",
+        "legal_name": "Keyed (Pvt) Ltd",
+        "ntn": "1234567-8",
+        "contact_email": "keyed@example.com",
+    }
+    assert api.client.post("/vendors/register", json=registration, headers=key).status_code == 201

@@ -18,6 +18,7 @@ from contextlib import ExitStack, asynccontextmanager
 from functools import cache
 from typing import Any
 
+import asyncpg
 from litestar import Litestar
 from litestar.concurrency import set_asyncio_executor
 from litestar.config.compression import CompressionConfig
@@ -33,6 +34,11 @@ from api.controllers.audit import AuditController
 from api.controllers.auth import AuthController
 from api.controllers.awards import ComplaintController, OfficerAwardController
 from api.controllers.bids import BidController
+from api.controllers.documents import (
+    DocumentUploadController,
+    OfficerDocumentController,
+    PublicDocumentController,
+)
 from api.controllers.evaluation import EvaluationController
 from api.controllers.health import HealthController, MetricsController
 from api.controllers.ocds import OcdsController
@@ -60,6 +66,7 @@ from procurement.jobs.coordination import Coordinator
 from procurement.jobs.runners import jobs
 from procurement.settings import Settings
 from procurement.store import idempotency_keys as idempotency
+from procurement.store.documents import DocumentStore
 from procurement.store.session_epochs import SessionEpochs
 from projections.reads import create_pool
 
@@ -105,6 +112,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             pool = await create_pool(settings.dsn, settings.db_pool_size)
             app.state.procurement = procurement
             app.state.pool = pool
+            documents_pool = await create_pool(settings.dsn, settings.document_pool_size)
+            app.state.documents = DocumentStore(documents_pool)
             app.state.limiter.attach(pool)  # limits counted in PostgreSQL, cluster-wide
             # Each account's session epoch, read from the store and kept ~2 s.
             app.state.epochs = SessionEpochs(pool, the_clock)
@@ -129,11 +138,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                 await listener.stop()
                 await watch.stop()
                 await claims.close()
-                try:  # a connection still out, or broken, must not hold or fail the shutdown
-                    await asyncio.wait_for(pool.close(), timeout=5)
-                except Exception as error:  # noqa: BLE001 (shutting down whatever happened)
-                    log.warning("the read pool did not close cleanly (%r): terminated", error)
-                    pool.terminate()
+                await _close(documents_pool, "document store")
+                await _close(pool, "read")
 
     state: dict[str, Any] = {
         "settings": settings,
@@ -153,9 +159,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             AuthController,
             AdminAccountController,
             PublicController,
+            PublicDocumentController,
             OcdsController,
             AuditController,
             OfficerTenderController,
+            OfficerDocumentController,
+            DocumentUploadController,
             VendorTenderController,
             BidController,
             EvaluationController,
@@ -202,3 +211,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     # Outermost: every limit and the access log see the client, not a proxy in front.
     app.asgi_handler = client_address_middleware(app.asgi_handler, settings.trusted_proxies)
     return app
+
+
+async def _close(pool: asyncpg.Pool, name: str) -> None:
+    """Close a pool; a connection still out, or broken, must not hold or fail the shutdown."""
+    try:
+        await asyncio.wait_for(pool.close(), timeout=5)
+    except Exception as error:  # noqa: BLE001 (shutting down whatever happened)
+        log.warning("the %s pool did not close cleanly (%r): terminated", name, error)
+        pool.terminate()

@@ -26,6 +26,7 @@ from typing import Any, cast
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from api.body import REQUEST_MAX_BODY_SIZE
@@ -151,7 +152,9 @@ async def _admitted(scope: Scope) -> bool:
 
 def _body_limit(scope: Scope) -> int:
     handler = scope.get("route_handler")
-    limit = handler.resolve_request_max_body_size() if handler is not None else None
+    limit = (
+        handler.resolve_request_max_body_size() if isinstance(handler, HTTPRouteHandler) else None
+    )
     return limit or REQUEST_MAX_BODY_SIZE
 
 

@@ -199,9 +199,9 @@ _STATUS_WORDS = {
 }
 
 
-def _described(status: int, codes: Iterable[str]) -> str:
+def _described(status: int, codes: Iterable[str], words: str | None = None) -> str:
     listed = ", ".join(f"`{code}`" for code in codes)
-    return f"{_STATUS_WORDS.get(status, 'A problem')}. Codes: {listed}."
+    return f"{words or _STATUS_WORDS.get(status, 'A problem')}. Codes: {listed}."
 
 
 _HEADERS: dict[str, dict[str, Any]] = {
@@ -275,6 +275,16 @@ def _bodies(
     """Point the request and response bodies at pydantic's schemas of their models."""
     signature = handler.parsed_fn_signature
     data = signature.parameters.get("data")
+    raw = handler.opt.get("raw_body")
+    if raw is not None:  # a file's bytes, streamed: not JSON
+        limit = handler.resolve_request_max_body_size()
+        operation["requestBody"] = {
+            "required": True,
+            "description": f"The file's bytes, at most {limit:,} (413 beyond).",
+            "content": {
+                raw: {"schema": {"type": "string", "format": "binary", "maxLength": limit}}
+            },
+        }
     if data is not None and (model := _model_of(data.annotation)) is not None:
         body = operation["requestBody"]
         body["description"] = (
@@ -404,8 +414,11 @@ def _implied(path: str, operation: dict[str, Any]) -> list[Refusal]:
     names = {(p["in"], p["name"].lower()) for p in operation.get("parameters", [])}
     if any(BEARER in requirement for requirement in operation.get("security", [])):
         implied += [UNAUTHENTICATED, INVALID_TOKEN, SESSION_ENDED, FORBIDDEN, ENROLMENT_REQUIRED]
-    if "requestBody" in operation:
+    body = operation.get("requestBody", {}).get("content", {})
+    if "application/json" in body:
         implied += [MALFORMED_JSON, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, VALIDATION_FAILED]
+    elif body:
+        implied += [PAYLOAD_TOO_LARGE]
     if any(where == "query" for where, _ in names):
         implied.append(VALIDATION_FAILED)
     if any(where == "path" for where, _ in names):
@@ -439,8 +452,9 @@ def _answers(handler: HTTPRouteHandler, path: str, operation: dict[str, Any]) ->
             headers["Retry-After"] = _header("Retry-After")
         if number == 401 and guarded:  # noqa: PLR2004
             headers["WWW-Authenticate"] = _header("WWW-Authenticate")
+        words = handler.opt.get("problem_words", {}).get(number)
         responses[str(number)] = {
-            "description": _described(number, listed),
+            "description": _described(number, listed, words),
             "headers": headers,
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
             "x-codes": listed,

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field
 
 from domain.errors import DocumentNotFoundError, InvalidDocumentsError
 from domain.fields import Sha256Hex, Title
@@ -54,13 +54,21 @@ class MediaType(StrEnum):
     TIFF = "image/tiff"
 
 
+def _not_only_dots(name: str) -> str:
+    if name.strip(".") == "":
+        msg = "a file name is not only dots"
+        raise ValueError(msg)
+    return name
+
+
 FileName = Annotated[
     str,
     Field(min_length=1, max_length=200, pattern=r"^[^/\\]+$"),
     SINGLE_LINE,
+    AfterValidator(_not_only_dots),
 ]
 """A file's name as downloads give it: one line, no path (no ``/`` or ``\\``), no control
-characters (the text rule), not ``.`` or ``..`` (``FileFacts``)."""
+characters (the text rule), not ``.`` or ``..``."""
 
 
 class FileFacts(ValueObject):
@@ -71,13 +79,6 @@ class FileFacts(ValueObject):
     size: Annotated[int, Field(ge=1, le=MAX_DOCUMENT_BYTES)]
     media_type: MediaType
     file_name: FileName
-
-    @model_validator(mode="after")
-    def _not_a_directory(self) -> Self:
-        if self.file_name.strip(".") == "":
-            msg = "a file name is not only dots"
-            raise ValueError(msg)
-        return self
 
 
 class DocumentVersion(ValueObject):

@@ -34,11 +34,6 @@ class DocumentNotFoundError(NotFoundError):
     title = "Document not found"
 
 
-class UploadNotFoundError(NotFoundError):
-    code = "upload_not_found"
-    title = "No file was uploaded with that hash"
-
-
 class QuestionNotFoundError(NotFoundError):
     code = "question_not_found"
     title = "Clarification question not found"
@@ -139,6 +134,11 @@ class NoticeTranslationMissingError(RuleViolationError):
 class InvalidDocumentsError(RuleViolationError):
     code = "invalid_documents"
     title = "The document changes do not apply"
+
+
+class UploadNotFoundError(RuleViolationError):
+    code = "upload_not_found"
+    title = "No file was uploaded with that hash"
 
 
 class DocumentTypeError(RuleViolationError):

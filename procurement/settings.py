@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     """``/ready`` fails (503) when a read model is more events than this behind the store."""
 
     db_pool_size: int = 5
+    document_pool_size: int = Field(default=4, ge=1, le=100)
+    """Connections of the document store (an upload's write, a download's chunk reads), a
+    pool apart from the reads': downloads never take the public reads' connections."""
+    upload_dir: Path | None = None
+    """Where an upload is spooled (hashed, checked) before it is stored; unset, the system's
+    temporary directory. It needs room for the uploads in flight, 200 MB each at most."""
     handler_threads: int = 64
     """Threads for the synchronous (write) handlers: each waits on its group commit."""
 

@@ -21,13 +21,14 @@ from psycopg.types.json import Jsonb
 
 from domain.public_status import PublicTenderStatus
 from domain.tender import Tender
-from projections import public_awards
+from projections import public_awards, tender_documents
 
 Statement = tuple[str, dict[str, Any]]
 
 NAME = "public_tenders"
 TABLES = (
     "entity_tenders",
+    "public_tender_documents",
     "public_awards",
     "public_tender_questions",
     "public_tender_amendments",
@@ -178,6 +179,11 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
             },
         ),
         (ENTITY_TENDER_PUBLISHED, {"id": event.originator_id}),
+        *(
+            tender_documents.published(event.originator_id, document.id, version)
+            for document in event.documents.items
+            for version in document.versions
+        ),
     ]
 
 
@@ -220,6 +226,9 @@ def _amended(event: Tender.TenderAmended, tracking: Tracking) -> list[Statement]
                 },
             )
         )
+    statements += tender_documents.amended(
+        event.originator_id, event.documents, event.timestamp, event.number
+    )
     statements.append(_touch(event.originator_id, event.originator_version, tracking))
     return statements
 

@@ -370,3 +370,40 @@ async def leaf_index_of(pool: asyncpg.Pool, position: int) -> int | None:
         "SELECT leaf_index FROM ledger_leaves WHERE position = $1", position
     )
     return None if value is None else int(value)
+
+
+_DOCUMENT_COLUMNS = (
+    "tender_id, document_id, version, kind, title, language, sha256, size, media_type, "
+    "file_name, issued_at, amendment, withdrawn_at, withdrawn_by_amendment"
+)
+
+
+async def tender_documents(pool: asyncpg.Pool, tender_id: UUID) -> list[asyncpg.Record] | None:
+    """Every version of every document of a published tender, by document then version;
+    None if no tender of that id is public."""
+    async with pool.acquire() as connection, connection.transaction(readonly=True):
+        public = await connection.fetchval(
+            "SELECT 1 FROM public_tenders WHERE tender_id = $1", tender_id
+        )
+        if public is None:
+            return None
+        rows: list[asyncpg.Record] = await connection.fetch(
+            f"SELECT {_DOCUMENT_COLUMNS} FROM public_tender_documents "  # noqa: S608 (fixed)
+            "WHERE tender_id = $1 ORDER BY issued_at, document_id, version",
+            tender_id,
+        )
+        return rows
+
+
+async def document_version(
+    pool: asyncpg.Pool, document_id: UUID, version: int | None
+) -> asyncpg.Record | None:
+    """One version of a published document (its latest if ``version`` is None)."""
+    row: asyncpg.Record | None = await pool.fetchrow(
+        f"SELECT {_DOCUMENT_COLUMNS} FROM public_tender_documents "  # noqa: S608 (fixed)
+        "WHERE document_id = $1 AND ($2::int IS NULL OR version = $2) "
+        "ORDER BY version DESC LIMIT 1",
+        document_id,
+        version,
+    )
+    return row

@@ -6,10 +6,12 @@ tender and refuses (as 404) any officer of another entity in the same step.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, get, patch, post
+from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -26,6 +28,7 @@ from api.openapi import (
 )
 from api.read_tokens import ReadTokens
 from api.schemas import AmendmentIn, AnswerIn, CancelIn, TenderIn, TenderPatch, WriteOut
+from domain.documents import NO_CHANGES
 from domain.errors import (
     AlreadyOpenedError,
     AlreadyPublishedError,
@@ -33,15 +36,19 @@ from domain.errors import (
     BidsSealedError,
     ComplaintPendingError,
     ContractSignedError,
+    DocumentNotFoundError,
+    InvalidDocumentsError,
     InvalidTermsError,
     QuestionAlreadyAnsweredError,
     QuestionNotFoundError,
     TenderNotDraftError,
     TenderNotFoundError,
     TenderNotPublishedError,
+    UploadNotFoundError,
 )
 from domain.values import Actor, Role
 from procurement.commands.application import ProcurementApplication
+from procurement.store.documents import DocumentStore
 
 
 class OfficerTenderController(Controller):
@@ -137,27 +144,46 @@ class OfficerTenderController(Controller):
     @post(
         "/{tender_id:uuid}/amendments",
         status_code=HTTP_201_CREATED,
-        sync_to_thread=True,
-        summary="Issue an addendum; may move the timeline",
+        summary="Issue an addendum; may move the timeline and change documents",
         responses=problems(
-            *TENDER, TenderNotPublishedError, *TIMELINE_RULES, *AMENDMENT_RULES, *WRITE
+            *TENDER,
+            TenderNotPublishedError,
+            *TIMELINE_RULES,
+            *AMENDMENT_RULES,
+            InvalidDocumentsError,
+            DocumentNotFoundError,
+            UploadNotFoundError,
+            *WRITE,
         ),
     )
-    def amend(
+    async def amend(
         self,
+        request: Request[Any, Any, Any],
+        *,
         tender_id: FromPath[UUID],
         data: JSONBody[AmendmentIn],
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
         procurement: NamedDependency[ProcurementApplication],
-        *,
         read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         timeline = data.timeline.to_domain() if data.timeline else None
-        return WriteOut.of(
-            procurement.amend_tender(actor, tender_id, data.text, timeline, expected_version),
-            read_tokens,
+        documents = NO_CHANGES
+        if data.documents is not None:
+            store: DocumentStore = request.app.state.documents
+            documents = data.documents.to_domain(await store.facts(data.documents.hashes()))
+        written = await sync_to_thread(
+            partial(
+                procurement.amend_tender,
+                actor,
+                tender_id,
+                data.text,
+                timeline,
+                expected_version,
+                documents=documents,
+            )
         )
+        return WriteOut.of(written, read_tokens)
 
     @post(
         "/{tender_id:uuid}/cancel",

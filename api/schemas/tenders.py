@@ -11,6 +11,7 @@ from pydantic import (
 )
 
 from api.schemas.common import Amount, Body, PositiveDecimalText, Rfc3339, StrictCount
+from api.schemas.documents import DocumentChangesIn
 from domain.account import VendorProfile
 from domain.fields import (
     Classification,
@@ -227,6 +228,8 @@ def domain_fields(model: BaseModel) -> dict[str, Any]:
 class AmendmentIn(Body):
     text: Annotated[str, Field(min_length=1, max_length=20000), MULTI_LINE]
     timeline: TimelineIn | None = None
+    documents: DocumentChangesIn | None = None
+    """Documents the addendum adds, replaces (a new version) or withdraws."""
 
 
 class CancelIn(Body):

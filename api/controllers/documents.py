@@ -1,0 +1,331 @@
+"""A tender's documents: officers upload files and attach them to their drafts; anyone lists
+a published tender's documents and downloads every version of each.
+
+An upload is stored by its hash (``procurement/store/documents.py``); attaching it is a
+tender command, so the events carry each document's metadata and hash, never its bytes.
+Amendments change a published tender's documents (``OfficerTenderController.amend``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Annotated, Any
+from urllib.parse import quote
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Request, Response, get, post
+from litestar.concurrency import sync_to_thread
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import Stream
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from api.auth import requires_role
+from api.controllers.public import READ_TOKEN, ReadToken
+from api.controllers.public import _caught_up as caught_up
+from api.errors import ApiProblem
+from api.openapi import READ_MODEL_LAGGING, TENDER, WRITE, Refusal, bearer, problems
+from api.read_tokens import ReadTokens
+from api.schemas import WriteOut
+from api.schemas.documents import (
+    DocumentChangesIn,
+    DocumentOut,
+    DocumentsOut,
+    DocumentsWriteOut,
+    DocumentVersionOut,
+    UploadName,
+    UploadOut,
+)
+from domain.documents import MAX_DOCUMENT_BYTES, DocumentVersion, MediaType
+from domain.errors import (
+    DocumentNotFoundError,
+    DocumentTypeError,
+    InvalidDocumentsError,
+    TenderNotDraftError,
+    TenderNotFoundError,
+    UploadNotFoundError,
+)
+from domain.values import Actor, Role
+from procurement.commands.application import ProcurementApplication
+from procurement.store.documents import DocumentStore, TooLargeError, spool
+from projections import reads
+
+log = logging.getLogger("procurement.documents")
+TOO_LARGE = Refusal(413, "payload_too_large")
+Version = Annotated[
+    int | None,
+    QueryParameter(ge=1, le=1_000_000, description="a version (default: the latest)"),
+]
+
+
+def _store(request: Request[Any, Any, Any]) -> DocumentStore:
+    store: DocumentStore = request.app.state.documents
+    return store
+
+
+class DocumentUploadController(Controller):
+    path = "/documents"
+    tags = ["officer"]  # noqa: RUF012 (litestar reads a class attribute)
+    guards = [requires_role(Role.OFFICER)]  # noqa: RUF012
+    security = bearer(Role.OFFICER)
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        request_max_body_size=MAX_DOCUMENT_BYTES,
+        summary="Upload a file for a tender's documents",
+        description=(
+            "The body is the file's bytes (up to "
+            f"{MAX_DOCUMENT_BYTES:,} bytes; 413 beyond). Its type is read from its first bytes "
+            "(PDF, Word, Excel, PowerPoint, OpenDocument, PNG, JPEG, TIFF, ZIP; an archive is "
+            "never expanded) and must fit file_name's extension and a specific Content-Type "
+            "(415 document_type_refused). Stored once per SHA-256: attach it by sha256."
+        ),
+        responses=problems(DocumentTypeError, TOO_LARGE),
+        opt={
+            "raw_body": "application/octet-stream",
+            "problem_words": {
+                413: f"The file is over {MAX_DOCUMENT_BYTES:,} bytes",
+                415: "The content is not an accepted document type, or not the one claimed",
+            },
+        },
+    )
+    async def upload(
+        self,
+        request: Request[Any, Any, Any],
+        file_name: Annotated[
+            str,
+            QueryParameter(
+                min_length=1,
+                max_length=200,
+                description="the file's name for downloads: no path, no control characters",
+            ),
+        ],
+    ) -> UploadOut:
+        name = UploadName(file_name=file_name).file_name
+        claimed = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        settings = request.app.state.settings
+        try:
+            spooled = await spool(request.stream(), name, claimed or None, settings.upload_dir)
+        except TooLargeError:
+            raise ApiProblem(
+                413, "payload_too_large", f"a document is at most {MAX_DOCUMENT_BYTES:,} bytes"
+            ) from None
+        try:
+            stored = await _store(request).put(spooled)
+        finally:
+            spooled.path.unlink(missing_ok=True)
+        return UploadOut(
+            sha256=stored.sha256, size=stored.size, media_type=stored.media_type, file_name=name
+        )
+
+
+class OfficerDocumentController(Controller):
+    path = "/tenders/{tender_id:uuid}/documents"
+    tags = ["officer"]  # noqa: RUF012 (litestar reads a class attribute)
+    guards = [requires_role(Role.OFFICER)]  # noqa: RUF012
+    security = bearer(Role.OFFICER)
+
+    @post(
+        "/",
+        status_code=HTTP_200_OK,
+        summary="Attach, replace or remove a draft's documents",
+        description="A published tender's documents change by amendment (its documents field).",
+        responses=problems(
+            *TENDER,
+            TenderNotDraftError,
+            InvalidDocumentsError,
+            DocumentNotFoundError,
+            UploadNotFoundError,
+            *WRITE,
+        ),
+    )
+    async def change(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        tender_id: FromPath[UUID],
+        data: JSONBody[DocumentChangesIn],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+        procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
+    ) -> DocumentsWriteOut:
+        changes = data.to_domain(await _store(request).facts(data.hashes()))
+        written = await sync_to_thread(
+            procurement.change_draft_documents, actor, tender_id, changes, expected_version
+        )
+        added = [c.document_id for c in changes.items if c.action == "add"]
+        return DocumentsWriteOut(**WriteOut.of(written, read_tokens).model_dump(), added=added)
+
+    @get(
+        "/{document_id:uuid}",
+        summary="Download a document of my entity's tender, drafts too",
+        responses=problems(TenderNotFoundError, DocumentNotFoundError),
+    )
+    async def download(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        tender_id: FromPath[UUID],
+        document_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+        version: Version = None,
+    ) -> Response[Any]:
+        found: DocumentVersion = await sync_to_thread(
+            procurement.tender_document, actor, tender_id, document_id, version
+        )
+        file = found.file
+        return await _send(request, file.sha256, file.size, file.media_type, file.file_name)
+
+
+class PublicDocumentController(Controller):
+    path = "/public"
+    tags = ["public"]  # noqa: RUF012 (litestar reads a class attribute)
+
+    @get(
+        "/tenders/{tender_id:uuid}/documents",
+        summary="A published tender's documents, every version of each",
+        responses=problems(TenderNotFoundError, READ_MODEL_LAGGING, *READ_TOKEN),
+    )
+    async def list_documents(
+        self,
+        request: Request[Any, Any, Any],
+        tender_id: FromPath[UUID],
+        pool: NamedDependency[asyncpg.Pool],
+        read_token: ReadToken = None,
+    ) -> DocumentsOut:
+        await caught_up(request, pool, read_token, None)
+        rows = await reads.tender_documents(pool, tender_id)
+        if rows is None:
+            raise TenderNotFoundError(f"no published tender {tender_id}")
+        documents: dict[UUID, list[asyncpg.Record]] = {}
+        for row in rows:
+            documents.setdefault(row["document_id"], []).append(row)
+        return DocumentsOut(
+            tender_id=tender_id,
+            documents=[_document(versions) for versions in documents.values()],
+        )
+
+    @get(
+        "/documents/{document_id:uuid}",
+        summary="Download a published document (ETag, Range)",
+        description="The bytes of one version, `ETag` its SHA-256 (as in the events, the "
+        "ledger and the OCDS release); `Range` for a part (206), `If-None-Match` (304).",
+        responses=problems(
+            DocumentNotFoundError,
+            Refusal(416, "range_not_satisfiable"),
+            Refusal(503, "document_unavailable"),
+            READ_MODEL_LAGGING,
+            *READ_TOKEN,
+        ),
+    )
+    async def download(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        document_id: FromPath[UUID],
+        pool: NamedDependency[asyncpg.Pool],
+        version: Version = None,
+        read_token: ReadToken = None,
+    ) -> Response[Any]:
+        await caught_up(request, pool, read_token, None)
+        row = await reads.document_version(pool, document_id, version)
+        if row is None:
+            raise DocumentNotFoundError(f"no published document {document_id} version {version}")
+        return await _send(
+            request, row["sha256"], row["size"], MediaType(row["media_type"]), row["file_name"]
+        )
+
+
+def _document(versions: list[asyncpg.Record]) -> DocumentOut:
+    latest = versions[-1]
+    return DocumentOut(
+        document_id=latest["document_id"],
+        current_version=latest["version"],
+        withdrawn_at=latest["withdrawn_at"],
+        withdrawn_by_amendment=latest["withdrawn_by_amendment"],
+        versions=[
+            DocumentVersionOut(
+                version=row["version"],
+                kind=row["kind"],
+                title=row["title"],
+                language=row["language"],
+                sha256=row["sha256"],
+                size=row["size"],
+                media_type=row["media_type"],
+                file_name=row["file_name"],
+                issued_at=row["issued_at"],
+                amendment=row["amendment"],
+                url=f"/public/documents/{row['document_id']}?version={row['version']}",
+            )
+            for row in versions
+        ],
+    )
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The bytes ``[start, end)`` a single ``Range`` asks for; None for the whole file (no
+    header, or one this server ignores: several ranges, another unit, bad syntax). A range
+    that starts past the end is 416."""
+    match = _RANGE.match(header.strip()) if header else None
+    if match is None or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.groups()
+    if first == "":  # the last N bytes
+        return max(size - int(last), 0), size
+    start = int(first)
+    end = size if last == "" else min(int(last) + 1, size)
+    if start >= size or end <= start:
+        raise ApiProblem(
+            416,
+            "range_not_satisfiable",
+            f"the file is {size} bytes",
+            headers={"Content-Range": f"bytes */{size}"},
+        )
+    return start, end
+
+
+def _disposition(file_name: str) -> str:
+    """``attachment`` with the name as uploaded (``filename*``) and an ASCII stand-in for
+    old clients: nothing in it can end the header or make a path."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._ ()-]", "_", file_name).strip() or "document"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"
+
+
+async def _send(
+    request: Request[Any, Any, Any], sha256: str, size: int, media: MediaType, file_name: str
+) -> Response[Any]:
+    store = _store(request)
+    if sha256 not in await store.facts([sha256]):
+        # The events name a file the store does not have: not the caller's doing. Loud, and
+        # a 503 the caller may retry once an operator restores it.
+        log.error("document %s is missing from the document store", sha256)
+        raise ApiProblem(503, "document_unavailable", "the document cannot be read just now")
+    etag = f'"{sha256}"'
+    headers = {
+        "ETag": etag,
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": _disposition(file_name),
+        "Cache-Control": "public, max-age=31536000, immutable",  # a version never changes
+    }
+    if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+        return Response(content=b"", status_code=304, headers=headers)
+    if_range = request.headers.get("if-range")
+    wanted = _range(request.headers.get("range"), size) if if_range in {None, etag} else None
+    start, end = wanted or (0, size)
+    if wanted is not None:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    headers["Content-Length"] = str(end - start)
+    return Stream(
+        store.read(sha256, start, end),
+        status_code=206 if wanted is not None else 200,
+        media_type=media.value,
+        headers=headers,
+    )

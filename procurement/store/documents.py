@@ -1,0 +1,222 @@
+"""The document store: each file's bytes once, under their SHA-256, in PostgreSQL.
+
+An upload is first spooled to a temporary file (``spool``): hashed, measured and its media
+type read from its first bytes as it arrives, in memory one chunk at a time. Only a
+complete, accepted file reaches the database, in one short transaction of 1 MiB rows
+(``DocumentStore.put``): a slow or cut-off upload holds no connection and leaves nothing.
+A download reads one chunk per query (``DocumentStore.read``), so a slow reader holds no
+connection either, and memory stays flat whatever the size.
+
+PostgreSQL by default, so that ``make run``, a backup and every machine of a deployment share
+one store. ``DocumentBackend`` is the interface another backend (an object store) would
+implement. The store keeps bytes only; which tender a file belongs to is in the events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import asyncpg
+import filetype  # type: ignore[import-untyped]
+
+from domain.documents import MAX_DOCUMENT_BYTES, MediaType
+from domain.errors import DocumentTypeError
+
+CHUNK_SIZE = 1024 * 1024
+"""Bytes per stored row, and per read of a download."""
+SNIFF_SIZE = 8192
+"""The first bytes the media type is read from (as ``filetype`` reads them)."""
+
+EXTENSIONS: dict[MediaType, tuple[str, ...]] = {
+    MediaType.PDF: (".pdf",),
+    MediaType.ZIP: (".zip",),
+    MediaType.DOC: (".doc",),
+    MediaType.XLS: (".xls",),
+    MediaType.DOCX: (".docx",),
+    MediaType.XLSX: (".xlsx",),
+    MediaType.PPTX: (".pptx",),
+    MediaType.ODT: (".odt",),
+    MediaType.ODS: (".ods",),
+    MediaType.PNG: (".png",),
+    MediaType.JPEG: (".jpg", ".jpeg"),
+    MediaType.TIFF: (".tif", ".tiff"),
+}
+"""The names a file of each type may have: a download is named as it was uploaded, so a
+``.pdf`` that is an archive is refused rather than handed on."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    size: int
+    media_type: MediaType
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """An upload on local disk, measured: delete ``path`` when done with it."""
+
+    path: Path
+    file: StoredFile
+
+
+class TooLargeError(Exception):
+    """The upload ran over ``MAX_DOCUMENT_BYTES``."""
+
+
+def media_type_of(head: bytes, file_name: str, claimed: str | None) -> MediaType:
+    """The media type the content's first bytes say, if it is one a tender carries and fits
+    the name's extension and the claimed ``Content-Type`` (unless that is generic)."""
+    kind = filetype.guess(head)
+    try:
+        media = MediaType(kind.mime) if kind is not None else None
+    except ValueError:
+        media = None
+    if media is None:
+        found = kind.mime if kind is not None else "not a known file type"
+        wanted = ", ".join(sorted({m.value for m in MediaType}))
+        raise DocumentTypeError(f"the content is {found}; a document is one of: {wanted}")
+    if not file_name.lower().endswith(EXTENSIONS[media]):
+        raise DocumentTypeError(
+            f"the content is {media.value}: name it {' or '.join(EXTENSIONS[media])}"
+        )
+    generic = {None, "", "application/octet-stream"}
+    if claimed not in generic and claimed != media.value:
+        raise DocumentTypeError(f"the content is {media.value}, not {claimed}")
+    return media
+
+
+async def spool(
+    chunks: AsyncIterator[bytes], file_name: str, claimed: str | None, directory: Path | None
+) -> Spooled:
+    """Write an upload to a temporary file, hashing it and checking its type on the way.
+    Raises ``DocumentTypeError``, ``TooLargeError`` or what the stream raises (a client gone
+    half-way), and then leaves no file behind."""
+    digest = hashlib.sha256()
+    handle, name = tempfile.mkstemp(prefix="upload-", dir=directory)
+    path = Path(name)
+    size, head, media = 0, b"", None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > MAX_DOCUMENT_BYTES:
+                    raise TooLargeError
+                if media is None:
+                    head += chunk
+                    if len(head) >= SNIFF_SIZE:
+                        media = media_type_of(head, file_name, claimed)
+                        head = b""
+                digest.update(chunk)
+                await asyncio.to_thread(out.write, chunk)
+        if media is None:
+            if size == 0:
+                raise DocumentTypeError("the file is empty")
+            media = media_type_of(head, file_name, claimed)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return Spooled(path, StoredFile(digest.hexdigest(), size, media))
+
+
+class DocumentBackend(Protocol):
+    async def put(self, spooled: Spooled) -> StoredFile: ...
+
+    async def facts(self, hashes: list[str]) -> dict[str, StoredFile]: ...
+
+    def read(self, sha256: str, start: int, end: int) -> AsyncIterator[bytes]: ...
+
+
+class DocumentStore:
+    """``DocumentBackend`` in PostgreSQL: ``document_blobs`` and ``document_chunks``."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def put(self, spooled: Spooled) -> StoredFile:
+        """Store the spooled file, once per hash: the same bytes uploaded again (or by two
+        uploads at once) are stored once, and the first upload's facts are answered."""
+        file = spooled.file
+        known = await self.facts([file.sha256])
+        if file.sha256 in known:
+            return known[file.sha256]
+        blob_id = uuid.uuid4()
+        async with self.pool.acquire() as connection, connection.transaction():
+            with spooled.path.open("rb") as source:
+                seq = 0
+                while chunk := await asyncio.to_thread(source.read, CHUNK_SIZE):
+                    await connection.execute(
+                        "INSERT INTO document_chunks (blob_id, seq, data) VALUES ($1, $2, $3)",
+                        blob_id,
+                        seq,
+                        chunk,
+                    )
+                    seq += 1
+            stored = await connection.fetchval(
+                "INSERT INTO document_blobs (sha256, blob_id, size, media_type, chunk_size) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING RETURNING blob_id",
+                file.sha256,
+                blob_id,
+                file.size,
+                file.media_type.value,
+                CHUNK_SIZE,
+            )
+            if stored is None:  # stored by another upload meanwhile: keep theirs
+                await connection.execute(
+                    "DELETE FROM document_chunks WHERE blob_id = $1", blob_id
+                )
+        return file
+
+    async def facts(self, hashes: list[str]) -> dict[str, StoredFile]:
+        rows = await self.pool.fetch(
+            "SELECT sha256, size, media_type FROM document_blobs WHERE sha256 = ANY($1)",
+            hashes,
+        )
+        return {
+            row["sha256"]: StoredFile(row["sha256"], row["size"], MediaType(row["media_type"]))
+            for row in rows
+        }
+
+    async def read(self, sha256: str, start: int, end: int) -> AsyncIterator[bytes]:
+        """Bytes ``start`` to ``end`` (exclusive) of a stored file, a chunk per query."""
+        row = await self.pool.fetchrow(
+            "SELECT blob_id, chunk_size FROM document_blobs WHERE sha256 = $1", sha256
+        )
+        if row is None:
+            raise FileNotFoundError(sha256)
+        blob_id, size = row["blob_id"], row["chunk_size"]
+        for seq in range(start // size, (end - 1) // size + 1 if end > start else 0):
+            data = await self.pool.fetchval(
+                "SELECT data FROM document_chunks WHERE blob_id = $1 AND seq = $2", blob_id, seq
+            )
+            if data is None:
+                raise FileNotFoundError(f"{sha256} chunk {seq}")
+            offset = seq * size
+            yield bytes(data[max(start - offset, 0) : end - offset])
+
+    async def check(self, sha256: str) -> str | None:
+        """Why the stored bytes are not the file ``sha256`` names (missing, a chunk missing,
+        another size, other bytes), or None if they are: for the audit."""
+        known = await self.facts([sha256])
+        if sha256 not in known:
+            return "missing from the document store"
+        digest, size = hashlib.sha256(), 0
+        try:
+            async for chunk in self.read(sha256, 0, known[sha256].size):
+                digest.update(chunk)
+                size += len(chunk)
+        except FileNotFoundError as missing:
+            return f"part of it is missing ({missing})"
+        if size != known[sha256].size:
+            return f"{size} bytes stored, {known[sha256].size} recorded"
+        if digest.hexdigest() != sha256:
+            return f"the stored bytes hash to {digest.hexdigest()}"
+        return None

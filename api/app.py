@@ -35,6 +35,7 @@ from api.controllers.auth import AuthController
 from api.controllers.awards import ComplaintController, OfficerAwardController
 from api.controllers.bids import BidController
 from api.controllers.documents import (
+    BidDocumentController,
     DocumentUploadController,
     OfficerDocumentController,
     PublicDocumentController,
@@ -165,6 +166,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             OfficerTenderController,
             OfficerDocumentController,
             DocumentUploadController,
+            BidDocumentController,
             VendorTenderController,
             BidController,
             EvaluationController,

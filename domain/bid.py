@@ -19,6 +19,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 from pydantic import Field, ValidationError
 
+from domain.documents import MAX_DOCUMENT_BYTES
 from domain.errors import (
     BidNotLiveError,
     DeadlinePassedError,
@@ -38,6 +39,8 @@ from domain.fields import (
 from domain.text import MULTI_LINE, text_error
 from domain.values import Actor, Method, Money, ValueObject
 
+MAX_BID_DOCUMENT_BYTES = 1024 * 1024 * 1024
+"""A bid's sealed documents, in all."""
 MAX_TOTAL = Decimal("999999999999999.99")  # the largest amount Money holds (17 digits)
 BID_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:bid")
 
@@ -191,12 +194,27 @@ class Document(ValueObject):
     content: Annotated[str, Field(max_length=14_000_000)]  # base64
 
 
+class Attachment(ValueObject):
+    """A document sealed as a blob of its own (``procurement/crypto/sealed_documents.py``)
+    and stored outside the events: the envelope carries its name, the blob's commitment,
+    the document's hash and size, and the key that opens it (secret until the opening)."""
+
+    name: DocumentName
+    blob: Sha256Hex
+    sha256: Sha256Hex
+    size: Annotated[int, Field(ge=1, le=MAX_DOCUMENT_BYTES)]
+    key: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$")]  # 32 bytes, base64
+
+
 class BidContents(ValueObject):
-    """What a vendor seals: in one envelope, or split between technical and financial."""
+    """What a vendor seals: in one envelope, or split between technical and financial.
+    Documents are ``attachments`` (sealed blobs, in the technical envelope); ``documents``
+    inside the envelope is the earlier way, still read."""
 
     prices: Annotated[tuple[LotPrice, ...], Field(max_length=MAX_LOTS)] = ()  # a tender's lots
     technical_offer: Annotated[str, Field(max_length=200_000), MULTI_LINE] = ""
     documents: Annotated[tuple[Document, ...], Field(max_length=MAX_DOCUMENTS)] = ()
+    attachments: Annotated[tuple[Attachment, ...], Field(max_length=MAX_DOCUMENTS)] = ()
     bid_security: BidSecurityOffer | None = None
     validity_days: ValidityDays | None = None  # None: as the tender asks
 
@@ -209,6 +227,16 @@ class BidContents(ValueObject):
             EnvelopeName.TECHNICAL: self.model_copy(update={"prices": ()}),
             EnvelopeName.FINANCIAL: BidContents(prices=self.prices),
         }
+
+    def check_attachments(self) -> None:
+        """Each document once by name, all of them within ``MAX_BID_DOCUMENT_BYTES``."""
+        names = [attachment.name for attachment in self.attachments]
+        if len(set(names)) != len(names):
+            raise InvalidTermsError("name each document of a bid once")
+        if sum(attachment.size for attachment in self.attachments) > MAX_BID_DOCUMENT_BYTES:
+            raise InvalidTermsError(
+                f"a bid's documents are at most {MAX_BID_DOCUMENT_BYTES:,} bytes in all"
+            )
 
     def check_prices(self, lot_ids: Collection[str]) -> None:
         """Only the tender's lots, each once, the total within ``MAX_TOTAL``. Checked when a
@@ -244,5 +272,11 @@ def read_sealed_bid(plain: bytes, lot_ids: Collection[str]) -> BidContents:
     except InvalidTermsError as problem:
         raise UnreadableBidError(
             f"the envelope opens but its prices break the tender's rules: {problem}"
+        ) from None
+    try:
+        contents.check_attachments()
+    except InvalidTermsError as problem:
+        raise UnreadableBidError(
+            f"the envelope opens but its documents do not: {problem}"
         ) from None
     return contents

@@ -25,6 +25,23 @@ class OpenedStatus(StrEnum):
     UNREADABLE = "unreadable"  # the envelope does not match its commitment or does not open
 
 
+class DocumentCheck(StrEnum):
+    OPENED = "opened"  # the blob matched its commitment, opened, and is the document named
+    MISSING = "missing"  # the store does not have it
+    ALTERED = "altered"  # it does not match, or does not open
+
+
+class OpenedDocument(ValueObject):
+    """A sealed document of an opened bid, as the opening found it."""
+
+    name: str
+    blob: Sha256Hex
+    sha256: Sha256Hex
+    size: int
+    status: DocumentCheck
+    problem: str | None = None
+
+
 class OpenedBid(ValueObject):
     bid_id: UUID
     vendor_id: UUID
@@ -37,6 +54,7 @@ class OpenedBid(ValueObject):
     security_sufficient: bool | None = None
     validity_days: int | None = None
     documents: tuple[str, ...] = ()  # the names of the documents in the opened envelope
+    attachments: tuple[OpenedDocument, ...] = ()  # its sealed documents, each checked
     problem: str | None = None
 
 

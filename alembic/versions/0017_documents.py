@@ -4,6 +4,7 @@
 ``document_chunks`` (1 MiB each, in order), written in the upload's own transaction, so an
 upload cut off half-way leaves nothing. ``public_tender_documents`` is a read model of the
 ``public_tenders`` projection: every version of every document of a published tender.
+``bid_document_uploads`` counts each vendor's sealed bid documents against their limit.
 
 Revision ID: 0017
 Revises: 0016
@@ -68,9 +69,23 @@ def upgrade() -> None:
         """
     )
     op.execute("CREATE INDEX public_tender_documents_id ON public_tender_documents (document_id)")
+    # Each vendor's sealed documents for a bid on a tender, counted against its limit.
+    op.execute(
+        """
+        CREATE TABLE bid_document_uploads (
+            tender_id uuid NOT NULL,
+            vendor_id uuid NOT NULL,
+            blob text NOT NULL,
+            size bigint NOT NULL,
+            uploaded_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (tender_id, vendor_id, blob)
+        )
+        """
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE bid_document_uploads")
     op.execute("DROP TABLE public_tender_documents")
     op.execute("DROP TABLE document_chunks")
     op.execute("DROP TABLE document_blobs")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import urllib.request
 from pathlib import Path
@@ -13,11 +15,13 @@ from pydantic import ValidationError
 
 from api.cli.console import console
 from domain.account import account_id_for
-from domain.bid import BidContents
+from domain.bid import Attachment, BidContents, envelopes_for
 from domain.sealing import HPKE_SUITE, SealingKey, SealingKeySet
 from domain.values import Method
 from procurement.crypto import hpke as sealing
 from procurement.crypto import receipts
+from procurement.crypto.sealed_documents import new_key
+from procurement.store.documents import CHUNK_SIZE, Binding, seal_file
 
 _LOOPBACK = ("http://127.0.0.1", "http://localhost", "http://[::1]")
 
@@ -32,7 +36,7 @@ def _fetch_json(url: str) -> Any:
         return json.load(answer)
 
 
-def seal(
+def seal(  # noqa: PLR0917 (one parameter per command-line option)
     tender: Annotated[UUID, typer.Option(help="The tender's id.")],
     bid_file: Annotated[Path, typer.Option("--in", help="The bid in plain JSON.")],
     username: Annotated[str, typer.Option(help="Your vendor username (bound into the seal).")],
@@ -40,10 +44,16 @@ def seal(
         Path | None, typer.Option(help="The tender's public notice, saved as JSON.")
     ] = None,
     api: Annotated[str | None, typer.Option(help="Or the platform's URL to fetch it.")] = None,
+    document: Annotated[
+        list[Path] | None,
+        typer.Option(help="A document of the bid (repeat for each): sealed into FILE.sealed."),
+    ] = None,
 ) -> None:
     """Seal a bid on your own machine; print the body to POST to /tenders/{id}/bids.
 
-    The plain bid never leaves this machine: only the envelopes are printed.
+    The plain bid never leaves this machine: only the envelopes are printed, and each
+    document is sealed into FILE.sealed, to upload before the bid
+    (POST /tenders/{id}/bids/documents?sealed=true&file_name=NAME).
     """
     if (notice is None) == (api is None):
         console.print("give either --notice FILE or --api URL")
@@ -66,7 +76,11 @@ def seal(
         console.print(f"the bid is not valid: {problems}")
         raise typer.Exit(2) from None
     keys, method = _sealing_of(public)
-    sealed = sealing.seal_parts(keys, tender, account_id_for(username), contents.split(method))
+    vendor = account_id_for(username)
+    binding = (tender, vendor, envelopes_for(method)[0])
+    attachments = tuple(_sealed_document(path, binding) for path in document or ())
+    contents = contents.model_copy(update={"attachments": contents.attachments + attachments})
+    sealed = sealing.seal_parts(keys, tender, vendor, contents.split(method))
     body = {
         "envelopes": [{"name": e.name.value, "ciphertext": e.ciphertext} for e in sealed.envelopes]
     }
@@ -74,6 +88,31 @@ def seal(
     for envelope in sealed.envelopes:
         console.print(f"{envelope.name.value}: commitment {envelope.commitment}")
     console.print(f"sealed for vendor {username} ({account_id_for(username)}) on tender {tender}")
+
+
+def _sealed_document(path: Path, binding: Binding) -> Attachment:
+    """``path`` sealed into ``path.sealed`` under a fresh key; what the envelope names."""
+    key = new_key()
+    try:
+        digest, size = hashlib.sha256(), 0
+        with path.open("rb") as source:
+            for chunk in iter(lambda: source.read(CHUNK_SIZE), b""):
+                digest.update(chunk)
+                size += len(chunk)
+        blob = seal_file(path, key, binding, path.parent)
+    except OSError as error:
+        console.print(f"--document: {path} cannot be read ({error})", markup=False)
+        raise typer.Exit(2) from None
+    target = path.with_name(path.name + ".sealed")
+    blob.path.replace(target)
+    console.print(f"{path.name}: sealed into {target} (commitment {blob.file.sha256})")
+    return Attachment(
+        name=path.name,
+        blob=blob.file.sha256,
+        sha256=digest.hexdigest(),
+        size=size,
+        key=base64.b64encode(key).decode(),
+    )
 
 
 def _read_notice(path: Path) -> Any:

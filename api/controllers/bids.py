@@ -34,14 +34,16 @@ from domain.errors import (
     ReportNotFinalError,
     TenderNotFoundError,
     TenderNotPublishedError,
+    UploadNotFoundError,
 )
 from domain.values import Actor, Role
 from procurement.commands.application import BidView, ProcurementApplication
+from procurement.store.documents import DocumentStore
 from procurement.store.idempotency_keys import Attempt
 
 TAKING_BIDS = (*TENDER, TenderNotPublishedError, BiddingClosedError, DeadlinePassedError)
 """A tender that takes bids now."""
-A_BID = (*TAKING_BIDS, InvalidTermsError, TOO_MANY_REQUESTS, *WRITE)
+A_BID = (*TAKING_BIDS, InvalidTermsError, UploadNotFoundError, TOO_MANY_REQUESTS, *WRITE)
 """A bid's write: its prices must fit the tender's lots, its envelopes the method's."""
 
 
@@ -58,6 +60,21 @@ def _out(view: BidView) -> BidOut:
 def _accepted(view: BidView) -> BidOut:
     BIDS_ACCEPTED.labels(str(view.receipt["kind"])).inc()
     return _out(view)
+
+
+async def _uploaded(request: Request[Any, Any, Any], bid: BidIn) -> None:
+    """A plain bid's documents are uploaded (a sealed bid's are checked at the opening: its
+    envelope is the only place that names them)."""
+    if bid.contents is None or not bid.contents.attachments:
+        return
+    blobs = [attachment.blob for attachment in bid.contents.attachments]
+    store: DocumentStore = request.app.state.documents
+    known = await store.facts(blobs)
+    missing = [blob for blob in blobs if blob not in known]
+    if missing:
+        raise UploadNotFoundError(
+            f"no document {missing[0]} was uploaded: POST /tenders/{{id}}/bids/documents"
+        )
 
 
 class BidController(Controller):
@@ -84,6 +101,7 @@ class BidController(Controller):
         # A keyed retry of an attempt that ended without an answer: the bid it stored, if it
         # did, is this request's (its receipt, not 409 bid_exists).
         earlier: Attempt | None = request.scope.get("state", {}).get(RETRY_OF)
+        await _uploaded(request, data)
         return _accepted(
             await procurement.submit_bid_async(actor, tender_id, data.to_domain(), earlier)
         )
@@ -91,11 +109,10 @@ class BidController(Controller):
     @put(
         "/mine",
         status_code=HTTP_200_OK,
-        sync_to_thread=True,
         summary="Replace my bid",
         responses=problems(*A_BID, BidNotFoundError, BidNotLiveError),
     )
-    def replace(
+    async def replace(
         self,
         request: Request[Any, Any, Any],
         *,
@@ -107,11 +124,12 @@ class BidController(Controller):
     ) -> BidOut:
         """``If-Match: "<version>"`` (the bid's, as its receipt and ``GET .../mine`` give it)
         replaces only that version: 412 ``version_mismatch`` if the bid has moved on."""
-        limiter = limiter_of(request)
-        limiter.from_thread(limiter.check(request, "bid", str(actor.account_id)))
-        return _accepted(
-            procurement.replace_bid(actor, tender_id, data.to_domain(), expected_version)
+        await limiter_of(request).check(request, "bid", str(actor.account_id))
+        await _uploaded(request, data)
+        replaced = await sync_to_thread(
+            procurement.replace_bid, actor, tender_id, data.to_domain(), expected_version
         )
+        return _accepted(replaced)
 
     @delete(
         "/mine",

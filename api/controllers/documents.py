@@ -8,6 +8,8 @@ Amendments change a published tender's documents (``OfficerTenderController.amen
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import logging
 import re
 from typing import Annotated, Any
@@ -29,6 +31,7 @@ from api.errors import ApiProblem
 from api.openapi import READ_MODEL_LAGGING, TENDER, WRITE, Refusal, bearer, problems
 from api.read_tokens import ReadTokens
 from api.schemas import WriteOut
+from api.schemas.bids import AttachmentIn, BidDocumentOut
 from api.schemas.documents import (
     DocumentChangesIn,
     DocumentOut,
@@ -38,18 +41,32 @@ from api.schemas.documents import (
     UploadName,
     UploadOut,
 )
+from domain.bid import MAX_BID_DOCUMENT_BYTES
 from domain.documents import MAX_DOCUMENT_BYTES, DocumentVersion, MediaType
 from domain.errors import (
+    BiddingClosedError,
+    DeadlinePassedError,
     DocumentNotFoundError,
     DocumentTypeError,
     InvalidDocumentsError,
     TenderNotDraftError,
     TenderNotFoundError,
+    TenderNotPublishedError,
     UploadNotFoundError,
 )
 from domain.values import Actor, Role
 from procurement.commands.application import ProcurementApplication
-from procurement.store.documents import DocumentStore, TooLargeError, spool
+from procurement.crypto.sealed_documents import SEALING_OVERHEAD, new_key
+from procurement.store.documents import (
+    DocumentStore,
+    HeadCheck,
+    Spooled,
+    TooLargeError,
+    document_head,
+    seal_file,
+    sealed_head,
+    spool,
+)
 from projections import reads
 
 log = logging.getLogger("procurement.documents")
@@ -106,19 +123,123 @@ class DocumentUploadController(Controller):
     ) -> UploadOut:
         name = UploadName(file_name=file_name).file_name
         claimed = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        settings = request.app.state.settings
-        try:
-            spooled = await spool(request.stream(), name, claimed or None, settings.upload_dir)
-        except TooLargeError:
-            raise ApiProblem(
-                413, "payload_too_large", f"a document is at most {MAX_DOCUMENT_BYTES:,} bytes"
-            ) from None
+        spooled = await _spooled(request, document_head(name, claimed or None))
         try:
             stored = await _store(request).put(spooled)
         finally:
-            spooled.path.unlink(missing_ok=True)
+            await asyncio.to_thread(spooled.path.unlink, missing_ok=True)
         return UploadOut(
-            sha256=stored.sha256, size=stored.size, media_type=stored.media_type, file_name=name
+            sha256=stored.sha256,
+            size=stored.size,
+            media_type=MediaType(stored.media_type),
+            file_name=name,
+        )
+
+
+async def _spooled(
+    request: Request[Any, Any, Any], check_head: HeadCheck, limit: int = MAX_DOCUMENT_BYTES
+) -> Spooled:
+    try:
+        return await spool(
+            request.stream(), check_head, request.app.state.settings.upload_dir, limit
+        )
+    except TooLargeError:
+        raise ApiProblem(
+            413, "payload_too_large", f"a document is at most {MAX_DOCUMENT_BYTES:,} bytes"
+        ) from None
+
+
+class BidDocumentController(Controller):
+    path = "/tenders/{tender_id:uuid}/bids/documents"
+    tags = ["vendor"]  # noqa: RUF012 (litestar reads a class attribute)
+    guards = [requires_role(Role.VENDOR)]  # noqa: RUF012
+    security = bearer(Role.VENDOR)
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        request_max_body_size=MAX_DOCUMENT_BYTES + SEALING_OVERHEAD,
+        summary="Upload a document for my bid, sealed",
+        description=(
+            "The body is the document's bytes, sealed on your machine (`procurement seal`, "
+            "sealed=true) or plain, for the platform to seal on arrival (its type is checked "
+            "as a tender document's). Each document at most "
+            f"{MAX_DOCUMENT_BYTES:,} bytes, a bid's at most {MAX_BID_DOCUMENT_BYTES:,} in all "
+            "(413). Name the answer's attachment in the bid's contents; a sealed bid's "
+            "envelope names it as `procurement seal` wrote it."
+        ),
+        responses=problems(
+            *TENDER,
+            TenderNotPublishedError,
+            DeadlinePassedError,
+            BiddingClosedError,
+            DocumentTypeError,
+            TOO_LARGE,
+        ),
+        opt={
+            "raw_body": "application/octet-stream",
+            "problem_words": {
+                413: "The document, or the bid's documents in all, are over their limit",
+                415: "The content is not an accepted document type, or not a sealed one",
+            },
+        },
+    )
+    async def upload(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        tender_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+        file_name: Annotated[
+            str,
+            QueryParameter(min_length=1, max_length=200, description="the document's name"),
+        ],
+        sealed: Annotated[
+            bool, QueryParameter(description="the body is sealed by `procurement seal`")
+        ] = False,
+    ) -> BidDocumentOut:
+        name = UploadName(file_name=file_name).file_name
+        envelope = await sync_to_thread(procurement.bid_documents_envelope, actor, tender_id)
+        binding = (tender_id, actor.account_id, envelope)
+        attachment = None
+        if sealed:
+            blob = await _spooled(request, sealed_head, MAX_DOCUMENT_BYTES + SEALING_OVERHEAD)
+        else:
+            claimed = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            plain = await _spooled(request, document_head(name, claimed or None))
+            key = new_key()
+            try:
+                blob = await asyncio.to_thread(
+                    seal_file, plain.path, key, binding, request.app.state.settings.upload_dir
+                )
+            finally:
+                await asyncio.to_thread(plain.path.unlink, missing_ok=True)
+            attachment = AttachmentIn(
+                name=name,
+                blob=blob.file.sha256,
+                sha256=plain.file.sha256,
+                size=plain.file.size,
+                key=base64.b64encode(key).decode(),
+            )
+        store = _store(request)
+        try:
+            if not await store.note_bid_upload(
+                tender_id, actor.account_id, blob.file, MAX_BID_DOCUMENT_BYTES + SEALING_OVERHEAD
+            ):
+                raise ApiProblem(
+                    413,
+                    "payload_too_large",
+                    f"a bid's documents are at most {MAX_BID_DOCUMENT_BYTES:,} bytes in all",
+                )
+            await store.put(blob)
+        finally:
+            await asyncio.to_thread(blob.path.unlink, missing_ok=True)
+        return BidDocumentOut(
+            blob=blob.file.sha256,
+            blob_size=blob.file.size,
+            envelope=envelope,
+            attachment=attachment,
         )
 
 

@@ -18,8 +18,17 @@ from pydantic import (
 from api.body import REQUEST_MAX_BODY_SIZE
 from api.schemas.common import Body, StrictCount
 from api.schemas.tenders import MoneyIn
-from domain.bid import BidContents, BidSecurityOffer, Document, EnvelopeName, LotPrice, SealedBid
-from domain.fields import DocumentName, ShortId, Title
+from domain.bid import (
+    Attachment,
+    BidContents,
+    BidSecurityOffer,
+    Document,
+    EnvelopeName,
+    LotPrice,
+    SealedBid,
+)
+from domain.documents import MAX_DOCUMENT_BYTES
+from domain.fields import MAX_DOCUMENTS, DocumentName, Sha256Hex, ShortId, Title
 from domain.text import MULTI_LINE
 from procurement.crypto.hpke import envelope_from_ciphertext
 
@@ -70,12 +79,31 @@ class DocumentIn(Body):
     content: Annotated[Base64Text, Field(max_length=LONGEST_BASE64)]
 
 
+class AttachmentIn(Body):
+    """A document uploaded with ``POST /tenders/{id}/bids/documents``: its answer's
+    ``attachment``, as it was given (the key opens the document at the opening)."""
+
+    name: DocumentName
+    blob: Sha256Hex
+    sha256: Sha256Hex
+    size: Annotated[StrictCount, Field(ge=1, le=MAX_DOCUMENT_BYTES)]
+    key: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$")]
+
+
 class BidContentsIn(Body):
     """A bid in plain form: the platform seals it on arrival and keeps only the envelopes."""
 
     prices: Annotated[list[LotPriceIn], Field(max_length=100)] = []
     technical_offer: Annotated[str, Field(max_length=200_000), MULTI_LINE] = ""
-    documents: Annotated[list[DocumentIn], Field(max_length=50)] = []
+    documents: Annotated[
+        list[DocumentIn],
+        Field(
+            max_length=50,
+            deprecated="inside the envelope, so in the event: upload documents and name them "
+            "in attachments instead",
+        ),
+    ] = []
+    attachments: Annotated[list[AttachmentIn], Field(max_length=MAX_DOCUMENTS)] = []
     bid_security: BidSecurityOfferIn | None = None
     validity_days: Annotated[StrictCount, Field(ge=1, le=365)] | None = None
 
@@ -84,6 +112,7 @@ class BidContentsIn(Body):
             prices=tuple(LotPrice(lot_id=p.lot_id, price=p.price.to_domain()) for p in self.prices),
             technical_offer=self.technical_offer,
             documents=tuple(Document(name=d.name, content=d.content) for d in self.documents),
+            attachments=tuple(Attachment(**a.model_dump()) for a in self.attachments),
             bid_security=None
             if self.bid_security is None
             else BidSecurityOffer(
@@ -135,3 +164,13 @@ class BidOut(BaseModel):
     version: int
     receipt: dict[str, Any]
     ledger: dict[str, Any] | None = None  # the receipt's inclusion proof, once checkpointed
+
+
+class BidDocumentOut(BaseModel):
+    """A bid's document, stored sealed. ``attachment`` (when the platform sealed it): put it
+    in the bid's contents as given; it holds the key, which the platform does not keep."""
+
+    blob: str
+    blob_size: int
+    envelope: str
+    attachment: AttachmentIn | None = None

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from domain.bid import Bid, BidContents, BidStatus, SealedBid
+from domain.bid import Bid, BidContents, BidStatus, EnvelopeName, SealedBid, envelopes_for
 from domain.errors import (
     BidExistsError,
     BidNotLiveError,
@@ -191,6 +191,14 @@ class BidCommands(ProcurementStore):
 
         return await self._taking_bids(tender_id, withdraw, waits)
 
+    def bid_documents_envelope(self, actor: Actor, tender_id: UUID) -> EnvelopeName:
+        """The envelope a vendor's documents for a bid on the tender are sealed for (the
+        technical one, or the only one), if the tender takes bids now."""
+        check_vendor(actor)
+        tender = self._loaded_tender(tender_id)  # fresh: a remembered copy may be stale
+        tender.check_accepting_bids(self._now())
+        return envelopes_for(tender.terms.method)[0]
+
     def _follows_withdrawal(self, bid: Bid) -> bool:
         [previous] = self.recorder.select_events(bid.id, gt=bid.version - 2, lte=bid.version - 1)
         return previous.topic == Bid.BidWithdrawn.TOPIC
@@ -310,6 +318,7 @@ class BidCommands(ProcurementStore):
         if isinstance(bid, SealedBid):
             return bid
         bid.check_prices(tender.lot_ids())
+        bid.check_attachments()
         if tender.sealing_keys is None:  # pragma: no cover (published implies keys)
             raise TenderNotPublishedError("the tender has no sealing keys")
         parts = bid.split(tender.terms.method)

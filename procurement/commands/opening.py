@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator
 from typing import cast
 from uuid import UUID
 
 from domain.account import Account
-from domain.bid import Bid, BidStatus, envelopes_for
+from domain.bid import Attachment, Bid, BidStatus, EnvelopeName, envelopes_for
 from domain.errors import TenderNotPublishedError, UnreadableBidError
-from domain.opening import OpenedBid, OpenedStatus, OpeningRecord, ReleasedKey
+from domain.opening import (
+    DocumentCheck,
+    OpenedBid,
+    OpenedDocument,
+    OpenedStatus,
+    OpeningRecord,
+    ReleasedKey,
+)
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor
 from procurement.crypto import hpke as sealing
+from procurement.crypto.hpke import SealingError
+from procurement.crypto.sealed_documents import open_blob
 from procurement.store.application_base import ProcurementStore, WriteResult
+from procurement.store.documents import read_blob
 from procurement.store.recorder import StoreRecorder
 
 
@@ -61,6 +73,43 @@ class OpeningCommands(ProcurementStore):
         are asked for."""
         ids = cast("StoreRecorder", self.recorder).bids_on(tender_id)
         return (self._load(Bid, bid_id) for bid_id in ids)
+
+    def _checked(self, bid: Bid, envelope: EnvelopeName, attachment: Attachment) -> OpenedDocument:
+        """A sealed document read from the store a chunk at a time and opened with the key
+        its envelope gave: the blob its commitment, the bytes the hash and size named."""
+        found = OpenedDocument(
+            name=attachment.name,
+            blob=attachment.blob,
+            sha256=attachment.sha256,
+            size=attachment.size,
+            status=DocumentCheck.OPENED,
+        )
+        outer, inner, size = hashlib.sha256(), hashlib.sha256(), 0
+        datastore = cast("StoreRecorder", self.recorder).datastore
+
+        def counted() -> Iterator[bytes]:
+            for chunk in read_blob(datastore, attachment.blob):
+                outer.update(chunk)
+                yield chunk
+
+        key = base64.b64decode(attachment.key)
+        try:
+            for part in open_blob(counted(), key, bid.tender_id, bid.vendor_id, envelope):
+                inner.update(part)
+                size += len(part)
+        except FileNotFoundError:
+            return found.model_copy(
+                update={"status": DocumentCheck.MISSING, "problem": "not in the document store"}
+            )
+        except SealingError as error:
+            return found.model_copy(update={"status": DocumentCheck.ALTERED, "problem": str(error)})
+        if outer.hexdigest() != attachment.blob:
+            why = "the stored blob does not match its commitment"
+        elif inner.hexdigest() != attachment.sha256 or size != attachment.size:
+            why = "the document is not the one its envelope names (hash or size)"
+        else:
+            return found
+        return found.model_copy(update={"status": DocumentCheck.ALTERED, "problem": why})
 
     def _opened(self, tender: Tender, bid: Bid, private: bytes) -> OpenedBid:
         vendor = self._load(Account, bid.vendor_id)
@@ -110,6 +159,10 @@ class OpeningCommands(ProcurementStore):
                 "prices": contents.prices,
                 "validity_days": contents.validity_days,
                 "documents": tuple(document.name for document in contents.documents),
+                "attachments": tuple(
+                    self._checked(bid, EnvelopeName(envelope.name), attachment)
+                    for attachment in contents.attachments
+                ),
                 "bid_security": offered,
                 "security_sufficient": sufficient,
             }

@@ -19,16 +19,20 @@ import hashlib
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import asyncpg
 import filetype  # type: ignore[import-untyped]
+from eventsourcing.postgres import PostgresDatastore
 
-from domain.documents import MAX_DOCUMENT_BYTES, MediaType
+from domain.bid import EnvelopeName
+from domain.documents import MediaType
 from domain.errors import DocumentTypeError
+from procurement.crypto import sealed_documents
+from procurement.crypto.sealed_documents import HEADER as SEALED_HEADER
 
 CHUNK_SIZE = 1024 * 1024
 """Bytes per stored row, and per read of a download."""
@@ -53,11 +57,16 @@ EXTENSIONS: dict[MediaType, tuple[str, ...]] = {
 ``.pdf`` that is an archive is refused rather than handed on."""
 
 
+SEALED_MEDIA_TYPE = "application/vnd.sindh-procurement.sealed-document"
+"""A bid's document sealed as a blob (``procurement/crypto/sealed_documents.py``)."""
+
+
 @dataclass(frozen=True)
 class StoredFile:
     sha256: str
     size: int
-    media_type: MediaType
+    media_type: str
+    """A ``MediaType`` for a tender's document; ``SEALED_MEDIA_TYPE`` for a bid's."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +78,7 @@ class Spooled:
 
 
 class TooLargeError(Exception):
-    """The upload ran over ``MAX_DOCUMENT_BYTES``."""
+    """The upload ran over its limit."""
 
 
 def media_type_of(head: bytes, file_name: str, claimed: str | None) -> MediaType:
@@ -94,37 +103,81 @@ def media_type_of(head: bytes, file_name: str, claimed: str | None) -> MediaType
     return media
 
 
+def document_head(file_name: str, claimed: str | None) -> HeadCheck:
+    """The check of a tender document's first bytes: its type (``media_type_of``)."""
+    return lambda head: media_type_of(head, file_name, claimed).value
+
+
+def sealed_head(head: bytes) -> str:
+    """The check of a sealed blob's first bytes: the format's header, nothing else (what it
+    holds is secret until the opening)."""
+    if not head.startswith(SEALED_HEADER):
+        raise DocumentTypeError("the content is not a document sealed by `procurement seal`")
+    return SEALED_MEDIA_TYPE
+
+
+HeadCheck = Callable[[bytes], str]
+
+
 async def spool(
-    chunks: AsyncIterator[bytes], file_name: str, claimed: str | None, directory: Path | None
+    chunks: AsyncIterator[bytes], check_head: HeadCheck, directory: Path | None, limit: int
 ) -> Spooled:
-    """Write an upload to a temporary file, hashing it and checking its type on the way.
-    Raises ``DocumentTypeError``, ``TooLargeError`` or what the stream raises (a client gone
+    """Write an upload to a temporary file, hashing it and checking its first bytes on the
+    way (``check_head`` gives its media type or refuses it). Raises ``DocumentTypeError``,
+    ``TooLargeError`` past ``limit`` bytes, or what the stream raises (a client gone
     half-way), and then leaves no file behind."""
-    digest = hashlib.sha256()
     handle, name = tempfile.mkstemp(prefix="upload-", dir=directory)
     path = Path(name)
-    size, head, media = 0, b"", None
     try:
         with os.fdopen(handle, "wb") as out:
-            async for chunk in chunks:
-                size += len(chunk)
-                if size > MAX_DOCUMENT_BYTES:
-                    raise TooLargeError
-                if media is None:
-                    head += chunk
-                    if len(head) >= SNIFF_SIZE:
-                        media = media_type_of(head, file_name, claimed)
-                        head = b""
-                digest.update(chunk)
-                await asyncio.to_thread(out.write, chunk)
+            file = await _written(chunks, out, check_head, limit)
+    except BaseException:
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+        raise
+    return Spooled(path, file)
+
+
+async def _written(
+    chunks: AsyncIterator[bytes], out: BinaryIO, check_head: HeadCheck, limit: int
+) -> StoredFile:
+    digest = hashlib.sha256()
+    size, head, media = 0, b"", None
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise TooLargeError
         if media is None:
-            if size == 0:
-                raise DocumentTypeError("the file is empty")
-            media = media_type_of(head, file_name, claimed)
+            head += chunk
+            if len(head) >= SNIFF_SIZE:
+                media, head = check_head(head), b""
+        digest.update(chunk)
+        await asyncio.to_thread(out.write, chunk)
+    if size == 0:
+        raise DocumentTypeError("the file is empty")
+    return StoredFile(digest.hexdigest(), size, media or check_head(head))
+
+
+Binding = tuple[uuid.UUID, uuid.UUID, EnvelopeName]
+"""A sealed document's tender, vendor and envelope."""
+
+
+def seal_file(plain: Path, key: bytes, binding: Binding, directory: Path | None) -> Spooled:
+    """A spooled document sealed (``procurement/crypto/sealed_documents.py``) into a
+    spooled blob beside it, read and written a chunk at a time. Blocking: run it in a thread."""
+    handle, name = tempfile.mkstemp(prefix="sealed-", dir=directory)
+    path, digest, size = Path(name), hashlib.sha256(), 0
+    try:
+        with os.fdopen(handle, "wb") as out, plain.open("rb") as source:
+            for part in sealed_documents.seal(
+                iter(lambda: source.read(CHUNK_SIZE), b""), key, *binding
+            ):
+                digest.update(part)
+                size += len(part)
+                out.write(part)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return Spooled(path, StoredFile(digest.hexdigest(), size, media))
+    return Spooled(path, StoredFile(digest.hexdigest(), size, SEALED_MEDIA_TYPE))
 
 
 class DocumentBackend(Protocol):
@@ -166,13 +219,11 @@ class DocumentStore:
                 file.sha256,
                 blob_id,
                 file.size,
-                file.media_type.value,
+                file.media_type,
                 CHUNK_SIZE,
             )
             if stored is None:  # stored by another upload meanwhile: keep theirs
-                await connection.execute(
-                    "DELETE FROM document_chunks WHERE blob_id = $1", blob_id
-                )
+                await connection.execute("DELETE FROM document_chunks WHERE blob_id = $1", blob_id)
         return file
 
     async def facts(self, hashes: list[str]) -> dict[str, StoredFile]:
@@ -181,9 +232,37 @@ class DocumentStore:
             hashes,
         )
         return {
-            row["sha256"]: StoredFile(row["sha256"], row["size"], MediaType(row["media_type"]))
-            for row in rows
+            row["sha256"]: StoredFile(row["sha256"], row["size"], row["media_type"]) for row in rows
         }
+
+    async def note_bid_upload(
+        self, tender_id: uuid.UUID, vendor_id: uuid.UUID, file: StoredFile, limit: int
+    ) -> bool:
+        """Count a sealed blob against the vendor's documents on the tender: False (nothing
+        noted) if it would take them over ``limit`` bytes. The same blob twice counts once."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                f"bid-uploads:{tender_id}:{vendor_id}",
+            )
+            used = await connection.fetchval(
+                "SELECT coalesce(sum(size), 0) FROM bid_document_uploads "
+                "WHERE tender_id = $1 AND vendor_id = $2 AND blob <> $3",
+                tender_id,
+                vendor_id,
+                file.sha256,
+            )
+            if used + file.size > limit:
+                return False
+            await connection.execute(
+                "INSERT INTO bid_document_uploads (tender_id, vendor_id, blob, size) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                tender_id,
+                vendor_id,
+                file.sha256,
+                file.size,
+            )
+        return True
 
     async def read(self, sha256: str, start: int, end: int) -> AsyncIterator[bytes]:
         """Bytes ``start`` to ``end`` (exclusive) of a stored file, a chunk per query."""
@@ -220,3 +299,25 @@ class DocumentStore:
         if digest.hexdigest() != sha256:
             return f"the stored bytes hash to {digest.hexdigest()}"
         return None
+
+
+def read_blob(datastore: PostgresDatastore, sha256: str) -> Iterator[bytes]:
+    """A stored file's bytes, a chunk per query, for the application's own threads (the
+    opening); ``FileNotFoundError`` if it or a chunk is missing."""
+    with datastore.transaction(commit=False) as curs:
+        curs.execute("SELECT blob_id FROM document_blobs WHERE sha256 = %s", (sha256,))
+        row = curs.fetchone()
+    if row is None:
+        raise FileNotFoundError(sha256)
+    seq = 0
+    while True:
+        with datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT data FROM document_chunks WHERE blob_id = %s AND seq = %s",
+                (row["blob_id"], seq),
+            )
+            chunk = curs.fetchone()
+        if chunk is None:
+            return
+        yield bytes(chunk["data"])
+        seq += 1

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
@@ -17,6 +19,7 @@ from eventsourcing.utils import Environment
 from domain.account import VendorProfile, account_id_for
 from domain.award import ContractPeriod, Remedy
 from domain.bid import BidContents, BidSecurityOffer, LotPrice
+from domain.documents import DocumentChange, DocumentChanges, DocumentKind, FileFacts, MediaType
 from domain.values import Actor, Money, Role
 from procurement.commands.application import ProcurementApplication, system_actor
 from procurement.jobs import runners
@@ -43,19 +46,53 @@ def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _history(application: ProcurementApplication, clock: FakeClock) -> int:
-    """Published, amended, questioned, answered and cancelled tenders, and a draft."""
+    """Published (with documents), amended (a document replaced, one withdrawn), questioned,
+    answered and cancelled tenders, and a draft."""
     works = officer("wsd")
     first = application.draft_tender(works, terms(clock.now()))
+    sbd, plan = uuid4(), uuid4()
+    application.change_draft_documents(
+        works, first.id, DocumentChanges(items=(_added(sbd, b"sbd"), _added(plan, b"plan"))), None
+    )
     application.publish_tender(works, first.id, None)
     asked = application.ask_question(vendor(), first.id, "Which quarry?")
     application.ask_question(vendor(), first.id, "Unanswered question")
     application.answer_question(works, first.id, asked.id, "Any quarry.")
-    application.amend_tender(works, first.id, "Addendum 1", None, None)
+    revised = DocumentChange(action="replace", document_id=sbd, file=_file(b"sbd, revised"))
+    withdrawn = DocumentChange(action="withdraw", document_id=plan)
+    application.amend_tender(
+        works,
+        first.id,
+        "Addendum 1",
+        None,
+        None,
+        documents=DocumentChanges(items=(revised, withdrawn)),
+    )
     second = application.draft_tender(works, terms(clock.now(), reference="B"))
     application.publish_tender(works, second.id, None)
     application.cancel_tender(works, second.id, "Budget withdrawn", None)
     last = application.draft_tender(works, terms(clock.now(), reference="C"))
     return last.position
+
+
+def _file(content: bytes) -> FileFacts:
+    return FileFacts(
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        media_type=MediaType.PDF,
+        file_name="document.pdf",
+    )
+
+
+def _added(document_id: UUID, content: bytes) -> DocumentChange:
+    return DocumentChange(
+        action="add",
+        document_id=document_id,
+        kind=DocumentKind.BIDDING_DOCUMENT,
+        title="Bidding document",
+        language="en",
+        file=_file(content),
+    )
 
 
 def _as(username: str, role: Role = Role.OFFICER) -> Actor:

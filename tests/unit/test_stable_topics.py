@@ -65,6 +65,7 @@ TOPICS: dict[str, set[str]] = {
         "procurement:Tender.BiddingClosed",
         "procurement:Tender.BidsOpened",
         "procurement:Tender.Created",
+        "procurement:Tender.DraftDocumentsChanged",
         "procurement:Tender.QuestionAnswered",
         "procurement:Tender.QuestionAsked",
         "procurement:Tender.TenderAmended",

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 import asyncpg
-import filetype  # type: ignore[import-untyped]
+import filetype
 from eventsourcing.postgres import PostgresDatastore
 
 from domain.bid import EnvelopeName

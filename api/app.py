@@ -36,6 +36,7 @@ from api.controllers.awards import ComplaintController, OfficerAwardController
 from api.controllers.bids import BidController
 from api.controllers.documents import (
     BidDocumentController,
+    BillOfQuantitiesController,
     DocumentUploadController,
     OfficerDocumentController,
     PublicDocumentController,
@@ -167,6 +168,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             OfficerDocumentController,
             DocumentUploadController,
             BidDocumentController,
+            BillOfQuantitiesController,
             VendorTenderController,
             BidController,
             EvaluationController,

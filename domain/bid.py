@@ -9,9 +9,9 @@ a bid's prices (``BidContents.check_prices``, ``read_sealed_bid``).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import Annotated
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -28,6 +28,7 @@ from domain.errors import (
 )
 from domain.fields import (
     MAX_DOCUMENTS,
+    MAX_ITEMS,
     MAX_LOTS,
     Base64,
     DocumentName,
@@ -37,10 +38,11 @@ from domain.fields import (
     ValidityDays,
 )
 from domain.text import MULTI_LINE, text_error
-from domain.values import Actor, Method, Money, ValueObject
+from domain.values import Actor, Lot, Method, Money, ValueObject
 
 MAX_BID_DOCUMENT_BYTES = 1024 * 1024 * 1024
 """A bid's sealed documents, in all."""
+CENT = Decimal("0.01")
 MAX_TOTAL = Decimal("999999999999999.99")  # the largest amount Money holds (17 digits)
 BID_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:bid")
 
@@ -183,6 +185,13 @@ class LotPrice(ValueObject):
     price: Money
 
 
+class ItemRate(ValueObject):
+    """A unit rate for an item of the tender's bill of quantities."""
+
+    item_id: ShortId
+    rate: Money
+
+
 class BidSecurityOffer(ValueObject):
     instrument: ShortId
     issuer: Title
@@ -215,6 +224,7 @@ class BidContents(ValueObject):
     technical_offer: Annotated[str, Field(max_length=200_000), MULTI_LINE] = ""
     documents: Annotated[tuple[Document, ...], Field(max_length=MAX_DOCUMENTS)] = ()
     attachments: Annotated[tuple[Attachment, ...], Field(max_length=MAX_DOCUMENTS)] = ()
+    rates: Annotated[tuple[ItemRate, ...], Field(max_length=MAX_LOTS * MAX_ITEMS)] = ()
     bid_security: BidSecurityOffer | None = None
     validity_days: ValidityDays | None = None  # None: as the tender asks
 
@@ -223,10 +233,67 @@ class BidContents(ValueObject):
         names = envelopes_for(method)
         if names == (EnvelopeName.BID,):
             return {EnvelopeName.BID: self}
-        return {
-            EnvelopeName.TECHNICAL: self.model_copy(update={"prices": ()}),
-            EnvelopeName.FINANCIAL: BidContents(prices=self.prices),
+        return {  # the rates are prices too: they stay sealed until the financial opening
+            EnvelopeName.TECHNICAL: self.model_copy(update={"prices": (), "rates": ()}),
+            EnvelopeName.FINANCIAL: BidContents(prices=self.prices, rates=self.rates),
         }
+
+    def rate_totals(self, lots: Sequence[Lot]) -> tuple[LotPrice, ...]:
+        """Each lot's total from the unit rates: the sum over its items of quantity times rate,
+        each line rounded half-even to two places (as the evaluation rounds), for the lots
+        whose every item has a rate in one currency. The opening records them beside the
+        prices: a difference is the committee's to correct (an arithmetic correction)."""
+        rates = {rate.item_id: rate.rate for rate in self.rates}
+        totals = []
+        for lot in lots:
+            given = [rates.get(item.id) for item in lot.items]
+            currencies = {money.currency for money in given if money is not None}
+            if None in given or len(currencies) != 1:
+                continue
+            total = sum(
+                (
+                    (item.quantity * money.amount).quantize(CENT, ROUND_HALF_EVEN)
+                    for item, money in zip(lot.items, given, strict=True)
+                    if money is not None
+                ),
+                Decimal(0),
+            )
+            if total > MAX_TOTAL:
+                continue
+            totals.append(
+                LotPrice(lot_id=lot.id, price=Money(amount=total, currency=currencies.pop()))
+            )
+        return tuple(totals)
+
+    def priced(self, lots: Sequence[Lot]) -> BidContents:
+        """A plain bid with the lots it gave rates but no price for priced at their rates'
+        totals (``rate_totals``): the platform computes what the vendor need not."""
+        given = {price.lot_id for price in self.prices}
+        computed = [total for total in self.rate_totals(lots) if total.lot_id not in given]
+        return (
+            self.model_copy(update={"prices": self.prices + tuple(computed)}) if computed else self
+        )
+
+    def check_rates(self, lots: Sequence[Lot]) -> None:
+        """A plain bid's rates, on arrival: only the tender's items, each once, every item of
+        a rated lot rated, in the currency of its lot's price, which is their total."""
+        lot_of = {item.id: lot.id for lot in lots for item in lot.items}
+        named = [rate.item_id for rate in self.rates]
+        unknown = sorted(set(named) - lot_of.keys())
+        if unknown:
+            raise InvalidTermsError(f"no such item on this tender: {', '.join(unknown[:5])}")
+        if len(set(named)) != len(named):
+            raise InvalidTermsError("give each item's rate once")
+        totals = {total.lot_id: total.price for total in self.rate_totals(lots)}
+        prices = {price.lot_id: price.price for price in self.prices}
+        for lot_id in sorted({lot_of[item] for item in named}):
+            if lot_id not in totals:
+                raise InvalidTermsError(f"lot {lot_id}: rate every item, in one currency, or none")
+            if lot_id in prices and prices[lot_id] != totals[lot_id]:
+                raise InvalidTermsError(
+                    f"lot {lot_id}: the price {prices[lot_id].amount} is not its rates' "
+                    f"total {totals[lot_id].amount}"
+                )
 
     def check_attachments(self) -> None:
         """Each document once by name, all of them within ``MAX_BID_DOCUMENT_BYTES``."""

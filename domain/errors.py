@@ -136,6 +136,11 @@ class InvalidDocumentsError(RuleViolationError):
     title = "The document changes do not apply"
 
 
+class InvalidBillOfQuantitiesError(RuleViolationError):
+    code = "invalid_bill_of_quantities"
+    title = "The bill of quantities cannot be read"
+
+
 class UploadNotFoundError(RuleViolationError):
     code = "upload_not_found"
     title = "No file was uploaded with that hash"

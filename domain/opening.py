@@ -50,6 +50,7 @@ class OpenedBid(ValueObject):
     received_at: datetime
     commitments: tuple[tuple[EnvelopeName, Sha256Hex], ...] = ()
     prices: tuple[LotPrice, ...] = ()
+    rate_totals: tuple[LotPrice, ...] = ()  # each lot's total from its unit rates, if given
     bid_security: BidSecurityOffer | None = None
     security_sufficient: bool | None = None
     validity_days: int | None = None

@@ -25,6 +25,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_role
+from api.boq import MAX_SHEET_BYTES, lots_from_sheet
 from api.controllers.public import READ_TOKEN, ReadToken
 from api.controllers.public import _caught_up as caught_up
 from api.errors import ApiProblem
@@ -33,6 +34,7 @@ from api.read_tokens import ReadTokens
 from api.schemas import WriteOut
 from api.schemas.bids import AttachmentIn, BidDocumentOut
 from api.schemas.documents import (
+    BillOfQuantitiesIn,
     DocumentChangesIn,
     DocumentOut,
     DocumentsOut,
@@ -48,6 +50,7 @@ from domain.errors import (
     DeadlinePassedError,
     DocumentNotFoundError,
     DocumentTypeError,
+    InvalidBillOfQuantitiesError,
     InvalidDocumentsError,
     TenderNotDraftError,
     TenderNotFoundError,
@@ -301,6 +304,55 @@ class OfficerDocumentController(Controller):
         )
         file = found.file
         return await _send(request, file.sha256, file.size, file.media_type, file.file_name)
+
+
+class BillOfQuantitiesController(Controller):
+    path = "/tenders/{tender_id:uuid}/bill-of-quantities"
+    tags = ["officer"]  # noqa: RUF012 (litestar reads a class attribute)
+    guards = [requires_role(Role.OFFICER)]  # noqa: RUF012
+    security = bearer(Role.OFFICER)
+
+    @post(
+        "/",
+        status_code=HTTP_200_OK,
+        summary="Fill a draft's lots and items from a bill of quantities (XLSX)",
+        description="The spreadsheet, uploaded first with POST /documents, names its columns "
+        "in its first row: lot, item, description, quantity, unit (and optionally lot title, "
+        "classification). The draft's lots become the sheet's.",
+        responses=problems(
+            *TENDER,
+            TenderNotDraftError,
+            InvalidBillOfQuantitiesError,
+            UploadNotFoundError,
+            *WRITE,
+        ),
+    )
+    async def bill_of_quantities(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        tender_id: FromPath[UUID],
+        data: JSONBody[BillOfQuantitiesIn],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+        procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
+    ) -> WriteOut:
+        store = _store(request)
+        known = (await store.facts([data.sha256])).get(data.sha256)
+        if known is None:
+            raise UploadNotFoundError(f"no file {data.sha256} was uploaded: POST /documents")
+        if known.media_type != MediaType.XLSX or known.size > MAX_SHEET_BYTES:
+            raise InvalidBillOfQuantitiesError(
+                f"a bill of quantities is an XLSX spreadsheet of at most {MAX_SHEET_BYTES:,} bytes"
+            )
+        content = b"".join([chunk async for chunk in store.read(data.sha256, 0, known.size)])
+        view = await sync_to_thread(procurement.tender_for_officer, actor, tender_id)
+        lots = await sync_to_thread(lots_from_sheet, content, view.terms.lots)
+        written = await sync_to_thread(
+            procurement.edit_tender, actor, tender_id, {"lots": lots}, expected_version
+        )
+        return WriteOut.of(written, read_tokens)
 
 
 class PublicDocumentController(Controller):

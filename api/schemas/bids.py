@@ -24,11 +24,20 @@ from domain.bid import (
     BidSecurityOffer,
     Document,
     EnvelopeName,
+    ItemRate,
     LotPrice,
     SealedBid,
 )
 from domain.documents import MAX_DOCUMENT_BYTES
-from domain.fields import MAX_DOCUMENTS, DocumentName, Sha256Hex, ShortId, Title
+from domain.fields import (
+    MAX_DOCUMENTS,
+    MAX_ITEMS,
+    MAX_LOTS,
+    DocumentName,
+    Sha256Hex,
+    ShortId,
+    Title,
+)
 from domain.text import MULTI_LINE
 from procurement.crypto.hpke import envelope_from_ciphertext
 
@@ -68,6 +77,11 @@ class LotPriceIn(Body):
     price: MoneyIn
 
 
+class ItemRateIn(Body):
+    item_id: ShortId
+    rate: MoneyIn
+
+
 class BidSecurityOfferIn(Body):
     instrument: ShortId
     issuer: Title
@@ -104,6 +118,9 @@ class BidContentsIn(Body):
         ),
     ] = []
     attachments: Annotated[list[AttachmentIn], Field(max_length=MAX_DOCUMENTS)] = []
+    rates: Annotated[list[ItemRateIn], Field(max_length=MAX_LOTS * MAX_ITEMS)] = []
+    """Unit rates for the bill of quantities: a lot rated in full and left out of ``prices``
+    is priced at its rates' total; a lot in both must agree with them."""
     bid_security: BidSecurityOfferIn | None = None
     validity_days: Annotated[StrictCount, Field(ge=1, le=365)] | None = None
 
@@ -113,6 +130,7 @@ class BidContentsIn(Body):
             technical_offer=self.technical_offer,
             documents=tuple(Document(name=d.name, content=d.content) for d in self.documents),
             attachments=tuple(Attachment(**a.model_dump()) for a in self.attachments),
+            rates=tuple(ItemRate(item_id=r.item_id, rate=r.rate.to_domain()) for r in self.rates),
             bid_security=None
             if self.bid_security is None
             else BidSecurityOffer(

@@ -92,6 +92,12 @@ def _change(change: DocumentChangeIn, stored: dict[str, StoredFile]) -> Document
     )
 
 
+class BillOfQuantitiesIn(Body):
+    """An XLSX spreadsheet uploaded with ``POST /documents``, by its hash."""
+
+    sha256: Sha256Hex
+
+
 class DocumentsWriteOut(WriteOut):
     added: list[UUID] = Field(description="the ids the added documents were given, in order")
 

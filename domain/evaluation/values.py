@@ -114,4 +114,5 @@ class FinancialBid(ValueObject):
     bid_id: UUID
     commitment: str
     prices: tuple[LotPrice, ...] = ()
+    rate_totals: tuple[LotPrice, ...] = ()  # each lot's total from its unit rates, if given
     problem: str | None = None  # the envelope did not open or held no prices

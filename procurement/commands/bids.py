@@ -317,7 +317,9 @@ class BidCommands(ProcurementStore):
     def _sealed(tender: Tender, actor: Actor, bid: SealedBid | BidContents) -> SealedBid:
         if isinstance(bid, SealedBid):
             return bid
+        bid = bid.priced(tender.terms.lots)
         bid.check_prices(tender.lot_ids())
+        bid.check_rates(tender.terms.lots)
         bid.check_attachments()
         if tender.sealing_keys is None:  # pragma: no cover (published implies keys)
             raise TenderNotPublishedError("the tender has no sealing keys")

@@ -234,7 +234,12 @@ class EvaluationCommands(ProcurementStore):
             )
         except (sealing.SealingError, UnreadableBidError) as problem:
             return FinancialBid(bid_id=bid_id, commitment=envelope.commitment, problem=str(problem))
-        return FinancialBid(bid_id=bid_id, commitment=envelope.commitment, prices=contents.prices)
+        return FinancialBid(
+            bid_id=bid_id,
+            commitment=envelope.commitment,
+            prices=contents.prices,
+            rate_totals=contents.rate_totals(tender.terms.lots),
+        )
 
     def finalise_evaluation(self, actor: Actor, tender_id: UUID) -> WriteResult:
         """The report, published: only if the tender still stands when it is saved (a

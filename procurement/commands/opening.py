@@ -157,6 +157,7 @@ class OpeningCommands(ProcurementStore):
                 "status": OpenedStatus.OPENED,
                 "commitments": commitments,
                 "prices": contents.prices,
+                "rate_totals": contents.rate_totals(tender.terms.lots),
                 "validity_days": contents.validity_days,
                 "documents": tuple(document.name for document in contents.documents),
                 "attachments": tuple(

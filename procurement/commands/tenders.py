@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import msgspec
 
 from domain.bid import envelopes_for
-from domain.documents import NO_CHANGES, DocumentChanges, DocumentVersion, NoticeDocuments
+from domain.documents import (
+    NO_CHANGES,
+    DocumentChanges,
+    DocumentVersion,
+    FileFacts,
+    NoticeDocuments,
+)
 from domain.errors import DocumentNotFoundError, TenderNotFoundError, VersionConflictError
 from domain.rules import rules_for
 from domain.tender import Tender
@@ -18,6 +24,8 @@ from procurement.commands.access import system_actor
 from procurement.commands.views import TenderView
 from procurement.crypto import hpke as sealing
 from procurement.store.application_base import ProcurementStore, WriteResult
+from procurement.store.documents import SNIFF_SIZE, media_type_of, store_bytes
+from procurement.store.recorder import StoreRecorder
 
 
 class TenderCommands(ProcurementStore):
@@ -111,6 +119,16 @@ class TenderCommands(ProcurementStore):
         tender = self._officers_tender(actor, tender_id, expected_version)
         tender.change_draft_documents(changes=changes, actor=actor, timestamp=self._now())
         return self._save(tender)
+
+    def stored_file(self, content: bytes, file_name: str) -> FileFacts:
+        """A small file (the demo's) stored as an upload would be, its type read from its
+        bytes: its facts, to attach to a tender."""
+        media = media_type_of(content[:SNIFF_SIZE], file_name, None)
+        datastore = cast("StoreRecorder", self.recorder).datastore
+        stored = store_bytes(datastore, content, media.value)
+        return FileFacts(
+            sha256=stored.sha256, size=stored.size, media_type=media, file_name=file_name
+        )
 
     def tender_document(
         self, actor: Actor, tender_id: UUID, document_id: UUID, version: int | None

@@ -321,3 +321,23 @@ def read_blob(datastore: PostgresDatastore, sha256: str) -> Iterator[bytes]:
             return
         yield bytes(chunk["data"])
         seq += 1
+
+
+def store_bytes(datastore: PostgresDatastore, content: bytes, media_type: str) -> StoredFile:
+    """A small file (the demo's, a command line's) stored from memory, once per hash, in the
+    application's own thread; large uploads go through ``spool`` and ``DocumentStore.put``."""
+    file = StoredFile(hashlib.sha256(content).hexdigest(), len(content), media_type)
+    blob_id = uuid.uuid4()
+    with datastore.transaction(commit=True) as curs:
+        curs.execute(
+            "INSERT INTO document_blobs (sha256, blob_id, size, media_type, chunk_size) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (sha256) DO NOTHING RETURNING blob_id",
+            (file.sha256, blob_id, file.size, media_type, CHUNK_SIZE),
+        )
+        if curs.fetchone() is not None:
+            for seq, start in enumerate(range(0, len(content), CHUNK_SIZE)):
+                curs.execute(
+                    "INSERT INTO document_chunks (blob_id, seq, data) VALUES (%s, %s, %s)",
+                    (blob_id, seq, content[start : start + CHUNK_SIZE]),
+                )
+    return file

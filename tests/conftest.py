@@ -43,6 +43,9 @@ TABLES = (
     "rate_limit_windows",
     "sign_in_failures",
     "account_totp_steps",
+    "public_tender_documents",
+    "document_blobs",
+    "document_chunks",
 )
 
 

@@ -19,7 +19,7 @@ import hashlib
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -220,3 +220,18 @@ class DocumentStore:
         if digest.hexdigest() != sha256:
             return f"the stored bytes hash to {digest.hexdigest()}"
         return None
+
+
+def check_stored(dsn: str, hashes: Iterable[str]) -> dict[str, str | None]:
+    """``DocumentStore.check`` of each hash, from synchronous code (``procurement audit
+    verify --documents``): on one connection of its own, a file at a time."""
+
+    async def checked() -> dict[str, str | None]:
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=1)
+        try:
+            store = DocumentStore(pool)
+            return {sha256: await store.check(sha256) for sha256 in hashes}
+        finally:
+            await pool.close()
+
+    return asyncio.run(checked())

@@ -6,9 +6,11 @@ many events the latest signed checkpoint covers and how many it does not yet, ch
 released key is the private half of the key its tender was published with, re-decrypts every
 opened bid with it and re-checks its commitment and prices, tries every bid marked unreadable
 (which must not open to a bid the opening accepts), checks that no bid on the tender is left
-out of the opening record, and reports the first position where anything disagrees. The format
-and the algorithms are in ``docs/audit.md``; the checks are in ``verify_ledger.py`` and
-``verify_openings.py``.
+out of the opening record, and reports the first position where anything disagrees. Asked
+to, it also checks every document version the events name against the document store
+(``verify_documents.py``: the one check that needs more than the file). The format and the
+algorithms are in ``docs/audit.md``; the checks are in ``verify_ledger.py``,
+``verify_openings.py`` and ``verify_documents.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import msgspec
 from procurement import gc_pause as collector
 from procurement.audit import merkle
 from procurement.audit.export import FORMAT
+from procurement.audit.verify_documents import DocumentCheck, check_documents
 from procurement.audit.verify_ledger import (
     _check_checkpoints,
     _check_coverage,
@@ -39,19 +42,30 @@ def file_lines(data: bytes) -> list[str]:
     return data.decode("utf-8", "surrogateescape").splitlines()
 
 
-def verify(lines: Iterable[str], public_key: str, pinned: dict[str, Any] | None = None) -> Report:
+def verify(
+    lines: Iterable[str],
+    public_key: str,
+    pinned: dict[str, Any] | None = None,
+    documents: DocumentCheck | None = None,
+) -> Report:
     """Verify an export (see the module's docstring). ``pinned``: a signed checkpoint the
-    auditor kept from earlier, which the export's tree must extend. The cyclic garbage
-    collector is paused meanwhile: the events held are acyclic, and rescanning them took a
-    third of the time."""
+    auditor kept from earlier, which the export's tree must extend. ``documents``: the
+    document store's check of stored files, to check every document version the events name
+    against it (``verify_documents.py``). The cyclic garbage collector is paused meanwhile:
+    the events held are acyclic, and rescanning them took a third of the time."""
     with collector.paused():
-        return _verify(lines, public_key, pinned)
+        return _verify(lines, public_key, pinned, documents)
 
 
 _decode_event = msgspec.json.Decoder(_Event).decode
 
 
-def _verify(lines: Iterable[str], public_key: str, pinned: dict[str, Any] | None) -> Report:
+def _verify(
+    lines: Iterable[str],
+    public_key: str,
+    pinned: dict[str, Any] | None,
+    documents: DocumentCheck | None,
+) -> Report:
     report = Report()
     reader = _Reader(report, public_key)
     events = reader.events
@@ -76,6 +90,8 @@ def _verify(lines: Iterable[str], public_key: str, pinned: dict[str, Any] | None
     if pinned is not None:
         _check_pinned(pinned, events.positions, tree, public_key, report)
     _check_openings(events.bids, report)
+    if documents is not None:
+        check_documents(events.documents, documents, report)
     return report
 
 

@@ -12,6 +12,7 @@ from uuid import UUID
 from procurement.audit import merkle
 from procurement.audit.export import BID_ENVELOPES, OPENED, PUBLISHED, WITHDRAWN
 from procurement.audit.ledger import LEAF_VERSION, leaf_data
+from procurement.audit.verify_documents import DOCUMENT_TOPICS
 from procurement.audit.verify_report import Report, _Checkpoint, _Damaged, _Event
 from procurement.crypto import receipts
 
@@ -36,6 +37,7 @@ class _Events:
         self.positions: list[int] = []
         self.leaves: list[bytes] = []
         self.bids: list[_Event] = []
+        self.documents: list[_Event] = []  # the events that name documents' files
         self.previous = 0
         self.first = 0  # the first event's position
         self.unledgered: int | None = None  # the first of the unhashed events since a hashed one
@@ -88,7 +90,8 @@ class _Events:
         self.leaves.append(ledgered)
 
     def _count(self, event: _Event) -> None:
-        """Count the event, check its position's order, keep it for the openings' check."""
+        """Count the event, check its position's order, keep it for the openings' and the
+        documents' checks."""
         self.report.events += 1
         if event.position <= self.previous:
             self.report.add(event.position, "positions are out of order")
@@ -96,6 +99,8 @@ class _Events:
         self.previous = event.position
         if event.state and event.topic in _OPENING_TOPICS:
             self.bids.append(event)
+        if event.state and event.topic in DOCUMENT_TOPICS:
+            self.documents.append(event)
 
     def _leaf(self, event: _Event, digest: bytes) -> bytes:
         """``leaf_from_digest``, with the topic's encoding remembered and the aggregate id's

@@ -25,6 +25,12 @@ class Report:
     unhashed: int = 0
     first_uncovered: int | None = None
     pinned: int | None = None  # the tree size of the auditor's own checkpoint, when given
+    # With the documents' check (``verify_documents``): the document versions the events
+    # name, the distinct files checked in the document store, and each version whose stored
+    # bytes are missing or changed (each a problem too, at the naming event's position).
+    documents: int = 0
+    document_files: int = 0
+    document_problems: list[str] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
     # The lines the verifier could not read: (line number, position, why). Each is a problem
     # too, at its own position when it can be read, else at the position of the line before.

@@ -19,7 +19,7 @@ import hashlib
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -341,3 +341,18 @@ def store_bytes(datastore: PostgresDatastore, content: bytes, media_type: str) -
                     (blob_id, seq, content[start : start + CHUNK_SIZE]),
                 )
     return file
+
+
+def check_stored(dsn: str, hashes: Iterable[str]) -> dict[str, str | None]:
+    """``DocumentStore.check`` of each hash, from synchronous code (``procurement audit
+    verify --documents``): on one connection of its own, a file at a time."""
+
+    async def checked() -> dict[str, str | None]:
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=1)
+        try:
+            store = DocumentStore(pool)
+            return {sha256: await store.check(sha256) for sha256 in hashes}
+        finally:
+            await pool.close()
+
+    return asyncio.run(checked())

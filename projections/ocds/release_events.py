@@ -13,6 +13,7 @@ from domain.evaluation import Evaluation
 from domain.opening import OpenedStatus
 from domain.tender import Tender
 from domain.values import TenderTerms
+from projections.ocds import documents
 from projections.ocds.release_builder import (
     AWARD_CRITERIA,
     METHOD_DETAILS,
@@ -121,6 +122,12 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
             },
         }
     )
+    if event.documents.items:
+        versions: documents.Versions = {}
+        state["tender"]["documents"] += documents.published(
+            event.documents, published, public_url=context.public_url, versions=versions
+        )
+        state["_private"] = {"documents": versions}
     return "tender"
 
 
@@ -150,6 +157,17 @@ def _amended(event: Tender.TenderAmended, state: State | None, context: Context)
         tender["enquiryPeriod"]["endDate"] = _time(timeline.clarification_deadline)
         tender["awardPeriod"]["startDate"] = _time(timeline.opening_time)
         amendment["rationale"] = "The addendum moves the timeline."
+    if event.documents.items:  # the description says which documents changed, and how
+        versions = state.setdefault("_private", {}).setdefault("documents", {})
+        said = documents.amended(
+            tender["documents"],
+            event.documents,
+            event.number,
+            amendment["date"],
+            public_url=context.public_url,
+            versions=versions,
+        )
+        amendment["description"] = f"{event.text}\n\n{said}"
     tender["amendments"].append(amendment)
     return "tenderAmendment"
 

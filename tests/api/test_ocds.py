@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from procurement.settings import Settings
 from projections.ocds.merge_rules import MERGE_RULES
 from tests.api.conftest import Api
 from tests.api.scenarios import FAILING_PRICE, MEMBERS, Scenario, offer
+from tests.api.test_documents import PDF, PNG, add, draft, uploaded, xlsx
 from tests.reference_data import reference
 from tests.support import TRANSLATIONS_JSON, FakeClock, tender_json
 
@@ -84,8 +86,8 @@ def assert_codelists(release: dict[str, Any]) -> None:
     documents = tender["documents"] + [
         d for award in release.get("awards", []) for d in award["documents"]
     ]
-    for document in documents:
-        assert document["documentType"] in codelist("documentType")
+    for document in documents:  # a document of kind "other" has no code, and no documentType
+        assert document.get("documentType", "biddingDocuments") in codelist("documentType")
     for award in release.get("awards", []):
         assert award["status"] in codelist("awardStatus")
     for contract in release.get("contracts", []):
@@ -416,3 +418,143 @@ def test_the_feed_neither_skips_nor_repeats_while_tenders_are_published(
 def test_the_merge_rules_are_the_schemas() -> None:
     assert get_merge_rules(_load("release-schema.json")) == MERGE_RULES
     assert ocdsmerge.Merger(merge_rules=MERGE_RULES).merge_rules == MERGE_RULES
+
+
+def _releases_of(api: Api, ocid: str) -> list[dict[str, Any]]:
+    """The process's releases from the feed, once the projection has caught up (every
+    package validated by ``follow``)."""
+    wait_for_ocds(api)
+    releases = [r for r in follow(api) if r["ocid"] == ocid]
+    for release in releases:
+        assert_codelists(release)
+    return releases
+
+
+def _files(release: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The entries of the tender's own documents, by id (not the notice's entry and such)."""
+    return {
+        d["id"]: d
+        for d in release["tender"]["documents"]
+        if "/public/documents/" in d.get("url", "")
+    }
+
+
+def _hash(entry: dict[str, Any]) -> str:
+    description: str = entry["description"]
+    note, digest = description.rsplit("SHA-256 of the file: ", 1)
+    assert note
+    return digest
+
+
+def _listed(api: Api, tender_id: str, token: str) -> dict[str, dict[str, Any]]:
+    """GET /public/tenders/{id}/documents: each document's current version and whether it
+    is withdrawn, by id."""
+    answer = api.client.get(f"/public/tenders/{tender_id}/documents", params={"read_token": token})
+    assert answer.status_code == 200, answer.text
+    return {
+        d["document_id"]: {**d["versions"][-1], "withdrawn": d["withdrawn_at"] is not None}
+        for d in answer.json()["documents"]
+    }
+
+
+def _event_hashes(api: Api, tender_id: str) -> list[str]:
+    """Every SHA-256 the tender's events record, as an auditor reads them."""
+    auditor = api.login("auditor@sindh")
+    events = api.client.get(f"/audit/streams/{tender_id}/events", headers=auditor).json()
+    text = json.dumps(events["events"])
+    return sorted(set(re.findall(r'"sha256": "([0-9a-f]{64})"', text)))
+
+
+def test_a_tenders_documents_are_in_its_releases_with_the_hashes_of_its_events(
+    api: Api, clock: FakeClock, settings: Settings
+) -> None:
+    officer = api.login("officer@works")
+    files = [
+        uploaded(api, officer, PDF, "SBD.pdf"),
+        uploaded(api, officer, xlsx(), "BOQ.xlsx"),
+        uploaded(api, officer, PNG, "site plan.png"),
+        uploaded(api, officer, PDF + b"% photos", "photos.pdf"),
+    ]
+    tender_id = draft(api, officer, clock)
+    changes = [
+        add(files[0], "bidding_document", "Standard bidding document"),
+        add(files[1], "bill_of_quantities", "Bill of quantities"),
+        add(files[2], "drawing", "Site plan"),
+        add(files[3], "other", "Site photographs"),
+    ]
+    attached = api.post(f"/tenders/{tender_id}/documents", officer, json={"changes": changes})
+    assert attached.status_code == 200, attached.text
+    sbd, boq, plan, photos = attached.json()["added"]
+    clock.advance(timedelta(minutes=5))
+    published = api.post(f"/tenders/{tender_id}/publish", officer)
+    assert published.status_code == 200, published.text
+    ocid = f"{settings.ocid_prefix}-{tender_id}"
+
+    [notice] = _releases_of(api, ocid)
+    entries = _files(notice)
+    assert list(entries) == [sbd, boq, plan, photos]  # in the notice's order, after its own
+    listed = _listed(api, tender_id, published.json()["read_token"])
+    assert {k: _hash(v) for k, v in entries.items()} == {k: v["sha256"] for k, v in listed.items()}
+    assert sorted(_hash(e) for e in entries.values()) == _event_hashes(api, tender_id)
+    assert [entries[k].get("documentType") for k in (sbd, boq, plan, photos)] == [
+        "biddingDocuments",
+        "billOfQuantity",
+        "illustration",
+        None,
+    ]
+    assert entries[boq]["format"] == listed[boq]["media_type"]
+    assert entries[sbd]["url"] == f"{settings.base_url}/public/documents/{sbd}?version=1"
+    assert {e["datePublished"] for e in entries.values()} == {notice["date"]}
+
+    revised = uploaded(api, officer, PDF + b"% revised\n", "SBD rev 1.pdf")
+    clock.advance(timedelta(hours=1))
+    officer = api.login("officer@works")  # the first token has expired
+    amendment = {
+        "text": "Addendum 1: revised bidding document; the site plan is withdrawn",
+        "documents": {
+            "changes": [
+                {
+                    "action": "replace",
+                    "document_id": sbd,
+                    "sha256": revised["sha256"],
+                    "file_name": revised["file_name"],
+                },
+                {"action": "withdraw", "document_id": plan},
+            ]
+        },
+    }
+    amended = api.post(f"/tenders/{tender_id}/amendments", officer, json=amendment)
+    assert amended.status_code == 201, amended.text
+
+    _, after = _releases_of(api, ocid)
+    assert after["tag"] == ["tenderAmendment"]
+    entries = _files(after)
+    listed = _listed(api, tender_id, amended.json()["read_token"])
+    assert {k: _hash(v) for k, v in entries.items()} == {k: v["sha256"] for k, v in listed.items()}
+    assert _hash(entries[sbd]) == revised["sha256"]
+    assert sorted({_hash(e) for e in entries.values()} | {files[0]["sha256"]}) == (
+        _event_hashes(api, tender_id)
+    )
+    assert entries[sbd]["url"] == f"{settings.base_url}/public/documents/{sbd}?version=2"
+    assert (entries[sbd]["datePublished"], entries[sbd]["dateModified"]) == (
+        notice["date"],
+        after["date"],
+    )
+    assert listed[plan]["withdrawn"]
+    assert entries[plan]["description"].startswith(f"Withdrawn by amendment 1 on {after['date']}.")
+    assert _hash(entries[plan]) == files[2]["sha256"]
+    for key in (sbd, plan):  # each entry's address downloads the bytes its hash names
+        address = urlsplit(entries[key]["url"])
+        got = api.client.get(f"{address.path}?{address.query}")
+        assert got.status_code == 200, got.text
+        assert hashlib.sha256(got.content).hexdigest() == _hash(entries[key])
+    [said] = after["tender"]["amendments"]
+    assert said["description"] == (
+        f'{amendment["text"]}\n\nDocuments: replaced "Standard bidding document" ({sbd}) '
+        f'with version 2; withdrew "Site plan" ({plan}).'
+    )
+
+    record = api.client.get(f"/ocds/records/{ocid}").json()
+    assert_valid(record, "record-package-schema.json")
+    compiled = _files(record["records"][0]["compiledRelease"])
+    assert compiled == entries

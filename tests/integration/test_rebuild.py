@@ -3,14 +3,17 @@ same read models, OCDS releases to the byte, whatever the page size."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
+from uuid import uuid4
 
 import psycopg
 import pytest
 
+from domain.documents import DocumentChange, DocumentChanges, DocumentKind, FileFacts, MediaType
 from procurement.commands.application import ProcurementApplication
 from procurement.jobs import rebuild, runners
 from procurement.jobs.projection_runner import ProjectionJob
@@ -20,7 +23,7 @@ from projections.ocds import rebuild_pages
 from projections.ocds.releases_projection import TABLES as OCDS_TABLES
 from projections.public_tenders import TABLES as PUBLIC_TABLES
 from tests.integration.test_public_projection import _evaluated_history, _history
-from tests.support import FakeClock
+from tests.support import FakeClock, officer, terms
 
 # Every column as text, so that a release (json, served as written) is compared byte for
 # byte and not as parsed JSON.
@@ -28,6 +31,54 @@ QUERIES = {
     table: f"SELECT t::text FROM {table} t ORDER BY 1"  # noqa: S608 (fixed names)
     for table in (*PUBLIC_TABLES, *OCDS_TABLES)
 }
+
+
+def _file(name: str) -> FileFacts:
+    """A file as the document store would have measured it (the events need only that)."""
+    return FileFacts(
+        sha256=hashlib.sha256(name.encode()).hexdigest(),
+        size=len(name),
+        media_type=MediaType.PDF,
+        file_name=f"{name}.pdf",
+    )
+
+
+def _documents_history(application: ProcurementApplication, clock: FakeClock) -> int:
+    """A tender published with documents (one of kind "other"), amended to replace one,
+    withdraw one and add one."""
+    works = officer("wsd")
+    ids = [uuid4() for _ in range(4)]
+    kinds = (DocumentKind.BIDDING_DOCUMENT, DocumentKind.DRAWING, DocumentKind.OTHER)
+    tender = application.draft_tender(works, terms(clock.now(), reference="D"))
+    added = tuple(
+        DocumentChange(
+            action="add",
+            document_id=key,
+            kind=kind,
+            title=f"Document {n}",
+            language="en",
+            file=_file(str(n)),
+        )
+        for n, (key, kind) in enumerate(zip(ids, kinds, strict=False))
+    )
+    application.change_draft_documents(works, tender.id, DocumentChanges(items=added), None)
+    application.publish_tender(works, tender.id, None)
+    changes = (
+        DocumentChange(action="replace", document_id=ids[0], file=_file("revised")),
+        DocumentChange(action="withdraw", document_id=ids[1]),
+        DocumentChange(
+            action="add",
+            document_id=ids[3],
+            kind=DocumentKind.PRE_BID_MINUTES,
+            title="Minutes",
+            language="ur",
+            file=_file("minutes"),
+        ),
+    )
+    amended = application.amend_tender(
+        works, tender.id, "Addendum 1", None, None, documents=DocumentChanges(items=changes)
+    )
+    return amended.position
 
 
 @pytest.fixture
@@ -60,6 +111,7 @@ def test_a_paged_rebuild_equals_the_live_read_models_row_for_row(
     page_size: int,
 ) -> None:
     _history(application, clock)
+    _documents_history(application, clock)
     position = _evaluated_history(application, clock)
     for runner in live:
         runner.wait(position, timeout=20)

@@ -13,7 +13,7 @@ from procurement.settings import Settings
 from procurement.store.database import eventsourcing_env
 from projections.public_tenders import PublicTendersProjection
 from tests.integration.test_public_projection import _evaluated_history, _history
-from tests.integration.test_rebuild import _snapshot, _tracking, live
+from tests.integration.test_rebuild import _documents_history, _snapshot, _tracking, live
 from tests.support import FakeClock
 
 __all__ = ["live"]  # the fixture, imported for the test below
@@ -26,6 +26,7 @@ def test_the_rebuild_in_one_process_equals_the_live_read_models_and_the_parallel
     live: list[ProjectionJob],
 ) -> None:
     _history(application, clock)
+    _documents_history(application, clock)
     position = _evaluated_history(application, clock)
     for runner in live:
         runner.wait(position, timeout=20)

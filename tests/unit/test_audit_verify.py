@@ -278,3 +278,61 @@ def test_a_released_key_with_nothing_published_to_check_it_against_is_a_problem(
         (2, f"tender {tender}: the released key of envelope financial is not the one it published"),
         (2, f"tender {tender}: no key of envelope bid is released"),
     ]
+
+
+def _documents_export(*states: tuple[str, bytes]) -> list[str]:
+    """An export of one tender's events (topic, state), all under a checkpoint."""
+    tender = str(uuid4())
+    events = [
+        _event(position, position - 1, tender, state, topic)
+        for position, (topic, state) in enumerate(states, start=1)
+    ]
+    return [_header(), *map(_line, events), _line(_checkpoint(events, len(events)))]
+
+
+def test_the_documents_check_asks_for_each_file_once_and_reads_no_documents_in_old_events() -> None:
+    file = {"sha256": "ab" * 32}
+    document = str(uuid4())
+    published = {"documents": {"_type_": "notice_documents", "_data_": {"items": []}}}
+    added = {"action": "add", "document_id": document, "file": file}
+    replaced = {"action": "replace", "document_id": document, "file": file}
+    lines = _documents_export(
+        (
+            "procurement:Tender.DraftDocumentsChanged",
+            json.dumps({"changes": {"items": [added]}}).encode(),
+        ),
+        ("procurement:Tender.TenderPublished", json.dumps(published).encode()),
+        ("procurement:Tender.TenderAmended", json.dumps({"text": "old, no documents"}).encode()),
+        (
+            "procurement:Tender.TenderAmended",
+            json.dumps({"documents": {"items": [replaced]}}).encode(),
+        ),
+    )
+    asked: list[list[str]] = []
+
+    def check(hashes: list[str]) -> dict[str, str | None]:
+        asked.append(hashes)
+        return dict.fromkeys(hashes, "missing from the document store")
+
+    report = audit.verify(lines, KEY, documents=check)
+    assert asked == [[file["sha256"]]]
+    assert (report.documents, report.document_files) == (2, 1)
+    assert [problem.split(",")[0] for problem in report.document_problems] == [
+        f"document {document} version 1 (SHA-256 {file['sha256']})",
+        f"document {document} version 2 (SHA-256 {file['sha256']})",
+    ]
+    named = [at for at, what in report.problems if what.startswith("document ")]
+    assert named == [1, 4]  # (the hand-made notice has no keys: the openings' check says so)
+
+
+def test_documents_an_event_cannot_name_are_reported_at_its_position() -> None:
+    lines = _documents_export(
+        (
+            "procurement:Tender.TenderAmended",
+            json.dumps({"documents": {"items": [{"file": {}}]}}).encode(),
+        ),
+    )
+    report = audit.verify(lines, KEY, documents=dict.fromkeys)  # every file intact
+    assert report.problems == [
+        (1, "the documents procurement:Tender.TenderAmended names are not readable")
+    ]

@@ -200,3 +200,16 @@ def applied(
             id=change.document_id, versions=(*before, version)
         )
     return result
+
+
+def published(documents: Documents, at: datetime) -> Documents:
+    """A draft's documents as the notice publishes them: issued ``at`` its publication (a
+    draft's one version each; when it was attached to the draft was never public)."""
+    return {
+        key: document.model_copy(
+            update={
+                "versions": tuple(v.model_copy(update={"issued_at": at}) for v in document.versions)
+            }
+        )
+        for key, document in documents.items()
+    }

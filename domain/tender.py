@@ -26,6 +26,7 @@ from domain.documents import (
     NoticeDocuments,
     applied,
     check_changes,
+    published,
 )
 from domain.errors import (
     AlreadyOpenedError,
@@ -388,6 +389,7 @@ class Tender(Aggregate):
         self.check_notice_languages(notice, rules)
         self.status = TenderStatus.ACTIVE
         self.published_at = timestamp
+        self.documents = published(self.documents, timestamp)
         self.rules = rules
         self.sealing_keys = sealing_keys
 

@@ -180,7 +180,7 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
         ),
         (ENTITY_TENDER_PUBLISHED, {"id": event.originator_id}),
         *(
-            tender_documents.published(event.originator_id, document.id, version)
+            tender_documents.published(event.originator_id, document.id, version, event.timestamp)
             for document in event.documents.items
             for version in document.versions
         ),

@@ -45,8 +45,10 @@ _WITHDRAW = """
 """
 
 
-def published(tender_id: UUID, document_id: UUID, version: DocumentVersion) -> Statement:
-    """One version of a document as the notice publishes it."""
+def published(
+    tender_id: UUID, document_id: UUID, version: DocumentVersion, at: datetime
+) -> Statement:
+    """One version of a document as the notice publishes it, ``at`` its publication."""
     return (
         _INSERT,
         {
@@ -60,7 +62,7 @@ def published(tender_id: UUID, document_id: UUID, version: DocumentVersion) -> S
             "size": version.file.size,
             "media_type": version.file.media_type.value,
             "file_name": version.file.file_name,
-            "at": version.issued_at,
+            "at": at,
             "amendment": version.amendment,
         },
     )

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from api.cli import demo_documents
 from domain.account import VendorProfile, account_id_for
 from domain.award import ContractPeriod
 from domain.bid import BidContents, BidSecurityOffer, LotPrice
@@ -201,13 +202,20 @@ def load(app: ProcurementApplication, data_dir: Path) -> list[tuple[str, str]]:
             sindhi="حيدرآباد-ميرپورخاص رستي جي بحالي، ڪلوميٽر 12 کان 27",
         ),
     )
+    road_terms = app.tender_for_officer(works, road.id).terms
+    boq_id = demo_documents.attach(app, works, road.id, road_terms.reference, road_terms.lots)
     app.publish_tender(works, road.id, None)
     question = app.ask_question(vendor, road.id, "Is the quarry for sub-base material specified?")
     app.answer_question(
         works, road.id, question.id, "No: any quarry meeting the specification may be used."
     )
     app.amend_tender(
-        works, road.id, "Addendum 1: revised bill of quantities for lot 2.", None, None
+        works,
+        road.id,
+        "Addendum 1: revised bill of quantities for lot 2.",
+        None,
+        None,
+        documents=demo_documents.revised_boq(app, road_terms.reference, boq_id, road_terms.lots),
     )
 
     drugs = app.draft_tender(

@@ -48,6 +48,13 @@ def test_the_demo_loads_and_every_portal_page_renders(
                 shown = f'<div lang="{language}" dir="rtl" class="notice-text">' in page
                 assert shown == (text is not None), (tender["reference"], language)
                 assert text is None or text["title"] in page
+        road = next(t for t in listed if t["reference"] == "WSD/RD/2026/114")
+        documents = client.get(f"/public/tenders/{road['id']}/documents").json()["documents"]
+        versions = sorted(len(document["versions"]) for document in documents)
+        assert versions == [1, 2]  # the SBD, and the BoQ revised by addendum 1
+        for document in documents:
+            for version in document["versions"]:
+                assert client.get(version["url"]).status_code == 200
     published = {tender["id"]: tender["status"] for tender in listed}
     assert len(tenders) == DEMO_TENDERS
     assert sorted(published.values()) == ["active", "active", "cancelled", "contracted"]

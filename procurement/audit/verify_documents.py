@@ -7,7 +7,9 @@ needs the document store: ``check`` answers, for each hash, why the stored bytes
 file it names (``procurement.store.documents.check_stored``), or None. The versions are read
 from the events' states: a draft's changes (each file version 1, as a draft keeps no
 history), the notice's documents (their versions as published) and an amendment's changes
-(an added file version 1, a replacement the document's next version).
+(an added file version 1, a replacement the document's next version). A bid's sealed
+documents are named by the opening record (each blob by its SHA-256, the commitment the
+envelope gave it; the re-opening checks that the record lists what the envelope named).
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from procurement.audit.export import PUBLISHED
+from procurement.audit.export import OPENED, PUBLISHED
 from procurement.audit.verify_openings import _state
 from procurement.audit.verify_report import Report, _Event
 
 DRAFT_CHANGED = "procurement:Tender.DraftDocumentsChanged"
 AMENDED = "procurement:Tender.TenderAmended"
-DOCUMENT_TOPICS = frozenset((DRAFT_CHANGED, PUBLISHED, AMENDED))
+DOCUMENT_TOPICS = frozenset((DRAFT_CHANGED, PUBLISHED, AMENDED, OPENED))
 """The events that name documents' files."""
 
 DocumentCheck = Callable[[list[str]], Mapping[str, str | None]]
@@ -37,6 +39,14 @@ class NamedVersion:
     version: int
     sha256: str
     event: _Event
+    bid: str | None = None  # a bid's sealed document: document_id is its name
+
+    @property
+    def label(self) -> str:
+        if self.bid is not None:
+            name = self.document_id
+            return f"bid {self.bid}'s sealed document {name!r} (blob SHA-256 {self.sha256})"
+        return f"document {self.document_id} version {self.version} (SHA-256 {self.sha256})"
 
 
 def check_documents(events: Iterable[_Event], check: DocumentCheck, report: Report) -> None:
@@ -51,8 +61,7 @@ def check_documents(events: Iterable[_Event], check: DocumentCheck, report: Repo
         if why is not None:
             event = version.event
             said = (
-                f"document {version.document_id} version {version.version} "
-                f"(SHA-256 {version.sha256}), named by {event.topic.rsplit('.', 1)[-1]} "
+                f"{version.label}, named by {event.topic.rsplit('.', 1)[-1]} "
                 f"(stream {event.aggregate_id} version {event.version}, position "
                 f"{event.position}): {why}"
             )
@@ -70,6 +79,8 @@ def named_versions(events: Iterable[_Event], report: Report) -> list[NamedVersio
             state = _state(event)
             if event.topic == PUBLISHED:
                 found = _published(event, state)
+            elif event.topic == OPENED:
+                found = _opened(event, state)
             else:
                 found = _changed(event, state, versions)
         except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError):
@@ -89,6 +100,15 @@ def _published(event: _Event, state: dict[str, Any]) -> list[NamedVersion]:
         NamedVersion(str(document["id"]), int(v["version"]), str(v["file"]["sha256"]), event)
         for document in items
         for v in document["versions"]
+    ]
+
+
+def _opened(event: _Event, state: dict[str, Any]) -> list[NamedVersion]:
+    """The sealed documents of the bids an opening opened (an earlier record names none)."""
+    return [
+        NamedVersion(str(document["name"]), 1, str(document["blob"]), event, bid=str(bid["bid_id"]))
+        for bid in state["record"]["bids"]
+        for document in bid.get("attachments") or ()
     ]
 
 

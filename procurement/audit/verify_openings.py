@@ -149,9 +149,26 @@ def _check_opening(
         if contents is None:
             report.add(position, f"bid {opened['bid_id']} does not open with the released key")
             continue
-        prices = [p.model_dump(mode="json") for p in contents.prices]
-        if prices != opened["prices"]:
-            report.add(position, f"bid {opened['bid_id']}: the published prices are not its own")
+        _check_contents(position, opened, contents, report)
+
+
+def _check_contents(
+    position: int, opened: dict[str, Any], contents: BidContents, report: Report
+) -> None:
+    """The record lists the envelope's prices and the sealed documents it names."""
+    prices = [p.model_dump(mode="json") for p in contents.prices]
+    if prices != opened["prices"]:
+        report.add(position, f"bid {opened['bid_id']}: the published prices are not its own")
+    named = [
+        {"name": a.name, "blob": a.blob, "sha256": a.sha256, "size": a.size}
+        for a in contents.attachments
+    ]
+    listed = [
+        {key: document[key] for key in ("name", "blob", "sha256", "size")}
+        for document in opened.get("attachments") or ()
+    ]
+    if named != listed:
+        report.add(position, f"bid {opened['bid_id']}: the listed documents are not its envelope's")
 
 
 def _vendor(position: int, opened: dict[str, Any], bid: dict[str, Any], report: Report) -> str:

@@ -336,3 +336,38 @@ def test_documents_an_event_cannot_name_are_reported_at_its_position() -> None:
     assert report.problems == [
         (1, "the documents procurement:Tender.TenderAmended names are not readable")
     ]
+
+
+def test_a_bids_sealed_documents_in_the_opening_record_are_checked_by_their_blob() -> None:
+    bid = str(uuid4())
+    blob = "cd" * 32
+    record = {
+        "record": {
+            "_type_": "opening_record",
+            "_data_": {
+                "envelope": "bid",
+                "keys": [],
+                "bids": [
+                    {
+                        "bid_id": bid,
+                        "status": "opened",
+                        "attachments": [
+                            {"name": "plan.pdf", "blob": blob, "sha256": "ef" * 32, "size": 9}
+                        ],
+                    }
+                ],
+            },
+        }
+    }
+    lines = _documents_export(("procurement:Tender.BidsOpened", json.dumps(record).encode()))
+    asked: list[list[str]] = []
+
+    def check(hashes: list[str]) -> dict[str, str | None]:
+        asked.append(hashes)
+        return dict.fromkeys(hashes, "missing from the document store")
+
+    report = audit.verify(lines, KEY, documents=check)
+    assert asked == [[blob]]
+    assert report.document_problems[0].startswith(
+        f"bid {bid}'s sealed document 'plan.pdf' (blob SHA-256 {blob}), named by BidsOpened"
+    )

@@ -6,7 +6,7 @@ The first worksheet's first row names the columns, in any order and case: ``lot`
 draft keeps its title and estimate; a new one takes its ``lot title`` (or "Lot <id>").
 
 An XLSX file is a ZIP archive, and reading it expands it: before openpyxl opens it, its
-entries are checked to expand to at most ``MAX_EXPANDED`` bytes in all and at most
+entries are checked to expand to at most ``MAX_EXPANDED`` bytes in all (50 MB) and at most
 ``MAX_RATIO`` times their compressed size (a decompression bomb is refused, not read).
 """
 
@@ -24,43 +24,25 @@ from domain.errors import InvalidBillOfQuantitiesError
 from domain.values import Item, Lot
 
 MAX_SHEET_BYTES = 10 * 1024 * 1024
-MAX_EXPANDED = 100 * 1024 * 1024
+MAX_EXPANDED = 50 * 1024 * 1024
 MAX_RATIO = 100
+MAX_ROWS = 10_000
+"""Items a bill of quantities may have (a lot holds at most 500)."""
 REQUIRED = ("lot", "item", "description", "quantity", "unit")
 
 
 def lots_from_sheet(content: bytes, current: tuple[Lot, ...]) -> tuple[Lot, ...]:
     """The lots the spreadsheet describes; ``InvalidBillOfQuantitiesError`` naming the row
-    and column of the first problem."""
+    and column of the first problem (or saying the file cannot be read)."""
     _check_archive(content)
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as error:  # noqa: BLE001 (openpyxl raises many kinds on a bad file)
-        raise InvalidBillOfQuantitiesError(f"the spreadsheet cannot be read ({error})") from None
-    try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header = [str(cell or "").strip().lower() for cell in next(rows, ())]
-        missing = [name for name in REQUIRED if name not in header]
-        if missing:
-            raise InvalidBillOfQuantitiesError(
-                f"row 1 names no column {', '.join(missing)} (it needs: {', '.join(REQUIRED)})"
-            )
-        column = {name: header.index(name) for name in header if name}
-        items: dict[str, list[Item]] = {}
-        titles: dict[str, str] = {}
-        for number, row in enumerate(rows, start=2):
-            cells = {
-                name: row[index] if index < len(row) else None for name, index in column.items()
-            }
-            if all(cells.get(name) in {None, ""} for name in REQUIRED):
-                continue
-            lot_id = _text(cells["lot"])
-            items.setdefault(lot_id, []).append(_item(number, cells))
-            titles.setdefault(lot_id, _text(cells.get("lot title")) or f"Lot {lot_id}")
-    finally:
-        workbook.close()
-    if not items:
-        raise InvalidBillOfQuantitiesError("the spreadsheet has no items below its header row")
+        items, titles = _rows(content)
+    except InvalidBillOfQuantitiesError:
+        raise
+    except Exception as error:  # noqa: BLE001 (openpyxl and its XML parser raise many kinds)
+        raise InvalidBillOfQuantitiesError(
+            f"the spreadsheet cannot be read ({type(error).__name__})"
+        ) from None
     known = {lot.id: lot for lot in current}
     try:
         return tuple(
@@ -70,9 +52,48 @@ def lots_from_sheet(content: bytes, current: tuple[Lot, ...]) -> tuple[Lot, ...]
             for lot_id, lot_items in items.items()
         )
     except ValidationError as error:
-        raise InvalidBillOfQuantitiesError(
-            f"a lot is not valid: {error.errors()[0]['msg']}"
-        ) from None
+        problem = error.errors()[0]["msg"]
+        raise InvalidBillOfQuantitiesError(f"a lot is not valid: {problem}") from None
+
+
+def _rows(content: bytes) -> tuple[dict[str, list[Item]], dict[str, str]]:
+    """Each lot's items and title, from the first worksheet, read row by row."""
+    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    try:
+        if not workbook.worksheets:
+            raise InvalidBillOfQuantitiesError("the spreadsheet has no worksheet")
+        sheet = workbook.worksheets[0]
+        # Read-only openpyxl trusts the sheet's own claim of its size: a sheet that says
+        # A1:E3 but holds ten rows would lose seven. Its rows are counted as they come.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(values_only=True)
+        header = [str(cell or "").strip().lower() for cell in next(rows, ())]
+        missing = [name for name in REQUIRED if name not in header]
+        if missing:
+            raise InvalidBillOfQuantitiesError(
+                f"row 1 names no column {', '.join(missing)} (it needs: {', '.join(REQUIRED)})"
+            )
+        column = {name: header.index(name) for name in header if name}
+        items: dict[str, list[Item]] = {}
+        titles: dict[str, str] = {}
+        count = 0
+        for number, row in enumerate(rows, start=2):
+            cells = {name: row[i] if i < len(row) else None for name, i in column.items()}
+            if all(cells.get(name) in {None, ""} for name in REQUIRED):
+                continue
+            count += 1
+            if count > MAX_ROWS:
+                raise InvalidBillOfQuantitiesError(
+                    f"a bill of quantities has at most {MAX_ROWS:,} items"
+                )
+            lot_id = _text(cells["lot"])
+            items.setdefault(lot_id, []).append(_item(number, cells))
+            titles.setdefault(lot_id, _text(cells.get("lot title")) or f"Lot {lot_id}")
+    finally:
+        workbook.close()
+    if not items:
+        raise InvalidBillOfQuantitiesError("the spreadsheet has no items below its header row")
+    return items, titles
 
 
 def _check_archive(content: bytes) -> None:

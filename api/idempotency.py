@@ -276,6 +276,12 @@ class IdempotencyMiddleware:
             return None
         if scope["path"] in EXEMPT_PATHS:
             return None
+        handler = scope.get("route_handler")
+        if isinstance(handler, HTTPRouteHandler) and handler.opt.get("raw_body"):
+            # An upload: its body is a file, which a key's hash would hold whole in memory,
+            # and its answer may hold a document's key, which a stored answer would keep.
+            # A file is stored by its hash: sent again, it is stored once.
+            return None
         raw = dict(scope["headers"]).get(HEADER)
         return raw.decode("latin-1") if raw is not None else None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from enum import StrEnum
 from typing import Annotated
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -241,15 +241,31 @@ class BidContents(ValueObject):
     def rate_totals(self, lots: Sequence[Lot]) -> tuple[LotPrice, ...]:
         """Each lot's total from the unit rates: the sum over its items of quantity times rate,
         each line rounded half-even to two places (as the evaluation rounds), for the lots
-        whose every item has a rate in one currency. The opening records them beside the
-        prices: a difference is the committee's to correct (an arithmetic correction)."""
-        rates = {rate.item_id: rate.rate for rate in self.rates}
+        whose every item has a rate in one currency and whose total Money holds. The opening
+        records them beside the prices: a difference is the committee's to correct (an
+        arithmetic correction)."""
         totals = []
         for lot in lots:
-            given = [rates.get(item.id) for item in lot.items]
-            currencies = {money.currency for money in given if money is not None}
-            if None in given or len(currencies) != 1:
-                continue
+            found = self._lot_total(lot)
+            if found is not None and found[0] <= MAX_TOTAL:
+                totals.append(
+                    LotPrice(lot_id=lot.id, price=Money(amount=found[0], currency=found[1]))
+                )
+        return tuple(totals)
+
+    def _lot_total(self, lot: Lot) -> tuple[Decimal, str] | None:
+        """The lot's total and currency from the rates, exact whatever their size (a
+        vendor's rate times an officer's quantity may have 34 digits); None unless every item
+        has a rate, all in one currency."""
+        rates = {rate.item_id: rate.rate for rate in self.rates}
+        given = [rates.get(item.id) for item in lot.items]
+        if any(money is None for money in given):
+            return None
+        currencies = {money.currency for money in given if money is not None}
+        if len(currencies) != 1:
+            return None
+        with localcontext() as exact:
+            exact.prec = 80
             total = sum(
                 (
                     (item.quantity * money.amount).quantize(CENT, ROUND_HALF_EVEN)
@@ -258,12 +274,7 @@ class BidContents(ValueObject):
                 ),
                 Decimal(0),
             )
-            if total > MAX_TOTAL:
-                continue
-            totals.append(
-                LotPrice(lot_id=lot.id, price=Money(amount=total, currency=currencies.pop()))
-            )
-        return tuple(totals)
+        return total, currencies.pop()
 
     def priced(self, lots: Sequence[Lot]) -> BidContents:
         """A plain bid with the lots it gave rates but no price for priced at their rates'
@@ -286,9 +297,17 @@ class BidContents(ValueObject):
             raise InvalidTermsError("give each item's rate once")
         totals = {total.lot_id: total.price for total in self.rate_totals(lots)}
         prices = {price.lot_id: price.price for price in self.prices}
+        by_id = {lot.id: lot for lot in lots}
         for lot_id in sorted({lot_of[item] for item in named}):
             if lot_id not in totals:
-                raise InvalidTermsError(f"lot {lot_id}: rate every item, in one currency, or none")
+                found = self._lot_total(by_id[lot_id])
+                if found is None:
+                    raise InvalidTermsError(
+                        f"lot {lot_id}: rate every item, in one currency, or none"
+                    )
+                raise InvalidTermsError(
+                    f"lot {lot_id}: its rates' total is over the largest amount, {MAX_TOTAL:,}"
+                )
             if lot_id in prices and prices[lot_id] != totals[lot_id]:
                 raise InvalidTermsError(
                     f"lot {lot_id}: the price {prices[lot_id].amount} is not its rates' "
@@ -298,8 +317,9 @@ class BidContents(ValueObject):
     def check_attachments(self) -> None:
         """Each document once by name, all of them within ``MAX_BID_DOCUMENT_BYTES``."""
         names = [attachment.name for attachment in self.attachments]
-        if len(set(names)) != len(names):
-            raise InvalidTermsError("name each document of a bid once")
+        blobs = [attachment.blob for attachment in self.attachments]
+        if len(set(names)) != len(names) or len(set(blobs)) != len(blobs):
+            raise InvalidTermsError("name each document of a bid once, each its own blob")
         if sum(attachment.size for attachment in self.attachments) > MAX_BID_DOCUMENT_BYTES:
             raise InvalidTermsError(
                 f"a bid's documents are at most {MAX_BID_DOCUMENT_BYTES:,} bytes in all"

@@ -54,9 +54,17 @@ class MediaType(StrEnum):
     TIFF = "image/tiff"
 
 
-def _not_only_dots(name: str) -> str:
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Embeddings, overrides and isolates: in a file name they make ``invoice<U+202E>fdp.pdf``
+show as ``invoicepdf.pdf``-like text that hides its real extension."""
+
+
+def _plain_file_name(name: str) -> str:
     if name.strip(".") == "":
         msg = "a file name is not only dots"
+        raise ValueError(msg)
+    if _BIDI_CONTROLS & set(name):
+        msg = "a file name has no bidirectional embedding, override or isolate characters"
         raise ValueError(msg)
     return name
 
@@ -65,10 +73,10 @@ FileName = Annotated[
     str,
     Field(min_length=1, max_length=200, pattern=r"^[^/\\]+$"),
     SINGLE_LINE,
-    AfterValidator(_not_only_dots),
+    AfterValidator(_plain_file_name),
 ]
 """A file's name as downloads give it: one line, no path (no ``/`` or ``\\``), no control
-characters (the text rule), not ``.`` or ``..``."""
+characters (the text rule), no bidirectional overrides, not ``.`` or ``..``."""
 
 
 class FileFacts(ValueObject):

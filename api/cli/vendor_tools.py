@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from api.cli.console import console
 from domain.account import account_id_for
 from domain.bid import Attachment, BidContents, envelopes_for
+from domain.documents import MAX_DOCUMENT_BYTES
 from domain.sealing import HPKE_SUITE, SealingKey, SealingKeySet
 from domain.values import Method
 from procurement.crypto import hpke as sealing
@@ -91,28 +92,39 @@ def seal(  # noqa: PLR0917 (one parameter per command-line option)
 
 
 def _sealed_document(path: Path, binding: Binding) -> Attachment:
-    """``path`` sealed into ``path.sealed`` under a fresh key; what the envelope names."""
-    key = new_key()
+    """``path`` sealed into ``path.sealed`` under a fresh key; what the envelope names. A
+    file the platform would refuse exits 2 here, with nothing written."""
     try:
-        digest, size = hashlib.sha256(), 0
-        with path.open("rb") as source:
-            for chunk in iter(lambda: source.read(CHUNK_SIZE), b""):
-                digest.update(chunk)
-                size += len(chunk)
-        blob = seal_file(path, key, binding, path.parent)
+        size = path.stat().st_size
     except OSError as error:
         console.print(f"--document: {path} cannot be read ({error})", markup=False)
+        raise typer.Exit(2) from None
+    if not 0 < size <= MAX_DOCUMENT_BYTES:
+        console.print(f"--document: {path} is empty or over {MAX_DOCUMENT_BYTES:,} bytes")
+        raise typer.Exit(2)
+    key = new_key()
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        for chunk in iter(lambda: source.read(CHUNK_SIZE), b""):
+            digest.update(chunk)
+    try:
+        blob = seal_file(path, key, binding, path.parent)
+        attachment = Attachment(
+            name=path.name,
+            blob=blob.file.sha256,
+            sha256=digest.hexdigest(),
+            size=size,
+            key=base64.b64encode(key).decode(),
+        )
+    except ValidationError as error:  # the name: where and what
+        blob.path.unlink(missing_ok=True)
+        what = "; ".join(e["msg"] for e in error.errors(include_input=False, include_url=False))
+        console.print(f"--document: {path.name!r} cannot be a document's name ({what})")
         raise typer.Exit(2) from None
     target = path.with_name(path.name + ".sealed")
     blob.path.replace(target)
     console.print(f"{path.name}: sealed into {target} (commitment {blob.file.sha256})")
-    return Attachment(
-        name=path.name,
-        blob=blob.file.sha256,
-        sha256=digest.hexdigest(),
-        size=size,
-        key=base64.b64encode(key).decode(),
-    )
+    return attachment
 
 
 def _read_notice(path: Path) -> Any:

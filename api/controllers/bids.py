@@ -38,6 +38,7 @@ from domain.errors import (
 )
 from domain.values import Actor, Role
 from procurement.commands.application import BidView, ProcurementApplication
+from procurement.crypto.sealed_documents import sealed_size
 from procurement.store.documents import DocumentStore
 from procurement.store.idempotency_keys import Attempt
 
@@ -62,19 +63,28 @@ def _accepted(view: BidView) -> BidOut:
     return _out(view)
 
 
-async def _uploaded(request: Request[Any, Any, Any], bid: BidIn) -> None:
-    """A plain bid's documents are uploaded (a sealed bid's are checked at the opening: its
-    envelope is the only place that names them)."""
+async def _uploaded(
+    request: Request[Any, Any, Any], actor: Actor, tender_id: UUID, bid: BidIn
+) -> None:
+    """A plain bid's documents are this vendor's uploads for this tender, each the size its
+    document seals into (a sealed bid's are checked at the opening: only its envelope names
+    them)."""
     if bid.contents is None or not bid.contents.attachments:
         return
-    blobs = [attachment.blob for attachment in bid.contents.attachments]
     store: DocumentStore = request.app.state.documents
-    known = await store.facts(blobs)
-    missing = [blob for blob in blobs if blob not in known]
-    if missing:
-        raise UploadNotFoundError(
-            f"no document {missing[0]} was uploaded: POST /tenders/{{id}}/bids/documents"
-        )
+    attachments = bid.contents.attachments
+    found = await store.uploaded_by(tender_id, actor.account_id, [a.blob for a in attachments])
+    for attachment in attachments:
+        if attachment.blob not in found:
+            raise UploadNotFoundError(
+                f"{attachment.name}: no such document of yours was uploaded for this tender "
+                "(POST /tenders/{id}/bids/documents)"
+            )
+        if found[attachment.blob] != sealed_size(attachment.size):
+            raise InvalidTermsError(
+                f"{attachment.name}: its blob is not what a document of {attachment.size} "
+                "bytes seals into"
+            )
 
 
 class BidController(Controller):
@@ -101,7 +111,7 @@ class BidController(Controller):
         # A keyed retry of an attempt that ended without an answer: the bid it stored, if it
         # did, is this request's (its receipt, not 409 bid_exists).
         earlier: Attempt | None = request.scope.get("state", {}).get(RETRY_OF)
-        await _uploaded(request, data)
+        await _uploaded(request, actor, tender_id, data)
         return _accepted(
             await procurement.submit_bid_async(actor, tender_id, data.to_domain(), earlier)
         )
@@ -125,7 +135,7 @@ class BidController(Controller):
         """``If-Match: "<version>"`` (the bid's, as its receipt and ``GET .../mine`` give it)
         replaces only that version: 412 ``version_mismatch`` if the bid has moved on."""
         await limiter_of(request).check(request, "bid", str(actor.account_id))
-        await _uploaded(request, data)
+        await _uploaded(request, actor, tender_id, data)
         replaced = await sync_to_thread(
             procurement.replace_bid, actor, tender_id, data.to_domain(), expected_version
         )

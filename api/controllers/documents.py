@@ -29,7 +29,16 @@ from api.boq import MAX_SHEET_BYTES, lots_from_sheet
 from api.controllers.public import READ_TOKEN, ReadToken
 from api.controllers.public import _caught_up as caught_up
 from api.errors import ApiProblem
-from api.openapi import READ_MODEL_LAGGING, TENDER, WRITE, Refusal, bearer, problems
+from api.openapi import (
+    READ_MODEL_LAGGING,
+    TENDER,
+    TOO_MANY_REQUESTS,
+    WRITE,
+    Refusal,
+    bearer,
+    problems,
+)
+from api.rate_limits import limiter_of
 from api.read_tokens import ReadTokens
 from api.schemas import WriteOut
 from api.schemas.bids import AttachmentIn, BidDocumentOut
@@ -178,6 +187,7 @@ class BidDocumentController(Controller):
             BiddingClosedError,
             DocumentTypeError,
             TOO_LARGE,
+            TOO_MANY_REQUESTS,
         ),
         opt={
             "raw_body": "application/octet-stream",
@@ -195,20 +205,30 @@ class BidDocumentController(Controller):
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
         file_name: Annotated[
-            str,
-            QueryParameter(min_length=1, max_length=200, description="the document's name"),
-        ],
+            str | None,
+            QueryParameter(
+                min_length=1,
+                max_length=200,
+                description="the document's name; a plain upload's only (a sealed one's name is "
+                "in its envelope, secret until the opening)",
+            ),
+        ] = None,
         sealed: Annotated[
             bool, QueryParameter(description="the body is sealed by `procurement seal`")
         ] = False,
     ) -> BidDocumentOut:
-        name = UploadName(file_name=file_name).file_name
+        store = _store(request)
+        await limiter_of(request).check(request, "bid", str(actor.account_id))
         envelope = await sync_to_thread(procurement.bid_documents_envelope, actor, tender_id)
+        used = await store.bid_uploads_used(tender_id, actor.account_id)
+        if used + (request.content_length or 0) > BID_UPLOAD_LIMIT:
+            raise _over_quota()  # before a byte is read
         binding = (tender_id, actor.account_id, envelope)
         attachment = None
         if sealed:
             blob = await _spooled(request, sealed_head, MAX_DOCUMENT_BYTES + SEALING_OVERHEAD)
         else:
+            name = UploadName.model_validate({"file_name": file_name}).file_name
             claimed = request.headers.get("content-type", "").split(";")[0].strip().lower()
             plain = await _spooled(request, document_head(name, claimed or None))
             key = new_key()
@@ -225,16 +245,11 @@ class BidDocumentController(Controller):
                 size=plain.file.size,
                 key=base64.b64encode(key).decode(),
             )
-        store = _store(request)
         try:
             if not await store.note_bid_upload(
-                tender_id, actor.account_id, blob.file, MAX_BID_DOCUMENT_BYTES + SEALING_OVERHEAD
+                tender_id, actor.account_id, blob.file, BID_UPLOAD_LIMIT
             ):
-                raise ApiProblem(
-                    413,
-                    "payload_too_large",
-                    f"a bid's documents are at most {MAX_BID_DOCUMENT_BYTES:,} bytes in all",
-                )
+                raise _over_quota()
             await store.put(blob)
         finally:
             await asyncio.to_thread(blob.path.unlink, missing_ok=True)
@@ -244,6 +259,18 @@ class BidDocumentController(Controller):
             envelope=envelope,
             attachment=attachment,
         )
+
+
+BID_UPLOAD_LIMIT = MAX_BID_DOCUMENT_BYTES + SEALING_OVERHEAD
+"""A vendor's sealed documents on a tender, in all, as stored."""
+
+
+def _over_quota() -> ApiProblem:
+    return ApiProblem(
+        413,
+        "payload_too_large",
+        f"a bid's documents are at most {MAX_BID_DOCUMENT_BYTES:,} bytes in all",
+    )
 
 
 class OfficerDocumentController(Controller):
@@ -303,7 +330,9 @@ class OfficerDocumentController(Controller):
             procurement.tender_document, actor, tender_id, document_id, version
         )
         file = found.file
-        return await _send(request, file.sha256, file.size, file.media_type, file.file_name)
+        return await _send(
+            request, file.sha256, file.size, file.media_type, file.file_name, PRIVATE
+        )
 
 
 class BillOfQuantitiesController(Controller):
@@ -410,7 +439,12 @@ class PublicDocumentController(Controller):
         if row is None:
             raise DocumentNotFoundError(f"no published document {document_id} version {version}")
         return await _send(
-            request, row["sha256"], row["size"], MediaType(row["media_type"]), row["file_name"]
+            request,
+            row["sha256"],
+            row["size"],
+            MediaType(row["media_type"]),
+            row["file_name"],
+            IMMUTABLE if version is not None else REVALIDATE,
         )
 
 
@@ -440,29 +474,50 @@ def _document(versions: list[asyncpg.Record]) -> DocumentOut:
     )
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=(\d{0,19})-(\d{0,19})$")
+IMMUTABLE = "public, max-age=31536000, immutable"
+"""A version named in the URL never changes."""
+REVALIDATE = "public, no-cache"
+"""The latest version: an amendment may change it, so a cache asks again (``ETag``)."""
+PRIVATE = "private, no-store"
+"""A draft's document: for its entity's officers only, never kept by a shared cache."""
 
 
 def _range(header: str | None, size: int) -> tuple[int, int] | None:
     """The bytes ``[start, end)`` a single ``Range`` asks for; None for the whole file (no
-    header, or one this server ignores: several ranges, another unit, bad syntax). A range
-    that starts past the end is 416."""
+    header, or one this server ignores, as RFC 9110 lets it: several ranges, another unit,
+    bad syntax, a last byte before the first). A range that starts past the end, or asks
+    for the last zero bytes, is 416."""
     match = _RANGE.match(header.strip()) if header else None
     if match is None or match.group(1) == match.group(2) == "":
         return None
     first, last = match.groups()
     if first == "":  # the last N bytes
+        if int(last) == 0:
+            raise _unsatisfiable(size)
         return max(size - int(last), 0), size
     start = int(first)
+    if last != "" and int(last) < start:
+        return None
     end = size if last == "" else min(int(last) + 1, size)
-    if start >= size or end <= start:
-        raise ApiProblem(
-            416,
-            "range_not_satisfiable",
-            f"the file is {size} bytes",
-            headers={"Content-Range": f"bytes */{size}"},
-        )
+    if start >= size:
+        raise _unsatisfiable(size)
     return start, end
+
+
+def _unsatisfiable(size: int) -> ApiProblem:
+    return ApiProblem(
+        416,
+        "range_not_satisfiable",
+        f"the file is {size} bytes",
+        headers={"Content-Range": f"bytes */{size}"},
+    )
+
+
+def _matches(header: str, etag: str) -> bool:
+    """Whether ``If-None-Match`` names the ETag (weakly compared, as RFC 9110 says for it)."""
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in tags or etag in tags
 
 
 def _disposition(file_name: str) -> str:
@@ -472,8 +527,13 @@ def _disposition(file_name: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"
 
 
-async def _send(
-    request: Request[Any, Any, Any], sha256: str, size: int, media: MediaType, file_name: str
+async def _send(  # noqa: PLR0917 (a file's facts, each from its read model)
+    request: Request[Any, Any, Any],
+    sha256: str,
+    size: int,
+    media: MediaType,
+    file_name: str,
+    cache: str,
 ) -> Response[Any]:
     store = _store(request)
     if sha256 not in await store.facts([sha256]):
@@ -486,9 +546,9 @@ async def _send(
         "ETag": etag,
         "Accept-Ranges": "bytes",
         "Content-Disposition": _disposition(file_name),
-        "Cache-Control": "public, max-age=31536000, immutable",  # a version never changes
+        "Cache-Control": cache,
     }
-    if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+    if _matches(request.headers.get("if-none-match", ""), etag):
         return Response(content=b"", status_code=304, headers=headers)
     if_range = request.headers.get("if-range")
     wanted = _range(request.headers.get("range"), size) if if_range in {None, etag} else None

@@ -22,7 +22,9 @@ from domain.documents import (
 from domain.errors import InvalidDocumentsError, UploadNotFoundError
 from domain.fields import Sha256Hex, Title
 from domain.values import NoticeLanguage
-from procurement.store.documents import StoredFile
+from procurement.store.documents import EXTENSIONS, StoredFile
+
+DOCUMENT_TYPES = frozenset(media.value for media in MediaType)
 
 
 class UploadName(Body):
@@ -74,12 +76,18 @@ def _change(change: DocumentChangeIn, stored: dict[str, StoredFile]) -> Document
         if change.file_name is None:
             raise InvalidDocumentsError("a file is named by sha256 and file_name together")
         known = stored.get(change.sha256)
-        if known is None:
+        if known is None or known.media_type not in DOCUMENT_TYPES:
             raise UploadNotFoundError(f"no file {change.sha256} was uploaded: POST /documents")
+        media = MediaType(known.media_type)
+        if not change.file_name.lower().endswith(EXTENSIONS[media]):
+            raise InvalidDocumentsError(
+                f"{change.file_name}: the file is {media.value}: name it "
+                f"{' or '.join(EXTENSIONS[media])}"
+            )
         file = FileFacts(
             sha256=known.sha256,
             size=known.size,
-            media_type=known.media_type,
+            media_type=media,
             file_name=change.file_name,
         )
     return DocumentChange(

@@ -4,6 +4,7 @@ the report.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from uuid import UUID
 
@@ -29,9 +30,12 @@ from domain.evaluation import (
 )
 from domain.tender import Tender
 from domain.values import Actor, Money, Role
+from procurement.commands.opening import READ_FAULTS
 from procurement.commands.views import EvaluationView
 from procurement.crypto import hpke as sealing
 from procurement.store.application_base import ProcurementStore, WriteResult
+
+log = logging.getLogger("procurement.evaluation")
 
 
 class EvaluationCommands(ProcurementStore):
@@ -203,7 +207,7 @@ class EvaluationCommands(ProcurementStore):
         evaluation.check_committee_ready()
         private = self._unwrapped_key(tender, EnvelopeName.FINANCIAL)
         bids = [
-            self._open_financial(tender, bid_id, private)
+            self._open_financial_or_marked(tender, bid_id, private)
             for bid_id in evaluation.to_open_financially()
         ]
         evaluation.open_financial(bids=bids, actor=actor, timestamp=self._now())
@@ -213,6 +217,23 @@ class EvaluationCommands(ProcurementStore):
         keys = tender.sealing_keys.keys if tender.sealing_keys else ()
         [key] = [k for k in keys if k.envelope == name]
         return sealing.unwrap(self.kek, tender.id, key)
+
+    def _open_financial_or_marked(
+        self, tender: Tender, bid_id: UUID, private: bytes
+    ) -> FinancialBid:
+        """``_open_financial``, or the envelope marked with the fault (logged): one bid never
+        fails the financial opening of the others (as ``OpeningCommands._opened_or_marked``)."""
+        try:
+            return self._open_financial(tender, bid_id, private)
+        except READ_FAULTS as fault:
+            log.exception("the financial opening could not read bid %s", bid_id)
+            bid = self._load(Bid, bid_id)
+            envelope = next(e for e in bid.envelopes.envelopes if e.name == EnvelopeName.FINANCIAL)
+            return FinancialBid(
+                bid_id=bid_id,
+                commitment=envelope.commitment,
+                problem=f"the platform could not read it ({type(fault).__name__})",
+            )
 
     def _open_financial(self, tender: Tender, bid_id: UUID, private: bytes) -> FinancialBid:
         bid = self._load(Bid, bid_id)

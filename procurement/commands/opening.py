@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from collections.abc import Iterator
 from typing import cast
 from uuid import UUID
@@ -23,10 +24,15 @@ from domain.tender import Tender, TenderStatus
 from domain.values import Actor
 from procurement.crypto import hpke as sealing
 from procurement.crypto.hpke import SealingError
-from procurement.crypto.sealed_documents import open_blob
+from procurement.crypto.sealed_documents import open_blob, sealed_size
 from procurement.store.application_base import ProcurementStore, WriteResult
-from procurement.store.documents import read_blob
+from procurement.store.documents import read_blob, stored_size
 from procurement.store.recorder import StoreRecorder
+
+log = logging.getLogger("procurement.opening")
+READ_FAULTS = (ArithmeticError, LookupError, TypeError, ValueError, RecursionError)
+"""What reading one bid may raise beyond the rules' own refusals (pydantic's errors are
+``ValueError``s); never a database error."""
 
 
 class OpeningCommands(ProcurementStore):
@@ -55,7 +61,7 @@ class OpeningCommands(ProcurementStore):
         # loaded, opened and let go; only what the record keeps stays.
         opened = tuple(
             sorted(
-                (self._opened(tender, bid, private) for bid in self._bids_on(tender.id)),
+                (self._opened_or_marked(tender, bid, private) for bid in self._bids_on(tender.id)),
                 key=lambda record: (record.received_at, record.bid_id),
             )
         )
@@ -92,6 +98,14 @@ class OpeningCommands(ProcurementStore):
                 outer.update(chunk)
                 yield chunk
 
+        stored = stored_size(datastore, attachment.blob)
+        if stored is None:
+            return found.model_copy(
+                update={"status": DocumentCheck.MISSING, "problem": "not in the document store"}
+            )
+        if stored != sealed_size(attachment.size):
+            problem = f"the stored blob is {stored} bytes, not what {attachment.size} seal into"
+            return found.model_copy(update={"status": DocumentCheck.ALTERED, "problem": problem})
         key = base64.b64decode(attachment.key)
         try:
             for part in open_blob(counted(), key, bid.tender_id, bid.vendor_id, envelope):
@@ -110,6 +124,25 @@ class OpeningCommands(ProcurementStore):
         else:
             return found
         return found.model_copy(update={"status": DocumentCheck.ALTERED, "problem": why})
+
+    def _opened_or_marked(self, tender: Tender, bid: Bid, private: bytes) -> OpenedBid:
+        """``_opened``, or, if reading this one bid fails in a way no rule foresaw, the bid
+        marked unreadable with the fault named and the error logged: one vendor's bid never
+        fails the opening of all the others. (A database fault still fails the opening,
+        which is retried: it says nothing about the bid.)"""
+        try:
+            return self._opened(tender, bid, private)
+        except READ_FAULTS as fault:
+            log.exception("the opening could not read bid %s of tender %s", bid.id, tender.id)
+            return OpenedBid(
+                bid_id=bid.id,
+                vendor_id=bid.vendor_id,
+                vendor_name=str(bid.vendor_id),
+                status=OpenedStatus.UNREADABLE,
+                received_at=bid.received_at,
+                commitments=tuple((e.name, e.commitment) for e in bid.envelopes.envelopes),
+                problem=f"the platform could not read it ({type(fault).__name__})",
+            )
 
     def _opened(self, tender: Tender, bid: Bid, private: bytes) -> OpenedBid:
         vendor = self._load(Account, bid.vendor_id)

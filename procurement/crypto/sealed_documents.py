@@ -38,6 +38,11 @@ SEALING_OVERHEAD = len(HEADER) + TAG * (MAX_DOCUMENT_BYTES // FRAME + 1)
 """What sealing adds to the largest document (a blob's limit is the document's plus this)."""
 
 
+def sealed_size(size: int) -> int:
+    """The size of the blob a document of ``size`` bytes seals into."""
+    return len(HEADER) + size + TAG * (max(size - 1, 0) // FRAME + 1)
+
+
 def new_key() -> bytes:
     return os.urandom(32)
 

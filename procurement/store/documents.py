@@ -235,6 +235,31 @@ class DocumentStore:
             row["sha256"]: StoredFile(row["sha256"], row["size"], row["media_type"]) for row in rows
         }
 
+    async def uploaded_by(
+        self, tender_id: uuid.UUID, vendor_id: uuid.UUID, blobs: list[str]
+    ) -> dict[str, int]:
+        """Which of ``blobs`` the vendor uploaded for its bid on the tender, with their
+        stored sizes (a blob another vendor uploaded, or a tender's file, is not among them)."""
+        rows = await self.pool.fetch(
+            "SELECT u.blob, b.size FROM bid_document_uploads u "
+            "JOIN document_blobs b ON b.sha256 = u.blob "
+            "WHERE u.tender_id = $1 AND u.vendor_id = $2 AND u.blob = ANY($3)",
+            tender_id,
+            vendor_id,
+            blobs,
+        )
+        return {row["blob"]: row["size"] for row in rows}
+
+    async def bid_uploads_used(self, tender_id: uuid.UUID, vendor_id: uuid.UUID) -> int:
+        """The bytes of the vendor's sealed documents on the tender so far."""
+        used = await self.pool.fetchval(
+            "SELECT coalesce(sum(size), 0) FROM bid_document_uploads "
+            "WHERE tender_id = $1 AND vendor_id = $2",
+            tender_id,
+            vendor_id,
+        )
+        return int(used)
+
     async def note_bid_upload(
         self, tender_id: uuid.UUID, vendor_id: uuid.UUID, file: StoredFile, limit: int
     ) -> bool:
@@ -265,7 +290,9 @@ class DocumentStore:
         return True
 
     async def read(self, sha256: str, start: int, end: int) -> AsyncIterator[bytes]:
-        """Bytes ``start`` to ``end`` (exclusive) of a stored file, a chunk per query."""
+        """Bytes ``start`` to ``end`` (exclusive) of a stored file, a chunk per query; of a
+        chunk only the part asked for leaves the database (its rows are stored uncompressed,
+        so PostgreSQL reads only that part too)."""
         row = await self.pool.fetchrow(
             "SELECT blob_id, chunk_size FROM document_blobs WHERE sha256 = $1", sha256
         )
@@ -273,13 +300,19 @@ class DocumentStore:
             raise FileNotFoundError(sha256)
         blob_id, size = row["blob_id"], row["chunk_size"]
         for seq in range(start // size, (end - 1) // size + 1 if end > start else 0):
+            offset = seq * size
+            first, last = max(start - offset, 0), min(end - offset, size)
             data = await self.pool.fetchval(
-                "SELECT data FROM document_chunks WHERE blob_id = $1 AND seq = $2", blob_id, seq
+                "SELECT substring(data FROM $3::int FOR $4::int) FROM document_chunks "
+                "WHERE blob_id = $1 AND seq = $2",
+                blob_id,
+                seq,
+                first + 1,
+                last - first,
             )
             if data is None:
                 raise FileNotFoundError(f"{sha256} chunk {seq}")
-            offset = seq * size
-            yield bytes(data[max(start - offset, 0) : end - offset])
+            yield bytes(data)
 
     async def check(self, sha256: str) -> str | None:
         """Why the stored bytes are not the file ``sha256`` names (missing, a chunk missing,
@@ -299,6 +332,14 @@ class DocumentStore:
         if digest.hexdigest() != sha256:
             return f"the stored bytes hash to {digest.hexdigest()}"
         return None
+
+
+def stored_size(datastore: PostgresDatastore, sha256: str) -> int | None:
+    """A stored file's size, or None if the store does not have it."""
+    with datastore.transaction(commit=False) as curs:
+        curs.execute("SELECT size FROM document_blobs WHERE sha256 = %s", (sha256,))
+        row = curs.fetchone()
+    return None if row is None else int(row["size"])
 
 
 def read_blob(datastore: PostgresDatastore, sha256: str) -> Iterator[bytes]:

@@ -87,3 +87,20 @@ def test_a_sealed_bid_whose_total_disagrees_still_opens() -> None:
     sealed = BidContents(rates=(rate("2-1", "7"),), prices=(price("2", "20.00"),))
     opened = read_sealed_bid(sealed.model_dump_json().encode(), ["1", "2"])
     assert opened.rate_totals(LOTS) == (price("2", "21.00"),)
+
+
+def test_rates_too_large_for_money_are_refused_in_words_and_never_raise_elsewhere() -> None:
+    """A vendor's largest rate times an officer's largest quantity has 34 digits: more than
+    Python's decimals hold by default (28). It must be a refusal, not a fault."""
+    lots = (
+        Lot(
+            id="1",
+            title="Earthworks",
+            items=(Item(id="1-1", description="Dig", quantity=Decimal(9999999999999), unit="m3"),),
+        ),
+    )
+    huge = BidContents(rates=(rate("1-1", "999999999999999.99"),))
+    assert huge.rate_totals(lots) == ()
+    assert huge.priced(lots).prices == ()
+    with pytest.raises(errors.InvalidTermsError, match="over the largest amount"):
+        huge.priced(lots).check_rates(lots)

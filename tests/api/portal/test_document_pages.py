@@ -16,7 +16,9 @@ from domain.values import Actor, Role
 from tests.api.conftest import ENTITY, Api
 from tests.api.portal.conftest import Browser
 from tests.api.portal.test_officer_pages import draft, error_at
+from tests.api.portal.test_text_in_forms import _error_at
 from tests.api.portal.test_vendor_pages import register
+from tests.api.scenarios import Scenario
 from tests.support import FakeClock
 
 PLAN = b"%PDF-1.7\n% the bidding document\n" * 100
@@ -263,3 +265,32 @@ def test_an_addendum_replaces_withdraws_and_adds_documents_and_the_public_sees_e
         assert changed in changes.group(1)
     assert "Media type" not in changes.group(1)  # both PDFs
 
+
+def test_a_vendor_uploads_a_document_sealed_and_names_it_in_the_bid(
+    api: Api, browser: Browser, clock: FakeClock
+) -> None:
+    scenario = Scenario(api, clock)
+    register(browser, "indus")
+    path = f"/portal/tenders/{scenario.id}/bid/documents"
+    answer = upload(browser, path, "method.pdf", PLAN)
+    assert answer.status_code == 201, answer.text
+    attachment = answer.json()
+    assert attachment["sha256"] == hashlib.sha256(PLAN).hexdigest()
+    assert attachment["blob"] != attachment["sha256"]  # stored sealed
+    assert attachment["size"] == len(PLAN)
+    bid_page = f"/portal/tenders/{scenario.id}/bid"
+    fields = {
+        "prices.0.lot_id": "1",
+        "prices.0.price.amount": "9000000.00",
+        "prices.0.price.currency": "PKR",
+        **{f"attachments.3.{k}": str(v) for k, v in attachment.items()},  # rows may have gaps
+    }
+    refused = browser.submit(bid_page, bid_page, {**fields, "attachments.3.size": "many"})
+    assert refused.status_code == 422
+    assert _error_at(refused.text, "documents")
+    assert 'name="attachments.0.key"' in refused.text  # listed again, not to be uploaded again
+    sent = browser.submit(bid_page, bid_page, fields)
+    assert sent.status_code == 303, sent.text
+    assert upload(browser, path, "method.txt", b"plain words").json()["code"] == (
+        "document_type_refused"
+    )

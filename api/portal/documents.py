@@ -111,16 +111,21 @@ async def chunks_of(upload: UploadFile) -> AsyncIterator[bytes]:
         yield chunk
 
 
+def _row_of(key: str, prefix: str) -> tuple[int, str] | None:
+    """The row number and field of a form's ``<prefix><n>.<field>``, else None."""
+    if not key.startswith(prefix):
+        return None
+    index, _, name = key.removeprefix(prefix).partition(".")
+    number = whole_number(index, MAX_ROWS)
+    return None if number is None or not name else (number, name)
+
+
 def _rows(pairs: list[tuple[str, str]], prefix: str) -> dict[int, list[tuple[str, str]]]:
     """The fields of each numbered row under ``prefix`` (``documents.changes.``), by index."""
     rows: dict[int, list[tuple[str, str]]] = {}
     for key, value in pairs:
-        if not key.startswith(prefix):
-            continue
-        index, _, name = key.removeprefix(prefix).partition(".")
-        number = whole_number(index, MAX_ROWS)
-        if number is not None and name:
-            rows.setdefault(number, []).append((name, value))
+        if (row := _row_of(key, prefix)) is not None:
+            rows.setdefault(row[0], []).append((row[1], value))
     return rows
 
 
@@ -133,7 +138,7 @@ def renumbered(pairs: list[tuple[str, str]], prefix: str) -> list[tuple[str, str
     """The form with its rows under ``prefix`` numbered from 0 without gaps (a page's
     script removes rows; a list in the body has none missing)."""
     rows = _rows(pairs, prefix)
-    kept = [(key, value) for key, value in pairs if not key.startswith(prefix)]
+    kept = [(key, value) for key, value in pairs if _row_of(key, prefix) is None]
     for number, index in enumerate(sorted(rows)):
         kept += [(f"{prefix}{number}.{name}", value) for name, value in rows[index]]
     return kept

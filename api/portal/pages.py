@@ -106,7 +106,7 @@ def filesize(value: Any) -> Markup:
     return _ltr(f"{size} bytes")
 
 
-def count(value: Any) -> Markup:
+def thousands(value: Any) -> Markup:
     """A whole number with its thousands marked (a size in bytes, exactly)."""
     return _ltr(f"{int(value):,}")
 
@@ -120,7 +120,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        {"pkt": pkt, "iso": iso, "money": money, "filesize": filesize, "count": count}
+        {"pkt": pkt, "iso": iso, "money": money, "filesize": filesize, "thousands": thousands}
     )
     env.globals["static_version"] = _static_version()
     # The statuses' one spelling, for the templates' comparisons.

@@ -20,6 +20,7 @@ from api.portal.accounts import AccountPages
 from api.portal.auditor import AuditorPages
 from api.portal.csrf import csrf_guard
 from api.portal.officer.awards import OfficerAwardPages
+from api.portal.officer.documents import OfficerDocumentPages
 from api.portal.officer.evaluation import OfficerEvaluationPages
 from api.portal.officer.tenders import OfficerTenderPages
 from api.portal.pages import HTML_EXCEPTION_HANDLERS, STATIC
@@ -67,6 +68,7 @@ def portal_handlers() -> list[ControllerRouterHandler]:
             AccountPages,
             VendorPages,
             OfficerTenderPages,
+            OfficerDocumentPages,
             OfficerEvaluationPages,
             OfficerAwardPages,
             AuditorPages,

@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from domain.award import AwardStatus
+from domain.documents import DocumentKind
 from domain.public_status import PublicTenderStatus
 from domain.tender import TenderStatus
 
@@ -63,6 +64,8 @@ DYNAMIC_MESSAGES = frozenset(
         "bank_guarantee",
         "pay_order",
         "demand_draft",
+        # a tender's documents, by kind
+        *(kind.value for kind in DocumentKind),
     }
 )
 
@@ -79,6 +82,9 @@ ENGLISH_LABELS = {
     "bank_guarantee": "bank guarantee",
     "pay_order": "pay order",
     "demand_draft": "demand draft",
+    "bidding_document": "bidding document",
+    "bill_of_quantities": "bill of quantities",
+    "pre_bid_minutes": "minutes of the pre-bid meeting",
 }
 
 

@@ -31,6 +31,7 @@ from api.errors import (
     status_for,
 )
 from api.portal.csrf import csrf_token_of
+from api.portal.documents import KINDS, LANGUAGES, version_changes
 from api.portal.i18n import translator
 from api.portal.session import (
     language_of,
@@ -96,6 +97,20 @@ def money(value: Any) -> Markup:
     return _ltr(f"{value.get('currency', 'PKR')} {amount:,.2f}")
 
 
+def filesize(value: Any) -> Markup:
+    """A file's size as people read it: ``830 bytes``, ``12.4 KB``, ``3.1 MB``."""
+    size = int(value)
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return _ltr(f"{size / scale:.1f} {unit}")
+    return _ltr(f"{size} bytes")
+
+
+def thousands(value: Any) -> Markup:
+    """A whole number with its thousands marked (a size in bytes, exactly)."""
+    return _ltr(f"{int(value):,}")
+
+
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -104,10 +119,20 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update({"pkt": pkt, "iso": iso, "money": money})
+    env.filters.update(
+        {"pkt": pkt, "iso": iso, "money": money, "filesize": filesize, "thousands": thousands}
+    )
     env.globals["static_version"] = _static_version()
     # The statuses' one spelling, for the templates' comparisons.
     env.globals.update({"PublicTenderStatus": PublicTenderStatus, "AwardStatus": AwardStatus})
+    # A tender's documents: their kinds, the notice's languages, what changed in a version.
+    env.globals.update(
+        {
+            "document_kinds": KINDS,
+            "notice_languages": dict(LANGUAGES),
+            "version_changes": version_changes,
+        }
+    )
     return env
 
 

@@ -15,6 +15,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from api.controllers.public import TenderStatusFilter, _award, _detail, _summary
+from api.portal.documents import public_documents
 from api.portal.forms import FormState
 from api.portal.guards import actor_of
 from api.portal.pages import as_datetime, redirect, render
@@ -204,6 +205,7 @@ async def tender_page(
         my_bid=my_bid,
         my_result=my_result,
         checkpoint=checkpoint,
+        documents=await public_documents(pool, tender_id),
         question_form=question_form or FormState(),
         complaint_form=complaint_form or FormState(),
     )

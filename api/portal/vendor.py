@@ -8,23 +8,29 @@ typed; a refused form is shown back only to the vendor who typed it.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
 from litestar import Controller, Request, get, post
 from litestar.concurrency import sync_to_thread
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
+from pydantic import ValidationError
 
-from api.errors import status_for
-from api.portal.forms import FormState, form_values, parse, refused
+from api.errors import EXCEPTION_HANDLERS, ApiProblem, status_for
+from api.portal.documents import (
+    chunks_of,
+    form_files,
+    raw_body_only,
+    renumbered,
+    rows_under,
+)
+from api.portal.forms import FormState, form_values, parse, refused, validation_errors
 from api.portal.guards import actor_of, requires_portal_role
 from api.portal.i18n import translator
 from api.portal.pages import flash, redirect, render
@@ -32,42 +38,51 @@ from api.portal.public import tender_page, wait_for_write
 from api.portal.session import language_of
 from api.rate_limits import limiter_of
 from api.schemas import BidContentsIn, ComplaintIn, QuestionIn
+from api.schemas.bids import AttachmentIn
+from api.uploads import seal_bid_document
 from domain.bid import BidStatus
+from domain.documents import MAX_DOCUMENT_BYTES
 from domain.errors import ProcurementError, TenderNotFoundError
 from domain.public_status import PublicTenderStatus
-from domain.text import refusal
 from domain.values import Role
 from procurement.commands.application import BidView, ProcurementApplication
 from procurement.crypto import receipts
 from projections import reads
 
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # a bid form's documents in all (the route's body limit)
+MAX_FORM_BYTES = 25 * 1024 * 1024
+"""A bid form's body, documents sent with it included (without the page's script)."""
 # Which field a refusal is about, where the code names one.
 BID_FIELDS = {"insufficient_bid_security": "bid_security.amount.amount"}
+ATTACHMENTS = "attachments."
+ATTACHMENT_FIELDS = ("name", "blob", "sha256", "size", "key")
 
 
-async def _documents(request: Request[Any, Any, Any]) -> tuple[list[dict[str, str]], str | None]:
-    """The uploaded documents as the API's ``documents`` (base64), or why they are refused."""
-    form = await request.form()
-    documents: list[dict[str, str]] = []
-    total = 0
-    for key, value in form.multi_items():
-        if key != "documents" or not isinstance(value, UploadFile) or not value.filename:
-            continue
-        content = await value.read()
-        total += len(content)
-        if len(content) > MAX_DOCUMENT_BYTES:
-            return [], f"{value.filename}: a document may be at most 10 MB"
-        if total > MAX_UPLOAD_BYTES - 1024 * 1024:
-            return [], "the documents may be at most 24 MB in all"
-        refused = refusal(value.filename, single_line=True)
-        if refused is not None:  # the name is not shown back: it holds what cannot be shown
-            return [], f"a document's file name: {refused.describe()}"
-        documents.append(
-            {"name": value.filename[:255], "content": base64.b64encode(content).decode("ascii")}
-        )
-    return documents, None
+async def _sealed_files(
+    request: Request[Any, Any, Any],
+    procurement: ProcurementApplication,
+    tender_id: UUID,
+    first: int,
+) -> tuple[list[tuple[str, str]], str | None]:
+    """The documents a bid form carries itself (no script uploaded them), each sealed on
+    arrival as ``POST /tenders/{id}/bids/documents`` seals it: the attachments' fields from
+    row ``first`` on, or why one is refused."""
+    store, settings = request.app.state.documents, request.app.state.settings
+    actor = actor_of(request)
+    fields: list[tuple[str, str]] = []
+    for number, (_, upload) in enumerate(await form_files(request), start=first):
+        try:
+            attachment = await seal_bid_document(
+                store, settings, procurement, actor, tender_id, chunks_of(upload), upload.filename
+            )
+        except ValidationError as error:  # the name is not shown back: it may not be showable
+            return [], "a document's file name: " + "; ".join(validation_errors(error).values())
+        except ProcurementError as error:
+            return [], f"{error} ({error.code})"
+        except ApiProblem as error:
+            return [], f"{error.detail} ({error.code})"
+        attached = attachment.model_dump()
+        fields += [(f"{ATTACHMENTS}{number}.{k}", str(attached[k])) for k in ATTACHMENT_FIELDS]
+    return fields, None
 
 
 async def _my_bid(
@@ -144,6 +159,35 @@ class VendorPages(Controller):
         flash(request, translator(language_of(request))("Your question was sent."))
         return redirect(f"/portal/tenders/{tender_id}")
 
+    @post(
+        "/tenders/{tender_id:uuid}/bid/documents",
+        name="portal:bid-document",
+        status_code=201,
+        request_max_body_size=MAX_DOCUMENT_BYTES,
+        # The page's script reads the answer: problems in JSON, as the API's.
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
+    async def upload_document(
+        self,
+        request: Request[Any, Any, Any],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+        file_name: Annotated[str, QueryParameter(min_length=1, max_length=200)],
+    ) -> AttachmentIn:
+        """A document for the vendor's bid, sealed on arrival; the page names it in the bid
+        (the key that opens it goes back to the vendor's page, not into the store)."""
+        raw_body_only(request)
+        state = request.app.state
+        return await seal_bid_document(
+            state.documents,
+            state.settings,
+            procurement,
+            actor_of(request),
+            tender_id,
+            request.stream(),
+            file_name,
+        )
+
     @get("/tenders/{tender_id:uuid}/bid", name="portal:bid")
     async def bid_form(
         self,
@@ -180,12 +224,13 @@ class VendorPages(Controller):
             open_for_bids=tender["status"] == PublicTenderStatus.ACTIVE
             and request.app.state.clock.now() < deadline,
             form=form,
+            attachment_rows=rows_under(form.values.items(), ATTACHMENTS),
         )
 
     @post(
         "/tenders/{tender_id:uuid}/bid",
         name="portal:bid-post",
-        request_max_body_size=MAX_UPLOAD_BYTES,
+        request_max_body_size=MAX_FORM_BYTES,
     )
     async def submit_bid(
         self,
@@ -200,16 +245,18 @@ class VendorPages(Controller):
         ):
             # no bid security offered: its hidden currency alone must not make one up
             pairs = [(k, v) for k, v in pairs if not k.startswith("bid_security.")]
-        documents, too_large = await _documents(request)
-        data, form = parse(
-            BidContentsIn,
-            pairs,
-            {"documents": documents} if documents else None,
-            integers=("validity_days",),
+        pairs = renumbered(pairs, ATTACHMENTS)
+        sealed, refused_file = await _sealed_files(
+            request, procurement, tender_id, rows_under(pairs, ATTACHMENTS)
         )
-        if too_large:
-            form.errors["documents"] = too_large
-        if data is None or too_large:
+        data, form = parse(
+            BidContentsIn, pairs + sealed, integers=("validity_days", "attachments.*.size")
+        )
+        if refused_file:
+            form.errors["documents"] = refused_file
+        for key in [key for key in form.errors if key.startswith(ATTACHMENTS)]:
+            form.errors.setdefault("documents", form.errors.pop(key))  # shown at the files
+        if data is None or refused_file:
             return await self._bid_page(
                 request, pool, procurement, tender_id, form=form, status_code=422
             )

@@ -201,4 +201,5 @@ class TenderCommands(ProcurementStore):
                 for question in tender.questions.values()
             ],
             cancellation_reason=tender.cancellation_reason,
+            documents=tuple(tender.documents.values()),
         )

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.bid import BidStatus
+from domain.documents import TenderDocument
 from domain.evaluation import EvaluationStatus
 from domain.tender import TenderStatus
 from domain.values import Role, TenderTerms
@@ -37,6 +38,8 @@ class TenderView:
     amendments: list[dict[str, Any]]
     questions: list[dict[str, Any]]
     cancellation_reason: str | None
+    documents: tuple[TenderDocument, ...] = ()
+    """Every document with its versions (a draft's: the current ones only)."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ def used_messages() -> set[str]:
     for path in (ROOT / "api" / "templates" / "portal").glob("*.html"):
         for match in _CALL.finditer(path.read_text(encoding="utf-8")):
             found.add(match.group(1) or match.group(2))
-    for path in (ROOT / "api" / "portal").glob("*.py"):
+    for path in (ROOT / "api" / "portal").rglob("*.py"):
         if path.name == "i18n.py":  # its docstring shows the call, not a message
             continue
         text = path.read_text(encoding="utf-8")

@@ -25,6 +25,7 @@ from litestar.response import Redirect, Template
 from pydantic import BaseModel, ValidationError
 
 from api.errors import status_for
+from api.portal.documents import officer_documents
 from api.portal.forms import FormState, form_values, parse, refused, validation_errors
 from api.portal.guards import actor_of
 from api.portal.pages import PKT, render
@@ -42,6 +43,8 @@ from projections import reads
 
 M = TypeVar("M", bound=BaseModel)
 COMMITTEE_ROWS = 5
+NEW_DOCUMENT_ROWS = 2
+"""Rows for new documents on the amendment form."""
 
 TIMELINE_FIELDS = (
     "timeline.clarification_deadline",
@@ -271,4 +274,6 @@ async def tender_page(
         form=lambda name: failed.get(name) or FormState(),
         pkt_input=pkt_input,
         committee_rows=COMMITTEE_ROWS,
+        documents=officer_documents(tender_id, view.documents),
+        new_document_rows=NEW_DOCUMENT_ROWS,
     )

@@ -32,6 +32,7 @@ from api.portal.forms import (
     whole_number,
 )
 from api.portal.guards import actor_of, requires_portal_role
+from api.portal.officer.documents import document_form, facts
 from api.portal.officer.tender_page import (
     TIMELINE_FIELDS,
     TenderPage,
@@ -44,6 +45,7 @@ from api.portal.officer.tender_page import (
 from api.portal.pages import render
 from api.portal.public import AfterToken, caught_up
 from api.schemas import AmendmentIn, AnswerIn, CancelIn, TenderIn, TenderPatch
+from domain.documents import NO_CHANGES
 from domain.errors import ProcurementError
 from domain.values import Category, EvaluationMethod, Method, Role, Scope
 from procurement.commands.application import ProcurementApplication, TenderView
@@ -51,6 +53,8 @@ from procurement.store.application_base import WriteResult
 from projections import reads
 
 DRAFTS_SHOWN = 100
+AMENDMENT_CHANGES = "documents.changes."
+"""The amendment form's document rows (``AmendmentIn.documents``)."""
 LOT_ROWS = 3
 CRITERION_ROWS = 3
 
@@ -285,12 +289,24 @@ class OfficerTenderPages(Controller):
         tender_id: FromPath[UUID],
     ) -> Template | Redirect:
         page = TenderPage(request, pool, procurement, tender_id)
+        pairs, documents, rows, status = await document_form(request, AMENDMENT_CHANGES)
+        addendum = [(k, v) for k, v in pairs if not k.startswith("documents.")]
+        data, form = body(AmendmentIn, addendum, times=TIMELINE_FIELDS)
+        form.values, form.errors = rows.values, rows.errors | form.errors
+        form.summary += rows.summary
+        if data is None or form.failed:
+            return await page.refusal("amend", form, status)
+        stored = await facts(request, documents) if documents else {}
+        addendum_in: AmendmentIn = data
 
-        def amend(data: AmendmentIn) -> WriteResult:
-            timeline = data.timeline.to_domain() if data.timeline else None
-            return procurement.amend_tender(page.actor, tender_id, data.text, timeline, None)
+        def amend() -> WriteResult:
+            timeline = addendum_in.timeline.to_domain() if addendum_in.timeline else None
+            changes = documents.to_domain(stored) if documents else NO_CHANGES
+            return procurement.amend_tender(
+                page.actor, tender_id, addendum_in.text, timeline, None, documents=changes
+            )
 
-        return await page.act("amend", AmendmentIn, amend, times=TIMELINE_FIELDS)
+        return await page.run("amend", form, amend, AMEND_FIELDS)
 
     @post("/tenders/{tender_id:uuid}/cancel", name="portal:officer-cancel")
     async def cancel(

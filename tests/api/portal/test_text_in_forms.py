@@ -48,7 +48,7 @@ def test_a_question_and_a_bid_refused_by_the_text_rule_are_shown_at_their_fields
         bid_page,
         bid_page,
         {**fields, "bid_security.issuer": "Sindh Bank"},
-        files=[("documents", ("plan\x1b.txt", b"method statement", "text/plain"))],
+        files=[("documents", ("plan\x1b.pdf", b"%PDF-1.7 method statement", "application/pdf"))],
     )
     assert named.status_code == 422
     assert _error_at(named.text, "documents") == (

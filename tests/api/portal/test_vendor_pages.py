@@ -49,7 +49,7 @@ def bid(browser: Browser, tender_id: str, price: str) -> httpx.Response:
             "bid_security.amount.amount": "200000.00",
             "validity_days": "90",
         },
-        files=[("documents", ("method.txt", b"method statement", "text/plain"))],
+        files=[("documents", ("method.pdf", b"%PDF-1.7 method statement", "application/pdf"))],
     )
 
 

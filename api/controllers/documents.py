@@ -8,12 +8,7 @@ Amendments change a published tender's documents (``OfficerTenderController.amen
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import logging
-import re
 from typing import Annotated, Any
-from urllib.parse import quote
 from uuid import UUID
 
 import asyncpg
@@ -21,14 +16,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_role
 from api.boq import MAX_SHEET_BYTES, lots_from_sheet
 from api.controllers.public import READ_TOKEN, ReadToken
 from api.controllers.public import _caught_up as caught_up
-from api.errors import ApiProblem
+from api.downloads import IMMUTABLE, PRIVATE, REVALIDATE, Version, document_out, send_file
 from api.openapi import (
     READ_MODEL_LAGGING,
     TENDER,
@@ -41,17 +35,15 @@ from api.openapi import (
 from api.rate_limits import limiter_of
 from api.read_tokens import ReadTokens
 from api.schemas import WriteOut
-from api.schemas.bids import AttachmentIn, BidDocumentOut
+from api.schemas.bids import BidDocumentOut
 from api.schemas.documents import (
     BillOfQuantitiesIn,
     DocumentChangesIn,
-    DocumentOut,
     DocumentsOut,
     DocumentsWriteOut,
-    DocumentVersionOut,
-    UploadName,
     UploadOut,
 )
+from api.uploads import BidUpload, bid_document, store_document
 from domain.bid import MAX_BID_DOCUMENT_BYTES
 from domain.documents import MAX_DOCUMENT_BYTES, DocumentVersion, MediaType
 from domain.errors import (
@@ -68,25 +60,13 @@ from domain.errors import (
 )
 from domain.values import Actor, Role
 from procurement.commands.application import ProcurementApplication
-from procurement.crypto.sealed_documents import SEALING_OVERHEAD, new_key
+from procurement.crypto.sealed_documents import SEALING_OVERHEAD
 from procurement.store.documents import (
     DocumentStore,
-    HeadCheck,
-    Spooled,
-    TooLargeError,
-    document_head,
-    seal_file,
-    sealed_head,
-    spool,
 )
 from projections import reads
 
-log = logging.getLogger("procurement.documents")
 TOO_LARGE = Refusal(413, "payload_too_large")
-Version = Annotated[
-    int | None,
-    QueryParameter(ge=1, le=1_000_000, description="a version (default: the latest)"),
-]
 
 
 def _store(request: Request[Any, Any, Any]) -> DocumentStore:
@@ -133,32 +113,11 @@ class DocumentUploadController(Controller):
             ),
         ],
     ) -> UploadOut:
-        name = UploadName(file_name=file_name).file_name
         claimed = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        spooled = await _spooled(request, document_head(name, claimed or None))
-        try:
-            stored = await _store(request).put(spooled)
-        finally:
-            await asyncio.to_thread(spooled.path.unlink, missing_ok=True)
-        return UploadOut(
-            sha256=stored.sha256,
-            size=stored.size,
-            media_type=MediaType(stored.media_type),
-            file_name=name,
+        state = request.app.state
+        return await store_document(
+            state.documents, state.settings, request.stream(), file_name, claimed or None
         )
-
-
-async def _spooled(
-    request: Request[Any, Any, Any], check_head: HeadCheck, limit: int = MAX_DOCUMENT_BYTES
-) -> Spooled:
-    try:
-        return await spool(
-            request.stream(), check_head, request.app.state.settings.upload_dir, limit
-        )
-    except TooLargeError:
-        raise ApiProblem(
-            413, "payload_too_large", f"a document is at most {MAX_DOCUMENT_BYTES:,} bytes"
-        ) from None
 
 
 class BidDocumentController(Controller):
@@ -217,60 +176,19 @@ class BidDocumentController(Controller):
             bool, QueryParameter(description="the body is sealed by `procurement seal`")
         ] = False,
     ) -> BidDocumentOut:
-        store = _store(request)
         await limiter_of(request).check(request, "bid", str(actor.account_id))
-        envelope = await sync_to_thread(procurement.bid_documents_envelope, actor, tender_id)
-        used = await store.bid_uploads_used(tender_id, actor.account_id)
-        if used + (request.content_length or 0) > BID_UPLOAD_LIMIT:
-            raise _over_quota()  # before a byte is read
-        binding = (tender_id, actor.account_id, envelope)
-        attachment = None
-        if sealed:
-            blob = await _spooled(request, sealed_head, MAX_DOCUMENT_BYTES + SEALING_OVERHEAD)
-        else:
-            name = UploadName.model_validate({"file_name": file_name}).file_name
-            claimed = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            plain = await _spooled(request, document_head(name, claimed or None))
-            key = new_key()
-            try:
-                blob = await asyncio.to_thread(
-                    seal_file, plain.path, key, binding, request.app.state.settings.upload_dir
-                )
-            finally:
-                await asyncio.to_thread(plain.path.unlink, missing_ok=True)
-            attachment = AttachmentIn(
-                name=name,
-                blob=blob.file.sha256,
-                sha256=plain.file.sha256,
-                size=plain.file.size,
-                key=base64.b64encode(key).decode(),
-            )
-        try:
-            if not await store.note_bid_upload(
-                tender_id, actor.account_id, blob.file, BID_UPLOAD_LIMIT
-            ):
-                raise _over_quota()
-            await store.put(blob)
-        finally:
-            await asyncio.to_thread(blob.path.unlink, missing_ok=True)
-        return BidDocumentOut(
-            blob=blob.file.sha256,
-            blob_size=blob.file.size,
-            envelope=envelope,
-            attachment=attachment,
+        upload = BidUpload(
+            tender_id=tender_id,
+            actor=actor,
+            file_name=file_name,
+            sealed=sealed,
+            claimed=request.headers.get("content-type", "").split(";")[0].strip().lower() or None,
+            announced=request.content_length,
         )
-
-
-BID_UPLOAD_LIMIT = MAX_BID_DOCUMENT_BYTES + SEALING_OVERHEAD
-"""A vendor's sealed documents on a tender, in all, as stored."""
-
-
-def _over_quota() -> ApiProblem:
-    return ApiProblem(
-        413,
-        "payload_too_large",
-        f"a bid's documents are at most {MAX_BID_DOCUMENT_BYTES:,} bytes in all",
-    )
+        state = request.app.state
+        return await bid_document(
+            state.documents, state.settings, procurement, request.stream(), upload
+        )
 
 
 class OfficerDocumentController(Controller):
@@ -330,7 +248,7 @@ class OfficerDocumentController(Controller):
             procurement.tender_document, actor, tender_id, document_id, version
         )
         file = found.file
-        return await _send(
+        return await send_file(
             request, file.sha256, file.size, file.media_type, file.file_name, PRIVATE
         )
 
@@ -409,7 +327,7 @@ class PublicDocumentController(Controller):
             documents.setdefault(row["document_id"], []).append(row)
         return DocumentsOut(
             tender_id=tender_id,
-            documents=[_document(versions) for versions in documents.values()],
+            documents=[document_out(versions) for versions in documents.values()],
         )
 
     @get(
@@ -438,7 +356,7 @@ class PublicDocumentController(Controller):
         row = await reads.document_version(pool, document_id, version)
         if row is None:
             raise DocumentNotFoundError(f"no published document {document_id} version {version}")
-        return await _send(
+        return await send_file(
             request,
             row["sha256"],
             row["size"],
@@ -446,119 +364,3 @@ class PublicDocumentController(Controller):
             row["file_name"],
             IMMUTABLE if version is not None else REVALIDATE,
         )
-
-
-def _document(versions: list[asyncpg.Record]) -> DocumentOut:
-    latest = versions[-1]
-    return DocumentOut(
-        document_id=latest["document_id"],
-        current_version=latest["version"],
-        withdrawn_at=latest["withdrawn_at"],
-        withdrawn_by_amendment=latest["withdrawn_by_amendment"],
-        versions=[
-            DocumentVersionOut(
-                version=row["version"],
-                kind=row["kind"],
-                title=row["title"],
-                language=row["language"],
-                sha256=row["sha256"],
-                size=row["size"],
-                media_type=row["media_type"],
-                file_name=row["file_name"],
-                issued_at=row["issued_at"],
-                amendment=row["amendment"],
-                url=f"/public/documents/{row['document_id']}?version={row['version']}",
-            )
-            for row in versions
-        ],
-    )
-
-
-_RANGE = re.compile(r"^bytes=(\d{0,19})-(\d{0,19})$")
-IMMUTABLE = "public, max-age=31536000, immutable"
-"""A version named in the URL never changes."""
-REVALIDATE = "public, no-cache"
-"""The latest version: an amendment may change it, so a cache asks again (``ETag``)."""
-PRIVATE = "private, no-store"
-"""A draft's document: for its entity's officers only, never kept by a shared cache."""
-
-
-def _range(header: str | None, size: int) -> tuple[int, int] | None:
-    """The bytes ``[start, end)`` a single ``Range`` asks for; None for the whole file (no
-    header, or one this server ignores, as RFC 9110 lets it: several ranges, another unit,
-    bad syntax, a last byte before the first). A range that starts past the end, or asks
-    for the last zero bytes, is 416."""
-    match = _RANGE.match(header.strip()) if header else None
-    if match is None or match.group(1) == match.group(2) == "":
-        return None
-    first, last = match.groups()
-    if first == "":  # the last N bytes
-        if int(last) == 0:
-            raise _unsatisfiable(size)
-        return max(size - int(last), 0), size
-    start = int(first)
-    if last != "" and int(last) < start:
-        return None
-    end = size if last == "" else min(int(last) + 1, size)
-    if start >= size:
-        raise _unsatisfiable(size)
-    return start, end
-
-
-def _unsatisfiable(size: int) -> ApiProblem:
-    return ApiProblem(
-        416,
-        "range_not_satisfiable",
-        f"the file is {size} bytes",
-        headers={"Content-Range": f"bytes */{size}"},
-    )
-
-
-def _matches(header: str, etag: str) -> bool:
-    """Whether ``If-None-Match`` names the ETag (weakly compared, as RFC 9110 says for it)."""
-    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    return "*" in tags or etag in tags
-
-
-def _disposition(file_name: str) -> str:
-    """``attachment`` with the name as uploaded (``filename*``) and an ASCII stand-in for
-    old clients: nothing in it can end the header or make a path."""
-    ascii_name = re.sub(r"[^A-Za-z0-9._ ()-]", "_", file_name).strip() or "document"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"
-
-
-async def _send(  # noqa: PLR0917 (a file's facts, each from its read model)
-    request: Request[Any, Any, Any],
-    sha256: str,
-    size: int,
-    media: MediaType,
-    file_name: str,
-    cache: str,
-) -> Response[Any]:
-    store = _store(request)
-    if sha256 not in await store.facts([sha256]):
-        # The events name a file the store does not have: not the caller's doing. Loud, and
-        # a 503 the caller may retry once an operator restores it.
-        log.error("document %s is missing from the document store", sha256)
-        raise ApiProblem(503, "document_unavailable", "the document cannot be read just now")
-    etag = f'"{sha256}"'
-    headers = {
-        "ETag": etag,
-        "Accept-Ranges": "bytes",
-        "Content-Disposition": _disposition(file_name),
-        "Cache-Control": cache,
-    }
-    if _matches(request.headers.get("if-none-match", ""), etag):
-        return Response(content=b"", status_code=304, headers=headers)
-    if_range = request.headers.get("if-range")
-    wanted = _range(request.headers.get("range"), size) if if_range in {None, etag} else None
-    start, end = wanted or (0, size)
-    if wanted is not None:
-        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-    headers["Content-Length"] = str(end - start)
-    return Stream(
-        store.read(sha256, start, end),
-        status_code=206 if wanted is not None else 200,
-        media_type=media.value,
-        headers=headers,
-    )

@@ -20,7 +20,7 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from pydantic import ValidationError
 
-from api.controllers.documents import _document as document_out
+from api.downloads import document_out
 from api.errors import ApiProblem
 from api.portal.forms import MAX_ROWS, FormState, parse, validation_errors, whole_number
 from api.schemas.documents import (

@@ -19,8 +19,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
 
-from api.controllers.documents import Version
-from api.controllers.documents import _send as send_file
+from api.downloads import PRIVATE, Version, send_file
 from api.errors import EXCEPTION_HANDLERS, ApiProblem, status_for
 from api.portal.documents import (
     chunks_of,
@@ -159,7 +158,6 @@ class OfficerDocumentPages(Controller):
             procurement.tender_document, actor_of(request), tender_id, document_id, version
         )
         file = found.file
-        answer = await send_file(request, file.sha256, file.size, file.media_type, file.file_name)
-        # A draft's document is the entity's alone: no shared cache may keep it.
-        answer.headers["Cache-Control"] = "private, max-age=31536000, immutable"
-        return answer
+        return await send_file(
+            request, file.sha256, file.size, file.media_type, file.file_name, PRIVATE
+        )

@@ -513,11 +513,22 @@ def server(
     """Run ``script --serve kind`` (this one by default) in a subprocess; yield where it
     listens; stop it."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     program = str((script or Path(__file__)).resolve())
+    command = [sys.executable, program, "--serve", kind, "--port", str(port)]
+    with process_server(command, env, log_path, port) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def process_server(
+    command: Sequence[str], env: dict[str, str], log_path: Path, port: int
+) -> Iterator[Server]:
+    """Run ``command``, a server listening on 127.0.0.1:``port``, in a subprocess with its
+    output in ``log_path``; yield it once ``GET /health`` answers; stop it."""
+    base = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
-            [sys.executable, program, "--serve", kind, "--port", str(port)],
+        process = subprocess.Popen(  # noqa: S603 (our own interpreter and commands)
+            command,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -1102,11 +1113,6 @@ def _stop_embedded(pg_dir: Path) -> None:
     get_server(pgdata, cleanup_mode="stop").cleanup()
 
 
-def _watchdog(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
-    msg = f"the benchmark ran longer than {WATCHDOG_SECONDS} s"
-    raise WatchdogExpiredError(msg)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a tenth of the work (smoke test)")
@@ -1129,10 +1135,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_and_report("procurement-bench-", RESULTS, lambda tmp: measure(tmp, plan))
 
 
-def run_and_report(prefix: str, results: Path, measure_in: Callable[[Path], str]) -> int:
+def run_and_report(
+    prefix: str,
+    results: Path,
+    measure_in: Callable[[Path], str],
+    watchdog_seconds: int = WATCHDOG_SECONDS,
+) -> int:
     """Measure in a fresh temporary folder under the watchdog, clean up, write the report."""
-    signal.signal(signal.SIGALRM, _watchdog)
-    signal.alarm(WATCHDOG_SECONDS)
+
+    def expired(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
+        msg = f"the benchmark ran longer than {watchdog_seconds} s"
+        raise WatchdogExpiredError(msg)
+
+    signal.signal(signal.SIGALRM, expired)
+    signal.alarm(watchdog_seconds)
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     wall = time.perf_counter()
     try:

@@ -96,7 +96,7 @@ OFFICER = "bench.officer@works"
 DOCUMENT_POOL = 4
 """Connections of the bare app's pool: as many as the document store's (its default)."""
 
-WATCHDOG_SECONDS = 600  # the whole run, servers included (about 2 min at full size)
+WATCHDOG_SECONDS = 600  # the whole run, servers included (45 to 60 s at full size)
 TRANSFER_SECONDS = 120.0  # bound on one transfer, or one burst of concurrent downloads
 RECEIVE_BYTES = 256 * 1024  # the client's receive buffer per connection
 TARGET_THROUGHPUT = 0.5

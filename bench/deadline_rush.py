@@ -27,6 +27,10 @@ so that it starts on an idle machine. Everything is bounded in count and time, a
 stops the run, and the servers and the temporary folder are removed at the end.
 
 ``--quick`` runs 20 vendors and 2 rounds: a smoke test of the script, not a measurement.
+
+Longer than the 500 lines a module keeps to, on purpose: a benchmark is read as one script,
+top to bottom, its servers, its baseline, its measurement and its report side by side; split
+into modules, a reader would chase what was measured across files.
 """
 
 from __future__ import annotations

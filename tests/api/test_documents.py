@@ -21,10 +21,12 @@ PDF = b"%PDF-1.7\n" + bytes(range(256)) * 9000  # about 2.2 MiB: three chunks
 
 
 def xlsx() -> bytes:
+    """The smallest file the platform reads as XLSX: the same bytes at every call (its
+    entries dated, not stamped with the moment they were written)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/workbook.xml", "<workbook/>")
+        for name, text in (("[Content_Types].xml", "<Types/>"), ("xl/workbook.xml", "<workbook/>")):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), text)
     return out.getvalue()
 
 

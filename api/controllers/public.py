@@ -23,8 +23,10 @@ from api.schemas import (
     AwardOut,
     AwardPageOut,
     AwardTenderOut,
+    KeysOut,
     MoneyOut,
     QuestionOut,
+    ReceiptKeyOut,
     SupplierOut,
     TenderOut,
     TenderPageOut,
@@ -209,18 +211,18 @@ class PublicController(Controller):
     tags = ["public"]  # noqa: RUF012
 
     @get("/keys", summary="The platform's public keys: verify receipts offline with them")
-    async def keys(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    async def keys(self, request: Request[Any, Any, Any]) -> KeysOut:
         signer = request.app.state.procurement.signer
-        return {
-            "receipt_signing_key": {
-                "algorithm": "Ed25519",
-                "key_id": signer.key_id,
-                "public_key": signer.public_key,
-                "encoding": "base64 of the raw 32-byte key",
-                "signed_bytes": "canonical JSON of the receipt without 'signature' "
+        return KeysOut(
+            receipt_signing_key=ReceiptKeyOut(
+                algorithm="Ed25519",
+                key_id=signer.key_id,
+                public_key=signer.public_key,
+                encoding="base64 of the raw 32-byte key",
+                signed_bytes="canonical JSON of the receipt without 'signature' "
                 "(keys sorted, no whitespace, UTF-8)",
-            }
-        }
+            )
+        )
 
     @get(
         "/tenders",

@@ -13,7 +13,9 @@ from api.schemas.bids import (
     BidSecurityOfferIn,
     DocumentIn,
     EnvelopeIn,
+    KeysOut,
     LotPriceIn,
+    ReceiptKeyOut,
     _decodes_as_base64,
 )
 from api.schemas.common import (
@@ -138,6 +140,7 @@ __all__ = [
     "EvaluationTermsIn",
     "HashHex",
     "ItemIn",
+    "KeysOut",
     "LotIn",
     "LotPriceIn",
     "MoneyIn",
@@ -155,6 +158,7 @@ __all__ = [
     "QuestionIn",
     "QuestionOut",
     "ReadyOut",
+    "ReceiptKeyOut",
     "RecordPackage",
     "ReleasePackage",
     "Rfc3339",

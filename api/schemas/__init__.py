@@ -3,6 +3,16 @@ cannot set what only the platform sets (status, times, versions). One module per
 this package names them all."""
 
 from api.schemas.answers import Problem, ProblemError, ReadyOut, TokenOut, WriteOut
+from api.schemas.audit import (
+    CheckpointOut,
+    ConsistencyProofOut,
+    EventsOut,
+    InclusionProofOut,
+    RedFlagOut,
+    RedFlagsOut,
+    RedFlagThresholdsOut,
+    StoredEventOut,
+)
 from api.schemas.bids import (
     _BASE64,
     LONGEST_BASE64,
@@ -123,9 +133,11 @@ __all__ = [
     "BidSecurityOfferIn",
     "Body",
     "CancelIn",
+    "CheckpointOut",
     "CommitteeChangeIn",
     "CommitteeIn",
     "ComplaintIn",
+    "ConsistencyProofOut",
     "ContractIn",
     "ContractPeriodIn",
     "CriterionIn",
@@ -138,7 +150,9 @@ __all__ = [
     "EvaluationAction",
     "EvaluationIn",
     "EvaluationTermsIn",
+    "EventsOut",
     "HashHex",
+    "InclusionProofOut",
     "ItemIn",
     "KeysOut",
     "LotIn",
@@ -160,8 +174,12 @@ __all__ = [
     "ReadyOut",
     "ReceiptKeyOut",
     "RecordPackage",
+    "RedFlagOut",
+    "RedFlagThresholdsOut",
+    "RedFlagsOut",
     "ReleasePackage",
     "Rfc3339",
+    "StoredEventOut",
     "StrictCount",
     "SupplierOut",
     "TenderIn",

@@ -4,7 +4,8 @@ Litestar builds the paths from the controllers; ``finish`` then completes them i
 
 - Request and response bodies are described by pydantic's own JSON Schema of the models the
   server validates with (``additionalProperties: false``, patterns, lengths, the text rule),
-  not by Litestar's rendering of them, which drops all that.
+  not by Litestar's rendering of them, which drops all that; the answers that are msgspec
+  structs (``api/schemas/public.py``), by msgspec's own.
 - Every operation lists every status it answers with a problem (``application/problem+json``,
   the ``Problem`` schema) and, for each, the codes in ``x-codes`` and in words. The answers a
   route declares (``responses=problems(...)`` in its decorator: its domain errors) are joined
@@ -27,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from litestar import Litestar, Request
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
@@ -234,13 +236,19 @@ def finish(app: Litestar, generated: dict[str, Any]) -> dict[str, Any]:
     document = copy.deepcopy(generated)
     document["openapi"] = "3.1.0"
     models: dict[tuple[type[BaseModel], JsonSchemaMode], list[dict[str, Any]]] = {}
+    structs: dict[type[msgspec.Struct], list[dict[str, Any]]] = {}
     for handler, method, path in _operations(app):
         operation = document["paths"][path][method]
-        _bodies(handler, operation, models)
+        _bodies(handler, operation, models, structs)
         _parameters(handler, method, path, operation)
         _answers(handler, path, operation)
     models.setdefault((Problem, "serialization"), [])
     schemas = _model_schemas(models)
+    struct_schemas = _struct_schemas(structs)
+    if clash := set(schemas) & set(struct_schemas):
+        msg = f"pydantic and msgspec both name a schema {sorted(clash)}: rename one"
+        raise RuntimeError(msg)
+    schemas.update(struct_schemas)
     components = document.setdefault("components", {})
     components["schemas"] = {**_referenced(document, components.get("schemas", {})), **schemas}
     components["securitySchemes"] = SECURITY_SCHEMES
@@ -267,12 +275,20 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _struct_of(annotation: Any) -> type[msgspec.Struct] | None:
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return annotation
+    return None
+
+
 def _bodies(
     handler: HTTPRouteHandler,
     operation: dict[str, Any],
     models: dict[tuple[type[BaseModel], JsonSchemaMode], list[dict[str, Any]]],
+    structs: dict[type[msgspec.Struct], list[dict[str, Any]]],
 ) -> None:
-    """Point the request and response bodies at pydantic's schemas of their models."""
+    """Point the request and response bodies at pydantic's schemas of their models, and the
+    answers that are msgspec structs at msgspec's."""
     signature = handler.parsed_fn_signature
     data = signature.parameters.get("data")
     raw = handler.opt.get("raw_body")
@@ -296,11 +312,13 @@ def _bodies(
         )
     responses = operation["responses"]
     success = responses.get(str(handler.status_code), {})
-    returned = _model_of(signature.return_type.annotation)
-    if returned is not None and "application/json" in success.get("content", {}):
-        models.setdefault((returned, "serialization"), []).append(
-            success["content"]["application/json"]["schema"]
-        )
+    if "application/json" in success.get("content", {}):
+        place = success["content"]["application/json"]["schema"]
+        annotation = signature.return_type.annotation
+        if (returned := _model_of(annotation)) is not None:
+            models.setdefault((returned, "serialization"), []).append(place)
+        elif (struct := _struct_of(annotation)) is not None:
+            structs.setdefault(struct, []).append(place)
     for status, spec in (handler.responses or {}).items():
         container = _model_of(spec.data_container)
         answer = responses.get(str(status), {})
@@ -323,6 +341,20 @@ def _model_schemas(
             place.update(references[key])
     found: dict[str, Any] = definitions.get("$defs", {})
     _json_schema_bounds(found)
+    return found
+
+
+def _struct_schemas(structs: dict[type[msgspec.Struct], list[dict[str, Any]]]) -> dict[str, Any]:
+    """msgspec's JSON Schemas of ``structs``, as components; each place that uses one is made
+    a reference to it."""
+    kinds = sorted(structs, key=lambda kind: kind.__name__)
+    references, found = msgspec.json.schema_components(
+        kinds, ref_template="#/components/schemas/{name}"
+    )
+    for kind, reference in zip(kinds, references, strict=True):
+        for place in structs[kind]:
+            place.clear()
+            place.update(reference)
     return found
 
 

@@ -8,11 +8,12 @@ import asyncpg
 from litestar.concurrency import sync_to_thread
 
 from api.errors import ApiProblem
+from api.schemas import ConsistencyProofOut, InclusionProofOut
 from procurement.audit import merkle
 from projections import reads
 
 
-async def inclusion(pool: asyncpg.Pool, index: int, size: int) -> dict[str, Any]:
+async def inclusion(pool: asyncpg.Pool, index: int, size: int) -> InclusionProofOut:
     await _check_size(pool, size)
     if not 0 <= index < size:
         raise ApiProblem(422, "invalid_proof_request", f"leaf {index} is not in a tree of {size}")
@@ -20,16 +21,16 @@ async def inclusion(pool: asyncpg.Pool, index: int, size: int) -> dict[str, Any]
     tree = await sync_to_thread(merkle.Tree, leaves)
     proof = tree.inclusion_proof(index)
     root = tree.root()
-    return {
-        "leaf_index": index,
-        "tree_size": size,
-        "leaf_hash": leaves[index].hex(),
-        "root": root.hex(),
-        "proof": [node.hex() for node in proof],
-    }
+    return InclusionProofOut(
+        leaf_index=index,
+        tree_size=size,
+        leaf_hash=leaves[index].hex(),
+        root=root.hex(),
+        proof=[node.hex() for node in proof],
+    )
 
 
-async def consistency(pool: asyncpg.Pool, first: int, second: int) -> dict[str, Any]:
+async def consistency(pool: asyncpg.Pool, first: int, second: int) -> ConsistencyProofOut:
     await _check_size(pool, second)
     if not 0 < first <= second:
         raise ApiProblem(
@@ -38,13 +39,13 @@ async def consistency(pool: asyncpg.Pool, first: int, second: int) -> dict[str, 
     leaves = await reads.leaf_hashes(pool, second)
     tree = await sync_to_thread(merkle.Tree, leaves)
     proof = tree.consistency_proof(first)
-    return {
-        "first": first,
-        "second": second,
-        "first_root": tree.root(0, first).hex(),
-        "second_root": tree.root().hex(),
-        "proof": [node.hex() for node in proof],
-    }
+    return ConsistencyProofOut(
+        first=first,
+        second=second,
+        first_root=tree.root(0, first).hex(),
+        second_root=tree.root().hex(),
+        proof=[node.hex() for node in proof],
+    )
 
 
 async def for_position(pool: asyncpg.Pool, position: int) -> dict[str, Any]:
@@ -60,8 +61,8 @@ async def for_position(pool: asyncpg.Pool, position: int) -> dict[str, Any]:
     return {
         "status": "proved",
         "leaf_index": leaf,
-        "leaf_hash": proof["leaf_hash"],
-        "inclusion_proof": proof["proof"],
+        "leaf_hash": proof.leaf_hash,
+        "inclusion_proof": proof.proof,
         "checkpoint": checkpoint,
     }
 

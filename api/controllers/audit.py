@@ -22,6 +22,16 @@ from api.auth import requires_role
 from api.errors import ApiProblem
 from api.openapi import Refusal, bearer, problems
 from api.params import BIGINT_MAX
+from api.schemas import (
+    CheckpointOut,
+    ConsistencyProofOut,
+    EventsOut,
+    InclusionProofOut,
+    RedFlagOut,
+    RedFlagsOut,
+    RedFlagThresholdsOut,
+    StoredEventOut,
+)
 from domain.errors import TenderNotFoundError
 from domain.values import Role
 from procurement.audit import export as audit_export
@@ -66,7 +76,7 @@ class AuditController(Controller):
         pool: NamedDependency[asyncpg.Pool],
         tender_id: Annotated[UUID | None, QueryParameter(description="one tender only")] = None,
         indicator: FromQuery[Indicator | None] = None,
-    ) -> dict[str, Any]:
+    ) -> RedFlagsOut:
         settings = request.app.state.settings
         thresholds = Thresholds(
             min_submission_days=settings.red_flag_min_submission_days,
@@ -74,18 +84,18 @@ class AuditController(Controller):
         )
         tenders, awards = await reads.red_flag_inputs(pool, tender_id)
         flags = [
-            {"name": flag.name, **asdict(flag)}
+            RedFlagOut(name=flag.name, **asdict(flag))
             for flag in flags_for(tenders, awards, thresholds)
             if indicator is None or flag.indicator == indicator
         ]
-        return {
-            "indicators": INDICATORS,
-            "thresholds": {
-                "min_submission_days": thresholds.min_submission_days,
-                "disqualified_share": str(thresholds.disqualified_share),
-            },
-            "flags": flags,
-        }
+        return RedFlagsOut(
+            indicators=INDICATORS,
+            thresholds=RedFlagThresholdsOut(
+                min_submission_days=thresholds.min_submission_days,
+                disqualified_share=str(thresholds.disqualified_share),
+            ),
+            flags=flags,
+        )
 
     @get(
         "/streams/{aggregate_id:uuid}/events",
@@ -97,8 +107,14 @@ class AuditController(Controller):
         self,
         aggregate_id: FromPath[UUID],
         procurement: NamedDependency[ProcurementApplication],
-    ) -> dict[str, Any]:
-        return {"id": str(aggregate_id), "events": history.events_of(procurement, aggregate_id)}
+    ) -> EventsOut:
+        return EventsOut(
+            id=str(aggregate_id),
+            events=[
+                StoredEventOut.model_validate(event)
+                for event in history.events_of(procurement, aggregate_id)
+            ],
+        )
 
     @get(
         "/streams/{aggregate_id:uuid}/state",
@@ -140,13 +156,13 @@ class AuditController(Controller):
         summary="The latest signed ledger checkpoint",
         responses=problems(NO_CHECKPOINT),
     )
-    async def latest_checkpoint(self, pool: NamedDependency[asyncpg.Pool]) -> dict[str, Any]:
+    async def latest_checkpoint(self, pool: NamedDependency[asyncpg.Pool]) -> CheckpointOut:
         checkpoint = await reads.latest_checkpoint(pool)
         if checkpoint is None:
             raise ApiProblem(
                 NO_CHECKPOINT.status, NO_CHECKPOINT.code, "the ledger has signed no checkpoint yet"
             )
-        return checkpoint
+        return CheckpointOut.model_validate(checkpoint)
 
     @get(
         "/proofs/inclusion",
@@ -158,7 +174,7 @@ class AuditController(Controller):
         pool: NamedDependency[asyncpg.Pool],
         index: Annotated[int, QueryParameter(ge=0, le=BIGINT_MAX)],
         size: TreeSize,
-    ) -> dict[str, Any]:
+    ) -> InclusionProofOut:
         return await proofs.inclusion(pool, index, size)
 
     @get(
@@ -171,7 +187,7 @@ class AuditController(Controller):
         pool: NamedDependency[asyncpg.Pool],
         first: TreeSize,
         second: TreeSize,
-    ) -> dict[str, Any]:
+    ) -> ConsistencyProofOut:
         return await proofs.consistency(pool, first, second)
 
     @get(

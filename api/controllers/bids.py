@@ -22,7 +22,7 @@ from api.idempotency import RETRY_OF
 from api.metrics import BIDS_ACCEPTED
 from api.openapi import TENDER, TOO_MANY_REQUESTS, WRITE, bearer, problems
 from api.rate_limits import limiter_of
-from api.schemas import BidIn, BidOut
+from api.schemas import BidIn, BidOut, MyEvaluationOut
 from domain.errors import (
     BiddingClosedError,
     BidExistsError,
@@ -192,5 +192,5 @@ class BidController(Controller):
         tender_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
-    ) -> dict[str, Any]:
-        return procurement.my_evaluation(actor, tender_id)
+    ) -> MyEvaluationOut:
+        return MyEvaluationOut.model_validate(procurement.my_evaluation(actor, tender_id))

@@ -6,7 +6,6 @@ an officer of the tender's entity (and, for committee acts, a declared member or
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from litestar import Controller, get, post, put
@@ -24,6 +23,7 @@ from api.schemas import (
     DeclarationIn,
     EvaluationAction,
     EvaluationIn,
+    EvaluationOut,
     WriteOut,
 )
 from domain.errors import (
@@ -224,14 +224,11 @@ class EvaluationController(Controller):
         tender_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
-    ) -> dict[str, Any]:
+    ) -> EvaluationOut:
         view = procurement.evaluation_for_officer(actor, tender_id)
-        return {
-            "tender_id": str(view.tender_id),
-            "version": view.version,
-            "status": view.status.value,
-            **view.state,
-        }
+        return EvaluationOut(
+            tender_id=view.tender_id, version=view.version, status=view.status, **view.state
+        )
 
     @post(
         "/award",

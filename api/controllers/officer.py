@@ -27,7 +27,15 @@ from api.openapi import (
     problems,
 )
 from api.read_tokens import ReadTokens
-from api.schemas import AmendmentIn, AnswerIn, CancelIn, TenderIn, TenderPatch, WriteOut
+from api.schemas import (
+    AmendmentIn,
+    AnswerIn,
+    CancelIn,
+    OfficerTenderOut,
+    TenderIn,
+    TenderPatch,
+    WriteOut,
+)
 from domain.documents import NO_CHANGES
 from domain.errors import (
     AlreadyOpenedError,
@@ -87,19 +95,19 @@ class OfficerTenderController(Controller):
         tender_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
-    ) -> dict[str, Any]:
+    ) -> OfficerTenderOut:
         view = procurement.tender_for_officer(actor, tender_id)
-        return {
-            "id": str(view.id),
-            "version": view.version,
-            "entity": view.entity,
-            "status": view.status.value,
-            "terms": view.terms.model_dump(mode="json"),
-            "published_at": view.published_at.isoformat() if view.published_at else None,
-            "amendments": view.amendments,
-            "questions": view.questions,
-            "cancellation_reason": view.cancellation_reason,
-        }
+        return OfficerTenderOut(
+            id=view.id,
+            version=view.version,
+            entity=view.entity,
+            status=view.status,
+            terms=view.terms,
+            published_at=view.published_at.isoformat() if view.published_at else None,
+            amendments=view.amendments,
+            questions=view.questions,
+            cancellation_reason=view.cancellation_reason,
+        )
 
     @patch(
         "/{tender_id:uuid}",

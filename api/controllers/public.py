@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, overload
 from uuid import UUID
 
 import asyncpg
@@ -18,7 +18,22 @@ from api.openapi import READ_MODEL_LAGGING, Refusal, problems
 from api.params import text_query
 from api.read_cache import WAIT_LEFT, ReadCache
 from api.read_tokens import invalid_read_token, min_position_withdrawn, read_tokens_of
-from api.schemas import query_text
+from api.schemas import (
+    AmendmentOut,
+    AwardOut,
+    AwardPageOut,
+    AwardTenderOut,
+    KeysOut,
+    MoneyOut,
+    QuestionOut,
+    ReceiptKeyOut,
+    SupplierOut,
+    TenderOut,
+    TenderPageOut,
+    TenderSummaryOut,
+    TimelineOut,
+    query_text,
+)
 from domain.errors import AwardNotFoundError, TenderNotFoundError
 from projections import reads
 from projections.public_tenders import NAME as PUBLIC_TENDERS
@@ -49,15 +64,28 @@ TenderStatusFilter = Literal[
 ]
 
 
+@overload
+def _time(value: datetime) -> str: ...
+@overload
+def _time(value: None) -> None: ...
 def _time(value: datetime | None) -> str | None:
     return reads.as_utc(value)
 
 
-def _money(amount: Decimal, currency: str) -> dict[str, str]:
-    return {"amount": f"{amount:.2f}", "currency": currency.strip()}
+def _money(amount: Decimal, currency: str) -> MoneyOut:
+    return MoneyOut(amount=f"{amount:.2f}", currency=currency.strip())
 
 
-def _summary(row: dict[str, Any]) -> dict[str, Any]:
+def _timeline(row: dict[str, Any]) -> TimelineOut:
+    return TimelineOut(
+        clarification_deadline=_time(row["clarification_deadline"]),
+        submission_deadline=_time(row["submission_deadline"]),
+        opening_time=_time(row["opening_time"]),
+    )
+
+
+def _summary_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """What a tender's summary and its full answer share, from its row."""
     return {
         "id": str(row["tender_id"]),
         "reference": row["reference"],
@@ -69,83 +97,76 @@ def _summary(row: dict[str, Any]) -> dict[str, Any]:
         "estimated_value": _money(row["estimated_amount"], row["currency"]),
         "status": row["status"],
         "published_at": _time(row["published_at"]),
-        "timeline": {
-            "clarification_deadline": _time(row["clarification_deadline"]),
-            "submission_deadline": _time(row["submission_deadline"]),
-            "opening_time": _time(row["opening_time"]),
-        },
+        "timeline": _timeline(row),
         "cancelled_at": _time(row["cancelled_at"]),
         "version": row["version"],
     }
 
 
-def _detail(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **_summary(row),
-        "description": row["description"],
-        # The notice in Urdu and Sindhi: {"ur": {"title", "description"}, "sd": {...}}.
-        "translations": row["translations"],
-        "lots": row["lots"],
-        "bid_security": row["bid_security"],
-        "bid_validity_days": row["bid_validity_days"],
-        "rules": row["rules"],
-        "sealing": row["sealing"],
-        "opening": row["opening"],
-        "evaluation": row["evaluation"],
-        "awards": [_award(award) for award in row["awards"]],
-        "cancellation_reason": row["cancellation_reason"],
-        "amendments": [
-            {
-                "number": a["number"],
-                "text": a["text"],
-                "issued_at": _time(a["issued_at"]),
-                "timeline": None
-                if a["submission_deadline"] is None
-                else {
-                    "clarification_deadline": _time(a["clarification_deadline"]),
-                    "submission_deadline": _time(a["submission_deadline"]),
-                    "opening_time": _time(a["opening_time"]),
-                },
-            }
+def _summary(row: dict[str, Any]) -> TenderSummaryOut:
+    return TenderSummaryOut(**_summary_fields(row))
+
+
+def _detail(row: dict[str, Any]) -> TenderOut:
+    return TenderOut(
+        **_summary_fields(row),
+        description=row["description"],
+        translations=row["translations"],
+        lots=row["lots"],
+        bid_security=row["bid_security"],
+        bid_validity_days=row["bid_validity_days"],
+        rules=row["rules"],
+        sealing=row["sealing"],
+        opening=row["opening"],
+        evaluation=row["evaluation"],
+        awards=[_award(award) for award in row["awards"]],
+        cancellation_reason=row["cancellation_reason"],
+        amendments=[
+            AmendmentOut(
+                number=a["number"],
+                text=a["text"],
+                issued_at=_time(a["issued_at"]),
+                timeline=None if a["submission_deadline"] is None else _timeline(a),
+            )
             for a in row["amendments"]
         ],
-        "questions": [
-            {
-                "id": str(q["question_id"]),
-                "question": q["text"],
-                "asked_at": _time(q["asked_at"]),
-                "answer": q["answer"],
-                "answered_at": _time(q["answered_at"]),
-            }
+        questions=[
+            QuestionOut(
+                id=str(q["question_id"]),
+                question=q["text"],
+                asked_at=_time(q["asked_at"]),
+                answer=q["answer"],
+                answered_at=_time(q["answered_at"]),
+            )
             for q in row["questions"]
         ],
-    }
+    )
 
 
-def _award(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": str(row["award_id"]),
-        "tender": {
-            "id": str(row["tender_id"]),
-            "reference": row["reference"],
-            "title": row["title"],
-            "entity": row["entity"],
-        },
-        "report_number": row["report_number"],
-        "bid_id": str(row["bid_id"]),
-        "supplier": {"id": str(row["supplier_id"]), "name": row["supplier_name"]},
-        "value": _money(row["amount"], row["currency"]),
-        "rank": row["rank"],
-        "reason": row["reason"] or None,
-        "status": row["status"],
-        "made_at": _time(row["made_at"]),
-        "standstill_ends": _time(row["standstill_ends"]),
-        "cancelled_at": _time(row["cancelled_at"]),
-        "cancellation_reason": row["cancellation_reason"],
-        "complaints": row["complaints"],
-        "contract": row["contract"],
-        "version": row["version"],
-    }
+def _award(row: dict[str, Any]) -> AwardOut:
+    return AwardOut(
+        id=str(row["award_id"]),
+        tender=AwardTenderOut(
+            id=str(row["tender_id"]),
+            reference=row["reference"],
+            title=row["title"],
+            entity=row["entity"],
+        ),
+        report_number=row["report_number"],
+        bid_id=str(row["bid_id"]),
+        supplier=SupplierOut(id=str(row["supplier_id"]), name=row["supplier_name"]),
+        value=_money(row["amount"], row["currency"]),
+        rank=row["rank"],
+        reason=row["reason"] or None,
+        status=row["status"],
+        made_at=_time(row["made_at"]),
+        standstill_ends=_time(row["standstill_ends"]),
+        cancelled_at=_time(row["cancelled_at"]),
+        cancellation_reason=row["cancellation_reason"],
+        complaints=row["complaints"],
+        contract=row["contract"],
+        version=row["version"],
+    )
 
 
 async def _caught_up(
@@ -190,18 +211,18 @@ class PublicController(Controller):
     tags = ["public"]  # noqa: RUF012
 
     @get("/keys", summary="The platform's public keys: verify receipts offline with them")
-    async def keys(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    async def keys(self, request: Request[Any, Any, Any]) -> KeysOut:
         signer = request.app.state.procurement.signer
-        return {
-            "receipt_signing_key": {
-                "algorithm": "Ed25519",
-                "key_id": signer.key_id,
-                "public_key": signer.public_key,
-                "encoding": "base64 of the raw 32-byte key",
-                "signed_bytes": "canonical JSON of the receipt without 'signature' "
+        return KeysOut(
+            receipt_signing_key=ReceiptKeyOut(
+                algorithm="Ed25519",
+                key_id=signer.key_id,
+                public_key=signer.public_key,
+                encoding="base64 of the raw 32-byte key",
+                signed_bytes="canonical JSON of the receipt without 'signature' "
                 "(keys sorted, no whitespace, UTF-8)",
-            }
-        }
+            )
+        )
 
     @get(
         "/tenders",
@@ -221,7 +242,7 @@ class PublicController(Controller):
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
         read_token: ReadToken = None,
         min_position: MinPosition = None,
-    ) -> dict[str, Any]:
+    ) -> TenderPageOut:
         await _caught_up(request, pool, read_token, min_position)
         filters = reads.TenderFilter(
             status=status,
@@ -231,12 +252,9 @@ class PublicController(Controller):
             text=query_text("q", q),
         )
         rows, total = await reads.list_tenders(pool, filters, limit, offset)
-        return {
-            "items": [_summary(row) for row in rows],
-            "total": total,
-            "limit": limit,
-            "offset": offset,
-        }
+        return TenderPageOut(
+            items=[_summary(row) for row in rows], total=total, limit=limit, offset=offset
+        )
 
     @get(
         "/tenders/{tender_id:uuid}",
@@ -250,7 +268,7 @@ class PublicController(Controller):
         tender_id: FromPath[UUID],
         read_token: ReadToken = None,
         min_position: MinPosition = None,
-    ) -> dict[str, Any]:
+    ) -> TenderOut:
         await _caught_up(request, pool, read_token, min_position)
         row = await reads.get_tender(pool, tender_id)
         if row is None:
@@ -271,15 +289,12 @@ class PublicController(Controller):
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
         read_token: ReadToken = None,
         min_position: MinPosition = None,
-    ) -> dict[str, Any]:
+    ) -> AwardPageOut:
         await _caught_up(request, pool, read_token, min_position)
         rows, total = await reads.list_awards(pool, status, limit, offset)
-        return {
-            "items": [_award(row) for row in rows],
-            "total": total,
-            "limit": limit,
-            "offset": offset,
-        }
+        return AwardPageOut(
+            items=[_award(row) for row in rows], total=total, limit=limit, offset=offset
+        )
 
     @get(
         "/awards/{award_id:uuid}",
@@ -293,7 +308,7 @@ class PublicController(Controller):
         award_id: FromPath[UUID],
         read_token: ReadToken = None,
         min_position: MinPosition = None,
-    ) -> dict[str, Any]:
+    ) -> AwardOut:
         await _caught_up(request, pool, read_token, min_position)
         row = await reads.get_award(pool, award_id)
         if row is None:

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -39,6 +40,7 @@ from api.portal.session import (
     renew_if_half_spent,
     session_of,
 )
+from api.schemas import MoneyOut
 from domain.award import AwardStatus
 from domain.errors import ProcurementError
 from domain.public_status import PublicTenderStatus
@@ -87,7 +89,10 @@ def iso(value: Any) -> str:
 
 
 def money(value: Any) -> Markup:
-    """``{"amount": "1234.50", "currency": "PKR"}`` as ``PKR 1,234.50``."""
+    """``{"amount": "1234.50", "currency": "PKR"}`` (or a public answer's ``MoneyOut``) as
+    ``PKR 1,234.50``."""
+    if isinstance(value, MoneyOut):
+        value = msgspec.structs.asdict(value)
     if not isinstance(value, dict):
         return Markup()
     try:

@@ -183,7 +183,7 @@ async def tender_page(
             my_bid = await sync_to_thread(procurement.my_bid, actor, tender_id)
         except ProcurementError:
             my_bid = None
-        if my_bid is not None and tender["evaluation"] and tender["evaluation"]["reports"]:
+        if my_bid is not None and tender.evaluation and tender.evaluation["reports"]:
             try:
                 my_result = await sync_to_thread(procurement.my_evaluation, actor, tender_id)
             except ProcurementError:
@@ -199,9 +199,7 @@ async def tender_page(
         status_code=status_code,
         tender=tender,
         ocid=f"{settings.ocid_prefix}-{tender_id}",
-        time_left=_time_left(
-            tender["timeline"]["submission_deadline"], request.app.state.clock.now()
-        ),
+        time_left=_time_left(tender.timeline.submission_deadline, request.app.state.clock.now()),
         my_bid=my_bid,
         my_result=my_result,
         checkpoint=checkpoint,

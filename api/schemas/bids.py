@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from pydantic import (
@@ -192,3 +192,17 @@ class BidDocumentOut(BaseModel):
     blob_size: int
     envelope: str
     attachment: AttachmentIn | None = None
+
+
+class ReceiptKeyOut(BaseModel):
+    """The key the platform signs receipts and ledger checkpoints with."""
+
+    algorithm: Literal["Ed25519"]
+    key_id: str
+    public_key: str
+    encoding: Annotated[str, Field(description="how public_key is written")]
+    signed_bytes: Annotated[str, Field(description="what a signature is over")]
+
+
+class KeysOut(BaseModel):
+    receipt_signing_key: ReceiptKeyOut

@@ -1,11 +1,14 @@
-"""Shared validators, strict types and the base of every request body."""
+"""Shared validators, strict types and the base of every request body; the text types of
+the answers."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Annotated, Any
 
+import msgspec
 from litestar.exceptions import ValidationException
 from pydantic import (
     AfterValidator,
@@ -121,3 +124,25 @@ def query_text(name: str, value: str | None) -> str | None:
             status_code=422,
             extra=[{"key": name, "message": str(error), "source": "query"}],
         ) from None
+
+
+# The answers' text types. Each states its schema twice, once for each library that writes
+# the schemas of answers (``api/openapi.py``): pydantic reads ``Field``, msgspec ``Meta``, and
+# each ignores the other's.
+_UUID: dict[str, Any] = {"format": "uuid"}
+_TIME: dict[str, Any] = {"format": "date-time"}
+_MONEY: dict[str, Any] = {"pattern": r"^[0-9]+\.[0-9]{2}$", "examples": ["125000.00"]}
+_HASH: dict[str, Any] = {"pattern": "^[0-9a-f]{64}$"}
+UuidText = Annotated[str, Field(json_schema_extra=_UUID), msgspec.Meta(extra_json_schema=_UUID)]
+TimeText = Annotated[str, Field(json_schema_extra=_TIME), msgspec.Meta(extra_json_schema=_TIME)]
+"""A time as RFC 3339 text."""
+MoneyText = Annotated[str, Field(json_schema_extra=_MONEY), msgspec.Meta(extra_json_schema=_MONEY)]
+"""An amount as decimal text with two places."""
+HashHex = Annotated[str, Field(json_schema_extra=_HASH), msgspec.Meta(extra_json_schema=_HASH)]
+"""A SHA-256 hash (a ledger leaf or a tree's root) in lowercase hex."""
+
+
+def enum_text(kind: type[StrEnum]) -> msgspec.Meta:
+    """The schema of a msgspec struct's text field that holds one of ``kind``'s values (a
+    struct is not validated: the field stays the ``str`` the row holds)."""
+    return msgspec.Meta(extra_json_schema={"enum": [member.value for member in kind]})

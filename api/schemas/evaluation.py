@@ -1,24 +1,27 @@
-"""Request bodies of evaluation, award, complaints and contract."""
+"""Request bodies of evaluation, award, complaints and contract; the answers of an
+evaluation."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from pydantic import (
+    BaseModel,
     ConfigDict,
     Field,
     JsonValue,
     model_validator,
 )
 
-from api.schemas.common import Body, Rfc3339, StrictCount
+from api.schemas.common import Body, Rfc3339, StrictCount, TimeText, UuidText
 from api.schemas.tenders import MoneyIn
 from domain.award import ContractPeriod, Remedy
-from domain.evaluation import CriterionScore
+from domain.evaluation import CriterionScore, EvaluationStatus
 from domain.fields import Reason, ShortId
 from domain.text import MULTI_LINE, SINGLE_LINE
+from domain.values import EvaluationMethod
 
 # Evaluation, award, complaints, contract ---------------------------------------------------
 
@@ -141,3 +144,64 @@ class ContractIn(Body):
 
     def period_domain(self) -> ContractPeriod:
         return ContractPeriod(start=self.period.start, end=self.period.end)
+
+
+# Answers -----------------------------------------------------------------------------------
+
+_DECIMAL = Field(description="a decimal, as text")
+_MONEY = Field(description="an amount: {amount, currency}")
+
+
+class MyEvaluationOut(BaseModel):
+    """A vendor's own bid in the latest published report: the report's outcome, then the
+    bid's entry in it (``domain.evaluation.ReportEntry``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    report_number: int
+    method: EvaluationMethod
+    bids_ranked: int
+    recommended: Annotated[bool, Field(description="the report recommends this bid")]
+    superseded: Annotated[
+        bool, Field(description="the evaluation was reopened: a new report will follow")
+    ]
+    bid_id: UuidText
+    vendor_id: UuidText
+    vendor_name: str
+    received_at: TimeText
+    status: Annotated[str, Field(description="evaluated, withdrawn or unreadable")]
+    responsive: bool
+    reasons: list[str]
+    member_scores: list[dict[str, Any]]
+    technical_score: Annotated[str | None, _DECIMAL]
+    technically_qualified: bool | None
+    financial_envelope: Annotated[
+        str | None, Field(description="opened, or sealed (never opened); null for one envelope")
+    ]
+    read_price: Annotated[dict[str, Any] | None, _MONEY]
+    corrections: list[dict[str, Any]]
+    evaluated_price: Annotated[dict[str, Any] | None, _MONEY]
+    financial_score: Annotated[str | None, _DECIMAL]
+    combined_score: Annotated[str | None, _DECIMAL]
+    rank: int | None
+
+
+class EvaluationOut(BaseModel):
+    """An evaluation as the entity's officers see it while it runs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tender_id: UUID
+    version: int
+    status: EvaluationStatus
+    committee: list[dict[str, Any]]
+    declarations: list[dict[str, Any]]
+    to_open_financially: Annotated[
+        list[UuidText],
+        Field(description="the bids whose financial envelopes the second opening opens"),
+    ]
+    current_award: UuidText | None
+    draft_report: Annotated[
+        dict[str, Any], Field(description="the report as it would be published now")
+    ]
+    reports: list[dict[str, Any]]

@@ -1,16 +1,18 @@
-"""Request bodies of tenders, notices, questions, and registration and sign-in."""
+"""Request bodies of tenders, notices, questions, and registration and sign-in; the officers'
+answer of a tender."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from pydantic import (
     BaseModel,
     Field,
 )
 
-from api.schemas.common import Amount, Body, PositiveDecimalText, Rfc3339, StrictCount
+from api.schemas.common import Amount, Body, PositiveDecimalText, Rfc3339, StrictCount, TimeText
 from api.schemas.documents import DocumentChangesIn
 from domain.account import VendorProfile
 from domain.fields import (
@@ -24,6 +26,7 @@ from domain.fields import (
     Title,
     Unit,
 )
+from domain.tender import TenderStatus
 from domain.text import MULTI_LINE, SECRET, SINGLE_LINE, Line
 from domain.values import (
     BidSecurity,
@@ -271,3 +274,19 @@ class VendorRegistration(Body):
             contact_email=self.contact_email,
             contact_phone=self.contact_phone,
         )
+
+
+class OfficerTenderOut(BaseModel):
+    """A tender of the officer's entity, drafts too: its terms as drafted or published."""
+
+    id: UUID
+    version: int
+    entity: str
+    status: TenderStatus
+    terms: TenderTerms
+    published_at: TimeText | None
+    amendments: list[dict[str, Any]]
+    questions: Annotated[
+        list[dict[str, Any]], Field(description="every question, answered or not (never who asked)")
+    ]
+    cancellation_reason: str | None

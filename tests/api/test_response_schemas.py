@@ -1,0 +1,184 @@
+"""The reads' answers are what the OpenAPI document says they are: each answer of a tender's
+whole life (notice, addenda, answers, opening, report, award, complaint, contract; a
+cancelled tender, a draft), and of the auditors' reads, checked against the schema the served
+document gives its operation, with formats. Schemathesis checks the same document, but its
+data seldom gets past an empty list or a 404."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from tests.api.conftest import Api
+from tests.api.scenarios import MEMBERS, Scenario, offer
+from tests.support import FakeClock, tender_json
+
+DOCUMENT = "urn:openapi"
+
+
+@dataclass(frozen=True)
+class Read:
+    path: str
+    """The operation's path, as the document names it."""
+    url: str
+    headers: dict[str, str]
+
+
+def _wait_for_checkpoint(api: Api, clock: FakeClock, auditor: dict[str, str]) -> int:
+    """The ledger's size once a signed checkpoint covers every stored event (one is signed
+    when the interval since the last has passed on the clock)."""
+    clock.advance(timedelta(seconds=api.client.app.state.settings.checkpoint_interval))
+    for _ in range(300):
+        answer = api.client.get("/audit/checkpoints/latest", headers=auditor)
+        if answer.status_code == 200 and answer.json()["tree_size"] >= api.event_count():
+            return int(answer.json()["tree_size"])
+        time.sleep(0.05)
+    raise AssertionError("no checkpoint covers the events")
+
+
+def reads_of_a_whole_life(api: Api, clock: FakeClock) -> dict[str, Read]:
+    """A tender taken through its whole life, a cancelled one and a draft; then every read
+    with a typed answer, by name, as the caller who may make it."""
+    tender = Scenario(api, clock)
+    officer = tender.token("officer@works")
+    asked = api.post(
+        f"/tenders/{tender.id}/questions",
+        api.register_vendor("asker"),
+        json={"text": "Is the quarry specified?"},
+    )
+    assert asked.status_code == 201, asked.text
+    answered = api.post(
+        f"/tenders/{tender.id}/questions/{asked.json()['id']}/answer",
+        officer,
+        json={"answer": "Any quarry meeting the specification."},
+    )
+    assert answered.status_code == 200, answered.text
+    plain = api.post(f"/tenders/{tender.id}/amendments", officer, json={"text": "Addendum 1."})
+    assert plain.status_code == 201, plain.text
+    tender.deadline += timedelta(days=5)
+    extended = api.post(
+        f"/tenders/{tender.id}/amendments",
+        officer,
+        json={
+            "text": "Addendum 2: the deadline extended.",
+            "timeline": {
+                "clarification_deadline": (tender.deadline - timedelta(days=7)).isoformat(),
+                "submission_deadline": tender.deadline.isoformat(),
+                "opening_time": (tender.deadline + timedelta(minutes=30)).isoformat(),
+            },
+        },
+    )
+    assert extended.status_code == 201, extended.text
+    tender.bid("alpha", offer("900000.00", security=False))  # the lowest, disqualified: R036
+    tender.bid("beta", offer("1000000.00"))
+    tender.open()
+    tender.declare(*MEMBERS)
+    tender.finalise()
+    award_id = tender.award("beta")
+    complaint = tender.complain(award_id, "alpha", "Our guarantee was sent by courier.")
+    assert complaint.status_code == 201, complaint.text
+    clock.set(clock.now() + timedelta(days=8))  # the standstill is over
+    tender.decide(award_id, complaint.json()["id"], outcome="dismissed", reasons="Too late.")
+    signed = tender.sign(award_id)
+    assert signed.status_code == 201, signed.text
+
+    cancelled = Scenario(api, clock)
+    officer = cancelled.token("officer@works")
+    cancel = api.post(f"/tenders/{cancelled.id}/cancel", officer, json={"reason": "No budget"})
+    assert cancel.status_code == 200, cancel.text
+    draft = api.post("/tenders", officer, json=tender_json(clock.now()))
+    assert draft.status_code == 201, draft.text
+
+    auditor = api.login("auditor@sindh")
+    size = _wait_for_checkpoint(api, clock, auditor)
+    anyone: dict[str, str] = {}
+    caught_up = f"read_token={cancel.json()['read_token']}"
+    return {
+        "keys": Read("/public/keys", "/public/keys", anyone),
+        "tenders": Read("/public/tenders", f"/public/tenders?{caught_up}", anyone),
+        "tender": Read(
+            "/public/tenders/{tender_id}", f"/public/tenders/{tender.id}?{caught_up}", anyone
+        ),
+        "cancelled tender": Read(
+            "/public/tenders/{tender_id}", f"/public/tenders/{cancelled.id}", anyone
+        ),
+        "awards": Read("/public/awards", "/public/awards", anyone),
+        "award": Read("/public/awards/{award_id}", f"/public/awards/{award_id}", anyone),
+        "red flags": Read("/audit/red-flags", "/audit/red-flags", auditor),
+        "events": Read(
+            "/audit/streams/{aggregate_id}/events", f"/audit/streams/{tender.id}/events", auditor
+        ),
+        "checkpoint": Read("/audit/checkpoints/latest", "/audit/checkpoints/latest", auditor),
+        "inclusion": Read(
+            "/audit/proofs/inclusion", f"/audit/proofs/inclusion?index=3&size={size}", auditor
+        ),
+        "consistency": Read(
+            "/audit/proofs/consistency",
+            f"/audit/proofs/consistency?first=5&second={size}",
+            auditor,
+        ),
+        "disqualified bid's result": Read(
+            "/tenders/{tender_id}/bids/mine/evaluation",
+            f"/tenders/{tender.id}/bids/mine/evaluation",
+            tender.token("alpha"),
+        ),
+        "winning bid's result": Read(
+            "/tenders/{tender_id}/bids/mine/evaluation",
+            f"/tenders/{tender.id}/bids/mine/evaluation",
+            tender.token("beta"),
+        ),
+        "evaluation": Read(
+            "/tenders/{tender_id}/evaluation",
+            f"/tenders/{tender.id}/evaluation",
+            tender.token(MEMBERS[0]),
+        ),
+        "officer's tender": Read("/tenders/{tender_id}", f"/tenders/{tender.id}", officer),
+        "officer's draft": Read("/tenders/{tender_id}", f"/tenders/{draft.json()['id']}", officer),
+    }
+
+
+def _validator(document: dict[str, Any], path: str) -> Draft202012Validator:
+    """The validator of the operation's 200 answer, its references resolved in the
+    document, with formats checked."""
+    answer = document["paths"][path]["get"]["responses"]["200"]
+    schema = answer["content"]["application/json"]["schema"]
+    assert set(schema) == {"$ref"}, (path, schema)  # a model's schema, not "any object"
+    registry: Registry[Any] = Registry().with_resource(
+        DOCUMENT, Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    return Draft202012Validator(
+        {"$ref": DOCUMENT + schema["$ref"]},
+        registry=registry,
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
+@pytest.mark.usefixtures("committee")
+def test_every_typed_read_answers_as_its_schema_says(api: Api, clock: FakeClock) -> None:
+    reads = reads_of_a_whole_life(api, clock)
+    document = api.client.get("/schema/openapi.json").json()
+    for name, read in reads.items():
+        answer = api.client.get(read.url, headers=read.headers)
+        assert answer.status_code == 200, (name, answer.text)
+        errors = [
+            f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in _validator(document, read.path).iter_errors(answer.json())
+        ]
+        assert not errors, (name, errors)
+    tender = api.client.get(reads["tender"].url).json()
+    # The whole life is in the answers checked: every part that can be null was not.
+    assert all(tender[part] for part in ("opening", "evaluation", "bid_security"))
+    assert [a["timeline"] is None for a in tender["amendments"]] == [True, False]
+    [award] = tender["awards"]
+    assert award["complaints"]
+    assert award["contract"]
+    assert api.client.get(reads["cancelled tender"].url).json()["cancelled_at"]
+    flags = api.client.get(reads["red flags"].url, headers=reads["red flags"].headers).json()
+    assert flags["flags"]

@@ -20,8 +20,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_role
 from api.boq import MAX_SHEET_BYTES, lots_from_sheet
-from api.controllers.public import READ_TOKEN, ReadToken
-from api.controllers.public import _caught_up as caught_up
 from api.downloads import IMMUTABLE, PRIVATE, REVALIDATE, Version, document_out, send_file
 from api.openapi import (
     READ_MODEL_LAGGING,
@@ -34,6 +32,7 @@ from api.openapi import (
 )
 from api.rate_limits import limiter_of
 from api.read_tokens import ReadTokens
+from api.read_your_writes import READ_TOKEN, ReadToken, caught_up
 from api.schemas import WriteOut
 from api.schemas.bids import BidDocumentOut
 from api.schemas.documents import (

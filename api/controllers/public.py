@@ -13,11 +13,9 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from api.errors import ApiProblem
-from api.openapi import READ_MODEL_LAGGING, Refusal, problems
+from api.openapi import READ_MODEL_LAGGING, problems
 from api.params import text_query
-from api.read_cache import WAIT_LEFT, ReadCache
-from api.read_tokens import invalid_read_token, min_position_withdrawn, read_tokens_of
+from api.read_your_writes import READ_TOKEN, MinPosition, ReadToken, caught_up
 from api.schemas import (
     AmendmentOut,
     AwardOut,
@@ -36,20 +34,6 @@ from api.schemas import (
 )
 from domain.errors import AwardNotFoundError, TenderNotFoundError
 from projections import reads
-from projections.public_tenders import NAME as PUBLIC_TENDERS
-
-ReadToken = Annotated[
-    str | None,
-    QueryParameter(
-        description="the read_token a write answered: wait (bounded) until the read model "
-        "has that write; a token the platform did not issue is 422 invalid_read_token",
-    ),
-]
-MinPosition = Annotated[
-    str | None,
-    QueryParameter(description="withdrawn: always 422 min_position_withdrawn (use read_token)"),
-]
-
 
 TenderStatusFilter = Literal[
     "active",
@@ -169,43 +153,6 @@ def _award(row: dict[str, Any]) -> AwardOut:
     )
 
 
-async def _caught_up(
-    request: Request[Any, Any, Any],
-    pool: asyncpg.Pool,
-    read_token: str | None,
-    min_position: str | None,
-) -> None:
-    """Read-your-writes: wait (bounded) for the write ``read_token`` was issued for. What is
-    refused is refused from the request alone, never from where the store stands."""
-    if min_position is not None:
-        raise min_position_withdrawn()
-    if read_token is None:
-        return
-    state = request.app.state
-    position = read_tokens_of(state).position(read_token)
-    if position is None:
-        raise invalid_read_token()
-    # What the read cache left of the wait, if it waited first (``api/read_cache.py``).
-    wait = request.scope.get("state", {}).get(WAIT_LEFT, state.settings.read_wait_timeout)
-    reached = await reads.position_reached(pool, PUBLIC_TENDERS, position, wait)
-    if reached is None:
-        raise ApiProblem(
-            503,
-            "read_model_lagging",
-            "the public read model has not reached this write yet; retry shortly",
-            headers={"Retry-After": "1"},
-        )
-    cache: ReadCache | None = state.get("read_cache")
-    if cache is not None and reached > cache.position:
-        # The cache has not heard of it yet: what it keeps may be older than this answer,
-        # and a later request must not read older data than this one.
-        cache.observed(reached)
-
-
-READ_TOKEN = (Refusal(422, "invalid_read_token"), Refusal(422, "min_position_withdrawn"))
-"""A read with a ``read_token`` the platform did not issue, or the withdrawn ``min_position``."""
-
-
 class PublicController(Controller):
     path = "/public"
     tags = ["public"]  # noqa: RUF012
@@ -243,7 +190,7 @@ class PublicController(Controller):
         read_token: ReadToken = None,
         min_position: MinPosition = None,
     ) -> TenderPageOut:
-        await _caught_up(request, pool, read_token, min_position)
+        await caught_up(request, pool, read_token, min_position)
         filters = reads.TenderFilter(
             status=status,
             entity=query_text("entity", entity),
@@ -269,7 +216,7 @@ class PublicController(Controller):
         read_token: ReadToken = None,
         min_position: MinPosition = None,
     ) -> TenderOut:
-        await _caught_up(request, pool, read_token, min_position)
+        await caught_up(request, pool, read_token, min_position)
         row = await reads.get_tender(pool, tender_id)
         if row is None:
             raise TenderNotFoundError(f"no published tender {tender_id}")
@@ -290,7 +237,7 @@ class PublicController(Controller):
         read_token: ReadToken = None,
         min_position: MinPosition = None,
     ) -> AwardPageOut:
-        await _caught_up(request, pool, read_token, min_position)
+        await caught_up(request, pool, read_token, min_position)
         rows, total = await reads.list_awards(pool, status, limit, offset)
         return AwardPageOut(
             items=[_award(row) for row in rows], total=total, limit=limit, offset=offset
@@ -309,7 +256,7 @@ class PublicController(Controller):
         read_token: ReadToken = None,
         min_position: MinPosition = None,
     ) -> AwardOut:
-        await _caught_up(request, pool, read_token, min_position)
+        await caught_up(request, pool, read_token, min_position)
         row = await reads.get_award(pool, award_id)
         if row is None:
             raise AwardNotFoundError(f"no award {award_id}")

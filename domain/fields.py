@@ -53,5 +53,6 @@ Amount = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=2)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 """An ISO 4217 currency code."""
 Quantity = Annotated[Decimal, Field(gt=0, max_digits=17, decimal_places=4)]
-ValidityDays = Annotated[int, Field(ge=1, le=365)]
+MAX_VALIDITY_DAYS = 365
+ValidityDays = Annotated[int, Field(ge=1, le=MAX_VALIDITY_DAYS)]
 """How many days a bid stays valid."""

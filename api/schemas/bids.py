@@ -33,6 +33,7 @@ from domain.fields import (
     MAX_DOCUMENTS,
     MAX_ITEMS,
     MAX_LOTS,
+    MAX_VALIDITY_DAYS,
     DocumentName,
     Sha256Hex,
     ShortId,
@@ -107,12 +108,12 @@ class AttachmentIn(Body):
 class BidContentsIn(Body):
     """A bid in plain form: the platform seals it on arrival and keeps only the envelopes."""
 
-    prices: Annotated[list[LotPriceIn], Field(max_length=100)] = []
+    prices: Annotated[list[LotPriceIn], Field(max_length=MAX_LOTS)] = []
     technical_offer: Annotated[str, Field(max_length=200_000), MULTI_LINE] = ""
     documents: Annotated[
         list[DocumentIn],
         Field(
-            max_length=50,
+            max_length=MAX_DOCUMENTS,
             deprecated="inside the envelope, so in the event: upload documents and name them "
             "in attachments instead",
         ),
@@ -122,7 +123,7 @@ class BidContentsIn(Body):
     """Unit rates for the bill of quantities: a lot rated in full and left out of ``prices``
     is priced at its rates' total; a lot in both must agree with them."""
     bid_security: BidSecurityOfferIn | None = None
-    validity_days: Annotated[StrictCount, Field(ge=1, le=365)] | None = None
+    validity_days: Annotated[StrictCount, Field(ge=1, le=MAX_VALIDITY_DAYS)] | None = None
 
     def to_domain(self) -> BidContents:
         return BidContents(

@@ -19,7 +19,7 @@ from api.schemas.common import Body, Rfc3339, StrictCount, TimeText, UuidText
 from api.schemas.tenders import MoneyIn
 from domain.award import ContractPeriod, Remedy
 from domain.evaluation import CriterionScore, EvaluationStatus
-from domain.fields import Reason, ShortId
+from domain.fields import MAX_CRITERIA, Reason, ShortId
 from domain.text import MULTI_LINE, SINGLE_LINE
 from domain.values import EvaluationMethod
 
@@ -95,7 +95,7 @@ class EvaluationIn(Body):
 
     action: EvaluationAction
     bid_id: UUID
-    scores: Annotated[list[CriterionScoreIn], Field(max_length=50)] | None = None
+    scores: Annotated[list[CriterionScoreIn], Field(max_length=MAX_CRITERIA)] | None = None
     reason: Reason | None = None
     lot_id: ShortId | None = None
     corrected_price: MoneyIn | None = None

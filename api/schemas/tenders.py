@@ -16,6 +16,12 @@ from api.schemas.common import Amount, Body, PositiveDecimalText, Rfc3339, Stric
 from api.schemas.documents import DocumentChangesIn
 from domain.account import VendorProfile
 from domain.fields import (
+    MAX_CRITERIA,
+    MAX_DOCUMENTS,
+    MAX_ITEMS,
+    MAX_LOTS,
+    MAX_SECURITY_FORMS,
+    MAX_VALIDITY_DAYS,
     Classification,
     CurrencyCode,
     Description,
@@ -75,7 +81,7 @@ class LotIn(Body):
     id: ShortId
     title: Title
     estimated_value: MoneyIn | None = None
-    items: Annotated[list[ItemIn], Field(min_length=1, max_length=500)]
+    items: Annotated[list[ItemIn], Field(min_length=1, max_length=MAX_ITEMS)]
 
     def to_domain(self) -> Lot:
         return Lot(
@@ -88,7 +94,7 @@ class LotIn(Body):
 
 class BidSecurityIn(Body):
     amount: MoneyIn
-    forms: Annotated[list[Line], Field(max_length=10)] | None = None
+    forms: Annotated[list[Line], Field(max_length=MAX_SECURITY_FORMS)] | None = None
 
     def to_domain(self) -> BidSecurity:
         if self.forms is None:
@@ -128,14 +134,14 @@ class EvaluationTermsIn(Body):
     """How the bids will be evaluated: published with the notice, binding on the committee."""
 
     method: EvaluationMethod = EvaluationMethod.LEAST_COST
-    criteria: Annotated[list[CriterionIn], Field(max_length=50)] = []
+    criteria: Annotated[list[CriterionIn], Field(max_length=MAX_CRITERIA)] = []
     pass_mark: Percent = "70"  # noqa: S105 (a score, not a password)
     technical_weight: Percent = "0"
     financial_weight: Percent = "100"
     tie_break: TieBreak = TieBreak.EARLIEST_SUBMISSION
     required_documents: Annotated[
         list[DocumentName],
-        Field(max_length=50),
+        Field(max_length=MAX_DOCUMENTS),
     ] = []
 
     def to_domain(self) -> EvaluationTerms:
@@ -181,9 +187,9 @@ class TenderIn(Body):
     method: Method
     scope: Scope = Scope.NATIONAL
     estimated_value: MoneyIn
-    lots: Annotated[list[LotIn], Field(min_length=1, max_length=100)]
+    lots: Annotated[list[LotIn], Field(min_length=1, max_length=MAX_LOTS)]
     bid_security: BidSecurityIn | None = None
-    bid_validity_days: Annotated[StrictCount, Field(ge=1, le=365)]
+    bid_validity_days: Annotated[StrictCount, Field(ge=1, le=MAX_VALIDITY_DAYS)]
     timeline: TimelineIn
     evaluation: EvaluationTermsIn | None = None
     translations: Translations = {}  # pydantic copies the default for each instance
@@ -202,9 +208,9 @@ class TenderPatch(Body):
     method: Method | None = None
     scope: Scope | None = None
     estimated_value: MoneyIn | None = None
-    lots: Annotated[list[LotIn], Field(min_length=1, max_length=100)] | None = None
+    lots: Annotated[list[LotIn], Field(min_length=1, max_length=MAX_LOTS)] | None = None
     bid_security: BidSecurityIn | None = None
-    bid_validity_days: Annotated[StrictCount, Field(ge=1, le=365)] | None = None
+    bid_validity_days: Annotated[StrictCount, Field(ge=1, le=MAX_VALIDITY_DAYS)] | None = None
     timeline: TimelineIn | None = None
     evaluation: EvaluationTermsIn | None = None
     translations: Translations | None = None  # replaces the draft's translations whole

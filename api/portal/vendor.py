@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
@@ -54,6 +55,48 @@ MAX_FORM_BYTES = 25 * 1024 * 1024
 # Which field a refusal is about, where the code names one.
 BID_FIELDS = {"insufficient_bid_security": "bid_security.amount.amount"}
 ATTACHMENTS = "attachments."
+PRICED = ("prices.", "rates.")
+"""The form's rows of lot prices and of the bill of quantities' unit rates: a row left
+empty is no row (a lot priced by its rates, an item not rated), and the rest are numbered
+from 0 as the body's lists are."""
+
+
+@dataclass
+class ShownAs:
+    """Where each renumbered row of the form was typed, to show its values and errors
+    there again."""
+
+    values: dict[str, str]
+    moved: dict[str, str]  # "rates.0." -> "rates.3."
+
+    def key(self, key: str) -> str:
+        for now, was in self.moved.items():
+            if key.startswith(now):
+                return was + key.removeprefix(now)
+        return key
+
+
+def _priced_rows(pairs: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], ShownAs]:
+    """The form's price and rate rows without the empty ones, numbered from 0."""
+    shown = ShownAs(values=dict(pairs), moved={})
+    kept = [(key, value) for key, value in pairs if not key.startswith(PRICED)]
+    for prefix in PRICED:
+        rows: dict[str, list[tuple[str, str]]] = {}
+        for key, value in pairs:
+            if key.startswith(prefix):
+                index, _, rest = key.removeprefix(prefix).partition(".")
+                rows.setdefault(index, []).append((rest, value))
+        filled = [
+            index
+            for index, fields in rows.items()
+            if any(name.endswith("amount") and value.strip() for name, value in fields)
+        ]
+        for number, index in enumerate(filled):
+            shown.moved[f"{prefix}{number}."] = f"{prefix}{index}."
+            kept += [(f"{prefix}{number}.{name}", value) for name, value in rows[index]]
+    return kept, shown
+
+
 ATTACHMENT_FIELDS = ("name", "blob", "sha256", "size", "key")
 
 
@@ -245,6 +288,7 @@ class VendorPages(Controller):
         ):
             # no bid security offered: its hidden currency alone must not make one up
             pairs = [(k, v) for k, v in pairs if not k.startswith("bid_security.")]
+        pairs, shown_as = _priced_rows(pairs)
         pairs = renumbered(pairs, ATTACHMENTS)
         sealed, refused_file = await _sealed_files(
             request, procurement, tender_id, rows_under(pairs, ATTACHMENTS)
@@ -252,6 +296,8 @@ class VendorPages(Controller):
         data, form = parse(
             BidContentsIn, pairs + sealed, integers=("validity_days", "attachments.*.size")
         )
+        form.values.update(shown_as.values)  # as typed, at the fields they were typed in
+        form.errors = {shown_as.key(key): message for key, message in form.errors.items()}
         if refused_file:
             form.errors["documents"] = refused_file
         for key in [key for key in form.errors if key.startswith(ATTACHMENTS)]:

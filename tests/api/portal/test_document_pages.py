@@ -19,6 +19,7 @@ from tests.api.portal.test_officer_pages import draft, error_at
 from tests.api.portal.test_text_in_forms import _error_at
 from tests.api.portal.test_vendor_pages import register
 from tests.api.scenarios import Scenario
+from tests.api.test_bid_documents import opening
 from tests.support import FakeClock
 
 PLAN = b"%PDF-1.7\n% the bidding document\n" * 100
@@ -294,3 +295,31 @@ def test_a_vendor_uploads_a_document_sealed_and_names_it_in_the_bid(
     assert upload(browser, path, "method.txt", b"plain words").json()["code"] == (
         "document_type_refused"
     )
+
+
+def test_a_vendor_prices_a_lot_by_its_bill_of_quantities(
+    api: Api, browser: Browser, clock: FakeClock
+) -> None:
+    """The bid form lists each lot's items; a lot left without a price is priced at its
+    rates' total, and a refused rate is shown at the field it was typed in."""
+    scenario = Scenario(api, clock)
+    register(browser, "rated")
+    bid_page = f"/portal/tenders/{scenario.id}/bid"
+    page = browser.client.get(bid_page).text
+    assert 'name="rates.0.item_id" value="1-1"' in page
+    fields = {
+        "prices.0.lot_id": "1",
+        "prices.0.price.amount": "",
+        "prices.0.price.currency": "PKR",
+        "rates.0.item_id": "1-1",
+        "rates.0.rate.currency": "PKR",
+    }
+    refused = browser.submit(bid_page, bid_page, {**fields, "rates.0.rate.amount": "-5"})
+    assert refused.status_code == 422
+    assert _error_at(refused.text, "rates.0.rate.amount")
+    sent = browser.submit(bid_page, bid_page, {**fields, "rates.0.rate.amount": "45000.50"})
+    assert sent.status_code == 303, sent.text
+    [bid] = opening(api, clock, scenario.id)["bids"]
+    expected = [{"lot_id": "1", "price": {"amount": "4500050.00", "currency": "PKR"}}]
+    assert bid["prices"] == expected  # 100 m3 at 45,000.50
+    assert bid["rate_totals"] == expected

@@ -3,9 +3,7 @@ and awards (standstill, complaints' outcomes, contract). No sign-in."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Any, Literal, overload
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -17,21 +15,15 @@ from api.openapi import READ_MODEL_LAGGING, problems
 from api.params import text_query
 from api.read_your_writes import READ_TOKEN, MinPosition, ReadToken, caught_up
 from api.schemas import (
-    AmendmentOut,
     AwardOut,
     AwardPageOut,
-    AwardTenderOut,
     KeysOut,
-    MoneyOut,
-    QuestionOut,
     ReceiptKeyOut,
-    SupplierOut,
     TenderOut,
     TenderPageOut,
-    TenderSummaryOut,
-    TimelineOut,
     query_text,
 )
+from api.schemas.public import award_of, detail_of, summary_of
 from domain.errors import AwardNotFoundError, TenderNotFoundError
 from projections import reads
 
@@ -46,111 +38,6 @@ TenderStatusFilter = Literal[
     "contracted",
     "cancelled",
 ]
-
-
-@overload
-def _time(value: datetime) -> str: ...
-@overload
-def _time(value: None) -> None: ...
-def _time(value: datetime | None) -> str | None:
-    return reads.as_utc(value)
-
-
-def _money(amount: Decimal, currency: str) -> MoneyOut:
-    return MoneyOut(amount=f"{amount:.2f}", currency=currency.strip())
-
-
-def _timeline(row: dict[str, Any]) -> TimelineOut:
-    return TimelineOut(
-        clarification_deadline=_time(row["clarification_deadline"]),
-        submission_deadline=_time(row["submission_deadline"]),
-        opening_time=_time(row["opening_time"]),
-    )
-
-
-def _summary_fields(row: dict[str, Any]) -> dict[str, Any]:
-    """What a tender's summary and its full answer share, from its row."""
-    return {
-        "id": str(row["tender_id"]),
-        "reference": row["reference"],
-        "title": row["title"],
-        "entity": row["entity"],
-        "category": row["category"],
-        "method": row["method"],
-        "scope": row["scope"],
-        "estimated_value": _money(row["estimated_amount"], row["currency"]),
-        "status": row["status"],
-        "published_at": _time(row["published_at"]),
-        "timeline": _timeline(row),
-        "cancelled_at": _time(row["cancelled_at"]),
-        "version": row["version"],
-    }
-
-
-def _summary(row: dict[str, Any]) -> TenderSummaryOut:
-    return TenderSummaryOut(**_summary_fields(row))
-
-
-def _detail(row: dict[str, Any]) -> TenderOut:
-    return TenderOut(
-        **_summary_fields(row),
-        description=row["description"],
-        translations=row["translations"],
-        lots=row["lots"],
-        bid_security=row["bid_security"],
-        bid_validity_days=row["bid_validity_days"],
-        rules=row["rules"],
-        sealing=row["sealing"],
-        opening=row["opening"],
-        evaluation=row["evaluation"],
-        awards=[_award(award) for award in row["awards"]],
-        cancellation_reason=row["cancellation_reason"],
-        amendments=[
-            AmendmentOut(
-                number=a["number"],
-                text=a["text"],
-                issued_at=_time(a["issued_at"]),
-                timeline=None if a["submission_deadline"] is None else _timeline(a),
-            )
-            for a in row["amendments"]
-        ],
-        questions=[
-            QuestionOut(
-                id=str(q["question_id"]),
-                question=q["text"],
-                asked_at=_time(q["asked_at"]),
-                answer=q["answer"],
-                answered_at=_time(q["answered_at"]),
-            )
-            for q in row["questions"]
-        ],
-    )
-
-
-def _award(row: dict[str, Any]) -> AwardOut:
-    return AwardOut(
-        id=str(row["award_id"]),
-        tender=AwardTenderOut(
-            id=str(row["tender_id"]),
-            reference=row["reference"],
-            title=row["title"],
-            entity=row["entity"],
-        ),
-        report_number=row["report_number"],
-        bid_id=str(row["bid_id"]),
-        supplier=SupplierOut(id=str(row["supplier_id"]), name=row["supplier_name"]),
-        value=_money(row["amount"], row["currency"]),
-        rank=row["rank"],
-        reason=row["reason"] or None,
-        status=row["status"],
-        made_at=_time(row["made_at"]),
-        standstill_ends=_time(row["standstill_ends"]),
-        cancelled_at=_time(row["cancelled_at"]),
-        cancellation_reason=row["cancellation_reason"],
-        complaints=row["complaints"],
-        contract=row["contract"],
-        version=row["version"],
-    )
 
 
 class PublicController(Controller):
@@ -200,7 +87,7 @@ class PublicController(Controller):
         )
         rows, total = await reads.list_tenders(pool, filters, limit, offset)
         return TenderPageOut(
-            items=[_summary(row) for row in rows], total=total, limit=limit, offset=offset
+            items=[summary_of(row) for row in rows], total=total, limit=limit, offset=offset
         )
 
     @get(
@@ -220,7 +107,7 @@ class PublicController(Controller):
         row = await reads.get_tender(pool, tender_id)
         if row is None:
             raise TenderNotFoundError(f"no published tender {tender_id}")
-        return _detail(row)
+        return detail_of(row)
 
     @get(
         "/awards",
@@ -240,7 +127,7 @@ class PublicController(Controller):
         await caught_up(request, pool, read_token, min_position)
         rows, total = await reads.list_awards(pool, status, limit, offset)
         return AwardPageOut(
-            items=[_award(row) for row in rows], total=total, limit=limit, offset=offset
+            items=[award_of(row) for row in rows], total=total, limit=limit, offset=offset
         )
 
     @get(
@@ -260,4 +147,4 @@ class PublicController(Controller):
         row = await reads.get_award(pool, award_id)
         if row is None:
             raise AwardNotFoundError(f"no award {award_id}")
-        return _award(row)
+        return award_of(row)

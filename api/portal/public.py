@@ -14,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from api.controllers.public import TenderStatusFilter, _award, _detail, _summary
+from api.controllers.public import TenderStatusFilter
 from api.portal.documents import public_documents
 from api.portal.forms import FormState
 from api.portal.guards import actor_of
@@ -22,6 +22,7 @@ from api.portal.pages import as_datetime, redirect, render
 from api.portal.session import portal_user
 from api.read_tokens import invalid_read_token, read_tokens_of
 from api.schemas import query_text
+from api.schemas.public import award_of, detail_of, summary_of
 from domain.errors import ProcurementError, TenderNotFoundError
 from domain.values import Role
 from procurement.commands.application import ProcurementApplication
@@ -122,7 +123,7 @@ class PublicPages(Controller):
         return render(
             request,
             "tenders.html",
-            items=[_summary(row) for row in rows],
+            items=[summary_of(row) for row in rows],
             total=total,
             filters=chosen,
             statuses=STATUSES,
@@ -153,7 +154,7 @@ class PublicPages(Controller):
         return render(
             request,
             "awards.html",
-            items=[_award(row) for row in rows],
+            items=[award_of(row) for row in rows],
             total=total,
             **paging(total, page),
         )
@@ -173,7 +174,7 @@ async def tender_page(
     row = await reads.get_tender(pool, tender_id)
     if row is None:
         raise TenderNotFoundError(f"no published tender {tender_id}")
-    tender = _detail(row)
+    tender = detail_of(row)
     user = portal_user(request)
     my_bid = None
     my_result = None

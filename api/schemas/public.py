@@ -15,7 +15,9 @@ complaints, contract) as they are stored.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, overload
 
 import msgspec
 
@@ -23,6 +25,7 @@ from api.schemas.common import MoneyText, TimeText, UuidText, enum_text
 from domain.award import AwardStatus
 from domain.public_status import PublicTenderStatus
 from domain.values import Category, Method, Scope
+from projections import reads
 
 
 def _about(description: str) -> msgspec.Meta:
@@ -158,3 +161,113 @@ class AwardPageOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     total: int
     limit: int
     offset: int
+
+
+# Built from the read model's rows, without validation (see the module's docstring).
+
+
+@overload
+def _time(value: datetime) -> str: ...
+@overload
+def _time(value: None) -> None: ...
+
+
+def _time(value: datetime | None) -> str | None:
+    return reads.as_utc(value)
+
+
+def _money(amount: Decimal, currency: str) -> MoneyOut:
+    return MoneyOut(amount=f"{amount:.2f}", currency=currency.strip())
+
+
+def _timeline(row: dict[str, Any]) -> TimelineOut:
+    return TimelineOut(
+        clarification_deadline=_time(row["clarification_deadline"]),
+        submission_deadline=_time(row["submission_deadline"]),
+        opening_time=_time(row["opening_time"]),
+    )
+
+
+def _summary_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """What a tender's summary and its full answer share, from its row."""
+    return {
+        "id": str(row["tender_id"]),
+        "reference": row["reference"],
+        "title": row["title"],
+        "entity": row["entity"],
+        "category": row["category"],
+        "method": row["method"],
+        "scope": row["scope"],
+        "estimated_value": _money(row["estimated_amount"], row["currency"]),
+        "status": row["status"],
+        "published_at": _time(row["published_at"]),
+        "timeline": _timeline(row),
+        "cancelled_at": _time(row["cancelled_at"]),
+        "version": row["version"],
+    }
+
+
+def summary_of(row: dict[str, Any]) -> TenderSummaryOut:
+    return TenderSummaryOut(**_summary_fields(row))
+
+
+def detail_of(row: dict[str, Any]) -> TenderOut:
+    return TenderOut(
+        **_summary_fields(row),
+        description=row["description"],
+        translations=row["translations"],
+        lots=row["lots"],
+        bid_security=row["bid_security"],
+        bid_validity_days=row["bid_validity_days"],
+        rules=row["rules"],
+        sealing=row["sealing"],
+        opening=row["opening"],
+        evaluation=row["evaluation"],
+        awards=[award_of(award) for award in row["awards"]],
+        cancellation_reason=row["cancellation_reason"],
+        amendments=[
+            AmendmentOut(
+                number=a["number"],
+                text=a["text"],
+                issued_at=_time(a["issued_at"]),
+                timeline=None if a["submission_deadline"] is None else _timeline(a),
+            )
+            for a in row["amendments"]
+        ],
+        questions=[
+            QuestionOut(
+                id=str(q["question_id"]),
+                question=q["text"],
+                asked_at=_time(q["asked_at"]),
+                answer=q["answer"],
+                answered_at=_time(q["answered_at"]),
+            )
+            for q in row["questions"]
+        ],
+    )
+
+
+def award_of(row: dict[str, Any]) -> AwardOut:
+    return AwardOut(
+        id=str(row["award_id"]),
+        tender=AwardTenderOut(
+            id=str(row["tender_id"]),
+            reference=row["reference"],
+            title=row["title"],
+            entity=row["entity"],
+        ),
+        report_number=row["report_number"],
+        bid_id=str(row["bid_id"]),
+        supplier=SupplierOut(id=str(row["supplier_id"]), name=row["supplier_name"]),
+        value=_money(row["amount"], row["currency"]),
+        rank=row["rank"],
+        reason=row["reason"] or None,
+        status=row["status"],
+        made_at=_time(row["made_at"]),
+        standstill_ends=_time(row["standstill_ends"]),
+        cancelled_at=_time(row["cancelled_at"]),
+        cancellation_reason=row["cancellation_reason"],
+        complaints=row["complaints"],
+        contract=row["contract"],
+        version=row["version"],
+    )

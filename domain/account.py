@@ -143,6 +143,11 @@ class Account(Aggregate):
         code_hash: str
         actor: Actor
 
+    class HeadOfEntityDesignated(Aggregate.Event):
+        TOPIC = "procurement:Account.HeadOfEntityDesignated"
+        head: bool
+        actor: Actor
+
     @staticmethod
     def create_id(username: str, **_: object) -> UUID:
         return account_id_for(username)
@@ -174,6 +179,7 @@ class Account(Aggregate):
         self.recovery_code_hashes: list[str] = []
         self.reset_code_hash: str | None = None
         self.reset_expires_at: datetime | None = None
+        self.head_of_entity = False
 
     @staticmethod
     def check_username(username: str, role: Role | str) -> None:
@@ -222,6 +228,15 @@ class Account(Aggregate):
     def _end_sessions(self) -> None:
         """Every token and portal session issued before this event stops working."""
         self.session_epoch += 1
+
+    @event(HeadOfEntityDesignated)
+    def designate_head(self, *, head: bool, actor: Actor, timestamp: datetime) -> None:
+        """The officer heads its procuring entity (names its grievance committee, refers
+        vendors for debarment), or no longer does."""
+        if self.role is not Role.OFFICER:
+            raise InvalidTermsError("only an officer heads a procuring entity")
+        self.check_enabled()
+        self.head_of_entity = head
 
     @event(PasswordChanged)
     def change_password(self, *, password_hash: str, actor: Actor, timestamp: datetime) -> None:

@@ -41,8 +41,12 @@ class AwardStatus(StrEnum):
 
 
 class Remedy(StrEnum):
+    """What an upheld complaint orders (``domain/grievance.REMEDIES``: which, per stage)."""
+
     REOPEN_EVALUATION = "reopen_evaluation"
     CANCEL_AWARD = "cancel_award"
+    AMEND_DOCUMENTS = "amend_documents"  # amend and extend the deadline before the opening
+    CANCEL_PROCUREMENT = "cancel_procurement"
 
 
 class ComplaintStatus(StrEnum):

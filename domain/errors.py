@@ -64,6 +64,16 @@ class ComplaintNotFoundError(NotFoundError):
     title = "Complaint not found"
 
 
+class GrievanceCommitteeNotFoundError(NotFoundError):
+    code = "grievance_committee_not_found"
+    title = "The procuring entity has not named its grievance committee"
+
+
+class DebarmentCaseNotFoundError(NotFoundError):
+    code = "debarment_case_not_found"
+    title = "Debarment case not found"
+
+
 # Rules: the request is understood but breaks a procurement rule ---------------------------
 
 
@@ -391,6 +401,63 @@ class AwardLiveError(InvalidStateError):
 # Concurrency -----------------------------------------------------------------------------
 
 
+class ComplaintStageClosedError(InvalidStateError):
+    """The complaint's stage is not open now (its window has not begun or has ended)."""
+
+    code = "complaint_stage_closed"
+    title = "Complaints about this stage are not accepted now"
+
+
+class ComplaintNotAppealableError(InvalidStateError):
+    code = "complaint_not_appealable"
+    title = "The complaint cannot be appealed now"
+
+
+class AppealPendingError(InvalidStateError):
+    code = "appeal_pending"
+    title = "The complaint is under appeal: the regulator decides it"
+
+
+class OpeningHeldError(InvalidStateError):
+    code = "opening_held_by_complaint"
+    title = "A complaint about the notice or documents holds the opening"
+
+
+class AmendmentRequiredError(InvalidStateError):
+    code = "amendment_required"
+    title = "An upheld complaint requires the documents amended and the deadline moved"
+
+
+class FinancialOpeningHeldError(InvalidStateError):
+    code = "financial_opening_held_by_complaint"
+    title = "A complaint about the technical evaluation report holds the financial opening"
+
+
+class AwardHeldError(InvalidStateError):
+    code = "award_held_by_complaint"
+    title = "A complaint about the evaluation report holds the award"
+
+
+class ContractHeldError(InvalidStateError):
+    code = "contract_held_by_complaint"
+    title = "A complaint about the award holds the contract"
+
+
+class HearingOpenError(InvalidStateError):
+    code = "hearing_open"
+    title = "The vendor's time to answer has not ended and it has not answered"
+
+
+class DebarmentCaseDecidedError(InvalidStateError):
+    code = "debarment_case_decided"
+    title = "The debarment case is already decided"
+
+
+class HearingClosedError(InvalidStateError):
+    code = "hearing_closed"
+    title = "The time to answer the debarment case has ended"
+
+
 class ConflictError(ProcurementError):
     code = "conflict"
     title = "Conflict"
@@ -474,3 +541,23 @@ class NotCommitteeMemberError(ForbiddenError):
 class NotChairError(ForbiddenError):
     code = "not_chair"
     title = "Only the committee's chair may do this"
+
+
+class GrievancePanelConflictError(ForbiddenError):
+    code = "grievance_panel_conflict"
+    title = "A member of the tender's evaluation committee cannot decide its complaints"
+
+
+class NotGrievanceChairError(ForbiddenError):
+    code = "not_grievance_chair"
+    title = "Only the chair of the entity's grievance committee records its decisions"
+
+
+class NotEntityHeadError(ForbiddenError):
+    code = "not_entity_head"
+    title = "Only the head of the procuring entity may do this"
+
+
+class VendorDebarredError(ForbiddenError):
+    code = "vendor_debarred"
+    title = "The vendor is debarred from public procurement"

@@ -164,6 +164,84 @@ def rules_for(profile_name: str, method: Method, scope: Scope) -> MethodRules:
     )
 
 
+class GrievanceRules(ValueObject):
+    """The periods of complaints, appeals and debarment under one profile. A complaint file
+    records the values it was opened under (``TenderComplaints.Opened``), as a tender records
+    its ``MethodRules``."""
+
+    profile: str
+    report_complaint_period: timedelta
+    """A complaint about an evaluation report: within this of the report's publication."""
+    decision_period: timedelta
+    """The grievance committee decides within this of the complaint."""
+    appeal_period: timedelta
+    """An appeal to the regulator: within this of the decision (or of its being overdue)."""
+    appeal_decision_period: timedelta
+    committee_min_size: int
+    hearing_period: timedelta
+    """A vendor answers a debarment case within this of its opening."""
+    max_debarment: timedelta
+    citations: dict[str, Citation] = Field(default_factory=dict)
+
+
+def _grievance_citations() -> dict[str, Citation]:
+    def cite(rule: str, note: str) -> Citation:
+        return Citation(source=f"{SPP_RULES}, {rule}", verified=False, note=note)
+
+    return {
+        "stages": cite(
+            "rules 31-32",
+            "a bidder may complain about the notice and bidding documents until bids are "
+            "due (anyone who intends to bid, rule 2(1)(f)), about an evaluation report, and "
+            "about the award; the stages and the holds are the platform's reading",
+        ),
+        "report_complaint_period": cite(
+            "rule 31", "a complaint within 10 days of the evaluation report (recalled, not read)"
+        ),
+        "decision_period": cite(
+            "rule 31", "the complaint redressal committee decides within 7 days (recalled)"
+        ),
+        "committee": cite(
+            "rule 31",
+            "each procuring agency notifies a complaint redressal committee, an odd number "
+            "of members (practice); none of them evaluates the tender it decides",
+        ),
+        "appeal_period": cite(
+            "rule 32",
+            "appeals from the committee go to the Authority's review committee; its decisions "
+            "are posted on the Authority's website (32(11)); the periods were not read: 10 "
+            "days to appeal and 30 to decide are placeholders",
+        ),
+        "debarment": cite(
+            "rule 2(1)(i)",
+            "blacklisting bars or debars a bidder from future procurement; the procedure, "
+            "hearing and period were not read: 15 days to answer and at most 3 years are "
+            "placeholders; the entity refers, the Authority decides",
+        ),
+    }
+
+
+def grievance_rules(profile_name: str) -> GrievanceRules:
+    """The complaint, appeal and debarment periods under the named profile."""
+    try:
+        profile = _PROFILES[profile_name]
+    except KeyError:
+        msg = f"unknown rule profile {profile_name!r}; known: {', '.join(PROFILE_NAMES)}"
+        raise UnknownProfileError(msg) from None
+    day = profile.unit
+    return GrievanceRules(
+        profile=profile.name,
+        report_complaint_period=10 * day,
+        decision_period=7 * day,
+        appeal_period=10 * day,
+        appeal_decision_period=30 * day,
+        committee_min_size=3,
+        hearing_period=15 * day,
+        max_debarment=3 * 365 * day,
+        citations=_grievance_citations(),
+    )
+
+
 def human_period(period: timedelta) -> str:
     """A rule's period as its refusals spell it: "7 days", "1 hour", "90 seconds"."""
     seconds = int(period.total_seconds())

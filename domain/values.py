@@ -90,6 +90,7 @@ class Role(StrEnum):
     OFFICER = "officer"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    REGULATOR = "regulator"  # the authority's staff: appeals and debarment, every entity
     SYSTEM = "system"
 
 

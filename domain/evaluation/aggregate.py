@@ -131,6 +131,11 @@ class Evaluation(EvaluationQueries, Aggregate):
         reason: str
         actor: Actor
 
+    class ReportWithdrawn(Aggregate.Event):
+        TOPIC = "procurement:Evaluation.ReportWithdrawn"
+        reason: str
+        actor: Actor
+
     @staticmethod
     def create_id(tender_id: UUID, **_: object) -> UUID:
         return evaluation_id_for(tender_id)
@@ -169,6 +174,7 @@ class Evaluation(EvaluationQueries, Aggregate):
         self.corrections: dict[UUID, dict[str, Correction]] = {}
         self.financial: dict[UUID, FinancialBid] = {}
         self.reports: list[EvaluationReport] = []
+        self.finalised_at: datetime | None = None  # the latest report's publication
         self.awards_made = 0
         self.current_award: UUID | None = None
 
@@ -384,6 +390,7 @@ class Evaluation(EvaluationQueries, Aggregate):
             raise EvaluationStateError("the report must be the one the evaluation computes")
         self.reports.append(report)
         self.status = EvaluationStatus.FINALISED
+        self.finalised_at = timestamp
 
     @event(AwardRecorded)
     def record_award(
@@ -429,6 +436,15 @@ class Evaluation(EvaluationQueries, Aggregate):
         self.check_reason(reason)
         self.status = EvaluationStatus.IN_PROGRESS
         self.current_award = None
+
+    @event(ReportWithdrawn)
+    def withdraw_report(self, *, reason: str, actor: Actor, timestamp: datetime) -> None:
+        """An upheld complaint about the report: the committee takes the bids up again and
+        publishes a new report (the withdrawn one stays in the record)."""
+        if self.status is not EvaluationStatus.FINALISED:
+            raise EvaluationStateError("only a finalised report with no live award is withdrawn")
+        self.check_reason(reason)
+        self.status = EvaluationStatus.IN_PROGRESS
 
     def check_current_award(self, award_id: UUID) -> None:
         if self.status is not EvaluationStatus.AWARDED or self.current_award != award_id:

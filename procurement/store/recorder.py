@@ -149,7 +149,7 @@ class StoreRecorder(PostgresApplicationRecorder):
         stale = {
             aggregate_id: found.get(aggregate_id)
             for aggregate_id, version in expected.items()
-            if found.get(aggregate_id) != version
+            if found.get(aggregate_id, 0) != version  # 0: no events yet
         }
         if stale:
             raise StaleReadError(stale)

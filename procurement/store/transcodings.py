@@ -24,7 +24,7 @@ from domain.evaluation import (
     Member,
 )
 from domain.opening import OpeningRecord
-from domain.rules import Citation, MethodRules
+from domain.rules import Citation, GrievanceRules, MethodRules
 from domain.sealing import SealingKey, SealingKeySet
 from domain.tender import Amendment, Question
 from domain.text import STORED
@@ -83,6 +83,7 @@ STORED_TYPES: dict[str, type[BaseModel]] = {
     "tender_terms": TenderTerms,
     "method_rules": MethodRules,
     "citation": Citation,
+    "grievance_rules": GrievanceRules,
     "amendment": Amendment,
     "vendor_profile": VendorProfile,
     "sealing_key": SealingKey,

@@ -34,6 +34,7 @@ from api.controllers.audit import AuditController
 from api.controllers.auth import AuthController
 from api.controllers.awards import ComplaintController, OfficerAwardController
 from api.controllers.bids import BidController
+from api.controllers.debarments import OfficerDebarmentController, VendorDebarmentController
 from api.controllers.documents import (
     BidDocumentController,
     BillOfQuantitiesController,
@@ -42,10 +43,16 @@ from api.controllers.documents import (
     PublicDocumentController,
 )
 from api.controllers.evaluation import EvaluationController
+from api.controllers.grievances import (
+    GrievanceCommitteeController,
+    OfficerComplaintController,
+    VendorComplaintController,
+)
 from api.controllers.health import HealthController, MetricsController
 from api.controllers.ocds import OcdsController
 from api.controllers.officer import OfficerTenderController
 from api.controllers.public import PublicController
+from api.controllers.regulator import RegulatorController
 from api.controllers.vendor import VendorTenderController
 from api.dependencies import DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
@@ -174,6 +181,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             EvaluationController,
             ComplaintController,
             OfficerAwardController,
+            VendorComplaintController,
+            OfficerComplaintController,
+            GrievanceCommitteeController,
+            RegulatorController,
+            VendorDebarmentController,
+            OfficerDebarmentController,
             *portal_handlers(),
         ],
         template_config=template_config(),

@@ -51,9 +51,10 @@ class Settings(BaseSettings):
         Role.OFFICER,
         Role.AUDITOR,
         Role.ADMIN,
+        Role.REGULATOR,
     )
     """Roles that sign in only with a second factor (TOTP), comma-separated
-    ("officer,auditor,admin"); vendors may enrol one and need not."""
+    ("officer,auditor,admin,regulator"); vendors may enrol one and need not."""
 
     host: str = "127.0.0.1"
     port: int = 8000

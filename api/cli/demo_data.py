@@ -55,6 +55,11 @@ ACCOUNTS = (
     DemoAccount("officer@health", Role.OFFICER, "health-department"),
     DemoAccount("auditor@sindh", Role.AUDITOR),
     DemoAccount("admin@sindh", Role.ADMIN),
+    DemoAccount("regulator@sppra", Role.REGULATOR),
+    DemoAccount("head@works", Role.OFFICER, "works-and-services-department"),
+    DemoAccount("grievance.chair@works", Role.OFFICER, "works-and-services-department"),
+    DemoAccount("legal@works", Role.OFFICER, "works-and-services-department"),
+    DemoAccount("finance@works", Role.OFFICER, "works-and-services-department"),
     DemoAccount(
         "indus.builders",
         Role.VENDOR,
@@ -182,6 +187,7 @@ def load(app: ProcurementApplication, data_dir: Path) -> list[tuple[str, str]]:
     works = _officer("officer@works", "works-and-services-department")
     health = _officer("officer@health", "health-department")
     vendor = _vendor("indus.builders")
+    _grievance_committee(app)
     _completed_tender(app, works)
 
     road = app.draft_tender(
@@ -334,14 +340,14 @@ def _completed_tender(app: ProcurementApplication, works: Actor) -> None:
         past.moment += timedelta(days=1)
         award = app.award_tender(works, tender.id, bids["indus.builders"], "")
         past.moment += standstill * 2 / 7  # two days into a seven-day standstill
-        complaint = app.lodge_complaint(
+        complaint = app.lodge_award_complaint(
             _vendor("thar.engineering"),
             award.id,
             "Our bid was the lowest; the security shortfall is a minor deviation.",
         )
         past.moment += standstill * 3 / 7
-        app.decide_complaint(
-            works,
+        app.decide_award_complaint(
+            _officer(GRIEVANCE_CHAIR, works.entity or ""),
             award.id,
             complaint.id,
             upheld=False,
@@ -349,7 +355,8 @@ def _completed_tender(app: ProcurementApplication, works: Actor) -> None:
             reasons="Bid security below the amount the notice required is a material "
             "deviation; the bid was rightly rejected.",
         )
-        past.moment += timedelta(days=3)
+        # The contract waits until the complainant's time to appeal has passed.
+        past.moment += app.grievance_rules.appeal_period + timedelta(days=1)
         start = past.moment + timedelta(days=7)
         app.sign_contract(
             works,
@@ -372,6 +379,20 @@ def _bid(prices: dict[str, str], security: str) -> BidContents:
         bid_security=BidSecurityOffer(
             instrument="bank_guarantee", issuer="Sindh Bank Ltd", amount=_money(security)
         ),
+    )
+
+
+GRIEVANCE_CHAIR = "grievance.chair@works"
+
+
+def _grievance_committee(app: ProcurementApplication) -> None:
+    """The works department's head, named by the administrator, names its grievance
+    committee: none of its members evaluates the department's tenders in the demo."""
+    admin = Actor(account_id=account_id_for("admin@sindh"), role=Role.ADMIN, request_id="demo")
+    app.designate_head(admin, account_id_for("head@works"), head=True)
+    head = _officer("head@works", "works-and-services-department")
+    app.name_grievance_committee(
+        head, [GRIEVANCE_CHAIR, "legal@works", "finance@works"], GRIEVANCE_CHAIR
     )
 
 

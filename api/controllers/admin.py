@@ -17,9 +17,12 @@ from api.controllers.auth import sessions_ended
 from api.openapi import WRITE, bearer, problems
 from api.read_tokens import ReadTokens, read_tokens_of
 from api.schemas import WriteOut
+from api.schemas.grievances import HeadIn
 from domain.errors import (
+    AccountDisabledError,
     AccountEnabledError,
     AccountNotFoundError,
+    InvalidTermsError,
     NoSecondFactorError,
     OwnAccountError,
     ReasonRequiredError,
@@ -56,6 +59,26 @@ class AdminAccountController(Controller):
         result = procurement.disable_account(actor, account_id, data.reason)
         sessions_ended(request, account_id)
         return WriteOut.of(result, read_tokens_of(request.app.state))
+
+    @post(
+        "/head",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Make an officer the head of its procuring entity, or no longer",
+        responses=problems(*ACCOUNT, InvalidTermsError, AccountDisabledError),
+    )
+    def head(
+        self,
+        account_id: FromPath[UUID],
+        data: JSONBody[HeadIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
+    ) -> WriteOut:
+        """The head names the entity's grievance committee and refers vendors for
+        debarment."""
+        result = procurement.designate_head(actor, account_id, head=data.head)
+        return WriteOut.of(result, read_tokens)
 
     @post(
         "/enable",

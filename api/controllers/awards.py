@@ -11,22 +11,23 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_role
+from api.controllers.grievances import DECIDING
 from api.openapi import WRITE, bearer, problems
 from api.read_tokens import ReadTokens
 from api.schemas import CancelIn, ComplaintIn, ContractIn, DecisionIn, WriteOut
 from domain.errors import (
     AwardNotActiveError,
     AwardNotFoundError,
-    ComplaintDecidedError,
     ComplaintExistsError,
-    ComplaintNotFoundError,
     ComplaintPendingError,
     ComplaintPeriodClosedError,
+    ContractHeldError,
     ContractValueMismatchError,
     InvalidTermsError,
     NotABidderError,
     ReasonRequiredError,
     StandstillError,
+    TenderCancelledError,
 )
 from domain.values import Actor, Role
 from procurement.commands.application import ProcurementApplication
@@ -47,7 +48,11 @@ class ComplaintController(Controller):
         sync_to_thread=True,
         summary="A bidder's complaint, during the standstill (its grounds stay private)",
         responses=problems(
-            *AWARD, ComplaintPeriodClosedError, NotABidderError, ComplaintExistsError
+            *AWARD,
+            ComplaintPeriodClosedError,
+            NotABidderError,
+            ComplaintExistsError,
+            TenderCancelledError,
         ),
     )
     def lodge(
@@ -61,7 +66,7 @@ class ComplaintController(Controller):
         read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
-            procurement.lodge_complaint(actor, award_id, data.grounds, idempotency_key),
+            procurement.lodge_award_complaint(actor, award_id, data.grounds, idempotency_key),
             read_tokens,
         )
 
@@ -76,14 +81,8 @@ class OfficerAwardController(Controller):
         "/complaints/{complaint_id:uuid}/decision",
         status_code=HTTP_200_OK,
         sync_to_thread=True,
-        summary="Decide a complaint: upheld (with its remedy) or dismissed, with reasons",
-        responses=problems(
-            *AWARD,
-            ComplaintNotFoundError,
-            ComplaintDecidedError,
-            ReasonRequiredError,
-            InvalidTermsError,
-        ),
+        summary="The grievance committee's decision on a complaint about the award",
+        responses=problems(*AWARD, *DECIDING),
     )
     def decide(
         self,
@@ -96,7 +95,7 @@ class OfficerAwardController(Controller):
         read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
-            procurement.decide_complaint(
+            procurement.decide_award_complaint(
                 actor,
                 award_id,
                 complaint_id,
@@ -128,10 +127,12 @@ class OfficerAwardController(Controller):
         "/contract",
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
-        summary="Sign the contract (after the standstill, with no complaint pending)",
+        summary="Sign the contract (after the standstill, with no complaint about the award "
+        "unsettled)",
         responses=problems(
             *AWARD,
             StandstillError,
+            ContractHeldError,
             ComplaintPendingError,
             ContractValueMismatchError,
             InvalidTermsError,

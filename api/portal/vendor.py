@@ -435,7 +435,7 @@ class VendorPages(Controller):
             )
         try:
             written = await sync_to_thread(
-                procurement.lodge_complaint, actor_of(request), award_id, data.grounds
+                procurement.lodge_award_complaint, actor_of(request), award_id, data.grounds
             )
         except ProcurementError as error:
             return await tender_page(

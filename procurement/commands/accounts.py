@@ -40,7 +40,9 @@ from procurement.store.recorder import StoreRecorder
 class AccountCommands(ProcurementStore):
     """Accounts (mixed into ``ProcurementApplication``)."""
 
-    second_factor_roles: frozenset[Role] = frozenset({Role.OFFICER, Role.AUDITOR, Role.ADMIN})
+    second_factor_roles: frozenset[Role] = frozenset(
+        {Role.OFFICER, Role.AUDITOR, Role.ADMIN, Role.REGULATOR}
+    )
     """Roles that sign in only with a second factor (``PROCUREMENT_SECOND_FACTOR_ROLES``)."""
 
     reset_code_ttl = timedelta(hours=24)
@@ -231,6 +233,12 @@ class AccountCommands(ProcurementStore):
     def enable_account(self, actor: Actor, account_id: UUID, reason: str) -> WriteResult:
         account = self._administered(actor, account_id)
         account.enable(reason=reason, actor=actor, timestamp=self._now())
+        return self._save(account)
+
+    def designate_head(self, actor: Actor, account_id: UUID, *, head: bool) -> WriteResult:
+        """An officer made (or no longer) the head of its procuring entity."""
+        account = self._administered(actor, account_id)
+        account.designate_head(head=head, actor=actor, timestamp=self._now())
         return self._save(account)
 
     def issue_password_reset(

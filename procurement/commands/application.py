@@ -13,7 +13,9 @@ from procurement.commands.access import SYSTEM_ACCOUNT_ID, system_actor
 from procurement.commands.accounts import AccountCommands
 from procurement.commands.awards import AwardCommands
 from procurement.commands.bids import BidCommands
+from procurement.commands.debarments import DebarmentCommands
 from procurement.commands.evaluations import EvaluationCommands
+from procurement.commands.grievances import GrievanceCommands
 from procurement.commands.opening import OpeningCommands
 from procurement.commands.tenders import TenderCommands
 from procurement.commands.views import AccountView, BidView, EvaluationView, TenderView
@@ -35,6 +37,8 @@ class ProcurementApplication(
     OpeningCommands,
     EvaluationCommands,
     AwardCommands,
+    GrievanceCommands,
+    DebarmentCommands,
     AccountCommands,
 ):
     """Every command of the platform, one mixin per aggregate."""

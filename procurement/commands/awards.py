@@ -8,17 +8,20 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from domain.award import Award, AwardStatus, ComplaintStatus, ContractPeriod, Remedy
+from domain.award import Award, AwardStatus, ComplaintStatus, ContractPeriod
 from domain.errors import (
+    AwardHeldError,
     AwardNotFoundError,
     BidNotResponsiveError,
+    ComplaintPendingError,
+    ContractHeldError,
     EvaluationNotFoundError,
     ReasonRequiredError,
     ReportNotFinalError,
 )
 from domain.evaluation import Evaluation, EvaluationStatus, award_id_for, evaluation_id_for
+from domain.grievance import ComplaintStage
 from domain.opening import OpenedStatus
-from domain.tender import Tender
 from domain.values import Actor, Money, Role
 from procurement.store.application_base import ProcurementStore, WriteResult
 
@@ -47,6 +50,8 @@ class AwardCommands(ProcurementStore):
             )
         award_id = award_id_for(tender_id, evaluation.awards_made + 1)
         now = self._now()
+        held = self._check_not_held(tender_id, ComplaintStage.FINAL_REPORT, AwardHeldError, now)
+        self._check_not_debarred(entry.vendor_id, now)
         evaluation.record_award(
             award_id=award_id, bid_id=bid_id, reason=reason, actor=actor, timestamp=now
         )
@@ -67,7 +72,7 @@ class AwardCommands(ProcurementStore):
             timestamp=now,
         )
         # Decided from a tender that is not cancelled: it must still be as read.
-        return self._save(award, evaluation, unless_changed={tender.id: tender.version})
+        return self._save(award, evaluation, unless_changed={tender.id: tender.version, **held})
 
     def _fell_on_a_complaint(self, tender_id: UUID, evaluation: Evaluation, bid_id: UUID) -> bool:
         """Whether an earlier award of the tender to ``bid_id`` was cancelled by an upheld
@@ -79,66 +84,28 @@ class AwardCommands(ProcurementStore):
                 for complaint in award.complaints.values()
             ):
                 return True
-        return False
-
-    def lodge_complaint(
-        self,
-        actor: Actor,
-        award_id: UUID,
-        grounds: str,
-        idempotency_key: str | None = None,
-    ) -> WriteResult:
-        award = self._load(Award, award_id)
-        # A cancelled tender's complaints could never be decided: refuse them as its
-        # other acts are refused.
-        self._load(Tender, award.tender_id).check_not_cancelled()
-        complaint_id = self._new_id(actor, idempotency_key)
-        lodged = award.complaints.get(complaint_id)
-        if lodged is not None and lodged.vendor_id == actor.account_id:
-            # This key's complaint, lodged by an attempt that ended before its answer.
-            return self._written(award, complaint_id)
-        award.lodge_complaint(
-            complaint_id=complaint_id, grounds=grounds, actor=actor, timestamp=self._now()
+        complaints = self._complaints_of(tender_id)
+        fallen = {
+            c.award_id
+            for c in (complaints.complaints.values() if complaints else ())
+            if c.stage is ComplaintStage.AWARD and (d := c.final_decision) and d.upheld
+        }
+        return any(
+            award_id_for(tender_id, number) in fallen
+            and self._load(Award, award_id_for(tender_id, number)).bid_id == bid_id
+            for number in range(1, evaluation.awards_made + 1)
         )
-        result = self._save(award)
-        return WriteResult(id=complaint_id, version=result.version, position=result.position)
-
-    def decide_complaint(
-        self,
-        actor: Actor,
-        award_id: UUID,
-        complaint_id: UUID,
-        *,
-        upheld: bool,
-        remedy: Remedy | None,
-        reasons: str,
-    ) -> WriteResult:
-        award = self._officers_award(actor, award_id)
-        now = self._now()
-        award.decide_complaint(
-            complaint_id=complaint_id,
-            upheld=upheld,
-            remedy=remedy,
-            reasons=reasons,
-            actor=actor,
-            timestamp=now,
-        )
-        if not upheld:
-            return self._save(award)
-        evaluation = self._load(Evaluation, evaluation_id_for(award.tender_id))
-        if remedy is Remedy.REOPEN_EVALUATION:
-            evaluation.reopen(award_id=award.id, reason=reasons, actor=actor, timestamp=now)
-        else:
-            evaluation.release_award(award_id=award.id, reason=reasons, actor=actor, timestamp=now)
-        return self._save(award, evaluation)
 
     def cancel_award(self, actor: Actor, award_id: UUID, reason: str) -> WriteResult:
         award = self._officers_award(actor, award_id)
         now = self._now()
+        held = self._check_not_held(
+            award.tender_id, ComplaintStage.AWARD, ComplaintPendingError, now, award.id
+        )
         award.cancel(reason=reason, actor=actor, timestamp=now)
         evaluation = self._load(Evaluation, evaluation_id_for(award.tender_id))
         evaluation.release_award(award_id=award.id, reason=reason, actor=actor, timestamp=now)
-        return self._save(award, evaluation)
+        return self._save(award, evaluation, unless_changed=held)
 
     def sign_contract(
         self,
@@ -149,13 +116,16 @@ class AwardCommands(ProcurementStore):
     ) -> WriteResult:
         award = self._officers_award(actor, award_id)
         now = self._now()
+        held = self._check_not_held(
+            award.tender_id, ComplaintStage.AWARD, ContractHeldError, now, award.id
+        )
         # The state's refusals (not active, standstill, a pending complaint) come first,
         # from the command itself; the value is checked once the contract could be signed.
         signable = award.status is AwardStatus.STANDSTILL and now >= award.standstill_ends
         if signable and not award.pending_complaints():
             award.check_contract_value(value)
         award.sign_contract(value=value, period=period, actor=actor, timestamp=now)
-        return self._save(award)
+        return self._save(award, unless_changed=held)
 
     def _officers_award(self, actor: Actor, award_id: UUID) -> Award:
         """The award, if this officer's entity made it: otherwise, as if it did not exist."""

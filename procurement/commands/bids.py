@@ -145,6 +145,7 @@ class BidCommands(ProcurementStore):
         waits: Waits,
     ) -> BidView:
         check_vendor(actor)
+        await waits.load(lambda: self._check_not_debarred(actor.account_id, self._now()))
 
         async def replace(tender: Tender, now: datetime) -> BidView:
             sealed = self._sealed(tender, actor, bid)
@@ -230,6 +231,8 @@ class BidCommands(ProcurementStore):
         waits: Waits,
     ) -> BidView:
         check_vendor(actor)
+        # A debarred vendor is refused before anything is sealed or written.
+        await waits.load(lambda: self._check_not_debarred(actor.account_id, self._now()))
 
         async def submit(tender: Tender, now: datetime) -> BidView:
             sealed = self._sealed(tender, actor, bid)

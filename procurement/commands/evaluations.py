@@ -8,12 +8,11 @@ import logging
 from typing import Any
 from uuid import UUID
 
-from domain.account import Account, account_id_for
 from domain.bid import Bid, EnvelopeName, envelopes_for
 from domain.errors import (
-    AccountNotFoundError,
     EvaluationNotFoundError,
     EvaluationStateError,
+    FinancialOpeningHeldError,
     InvalidCommitteeError,
     ReportNotFinalError,
     UnreadableBidError,
@@ -28,8 +27,9 @@ from domain.evaluation import (
     Member,
     evaluation_id_for,
 )
+from domain.grievance import ComplaintStage
 from domain.tender import Tender
-from domain.values import Actor, Money, Role
+from domain.values import Actor, Money
 from procurement.commands.opening import READ_FAULTS
 from procurement.commands.views import EvaluationView
 from procurement.crypto import hpke as sealing
@@ -103,26 +103,12 @@ class EvaluationCommands(ProcurementStore):
             raise InvalidCommitteeError("the chair must be one of the members")
         return [
             Member(
-                account_id=self._committee_officer(tender, username).id,
+                account_id=self._entity_officer(tender.entity, username).id,
                 name=username,
                 chair=username == chair,
             )
             for username in members
         ]
-
-    def _committee_officer(self, tender: Tender, username: str) -> Account:
-        # No account, a vendor's, another entity's: one answer, so that naming a committee
-        # does not tell an officer which usernames exist on the platform.
-        not_ours = InvalidCommitteeError(f"{username!r} is not an officer of {tender.entity}")
-        try:
-            account = self._load(Account, account_id_for(username))
-        except AccountNotFoundError:
-            raise not_ours from None
-        if account.role is not Role.OFFICER or account.entity != tender.entity:
-            raise not_ours
-        if account.disabled:
-            raise InvalidCommitteeError(f"{username!r} is disabled")
-        return account
 
     def declare_interests(
         self,
@@ -205,13 +191,17 @@ class EvaluationCommands(ProcurementStore):
             raise EvaluationStateError("this tender has one envelope: its prices are open")
         evaluation.check_technical_work_done()
         evaluation.check_committee_ready()
+        now = self._now()
+        held = self._check_not_held(
+            tender_id, ComplaintStage.TECHNICAL_REPORT, FinancialOpeningHeldError, now
+        )
         private = self._unwrapped_key(tender, EnvelopeName.FINANCIAL)
         bids = [
             self._open_financial_or_marked(tender, bid_id, private)
             for bid_id in evaluation.to_open_financially()
         ]
-        evaluation.open_financial(bids=bids, actor=actor, timestamp=self._now())
-        return self._save(evaluation)
+        evaluation.open_financial(bids=bids, actor=actor, timestamp=now)
+        return self._save(evaluation, unless_changed=held)
 
     def _unwrapped_key(self, tender: Tender, name: EnvelopeName) -> bytes:
         keys = tender.sealing_keys.keys if tender.sealing_keys else ()

@@ -11,7 +11,13 @@ from uuid import UUID
 
 from domain.account import Account
 from domain.bid import Attachment, Bid, BidStatus, EnvelopeName, envelopes_for
-from domain.errors import TenderNotPublishedError, UnreadableBidError
+from domain.errors import (
+    AmendmentRequiredError,
+    OpeningHeldError,
+    TenderNotPublishedError,
+    UnreadableBidError,
+)
+from domain.grievance import ComplaintStage
 from domain.opening import (
     DocumentCheck,
     OpenedBid,
@@ -44,6 +50,8 @@ class OpeningCommands(ProcurementStore):
         tender = self._officers_tender(actor, tender_id, expected_version)
         now = self._now()
         tender.check_can_open(now)
+        held = self._check_not_held(tender.id, ComplaintStage.DOCUMENTS, OpeningHeldError, now)
+        self._check_amended_as_ordered(tender)
         if tender.sealing_keys is None:  # pragma: no cover (published implies keys)
             raise TenderNotPublishedError("the tender has no sealing keys")
         if tender.status is TenderStatus.ACTIVE:
@@ -71,7 +79,20 @@ class OpeningCommands(ProcurementStore):
             bids=opened,
         )
         tender.open_bids(record=record, actor=actor, timestamp=now)
-        return self._save(tender)
+        return self._save(tender, unless_changed=held)
+
+    def _check_amended_as_ordered(self, tender: Tender) -> None:
+        """An upheld complaint that ordered the documents amended holds the opening until an
+        addendum issued after the order has moved the deadline."""
+        complaints = self._complaints_of(tender.id)
+        ordered = None if complaints is None else complaints.amendment_ordered_at()
+        if ordered is None:
+            return
+        if not any(a.issued_at >= ordered and a.timeline for a in tender.amendments):
+            raise AmendmentRequiredError(
+                f"a complaint upheld at {ordered.isoformat()} ordered the documents amended: "
+                "issue the addendum, with a later deadline, before the opening"
+            )
 
     def _bids_on(self, tender_id: UUID) -> Iterator[Bid]:
         """Every bid ever submitted on the tender, from the store's own index of them (not

@@ -19,21 +19,35 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
+from domain.account import Account, account_id_for
 from domain.award import Award, AwardStatus
 from domain.bid import Bid, bid_id_for
+from domain.debarment import Debarment, debarment_id_for
 from domain.errors import (
     AccountNotFoundError,
     AwardLiveError,
     AwardNotFoundError,
     BidNotFoundError,
+    ComplaintNotFoundError,
     ComplaintPendingError,
     ContractSignedError,
+    DebarmentCaseNotFoundError,
     EvaluationNotFoundError,
+    GrievanceCommitteeNotFoundError,
+    InvalidCommitteeError,
+    ProcurementError,
     TenderNotFoundError,
     VersionConflictError,
     VersionMismatchError,
 )
 from domain.evaluation import Evaluation, award_id_for, evaluation_id_for
+from domain.grievance import (
+    ComplaintStage,
+    GrievanceCommittee,
+    GrievanceStatus,
+    TenderComplaints,
+    complaints_id_for,
+)
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Role
 from procurement.clock import Clock, SystemClock
@@ -47,6 +61,15 @@ from procurement.store.idempotency_keys import Attempt
 from procurement.store.recorder import StaleReadError, StoreRecorder
 
 A = TypeVar("A", bound=Aggregate)
+AWAITING_DECISION = frozenset(
+    {
+        GrievanceStatus.PENDING,
+        GrievanceStatus.OVERDUE,
+        GrievanceStatus.APPEALED,
+        GrievanceStatus.APPEAL_OVERDUE,
+    }
+)
+"""A complaint no one has decided yet (the committee, or on appeal the regulator)."""
 TENDERS_REMEMBERED = 256
 """Tenders a process keeps for deciding bids (the ones being bid on just now)."""
 
@@ -168,6 +191,9 @@ class ProcurementStore(Application[UUID]):
             Bid: BidNotFoundError,
             Evaluation: EvaluationNotFoundError,
             Award: AwardNotFoundError,
+            TenderComplaints: ComplaintNotFoundError,
+            GrievanceCommittee: GrievanceCommitteeNotFoundError,
+            Debarment: DebarmentCaseNotFoundError,
         }.get(kind, AccountNotFoundError)
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id)
@@ -186,6 +212,58 @@ class ProcurementStore(Application[UUID]):
             raise TenderNotFoundError(f"no tender {tender_id}")
         _check_version(tender, expected_version)
         return tender
+
+    def _entity_officer(self, entity: str, username: str) -> Account:
+        """An enabled officer of ``entity``, by username, to sit on one of its committees.
+        No account, a vendor's, another entity's: one answer, so that naming a committee
+        does not tell an officer which usernames exist on the platform."""
+        not_ours = InvalidCommitteeError(f"{username!r} is not an officer of {entity}")
+        try:
+            account = self._load(Account, account_id_for(username))
+        except AccountNotFoundError:
+            raise not_ours from None
+        if account.role is not Role.OFFICER or account.entity != entity:
+            raise not_ours
+        if account.disabled:
+            raise InvalidCommitteeError(f"{username!r} is disabled")
+        return account
+
+    def _complaints_of(self, tender_id: UUID) -> TenderComplaints | None:
+        try:
+            return self._load(TenderComplaints, complaints_id_for(tender_id))
+        except ComplaintNotFoundError:
+            return None
+
+    def _check_not_held(
+        self,
+        tender_id: UUID,
+        stage: ComplaintStage,
+        refusal: type[ProcurementError],
+        now: datetime,
+        award_id: UUID | None = None,
+    ) -> dict[UUID, int]:
+        """Refuse the step a complaint of ``stage`` holds until it is settled. Returns the
+        complaints' version as read (0: none yet): the step's write holds only if no
+        complaint came in meanwhile (``_save``'s ``unless_changed``)."""
+        complaints = self._complaints_of(tender_id)
+        if complaints is None:
+            return {complaints_id_for(tender_id): 0}
+        holding = complaints.holding(stage, now, award_id)
+        if holding:
+            first = holding[0]
+            raise refusal(
+                f"complaint {first.id} ({first.status.value}) holds this step until it is "
+                "decided and the time to appeal has passed"
+            )
+        return {complaints.id: complaints.version}
+
+    def _check_not_debarred(self, vendor_id: UUID, now: datetime) -> None:
+        """Refuse a debarred vendor (403 ``vendor_debarred``)."""
+        try:
+            record = self._load(Debarment, debarment_id_for(vendor_id))
+        except DebarmentCaseNotFoundError:
+            return
+        record.check_not_debarred(now)
 
     def _public_tender(self, tender_id: UUID) -> Tender:
         tender = self._load(Tender, tender_id)
@@ -264,11 +342,12 @@ class ProcurementStore(Application[UUID]):
 
         Returns the versions read (the evaluation, every award): the cancellation holds
         only if they are unchanged when it commits (``_save``'s ``unless_changed``)."""
+        read = self._check_no_complaint_unsettled(tender_id)
         try:
             evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
         except EvaluationNotFoundError:
-            return {}
-        read = {evaluation.id: evaluation.version}
+            return read
+        read[evaluation.id] = evaluation.version
         if evaluation.current_award is not None:
             award = self._load(Award, evaluation.current_award)
             if award.status is AwardStatus.CONTRACTED:
@@ -287,6 +366,19 @@ class ProcurementStore(Application[UUID]):
                 )
             read[award.id] = award.version
         return read
+
+    def _check_no_complaint_unsettled(self, tender_id: UUID) -> dict[UUID, int]:
+        complaints = self._complaints_of(tender_id)
+        if complaints is None:
+            return {complaints_id_for(tender_id): 0}
+        for complaint in complaints.complaints.values():
+            if complaint.status in AWAITING_DECISION:
+                stage = complaint.stage.value.replace("_", " ")
+                raise ComplaintPendingError(
+                    f"complaint {complaint.id} about the {stage} is {complaint.status.value}: "
+                    "it is decided first"
+                )
+        return {complaints.id: complaints.version}
 
     def _save(
         self,

@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 from api.app import create_app
 from domain.account import account_id_for
 from domain.values import Role
-from procurement.commands.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication, system_actor
 from procurement.crypto.second_factor import code_at, step_of
 from procurement.settings import Settings
 from tests import accounts
@@ -24,6 +24,10 @@ from tests.support import FakeClock
 
 PASSWORD = accounts.PASSWORD
 COMMITTEE = ("member.chair@works", "member.two@works", "member.three@works")
+GRIEVANCE = ("grievance.chair@works", "grievance.two@works", "grievance.three@works")
+"""The works department's grievance committee (``committee`` names it), chair first."""
+HEAD = "head@works"
+REGULATOR = "regulator@sppra"
 STAFF = (
     ("officer@works", Role.OFFICER, "works-and-services-department"),
     ("officer@health", Role.OFFICER, "health-department"),
@@ -128,6 +132,9 @@ class Api:
     def post(self, path: str, headers: dict[str, str], **kwargs: Any) -> Any:
         return self.client.post(path, headers=headers, **kwargs)
 
+    def put(self, path: str, headers: dict[str, str], **kwargs: Any) -> Any:
+        return self.client.put(path, headers=headers, **kwargs)
+
 
 @pytest.fixture
 def api(
@@ -147,3 +154,19 @@ def committee(api: Api) -> None:
     """Three more officers of the works department, to sit on evaluation committees."""
     for username in COMMITTEE:
         api.add_staff(username, Role.OFFICER, ENTITY)
+    name_grievance_committee(api)
+
+
+def name_grievance_committee(api: Api) -> None:
+    """The department's head (designated by the system, as an administrator would) names
+    its grievance committee; the regulator's account exists."""
+    for username in (*GRIEVANCE, HEAD):
+        api.add_staff(username, Role.OFFICER, ENTITY)
+    api.add_staff(REGULATOR, Role.REGULATOR)
+    api.application.designate_head(system_actor("test"), account_id_for(HEAD), head=True)
+    named = api.put(
+        "/entity/grievance-committee",
+        api.login(HEAD),
+        json={"members": list(GRIEVANCE), "chair": GRIEVANCE[0]},
+    )
+    assert named.status_code == 200, named.text

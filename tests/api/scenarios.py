@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from tests.api.conftest import COMMITTEE, Api
+from tests.api.conftest import COMMITTEE, GRIEVANCE, Api
 from tests.support import FakeClock, tender_json
 
 MEMBERS = COMMITTEE
@@ -101,7 +101,7 @@ class Scenario:
     def decide(self, award_id: str, complaint_id: str, **decision: Any) -> Any:
         return self.api.post(
             f"/awards/{award_id}/complaints/{complaint_id}/decision",
-            self.token("officer@works"),
+            self.token(GRIEVANCE[0]),
             json=decision,
         )
 

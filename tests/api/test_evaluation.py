@@ -37,7 +37,7 @@ def _standstill_complaint_then_contract(
     clock.set(clock.now() + timedelta(days=8))  # the standstill (7 days) is over
     before = api.event_count()
     assert_problem(tender.complain(award_id, "gamma", "Too late"), 409, "complaint_period_closed")
-    assert_problem(tender.sign(award_id), 409, "complaint_pending")
+    assert_problem(tender.sign(award_id), 409, "contract_held_by_complaint")
     assert_problem(
         api.post(
             f"/awards/{award_id}/cancel",
@@ -55,6 +55,9 @@ def _standstill_complaint_then_contract(
         reasons="The bid security must be submitted with the bid.",
     )
     assert dismissed.status_code == 200, dismissed.text
+    # Dismissed, the complaint still holds the contract while its complainant may appeal.
+    assert_problem(tender.sign(award_id), 409, "contract_held_by_complaint")
+    clock.set(clock.now() + timedelta(days=10))  # the rules' appeal period
     before = api.event_count()
     for other in ("999999.99", "1000000.01", "1.00"):  # the award's value, to the paisa
         assert_problem(tender.sign(award_id, other), 422, "contract_value_mismatch")

@@ -58,7 +58,7 @@ class OfficerAwardPages(Controller):
         return await page.act(
             f"decide:{complaint_id}",
             DecisionIn,
-            lambda data: procurement.decide_complaint(
+            lambda data: procurement.decide_award_complaint(
                 page.actor,
                 award_id,
                 complaint_id,

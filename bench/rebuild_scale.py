@@ -59,6 +59,7 @@ from procurement.store import migrations
 from procurement.store.database import eventsourcing_env, start_embedded
 from projections.ocds.releases_projection import TABLES as OCDS_TABLES
 from projections.public_tenders import TABLES as PUBLIC_TABLES
+from tests.accounts import GRIEVANCE_MEMBERS, name_grievance_committee
 from tests.support import START, terms, timeline
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -105,6 +106,7 @@ def _as(username: str, role: Role = Role.OFFICER) -> Actor:
 
 def build_template(app: ProcurementApplication, clock: Clockwork, tenders: int) -> None:
     system = system_actor("bench")
+    name_grievance_committee(app, "wsd")
     for username in (*MEMBERS, "proc.officer"):
         app.register_account(
             system, username=username, password=PASSWORD, role=Role.OFFICER, entity="wsd"
@@ -184,9 +186,15 @@ def _wave(app: ProcurementApplication, clock: Clockwork, numbers: range) -> None
         winner = _recommended(app, works, ids[n])
         awards[n] = app.award_tender(works, ids[n], winner, "").id
         if n % 4 == 0:
-            complaint = app.lodge_complaint(_as(VENDORS[1], Role.VENDOR), awards[n], "Unfair")
-            app.decide_complaint(
-                works, awards[n], complaint.id, upheld=False, remedy=None, reasons="No merit."
+            vendor = _as(VENDORS[1], Role.VENDOR)
+            complaint = app.lodge_award_complaint(vendor, awards[n], "Unfair")
+            app.decide_award_complaint(
+                _as(f"{GRIEVANCE_MEMBERS[0]}@wsd"),
+                awards[n],
+                complaint.id,
+                upheld=False,
+                remedy=None,
+                reasons="No merit.",
             )
     clock.advance(timedelta(days=12))
     for n in going:

@@ -40,3 +40,29 @@ def add_staff(
         system_actor("test"), username=username, password=password, role=role, entity=entity
     )
     return enrol(application, username, role, entity)
+
+
+GRIEVANCE_MEMBERS = ("g.chair", "g.two", "g.three")
+
+
+def name_grievance_committee(application: ProcurementApplication, entity: str) -> Actor:
+    """Three officers of ``entity`` and its head (designated by the system, as an
+    administrator would); the head names them its grievance committee. The chair's actor."""
+    system = system_actor("test")
+    names = [f"{name}@{entity}" for name in (*GRIEVANCE_MEMBERS, "g.head")]
+    for username in names:
+        application.register_account(
+            system, username=username, password=PASSWORD, role=Role.OFFICER, entity=entity
+        )
+    application.designate_head(system, account_id_for(names[-1]), head=True)
+
+    def officer(username: str) -> Actor:
+        return Actor(
+            account_id=account_id_for(username),
+            role=Role.OFFICER,
+            request_id="test",
+            entity=entity,
+        )
+
+    application.name_grievance_committee(officer(names[-1]), names[:3], names[0])
+    return officer(names[0])

@@ -27,6 +27,7 @@ from procurement.jobs.projection_runner import ProjectionJob
 from procurement.settings import Settings
 from procurement.store.database import eventsourcing_env
 from projections.public_tenders import TABLES, PublicTendersView
+from tests.accounts import name_grievance_committee
 from tests.support import FakeClock, officer, terms, vendor
 
 
@@ -119,6 +120,7 @@ def _evaluated_history(application: ProcurementApplication, clock: FakeClock) ->
             ),
         )
     works = _as("proc.officer@wsd")
+    chair = name_grievance_committee(application, "wsd")
     tender = application.draft_tender(works, terms(clock.now(), reference="E"))
     application.publish_tender(works, tender.id, None)
     security = BidSecurityOffer(
@@ -144,9 +146,9 @@ def _evaluated_history(application: ProcurementApplication, clock: FakeClock) ->
         application.declare_interests(_as(member), tender.id, conflict=False, statement="")
     application.finalise_evaluation(_as("m.one@wsd"), tender.id)
     first = application.award_tender(works, tender.id, bids["v.alpha"], "")
-    complaint = application.lodge_complaint(_as("v.beta", Role.VENDOR), first.id, "Forged")
-    application.decide_complaint(
-        works,
+    complaint = application.lodge_award_complaint(_as("v.beta", Role.VENDOR), first.id, "Forged")
+    application.decide_award_complaint(
+        chair,
         first.id,
         complaint.id,
         upheld=True,

@@ -44,6 +44,7 @@ from domain.grievance import (
     Grievance,
     GrievanceCommittee,
     TenderComplaints,
+    check_remedy,
     check_stage_window,
     committee_id_for,
     complaints_id_for,
@@ -176,12 +177,53 @@ class GrievanceCommands(ProcurementStore):
         award = self._load(Award, award_id)
         if actor.role is not Role.OFFICER or actor.entity != award.entity:
             raise AwardNotFoundError(f"no award {award_id}")
+        if complaint_id in award.complaints:
+            return self._decide_on_the_award(actor, award, complaint_id, upheld, remedy, reasons)
         complaints = self._entity_complaints(actor, award.tender_id)
         if complaints.complaint(complaint_id).award_id != award_id:
             raise ComplaintNotFoundError(f"no complaint {complaint_id} about award {award_id}")
         return self.decide_complaint(
             actor, award.tender_id, complaint_id, upheld=upheld, remedy=remedy, reasons=reasons
         )
+
+    def _decide_on_the_award(  # noqa: PLR0917 (the decision's parts)
+        self,
+        actor: Actor,
+        award: Award,
+        complaint_id: UUID,
+        upheld: bool,
+        remedy: Remedy | None,
+        reasons: str,
+    ) -> WriteResult:
+        """A complaint lodged on the award itself, before complaints had a file of their own
+        (its events replay as they were): decided there, by the committee's chair."""
+        check_remedy(ComplaintStage.AWARD, upheld=upheld, remedy=remedy)
+        if remedy is Remedy.CANCEL_PROCUREMENT:
+            raise InvalidTermsError(
+                "a complaint lodged on the award itself orders cancel_award or reopen_evaluation"
+            )
+        committee = self._load(GrievanceCommittee, committee_id_for(award.entity))
+        if actor.account_id != committee.chair.account_id:
+            raise NotGrievanceChairError(
+                "only the chair of the entity's grievance committee records its decisions"
+            )
+        now = self._now()
+        award.decide_complaint(
+            complaint_id=complaint_id,
+            upheld=upheld,
+            remedy=remedy,
+            reasons=reasons,
+            actor=actor,
+            timestamp=now,
+        )
+        if not upheld:
+            return self._save(award)
+        evaluation = self._load(Evaluation, evaluation_id_for(award.tender_id))
+        if remedy is Remedy.REOPEN_EVALUATION:
+            evaluation.reopen(award_id=award.id, reason=reasons, actor=actor, timestamp=now)
+        else:
+            evaluation.release_award(award_id=award.id, reason=reasons, actor=actor, timestamp=now)
+        return self._save(award, evaluation)
 
     def _position_now(self, aggregate: Aggregate) -> int:
         return self._position_of(aggregate.id, aggregate.version)

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 
+from domain.account import account_id_for
+from domain.award import Award
+from domain.values import Actor, Role
 from tests.api.conftest import GRIEVANCE, HEAD, REGULATOR, Api
 from tests.api.scenarios import MEMBERS, Scenario, at, offer
 from tests.api.test_bad_input import assert_problem
@@ -294,3 +298,30 @@ def test_only_the_chair_decides_and_only_for_its_entity(api: Api, clock: FakeClo
         api.post(path, tender.token("officer@health"), json=body), 404, "complaint_not_found"
     )
     assert complaints_of(tender)[0]["status"] == "pending"
+
+
+def test_a_complaint_lodged_on_the_award_before_complaint_files_is_still_decided(
+    api: Api, clock: FakeClock
+) -> None:
+    """Stored before complaints had a file of their own, such a complaint would otherwise
+    hold its contract for ever: the committee's chair decides it where it is."""
+    tender = with_bids(api, clock)
+    tender.open()
+    tender.declare(*MEMBERS)
+    tender.finalise()
+    award_id = tender.award("alpha")
+    application = api.application
+    award: Award = application.repository.get(UUID(award_id))
+    old = uuid4()
+    award.lodge_complaint(
+        complaint_id=old,
+        grounds="Lodged the old way",
+        actor=Actor(account_id=account_id_for("beta"), role=Role.VENDOR, request_id="old"),
+        timestamp=clock.now(),
+    )
+    application.save(award)
+    clock.set(clock.now() + timedelta(days=8))
+    assert_problem(tender.sign(award_id), 409, "complaint_pending")
+    decided = tender.decide(award_id, str(old), outcome="dismissed", reasons="No merit.")
+    assert decided.status_code == 200, decided.text  # the scenario decides as the chair
+    assert tender.sign(award_id, "900000.00").status_code == 201

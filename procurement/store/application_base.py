@@ -342,12 +342,11 @@ class ProcurementStore(Application[UUID]):
 
         Returns the versions read (the evaluation, every award): the cancellation holds
         only if they are unchanged when it commits (``_save``'s ``unless_changed``)."""
-        read = self._check_no_complaint_unsettled(tender_id)
         try:
             evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
         except EvaluationNotFoundError:
-            return read
-        read[evaluation.id] = evaluation.version
+            return self._check_no_complaint_unsettled(tender_id)
+        read = {evaluation.id: evaluation.version}
         if evaluation.current_award is not None:
             award = self._load(Award, evaluation.current_award)
             if award.status is AwardStatus.CONTRACTED:
@@ -365,7 +364,7 @@ class ProcurementStore(Application[UUID]):
                     f"a complaint against award {award.id} is pending: decide it first"
                 )
             read[award.id] = award.version
-        return read
+        return read | self._check_no_complaint_unsettled(tender_id)
 
     def _check_no_complaint_unsettled(self, tender_id: UUID) -> dict[UUID, int]:
         complaints = self._complaints_of(tender_id)

@@ -76,12 +76,14 @@ def test_every_json_operation_refuses_every_bad_body_with_its_4xx(api: Api) -> N
         *((body, JSON, 422) for body, _ in OUT_OF_RANGE),
     ]
     api.add_staff("admin@sindh", Role.ADMIN)
+    api.add_staff("regulator@sppra", Role.REGULATOR)
     callers = [
         {},
         api.login("officer@works"),
         api.register_vendor("body.vendor"),
         api.login("auditor@sindh"),
         api.login("admin@sindh"),
+        api.login("regulator@sppra"),
     ]
     operations = list(json_operations(api))
     assert len(operations) > 15  # the API's writes, found

@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tests.api.conftest import Api
+from tests.api.conftest import REGULATOR, Api
 from tests.api.scenarios import MEMBERS, Scenario, offer
 from tests.support import FakeClock, tender_json
 
@@ -86,6 +86,7 @@ def reads_of_a_whole_life(api: Api, clock: FakeClock) -> dict[str, Read]:
     assert complaint.status_code == 201, complaint.text
     clock.set(clock.now() + timedelta(days=8))  # the standstill is over
     tender.decide(award_id, complaint.json()["id"], outcome="dismissed", reasons="Too late.")
+    clock.set(clock.now() + timedelta(days=10))  # the complainant did not appeal in time
     signed = tender.sign(award_id)
     assert signed.status_code == 201, signed.text
 
@@ -140,6 +141,19 @@ def reads_of_a_whole_life(api: Api, clock: FakeClock) -> dict[str, Read]:
             tender.token(MEMBERS[0]),
         ),
         "officer's tender": Read("/tenders/{tender_id}", f"/tenders/{tender.id}", officer),
+        "vendor's complaints": Read(
+            "/tenders/{tender_id}/complaints/mine",
+            f"/tenders/{tender.id}/complaints/mine",
+            tender.token("alpha"),
+        ),
+        "entity's complaints": Read(
+            "/tenders/{tender_id}/complaints/all", f"/tenders/{tender.id}/complaints/all", officer
+        ),
+        "regulator's complaints": Read(
+            "/regulator/tenders/{tender_id}/complaints",
+            f"/regulator/tenders/{tender.id}/complaints",
+            tender.token(REGULATOR),
+        ),
         "officer's draft": Read("/tenders/{tender_id}", f"/tenders/{draft.json()['id']}", officer),
     }
 

@@ -703,6 +703,6 @@ class ComplaintsMachine(RuleBasedStateMachine):
 
 
 ComplaintsMachine.TestCase.settings = settings(
-    max_examples=200, stateful_step_count=40, deadline=None
+    max_examples=150, stateful_step_count=40, deadline=None
 )
 TestComplaintsMachine = ComplaintsMachine.TestCase

@@ -347,6 +347,6 @@ class DebarmentMachine(RuleBasedStateMachine):
 
 
 DebarmentMachine.TestCase.settings = settings(
-    max_examples=150, stateful_step_count=40, deadline=None
+    max_examples=100, stateful_step_count=40, deadline=None
 )
 TestDebarmentMachine = DebarmentMachine.TestCase

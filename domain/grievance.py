@@ -265,9 +265,13 @@ class GrievanceCommittee(Aggregate):
         the head then names another committee."""
         conflicted = [m for m in self.members if m.account_id in evaluators]
         panel = tuple(m.account_id for m in self.members if m.account_id not in evaluators)
-        if conflicted and (
-            self.chair in conflicted or len(panel) < min_size or len(panel) % 2 == 0
-        ):
+        too_few = len(panel) < min_size or len(panel) % 2 == 0
+        if too_few and not conflicted:  # named under a smaller minimum than the tender's
+            raise InvalidCommitteeError(
+                f"the grievance committee has fewer than {min_size} members: the head "
+                "names it again"
+            )
+        if conflicted and (self.chair in conflicted or too_few):
             names = ", ".join(m.name for m in conflicted)
             raise GrievancePanelConflictError(
                 f"{names} sit(s) on this tender's evaluation committee: the head names a "

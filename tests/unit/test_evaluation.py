@@ -1247,6 +1247,49 @@ def test_a_reopened_evaluation_is_finalised_again_in_a_second_report() -> None:
     assert case.evaluation.current_award == award_id_for(case.tender_id, 2)
 
 
+def test_a_withdrawn_report_is_taken_up_again_and_finalised_in_a_second() -> None:
+    """An upheld complaint about the report: the committee evaluates again."""
+    best, second = bid(*total("900.00")), bid(*total("1000.00"))
+    case = given(best, second)
+
+    def withdraw(reason: str = "complaint upheld: the licence was forged") -> None:
+        case.evaluation.withdraw_report(reason=reason, actor=case.chair, timestamp=NOW)
+
+    with pytest.raises(errors.EvaluationStateError):  # no report yet
+        withdraw()
+    case.finalise()
+    assert case.evaluation.finalised_at == NOW
+    with pytest.raises(errors.ReasonRequiredError):
+        withdraw(" ")
+    assert case.names() == []
+    withdraw()
+    assert case.names() == ["ReportWithdrawn"]
+    assert case.evaluation.status is EvaluationStatus.IN_PROGRESS
+    with pytest.raises(errors.EvaluationStateError):
+        withdraw()
+    with pytest.raises(errors.EvaluationStateError, match="not finalised"):
+        case.award(best)
+    case.evaluation.disqualify(
+        bid_id=best.bid_id, reason="forged licence", actor=case.chair, timestamp=NOW
+    )
+    case.events()
+    report = case.finalise()
+    assert report.number == 2
+    assert report.recommended_bid == second.bid_id
+    assert [r.number for r in case.evaluation.reports] == [1, 2]  # the first stays on record
+
+
+def test_a_report_with_a_live_award_is_not_withdrawn() -> None:
+    best = bid()
+    case = given(best)
+    case.finalise()
+    case.award(best)
+    with pytest.raises(errors.EvaluationStateError):
+        case.evaluation.withdraw_report(reason="too late", actor=case.chair, timestamp=NOW)
+    assert case.names() == []
+    assert case.evaluation.status is EvaluationStatus.AWARDED
+
+
 def test_every_event_class_has_an_explicit_stable_topic() -> None:
     names = [
         "Created",
@@ -1261,6 +1304,7 @@ def test_every_event_class_has_an_explicit_stable_topic() -> None:
         "AwardRecorded",
         "AwardReleased",
         "EvaluationReopened",
+        "ReportWithdrawn",
     ]
     for name in names:
         assert f"procurement:Evaluation.{name}" == getattr(Evaluation, name).TOPIC

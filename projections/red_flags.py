@@ -222,7 +222,7 @@ def _debarred_awards(
             },
         )
         for award in awards
-        for case in debarred.get(str(award["supplier_id"]), ())
+        for case in debarred.get(str(award.get("supplier_id")), ())
         if case["decided_at"] <= award["made_at"] < case["debarred_until"]
     ]
 

@@ -130,7 +130,8 @@ class ComplaintDecisionOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
     upheld: bool
     remedy: Annotated[
-        str | None, enum_text(Remedy), _about("what the upheld complaint orders; null if dismissed")
+        Annotated[str, enum_text(Remedy)] | None,
+        _about("what the upheld complaint orders; null if dismissed"),
     ]
     reasons: str
     decided_at: TimeText

@@ -319,13 +319,30 @@ def _bodies(
             models.setdefault((returned, "serialization"), []).append(place)
         elif (struct := _struct_of(annotation)) is not None:
             structs.setdefault(struct, []).append(place)
+    _declared(handler, responses, models, structs)
+    # Another representation of the same answer, by the request's Accept header.
+    for media_type, description in handler.opt.get("also", {}).items():
+        success.setdefault("content", {})[media_type] = {
+            "schema": {"type": "string", "description": description}
+        }
+
+
+def _declared(
+    handler: HTTPRouteHandler,
+    responses: dict[str, Any],
+    models: dict[tuple[type[BaseModel], JsonSchemaMode], list[dict[str, Any]]],
+    structs: dict[type[msgspec.Struct], list[dict[str, Any]]],
+) -> None:
+    """The answers a route declares with a model or a struct (``responses=``): pointed at
+    its schema."""
     for status, spec in (handler.responses or {}).items():
-        container = _model_of(spec.data_container)
-        answer = responses.get(str(status), {})
-        if container is None or isinstance(spec, ProblemSpec):
+        if isinstance(spec, ProblemSpec):
             continue
-        for content in answer.get("content", {}).values():
-            models.setdefault((container, "serialization"), []).append(content["schema"])
+        places = [c["schema"] for c in responses.get(str(status), {}).get("content", {}).values()]
+        if (container := _model_of(spec.data_container)) is not None:
+            models.setdefault((container, "serialization"), []).extend(places)
+        elif (struct := _struct_of(spec.data_container)) is not None:
+            structs.setdefault(struct, []).extend(places)
 
 
 def _model_schemas(

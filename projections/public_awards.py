@@ -18,14 +18,16 @@ from psycopg.types.json import Jsonb
 from domain.award import Award, AwardStatus
 from domain.evaluation import Evaluation
 from domain.public_status import PublicTenderStatus
+from projections import public_grievances
 
 Statement = tuple[str, dict[str, Any]]
 
 
 @singledispatch
-def statements_for(event: Any, tracking: Tracking) -> list[Statement]:  # noqa: ARG001
-    """The read-model changes an event makes; none for the events it does not show."""
-    return []
+def statements_for(event: Any, tracking: Tracking) -> list[Statement]:
+    """The read-model changes an event makes: complaints, grievance committees and
+    debarments in ``public_grievances.py``; none for the events it does not show."""
+    return public_grievances.statements_for(event, tracking)
 
 
 def _tender_by_evaluation(sql_set: str, params: dict[str, Any], tracking: Tracking) -> Statement:

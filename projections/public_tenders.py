@@ -27,6 +27,11 @@ Statement = tuple[str, dict[str, Any]]
 
 NAME = "public_tenders"
 TABLES = (
+    "public_complaints",
+    "public_complaint_files",
+    "public_grievance_committees",
+    "public_debarments",
+    "public_debarment_records",
     "entity_tenders",
     "public_tender_documents",
     "public_awards",
@@ -79,7 +84,8 @@ class PublicTendersProjection(Projection[PublicTendersView]):
 @singledispatch
 def statements_for(event: Any, tracking: Tracking) -> list[Statement]:
     """The read-model changes an event makes, not yet run: evaluation and award events in
-    ``public_awards.py``; none for the events this read model does not show.
+    ``public_awards.py``, complaints, committees and debarments in ``public_grievances.py``;
+    none for the events this read model does not show.
 
     The live projection runs them with the tracking position, one event per transaction; a
     rebuild (``procurement/jobs/rebuild.py``) runs a whole page of events' statements in one."""

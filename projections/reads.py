@@ -154,6 +154,7 @@ async def get_tender(pool: asyncpg.Pool, tender_id: UUID) -> dict[str, Any] | No
             if award[column] is not None:
                 award[column] = json.loads(award[column])
     tender["awards"] = awards
+    tender["complaints"] = [dict(zip(_COMPLAINT, c, strict=True)) for c in tender["complaints"]]
     return tender
 
 
@@ -174,6 +175,29 @@ _AMENDMENT = (
     "opening_time",
 )
 _QUESTION = ("question_id", "text", "asked_at", "answer", "answered_at")
+_COMPLAINT = (
+    "complaint_id",
+    "stage",
+    "status",
+    "award_id",
+    "lodged_at",
+    "decision_due",
+    "overdue",
+    "decided_at",
+    "upheld",
+    "remedy",
+    "reasons",
+    "panel_size",
+    "appeal_lodged_at",
+    "appeal_due",
+    "appeal_overdue",
+    "appeal_decided_at",
+    "appeal_upheld",
+    "appeal_remedy",
+    "appeal_reasons",
+)
+"""What the public reads of a complaint (``public_complaints``): never who lodged it, nor
+its grounds (the table holds neither)."""
 _AWARD = tuple(column.strip().split(".")[-1] for column in _AWARD_COLUMNS.split(","))
 # asyncpg decodes a record's fields in binary, without the pool's jsonb codec: text instead.
 _AWARD_IN_RECORD = _AWARD_COLUMNS.replace("a.complaints", "a.complaints::text").replace(
@@ -192,7 +216,11 @@ _TENDER = f"""
         ARRAY(
             SELECT ROW({_AWARD_IN_RECORD})
             FROM public_awards a WHERE a.tender_id = t.tender_id ORDER BY a.made_at, a.award_id
-        ) AS awards
+        ) AS awards,
+        ARRAY(
+            SELECT ROW({", ".join(_COMPLAINT)}) FROM public_complaints
+            WHERE tender_id = t.tender_id ORDER BY lodged_at, complaint_id
+        ) AS complaints
     FROM public_tenders t WHERE t.tender_id = $1
 """  # noqa: S608 (fixed parts)
 
@@ -317,10 +345,20 @@ async def ocds_ocids(pool: asyncpg.Pool) -> list[str]:
     return [str(r["ocid"]) for r in rows]
 
 
-async def red_flag_inputs(
-    pool: asyncpg.Pool, tender_id: UUID | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The public tender rows and award rows the red flags are computed on."""
+@dataclass(frozen=True)
+class RedFlagInputs:
+    """The public rows the red flags are computed on, read in one snapshot."""
+
+    tenders: list[dict[str, Any]]
+    awards: list[dict[str, Any]]
+    complaints: list[dict[str, Any]]
+    """Every complaint of the tenders' entities (a flag counts an entity's upheld ones)."""
+    debarments: list[dict[str, Any]]
+    """Every case decided as a debarment, of any vendor."""
+
+
+async def red_flag_inputs(pool: asyncpg.Pool, tender_id: UUID | None) -> RedFlagInputs:
+    """The public tender, award, complaint and debarment rows the red flags are computed on."""
     where = " WHERE tender_id = $1" if tender_id else ""
     args = [tender_id] if tender_id else []
     async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
@@ -331,11 +369,73 @@ async def red_flag_inputs(
             *args,
         )
         awards = await connection.fetch(
-            "SELECT award_id, tender_id, bid_id, status FROM public_awards"  # noqa: S608
-            f"{where} ORDER BY made_at, award_id",
+            "SELECT award_id, tender_id, bid_id, supplier_id, supplier_name, status, "  # noqa: S608
+            f"made_at FROM public_awards{where} ORDER BY made_at, award_id",
             *args,
         )
-    return [dict(t) for t in tenders], [dict(a) for a in awards]
+        entities = (
+            " WHERE entity IN (SELECT entity FROM public_tenders WHERE tender_id = $1)"
+            if tender_id
+            else ""
+        )
+        complaints = await connection.fetch(
+            f"SELECT tender_id, entity, {', '.join(_COMPLAINT)} "  # noqa: S608 (fixed parts)
+            f"FROM public_complaints{entities} ORDER BY lodged_at, complaint_id",
+            *args,
+        )
+        debarments = await connection.fetch(
+            f"SELECT {_DEBARMENT_COLUMNS} FROM public_debarments "  # noqa: S608 (fixed parts)
+            "WHERE status = 'debarred' ORDER BY decided_at, case_id"
+        )
+    return RedFlagInputs(
+        [dict(t) for t in tenders],
+        [dict(a) for a in awards],
+        [dict(c) for c in complaints],
+        [dict(d) for d in debarments],
+    )
+
+
+_DEBARMENT_COLUMNS = (
+    "case_id, vendor_id, vendor_name, grounds, referred_by_entity, opened_at, decided_at, "
+    "debarred_until, reasons"
+)
+_DEBARRED = "status = 'debarred'"
+"""The cases the public reads: decided as debarments. A case in hearing is not published (a
+regulator publishes its decisions, not the accusations it has yet to hear), nor a dismissed
+one (the vendor was cleared)."""
+
+
+async def list_debarments(
+    pool: asyncpg.Pool, now: datetime, *, active: bool | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Debarments decided, the latest first; with ``active``, only those in force at ``now``
+    (True) or only those ended (False). A debarment in force is one decided and not yet at
+    its date: it ends by itself."""
+    where = f" WHERE {_DEBARRED}"
+    args: list[Any] = []
+    if active is not None:
+        args.append(now)
+        where += f" AND {'' if active else 'NOT '}(debarred_until > $1)"
+    count = f"SELECT count(*) FROM public_debarments{where}"  # noqa: S608 (fixed parts)
+    return await _page(
+        pool,
+        f"SELECT {_DEBARMENT_COLUMNS}, ({count}) AS total "  # noqa: S608 (fixed parts)
+        f"FROM public_debarments{where} ORDER BY decided_at DESC, case_id "
+        f"LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
+        count,
+        args,
+        limit=limit,
+        offset=offset,
+    )
+
+
+async def grievance_committee(pool: asyncpg.Pool, entity: str) -> dict[str, Any] | None:
+    """An entity's grievance committee: its members' names and chair, when it was named."""
+    row = await pool.fetchrow(
+        "SELECT entity, members, named_at FROM public_grievance_committees WHERE entity = $1",
+        entity,
+    )
+    return dict(row) if row else None
 
 
 async def latest_checkpoint(pool: asyncpg.Pool) -> dict[str, Any] | None:

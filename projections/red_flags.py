@@ -1,15 +1,17 @@
 """Red flags for auditors: Open Contracting red-flag indicators computed on the public read
 models, each with the tender and the evidence. Pure functions over rows; no I/O.
 
-The indicators follow the Open Contracting Partnership's "Red flags for integrity" guide (the
-codes are its numbers); the thresholds are settings.
+The R indicators follow the Open Contracting Partnership's "Red flags for integrity" guide
+(the codes are its numbers); the thresholds are settings. The S indicators are the
+platform's own, on complaints and debarments (issue 19), which the guide does not number.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +24,18 @@ INDICATORS = {
     "R030": "Late bid won",
     "R036": "Lowest bid disqualified",
     "R038": "Excessive disqualified bids",
+    "S001": "Award to a debarred vendor",
+    "S002": "Complaints upheld repeatedly against the entity",
+    "S003": "Complaint decision overdue",
 }
+
+REPEATED_UPHELD = 3
+REPEATED_WINDOW = timedelta(days=365)
+"""S002: an entity with this many complaints upheld (by its committee or on appeal) within
+this window. One upheld complaint is the system working; two can be chance; a third within a
+financial year says the entity's documents or evaluations keep failing its bidders, which an
+auditor should look at. A constant, not a setting: its reason is the rule, not a local
+tuning."""
 
 
 @dataclass(frozen=True)
@@ -46,17 +59,37 @@ class Flag:
 
 
 def flags_for(
-    tenders: list[dict[str, Any]], awards: list[dict[str, Any]], thresholds: Thresholds
+    tenders: list[dict[str, Any]],
+    awards: list[dict[str, Any]],
+    thresholds: Thresholds,
+    *,
+    complaints: Sequence[dict[str, Any]] = (),
+    debarments: Sequence[dict[str, Any]] = (),
 ) -> list[Flag]:
-    """Every flag raised by ``tenders`` (public tender rows) and ``awards`` (public award
-    rows), by tender then indicator."""
+    """Every flag raised by ``tenders`` (public tender rows), ``awards`` (public award rows),
+    ``complaints`` (public complaint rows of the tenders' entities) and ``debarments`` (the
+    cases decided as debarments), by tender then indicator."""
     awards_by_tender: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for award in awards:
         awards_by_tender[str(award["tender_id"])].append(award)
+    complaints_by_tender: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for complaint in complaints:
+        complaints_by_tender[str(complaint["tender_id"])].append(complaint)
+    debarred: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for case in debarments:
+        debarred[str(case["vendor_id"])].append(case)
+    repeated = _repeatedly_upheld(complaints)
     found: list[Flag] = []
     for tender in tenders:
-        tender_awards = awards_by_tender[str(tender["tender_id"])]
-        for indicator, evidence in _evidence(tender, tender_awards, thresholds):
+        key = str(tender["tender_id"])
+        tender_awards = awards_by_tender[key]
+        raised = [
+            *_evidence(tender, tender_awards, thresholds),
+            *_debarred_awards(tender_awards, debarred),
+            *([("S002", repeated[key])] if key in repeated else []),
+            *_overdue(complaints_by_tender[key]),
+        ]
+        for indicator, evidence in raised:
             found.append(
                 Flag(
                     indicator=indicator,
@@ -164,6 +197,102 @@ def _report_flags(
                         "examined": len(examined),
                         "share": f"{share:.2f}",
                         "threshold": str(thresholds.disqualified_share),
+                    },
+                )
+            )
+    return flags
+
+
+def _debarred_awards(
+    awards: list[dict[str, Any]], debarred: dict[str, list[dict[str, Any]]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """S001: an award made while its supplier was debarred (whatever became of it since)."""
+    return [
+        (
+            "S001",
+            {
+                "award_id": str(award["award_id"]),
+                "supplier_id": str(award["supplier_id"]),
+                "supplier_name": award["supplier_name"],
+                "award_status": str(award["status"]),
+                "made_at": _time(award["made_at"]),
+                "case_id": str(case["case_id"]),
+                "debarred_at": _time(case["decided_at"]),
+                "debarred_until": _time(case["debarred_until"]),
+            },
+        )
+        for award in awards
+        for case in debarred.get(str(award.get("supplier_id")), ())
+        if case["decided_at"] <= award["made_at"] < case["debarred_until"]
+    ]
+
+
+def _upheld_at(complaint: dict[str, Any]) -> datetime | None:
+    """When a complaint was upheld against its entity: by the committee, or on appeal."""
+    if complaint["upheld"]:
+        moment: datetime = complaint["decided_at"]
+        return moment
+    if complaint["appeal_upheld"]:
+        appealed: datetime = complaint["appeal_decided_at"]
+        return appealed
+    return None
+
+
+def _repeatedly_upheld(complaints: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """S002, by tender: each tender with a complaint upheld when its entity had
+    ``REPEATED_UPHELD`` or more upheld within ``REPEATED_WINDOW`` up to then (the window of
+    the tender's latest such complaint)."""
+    by_entity: dict[str, list[tuple[datetime, dict[str, Any]]]] = defaultdict(list)
+    for complaint in complaints:
+        at = _upheld_at(complaint)
+        if at is not None:
+            by_entity[complaint["entity"]].append((at, complaint))
+    found: dict[str, dict[str, Any]] = {}
+    for entity, upheld in by_entity.items():
+        upheld.sort(key=lambda pair: (pair[0], str(pair[1]["complaint_id"])))
+        for at, complaint in upheld:
+            window = [c for when, c in upheld if at - REPEATED_WINDOW < when <= at]
+            if len(window) >= REPEATED_UPHELD:
+                found[str(complaint["tender_id"])] = {
+                    "entity": entity,
+                    "upheld": len(window),
+                    "window_days": REPEATED_WINDOW.days,
+                    "threshold": REPEATED_UPHELD,
+                    "complaints": [str(c["complaint_id"]) for c in window],
+                    "last_upheld_at": _time(at),
+                }
+    return found
+
+
+def _overdue(complaints: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """S003: a complaint the committee, or an appeal the regulator, did not decide in time
+    (flagged even once decided late)."""
+    flags: list[tuple[str, dict[str, Any]]] = []
+    for complaint in complaints:
+        evidence = {"complaint_id": str(complaint["complaint_id"]), "stage": complaint["stage"]}
+        if complaint["overdue"]:
+            decided = complaint["decided_at"]
+            flags.append(
+                (
+                    "S003",
+                    evidence
+                    | {
+                        "by": "grievance_committee",
+                        "decision_due": _time(complaint["decision_due"]),
+                        "decided_at": _time(decided) if decided else None,
+                    },
+                )
+            )
+        if complaint["appeal_overdue"]:
+            decided = complaint["appeal_decided_at"]
+            flags.append(
+                (
+                    "S003",
+                    evidence
+                    | {
+                        "by": "regulator",
+                        "decision_due": _time(complaint["appeal_due"]),
+                        "decided_at": _time(decided) if decided else None,
                     },
                 )
             )

@@ -47,6 +47,11 @@ TABLES = (
     "document_blobs",
     "document_chunks",
     "bid_document_uploads",
+    "public_complaints",
+    "public_complaint_files",
+    "public_grievance_committees",
+    "public_debarments",
+    "public_debarment_records",
 )
 
 

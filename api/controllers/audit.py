@@ -54,7 +54,7 @@ Replay = Annotated[
     ),
 ]
 
-Indicator = Literal["R003", "R018", "R028", "R030", "R036", "R038"]
+Indicator = Literal["R003", "R018", "R028", "R030", "R036", "R038", "S001", "S002", "S003"]
 EXPORT_MEDIA_TYPE = "application/x-ndjson"
 NO_CHECKPOINT = Refusal(404, "no_checkpoint")
 INVALID_PROOF_REQUEST = Refusal(422, "invalid_proof_request")
@@ -82,10 +82,16 @@ class AuditController(Controller):
             min_submission_days=settings.red_flag_min_submission_days,
             disqualified_share=settings.red_flag_disqualified_share,
         )
-        tenders, awards = await reads.red_flag_inputs(pool, tender_id)
+        found = await reads.red_flag_inputs(pool, tender_id)
         flags = [
             RedFlagOut(name=flag.name, **asdict(flag))
-            for flag in flags_for(tenders, awards, thresholds)
+            for flag in flags_for(
+                found.tenders,
+                found.awards,
+                thresholds,
+                complaints=found.complaints,
+                debarments=found.debarments,
+            )
             if indicator is None or flag.indicator == indicator
         ]
         return RedFlagsOut(

@@ -1,5 +1,6 @@
-"""The public: published tenders (notice, addenda, answers, opening, evaluation reports)
-and awards (standstill, complaints' outcomes, contract). No sign-in."""
+"""The public: published tenders (notice, addenda, answers, opening, evaluation reports,
+complaints' decisions), awards (standstill, complaints' outcomes, contract), debarments and
+grievance committees. No sign-in."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Request, get
+import msgspec
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.openapi import READ_MODEL_LAGGING, problems
@@ -23,9 +26,23 @@ from api.schemas import (
     TenderPageOut,
     query_text,
 )
-from api.schemas.public import award_of, detail_of, summary_of
-from domain.errors import AwardNotFoundError, TenderNotFoundError
+from api.schemas.public import (
+    DebarmentPageOut,
+    GrievanceCommitteeOut,
+    award_of,
+    committee_of,
+    debarment_of,
+    debarments_csv,
+    detail_of,
+    summary_of,
+)
+from domain.errors import AwardNotFoundError, GrievanceCommitteeNotFoundError, TenderNotFoundError
+from domain.text import refusal
 from projections import reads
+
+CSV = "text/csv"
+ENTITY_MAX = 100
+"""An entity's longest name, as the tender list's ``entity`` filter takes it."""
 
 TenderStatusFilter = Literal[
     "active",
@@ -148,3 +165,67 @@ class PublicController(Controller):
         if row is None:
             raise AwardNotFoundError(f"no award {award_id}")
         return award_of(row)
+
+    @get(
+        "/debarments",
+        summary="Debarred vendors, the latest decision first: JSON, or CSV (Accept: text/csv)",
+        opt={"also": {CSV: "the same page as CSV: a header row, then a row per debarment"}},
+        responses={
+            200: ResponseSpec(data_container=DebarmentPageOut, description="The debarments"),
+            **problems(READ_MODEL_LAGGING, *READ_TOKEN),
+        },
+    )
+    async def debarments(  # noqa: PLR0917 (one argument per query parameter)
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        active: Annotated[
+            bool | None,
+            QueryParameter(description="true: in force now; false: ended; leave out: both"),
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1_000,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
+        read_token: ReadToken = None,
+        min_position: MinPosition = None,
+    ) -> Response[bytes]:
+        """Only decisions are published: a case in hearing, or dismissed, is not listed."""
+        await caught_up(request, pool, read_token, min_position)
+        now = request.app.state.clock.now()
+        rows, total = await reads.list_debarments(
+            pool, now, active=active, limit=limit, offset=offset
+        )
+        page = DebarmentPageOut(
+            as_of=reads.as_utc(now) or "",
+            items=[debarment_of(row, now) for row in rows],
+            total=total,
+            limit=limit,
+            offset=offset,
+        )
+        if request.accept.best_match([MediaType.JSON, CSV]) == CSV:
+            return Response(
+                debarments_csv(page).encode(),
+                media_type=f"{CSV}; charset=utf-8; header=present",
+                headers={"Content-Disposition": 'attachment; filename="debarments.csv"'},
+            )
+        return Response(msgspec.json.encode(page), media_type=MediaType.JSON)
+
+    @get(
+        "/entities/{entity:str}/grievance-committee",
+        summary="A procuring entity's grievance redressal committee: its members and chair",
+        responses=problems(GrievanceCommitteeNotFoundError, READ_MODEL_LAGGING, *READ_TOKEN),
+    )
+    async def grievance_committee(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        entity: FromPath[str],
+        read_token: ReadToken = None,
+        min_position: MinPosition = None,
+    ) -> GrievanceCommitteeOut:
+        await caught_up(request, pool, read_token, min_position)
+        row = None
+        if len(entity) <= ENTITY_MAX and refusal(entity, single_line=True) is None:
+            row = await reads.grievance_committee(pool, entity)  # other text names no entity
+        if row is None:
+            raise GrievanceCommitteeNotFoundError(f"no grievance committee of {entity[:100]!r}")
+        return committee_of(row)

@@ -15,6 +15,8 @@ complaints, contract) as they are stored.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, overload
@@ -22,7 +24,8 @@ from typing import Annotated, Any, overload
 import msgspec
 
 from api.schemas.common import MoneyText, TimeText, UuidText, enum_text
-from domain.award import AwardStatus
+from domain.award import AwardStatus, Remedy
+from domain.grievance import ComplaintStage, GrievanceStatus
 from domain.public_status import PublicTenderStatus
 from domain.values import Category, Method, Scope
 from projections import reads
@@ -122,6 +125,45 @@ class AwardOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     version: int
 
 
+class ComplaintDecisionOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A decision on a complaint or on its appeal, with its published reasons."""
+
+    upheld: bool
+    remedy: Annotated[
+        Annotated[str, enum_text(Remedy)] | None,
+        _about("what the upheld complaint orders; null if dismissed"),
+    ]
+    reasons: str
+    decided_at: TimeText
+
+
+class ComplaintAppealOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """An appeal to the regulator (never its grounds) and the regulator's decision."""
+
+    lodged_at: TimeText
+    decision_due: TimeText
+    overdue: Annotated[bool, _about("the regulator did not decide by its date")]
+    decision: ComplaintDecisionOut | None
+
+
+class ComplaintOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A complaint about the tender: its stage and what was decided, with the reasons; never
+    who lodged it nor its grounds."""
+
+    id: UuidText
+    stage: Annotated[str, enum_text(ComplaintStage)]
+    status: Annotated[str, enum_text(GrievanceStatus)]
+    award_id: Annotated[UuidText | None, _about("the award it concerns (stage award)")]
+    lodged_at: TimeText
+    decision_due: Annotated[TimeText, _about("the grievance committee decides by then")]
+    overdue: Annotated[bool, _about("the committee did not decide by its date: appealable")]
+    decision: Annotated[ComplaintDecisionOut | None, _about("the grievance committee's decision")]
+    panel_size: Annotated[
+        int | None, _about("how many members of the committee decided (none who evaluates it)")
+    ]
+    appeal: ComplaintAppealOut | None
+
+
 class TenderOut(TenderSummaryOut, frozen=True, kw_only=True, gc=False):
     """A published notice: its addenda, answers, opening record, reports and awards."""
 
@@ -147,6 +189,9 @@ class TenderOut(TenderSummaryOut, frozen=True, kw_only=True, gc=False):
     cancellation_reason: str | None
     amendments: list[AmendmentOut]
     questions: list[QuestionOut]
+    complaints: Annotated[
+        list[ComplaintOut], _about("complaints at every stage, and their appeals, oldest first")
+    ]
 
 
 class TenderPageOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -161,6 +206,58 @@ class AwardPageOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     total: int
     limit: int
     offset: int
+
+
+class DebarmentOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A debarment the regulator decided: the vendor, the grounds, the decision's reasons."""
+
+    case_id: UuidText
+    vendor: SupplierOut
+    grounds: str
+    referred_by_entity: Annotated[
+        str | None, _about("the procuring entity that referred the vendor, if one did")
+    ]
+    opened_at: TimeText
+    decided_at: TimeText
+    debarred_until: Annotated[TimeText, _about("the debarment ends by itself then")]
+    reasons: str
+    active: Annotated[bool, _about("in force at the time of the answer (as_of)")]
+
+
+class DebarmentPageOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    as_of: Annotated[TimeText, _about("the moment ``active`` is computed for")]
+    items: list[DebarmentOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class CommitteeMemberOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    name: str
+    chair: bool
+
+
+class GrievanceCommitteeOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A procuring entity's grievance redressal committee, as its head named it last."""
+
+    entity: str
+    members: list[CommitteeMemberOut]
+    named_at: TimeText
+
+
+DEBARMENT_CSV_COLUMNS = (
+    "case_id",
+    "vendor_id",
+    "vendor_name",
+    "grounds",
+    "referred_by_entity",
+    "opened_at",
+    "decided_at",
+    "debarred_until",
+    "reasons",
+    "active",
+)
+"""The CSV list's header row, in its order: a ``DebarmentOut`` flattened."""
 
 
 # Built from the read model's rows, without validation (see the module's docstring).
@@ -234,6 +331,7 @@ def detail_of(row: dict[str, Any]) -> TenderOut:
             )
             for a in row["amendments"]
         ],
+        complaints=[complaint_of(c) for c in row["complaints"]],
         questions=[
             QuestionOut(
                 id=str(q["question_id"]),
@@ -271,3 +369,97 @@ def award_of(row: dict[str, Any]) -> AwardOut:
         contract=row["contract"],
         version=row["version"],
     )
+
+
+def _decision(
+    upheld: bool | None, remedy: str | None, reasons: str | None, decided_at: datetime | None
+) -> ComplaintDecisionOut | None:
+    if decided_at is None or upheld is None or reasons is None:
+        return None
+    return ComplaintDecisionOut(
+        upheld=upheld, remedy=remedy, reasons=reasons, decided_at=_time(decided_at)
+    )
+
+
+def complaint_of(row: dict[str, Any]) -> ComplaintOut:
+    appeal = None
+    if row["appeal_lodged_at"] is not None:
+        appeal = ComplaintAppealOut(
+            lodged_at=_time(row["appeal_lodged_at"]),
+            decision_due=_time(row["appeal_due"]),
+            overdue=row["appeal_overdue"],
+            decision=_decision(
+                row["appeal_upheld"],
+                row["appeal_remedy"],
+                row["appeal_reasons"],
+                row["appeal_decided_at"],
+            ),
+        )
+    return ComplaintOut(
+        id=str(row["complaint_id"]),
+        stage=row["stage"],
+        status=row["status"],
+        award_id=None if row["award_id"] is None else str(row["award_id"]),
+        lodged_at=_time(row["lodged_at"]),
+        decision_due=_time(row["decision_due"]),
+        overdue=row["overdue"],
+        decision=_decision(row["upheld"], row["remedy"], row["reasons"], row["decided_at"]),
+        panel_size=row["panel_size"],
+        appeal=appeal,
+    )
+
+
+def debarment_of(row: dict[str, Any], now: datetime) -> DebarmentOut:
+    return DebarmentOut(
+        case_id=str(row["case_id"]),
+        vendor=SupplierOut(id=str(row["vendor_id"]), name=row["vendor_name"]),
+        grounds=row["grounds"],
+        referred_by_entity=row["referred_by_entity"],
+        opened_at=_time(row["opened_at"]),
+        decided_at=_time(row["decided_at"]),
+        debarred_until=_time(row["debarred_until"]),
+        reasons=row["reasons"],
+        active=row["decided_at"] <= now < row["debarred_until"],
+    )
+
+
+def debarment_cells(debarment: DebarmentOut) -> tuple[str, ...]:
+    """A debarment as the CSV list's row (``DEBARMENT_CSV_COLUMNS``), not yet made safe."""
+    return (
+        debarment.case_id,
+        debarment.vendor.id,
+        debarment.vendor.name,
+        debarment.grounds,
+        debarment.referred_by_entity or "",
+        debarment.opened_at,
+        debarment.decided_at,
+        debarment.debarred_until,
+        debarment.reasons,
+        "true" if debarment.active else "false",
+    )
+
+
+def committee_of(row: dict[str, Any]) -> GrievanceCommitteeOut:
+    return GrievanceCommitteeOut(
+        entity=row["entity"],
+        members=[CommitteeMemberOut(name=m["name"], chair=m["chair"]) for m in row["members"]],
+        named_at=_time(row["named_at"]),
+    )
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell beginning so is read as a formula by spreadsheets (OWASP, CSV injection)."""
+
+
+def _safe_cell(text: str) -> str:
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def debarments_csv(page: DebarmentPageOut) -> str:
+    """The list as CSV (RFC 4180: a header row, quoted where needed, CRLF line ends), each
+    cell that a spreadsheet would read as a formula prefixed with a quote."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(DEBARMENT_CSV_COLUMNS)
+    writer.writerows(tuple(map(_safe_cell, debarment_cells(d))) for d in page.items)
+    return out.getvalue()

@@ -39,7 +39,7 @@ from psycopg.rows import DictRow
 
 from procurement.jobs.projection_runner import ReadModelsApplication
 from procurement.store.recorder import StoreRecorder
-from projections import public_awards, public_tenders
+from projections import public_awards, public_grievances, public_tenders
 from projections.ocds import release_builder as ocds
 from projections.ocds.rebuild_pages import OcdsReleasesPages, Page, handles
 from projections.ocds.releases_projection import OcdsReleasesView
@@ -323,8 +323,13 @@ class PublicTendersPages:
     """A page's statements, each event's as the live view would run them, in order."""
 
     def shows(self, event_class: type[Any]) -> bool:
-        return handles(public_tenders.statements_for, event_class) or handles(
-            public_awards.statements_for, event_class
+        return any(
+            handles(dispatcher, event_class)
+            for dispatcher in (
+                public_tenders.statements_for,
+                public_awards.statements_for,
+                public_grievances.statements_for,
+            )
         )
 
     def write(self, cursor: Cursor[DictRow], page: Page) -> None:

@@ -5,11 +5,13 @@ from the state are in ``release_builder.py``."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import singledispatch
 from typing import Any
 
 from domain.award import Award
 from domain.evaluation import Evaluation
+from domain.grievance import ComplaintStage, GrievanceStatus, TenderComplaints
 from domain.opening import OpenedStatus
 from domain.tender import Tender
 from domain.values import TenderTerms
@@ -31,9 +33,10 @@ from projections.ocds.release_builder import (
     entity_name,
 )
 
-PRIVATE_ONLY: tuple[type[Any], ...] = (Tender.QuestionAsked,)
+PRIVATE_ONLY: tuple[type[Any], ...] = (Tender.QuestionAsked, TenderComplaints.Opened)
 """Events that change a process's state (its ``_private`` bookkeeping) without a release:
-the state is stored all the same, or the answer would find no question."""
+the state is stored all the same, or the answer would find no question (and a complaint no
+due date)."""
 
 
 @singledispatch
@@ -435,3 +438,135 @@ def _contracted(event: Award.ContractSigned, state: State | None, context: Conte
     )
     _set_status(state["tender"], "complete")
     return "contract"
+
+
+# Complaints (the platform's complaints extension, docs/open-data.md) ------------------------
+
+
+def _complaints_tag(complaint: dict[str, Any]) -> str:
+    """A complaint about the award updates the award; the others the tender."""
+    return "awardUpdate" if complaint.get("relatedAward") else "tenderUpdate"
+
+
+def _complaint(state: State | None, complaint_id: Any) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    for complaint in state["tender"].get("complaints", []):
+        if complaint["id"] == str(complaint_id):
+            found: dict[str, Any] = complaint
+            return found
+    return None
+
+
+def _decision(event: Any, decided_by: str) -> dict[str, Any]:
+    return {
+        "date": _time(event.timestamp),
+        "decidedBy": decided_by,
+        "outcome": "upheld" if event.upheld else "dismissed",
+        **({"remedy": str(event.remedy)} if event.remedy is not None else {}),
+        "rationale": event.reasons,
+    }
+
+
+@apply.register
+def _complaint_lodged(
+    event: TenderComplaints.ComplaintLodged, state: State | None, context: Context
+) -> str | None:
+    if state is None:
+        return None
+    private = state.setdefault("_private", {}).setdefault("complaints", {})
+    decision_period = private.get("decision_period_seconds")
+    lodged = event.timestamp
+    complaint: dict[str, Any] = {
+        "id": str(event.complaint_id),
+        "stage": str(ComplaintStage(event.stage)),
+        "status": GrievanceStatus.PENDING.value,
+        "dateSubmitted": _time(lodged),
+    }
+    if decision_period is not None:
+        complaint["decisionDueDate"] = _time(lodged + timedelta(seconds=decision_period))
+    if event.award_id is not None:
+        complaint["relatedAward"] = str(event.award_id)
+    complaint["overdue"] = False
+    state["tender"].setdefault("complaints", []).append(complaint)
+    return _complaints_tag(complaint)
+
+
+@apply.register
+def _complaints_opened(
+    event: TenderComplaints.Opened, state: State | None, context: Context
+) -> None:
+    # No release: the periods a complaint's due dates are computed with (``PRIVATE_ONLY``).
+    if state is not None:
+        state.setdefault("_private", {})["complaints"] = {
+            "decision_period_seconds": event.rules.decision_period.total_seconds(),
+            "appeal_decision_period_seconds": event.rules.appeal_decision_period.total_seconds(),
+        }
+
+
+@apply.register
+def _complaint_decided(
+    event: TenderComplaints.ComplaintDecided, state: State | None, context: Context
+) -> str | None:
+    complaint = _complaint(state, event.complaint_id)
+    if state is None or complaint is None:
+        return None
+    complaint["status"] = (
+        GrievanceStatus.UPHELD if event.upheld else GrievanceStatus.DISMISSED
+    ).value
+    complaint["decision"] = _decision(event, "grievanceCommittee")
+    return _complaints_tag(complaint)
+
+
+@apply.register
+def _complaint_overdue(
+    event: TenderComplaints.ComplaintOverdue, state: State | None, context: Context
+) -> str | None:
+    complaint = _complaint(state, event.complaint_id)
+    if state is None or complaint is None:
+        return None
+    complaint["status"] = GrievanceStatus.OVERDUE.value
+    complaint["overdue"] = True
+    return _complaints_tag(complaint)
+
+
+@apply.register
+def _appeal_lodged(
+    event: TenderComplaints.AppealLodged, state: State | None, context: Context
+) -> str | None:
+    complaint = _complaint(state, event.complaint_id)
+    if state is None or complaint is None:
+        return None
+    period = state.get("_private", {}).get("complaints", {}).get("appeal_decision_period_seconds")
+    complaint["status"] = GrievanceStatus.APPEALED.value
+    appeal: dict[str, Any] = {"dateSubmitted": _time(event.timestamp)}
+    if period is not None:
+        appeal["decisionDueDate"] = _time(event.timestamp + timedelta(seconds=period))
+    appeal["overdue"] = False
+    complaint["appeal"] = appeal
+    return _complaints_tag(complaint)
+
+
+@apply.register
+def _appeal_decided(
+    event: TenderComplaints.AppealDecided, state: State | None, context: Context
+) -> str | None:
+    complaint = _complaint(state, event.complaint_id)
+    if state is None or complaint is None or "appeal" not in complaint:
+        return None
+    status = GrievanceStatus.APPEAL_UPHELD if event.upheld else GrievanceStatus.APPEAL_DISMISSED
+    complaint["status"] = status.value
+    complaint["appeal"]["decision"] = _decision(event, "regulator")
+    return _complaints_tag(complaint)
+
+
+@apply.register
+def _appeal_overdue(
+    event: TenderComplaints.AppealOverdue, state: State | None, context: Context
+) -> str | None:
+    complaint = _complaint(state, event.complaint_id)
+    if state is None or complaint is None or "appeal" not in complaint:
+        return None
+    complaint["status"] = GrievanceStatus.APPEAL_OVERDUE.value
+    complaint["appeal"]["overdue"] = True
+    return _complaints_tag(complaint)

@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 
 from domain.award import Award
 from domain.evaluation import Evaluation
+from domain.grievance import TenderComplaints
 from domain.tender import Tender
 from projections.ocds import release_builder as ocds
 from projections.ocds import release_events
@@ -51,9 +52,9 @@ Release = tuple[int, str, str, str, datetime, str]
 
 
 def link(event: Any) -> tuple[UUID, UUID] | None:
-    """The (aggregate, tender) pair that an evaluation's or an award's first event records:
-    their later events do not name the tender."""
-    if isinstance(event, Evaluation.EvaluationStarted | Award.AwardMade):
+    """The (aggregate, tender) pair that an evaluation's, an award's or a complaint file's
+    first event records: their later events do not name the tender."""
+    if isinstance(event, Evaluation.EvaluationStarted | Award.AwardMade | TenderComplaints.Opened):
         return UUID(str(event.originator_id)), UUID(str(event.tender_id))
     return None
 
@@ -66,7 +67,7 @@ def tender_of(event: Any, linked: Callable[[UUID], UUID | None]) -> UUID | None:
     found = link(event)
     if found is not None:
         return found[1]
-    if isinstance(event, Evaluation.Event | Award.Event):
+    if isinstance(event, Evaluation.Event | Award.Event | TenderComplaints.Event):
         return linked(UUID(str(event.originator_id)))
     return None
 

@@ -10,15 +10,19 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tests.api.conftest import REGULATOR, Api
+from domain.award import Remedy
+from domain.grievance import ComplaintStage
+from tests.api.conftest import ENTITY, REGULATOR, Api
 from tests.api.scenarios import MEMBERS, Scenario, offer
-from tests.support import FakeClock, tender_json
+from tests.grievances import Grievances, debar
+from tests.support import FakeClock, tender_json, vendor
 
 DOCUMENT = "urn:openapi"
 
@@ -89,6 +93,14 @@ def reads_of_a_whole_life(api: Api, clock: FakeClock) -> dict[str, Read]:
     clock.set(clock.now() + timedelta(days=10))  # the complainant did not appeal in time
     signed = tender.sign(award_id)
     assert signed.status_code == 201, signed.text
+    grievances = Grievances(api.application, clock, UUID(tender.id), ENTITY)
+    grievances.name_committee("Ayesha Khan", "Bilal Shah", "Chandni Memon")
+    complainant = vendor()
+    lodged = grievances.lodge(ComplaintStage.AWARD, complainant, award_id=UUID(award_id))
+    grievances.decide(lodged, None, "No merit.")
+    grievances.appeal(lodged, complainant)
+    grievances.decide_appeal(lodged, Remedy.CANCEL_AWARD, "The award is annulled.")
+    debar(api.application, clock, uuid4(), "Crooked Ltd", until=clock.now() + timedelta(days=9))
 
     cancelled = Scenario(api, clock)
     officer = cancelled.token("officer@works")
@@ -111,6 +123,12 @@ def reads_of_a_whole_life(api: Api, clock: FakeClock) -> dict[str, Read]:
             "/public/tenders/{tender_id}", f"/public/tenders/{cancelled.id}", anyone
         ),
         "awards": Read("/public/awards", "/public/awards", anyone),
+        "debarments": Read("/public/debarments", f"/public/debarments?{caught_up}", anyone),
+        "grievance committee": Read(
+            "/public/entities/{entity}/grievance-committee",
+            f"/public/entities/{ENTITY}/grievance-committee",
+            anyone,
+        ),
         "award": Read("/public/awards/{award_id}", f"/public/awards/{award_id}", anyone),
         "red flags": Read("/audit/red-flags", "/audit/red-flags", auditor),
         "events": Read(
@@ -190,6 +208,10 @@ def test_every_typed_read_answers_as_its_schema_says(api: Api, clock: FakeClock)
     # The whole life is in the answers checked: every part that can be null was not.
     assert all(tender[part] for part in ("opening", "evaluation", "bid_security"))
     assert [a["timeline"] is None for a in tender["amendments"]] == [True, False]
+    [complaint] = tender["complaints"]
+    assert complaint["decision"]
+    assert complaint["appeal"]["decision"]
+    assert api.client.get(reads["debarments"].url).json()["items"]
     [award] = tender["awards"]
     assert award["complaints"]
     assert award["contract"]

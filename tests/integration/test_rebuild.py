@@ -22,6 +22,7 @@ from procurement.store.database import eventsourcing_env
 from projections.ocds import rebuild_pages
 from projections.ocds.releases_projection import TABLES as OCDS_TABLES
 from projections.public_tenders import TABLES as PUBLIC_TABLES
+from tests.integration.test_public_grievances import grievance_history
 from tests.integration.test_public_projection import _evaluated_history, _history
 from tests.support import FakeClock, officer, terms
 
@@ -112,6 +113,7 @@ def test_a_paged_rebuild_equals_the_live_read_models_row_for_row(
 ) -> None:
     _history(application, clock)
     _documents_history(application, clock)
+    grievance_history(application, clock)
     position = _evaluated_history(application, clock)
     for runner in live:
         runner.wait(position, timeout=20)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
-from projections.red_flags import Thresholds, flags_for
+from projections.red_flags import REPEATED_UPHELD, REPEATED_WINDOW, Thresholds, flags_for
 from tests.support import START
 
 THRESHOLDS = Thresholds(min_submission_days=15, disqualified_share=Decimal("0.5"))
@@ -120,3 +120,98 @@ def test_two_envelope_prices_come_from_the_financial_opening() -> None:
         }
     ]
     assert indicators(t) == ["R036"]
+
+
+def _complaint(
+    tender_id: Any, entity: str, upheld_at: datetime | None, **more: Any
+) -> dict[str, Any]:
+    return {
+        "tender_id": tender_id,
+        "entity": entity,
+        "complaint_id": uuid4(),
+        "stage": "documents",
+        "decision_due": DEADLINE,
+        "overdue": False,
+        "decided_at": upheld_at,
+        "upheld": upheld_at is not None,
+        "appeal_due": None,
+        "appeal_overdue": False,
+        "appeal_decided_at": None,
+        "appeal_upheld": None,
+    } | more
+
+
+def test_complaints_upheld_repeatedly_against_an_entity_within_the_window() -> None:
+    t = tender()
+    other = tender()
+    day = timedelta(days=1)
+    spread = [
+        _complaint(t["tender_id"], "wsd", DEADLINE),
+        _complaint(other["tender_id"], "wsd", DEADLINE + REPEATED_WINDOW - day),
+        _complaint(t["tender_id"], "wsd", DEADLINE + REPEATED_WINDOW),  # the first has left
+        _complaint(t["tender_id"], "health", DEADLINE + day),
+        _complaint(t["tender_id"], "wsd", None),  # dismissed
+    ]
+    assert flags_for([t, other], [], THRESHOLDS, complaints=spread) == []
+    on_appeal = _complaint(
+        other["tender_id"],
+        "wsd",
+        None,
+        appeal_upheld=True,
+        appeal_decided_at=DEADLINE + REPEATED_WINDOW + day,
+    )
+    flags = flags_for([t, other], [], THRESHOLDS, complaints=[*spread, on_appeal])
+    [flag] = flags
+    assert flag.indicator == "S002"
+    assert flag.tender_id == str(other["tender_id"])
+    assert flag.evidence["upheld"] == REPEATED_UPHELD
+    assert flag.evidence["complaints"] == [
+        str(c["complaint_id"]) for c in (spread[1], spread[2], on_appeal)
+    ]
+
+
+def test_an_overdue_complaint_or_appeal_is_flagged_even_once_decided() -> None:
+    t = tender()
+    late = _complaint(t["tender_id"], "wsd", DEADLINE + timedelta(days=9), overdue=True)
+    appeal = _complaint(
+        t["tender_id"], "wsd", None, appeal_overdue=True, appeal_due=DEADLINE + timedelta(days=30)
+    )
+    flags = flags_for([t], [], THRESHOLDS, complaints=[late, appeal])
+    assert [(f.indicator, f.evidence["by"]) for f in flags] == [
+        ("S003", "grievance_committee"),
+        ("S003", "regulator"),
+    ]
+    assert flags[0].evidence["decided_at"] is not None
+    assert flags[1].evidence["decided_at"] is None
+
+
+def test_an_award_made_while_its_supplier_was_debarred() -> None:
+    t = tender()
+    supplier = uuid4()
+    made = DEADLINE + timedelta(days=5)
+    award = {
+        "award_id": uuid4(),
+        "tender_id": t["tender_id"],
+        "bid_id": uuid4(),
+        "supplier_id": supplier,
+        "supplier_name": "Crooked",
+        "status": "standstill",
+        "made_at": made,
+    }
+
+    def case(decided: datetime, until: datetime) -> dict[str, Any]:
+        return {
+            "case_id": uuid4(),
+            "vendor_id": supplier,
+            "decided_at": decided,
+            "debarred_until": until,
+        }
+
+    ended = case(made - timedelta(days=30), made)  # ended at the very moment: not debarred
+    later_case = case(made + timedelta(seconds=1), made + timedelta(days=30))
+    assert flags_for([t], [award], THRESHOLDS, debarments=[ended, later_case]) == []
+    live = case(made - timedelta(days=1), made + timedelta(seconds=1))
+    [flag] = flags_for([t], [award], THRESHOLDS, debarments=[ended, live])
+    assert flag.indicator == "S001"
+    assert flag.evidence["case_id"] == str(live["case_id"])
+    assert flag.name == "Award to a debarred vendor"

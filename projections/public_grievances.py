@@ -19,6 +19,7 @@ does, and the later statements read it.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 from functools import singledispatch
@@ -96,8 +97,59 @@ def _lodged(event: TenderComplaints.ComplaintLodged, tracking: Tracking) -> list
                 "at": event.timestamp,
                 "position": tracking.notification_id,
             },
+        ),
+        *_on_the_award(
+            "complaints = complaints || %(item)s::jsonb",
+            {
+                "item": json.dumps(
+                    [
+                        {
+                            "id": str(event.complaint_id),
+                            "lodged_at": event.timestamp.isoformat(),
+                            "status": GrievanceStatus.PENDING.value,
+                        }
+                    ]
+                )
+            },
+            event,
+            tracking,
+        ),
+    ]
+
+
+_AWARD_OF_COMPLAINT = "(SELECT award_id FROM public_complaints WHERE complaint_id = %(cid)s)"
+
+
+def _on_the_award(
+    sql_set: str, params: dict[str, Any], event: Any, tracking: Tracking
+) -> list[Statement]:
+    """The same change on the award's own page (``public_awards.complaints``), where its
+    complaints were shown before complaints had a file of their own: for a complaint about
+    an award only (the award is found from the complaint's row, or the lodging event)."""
+    award_id = getattr(event, "award_id", None)
+    where = "award_id = %(award_id)s" if award_id else f"award_id = {_AWARD_OF_COMPLAINT}"
+    return [
+        (
+            f"UPDATE public_awards SET {sql_set}, position = %(position)s WHERE {where}",  # noqa: S608
+            {
+                **params,
+                "award_id": award_id,
+                "cid": str(event.complaint_id),
+                "position": tracking.notification_id,
+            },
         )
     ]
+
+
+def _patch_on_the_award(patch: dict[str, Any], event: Any, tracking: Tracking) -> list[Statement]:
+    return _on_the_award(
+        "complaints = (SELECT coalesce(jsonb_agg(CASE WHEN c ->> 'id' = %(cid)s "
+        "THEN c || %(patch)s::jsonb ELSE c END ORDER BY n), '[]'::jsonb) "
+        "FROM jsonb_array_elements(complaints) WITH ORDINALITY AS t(c, n))",
+        {"patch": json.dumps(patch)},
+        event,
+        tracking,
+    )
 
 
 def _complaint(sql_set: str, params: dict[str, Any], event: Any, tracking: Tracking) -> Statement:
@@ -127,7 +179,17 @@ def _decided(event: TenderComplaints.ComplaintDecided, tracking: Tracking) -> li
             },
             event,
             tracking,
-        )
+        ),
+        *_patch_on_the_award(
+            {
+                "status": status.value,
+                "remedy": _remedy(event.remedy),
+                "decision_reasons": event.reasons,
+                "decided_at": event.timestamp.isoformat(),
+            },
+            event,
+            tracking,
+        ),
     ]
 
 
@@ -139,7 +201,8 @@ def _overdue(event: TenderComplaints.ComplaintOverdue, tracking: Tracking) -> li
             {"status": GrievanceStatus.OVERDUE.value},
             event,
             tracking,
-        )
+        ),
+        *_patch_on_the_award({"status": GrievanceStatus.OVERDUE.value}, event, tracking),
     ]
 
 
@@ -158,7 +221,12 @@ def _appealed(event: TenderComplaints.AppealLodged, tracking: Tracking) -> list[
             },
             event,
             tracking,
-        )
+        ),
+        *_patch_on_the_award(
+            {"status": GrievanceStatus.APPEALED.value, "appealed_at": event.timestamp.isoformat()},
+            event,
+            tracking,
+        ),
     ]
 
 
@@ -178,7 +246,17 @@ def _appeal_decided(event: TenderComplaints.AppealDecided, tracking: Tracking) -
             },
             event,
             tracking,
-        )
+        ),
+        *_patch_on_the_award(
+            {
+                "status": status.value,
+                "appeal_remedy": _remedy(event.remedy),
+                "appeal_reasons": event.reasons,
+                "appeal_decided_at": event.timestamp.isoformat(),
+            },
+            event,
+            tracking,
+        ),
     ]
 
 
@@ -190,7 +268,8 @@ def _appeal_overdue(event: TenderComplaints.AppealOverdue, tracking: Tracking) -
             {"status": GrievanceStatus.APPEAL_OVERDUE.value},
             event,
             tracking,
-        )
+        ),
+        *_patch_on_the_award({"status": GrievanceStatus.APPEAL_OVERDUE.value}, event, tracking),
     ]
 
 

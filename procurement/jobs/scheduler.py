@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from domain.errors import InvalidStateError, VersionConflictError
 from domain.rules import OPENING_GRACE
-from procurement.commands.application import ProcurementApplication
+from procurement.commands.application import ProcurementApplication, system_actor
 from procurement.jobs.periodic import PeriodicJob
+from projections.grievances_due import complaints_due
 from projections.tenders_due import due_for_closing
 
 log = logging.getLogger("procurement.scheduler")  # the name operators filter on
@@ -27,7 +28,26 @@ class Scheduler(PeriodicJob):
     name: str = "scheduler"
 
     def run_once(self) -> int:
-        """One pass: close bidding on every tender whose deadline passed ``OPENING_GRACE``
+        """One pass: close bidding on the tenders due, and mark the complaints and appeals
+        past their decision date overdue. Returns the steps done."""
+        return self._close_bidding() + self._mark_overdue()
+
+    def _mark_overdue(self) -> int:
+        """Complaints the grievance committee (or appeals the regulator) did not decide in
+        the rules' time: marked overdue, in public, and the complainant may appeal."""
+        done = 0
+        now = self.application.clock.now()
+        for tender_id in complaints_due(self.dsn, now):
+            try:
+                done += self.application.mark_complaints_overdue(
+                    tender_id, system_actor("scheduler")
+                )
+            except (InvalidStateError, VersionConflictError) as refusal:
+                log.info("scheduler: complaints of %s not marked now: %s", tender_id, refusal)
+        return done
+
+    def _close_bidding(self) -> int:
+        """Close bidding on every tender whose deadline passed ``OPENING_GRACE``
         ago. Not at the deadline itself: bids that arrived before it may still be waiting
         for their write, and closing would refuse them (``_taking_bids``). Returns steps."""
         done = 0

@@ -47,6 +47,8 @@ TABLES = (
     "document_blobs",
     "document_chunks",
     "bid_document_uploads",
+    "active_taxpayers",
+    "atl_imports",
 )
 
 

@@ -474,3 +474,14 @@ class NotCommitteeMemberError(ForbiddenError):
 class NotChairError(ForbiddenError):
     code = "not_chair"
     title = "Only the committee's chair may do this"
+
+
+# Vendor standing (ATL)
+
+
+class VendorNotActiveTaxpayerError(ForbiddenError):
+    """The vendor's NTN is not on the latest Active Taxpayer List, which is fresh, and the
+    platform enforces the list (``PROCUREMENT_ATL_ENFORCE``)."""
+
+    code = "vendor_not_active_taxpayer"
+    title = "The vendor is not on the Active Taxpayer List"

@@ -68,6 +68,7 @@ from api.rate_limits import Limiter
 from api.read_cache import Listener, ReadCache, read_cache_middleware
 from api.read_tokens import ReadTokens
 from api.security_headers import security_headers
+from api.standing import vendor_standings
 from procurement.clock import Clock, SystemClock
 from procurement.commands.application import ProcurementApplication
 from procurement.crypto.passwords_and_tokens import TokenService
@@ -126,6 +127,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             app.state.limiter.attach(pool)  # limits counted in PostgreSQL, cluster-wide
             # Each account's session epoch, read from the store and kept ~2 s.
             app.state.epochs = SessionEpochs(pool, the_clock)
+            # Vendors' standing on the Active Taxpayer List, read and kept ~30 s.
+            app.state.standings = vendor_standings(settings, pool, the_clock, procurement)
             # Idempotency-Key claims, each held by this process's session while its request
             # runs (a claim never outlives its request: procurement/store/idempotency_keys.py).
             claims = idempotency.Batches.on(pool, settings.dsn)

@@ -561,3 +561,14 @@ class NotEntityHeadError(ForbiddenError):
 class VendorDebarredError(ForbiddenError):
     code = "vendor_debarred"
     title = "The vendor is debarred from public procurement"
+
+
+# Vendor standing (ATL)
+
+
+class VendorNotActiveTaxpayerError(ForbiddenError):
+    """The vendor's NTN is not on the latest Active Taxpayer List, which is fresh, and the
+    platform enforces the list (``PROCUREMENT_ATL_ENFORCE``)."""
+
+    code = "vendor_not_active_taxpayer"
+    title = "The vendor is not on the Active Taxpayer List"

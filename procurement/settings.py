@@ -149,6 +149,14 @@ class Settings(BaseSettings):
     red_flag_disqualified_share: Decimal = Decimal("0.5")
     """R038: a tender whose share of disqualified bids exceeds this is flagged."""
 
+    atl_max_age_days: int = Field(default=45, ge=1)
+    """The Active Taxpayer List counts as stale this many days after FBR published it (or,
+    with no date given, after its import): a stale list refuses no bid."""
+
+    atl_enforce: bool = False
+    """Refuse a bid (403 ``vendor_not_active_taxpayer``) when a fresh Active Taxpayer List
+    does not have the vendor's NTN. Off: standings are shown, never enforced."""
+
     @field_validator("trusted_proxies", "second_factor_roles", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:

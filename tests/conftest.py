@@ -52,6 +52,8 @@ TABLES = (
     "public_grievance_committees",
     "public_debarments",
     "public_debarment_records",
+    "active_taxpayers",
+    "atl_imports",
 )
 
 

@@ -4,9 +4,11 @@ password and its second factor."""
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, post
+from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
@@ -25,6 +27,8 @@ from api.openapi import SIGN_IN, TOO_MANY_REQUESTS, WRITE, bearer, problems
 from api.rate_limits import limiter_of
 from api.read_tokens import ReadTokens, read_tokens_of
 from api.schemas import TokenOut, TokenRequest, VendorRegistration, WriteOut
+from api.schemas.standing import StandingOut, VendorRegisteredOut
+from api.standing import before_registration, registered
 from domain.account import account_id_for
 from domain.errors import (
     InvalidResetCodeError,
@@ -206,30 +210,36 @@ class AuthController(Controller):
     @post(
         "/vendors/register",
         status_code=HTTP_201_CREATED,
-        sync_to_thread=True,
         summary="Register a vendor account",
         responses=problems(UsernameTakenError, InvalidTermsError, TOO_MANY_REQUESTS),
     )
-    def register_vendor(
+    async def register_vendor(
         self,
         data: JSONBody[VendorRegistration],
         request: Request[Any, Any, Any],
         procurement: NamedDependency[ProcurementApplication],
         read_tokens: NamedDependency[ReadTokens],
-    ) -> WriteOut:
-        limiter = limiter_of(request)
-        limiter.from_thread(limiter.check_registration(request))
+    ) -> VendorRegisteredOut:
+        """The answer carries the vendor's standing on the Active Taxpayer List now: advice,
+        not a condition (a vendor not on the list registers all the same)."""
+        await limiter_of(request).check_registration(request)
         # The vendor acts for itself: the actor is the account being created.
         actor = Actor(
             account_id=account_id_for(data.username),
             role=Role.VENDOR,
             request_id=request_id_of(request),
         )
-        result = procurement.register_account(
-            actor,
-            username=data.username,
-            password=data.password,
-            role=Role.VENDOR,
-            vendor=data.profile(),
+        standing = await before_registration(request, data.ntn)
+        result = await sync_to_thread(
+            partial(
+                procurement.register_account,
+                actor,
+                username=data.username,
+                password=data.password,
+                role=Role.VENDOR,
+                vendor=data.profile(),
+            )
         )
-        return WriteOut.of(result, read_tokens)
+        registered(request, actor, data.ntn, standing)
+        written = WriteOut.of(result, read_tokens)
+        return VendorRegisteredOut(**written.model_dump(), standing=StandingOut.of(standing))

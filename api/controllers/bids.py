@@ -23,6 +23,7 @@ from api.metrics import BIDS_ACCEPTED
 from api.openapi import TENDER, TOO_MANY_REQUESTS, WRITE, bearer, problems
 from api.rate_limits import limiter_of
 from api.schemas import BidIn, BidOut, MyEvaluationOut
+from api.standing import check_bidder
 from domain.errors import (
     BiddingClosedError,
     BidExistsError,
@@ -35,6 +36,7 @@ from domain.errors import (
     TenderNotFoundError,
     TenderNotPublishedError,
     UploadNotFoundError,
+    VendorNotActiveTaxpayerError,
 )
 from domain.values import Actor, Role
 from procurement.commands.application import BidView, ProcurementApplication
@@ -44,8 +46,16 @@ from procurement.store.idempotency_keys import Attempt
 
 TAKING_BIDS = (*TENDER, TenderNotPublishedError, BiddingClosedError, DeadlinePassedError)
 """A tender that takes bids now."""
-A_BID = (*TAKING_BIDS, InvalidTermsError, UploadNotFoundError, TOO_MANY_REQUESTS, *WRITE)
-"""A bid's write: its prices must fit the tender's lots, its envelopes the method's."""
+A_BID = (
+    *TAKING_BIDS,
+    InvalidTermsError,
+    UploadNotFoundError,
+    VendorNotActiveTaxpayerError,
+    TOO_MANY_REQUESTS,
+    *WRITE,
+)
+"""A bid's write: its prices must fit the tender's lots, its envelopes the method's, and
+the vendor be an active taxpayer where the list is enforced."""
 
 
 def _out(view: BidView) -> BidOut:
@@ -111,6 +121,7 @@ class BidController(Controller):
         # A keyed retry of an attempt that ended without an answer: the bid it stored, if it
         # did, is this request's (its receipt, not 409 bid_exists).
         earlier: Attempt | None = request.scope.get("state", {}).get(RETRY_OF)
+        await check_bidder(request, actor)
         await _uploaded(request, actor, tender_id, data)
         return _accepted(
             await procurement.submit_bid_async(actor, tender_id, data.to_domain(), earlier)
@@ -135,6 +146,7 @@ class BidController(Controller):
         """``If-Match: "<version>"`` (the bid's, as its receipt and ``GET .../mine`` give it)
         replaces only that version: 412 ``version_mismatch`` if the bid has moved on."""
         await limiter_of(request).check(request, "bid", str(actor.account_id))
+        await check_bidder(request, actor)
         await _uploaded(request, actor, tender_id, data)
         replaced = await sync_to_thread(
             procurement.replace_bid, actor, tender_id, data.to_domain(), expected_version

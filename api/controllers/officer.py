@@ -36,6 +36,8 @@ from api.schemas import (
     TenderPatch,
     WriteOut,
 )
+from api.schemas.standing import OfficerOpeningOut, OpenedBidderOut, StandingOut
+from api.standing import standings_of
 from domain.documents import NO_CHANGES
 from domain.errors import (
     AlreadyOpenedError,
@@ -235,6 +237,39 @@ class OfficerTenderController(Controller):
         read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(procurement.open_bids(actor, tender_id, expected_version), read_tokens)
+
+    @get(
+        "/{tender_id:uuid}/opening",
+        summary="The opening record's bidders, each with its Active Taxpayer List standing",
+        responses=problems(TenderNotFoundError),
+    )
+    async def opening(
+        self,
+        request: Request[Any, Any, Any],
+        tender_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+    ) -> OfficerOpeningOut:
+        """Each standing is computed now from the latest imported list, not kept in the
+        record: a bidder missing from the list at the opening may be on it by the award."""
+        record = await sync_to_thread(procurement.opening_for_officer, actor, tender_id)
+        bids = record.bids if record else ()
+        standings = await standings_of(request).of_vendors(bid.vendor_id for bid in bids)
+        return OfficerOpeningOut(
+            tender_id=str(tender_id),
+            opened=record is not None,
+            envelope=record.envelope if record else None,
+            bids=[
+                OpenedBidderOut(
+                    bid_id=str(bid.bid_id),
+                    vendor_id=str(bid.vendor_id),
+                    vendor_name=bid.vendor_name,
+                    status=bid.status.value,
+                    standing=StandingOut.of(standings[bid.vendor_id]),
+                )
+                for bid in bids
+            ],
+        )
 
     @post(
         "/{tender_id:uuid}/questions/{question_id:uuid}/answer",

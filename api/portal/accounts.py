@@ -31,6 +31,7 @@ from api.portal.session import (
 )
 from api.rate_limits import limiter_of
 from api.schemas import TokenRequest, VendorRegistration
+from api.standing import before_registration, registered
 from domain.account import account_id_for
 from domain.errors import ProcurementError
 from domain.values import Actor, Role
@@ -301,6 +302,7 @@ class AccountPages(Controller):
             role=Role.VENDOR,
             request_id=_request_id(request),
         )
+        standing = await before_registration(request, data.ntn)  # on the vendor's page next
         try:
             await sync_to_thread(
                 partial(
@@ -317,6 +319,7 @@ class AccountPages(Controller):
             fields = {"username_taken": "username"}
             state = refused(form, error, fields)
             return render(request, "register.html", status_code=status_for(error), form=state)
+        registered(request, actor, data.ntn, standing)
         sign_in(request, principal)
         return redirect("/portal/vendor")
 

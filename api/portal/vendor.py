@@ -40,6 +40,7 @@ from api.portal.session import language_of
 from api.rate_limits import limiter_of
 from api.schemas import BidContentsIn, ComplaintIn, QuestionIn
 from api.schemas.bids import AttachmentIn
+from api.standing import checked_bid, standings_of
 from api.uploads import seal_bid_document
 from domain.bid import BidStatus
 from domain.documents import MAX_DOCUMENT_BYTES
@@ -166,14 +167,23 @@ class VendorPages(Controller):
         pool: NamedDependency[asyncpg.Pool],
         procurement: NamedDependency[ProcurementApplication],
     ) -> Template:
-        """Tenders open for bids, each with this vendor's bid on it, if any."""
+        """Tenders open for bids, each with this vendor's bid on it, if any, and the
+        vendor's standing on the Active Taxpayer List (with what to do when it is missing)."""
         active = reads.TenderFilter(status=PublicTenderStatus.ACTIVE.value)
         rows, _ = await reads.list_tenders(pool, active, 50, 0)
         tenders = []
         for row in rows:
             bid = await _my_bid(procurement, request, row["tender_id"])
             tenders.append({"row": row, "bid": bid})
-        return render(request, "vendor_home.html", tenders=tenders)
+        standings = standings_of(request)
+        standing = await standings.of_vendor(actor_of(request).account_id)
+        return render(
+            request,
+            "vendor_home.html",
+            tenders=tenders,
+            standing=standing,
+            enforced=standings.enforce,
+        )
 
     @post("/tenders/{tender_id:uuid}/questions", name="portal:ask")
     async def ask(
@@ -317,7 +327,8 @@ class VendorPages(Controller):
         else:  # on the event loop, as the API's POST: no thread held while the commit waits
             write = partial(procurement.submit_bid_async, actor, tender_id, contents)
         done = translator(language_of(request))("Your bid was sealed and received.")
-        return await self._bid_write(request, pool, procurement, tender_id, write, form, done)
+        checked = checked_bid(request, actor, write)  # the vendor's standing, as the API's
+        return await self._bid_write(request, pool, procurement, tender_id, checked, form, done)
 
     @post("/tenders/{tender_id:uuid}/bid/withdraw", name="portal:withdraw")
     async def withdraw(

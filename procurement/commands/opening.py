@@ -94,6 +94,10 @@ class OpeningCommands(ProcurementStore):
                 "issue the addendum, with a later deadline, before the opening"
             )
 
+    def opening_for_officer(self, actor: Actor, tender_id: UUID) -> OpeningRecord | None:
+        """The tender's opening record (None before the opening), for its entity's officers."""
+        return self._officers_tender(actor, tender_id, None).opening
+
     def _bids_on(self, tender_id: UUID) -> Iterator[Bid]:
         """Every bid ever submitted on the tender, from the store's own index of them (not
         from a projection that could lag): the opening must not miss one. Loaded as they

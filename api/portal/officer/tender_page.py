@@ -30,6 +30,7 @@ from api.portal.forms import FormState, form_values, parse, refused, validation_
 from api.portal.guards import actor_of
 from api.portal.pages import PKT, render
 from api.portal.public import after_write
+from api.standing import standings_of
 from domain.award import AwardStatus
 from domain.bid import envelopes_for
 from domain.errors import AwardNotFoundError, EvaluationNotFoundError, ProcurementError
@@ -255,6 +256,11 @@ async def tender_page(
         award_id = UUID(evaluation.state["current_award"])
         award = await sync_to_thread(procurement.award_for_officer, actor, award_id)
     public = await reads.get_tender(pool, tender_id) if view.published_at else None
+    opening = public["opening"] if public else None
+    # Each bidder's standing on the Active Taxpayer List now, read when the page is shown.
+    standings = await standings_of(request).of_vendors(
+        UUID(bid["vendor_id"]) for bid in (opening or {}).get("bids", [])
+    )
     now = request.app.state.clock.now()
     failed = dict(forms or {})
     return render(
@@ -265,7 +271,8 @@ async def tender_page(
         terms=view.terms.model_dump(mode="json"),
         evaluation=evaluation,
         award=award,
-        opening=public["opening"] if public else None,
+        opening=opening,
+        standings={str(vendor): standing for vendor, standing in standings.items()},
         public_status=public["status"] if public else view.status.value,
         actions=allowed_actions(actor, view, evaluation, award, now),
         me=str(actor.account_id),

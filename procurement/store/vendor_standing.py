@@ -144,8 +144,11 @@ class VendorStandings:
         return standing_of(known.latest, known.on_list, self._clock.now(), self.max_age)
 
     async def of_vendors(self, account_ids: Iterable[UUID]) -> dict[UUID, Standing]:
-        """Many vendors' standings, read now in one query (the bidders at an opening)."""
+        """Many vendors' standings, read now in one query (the bidders at an opening); none
+        asked, nothing read."""
         ntns = {account_id: await self._ntn(account_id) for account_id in account_ids}
+        if not ntns:
+            return {}
         latest, listed = await latest_and_listed(self._pool, [n for n in ntns.values() if n])
         now = self._clock.now()
         return {

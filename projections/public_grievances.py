@@ -134,7 +134,7 @@ def _on_the_award(
             {
                 **params,
                 "award_id": award_id,
-                "cid": str(event.complaint_id),
+                "cid": event.complaint_id,
                 "position": tracking.notification_id,
             },
         )
@@ -143,7 +143,7 @@ def _on_the_award(
 
 def _patch_on_the_award(patch: dict[str, Any], event: Any, tracking: Tracking) -> list[Statement]:
     return _on_the_award(
-        "complaints = (SELECT coalesce(jsonb_agg(CASE WHEN c ->> 'id' = %(cid)s "
+        "complaints = (SELECT coalesce(jsonb_agg(CASE WHEN c ->> 'id' = %(cid)s::text "
         "THEN c || %(patch)s::jsonb ELSE c END ORDER BY n), '[]'::jsonb) "
         "FROM jsonb_array_elements(complaints) WITH ORDINALITY AS t(c, n))",
         {"patch": json.dumps(patch)},

@@ -12,6 +12,7 @@ import pytest
 from domain.account import account_id_for
 from domain.award import Award
 from domain.values import Actor, Role
+from procurement.jobs.scheduler import Scheduler
 from tests.api.conftest import GRIEVANCE, HEAD, REGULATOR, Api
 from tests.api.scenarios import MEMBERS, Scenario, at, offer
 from tests.api.test_bad_input import assert_problem
@@ -325,3 +326,30 @@ def test_a_complaint_lodged_on_the_award_before_complaint_files_is_still_decided
     decided = tender.decide(award_id, str(old), outcome="dismissed", reasons="No merit.")
     assert decided.status_code == 200, decided.text  # the scenario decides as the chair
     assert tender.sign(award_id, "900000.00").status_code == 201
+
+
+def test_a_complaint_not_decided_in_time_is_overdue_in_public_and_appealable(
+    api: Api, clock: FakeClock
+) -> None:
+    tender = with_bids(api, clock)
+    answer = complain(tender, "alpha", "documents")
+    assert answer.status_code == 201, answer.text
+    complaint = answer.json()["id"]
+    tender.page(answer.json()["read_token"])  # the read model has it: the scheduler reads there
+    scheduler = Scheduler(application=api.application, dsn=api.dsn)
+    assert scheduler.run_once() == 0  # the committee still has time
+
+    clock.set(clock.now() + DECISION_PERIOD)
+    assert scheduler.run_once() == 1
+    assert scheduler.run_once() == 0  # marked once
+    appealed = api.post(
+        f"/tenders/{tender.id}/complaints/{complaint}/appeal",
+        tender.token("alpha"),
+        json={"grounds": "The committee has not decided in seven days."},
+    )
+    assert appealed.status_code == 201, appealed.text
+    [public] = tender.page(appealed.json()["read_token"])["complaints"]
+    assert public["overdue"] is True
+    assert public["status"] == "appealed"
+    late = decide(tender, complaint, outcome="dismissed", reasons="Late.")
+    assert_problem(late, 409, "appeal_pending")  # the regulator has it now

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 from domain.award import Remedy
 from domain.debarment import Debarment
+from domain.errors import GrievanceCommitteeNotFoundError
 from domain.evaluation.values import Member
 from domain.grievance import ComplaintStage, GrievanceCommittee, TenderComplaints
 from domain.rules import GrievanceRules, grievance_rules
@@ -46,13 +47,24 @@ class Grievances:
         self.members = [
             Member(account_id=uuid4(), name=name, chair=n == 0) for n, name in enumerate(names)
         ]
-        committee = GrievanceCommittee(
-            entity=self.entity,
-            members=self.members,
-            min_size=self.rules.committee_min_size,
-            actor=staff(Role.OFFICER, self.entity),
-            timestamp=self.clock.now(),
-        )
+        actor = staff(Role.OFFICER, self.entity)
+        try:  # named already (the API tests' ``committee`` fixture names one): anew
+            committee = self.application.grievance_committee(self.entity)
+        except GrievanceCommitteeNotFoundError:
+            committee = GrievanceCommittee(
+                entity=self.entity,
+                members=self.members,
+                min_size=self.rules.committee_min_size,
+                actor=actor,
+                timestamp=self.clock.now(),
+            )
+        else:
+            committee.reconstitute(
+                members=self.members,
+                min_size=self.rules.committee_min_size,
+                actor=actor,
+                timestamp=self.clock.now(),
+            )
         self.position = saved(self.application, committee)
         return committee
 
@@ -66,6 +78,8 @@ class Grievances:
         )
 
     def _file(self) -> TenderComplaints:
+        if self.file is None:  # the tender's file, if complaints were lodged through the API
+            self.file = self.application._complaints_of(self.tender_id)  # noqa: SLF001
         if self.file is None:
             self.file = TenderComplaints(
                 tender_id=self.tender_id,

@@ -28,6 +28,7 @@ from domain.errors import (
     ReasonRequiredError,
     StandstillError,
     TenderCancelledError,
+    VendorDebarredError,
 )
 from domain.values import Actor, Role
 from procurement.commands.application import ProcurementApplication
@@ -133,6 +134,7 @@ class OfficerAwardController(Controller):
             *AWARD,
             StandstillError,
             ContractHeldError,
+            VendorDebarredError,
             ComplaintPendingError,
             ContractValueMismatchError,
             InvalidTermsError,

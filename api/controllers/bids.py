@@ -36,6 +36,7 @@ from domain.errors import (
     TenderNotFoundError,
     TenderNotPublishedError,
     UploadNotFoundError,
+    VendorDebarredError,
     VendorNotActiveTaxpayerError,
 )
 from domain.values import Actor, Role
@@ -51,6 +52,7 @@ A_BID = (
     InvalidTermsError,
     UploadNotFoundError,
     VendorNotActiveTaxpayerError,
+    VendorDebarredError,
     TOO_MANY_REQUESTS,
     *WRITE,
 )

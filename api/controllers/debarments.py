@@ -110,7 +110,7 @@ class OfficerDebarmentController(Controller):
     @get(
         "/{vendor_id:uuid}",
         sync_to_thread=True,
-        summary="A vendor's debarment record, grounds and answers included",
+        summary="A vendor's decided debarment cases (not a case in hearing, nor its answer)",
         responses=problems(DebarmentCaseNotFoundError),
     )
     def record(
@@ -120,4 +120,4 @@ class OfficerDebarmentController(Controller):
         procurement: NamedDependency[ProcurementApplication],
     ) -> DebarmentRecordOut:
         found = procurement.debarment_record(actor, vendor_id)
-        return DebarmentRecordOut.of(found, procurement.clock.now())
+        return DebarmentRecordOut.of(found, procurement.clock.now(), full=False)

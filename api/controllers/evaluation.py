@@ -28,6 +28,7 @@ from api.schemas import (
 )
 from domain.errors import (
     AlreadyScoredError,
+    AwardHeldError,
     AwardNotActiveError,
     BidNotFoundError,
     BidNotResponsiveError,
@@ -36,6 +37,7 @@ from domain.errors import (
     DeclarationRequiredError,
     EvaluationNotFoundError,
     EvaluationStateError,
+    FinancialOpeningHeldError,
     FinancialOpeningRequiredError,
     InvalidCommitteeError,
     InvalidScoresError,
@@ -46,6 +48,7 @@ from domain.errors import (
     ReasonRequiredError,
     ReportNotFinalError,
     ScoringIncompleteError,
+    VendorDebarredError,
 )
 from domain.values import Actor, Role
 from procurement.commands.application import ProcurementApplication
@@ -184,7 +187,7 @@ class EvaluationController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="Open the financial envelopes of the technically qualified bids only",
-        responses=problems(*COMMITTEE_ACT, ScoringIncompleteError),
+        responses=problems(*COMMITTEE_ACT, ScoringIncompleteError, FinancialOpeningHeldError),
     )
     def open_financial(
         self,
@@ -243,6 +246,8 @@ class EvaluationController(Controller):
             BidNotResponsiveError,
             ReasonRequiredError,
             AwardNotActiveError,
+            AwardHeldError,
+            VendorDebarredError,
             *WRITE,
         ),
     )

@@ -17,8 +17,7 @@ from api.read_tokens import ReadTokens
 from api.schemas import DecisionIn, WriteOut
 from api.schemas.grievances import (
     AppealIn,
-    ComplaintOut,
-    ComplaintsOut,
+    ComplaintRecordsOut,
     GrievanceCommitteeIn,
     StageComplaintIn,
 )
@@ -52,6 +51,7 @@ DECIDING = (
     GrievanceCommitteeNotFoundError,
     NotGrievanceChairError,
     GrievancePanelConflictError,
+    InvalidCommitteeError,
     ComplaintDecidedError,
     AppealPendingError,
     ReasonRequiredError,
@@ -121,9 +121,9 @@ class VendorComplaintController(Controller):
         tender_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
-    ) -> ComplaintsOut:
+    ) -> ComplaintRecordsOut:
         found = procurement.complaints_about(actor, tender_id)
-        return ComplaintsOut(tender_id=tender_id, complaints=[ComplaintOut.of(c) for c in found])
+        return ComplaintRecordsOut.of(tender_id, found)
 
     @post(
         "/{complaint_id:uuid}/appeal",
@@ -169,9 +169,9 @@ class OfficerComplaintController(Controller):
         tender_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
-    ) -> ComplaintsOut:
+    ) -> ComplaintRecordsOut:
         found = procurement.complaints_about(actor, tender_id)
-        return ComplaintsOut(tender_id=tender_id, complaints=[ComplaintOut.of(c) for c in found])
+        return ComplaintRecordsOut.of(tender_id, found)
 
     @post(
         "/{complaint_id:uuid}/decision",

@@ -42,6 +42,7 @@ from domain.documents import NO_CHANGES
 from domain.errors import (
     AlreadyOpenedError,
     AlreadyPublishedError,
+    AmendmentRequiredError,
     AwardLiveError,
     BidsSealedError,
     ComplaintPendingError,
@@ -49,6 +50,7 @@ from domain.errors import (
     DocumentNotFoundError,
     InvalidDocumentsError,
     InvalidTermsError,
+    OpeningHeldError,
     QuestionAlreadyAnsweredError,
     QuestionNotFoundError,
     TenderNotDraftError,
@@ -225,7 +227,13 @@ class OfficerTenderController(Controller):
         sync_to_thread=True,
         summary="Open the bids in public (at or after the opening time)",
         responses=problems(
-            *TENDER, TenderNotPublishedError, BidsSealedError, AlreadyOpenedError, *WRITE
+            *TENDER,
+            TenderNotPublishedError,
+            BidsSealedError,
+            AlreadyOpenedError,
+            OpeningHeldError,
+            AmendmentRequiredError,
+            *WRITE,
         ),
     )
     def open_bids(

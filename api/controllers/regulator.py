@@ -15,8 +15,7 @@ from api.openapi import WRITE, bearer, problems
 from api.read_tokens import ReadTokens
 from api.schemas import DecisionIn, WriteOut
 from api.schemas.grievances import (
-    ComplaintOut,
-    ComplaintsOut,
+    ComplaintRecordsOut,
     DebarmentCaseIn,
     DebarmentDecisionIn,
     DebarmentRecordOut,
@@ -55,9 +54,9 @@ class RegulatorController(Controller):
         tender_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         procurement: NamedDependency[ProcurementApplication],
-    ) -> ComplaintsOut:
+    ) -> ComplaintRecordsOut:
         found = procurement.complaints_about(actor, tender_id)
-        return ComplaintsOut(tender_id=tender_id, complaints=[ComplaintOut.of(c) for c in found])
+        return ComplaintRecordsOut.of(tender_id, found)
 
     @post(
         "/tenders/{tender_id:uuid}/complaints/{complaint_id:uuid}/appeal-decision",

@@ -92,7 +92,7 @@ class AppealOut(BaseModel):
     decision: DecisionOut | None
 
 
-class ComplaintOut(BaseModel):
+class ComplaintRecordOut(BaseModel):
     """A complaint with its grounds: for its complainant, the entity's officers and the
     regulator (the public sees it without the grounds and the complainant)."""
 
@@ -110,7 +110,7 @@ class ComplaintOut(BaseModel):
     appeal: AppealOut | None
 
     @classmethod
-    def of(cls, complaint: Grievance) -> ComplaintOut:
+    def of(cls, complaint: Grievance) -> ComplaintRecordOut:
         appeal = complaint.appeal
         return cls(
             id=complaint.id,
@@ -136,9 +136,13 @@ class ComplaintOut(BaseModel):
         )
 
 
-class ComplaintsOut(BaseModel):
+class ComplaintRecordsOut(BaseModel):
     tender_id: UUID
-    complaints: list[ComplaintOut]
+    complaints: list[ComplaintRecordOut]
+
+    @classmethod
+    def of(cls, tender_id: UUID, found: list[Grievance]) -> ComplaintRecordsOut:
+        return cls(tender_id=tender_id, complaints=[ComplaintRecordOut.of(c) for c in found])
 
 
 class DebarmentCaseOut(BaseModel):
@@ -166,10 +170,19 @@ class DebarmentRecordOut(BaseModel):
     cases: list[DebarmentCaseOut]
 
     @classmethod
-    def of(cls, record: Debarment, now: datetime) -> DebarmentRecordOut:
+    def of(cls, record: Debarment, now: datetime, *, full: bool = True) -> DebarmentRecordOut:
+        """Not ``full`` (for officers): the decided cases only, without the vendor's answer;
+        a case in hearing and the vendor's defence are the regulator's and the vendor's."""
+        cases = [
+            DebarmentCaseOut.of(c)
+            if full
+            else DebarmentCaseOut.of(c).model_copy(update={"answer": None})
+            for c in record.cases.values()
+            if full or c.status is not CaseStatus.HEARING
+        ]
         return cls(
             vendor_id=record.vendor_id,
             vendor_name=record.vendor_name,
             debarred_now=record.debarred_at(now) is not None,
-            cases=[DebarmentCaseOut.of(c) for c in record.cases.values()],
+            cases=cases,
         )

@@ -51,7 +51,7 @@ class AwardCommands(ProcurementStore):
         award_id = award_id_for(tender_id, evaluation.awards_made + 1)
         now = self._now()
         held = self._check_not_held(tender_id, ComplaintStage.FINAL_REPORT, AwardHeldError, now)
-        self._check_not_debarred(entry.vendor_id, now)
+        held |= self._check_not_debarred(entry.vendor_id, now)
         evaluation.record_award(
             award_id=award_id, bid_id=bid_id, reason=reason, actor=actor, timestamp=now
         )
@@ -119,6 +119,7 @@ class AwardCommands(ProcurementStore):
         held = self._check_not_held(
             award.tender_id, ComplaintStage.AWARD, ContractHeldError, now, award.id
         )
+        held |= self._check_not_debarred(award.vendor_id, now)
         # The state's refusals (not active, standstill, a pending complaint) come first,
         # from the command itself; the value is checked once the contract could be signed.
         signable = award.status is AwardStatus.STANDSTILL and now >= award.standstill_ends

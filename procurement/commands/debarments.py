@@ -91,8 +91,8 @@ class DebarmentCommands(ProcurementStore):
         return self._save(record)
 
     def debarment_record(self, actor: Actor, vendor_id: UUID) -> Debarment:
-        """A vendor's record with its cases' grounds and answers: for the regulator, for
-        officers (who refer and award), and for the vendor itself."""
+        """A vendor's record: for the regulator, for officers (who refer and award: the API
+        shows them only decided cases, without the vendor's answer), and for the vendor."""
         if actor.role is Role.VENDOR and actor.account_id != vendor_id:
             raise DebarmentCaseNotFoundError(f"no debarment record for {vendor_id}")
         if actor.role not in {Role.VENDOR, Role.OFFICER, Role.REGULATOR}:

@@ -27,6 +27,7 @@ from domain.award import Award, AwardStatus, Remedy
 from domain.errors import (
     AwardNotActiveError,
     AwardNotFoundError,
+    ComplaintExistsError,
     ComplaintNotFoundError,
     ComplaintPeriodClosedError,
     ComplaintStageClosedError,
@@ -130,6 +131,10 @@ class GrievanceCommands(ProcurementStore):
                 # This key's complaint, lodged by an attempt that ended before its answer.
                 return WriteResult(complaint_id, complaints.version, self._position_now(complaints))
         read, report_number = self._stage_open(actor, tender, stage, award_id, now)
+        if stage is ComplaintStage.DOCUMENTS:  # a debarred vendor cannot bid: no standing
+            read |= self._check_not_debarred(actor.account_id, now)
+        if complaints is not None:
+            self._check_first_complaint(complaints, actor, tender, stage, award_id, report_number)
         if complaints is None:
             complaints = TenderComplaints(
                 tender_id=tender_id,
@@ -207,6 +212,9 @@ class GrievanceCommands(ProcurementStore):
             raise NotGrievanceChairError(
                 "only the chair of the entity's grievance committee records its decisions"
             )
+        committee.panel_for(
+            self._evaluators(award.tender_id), self.grievance_rules.committee_min_size
+        )
         now = self._now()
         award.decide_complaint(
             complaint_id=complaint_id,
@@ -224,6 +232,34 @@ class GrievanceCommands(ProcurementStore):
         else:
             evaluation.release_award(award_id=award.id, reason=reasons, actor=actor, timestamp=now)
         return self._save(award, evaluation)
+
+    @staticmethod
+    def _check_first_complaint(  # noqa: PLR0917 (the complaint's subject)
+        complaints: TenderComplaints,
+        actor: Actor,
+        tender: Tender,
+        stage: ComplaintStage,
+        award_id: UUID | None,
+        report_number: int | None,
+    ) -> None:
+        """One complaint per vendor about one subject: the documents as last amended, the
+        technical evaluation, a report, an award. All its grounds go in it; otherwise one
+        vendor could hold a step for ever with a complaint after each dismissal."""
+        amended = max((a.issued_at for a in tender.amendments), default=None)
+        for earlier in complaints.complaints.values():
+            if earlier.vendor_id != actor.account_id or earlier.stage is not stage:
+                continue
+            same = {
+                ComplaintStage.DOCUMENTS: amended is None or earlier.lodged_at >= amended,
+                ComplaintStage.TECHNICAL_REPORT: True,
+                ComplaintStage.FINAL_REPORT: earlier.report_number == report_number,
+                ComplaintStage.AWARD: earlier.award_id == award_id,
+            }[stage]
+            if same:
+                raise ComplaintExistsError(
+                    f"you complained about this already (complaint {earlier.id}): one "
+                    "complaint with all its grounds; appeal its decision if need be"
+                )
 
     def _position_now(self, aggregate: Aggregate) -> int:
         return self._position_of(aggregate.id, aggregate.version)
@@ -340,6 +376,7 @@ class GrievanceCommands(ProcurementStore):
         """The complainant appeals a dismissal, or the committee's silence past its date."""
         if actor.role is not Role.VENDOR:
             raise ForbiddenError("appeals are made from the complainant's account")
+        self._public_tender(tender_id).check_not_cancelled()  # no remedy is left to order
         complaints = self._load(TenderComplaints, complaints_id_for(tender_id))
         complaints.appeal(
             complaint_id=complaint_id, grounds=grounds, actor=actor, timestamp=self._now()
@@ -406,9 +443,25 @@ class GrievanceCommands(ProcurementStore):
             self._public_tender(tender_id)
             found = self._complaints_of(tender_id)
             return list(found.complaints.values()) if found else []
-        self._officers_tender(actor, tender_id, None)
+        tender = self._officers_tender(actor, tender_id, None)
+        self._check_hears_complaints(actor, tender.entity)
         found = self._complaints_of(tender_id)
         return list(found.complaints.values()) if found else []
+
+    def _check_hears_complaints(self, actor: Actor, entity: str) -> None:
+        """The grounds and the complainant are for those who decide (the grievance
+        committee) and the head who names it; not for the evaluators complained of."""
+        try:
+            committee = self._load(GrievanceCommittee, committee_id_for(entity))
+            if any(m.account_id == actor.account_id for m in committee.members):
+                return
+        except GrievanceCommitteeNotFoundError:
+            pass
+        account = self._load(Account, actor.account_id)
+        if not (account.head_of_entity and account.entity == entity):
+            raise NotGrievanceChairError(
+                "a tender's complaints are read by its entity's grievance committee and head"
+            )
 
     # Shared -------------------------------------------------------------------------------
 
@@ -437,7 +490,7 @@ class GrievanceCommands(ProcurementStore):
         if decision is None or not decision.upheld or decision.remedy is None:
             return []
         remedy = Remedy(decision.remedy)
-        reason = f"complaint {grievance.id} upheld: {decision.reasons}"
+        reason = decision.reasons  # published with the decision; the events name it
         tender = self._load(Tender, tender_id)
         if remedy is Remedy.AMEND_DOCUMENTS:
             deadline = tender.terms.timeline.submission_deadline

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 from typing import cast
 from uuid import UUID
 
@@ -88,11 +89,26 @@ class OpeningCommands(ProcurementStore):
         ordered = None if complaints is None else complaints.amendment_ordered_at()
         if ordered is None:
             return
-        if not any(a.issued_at >= ordered and a.timeline for a in tender.amendments):
+        amended = any(a.issued_at >= ordered and a.timeline for a in tender.amendments)
+        moved = tender.terms.timeline.submission_deadline > self._deadline_at(tender.id, ordered)
+        if not (amended and moved):
             raise AmendmentRequiredError(
                 f"a complaint upheld at {ordered.isoformat()} ordered the documents amended: "
                 "issue the addendum, with a later deadline, before the opening"
             )
+
+    def _deadline_at(self, tender_id: UUID, moment: datetime) -> datetime:
+        """The tender's submission deadline as it stood at ``moment`` (its state then, from
+        its events: a rare question, asked only of a tender an upheld complaint ordered
+        amended)."""
+        version = None
+        for stored in self.recorder.select_events(tender_id):
+            event = cast("Tender.Event", self.mapper.to_domain_event(stored))
+            if event.timestamp > moment:
+                break
+            version = stored.originator_version
+        then: Tender = self.repository.get(tender_id, version=version)
+        return then.terms.timeline.submission_deadline
 
     def opening_for_officer(self, actor: Actor, tender_id: UUID) -> OpeningRecord | None:
         """The tender's opening record (None before the opening), for its entity's officers."""

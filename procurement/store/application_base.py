@@ -257,13 +257,16 @@ class ProcurementStore(Application[UUID]):
             )
         return {complaints.id: complaints.version}
 
-    def _check_not_debarred(self, vendor_id: UUID, now: datetime) -> None:
-        """Refuse a debarred vendor (403 ``vendor_debarred``)."""
+    def _check_not_debarred(self, vendor_id: UUID, now: datetime) -> dict[UUID, int]:
+        """Refuse a debarred vendor (403 ``vendor_debarred``). Returns the record's version
+        as read (0: none): a write that names it holds only if no decision came meanwhile."""
+        record_id = debarment_id_for(vendor_id)
         try:
-            record = self._load(Debarment, debarment_id_for(vendor_id))
+            record = self._load(Debarment, record_id)
         except DebarmentCaseNotFoundError:
-            return
+            return {record_id: 0}
         record.check_not_debarred(now)
+        return {record_id: record.version}
 
     def _public_tender(self, tender_id: UUID) -> Tender:
         tender = self._load(Tender, tender_id)

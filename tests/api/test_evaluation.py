@@ -582,7 +582,7 @@ def test_a_tender_is_not_cancelled_while_its_award_stands_or_a_complaint_waits(
     tender, award_id = awarded_to_alpha(api, clock)
     officer = tender.token("officer@works")
     first = tender.complain(award_id, "beta", "Alpha's guarantee is forged.")
-    second = tender.complain(award_id, "beta", "Alpha's validity is short.")
+    second = tender.complain(award_id, "alpha", "The award's value is misstated.")
     assert first.status_code == second.status_code == 201, second.text
 
     before = api.event_count()
@@ -783,10 +783,10 @@ def test_a_complaints_or_a_questions_id_does_not_tell_who_made_it(
     tender.finalise()
     award_id = tender.award("alpha")
 
-    def complain(key: str) -> Any:
+    def complain(key: str, vendor: str = "beta") -> Any:
         return api.post(
             f"/awards/{award_id}/complaints",
-            {**tender.token("beta"), "Idempotency-Key": key},
+            {**tender.token(vendor), "Idempotency-Key": key},
             json={"grounds": "Alpha's guarantee is forged."},
         )
 
@@ -800,7 +800,8 @@ def test_a_complaints_or_a_questions_id_does_not_tell_who_made_it(
     again = complain("1")  # the same id again: that complaint, not a second one
     assert (again.status_code, again.json()["id"]) == (201, complaint_id)
     assert api.event_count() == before
-    other = complain("2")
+    assert_problem(complain("2"), 409, "complaint_exists")  # one complaint per bidder
+    other = complain("1", "alpha")  # the same key, another vendor: another id
     assert other.status_code == 201, other.text
     assert other.json()["id"] != complaint_id
 

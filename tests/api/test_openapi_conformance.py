@@ -42,6 +42,7 @@ VENDOR = "conformance.vendor"
 STAFF = {
     "officer@works": (Role.OFFICER, "works-and-services-department"),
     "auditor@sindh": (Role.AUDITOR, None),
+    "regulator@sppra": (Role.REGULATOR, None),
 }
 IDENTITIES: dict[str, tuple[str | None, tuple[str, ...]]] = {
     # who: (username, the tags of the operations run with the token; None: all, no token)
@@ -49,6 +50,7 @@ IDENTITIES: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "vendor": (VENDOR, ("vendor", "auth", "public", "open data")),
     "officer": ("officer@works", ("officer", "auth")),
     "auditor": ("auditor@sindh", ("auditor", "auth", "operations")),
+    "regulator": ("regulator@sppra", ("regulator", "auth")),
 }
 """Nobody runs every operation (each guarded one answers 401, the open ones in full); each
 role runs its own operations, the account's and the ones it reads. A role's token on

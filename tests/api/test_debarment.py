@@ -99,9 +99,13 @@ def test_only_the_head_refers_and_only_the_regulator_decides(api: Api) -> None:
     referred = open_case(api, "alpha", HEAD)
     assert referred.status_code == 201, referred.text
     record = api.client.get(
-        f"/debarments/{account_id_for('alpha')}", headers=api.login("officer@works")
+        f"/regulator/debarments/{account_id_for('alpha')}", headers=api.login(REGULATOR)
     ).json()
     assert record["cases"][0]["referred_by_entity"] == "works-and-services-department"
+    officers = api.client.get(
+        f"/debarments/{account_id_for('alpha')}", headers=api.login("officer@works")
+    ).json()
+    assert officers["cases"] == []  # in hearing: the regulator's and the vendor's
     by_head = api.post(
         f"/regulator/debarments/{account_id_for('alpha')}/cases/{referred.json()['id']}/decision",
         api.login(HEAD),

@@ -101,7 +101,7 @@ def test_every_page_renders_tenders_of_any_accepted_text(
     cancelled = Scenario(api, clock, **_tender(texts))
     complained = api.post(
         f"/tenders/{cancelled.id}/complaints",
-        api.register_vendor(bidder),
+        api.login(bidder),
         json={"stage": "documents", "grounds": texts["complaint"]},
     )
     assert complained.status_code == 201, complained.text

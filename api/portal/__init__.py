@@ -1,5 +1,6 @@
-"""The web portal: server-rendered pages for the public, vendors, officers and auditors,
-served by the same app as the API and calling the same application and read models.
+"""The web portal: server-rendered pages for the public, vendors, officers, auditors and the
+regulator, served by the same app as the API and calling the same application and read
+models.
 
 Its routes live under ``/portal`` (``/`` redirects there) and are the only ones behind the
 session cookie and the CSRF check: the API keeps its bearer tokens and never reads a cookie.
@@ -22,11 +23,14 @@ from api.portal.csrf import csrf_guard
 from api.portal.officer.awards import OfficerAwardPages
 from api.portal.officer.documents import OfficerDocumentPages
 from api.portal.officer.evaluation import OfficerEvaluationPages
+from api.portal.officer.grievances import OfficerGrievancePages
 from api.portal.officer.tenders import OfficerTenderPages
 from api.portal.pages import HTML_EXCEPTION_HANDLERS, STATIC
 from api.portal.public import PublicPages
+from api.portal.regulator import RegulatorPages
 from api.portal.session import ended_sessions_dropped, session_config
 from api.portal.vendor import VendorPages
+from api.portal.vendor_grievances import VendorGrievancePages
 from procurement.settings import Settings
 
 ONE_YEAR = 365 * 24 * 3600
@@ -67,11 +71,14 @@ def portal_handlers() -> list[ControllerRouterHandler]:
             PublicPages,
             AccountPages,
             VendorPages,
+            VendorGrievancePages,
             OfficerTenderPages,
             OfficerDocumentPages,
             OfficerEvaluationPages,
             OfficerAwardPages,
+            OfficerGrievancePages,
             AuditorPages,
+            RegulatorPages,
         ],
         middleware=[sessions_and_csrf],
         exception_handlers=HTML_EXCEPTION_HANDLERS,

@@ -68,6 +68,7 @@ HOME_OF_ROLE = {
     Role.VENDOR: "/portal/vendor",
     Role.OFFICER: "/portal/officer",
     Role.AUDITOR: "/portal/audit",
+    Role.REGULATOR: "/portal/regulator",
 }
 
 

@@ -8,7 +8,7 @@ field; each form says which field a code belongs to, and the rest go in the form
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from typing import Any, TypeVar
@@ -40,6 +40,12 @@ class FormState:
         """The message for a field, or for the object it is the first field of (a missing
         ``price`` is reported at ``prices.0.price``, shown at ``prices.0.price.amount``)."""
         return self.errors.get(name) or self.errors.get(name.rpartition(".")[0] or "\0")
+
+
+def forms_shown(forms: Mapping[str, FormState] | None) -> Callable[[str], FormState]:
+    """A page's ``form(name)``: each of its forms as the user left it (refused), or empty."""
+    failed = dict(forms or {})
+    return lambda name: failed.get(name) or FormState()
 
 
 def nest(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:

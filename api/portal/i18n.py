@@ -14,8 +14,10 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from domain.award import AwardStatus
+from domain.award import AwardStatus, Remedy
+from domain.debarment import CaseStatus
 from domain.documents import DocumentKind
+from domain.grievance import ComplaintStage, GrievanceStatus
 from domain.public_status import PublicTenderStatus
 from domain.tender import TenderStatus
 
@@ -46,6 +48,7 @@ DYNAMIC_MESSAGES = frozenset(
         "officer",
         "auditor",
         "admin",
+        "regulator",
         "system",
         # bids, envelopes, receipts
         "submitted",
@@ -57,9 +60,11 @@ DYNAMIC_MESSAGES = frozenset(
         "financial",
         # awards and complaints
         *(status.value for status in AwardStatus),
-        "pending",
-        "upheld",
-        "dismissed",
+        *(stage.value for stage in ComplaintStage),
+        *(status.value for status in GrievanceStatus),
+        *(remedy.value for remedy in Remedy),
+        # debarment cases
+        *(status.value for status in CaseStatus),
         # bid security instruments
         "bank_guarantee",
         "pay_order",
@@ -85,6 +90,20 @@ ENGLISH_LABELS = {
     "bidding_document": "bidding document",
     "bill_of_quantities": "bill of quantities",
     "pre_bid_minutes": "minutes of the pre-bid meeting",
+    ComplaintStage.DOCUMENTS.value: "the notice and documents",
+    ComplaintStage.TECHNICAL_REPORT.value: "the technical evaluation report",
+    ComplaintStage.FINAL_REPORT.value: "the final evaluation report",
+    ComplaintStage.AWARD.value: "the award",
+    GrievanceStatus.OVERDUE.value: "overdue (not decided in time)",
+    GrievanceStatus.APPEALED.value: "appealed to the regulator",
+    GrievanceStatus.APPEAL_OVERDUE.value: "appeal overdue",
+    GrievanceStatus.APPEAL_UPHELD.value: "upheld on appeal",
+    GrievanceStatus.APPEAL_DISMISSED.value: "dismissed on appeal",
+    Remedy.REOPEN_EVALUATION.value: "reopen the evaluation",
+    Remedy.CANCEL_AWARD.value: "cancel the award",
+    Remedy.AMEND_DOCUMENTS.value: "amend the documents and extend the deadline",
+    Remedy.CANCEL_PROCUREMENT.value: "cancel the procurement",
+    CaseStatus.HEARING.value: "hearing open",
 }
 
 

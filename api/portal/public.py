@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Annotated, Any, get_args
 from urllib.parse import urlencode
 from uuid import UUID
@@ -16,7 +17,8 @@ from litestar.response import Redirect, Template
 
 from api.controllers.public import TenderStatusFilter
 from api.portal.documents import public_documents
-from api.portal.forms import FormState
+from api.portal.forms import FormState, forms_shown
+from api.portal.grievances import PRE_AWARD_STAGES, appealable, complaints_of
 from api.portal.guards import actor_of
 from api.portal.pages import as_datetime, redirect, render
 from api.portal.session import portal_user
@@ -24,6 +26,7 @@ from api.read_tokens import invalid_read_token, read_tokens_of
 from api.schemas import query_text
 from api.schemas.public import award_of, detail_of, summary_of
 from domain.errors import ProcurementError, TenderNotFoundError
+from domain.grievance import Grievance
 from domain.values import Role
 from procurement.commands.application import ProcurementApplication
 from projections import reads
@@ -169,8 +172,10 @@ async def tender_page(
     status_code: int = 200,
     question_form: FormState | None = None,
     complaint_form: FormState | None = None,
+    forms: Mapping[str, FormState] | None = None,
 ) -> Template:
-    """The public tender page, with the signed-in vendor's own bid and result."""
+    """The public tender page, with the signed-in vendor's own bid and result, and its own
+    complaints (``forms``: the complaint and appeal forms as the vendor left them)."""
     row = await reads.get_tender(pool, tender_id)
     if row is None:
         raise TenderNotFoundError(f"no published tender {tender_id}")
@@ -178,8 +183,10 @@ async def tender_page(
     user = portal_user(request)
     my_bid = None
     my_result = None
+    my_complaints: list[Grievance] = []
     if user is not None and user.role is Role.VENDOR:
         actor = actor_of(request)
+        my_complaints = await complaints_of(procurement, actor, tender_id)
         try:
             my_bid = await sync_to_thread(procurement.my_bid, actor, tender_id)
         except ProcurementError:
@@ -194,15 +201,20 @@ async def tender_page(
     if index is not None:
         checkpoint = await reads.checkpoint_covering(pool, index)
     settings = request.app.state.settings
+    now = request.app.state.clock.now()
     return render(
         request,
         "tender.html",
         status_code=status_code,
         tender=tender,
         ocid=f"{settings.ocid_prefix}-{tender_id}",
-        time_left=_time_left(tender.timeline.submission_deadline, request.app.state.clock.now()),
+        time_left=_time_left(tender.timeline.submission_deadline, now),
         my_bid=my_bid,
         my_result=my_result,
+        my_complaints=my_complaints,
+        appealable={c.id for c in my_complaints if appealable(c, procurement.grievance_rules, now)},
+        complaint_stages=[stage.value for stage in PRE_AWARD_STAGES],
+        form=forms_shown(forms),
         checkpoint=checkpoint,
         documents=await public_documents(pool, tender_id),
         question_form=question_form or FormState(),

@@ -32,6 +32,7 @@ from api.portal.documents import (
     rows_under,
 )
 from api.portal.forms import FormState, form_values, parse, refused, validation_errors
+from api.portal.grievances import debarment_of, open_hearings
 from api.portal.guards import actor_of, requires_portal_role
 from api.portal.i18n import translator
 from api.portal.pages import flash, redirect, render
@@ -167,22 +168,26 @@ class VendorPages(Controller):
         pool: NamedDependency[asyncpg.Pool],
         procurement: NamedDependency[ProcurementApplication],
     ) -> Template:
-        """Tenders open for bids, each with this vendor's bid on it, if any, and the
-        vendor's standing on the Active Taxpayer List (with what to do when it is missing)."""
+        """Tenders open for bids, each with this vendor's bid on it, if any, the vendor's
+        standing on the Active Taxpayer List (with what to do when it is missing), and a
+        notice of any debarment case the vendor may still answer."""
         active = reads.TenderFilter(status=PublicTenderStatus.ACTIVE.value)
         rows, _ = await reads.list_tenders(pool, active, 50, 0)
         tenders = []
         for row in rows:
             bid = await _my_bid(procurement, request, row["tender_id"])
             tenders.append({"row": row, "bid": bid})
+        actor = actor_of(request)
         standings = standings_of(request)
-        standing = await standings.of_vendor(actor_of(request).account_id)
+        standing = await standings.of_vendor(actor.account_id)
+        record = await debarment_of(procurement, actor, actor.account_id)
         return render(
             request,
             "vendor_home.html",
             tenders=tenders,
             standing=standing,
             enforced=standings.enforce,
+            hearings=open_hearings(record, request.app.state.clock.now()),
         )
 
     @post("/tenders/{tender_id:uuid}/questions", name="portal:ask")

@@ -12,9 +12,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from api.portal.actions import body
 from api.portal.forms import FormState, form_values
 from api.portal.guards import requires_portal_role
-from api.portal.officer.tender_page import TenderPage, body
+from api.portal.officer.tender_page import TenderPage
 from api.schemas import CommitteeIn, DeclarationIn, EvaluationAction, EvaluationIn
 from domain.values import Role
 from procurement.commands.application import ProcurementApplication

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import partial
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -22,19 +21,27 @@ import asyncpg
 from litestar import Request
 from litestar.concurrency import sync_to_thread
 from litestar.response import Redirect, Template
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from api.errors import status_for
+from api.portal import actions as action
+from api.portal.actions import pkt_input
 from api.portal.documents import officer_documents
-from api.portal.forms import FormState, form_values, parse, refused, validation_errors
+from api.portal.forms import FormState, forms_shown
+from api.portal.grievances import awaiting_decision, complaints_of, remedies_for
 from api.portal.guards import actor_of
-from api.portal.pages import PKT, render
+from api.portal.pages import render
 from api.portal.public import after_write
 from api.standing import standings_of
 from domain.award import AwardStatus
 from domain.bid import envelopes_for
-from domain.errors import AwardNotFoundError, EvaluationNotFoundError, ProcurementError
+from domain.errors import (
+    AwardNotFoundError,
+    EvaluationNotFoundError,
+    GrievanceCommitteeNotFoundError,
+)
 from domain.evaluation import EvaluationStatus
+from domain.grievance import ComplaintStage, Grievance
+from domain.rules import GrievanceRules
 from domain.tender import TenderStatus
 from domain.values import Actor
 from procurement.commands.application import ProcurementApplication, TenderView
@@ -52,65 +59,18 @@ TIMELINE_FIELDS = (
     "timeline.submission_deadline",
     "timeline.opening_time",
 )
-# Integers the API wants as JSON numbers (a form sends text).
-INTEGERS = ("bid_validity_days", "evaluation.criteria.*.max_score", "scores.*.score")
 
 
-def pkt_to_utc(value: str) -> str:
-    """A ``datetime-local`` input, typed in Pakistan time, as the API's RFC 3339 UTC text.
-    Anything else is left as typed, for the API's message about it."""
-    text = value.strip()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=PKT)
-    try:
-        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    except OverflowError:  # 0001-01-01T00:00 in PKT is before the first year in UTC
-        return value
-
-
-def pkt_input(moment: datetime | None) -> str:
-    """A time as a ``datetime-local`` input shows it: Pakistan time, to the minute."""
-    return "" if moment is None else moment.astimezone(PKT).strftime("%Y-%m-%dT%H:%M")
-
-
-def body(
-    model: type[M],
-    pairs: list[tuple[str, str]],
-    *,
-    times: Iterable[str] = (),
-    extra: Mapping[str, Any] | None = None,
-) -> tuple[M | None, FormState]:
-    """The API's request body from a form: times typed in PKT sent as UTC, whole numbers as
-    numbers. The form keeps what was typed."""
-    zoned = set(times)
-    converted = [(k, pkt_to_utc(v) if k in zoned else v) for k, v in pairs]
-    parsed, state = parse(model, converted, extra, integers=INTEGERS)
-    state.values = dict(pairs)
-    return parsed, state
-
-
-def invalid(state: FormState, error: ValidationError) -> FormState:
-    """A validation error raised past the request body (a tender's terms as a whole)."""
-    for name, message in validation_errors(error).items():
-        if name == "_form":
-            state.summary.append(message)
-        else:
-            state.errors.setdefault(name, message)
-    return state
-
-
-def allowed_actions(  # noqa: C901, PLR0912 (one line per action the state allows)
+def allowed_actions(  # noqa: C901, PLR0912, PLR0917 (one line per action the state allows)
     actor: Actor,
     view: TenderView,
     evaluation: EvaluationView | None,
     award: dict[str, Any] | None,
     now: datetime,
+    contract_held: bool = False,
 ) -> set[str]:
-    """The actions this tender's state allows this officer now (the server still decides)."""
+    """The actions this tender's state allows this officer now (the server still decides).
+    ``contract_held``: a complaint about the award is not settled yet."""
     status = view.status
     actions: set[str] = set()
     if status is TenderStatus.DRAFT:
@@ -153,12 +113,37 @@ def allowed_actions(  # noqa: C901, PLR0912 (one line per action the state allow
         reports = evaluation.state["reports"]
         if reports and reports[-1]["recommended_bid"] is not None:
             actions.add("award")
-    if award is not None and award["status"] == AwardStatus.STANDSTILL:
-        if any(c["status"] == "pending" for c in award["complaints"]):
-            actions.add("decide")
-        elif now >= datetime.fromisoformat(award["standstill_ends"]):
-            actions.add("contract")
+    if (
+        award is not None
+        and award["status"] == AwardStatus.STANDSTILL
+        and not contract_held
+        and now >= datetime.fromisoformat(award["standstill_ends"])
+    ):
+        actions.add("contract")
     return actions
+
+
+def holds_contract(
+    award: dict[str, Any] | None, complaints: list[Grievance], rules: GrievanceRules, now: datetime
+) -> bool:
+    """Whether a complaint about the award is not settled (decided for good) yet."""
+    if award is None:
+        return False
+    return any(
+        c.stage is ComplaintStage.AWARD
+        and str(c.award_id) == award["id"]
+        and not c.settled(rules, now)
+        for c in complaints
+    )
+
+
+async def grievance_chair(procurement: ProcurementApplication, actor: Actor) -> bool:
+    """Whether the officer chairs the entity's grievance committee (records its decisions)."""
+    try:
+        committee = await sync_to_thread(procurement.grievance_committee, actor.entity or "")
+    except GrievanceCommitteeNotFoundError:
+        return False
+    return committee.chair.account_id == actor.account_id
 
 
 @dataclass
@@ -187,11 +172,18 @@ class TenderPage:
     ) -> Template | Redirect:
         """The form ``name`` posted as ``schema``, then ``command`` with its body: the page
         as it now is, or the page again with the form's errors (422) or the refusal."""
-        typed = await form_values(self.request) if pairs is None else pairs
-        data, form = body(schema, typed, times=times, extra=extra)
-        if data is None:
-            return await self.refusal(name, form, 422)
-        return await self.run(name, form, partial(command, data), fields)
+        return await action.act(
+            self.request,
+            name,
+            schema,
+            command,
+            self.shown_with,
+            self.done,
+            fields,
+            times=times,
+            pairs=pairs,
+            extra=extra,
+        )
 
     async def run(
         self,
@@ -202,23 +194,23 @@ class TenderPage:
     ) -> Template | Redirect:
         """Run one command; on success see the page as it now is, on a refusal the page
         again with the message by the form (and the API's status)."""
-        try:
-            result = await sync_to_thread(command)
-        except ProcurementError as error:
-            return await self.refusal(name, refused(form, error, fields), status_for(error))
-        except ValidationError as error:
-            return await self.refusal(name, invalid(form, error), 422)
-        return written(self.request, self.tender_id, result)
+        return await action.run(name, form, command, self.shown_with, self.done, fields)
 
     async def refusal(self, name: str, form: FormState, status_code: int) -> Template:
+        return await self.shown_with({name: form}, status_code)
+
+    async def shown_with(self, forms: Mapping[str, FormState], status_code: int) -> Template:
         return await tender_page(
             self.request,
             self.pool,
             self.procurement,
             self.tender_id,
             status_code=status_code,
-            forms={name: form},
+            forms=forms,
         )
+
+    def done(self, result: WriteResult) -> Redirect:
+        return written(self.request, self.tender_id, result)
 
     async def award_of(self, award_id: UUID) -> None:
         """The award is this entity's (the application checks) and this tender's (404 if
@@ -262,7 +254,8 @@ async def tender_page(
         UUID(bid["vendor_id"]) for bid in (opening or {}).get("bids", [])
     )
     now = request.app.state.clock.now()
-    failed = dict(forms or {})
+    complaints = await complaints_of(procurement, actor, tender_id) if view.published_at else []
+    held = holds_contract(award, complaints, procurement.grievance_rules, now)
     return render(
         request,
         "officer_tender.html",
@@ -274,11 +267,15 @@ async def tender_page(
         opening=opening,
         standings={str(vendor): standing for vendor, standing in standings.items()},
         public_status=public["status"] if public else view.status.value,
-        actions=allowed_actions(actor, view, evaluation, award, now),
+        actions=allowed_actions(actor, view, evaluation, award, now, held),
+        complaints=complaints,
+        chair=await grievance_chair(procurement, actor) if complaints else False,
+        awaiting_decision=awaiting_decision,
+        remedies_for=remedies_for,
         me=str(actor.account_id),
         criteria=[c.model_dump(mode="json") for c in view.terms.evaluation_terms.criteria],
         two_envelopes=len(envelopes_for(view.terms.method)) > 1,
-        form=lambda name: failed.get(name) or FormState(),
+        form=forms_shown(forms),
         pkt_input=pkt_input,
         committee_rows=COMMITTEE_ROWS,
         documents=officer_documents(tender_id, view.documents),

@@ -23,6 +23,7 @@ from litestar.response import Redirect, Template
 from pydantic import ValidationError
 
 from api.errors import status_for
+from api.portal.actions import body, invalid, pkt_input
 from api.portal.forms import (
     INTEGER_BOUND,
     MAX_ROWS,
@@ -33,15 +34,7 @@ from api.portal.forms import (
 )
 from api.portal.guards import actor_of, requires_portal_role
 from api.portal.officer.documents import document_form, facts
-from api.portal.officer.tender_page import (
-    TIMELINE_FIELDS,
-    TenderPage,
-    body,
-    invalid,
-    pkt_input,
-    tender_page,
-    written,
-)
+from api.portal.officer.tender_page import TIMELINE_FIELDS, TenderPage, tender_page, written
 from api.portal.pages import render
 from api.portal.public import AfterToken, caught_up
 from api.schemas import AmendmentIn, AnswerIn, CancelIn, TenderIn, TenderPatch

@@ -53,6 +53,7 @@ def _public_pages(tender_ids: list[str]) -> Iterator[str]:
 def _pages_of(role: Role, tender_ids: list[str]) -> Iterator[str]:
     if role is Role.VENDOR:
         yield "/portal/vendor"
+        yield "/portal/vendor/debarment"
         yield "/portal/receipts/verify"
         for tender in tender_ids:
             yield f"/portal/tenders/{tender}/bid"
@@ -60,6 +61,7 @@ def _pages_of(role: Role, tender_ids: list[str]) -> Iterator[str]:
     elif role is Role.OFFICER:
         yield "/portal/officer"
         yield "/portal/officer/tenders/new"
+        yield "/portal/officer/entity"
         for tender in tender_ids:
             yield f"/portal/officer/tenders/{tender}"
             yield f"/portal/officer/tenders/{tender}/edit"
@@ -69,6 +71,12 @@ def _pages_of(role: Role, tender_ids: list[str]) -> Iterator[str]:
             yield f"/portal/audit/tenders/{tender}"
             yield f"/portal/audit/tenders/{tender}?version=1"
             yield f"/portal/audit/tenders/{tender}?at=2000-01-01T00:00"  # before it existed
+    elif role is Role.REGULATOR:
+        yield "/portal/regulator"
+        yield "/portal/regulator?tender_id=not-an-id"
+        for tender in tender_ids:
+            yield f"/portal/regulator/tenders/{tender}"
+            yield f"/portal/regulator/debarments/{tender}"  # no vendor's: no record
 
 
 def _with_language(path: str, language: str) -> str:

@@ -62,6 +62,7 @@ def test_the_demo_loads_and_every_portal_page_renders(
         assert by_path(statuses, f"/portal/tenders/{tender}", None) == {200}
         assert by_path(statuses, f"/portal/audit/tenders/{tender}", "auditor@sindh") == {200}
         assert by_path(statuses, f"/portal/tenders/{tender}/bid", "indus.builders") == {200}
+        assert by_path(statuses, f"/portal/regulator/tenders/{tender}", "regulator@sppra") == {200}
     for tender in tenders:  # its own entity's officers see each one, the draft too
         seen = [
             officer
@@ -69,7 +70,8 @@ def test_the_demo_loads_and_every_portal_page_renders(
             if by_path(statuses, f"/portal/officer/tenders/{tender}", officer) == {200}
         ]
         assert len(seen) == 1, tender
-    for page in ("/portal/vendor", "/portal/officer", "/portal/audit", "/portal/awards"):
+    pages = ("/portal/vendor", "/portal/officer", "/portal/audit", "/portal/regulator")
+    for page in (*pages, "/portal/awards", "/portal/vendor/debarment", "/portal/officer/entity"):
         assert {s for v, s in statuses.items() if v.path == page and v.username} == {200}, page
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from domain.text import refusal
 from domain.values import Role
-from tests.api.conftest import COMMITTEE, PASSWORD, Api
+from tests.api.conftest import COMMITTEE, GRIEVANCE, PASSWORD, REGULATOR, Api
 from tests.api.portal.every_page import Account, by_path, render_every_page
 from tests.api.scenarios import Scenario, offer
 from tests.support import FakeClock, tender_json
@@ -65,6 +65,7 @@ def _tender(texts: dict[str, str]) -> dict[str, Any]:
             "offer": TEXT,
             "issuer": LINE,
             "reason": TEXT,
+            "complaint": TEXT,
         }
     )
 )
@@ -98,6 +99,18 @@ def test_every_page_renders_tenders_of_any_accepted_text(
     opened.bid(bidder, offer("900000.00", technical_offer=texts["offer"], bid_security=security))
     opened.open()
     cancelled = Scenario(api, clock, **_tender(texts))
+    complained = api.post(
+        f"/tenders/{cancelled.id}/complaints",
+        api.login(bidder),
+        json={"stage": "documents", "grounds": texts["complaint"]},
+    )
+    assert complained.status_code == 201, complained.text
+    dismissed = api.post(
+        f"/tenders/{cancelled.id}/complaints/{complained.json()['id']}/decision",
+        api.login(GRIEVANCE[0]),
+        json={"outcome": "dismissed", "reasons": texts["reason"]},
+    )
+    assert dismissed.status_code == 200, dismissed.text
     officer = api.login("officer@works")
     stopped = api.post(f"/tenders/{cancelled.id}/cancel", officer, json={"reason": texts["reason"]})
     assert stopped.status_code == 200, stopped.text
@@ -109,6 +122,7 @@ def test_every_page_renders_tenders_of_any_accepted_text(
         Account("auditor@sindh", PASSWORD, Role.AUDITOR),
         Account(bidder, PASSWORD, Role.VENDOR),
         Account(COMMITTEE[0], PASSWORD, Role.OFFICER),
+        Account(REGULATOR, PASSWORD, Role.REGULATOR),
     ]
     tenders = [opened.id, cancelled.id, drafted.json()["id"]]
     statuses = render_every_page(api.client, api.dsn, accounts, tenders, codes=_code_of(api))
@@ -117,6 +131,8 @@ def test_every_page_renders_tenders_of_any_accepted_text(
         assert by_path(statuses, f"/portal/audit/tenders/{tender}", "auditor@sindh") == {200}
     for tender in tenders:
         assert by_path(statuses, f"/portal/officer/tenders/{tender}", "officer@works") == {200}
+    for tender in (opened.id, cancelled.id):
+        assert by_path(statuses, f"/portal/regulator/tenders/{tender}", REGULATOR) == {200}
 
 
 def _code_of(api: Api) -> Callable[[str], str | None]:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import GRIEVANCE, Api
 from tests.api.portal.conftest import Browser
 from tests.api.scenarios import MEMBERS, Scenario, offer
 from tests.support import FakeClock
@@ -315,8 +315,17 @@ def _complaint_then_contract(  # noqa: PLR0917 (the scenario's whole context)
     page = browser.page(page_path)
     assert "Our guarantee was sent by courier." in page.text  # the officers read the grounds
     assert actions(page) == {"cancel_blocked"}  # no contract while a complaint is pending
-    decide = f"{page_path}/awards/{award_id}/complaints/{complaint.json()['id']}"
+    complaint_id = complaint.json()["id"]
+    assert f'id="decide-{complaint_id}"' not in page.text  # the committee's chair decides
+    decide = f"{page_path}/awards/{award_id}/complaints/{complaint_id}"
     before = api.event_count()
+    not_chair = browser.submit(page_path, decide, {"outcome": "dismissed", "reasons": "No."})
+    assert not_chair.status_code == 403
+    assert "not_grievance_chair" in not_chair.text, not_chair.text[-3000:]
+    assert api.event_count() == before
+
+    browser.sign_in(GRIEVANCE[0])
+    assert f'id="decide-{complaint_id}"' in browser.page(page_path).text
     unreasoned = browser.submit(page_path, decide, {"outcome": "dismissed", "reasons": ""})
     assert unreasoned.status_code == 422
     assert error_at(unreasoned, "reasons") == "Field required"
@@ -328,6 +337,10 @@ def _complaint_then_contract(  # noqa: PLR0917 (the scenario's whole context)
             {"outcome": "dismissed", "reasons": "The bid security must come with the bid."},
         )
     )
+    # Dismissed, it holds the contract until the complainant's time to appeal has passed.
+    assert actions(browser.page(page_path)) == {"cancel_blocked"}
+    clock.set(clock.now() + timedelta(days=10))
+    browser.sign_in("officer@works")
     assert actions(browser.page(page_path)) == {"contract", "cancel_blocked"}
 
     contract = {

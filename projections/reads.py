@@ -429,6 +429,20 @@ async def list_debarments(
     )
 
 
+async def appeals_awaiting(pool: asyncpg.Pool, limit: int = 200) -> list[dict[str, Any]]:
+    """Appeals across every tender that await the regulator's decision, the oldest first
+    (for the regulator's desk; the public reads them per tender)."""
+    rows = await pool.fetch(
+        "SELECT c.tender_id, t.reference, t.title, c.entity, c.complaint_id, c.stage, "
+        "c.appeal_lodged_at AS lodged_at, c.appeal_due AS decision_due, c.appeal_overdue "
+        "FROM public_complaints c JOIN public_tenders t ON t.tender_id = c.tender_id "
+        "WHERE c.appeal_lodged_at IS NOT NULL AND c.appeal_decided_at IS NULL "
+        "ORDER BY c.appeal_lodged_at, c.complaint_id LIMIT $1",
+        limit,
+    )
+    return [dict(row) for row in rows]
+
+
 async def grievance_committee(pool: asyncpg.Pool, entity: str) -> dict[str, Any] | None:
     """An entity's grievance committee: its members' names and chair, when it was named."""
     row = await pool.fetchrow(

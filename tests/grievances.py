@@ -79,7 +79,7 @@ class Grievances:
 
     def _file(self) -> TenderComplaints:
         if self.file is None:  # the tender's file, if complaints were lodged through the API
-            self.file = self.application._complaints_of(self.tender_id)  # noqa: SLF001
+            self.file = self.application._complaints_of(self.tender_id)
         if self.file is None:
             self.file = TenderComplaints(
                 tender_id=self.tender_id,

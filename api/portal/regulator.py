@@ -55,13 +55,8 @@ DEBARMENT_FIELDS = {
 async def appeals_awaiting(pool: asyncpg.Pool) -> list[dict[str, Any]]:
     """Appeals across every tender that await the regulator's decision, oldest first: each
     with ``tender_id``, ``reference``, ``title``, ``entity``, ``complaint_id``, ``stage``,
-    ``lodged_at`` (the appeal's) and ``decision_due``.
-
-    TODO(public_complaints): read them from the ``public_complaints`` read model (another
-    change builds it); until then none are listed, and a tender is looked up by its id.
-    """
-    del pool
-    return []
+    ``lodged_at`` (the appeal's) and ``decision_due``."""
+    return await reads.appeals_awaiting(pool)
 
 
 def _uuid(text: str) -> UUID | None:

@@ -71,9 +71,9 @@ def test_a_complaint_is_dismissed_appealed_and_upheld_by_the_regulator(
     complaint = complaint_id_on(page)
 
     officer_page = f"/portal/officer/tenders/{tender.id}"
-    browser.sign_in("officer@works")  # an officer of the entity reads it, but does not decide
+    browser.sign_in("officer@works")  # not of the committee: neither reads it nor decides
     page = browser.page(officer_page)
-    assert GROUNDS in page.text
+    assert GROUNDS not in page.text
     assert f'id="decide-{complaint}"' not in page.text
     _chair_dismisses(api, browser, officer_page, complaint)
 
@@ -133,6 +133,7 @@ def _regulator_upholds(api: Api, browser: Browser, tender_id: str, complaint: st
     home = browser.page("/portal/regulator")
     assert home.status_code == 200, home.text
     assert 'id="open-case-form"' in home.text
+    assert f"/portal/regulator/tenders/{tender_id}#complaint-{complaint}" in home.text  # listed
     wrong = browser.get("/portal/regulator?tender_id=tender-114")
     assert wrong.status_code == 422
     assert error_at(wrong, "tender_id").startswith("This is not an id")

@@ -51,7 +51,7 @@ def open_bids(tender: Scenario) -> Any:
     return tender.api.post(f"/tenders/{tender.id}/opening", tender.token("officer@works"))
 
 
-def complaints_of(tender: Scenario, who: str = "officer@works") -> list[dict[str, Any]]:
+def complaints_of(tender: Scenario, who: str = GRIEVANCE[1]) -> list[dict[str, Any]]:
     answer = tender.api.client.get(
         f"/tenders/{tender.id}/complaints/all", headers=tender.token(who)
     )
@@ -116,6 +116,7 @@ def test_an_upheld_complaint_about_the_documents_waits_for_the_amendment(
 ) -> None:
     tender = with_bids(api, clock)
     uphold_amendment(tender)
+    clock.set(clock.now() + timedelta(hours=2))  # the entity drafts the addendum
     new = tender.deadline + timedelta(days=10)
     amended = api.post(
         f"/tenders/{tender.id}/amendments",
@@ -131,7 +132,8 @@ def test_an_upheld_complaint_about_the_documents_waits_for_the_amendment(
     )
     assert amended.status_code == 201, amended.text
     clock.set(new + timedelta(hours=1))
-    assert open_bids(tender).status_code == 200
+    opened = open_bids(tender)
+    assert opened.status_code == 200, opened.text
 
 
 def test_without_the_ordered_amendment_the_bids_are_never_opened(

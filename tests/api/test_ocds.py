@@ -168,7 +168,7 @@ def _scenarios(api: Api, clock: FakeClock) -> tuple[list[dict[str, Any]], list[s
     award = cheap.award("beta")
     complaint = cheap.complain(award, "alpha", "Our guarantee came by courier")
     cheap.decide(award, complaint.json()["id"], outcome="dismissed", reasons="Late security.")
-    clock.set(clock.now() + timedelta(days=8))
+    clock.set(clock.now() + timedelta(days=10))  # the standstill and the appeal period
     assert cheap.sign(award, CANARY).status_code == 201  # the contract's value is the award's
 
     # A two-envelope QCBS tender: a failing bid's price never decrypted.

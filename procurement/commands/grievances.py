@@ -207,14 +207,7 @@ class GrievanceCommands(ProcurementStore):
             raise InvalidTermsError(
                 "a complaint lodged on the award itself orders cancel_award or reopen_evaluation"
             )
-        committee = self._load(GrievanceCommittee, committee_id_for(award.entity))
-        if actor.account_id != committee.chair.account_id:
-            raise NotGrievanceChairError(
-                "only the chair of the entity's grievance committee records its decisions"
-            )
-        committee.panel_for(
-            self._evaluators(award.tender_id), self.grievance_rules.committee_min_size
-        )
+        self._deciding_panel(actor, award.entity, award.tender_id, self.grievance_rules)
         now = self._now()
         award.decide_complaint(
             complaint_id=complaint_id,
@@ -349,13 +342,8 @@ class GrievanceCommands(ProcurementStore):
         """The committee's decision, recorded by its chair, for a panel without the tender's
         evaluators; an upheld complaint's remedy is carried out with it."""
         complaints = self._entity_complaints(actor, tender_id)
-        committee = self._load(GrievanceCommittee, committee_id_for(complaints.entity))
-        if actor.account_id != committee.chair.account_id:
-            raise NotGrievanceChairError(
-                "only the chair of the entity's grievance committee records its decisions"
-            )
-        panel = committee.panel_for(
-            self._evaluators(tender_id), complaints.rules.committee_min_size
+        committee, panel = self._deciding_panel(
+            actor, complaints.entity, tender_id, complaints.rules
         )
         now = self._now()
         complaints.decide(
@@ -471,6 +459,18 @@ class GrievanceCommands(ProcurementStore):
         if actor.role is not Role.OFFICER or actor.entity != complaints.entity:
             raise ComplaintNotFoundError(f"no complaints about tender {tender_id}")
         return complaints
+
+    def _deciding_panel(
+        self, actor: Actor, entity: str, tender_id: UUID, rules: GrievanceRules
+    ) -> tuple[GrievanceCommittee, tuple[UUID, ...]]:
+        """The entity's committee, if ``actor`` chairs it, and its panel for the tender:
+        the members who do not evaluate it."""
+        committee = self._load(GrievanceCommittee, committee_id_for(entity))
+        if actor.account_id != committee.chair.account_id:
+            raise NotGrievanceChairError(
+                "only the chair of the entity's grievance committee records its decisions"
+            )
+        return committee, committee.panel_for(self._evaluators(tender_id), rules.committee_min_size)
 
     def _evaluators(self, tender_id: UUID) -> frozenset[UUID]:
         try:

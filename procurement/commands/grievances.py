@@ -436,6 +436,17 @@ class GrievanceCommands(ProcurementStore):
         found = self._complaints_of(tender_id)
         return list(found.complaints.values()) if found else []
 
+    def contract_held(self, actor: Actor, award_id: UUID) -> bool:
+        """Whether a complaint about the award still holds its contract: for the entity's
+        officers, who need not read the complaints to know it."""
+        award = self._load(Award, award_id)
+        if actor.role is not Role.OFFICER or actor.entity != award.entity:
+            raise AwardNotFoundError(f"no award {award_id}")
+        complaints = self._complaints_of(award.tender_id)
+        if complaints is None:
+            return False
+        return bool(complaints.holding(ComplaintStage.AWARD, self._now(), award_id))
+
     def _check_hears_complaints(self, actor: Actor, entity: str) -> None:
         """The grounds and the complainant are for those who decide (the grievance
         committee) and the head who names it; not for the evaluators complained of."""

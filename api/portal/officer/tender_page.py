@@ -40,8 +40,6 @@ from domain.errors import (
     GrievanceCommitteeNotFoundError,
 )
 from domain.evaluation import EvaluationStatus
-from domain.grievance import ComplaintStage, Grievance
-from domain.rules import GrievanceRules
 from domain.tender import TenderStatus
 from domain.values import Actor
 from procurement.commands.application import ProcurementApplication, TenderView
@@ -121,20 +119,6 @@ def allowed_actions(  # noqa: C901, PLR0912, PLR0917 (one line per action the st
     ):
         actions.add("contract")
     return actions
-
-
-def holds_contract(
-    award: dict[str, Any] | None, complaints: list[Grievance], rules: GrievanceRules, now: datetime
-) -> bool:
-    """Whether a complaint about the award is not settled (decided for good) yet."""
-    if award is None:
-        return False
-    return any(
-        c.stage is ComplaintStage.AWARD
-        and str(c.award_id) == award["id"]
-        and not c.settled(rules, now)
-        for c in complaints
-    )
 
 
 async def grievance_chair(procurement: ProcurementApplication, actor: Actor) -> bool:
@@ -255,7 +239,9 @@ async def tender_page(
     )
     now = request.app.state.clock.now()
     complaints = await complaints_of(procurement, actor, tender_id) if view.published_at else []
-    held = holds_contract(award, complaints, procurement.grievance_rules, now)
+    held = award is not None and await sync_to_thread(
+        procurement.contract_held, actor, UUID(award["id"])
+    )
     return render(
         request,
         "officer_tender.html",

@@ -792,7 +792,7 @@ def role_fits(username: str, role: Role, entity: str | None, has_vendor: bool) -
         return bool(entity and entity.strip()) and not has_vendor
     if role is Role.VENDOR:
         return has_vendor and not entity
-    return role in {Role.AUDITOR, Role.ADMIN} and not entity and not has_vendor
+    return role in {Role.AUDITOR, Role.ADMIN, Role.REGULATOR} and not entity and not has_vendor
 
 
 ACCOUNT_COMMANDS = [

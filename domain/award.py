@@ -1,4 +1,6 @@
 """The Award aggregate: one award decision, its standstill, its complaints and its contract.
+An award is of the whole tender, or of one lot of a tender awarded by lot (docs/lots.md):
+each lot's award has its own standstill, complaints and contract.
 
 An award is made on a finalised evaluation report and starts the standstill period of the
 tender's rules. Until the standstill ends any bidder of the tender may lodge a complaint with
@@ -102,6 +104,7 @@ class Award(Aggregate):
         standstill_ends: datetime
         bidders: list[UUID]
         actor: Actor
+        lot_id: str | None = None  # None: the whole tender, as every award before lots
 
     class ComplaintLodged(Aggregate.Event):
         TOPIC = "procurement:Award.ComplaintLodged"
@@ -146,6 +149,7 @@ class Award(Aggregate):
         bidders: list[UUID],
         actor: Actor,
         timestamp: datetime,
+        lot_id: str | None = None,
     ) -> None:
         if standstill_ends < timestamp:
             raise InvalidTermsError("the standstill ends after the award")
@@ -155,6 +159,7 @@ class Award(Aggregate):
         self.entity = entity
         self.report_number = report_number
         self.bid_id = bid_id
+        self.lot_id = lot_id
         self.vendor_id = vendor_id
         self.vendor_name = vendor_name
         self.value = value

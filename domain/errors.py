@@ -572,3 +572,35 @@ class VendorNotActiveTaxpayerError(ForbiddenError):
 
     code = "vendor_not_active_taxpayer"
     title = "The vendor is not on the Active Taxpayer List"
+
+
+# Lots (docs/lots.md) -----------------------------------------------------------------------
+
+
+class LotRequiredError(RuleViolationError):
+    """An award of a tender awarded by lot names its lot (``lot_id``)."""
+
+    code = "lot_required"
+    title = "The tender is awarded by lot: name the lot"
+    field = "lot_id"
+
+
+class UnknownLotError(RuleViolationError):
+    """``lot_id`` is not a lot of the tender, or the tender is awarded whole."""
+
+    code = "unknown_lot"
+    title = "No such lot to award on this tender"
+    field = "lot_id"
+
+
+class BidNotRankedOnLotError(RuleViolationError):
+    """The bid is not ranked on the lot (it did not price it, or is not responsive)."""
+
+    code = "bid_not_ranked_on_lot"
+    title = "The bid is not ranked on this lot"
+    field = "bid_id"
+
+
+class LotAwardedError(InvalidStateError):
+    code = "lot_awarded"
+    title = "The lot's award stands: cancel it before awarding the lot again"

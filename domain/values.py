@@ -267,6 +267,9 @@ class TenderTerms(ValueObject):
     # The notice in Urdu and Sindhi; English is title and description. Which of them a
     # method needs is a rule (MethodRules.notice_languages), checked when publishing.
     translations: dict[TranslationLanguage, NoticeText] = Field(default_factory=dict)
+    # True: each lot is evaluated, ranked and awarded on its own (a bid prices any of the
+    # lots; docs/lots.md). False, as every tender before: whole-tender bids, one award.
+    award_by_lot: bool = False
 
     @property
     def evaluation_terms(self) -> EvaluationTerms:

@@ -31,6 +31,7 @@ from domain.errors import (
     AwardHeldError,
     AwardNotActiveError,
     BidNotFoundError,
+    BidNotRankedOnLotError,
     BidNotResponsiveError,
     CommitteeNotReadyError,
     CorrectedTotalOutOfRangeError,
@@ -41,6 +42,8 @@ from domain.errors import (
     FinancialOpeningRequiredError,
     InvalidCommitteeError,
     InvalidScoresError,
+    LotAwardedError,
+    LotRequiredError,
     NoResponsiveBidError,
     NotChairError,
     NotCommitteeMemberError,
@@ -48,6 +51,7 @@ from domain.errors import (
     ReasonRequiredError,
     ReportNotFinalError,
     ScoringIncompleteError,
+    UnknownLotError,
     VendorDebarredError,
 )
 from domain.values import Actor, Role
@@ -247,6 +251,10 @@ class EvaluationController(Controller):
             ReasonRequiredError,
             AwardNotActiveError,
             AwardHeldError,
+            LotRequiredError,
+            UnknownLotError,
+            BidNotRankedOnLotError,
+            LotAwardedError,
             VendorDebarredError,
             *WRITE,
         ),
@@ -260,5 +268,6 @@ class EvaluationController(Controller):
         read_tokens: NamedDependency[ReadTokens],
     ) -> WriteOut:
         return WriteOut.of(
-            procurement.award_tender(actor, tender_id, data.bid_id, data.reason), read_tokens
+            procurement.award_tender(actor, tender_id, data.bid_id, data.reason, data.lot_id),
+            read_tokens,
         )

@@ -121,6 +121,7 @@ class EvaluationIn(Body):
 class AwardIn(Body):
     bid_id: UUID
     reason: Reason = ""  # required when the bid is not the best-ranked
+    lot_id: ShortId | None = None  # required when the tender is awarded by lot (docs/lots.md)
 
 
 class ComplaintIn(Body):
@@ -200,7 +201,13 @@ class EvaluationOut(BaseModel):
         list[UuidText],
         Field(description="the bids whose financial envelopes the second opening opens"),
     ]
-    current_award: UuidText | None
+    current_award: Annotated[
+        UuidText | None, Field(description="the live award of a tender awarded whole")
+    ]
+    live_awards: Annotated[
+        list[dict[str, Any]],
+        Field(description="each live award: lot_id (null: the whole tender) and award_id"),
+    ]
     draft_report: Annotated[
         dict[str, Any], Field(description="the report as it would be published now")
     ]

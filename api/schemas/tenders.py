@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import (
     BaseModel,
     Field,
+    StrictBool,
 )
 
 from api.schemas.common import Amount, Body, PositiveDecimalText, Rfc3339, StrictCount, TimeText
@@ -193,6 +194,7 @@ class TenderIn(Body):
     timeline: TimelineIn
     evaluation: EvaluationTermsIn | None = None
     translations: Translations = {}  # pydantic copies the default for each instance
+    award_by_lot: StrictBool = False  # each lot ranked and awarded on its own (docs/lots.md)
 
     def to_domain(self) -> TenderTerms:
         return TenderTerms(**domain_fields(self))
@@ -214,6 +216,7 @@ class TenderPatch(Body):
     timeline: TimelineIn | None = None
     evaluation: EvaluationTermsIn | None = None
     translations: Translations | None = None  # replaces the draft's translations whole
+    award_by_lot: StrictBool | None = None
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in domain_fields(self).items() if k in self.model_fields_set}

@@ -11,16 +11,20 @@ from eventsourcing.domain import Aggregate, event
 from domain.bid import MAX_TOTAL
 from domain.errors import (
     AlreadyScoredError,
+    BidNotRankedOnLotError,
     BidNotResponsiveError,
     DeclarationRequiredError,
     EvaluationStateError,
     FinancialOpeningRequiredError,
     InvalidCommitteeError,
     InvalidScoresError,
+    LotAwardedError,
+    LotRequiredError,
     NoResponsiveBidError,
     NotChairError,
     NotCommitteeMemberError,
     ReasonRequiredError,
+    UnknownLotError,
 )
 from domain.evaluation.report import EvaluationQueries, EvaluationReport
 from domain.evaluation.values import (
@@ -62,6 +66,7 @@ class Evaluation(EvaluationQueries, Aggregate):
         committee: list[Member]
         candidates: list[Candidate]
         actor: Actor
+        award_by_lot: bool = False  # each lot ranked and awarded on its own (docs/lots.md)
 
     class CommitteeReformed(Aggregate.Event):
         TOPIC = "procurement:Evaluation.CommitteeReformed"
@@ -118,6 +123,7 @@ class Evaluation(EvaluationQueries, Aggregate):
         bid_id: UUID
         reason: str
         actor: Actor
+        lot_id: str | None = None  # None: the whole tender, as every award before lots
 
     class AwardReleased(Aggregate.Event):
         TOPIC = "procurement:Evaluation.AwardReleased"
@@ -156,6 +162,7 @@ class Evaluation(EvaluationQueries, Aggregate):
         candidates: list[Candidate],
         actor: Actor,
         timestamp: datetime,
+        award_by_lot: bool = False,
     ) -> None:
         self.check_committee(committee, min_committee_size)
         self.tender_id = tender_id
@@ -163,6 +170,7 @@ class Evaluation(EvaluationQueries, Aggregate):
         self.terms = terms
         self.currency = currency
         self.lot_ids = tuple(lot_ids)  # stored events give lists back: keep values tuples
+        self.award_by_lot = award_by_lot
         self.bid_validity_days = bid_validity_days
         self.two_envelopes = two_envelopes
         self.committee = tuple(committee)
@@ -176,7 +184,8 @@ class Evaluation(EvaluationQueries, Aggregate):
         self.reports: list[EvaluationReport] = []
         self.finalised_at: datetime | None = None  # the latest report's publication
         self.awards_made = 0
-        self.current_award: UUID | None = None
+        # The live awards, by lot (None: the whole tender); AWARDED while any is live.
+        self.live_awards: dict[str | None, UUID] = {}
 
     # Guards -------------------------------------------------------------------------------
 
@@ -394,48 +403,86 @@ class Evaluation(EvaluationQueries, Aggregate):
 
     @event(AwardRecorded)
     def record_award(
-        self, *, award_id: UUID, bid_id: UUID, reason: str, actor: Actor, timestamp: datetime
+        self,
+        *,
+        award_id: UUID,
+        bid_id: UUID,
+        reason: str,
+        actor: Actor,
+        timestamp: datetime,
+        lot_id: str | None = None,
     ) -> None:
-        """An award made on the latest report: to its best-ranked bid, or with a reason."""
-        report = self.check_can_award()
-        entry = report.entry(bid_id)
-        if entry.rank is None:
-            raise BidNotResponsiveError("only a responsive, ranked bid can be awarded")
-        if entry.rank != 1:
+        """An award made on the latest report (of the whole tender, or of one lot of a
+        tender awarded by lot): to its best-ranked bid, or with a reason."""
+        report = self.check_can_award(lot_id)
+        rank, _ = self.ranked(report, bid_id, lot_id)
+        if rank != 1:
             self.check_reason(reason)
         if award_id != award_id_for(self.tender_id, self.awards_made + 1):
             raise EvaluationStateError("awards are numbered in order")
         self.status = EvaluationStatus.AWARDED
-        self.current_award = award_id
+        self.live_awards[lot_id] = award_id
         self.awards_made += 1
 
-    def check_can_award(self) -> EvaluationReport:
+    def check_can_award(self, lot_id: str | None = None) -> EvaluationReport:
         if self.status is EvaluationStatus.IN_PROGRESS or not self.reports:
             raise EvaluationStateError("the evaluation report is not finalised")
-        if self.status is EvaluationStatus.AWARDED:
+        if self.award_by_lot:
+            if lot_id is None:
+                raise LotRequiredError("this tender is awarded by lot: name the lot (lot_id)")
+            if lot_id not in self.lot_ids:
+                raise UnknownLotError(f"no lot {lot_id} on this tender")
+            if lot_id in self.live_awards:
+                raise LotAwardedError(f"lot {lot_id} is already awarded: cancel its award first")
+        elif lot_id is not None:
+            raise UnknownLotError("this tender is awarded whole: name no lot")
+        elif self.status is EvaluationStatus.AWARDED:
             raise EvaluationStateError("the tender is already awarded")
         report = self.reports[-1]
         if report.unsuccessful:
             raise NoResponsiveBidError("no bid is responsive: the tender is unsuccessful")
         return report
 
+    @staticmethod
+    def ranked(report: EvaluationReport, bid_id: UUID, lot_id: str | None) -> tuple[int, Money]:
+        """The bid's rank and evaluated price on the report: for the whole tender, or (by
+        lot) for ``lot_id``. Refused if the bid is not ranked there."""
+        entry = report.entry(bid_id)
+        if lot_id is None:
+            if entry.rank is None or entry.evaluated_price is None:
+                raise BidNotResponsiveError("only a responsive, ranked bid can be awarded")
+            return entry.rank, entry.evaluated_price
+        standing = entry.standing(lot_id)
+        if standing is None:
+            raise BidNotRankedOnLotError(
+                f"the bid is not ranked on lot {lot_id}: it did not price it or is not responsive"
+            )
+        return standing.rank, standing.evaluated_price
+
     @event(AwardReleased)
     def release_award(
         self, *, award_id: UUID, reason: str, actor: Actor, timestamp: datetime
     ) -> None:
-        """The live award was cancelled: the report stands, another award may follow."""
-        self.check_current_award(award_id)
+        """The live award was cancelled: the report stands, another award (of its lot)
+        may follow."""
+        lot_id = self.check_current_award(award_id)
         self.check_reason(reason)
-        self.status = EvaluationStatus.FINALISED
-        self.current_award = None
+        del self.live_awards[lot_id]
+        if not self.live_awards:
+            self.status = EvaluationStatus.FINALISED
 
     @event(EvaluationReopened)
     def reopen(self, *, award_id: UUID, reason: str, actor: Actor, timestamp: datetime) -> None:
-        """A complaint against the award was upheld: the committee takes the bids up again."""
-        self.check_current_award(award_id)
+        """A complaint against the award was upheld: the committee takes the bids up again.
+        Not while another lot's award stands (its report would change under it)."""
+        lot_id = self.check_current_award(award_id)
         self.check_reason(reason)
+        if set(self.live_awards) != {lot_id}:
+            raise EvaluationStateError(
+                "another lot's award stands on this report: order cancel_award instead"
+            )
         self.status = EvaluationStatus.IN_PROGRESS
-        self.current_award = None
+        self.live_awards = {}
 
     @event(ReportWithdrawn)
     def withdraw_report(self, *, reason: str, actor: Actor, timestamp: datetime) -> None:
@@ -446,6 +493,14 @@ class Evaluation(EvaluationQueries, Aggregate):
         self.check_reason(reason)
         self.status = EvaluationStatus.IN_PROGRESS
 
-    def check_current_award(self, award_id: UUID) -> None:
-        if self.status is not EvaluationStatus.AWARDED or self.current_award != award_id:
-            raise EvaluationStateError("that award is not the tender's live award")
+    @property
+    def current_award(self) -> UUID | None:
+        """The live award of a tender awarded whole (awarded by lot: ``live_awards``)."""
+        return self.live_awards.get(None)
+
+    def check_current_award(self, award_id: UUID) -> str | None:
+        """The lot (None: the whole tender) of ``award_id``, a live award of the tender."""
+        for lot_id, live in self.live_awards.items():
+            if live == award_id:
+                return lot_id
+        raise EvaluationStateError("that award is not a live award of the tender")

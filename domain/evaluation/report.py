@@ -30,6 +30,23 @@ from domain.public_status import PublicTenderStatus
 from domain.values import EvaluationMethod, EvaluationTerms, Money, TieBreak, ValueObject
 
 
+class LotStanding(ValueObject):
+    """A bid's place on one lot it priced, in a tender awarded by lot (docs/lots.md)."""
+
+    lot_id: str
+    evaluated_price: Money
+    financial_score: Decimal | None = None
+    combined_score: Decimal | None = None
+    rank: int
+
+
+class LotResult(ValueObject):
+    """One lot's outcome in a tender awarded by lot: its best-ranked bid, if any."""
+
+    lot_id: str
+    recommended_bid: UUID | None
+
+
 class ReportEntry(ValueObject):
     bid_id: UUID
     vendor_id: UUID
@@ -47,7 +64,11 @@ class ReportEntry(ValueObject):
     evaluated_price: Money | None = None
     financial_score: Decimal | None = None
     combined_score: Decimal | None = None
-    rank: int | None = None
+    rank: int | None = None  # awarded by lot: None, each lot's rank is in ``lots``
+    lots: tuple[LotStanding, ...] = ()  # awarded by lot: the lots the bid is ranked on
+
+    def standing(self, lot_id: str) -> LotStanding | None:
+        return next((s for s in self.lots if s.lot_id == lot_id), None)
 
 
 class EvaluationReport(ValueObject):
@@ -56,7 +77,11 @@ class EvaluationReport(ValueObject):
     tie_break: TieBreak
     committee: tuple[Member, ...]
     entries: tuple[ReportEntry, ...]
+    # Awarded by lot: the first lot's best-ranked bid (the notice's order) that has one, so
+    # that None still means that no lot has a responsive bid; each lot's is in ``lots``.
     recommended_bid: UUID | None
+    award_by_lot: bool = False
+    lots: tuple[LotResult, ...] = ()
 
     @property
     def unsuccessful(self) -> bool:
@@ -85,6 +110,7 @@ class EvaluationQueries:
     terms: EvaluationTerms
     currency: str
     lot_ids: tuple[str, ...]
+    award_by_lot: bool
     bid_validity_days: int
     two_envelopes: bool
     committee: tuple[Member, ...]
@@ -192,7 +218,9 @@ class EvaluationQueries:
         given = [price.lot_id for price in prices]
         problems = []
         unpriced = [lot for lot in self.lot_ids if lot not in given]
-        if unpriced:
+        if self.award_by_lot and not given:
+            problems.append("no price for any lot")
+        elif unpriced and not self.award_by_lot:
             problems.append(f"no price for lot {', '.join(unpriced)}")
         twice = sorted({lot for lot in given if given.count(lot) > 1})
         if twice:
@@ -206,21 +234,21 @@ class EvaluationQueries:
             problems.append(f"the total price is above {MAX_TOTAL:,}")
         return problems
 
+    def lot_prices(self, bid_id: UUID) -> dict[str, Decimal]:
+        """Each lot's price the bid gives, after corrections (none while sealed)."""
+        corrections = self.corrections.get(bid_id, {})
+        return {
+            p.lot_id: corrections[p.lot_id].corrected_price.amount
+            if p.lot_id in corrections
+            else p.price.amount
+            for p in self.candidates[bid_id].prices or ()
+        }
+
     def evaluated_price(self, bid_id: UUID) -> Money | None:
         """The sum of the lot prices after corrections; None while sealed or out of range."""
-        prices = self.candidates[bid_id].prices
-        if prices is None:
+        if self.candidates[bid_id].prices is None:
             return None
-        corrections = self.corrections.get(bid_id, {})
-        total = sum(
-            (
-                corrections[p.lot_id].corrected_price.amount
-                if p.lot_id in corrections
-                else p.price.amount
-                for p in prices
-            ),
-            Decimal(0),
-        )
+        total = sum(self.lot_prices(bid_id).values(), Decimal(0))
         if total > MAX_TOTAL:
             return None
         return Money(amount=total, currency=self.currency)
@@ -272,25 +300,18 @@ class EvaluationQueries:
                 evaluated_price=evaluated,
             )
         ranked = [e for e in entries.values() if e.responsive and e.evaluated_price is not None]
+        if self.award_by_lot:
+            return self._report_by_lot(entries, ranked)
         if qcbs and ranked:
             lowest = min(e.evaluated_price.amount for e in ranked if e.evaluated_price)
             for e in ranked:
                 price = e.evaluated_price.amount if e.evaluated_price else Decimal(0)
-                financial = (
-                    Decimal(100) if price == 0 else Decimal(100) * lowest / price
-                ).quantize(CENT, ROUND_HALF_EVEN)
-                combined = (
-                    (e.technical_score or Decimal(0)) * self.terms.technical_weight
-                    + financial * self.terms.financial_weight
-                ) / 100
+                financial, combined = self._qcbs_scores(e.technical_score, price, lowest)
                 entries[e.bid_id] = e.model_copy(
-                    update={
-                        "financial_score": financial,
-                        "combined_score": combined.quantize(CENT, ROUND_HALF_EVEN),
-                    }
+                    update={"financial_score": financial, "combined_score": combined}
                 )
             ranked = [entries[e.bid_id] for e in ranked]
-        ranked.sort(key=self._ranking_key)
+        ranked.sort(key=lambda e: self._ranking_key(e, e))
         for rank, entry in enumerate(ranked, start=1):
             entries[entry.bid_id] = entry.model_copy(update={"rank": rank})
         return EvaluationReport(
@@ -302,12 +323,73 @@ class EvaluationQueries:
             recommended_bid=ranked[0].bid_id if ranked else None,
         )
 
-    def _ranking_key(self, entry: ReportEntry) -> tuple[Decimal, Decimal, datetime, str]:
-        """Best first: the method's measure, then the published tie-break."""
+    def _qcbs_scores(
+        self, technical: Decimal | None, price: Decimal, lowest: Decimal
+    ) -> tuple[Decimal, Decimal]:
+        """Quality and cost selection: the financial score (the lowest price in percent of
+        this one) and the combined score, weighted as the notice says."""
+        financial = (Decimal(100) if price == 0 else Decimal(100) * lowest / price).quantize(
+            CENT, ROUND_HALF_EVEN
+        )
+        combined = (
+            (technical or Decimal(0)) * self.terms.technical_weight
+            + financial * self.terms.financial_weight
+        ) / 100
+        return financial, combined.quantize(CENT, ROUND_HALF_EVEN)
+
+    def _report_by_lot(
+        self, entries: dict[UUID, ReportEntry], responsive: list[ReportEntry]
+    ) -> EvaluationReport:
+        """Each lot ranks on its own the responsive bids that price it, by their price for
+        it after corrections (QCBS: the bid's technical score with the lot's financial
+        score); ties as the notice's tie-break says, then the earlier sealed submission."""
+        standings: dict[UUID, list[LotStanding]] = {e.bid_id: [] for e in responsive}
+        results: list[LotResult] = []
+        for lot_id in self.lot_ids:
+            priced = [(e, self.lot_prices(e.bid_id)) for e in responsive]
+            on_lot = [(e, prices[lot_id]) for e, prices in priced if lot_id in prices]
+            lowest = min((price for _, price in on_lot), default=Decimal(0))
+            scored = []
+            for e, price in on_lot:
+                standing = LotStanding(
+                    lot_id=lot_id,
+                    evaluated_price=Money(amount=price, currency=self.currency),
+                    rank=0,
+                )
+                if self.terms.method is EvaluationMethod.QCBS:
+                    financial, combined = self._qcbs_scores(e.technical_score, price, lowest)
+                    standing = standing.model_copy(
+                        update={"financial_score": financial, "combined_score": combined}
+                    )
+                scored.append((e, standing))
+            scored.sort(key=lambda pair: self._ranking_key(pair[0], pair[1]))
+            for rank, (e, standing) in enumerate(scored, start=1):
+                standings[e.bid_id].append(standing.model_copy(update={"rank": rank}))
+            results.append(
+                LotResult(lot_id=lot_id, recommended_bid=scored[0][0].bid_id if scored else None)
+            )
+        for bid_id, lots in standings.items():
+            entries[bid_id] = entries[bid_id].model_copy(update={"lots": tuple(lots)})
+        return EvaluationReport(
+            number=len(self.reports) + 1,
+            method=self.terms.method,
+            tie_break=self.terms.tie_break,
+            committee=self.committee,
+            entries=tuple(entries.values()),
+            recommended_bid=next((r.recommended_bid for r in results if r.recommended_bid), None),
+            award_by_lot=True,
+            lots=tuple(results),
+        )
+
+    def _ranking_key(
+        self, entry: ReportEntry, scored: ReportEntry | LotStanding
+    ) -> tuple[Decimal, Decimal, datetime, str]:
+        """Best first: the method's measure (of the bid, or of its price for one lot), then
+        the published tie-break, then the earlier sealed submission, then the bid's id."""
         if self.terms.method is EvaluationMethod.QCBS:
-            measure = -(entry.combined_score or Decimal(0))
+            measure = -(scored.combined_score or Decimal(0))
         else:
-            measure = entry.evaluated_price.amount if entry.evaluated_price else Decimal(0)
+            measure = scored.evaluated_price.amount if scored.evaluated_price else Decimal(0)
         technical = (
             -(entry.technical_score or Decimal(0))
             if self.terms.tie_break is TieBreak.HIGHEST_TECHNICAL_SCORE

@@ -12,7 +12,6 @@ from domain.award import Award, AwardStatus, ComplaintStatus, ContractPeriod
 from domain.errors import (
     AwardHeldError,
     AwardNotFoundError,
-    BidNotResponsiveError,
     ComplaintPendingError,
     ContractHeldError,
     EvaluationNotFoundError,
@@ -29,8 +28,16 @@ from procurement.store.application_base import ProcurementStore, WriteResult
 class AwardCommands(ProcurementStore):
     """Award, complaints and contract (mixed into ``ProcurementApplication``)."""
 
-    def award_tender(self, actor: Actor, tender_id: UUID, bid_id: UUID, reason: str) -> WriteResult:
-        """Award on the latest report; the standstill starts now."""
+    def award_tender(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        bid_id: UUID,
+        reason: str,
+        lot_id: str | None = None,
+    ) -> WriteResult:
+        """Award on the latest report (the whole tender, or one lot of a tender awarded by
+        lot); the award's standstill starts now."""
         tender = self._officers_tender(actor, tender_id, None)
         tender.check_not_cancelled()
         try:
@@ -39,11 +46,10 @@ class AwardCommands(ProcurementStore):
             raise ReportNotFinalError("the evaluation report is not finalised") from None
         if evaluation.status is EvaluationStatus.IN_PROGRESS:
             raise ReportNotFinalError("the evaluation report is not finalised")
-        report = evaluation.check_can_award()
+        report = evaluation.check_can_award(lot_id)
         entry = report.entry(bid_id)
-        if entry.rank is None or entry.evaluated_price is None:
-            raise BidNotResponsiveError("only a responsive, ranked bid can be awarded")
-        if not reason.strip() and self._fell_on_a_complaint(tender_id, evaluation, bid_id):
+        rank, value = evaluation.ranked(report, bid_id, lot_id)
+        if not reason.strip() and self._fell_on_a_complaint(tender_id, evaluation, bid_id, lot_id):
             raise ReasonRequiredError(
                 "this bid's earlier award fell on an upheld complaint: give the reason for "
                 "awarding it again"
@@ -53,7 +59,12 @@ class AwardCommands(ProcurementStore):
         held = self._check_not_held(tender_id, ComplaintStage.FINAL_REPORT, AwardHeldError, now)
         held |= self._check_not_debarred(entry.vendor_id, now)
         evaluation.record_award(
-            award_id=award_id, bid_id=bid_id, reason=reason, actor=actor, timestamp=now
+            award_id=award_id,
+            bid_id=bid_id,
+            reason=reason,
+            actor=actor,
+            timestamp=now,
+            lot_id=lot_id,
         )
         award = Award(
             id=award_id,
@@ -63,23 +74,32 @@ class AwardCommands(ProcurementStore):
             bid_id=bid_id,
             vendor_id=entry.vendor_id,
             vendor_name=entry.vendor_name,
-            value=entry.evaluated_price,
-            rank=entry.rank,
+            value=value,
+            rank=rank,
             reason=reason,
             standstill_ends=now + tender.published_rules.standstill_period,
             bidders=[e.vendor_id for e in report.entries if e.status != OpenedStatus.WITHDRAWN],
             actor=actor,
             timestamp=now,
+            lot_id=lot_id,
         )
         # Decided from a tender that is not cancelled: it must still be as read.
         return self._save(award, evaluation, unless_changed={tender.id: tender.version, **held})
 
-    def _fell_on_a_complaint(self, tender_id: UUID, evaluation: Evaluation, bid_id: UUID) -> bool:
-        """Whether an earlier award of the tender to ``bid_id`` was cancelled by an upheld
-        complaint (awarded again without a word, the complaint would be undone at once)."""
-        for number in range(1, evaluation.awards_made + 1):
-            award = self._load(Award, award_id_for(tender_id, number))
-            if award.bid_id == bid_id and any(
+    def _fell_on_a_complaint(
+        self, tender_id: UUID, evaluation: Evaluation, bid_id: UUID, lot_id: str | None
+    ) -> bool:
+        """Whether an earlier award of the tender (of the lot) to ``bid_id`` was cancelled
+        by an upheld complaint (awarded again without a word, the complaint would be undone
+        at once)."""
+        earlier = [
+            award
+            for number in range(1, evaluation.awards_made + 1)
+            if (award := self._load(Award, award_id_for(tender_id, number))).bid_id == bid_id
+            and award.lot_id == lot_id
+        ]
+        for award in earlier:
+            if any(
                 complaint.status is ComplaintStatus.UPHELD
                 for complaint in award.complaints.values()
             ):
@@ -90,11 +110,7 @@ class AwardCommands(ProcurementStore):
             for c in (complaints.complaints.values() if complaints else ())
             if c.stage is ComplaintStage.AWARD and (d := c.final_decision) and d.upheld
         }
-        return any(
-            award_id_for(tender_id, number) in fallen
-            and self._load(Award, award_id_for(tender_id, number)).bid_id == bid_id
-            for number in range(1, evaluation.awards_made + 1)
-        )
+        return any(award.id in fallen for award in earlier)
 
     def cancel_award(self, actor: Actor, award_id: UUID, reason: str) -> WriteResult:
         award = self._officers_award(actor, award_id)
@@ -148,6 +164,7 @@ class AwardCommands(ProcurementStore):
             "version": award.version,
             "status": award.status.value,
             "bid_id": str(award.bid_id),
+            "lot_id": award.lot_id,
             "supplier_name": award.vendor_name,
             "value": award.value.model_dump(mode="json"),
             "rank": award.rank,

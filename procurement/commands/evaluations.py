@@ -61,6 +61,7 @@ class EvaluationCommands(ProcurementStore):
             terms=tender.terms.evaluation_terms,
             currency=tender.terms.estimated_value.currency,
             lot_ids=[lot.id for lot in tender.terms.lots],
+            award_by_lot=tender.terms.award_by_lot,
             bid_validity_days=tender.terms.bid_validity_days,
             two_envelopes=two_envelopes,
             min_committee_size=tender.published_rules.min_committee_size,
@@ -275,9 +276,13 @@ class EvaluationCommands(ProcurementStore):
                 "to_open_financially": [str(b) for b in evaluation.to_open_financially()]
                 if evaluation.two_envelopes
                 else [],
-                "current_award": str(evaluation.current_award)
-                if evaluation.current_award
+                "current_award": str(award)
+                if (award := evaluation.live_awards.get(None))
                 else None,
+                "live_awards": [
+                    {"lot_id": lot_id, "award_id": str(award_id)}
+                    for lot_id, award_id in evaluation.live_awards.items()
+                ],
                 "draft_report": report.model_dump(mode="json"),
                 "reports": [r.model_dump(mode="json") for r in evaluation.reports],
             },

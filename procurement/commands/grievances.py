@@ -511,15 +511,24 @@ class GrievanceCommands(ProcurementStore):
                     "cancel_procurement to tender again"
                 )
             return []
-        evaluation, award = self._evaluation_and_award(tender_id)
+        evaluation, awards = self._evaluation_and_awards(tender_id)
         if remedy is Remedy.CANCEL_PROCUREMENT:
-            changed = self._award_fallen(award, evaluation, reason, actor, now, reopen=False)
+            changed = {
+                aggregate.id: aggregate
+                for live in awards
+                for aggregate in self._award_fallen(
+                    live, evaluation, reason, actor, now, reopen=False
+                )
+            }  # every live award falls (one per lot); the evaluation is saved once
             tender.cancel(reason=reason, actor=actor, timestamp=now)
-            return [*changed, tender]
+            return [*changed.values(), tender]
         if evaluation is None:
             raise InvalidTermsError("the tender has no evaluation to reopen")
         if grievance.stage is ComplaintStage.AWARD:
-            if award is None or award.id != grievance.award_id:
+            # Only the award complained of falls: in a tender awarded by lot, the other
+            # lots' awards stand (docs/lots.md).
+            award = next((a for a in awards if a.id == grievance.award_id), None)
+            if award is None:
                 raise AwardNotActiveError("the award complained of no longer stands")
             reopen = remedy is Remedy.REOPEN_EVALUATION
             return self._award_fallen(award, evaluation, reason, actor, now, reopen=reopen)
@@ -528,15 +537,13 @@ class GrievanceCommands(ProcurementStore):
             return [evaluation]
         return []  # the technical evaluation is still open: the committee takes it up again
 
-    def _evaluation_and_award(self, tender_id: UUID) -> tuple[Evaluation | None, Award | None]:
-        """The tender's evaluation, if any, and its live award, if any."""
+    def _evaluation_and_awards(self, tender_id: UUID) -> tuple[Evaluation | None, list[Award]]:
+        """The tender's evaluation, if any, and its live awards (one per lot awarded)."""
         try:
             evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
         except EvaluationNotFoundError:
-            return None, None
-        if evaluation.current_award is None:
-            return evaluation, None
-        return evaluation, self._load(Award, evaluation.current_award)
+            return None, []
+        return evaluation, [self._load(Award, live) for live in evaluation.live_awards.values()]
 
     @staticmethod
     def _award_fallen(

@@ -350,8 +350,8 @@ class ProcurementStore(Application[UUID]):
         except EvaluationNotFoundError:
             return self._check_no_complaint_unsettled(tender_id)
         read = {evaluation.id: evaluation.version}
-        if evaluation.current_award is not None:
-            award = self._load(Award, evaluation.current_award)
+        for live in evaluation.live_awards.values():
+            award = self._load(Award, live)
             if award.status is AwardStatus.CONTRACTED:
                 raise ContractSignedError(
                     "the contract is signed: the tender can no longer be cancelled"

@@ -134,6 +134,9 @@ class Award(Aggregate):
     @event(AwardMade)
     def __init__(
         self,
+        # Before the ``*``: eventsourcing requires every keyword-only argument, even one with a
+        # default, and old callers (and stored events) do not name it.
+        lot_id: str | None = None,
         *,
         id: UUID,  # noqa: A002 (eventsourcing's name) derived from the tender and a number
         tender_id: UUID,
@@ -149,7 +152,6 @@ class Award(Aggregate):
         bidders: list[UUID],
         actor: Actor,
         timestamp: datetime,
-        lot_id: str | None = None,
     ) -> None:
         if standstill_ends < timestamp:
             raise InvalidTermsError("the standstill ends after the award")

@@ -164,11 +164,12 @@ def _made(event: Award.AwardMade, tracking: Tracking) -> list[Statement]:
             INSERT INTO public_awards (
                 award_id, tender_id, report_number, bid_id, supplier_id, supplier_name,
                 amount, currency, rank, reason, status, made_at, standstill_ends,
-                version, position
+                version, position, lot_id
             ) VALUES (
                 %(award_id)s, %(tender_id)s, %(report)s, %(bid_id)s, %(supplier_id)s,
                 %(supplier_name)s, %(amount)s, %(currency)s, %(rank)s, %(reason)s,
-                %(status)s, %(at)s, %(standstill_ends)s, %(version)s, %(position)s
+                %(status)s, %(at)s, %(standstill_ends)s, %(version)s, %(position)s,
+                %(lot_id)s
             )
             """,
             {
@@ -187,6 +188,7 @@ def _made(event: Award.AwardMade, tracking: Tracking) -> list[Statement]:
                 "standstill_ends": event.standstill_ends,
                 "version": event.originator_version,
                 "position": tracking.notification_id,
+                "lot_id": event.lot_id,
             },
         )
     ]

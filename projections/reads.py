@@ -162,7 +162,7 @@ _AWARD_COLUMNS = """
     a.award_id, a.tender_id, t.reference, t.title, t.entity, a.report_number, a.bid_id,
     a.supplier_id, a.supplier_name, a.amount, a.currency, a.rank, a.reason, a.status,
     a.made_at, a.standstill_ends, a.cancelled_at, a.cancellation_reason, a.complaints,
-    a.contract, a.version
+    a.contract, a.version, a.lot_id
 """
 
 

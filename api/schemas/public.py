@@ -123,6 +123,9 @@ class AwardOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     ]
     contract: dict[str, Any] | None
     version: int
+    lot_id: Annotated[
+        str | None, _about("the lot awarded, in a tender awarded by lot; null: the whole tender")
+    ] = None
 
 
 class ComplaintDecisionOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -368,6 +371,7 @@ def award_of(row: dict[str, Any]) -> AwardOut:
         complaints=row["complaints"],
         contract=row["contract"],
         version=row["version"],
+        lot_id=row["lot_id"],
     )
 
 

@@ -149,6 +149,9 @@ class Evaluation(EvaluationQueries, Aggregate):
     @event(EvaluationStarted)
     def __init__(
         self,
+        # Before the ``*``: eventsourcing requires every keyword-only argument, even one with a
+        # default, and old callers (and stored events) do not name it.
+        award_by_lot: bool = False,
         *,
         tender_id: UUID,
         entity: str,
@@ -162,7 +165,6 @@ class Evaluation(EvaluationQueries, Aggregate):
         candidates: list[Candidate],
         actor: Actor,
         timestamp: datetime,
-        award_by_lot: bool = False,
     ) -> None:
         self.check_committee(committee, min_committee_size)
         self.tender_id = tender_id
@@ -404,13 +406,15 @@ class Evaluation(EvaluationQueries, Aggregate):
     @event(AwardRecorded)
     def record_award(
         self,
+        # Before the ``*``: eventsourcing requires every keyword-only argument, even one with a
+        # default, and old callers (and stored events) do not name it.
+        lot_id: str | None = None,
         *,
         award_id: UUID,
         bid_id: UUID,
         reason: str,
         actor: Actor,
         timestamp: datetime,
-        lot_id: str | None = None,
     ) -> None:
         """An award made on the latest report (of the whole tender, or of one lot of a
         tender awarded by lot): to its best-ranked bid, or with a reason."""

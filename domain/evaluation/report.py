@@ -67,6 +67,11 @@ class ReportEntry(ValueObject):
     rank: int | None = None  # awarded by lot: None, each lot's rank is in ``lots``
     lots: tuple[LotStanding, ...] = ()  # awarded by lot: the lots the bid is ranked on
 
+    @property
+    def ranked(self) -> bool:
+        """Ranked: on the whole tender, or (awarded by lot) on a lot at least."""
+        return self.rank is not None or bool(self.lots)
+
     def standing(self, lot_id: str) -> LotStanding | None:
         return next((s for s in self.lots if s.lot_id == lot_id), None)
 

@@ -302,7 +302,7 @@ class EvaluationCommands(ProcurementStore):
         return {
             "report_number": report.number,
             "method": report.method.value,
-            "bids_ranked": sum(1 for e in report.entries if e.rank is not None),
+            "bids_ranked": sum(1 for e in report.entries if e.ranked),
             "recommended": report.recommended_bid == bid.id,
             "superseded": evaluation.status is EvaluationStatus.IN_PROGRESS,
             **entry.model_dump(mode="json"),

@@ -303,7 +303,7 @@ def _finalised(
         detail = details.get(str(entry.bid_id))
         if detail is None or detail["status"] == "withdrawn":
             continue
-        detail["status"] = "valid" if entry.rank is not None else "disqualified"
+        detail["status"] = "valid" if entry.ranked else "disqualified"
     statuses = [d["status"] for d in state["bids"]["details"]]
     state["bids"]["statistics"] = [
         s for s in state["bids"]["statistics"] if s["id"] not in {"valid", "disqualified"}
@@ -330,6 +330,10 @@ def _finalised(
     )
     if report.unsuccessful:
         _set_status(tender, "unsuccessful")
+    for result in report.lots:  # awarded by lot: a lot no responsive bid priced
+        if result.recommended_bid is None:
+            lot = next(lot for lot in tender.get("lots", ()) if lot["id"] == result.lot_id)
+            lot["status"] = "unsuccessful"
     return "tenderUpdate"
 
 
@@ -360,6 +364,7 @@ def _made(event: Award.AwardMade, state: State | None, context: Context) -> str 
             "suppliers": [supplier],
             "documents": [],
         }
+        | ({"relatedLots": [event.lot_id]} if event.lot_id is not None else {})
     )
     tender = state["tender"]
     tender["standstillPeriod"] = {
@@ -436,8 +441,21 @@ def _contracted(event: Award.ContractSigned, state: State | None, context: Conte
             },
         }
     )
-    _set_status(state["tender"], "complete")
+    _contract_complete(state["tender"], award.get("relatedLots"))
     return "contract"
+
+
+def _contract_complete(tender: dict[str, Any], lots: list[str] | None) -> None:
+    """A whole-tender contract completes the process; a lot's contract completes its lot,
+    and the process once no lot is still active (docs/lots.md)."""
+    if lots is None:
+        _set_status(tender, "complete")
+        return
+    for lot in tender.get("lots", ()):
+        if lot["id"] in lots:
+            lot["status"] = "complete"
+    if all(lot["status"] != "active" for lot in tender.get("lots", ())):
+        tender["status"] = "complete"
 
 
 # Complaints (the platform's complaints extension, docs/open-data.md) ------------------------

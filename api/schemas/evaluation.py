@@ -162,7 +162,9 @@ class MyEvaluationOut(BaseModel):
     report_number: int
     method: EvaluationMethod
     bids_ranked: int
-    recommended: Annotated[bool, Field(description="the report recommends this bid")]
+    recommended: Annotated[
+        bool, Field(description="the report recommends this bid (awarded by lot: on a lot)")
+    ]
     superseded: Annotated[
         bool, Field(description="the evaluation was reopened: a new report will follow")
     ]
@@ -185,6 +187,13 @@ class MyEvaluationOut(BaseModel):
     financial_score: Annotated[str | None, _DECIMAL]
     combined_score: Annotated[str | None, _DECIMAL]
     rank: int | None
+    lots: Annotated[
+        list[dict[str, Any]],
+        Field(
+            description="awarded by lot: each lot the bid is ranked on (lot_id, "
+            "evaluated_price, financial_score, combined_score, rank); empty otherwise"
+        ),
+    ] = []
 
 
 class EvaluationOut(BaseModel):

@@ -303,7 +303,8 @@ class EvaluationCommands(ProcurementStore):
             "report_number": report.number,
             "method": report.method.value,
             "bids_ranked": sum(1 for e in report.entries if e.ranked),
-            "recommended": report.recommended_bid == bid.id,
+            "recommended": report.recommended_bid == bid.id
+            or any(lot.recommended_bid == bid.id for lot in report.lots),
             "superseded": evaluation.status is EvaluationStatus.IN_PROGRESS,
             **entry.model_dump(mode="json"),
         }

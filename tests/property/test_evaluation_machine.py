@@ -3,14 +3,17 @@ officers, and a handful of opened, withdrawn and unreadable bids, under least co
 or two envelopes and under quality and cost based selection with two. Members and outsiders
 declare, score, disqualify and reinstate, correct prices; the committee is re-formed (well
 or badly); the financial envelopes open (the right set or a wrong one); the report is
-finalised, an award recorded, released or the evaluation reopened.
+finalised, an award recorded, released or the evaluation reopened. Some tenders are awarded
+by lot (docs/lots.md): a bid prices any of the lots, each lot is ranked and awarded on its
+own, and a bidder may win several.
 
 A small model says whether each command must be refused or must go through (a refusal is a
 ProcurementError and changes nothing) and what the evaluation concludes of every bid. After
 every step: replay through real serialisation equals the live evaluation; every finalised
 report ranks exactly its responsive bids, 1 to n, best first; a recused member has no
 scores; under two envelopes a bid whose financial envelope never opened has no price and
-no rank; an award is live exactly when the evaluation is awarded."""
+no rank; an award is live exactly when the evaluation is awarded; each lot is awarded at
+most once at a time, and a bid only on a lot it priced and is ranked on."""
 
 from __future__ import annotations
 
@@ -63,7 +66,13 @@ CRITERIA = (
     Criterion(id="experience", name="Experience of similar works", max_score=40),
     Criterion(id="method", name="Methodology and work plan", max_score=60),
 )
-SET_UPS = ["least cost, one envelope", "least cost, two envelopes", "qcbs, two envelopes"]
+SET_UPS = [
+    "least cost, one envelope",
+    "least cost, two envelopes",
+    "qcbs, two envelopes",
+    "least cost, one envelope, by lot",
+    "qcbs, two envelopes, by lot",
+]
 MIN_COMMITTEE = 3
 
 amounts = st.sampled_from([Decimal("1000.00"), Decimal("1500.50"), Decimal("2000.00"), Decimal(0)])
@@ -81,10 +90,20 @@ anyone = st.sampled_from(["chair", "member", "member", "outsider"])
 
 @st.composite
 def offers(draw: st.DrawFn) -> tuple[LotPrice, ...]:
-    """What a bidder priced: every lot once (mostly), or one lot only, a lot twice, a lot the
-    tender does not have, a lot in a foreign currency."""
-    shape = draw(st.sampled_from(["every lot"] * 6 + ["one lot", "twice", "alien", "foreign"]))
-    lots = {"one lot": ["1"], "twice": ["1", "1", "2"], "alien": ["1", "2", "9"]}.get(shape, LOTS)
+    """What a bidder priced: every lot once (mostly), or one lot only, no lot, a lot twice, a
+    lot the tender does not have, a lot in a foreign currency."""
+    shape = draw(
+        st.sampled_from(
+            ["every lot"] * 6 + ["one lot", "other lot", "none", "twice", "alien", "foreign"]
+        )
+    )
+    lots = {
+        "one lot": ["1"],
+        "other lot": ["2"],
+        "none": [],
+        "twice": ["1", "1", "2"],
+        "alien": ["1", "2", "9"],
+    }.get(shape, LOTS)
     return tuple(
         LotPrice(
             lot_id=lot,
@@ -118,7 +137,10 @@ class Model:
     corrections: dict[UUID, dict[str, Decimal]] = field(default_factory=dict)
     reports: int = 0
     awards_made: int = 0
-    current_award: UUID | None = None
+    by_lot: bool = False
+    live: dict[str | None, UUID] = field(default_factory=dict)  # lot (None: whole): award
+    awarded: dict[UUID, tuple[str | None, UUID]] = field(default_factory=dict)  # award: lot, bid
+    fallen: set[UUID] = field(default_factory=set)  # awards released or reopened
 
     @property
     def qcbs(self) -> bool:
@@ -175,9 +197,12 @@ class Model:
         prices = self.prices(bid_id)
         if prices is None:
             return False
-        return sorted(p.lot_id for p in prices) != sorted(LOTS) or any(
-            p.price.currency != CURRENCY for p in prices
-        )
+        given = [p.lot_id for p in prices]
+        if self.by_lot:  # any of the lots, each once, and at least one
+            lots_wrong = not given or len(set(given)) != len(given) or not set(given) <= set(LOTS)
+        else:
+            lots_wrong = sorted(given) != sorted(LOTS)
+        return lots_wrong or any(p.price.currency != CURRENCY for p in prices)
 
     def technical_score(self, bid_id: UUID) -> Decimal | None:
         scorers = self.unrecused()
@@ -284,7 +309,7 @@ class EvaluationMachine(RuleBasedStateMachine):
 
     @initialize(data=st.data(), set_up=st.sampled_from(SET_UPS))
     def start(self, data: st.DataObject, set_up: str) -> None:
-        qcbs, two = set_up.startswith("qcbs"), "two" in set_up
+        qcbs, two, by_lot = set_up.startswith("qcbs"), "two" in set_up, "by lot" in set_up
         documents = data.draw(st.sampled_from([(), (), (DOCUMENT,)]), label="documents")
         tie_break = data.draw(st.sampled_from(TieBreak), label="tie break")
         if qcbs:
@@ -315,6 +340,7 @@ class EvaluationMachine(RuleBasedStateMachine):
             candidates=bids,
             actor=self.officers[0],
             timestamp=self.now,
+            award_by_lot=by_lot,
         )
         assert self.evaluation.id == evaluation_id_for(self.tender_id)
         self.model = Model(
@@ -323,6 +349,7 @@ class EvaluationMachine(RuleBasedStateMachine):
             committee=committee,
             bids={bid.bid_id: bid for bid in bids},
             offers=offered,
+            by_lot=by_lot,
         )
         self.stored.extend(store(started) for started in self.evaluation.collect_events())
 
@@ -730,19 +757,35 @@ class EvaluationMachine(RuleBasedStateMachine):
         reason=st.one_of(blanks, st.just("The first-ranked bidder declined")),
         misnumber=st.sampled_from([0, 0, 0, 0, 1, -1]),
     )
-    def record_award(self, data: st.DataObject, which: str, reason: str, misnumber: int) -> None:
+    def record_award(
+        self,
+        data: st.DataObject,
+        which: str,
+        reason: str,
+        misnumber: int,
+        lot: str | None = "drawn",
+    ) -> None:
         model = self.model
+        if lot == "drawn":
+            lots = [*LOTS, *LOTS, *LOTS, "9", None] if model.by_lot else [None] * 5 + ["1"]
+            lot = data.draw(st.sampled_from(lots), label="lot")
         report = self.evaluation.latest_report
-        ranked = {e.bid_id: e.rank for e in report.entries if e.rank} if report else {}
-        if which == "first" and report is not None and report.recommended_bid is not None:
-            bid_id = report.recommended_bid
+        ranked = self.ranked_on(report, lot)
+        recommended = self.recommended_on(report, lot)
+        if which == "first" and recommended is not None:
+            bid_id = recommended
         elif which == "ranked" and ranked:
             bid_id = data.draw(st.sampled_from(sorted(ranked)), label="ranked bid")
         else:
             bid_id = self.pick_bid(data)
         award_id = award_id_for(self.tender_id, model.awards_made + 1 + misnumber)
+        if model.by_lot:
+            awardable = model.status is not EvaluationStatus.IN_PROGRESS and model.reports > 0
+            awardable = awardable and lot in LOTS and lot not in model.live
+        else:
+            awardable = model.status is EvaluationStatus.FINALISED and lot is None
         refused = (
-            model.status is not EvaluationStatus.FINALISED
+            not awardable
             or bid_id not in ranked
             or (ranked[bid_id] != 1 and is_blank(reason))
             or misnumber != 0
@@ -755,23 +798,47 @@ class EvaluationMachine(RuleBasedStateMachine):
                 reason=reason,
                 actor=self.by_id(model.chair),
                 timestamp=self.now,
+                lot_id=lot,
             )
 
         if self.attempt(recording, refused=refused):
             model.status = EvaluationStatus.AWARDED
             model.awards_made += 1
-            model.current_award = award_id
+            model.live[lot] = award_id
+            model.awarded[award_id] = (lot, bid_id)
+
+    @staticmethod
+    def ranked_on(report: EvaluationReport | None, lot: str | None) -> dict[UUID, int]:
+        """Each bid's rank on the report: on the whole tender (``lot`` None), or on ``lot``."""
+        if report is None:
+            return {}
+        if lot is None:
+            return {e.bid_id: e.rank for e in report.entries if e.rank}
+        return {e.bid_id: s.rank for e in report.entries if (s := e.standing(lot))}
+
+    @staticmethod
+    def recommended_on(report: EvaluationReport | None, lot: str | None) -> UUID | None:
+        if report is None:
+            return None
+        if not report.award_by_lot:
+            return report.recommended_bid
+        return next((r.recommended_bid for r in report.lots if r.lot_id == lot), None)
 
     def live_or_other_award(self, data: st.DataObject) -> UUID:
         made = [award_id_for(self.tender_id, n) for n in range(1, self.model.awards_made + 2)]
-        live = [self.model.current_award] if self.model.current_award else []
+        live = sorted(self.model.live.values())
         return data.draw(st.sampled_from(live * 3 + made), label="award")
+
+    def fall(self, award_id: UUID) -> None:
+        """The model's award ``award_id`` released or reopened: its lot is free again."""
+        lot, _ = self.model.awarded[award_id]
+        del self.model.live[lot]
+        self.model.fallen.add(award_id)
 
     @rule(data=st.data(), reason=reasons)
     def release_award(self, data: st.DataObject, reason: str) -> None:
         model, award_id = self.model, self.live_or_other_award(data)
-        refused = model.current_award is None or award_id != model.current_award
-        refused = refused or is_blank(reason)
+        refused = award_id not in model.live.values() or is_blank(reason)
 
         def releasing() -> None:
             self.evaluation.release_award(
@@ -779,14 +846,15 @@ class EvaluationMachine(RuleBasedStateMachine):
             )
 
         if self.attempt(releasing, refused=refused):
-            model.status = EvaluationStatus.FINALISED
-            model.current_award = None
+            self.fall(award_id)
+            if not model.live:
+                model.status = EvaluationStatus.FINALISED
 
     @rule(data=st.data(), reason=reasons)
     def reopen(self, data: st.DataObject, reason: str) -> None:
         model, award_id = self.model, self.live_or_other_award(data)
-        refused = model.current_award is None or award_id != model.current_award
-        refused = refused or is_blank(reason)
+        # Not while another lot's award stands on the report.
+        refused = list(model.live.values()) != [award_id] or is_blank(reason)
 
         def reopening() -> None:
             self.evaluation.reopen(
@@ -794,8 +862,8 @@ class EvaluationMachine(RuleBasedStateMachine):
             )
 
         if self.attempt(reopening, refused=refused):
+            self.fall(award_id)
             model.status = EvaluationStatus.IN_PROGRESS
-            model.current_award = None
 
     # The usual path -----------------------------------------------------------------------
 
@@ -813,8 +881,11 @@ class EvaluationMachine(RuleBasedStateMachine):
         if len(model.declared) < len(model.committee):
             self.everyone_declares(conflicts="none")
         elif not model.in_progress:
-            if model.status is EvaluationStatus.FINALISED:
-                self.record_award(data, which="first", reason="", misnumber=0)
+            free = [lot for lot in LOTS if lot not in model.live] if model.by_lot else [None]
+            report = self.evaluation.latest_report
+            awardable = [lot for lot in free if self.recommended_on(report, lot) is not None]
+            if awardable and (model.by_lot or model.status is EvaluationStatus.FINALISED):
+                self.record_award(data, which="first", reason="", misnumber=0, lot=awardable[0])
             else:
                 why = "The award fell" if hurry else " "  # refused without a reason
                 if remedy == "release":
@@ -841,7 +912,8 @@ class EvaluationMachine(RuleBasedStateMachine):
         evaluation, model = self.evaluation, self.model
         assert evaluation.status is model.status
         assert evaluation.committee == tuple(model.committee)
-        assert evaluation.current_award == model.current_award
+        assert evaluation.live_awards == model.live
+        assert evaluation.current_award == model.live.get(None)
         assert evaluation.awards_made == model.awards_made
         assert {k: d.conflict for k, d in evaluation.declarations.items()} == model.declared
         assert {k: s.total for k, s in evaluation.scores.items()} == model.totals
@@ -853,7 +925,24 @@ class EvaluationMachine(RuleBasedStateMachine):
     @invariant()
     def an_award_is_live_exactly_when_awarded(self) -> None:
         awarded = self.evaluation.status is EvaluationStatus.AWARDED
-        assert (self.evaluation.current_award is not None) == awarded
+        assert bool(self.evaluation.live_awards) == awarded
+        if not self.model.by_lot:
+            assert (self.evaluation.current_award is not None) == awarded
+
+    @invariant()
+    def each_lot_is_awarded_at_most_once_at_a_time_to_a_bid_that_priced_it(self) -> None:
+        """Counted from every award made and not fallen, not from the evaluation's own map."""
+        model = self.model
+        standing = [lot for award, (lot, _) in model.awarded.items() if award not in model.fallen]
+        assert len(standing) == len(set(standing)), "a lot awarded twice at a time"
+        report = self.evaluation.latest_report
+        for award_id, (lot, bid_id) in model.awarded.items():
+            if lot is None:
+                continue
+            assert model.by_lot
+            assert lot in {p.lot_id for p in model.offers[bid_id]}, "awarded a lot not priced"
+            if award_id not in model.fallen and report is not None:
+                assert report.entry(bid_id).standing(lot) is not None
 
     @invariant()
     def a_recused_member_never_scores(self) -> None:
@@ -883,6 +972,9 @@ class EvaluationMachine(RuleBasedStateMachine):
             self.check_ranks(report, every_responsive_ranked=True)
 
     def check_ranks(self, report: EvaluationReport, *, every_responsive_ranked: bool) -> None:
+        if self.model.by_lot:
+            self.check_lot_ranks(report, every_responsive_ranked=every_responsive_ranked)
+            return
         ranked = sorted(
             (e for e in report.entries if e.rank is not None), key=lambda e: e.rank or 0
         )
@@ -899,6 +991,36 @@ class EvaluationMachine(RuleBasedStateMachine):
         else:
             prices = [e.evaluated_price.amount for e in ranked if e.evaluated_price]
             assert prices == sorted(prices), "a dearer bid ranked higher"
+
+    def check_lot_ranks(self, report: EvaluationReport, *, every_responsive_ranked: bool) -> None:
+        """Awarded by lot: no whole-tender rank; each lot ranks 1 to n the responsive bids
+        that price it, best first; the lot's recommendation is its first."""
+        assert report.award_by_lot
+        assert all(e.rank is None for e in report.entries)
+        assert [r.lot_id for r in report.lots] == LOTS
+        for result in report.lots:
+            lot = result.lot_id
+            on_lot = [(s, e) for e in report.entries if (s := e.standing(lot)) is not None]
+            on_lot.sort(key=lambda pair: pair[0].rank)
+            assert [s.rank for s, _ in on_lot] == list(range(1, len(on_lot) + 1))
+            assert all(e.responsive for _, e in on_lot), "an unresponsive bid ranked on a lot"
+            if every_responsive_ranked:
+                pricing = {
+                    e.bid_id
+                    for e in report.entries
+                    if e.responsive and lot in {p.lot_id for p in self.model.offers[e.bid_id]}
+                }
+                assert {e.bid_id for _, e in on_lot} == pricing, "a lot ranks other bids"
+            assert result.recommended_bid == (on_lot[0][1].bid_id if on_lot else None)
+            if self.model.qcbs:
+                combined = [s.combined_score for s, _ in on_lot if s.combined_score is not None]
+                assert len(combined) == len(on_lot), "a ranked bid has no combined score"
+                assert combined == sorted(combined, reverse=True), "a worse score ranked higher"
+            else:
+                prices = [s.evaluated_price.amount for s, _ in on_lot]
+                assert prices == sorted(prices), "a dearer bid ranked higher on a lot"
+        first = next((r.recommended_bid for r in report.lots if r.recommended_bid), None)
+        assert report.recommended_bid == first
 
     @invariant()
     def a_sealed_financial_envelope_has_no_price(self) -> None:

@@ -36,8 +36,17 @@ class OfficerAwardPages(Controller):
         return await page.act(
             "award",
             AwardIn,
-            lambda data: procurement.award_tender(page.actor, tender_id, data.bid_id, data.reason),
-            {"reason_required": "reason", "bid_not_responsive": "bid_id"},
+            lambda data: procurement.award_tender(
+                page.actor, tender_id, data.bid_id, data.reason, data.lot_id
+            ),
+            {
+                "reason_required": "reason",
+                "bid_not_responsive": "bid_id",
+                "bid_not_ranked_on_lot": "bid_id",
+                "lot_required": "lot_id",
+                "unknown_lot": "lot_id",
+                "lot_awarded": "lot_id",
+            },
         )
 
     @post(
@@ -81,7 +90,7 @@ class OfficerAwardPages(Controller):
         page = TenderPage(request, pool, procurement, tender_id)
         await page.award_of(award_id)
         return await page.act(
-            "contract",
+            f"contract:{award_id}",
             ContractIn,
             lambda data: procurement.sign_contract(
                 page.actor, award_id, data.value.to_domain(), data.period_domain()

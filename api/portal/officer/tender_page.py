@@ -59,16 +59,16 @@ TIMELINE_FIELDS = (
 )
 
 
-def allowed_actions(  # noqa: C901, PLR0912, PLR0917 (one line per action the state allows)
+def allowed_actions(  # noqa: C901, PLR0912 (one line per action the state allows)
     actor: Actor,
     view: TenderView,
     evaluation: EvaluationView | None,
-    award: dict[str, Any] | None,
+    awards: list[dict[str, Any]],
     now: datetime,
-    contract_held: bool = False,
 ) -> set[str]:
     """The actions this tender's state allows this officer now (the server still decides).
-    ``contract_held``: a complaint about the award is not settled yet."""
+    ``awards``: the live awards (one per lot awarded), each with ``held`` (a complaint about
+    it is not settled yet)."""
     status = view.status
     actions: set[str] = set()
     if status is TenderStatus.DRAFT:
@@ -85,9 +85,9 @@ def allowed_actions(  # noqa: C901, PLR0912, PLR0917 (one line per action the st
     # A live award keeps the tender: in its standstill the award is cancelled first; once
     # contracted, the tender stays.
     if status in {TenderStatus.ACTIVE, TenderStatus.CLOSED, TenderStatus.OPENED}:
-        if award is None:
+        if not awards:
             actions.add("cancel")
-        elif award["status"] == AwardStatus.STANDSTILL:
+        elif any(award["status"] == AwardStatus.STANDSTILL for award in awards):
             actions.add("cancel_blocked")
     if status is TenderStatus.OPENED and evaluation is None:
         actions.add("committee")
@@ -107,18 +107,49 @@ def allowed_actions(  # noqa: C901, PLR0912, PLR0917 (one line per action the st
         # The second opening is a committee act: a declared, unrecused member's.
         if mine is not None and not mine["conflict"] and evaluation.state["to_open_financially"]:
             actions.add("financial")
-    if evaluation is not None and evaluation.status is EvaluationStatus.FINALISED:
-        reports = evaluation.state["reports"]
-        if reports and reports[-1]["recommended_bid"] is not None:
-            actions.add("award")
-    if (
-        award is not None
-        and award["status"] == AwardStatus.STANDSTILL
-        and not contract_held
-        and now >= datetime.fromisoformat(award["standstill_ends"])
-    ):
-        actions.add("contract")
+    if evaluation is not None and awardable_lots(evaluation):
+        actions.add("award")
+    for award in awards:
+        if (
+            award["status"] == AwardStatus.STANDSTILL
+            and not award["held"]
+            and now >= datetime.fromisoformat(award["standstill_ends"])
+        ):
+            actions.add(f"contract:{award['id']}")
     return actions
+
+
+def awardable_lots(evaluation: EvaluationView) -> list[str | None]:
+    """What may be awarded now on the latest report: ``[None]`` for a tender awarded whole
+    (finalised, with a recommended bid); awarded by lot, each lot with a ranked bid and no
+    live award (docs/lots.md)."""
+    reports = evaluation.state["reports"]
+    if evaluation.status is EvaluationStatus.IN_PROGRESS or not reports:
+        return []
+    report = reports[-1]
+    if not report.get("award_by_lot"):
+        finalised = evaluation.status is EvaluationStatus.FINALISED
+        return [None] if finalised and report["recommended_bid"] is not None else []
+    live = {award["lot_id"] for award in evaluation.state["live_awards"]}
+    return [
+        lot["lot_id"]
+        for lot in report["lots"]
+        if lot["recommended_bid"] is not None and lot["lot_id"] not in live
+    ]
+
+
+async def live_awards(
+    procurement: ProcurementApplication, actor: Actor, evaluation: EvaluationView | None
+) -> list[dict[str, Any]]:
+    """The tender's live awards (one per lot awarded; one for a tender awarded whole), as its
+    officers see them, each with ``held``: a complaint about it still holds its contract."""
+    awards = []
+    for live in evaluation.state["live_awards"] if evaluation is not None else []:
+        award_id = UUID(live["award_id"])
+        award = await sync_to_thread(procurement.award_for_officer, actor, award_id)
+        held = await sync_to_thread(procurement.contract_held, actor, award_id)
+        awards.append(award | {"held": held})
+    return sorted(awards, key=lambda award: award["lot_id"] or "")
 
 
 async def grievance_chair(procurement: ProcurementApplication, actor: Actor) -> bool:
@@ -227,10 +258,7 @@ async def tender_page(
             evaluation = await sync_to_thread(procurement.evaluation_for_officer, actor, tender_id)
         except EvaluationNotFoundError:
             evaluation = None
-    award: dict[str, Any] | None = None
-    if evaluation is not None and evaluation.state["current_award"]:
-        award_id = UUID(evaluation.state["current_award"])
-        award = await sync_to_thread(procurement.award_for_officer, actor, award_id)
+    awards = await live_awards(procurement, actor, evaluation)
     public = await reads.get_tender(pool, tender_id) if view.published_at else None
     opening = public["opening"] if public else None
     # Each bidder's standing on the Active Taxpayer List now, read when the page is shown.
@@ -239,9 +267,6 @@ async def tender_page(
     )
     now = request.app.state.clock.now()
     complaints = await complaints_of(procurement, actor, tender_id) if view.published_at else []
-    held = award is not None and await sync_to_thread(
-        procurement.contract_held, actor, UUID(award["id"])
-    )
     return render(
         request,
         "officer_tender.html",
@@ -249,11 +274,12 @@ async def tender_page(
         tender=view,
         terms=view.terms.model_dump(mode="json"),
         evaluation=evaluation,
-        award=award,
+        awards=awards,
+        awardable=awardable_lots(evaluation) if evaluation is not None else [],
         opening=opening,
         standings={str(vendor): standing for vendor, standing in standings.items()},
         public_status=public["status"] if public else view.status.value,
-        actions=allowed_actions(actor, view, evaluation, award, now, held),
+        actions=allowed_actions(actor, view, evaluation, awards, now),
         complaints=complaints,
         chair=await grievance_chair(procurement, actor) if complaints else False,
         awaiting_decision=awaiting_decision,

@@ -170,7 +170,8 @@ def _report_flags(
     examined = [e for e in report["entries"] if e["status"] != "withdrawn"]
     flags: list[tuple[str, dict[str, Any]]] = []
     priced = [e for e in examined if e["bid_id"] in prices]
-    if priced:
+    # Awarded by lot, the bids' totals cover different lots: their lowest says nothing.
+    if priced and not report.get("award_by_lot"):
         lowest = min(priced, key=lambda e: Decimal(prices[e["bid_id"]][0]))
         if not lowest["responsive"]:
             flags.append(

@@ -80,3 +80,6 @@ def test_the_officer_awards_each_lot_and_signs_each_contract_through_the_pages(
     assert "Lot 2: #2" in public  # alpha's rank on lot 2
     assert "Lot 1</h2>" in public
     assert "Lot 2</h2>" in public
+
+    browser.sign_in("alpha")  # a bidder sees its own ranks by lot
+    assert "Lot 1: #2; Lot 2: #2</dd>" in browser.page(f"/portal/tenders/{tender.id}").text

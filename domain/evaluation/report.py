@@ -239,21 +239,24 @@ class EvaluationQueries:
             problems.append(f"the total price is above {MAX_TOTAL:,}")
         return problems
 
-    def lot_prices(self, bid_id: UUID) -> dict[str, Decimal]:
-        """Each lot's price the bid gives, after corrections (none while sealed)."""
+    def corrected_prices(self, bid_id: UUID) -> list[tuple[str, Decimal]]:
+        """Each price line of the bid, (lot, amount) after corrections; none while sealed."""
         corrections = self.corrections.get(bid_id, {})
-        return {
-            p.lot_id: corrections[p.lot_id].corrected_price.amount
-            if p.lot_id in corrections
-            else p.price.amount
+        return [
+            (
+                p.lot_id,
+                corrections[p.lot_id].corrected_price.amount
+                if p.lot_id in corrections
+                else p.price.amount,
+            )
             for p in self.candidates[bid_id].prices or ()
-        }
+        ]
 
     def evaluated_price(self, bid_id: UUID) -> Money | None:
         """The sum of the lot prices after corrections; None while sealed or out of range."""
         if self.candidates[bid_id].prices is None:
             return None
-        total = sum(self.lot_prices(bid_id).values(), Decimal(0))
+        total = sum((amount for _, amount in self.corrected_prices(bid_id)), Decimal(0))
         if total > MAX_TOTAL:
             return None
         return Money(amount=total, currency=self.currency)
@@ -351,7 +354,7 @@ class EvaluationQueries:
         standings: dict[UUID, list[LotStanding]] = {e.bid_id: [] for e in responsive}
         results: list[LotResult] = []
         for lot_id in self.lot_ids:
-            priced = [(e, self.lot_prices(e.bid_id)) for e in responsive]
+            priced = [(e, dict(self.corrected_prices(e.bid_id))) for e in responsive]
             on_lot = [(e, prices[lot_id]) for e, prices in priced if lot_id in prices]
             lowest = min((price for _, price in on_lot), default=Decimal(0))
             scored = []

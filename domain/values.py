@@ -267,6 +267,9 @@ class TenderTerms(ValueObject):
     # The notice in Urdu and Sindhi; English is title and description. Which of them a
     # method needs is a rule (MethodRules.notice_languages), checked when publishing.
     translations: dict[TranslationLanguage, NoticeText] = Field(default_factory=dict)
+    # The winner's performance security, in percent of the award's value; None: none asked
+    # (docs/securities.md). Its cap is a rule (SecurityRules), checked when publishing.
+    performance_security_percent: Percent | None = None
 
     @property
     def evaluation_terms(self) -> EvaluationTerms:

@@ -32,6 +32,7 @@ from domain.errors import (
     AwardNotActiveError,
     BidNotFoundError,
     BidNotResponsiveError,
+    BidValidityExpiredError,
     CommitteeNotReadyError,
     CorrectedTotalOutOfRangeError,
     DeclarationRequiredError,
@@ -248,6 +249,7 @@ class EvaluationController(Controller):
             AwardNotActiveError,
             AwardHeldError,
             VendorDebarredError,
+            BidValidityExpiredError,
             *WRITE,
         ),
     )

@@ -72,7 +72,7 @@ def answer(api: Api, tender: Scenario, name: str, body: dict[str, Any]) -> Any:
     )
 
 
-def test_an_extension_one_bidder_declines_another_accepts_a_third_lets_lapse(
+def test_an_extension_one_bidder_declines_another_accepts_a_third_lets_lapse(  # noqa: PLR0915 (one story)
     api: Api, clock: FakeClock
 ) -> None:
     tender = tender_of_three(api, clock)

@@ -80,6 +80,11 @@ class SecuritiesOut(BaseModel):
     requests: list[dict[str, Any]]
     bidders: list[dict[str, Any]]
     performance_securities: list[dict[str, Any]]
+    awards: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="the officers' read: each award that stands, with the performance "
+        "security its notice asks and whether it is recorded",
+    )
 
 
 class PublicBidderSecurityOut(BaseModel):

@@ -143,12 +143,8 @@ class SecurityCommands(ProcurementStore):
             raise AwardNotFoundError(f"no award {award_id}")
         securities = self._officers_securities(actor, award.tender_id)
         tender = self._load(Tender, award.tender_id)
-        percent = tender.terms.performance_security_percent or Decimal(0)
-        required = Money(
-            amount=(award.value.amount * percent / 100).quantize(
-                Decimal("0.01"), rounding=ROUND_HALF_UP
-            ),
-            currency=award.value.currency,
+        required = _required(award, tender.terms.performance_security_percent) or Money(
+            amount=Decimal(0), currency=award.value.currency
         )
         award.check_active()
         securities.record_performance_security(
@@ -215,13 +211,41 @@ class SecurityCommands(ProcurementStore):
                 "requests": [],
                 "bidders": [],
                 "performance_securities": [],
+                "awards": [],
             }
         # Not opened yet: as it would be opened now (read only, never saved here).
         securities = stored or self._open_file(tender, actor)
         winners, signed_at = self._winners(tender_id)
         view = _file_view(securities, securities.bidders.values(), winners, signed_at)
         view["version"] = 0 if stored is None else stored.version
+        view["awards"] = self._awards_view(tender, securities)
         return view
+
+    def _awards_view(self, tender: Tender, securities: TenderSecurities) -> list[dict[str, Any]]:
+        """The tender's awards that stand, with the performance security each needs."""
+        try:
+            evaluation = self._load(Evaluation, evaluation_id_for(tender.id))
+        except EvaluationNotFoundError:
+            return []
+        out: list[dict[str, Any]] = []
+        for number in range(1, evaluation.awards_made + 1):
+            award = self._load(Award, award_id_for(tender.id, number))
+            if award.status is AwardStatus.CANCELLED:
+                continue
+            required = _required(award, tender.terms.performance_security_percent)
+            out.append(
+                {
+                    "award_id": str(award.id),
+                    "status": award.status.value,
+                    "vendor_name": award.vendor_name,
+                    "value": award.value.model_dump(mode="json"),
+                    "performance_required": None
+                    if required is None
+                    else required.model_dump(mode="json"),
+                    "performance_recorded": award.id in securities.performance,
+                }
+            )
+        return out
 
     def securities_for_vendor(self, actor: Actor, tender_id: UUID) -> dict[str, Any]:
         """A bidder's own: its validity, the request waiting for its answer, its security."""
@@ -233,6 +257,15 @@ class SecurityCommands(ProcurementStore):
             p for p in view["performance_securities"] if p["vendor_id"] == str(actor.account_id)
         ]
         return view
+
+
+def _required(award: Award, percent: Decimal | None) -> Money | None:
+    """The performance security the notice asks of this award: its percent of the award's
+    value, rounded half up to the paisa (None: none asked)."""
+    if percent is None:
+        return None
+    amount = (award.value.amount * percent / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return Money(amount=amount, currency=award.value.currency)
 
 
 def _file_view(

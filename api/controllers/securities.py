@@ -212,7 +212,7 @@ class VendorSecuritiesController(Controller):
         sync_to_thread=True,
         summary="The bidder's own validity, the extension request waiting for its answer, "
         "its securities",
-        responses=problems(BidsSealedError),
+        responses=problems(BidNotFoundError),
     )
     def mine(
         self,
@@ -228,7 +228,6 @@ class VendorSecuritiesController(Controller):
         sync_to_thread=True,
         summary="Accept (with the extended bid security) or decline the validity extension",
         responses=problems(
-            BidsSealedError,
             BidNotFoundError,
             ExtensionRequestError,
             SecurityNotRecordedError,

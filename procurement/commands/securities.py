@@ -23,7 +23,12 @@ from typing import Any
 from uuid import UUID
 
 from domain.award import Award, AwardStatus
-from domain.errors import AwardNotFoundError, BidsSealedError, EvaluationNotFoundError
+from domain.errors import (
+    AwardNotFoundError,
+    BidNotFoundError,
+    BidsSealedError,
+    EvaluationNotFoundError,
+)
 from domain.evaluation import Evaluation, award_id_for, evaluation_id_for
 from domain.opening import OpenedStatus
 from domain.rules import SecurityRules, security_rules
@@ -107,7 +112,7 @@ class SecurityCommands(ProcurementStore):
             or securities is None
             or actor.account_id not in securities.bidders
         ):
-            raise BidsSealedError("no extension request or security of yours on this tender")
+            raise BidNotFoundError("no extension request or security of yours on this tender")
         return securities
 
     def record_bid_security(

@@ -98,9 +98,15 @@ def test_an_extension_one_bidder_declines_another_accepts_a_third_lets_lapse(  #
         json={"new_end": at(ends + timedelta(days=30)), "reason": "Audit delay"},
     )
     assert_problem(other, 404, "tender_not_found")
-    assert_problem(answer(api, tender, "alpha", {"answer": "decline"}), 409, "bids_sealed")
+    assert_problem(answer(api, tender, "alpha", {"answer": "decline"}), 404, "bid_not_found")
     assert api.event_count() == before
 
+    stranger = api.register_vendor("delta")  # no bid: nothing of its own to read
+    assert_problem(
+        api.client.get(f"/tenders/{tender.id}/securities/mine", headers=stranger),
+        404,
+        "bid_not_found",
+    )
     new_end = ends + timedelta(days=30)
     asked = api.post(
         path, officer, json={"new_end": at(new_end), "reason": "The evaluation awaits audit."}

@@ -53,6 +53,12 @@ from api.controllers.ocds import OcdsController
 from api.controllers.officer import OfficerTenderController
 from api.controllers.public import PublicController
 from api.controllers.regulator import RegulatorController
+from api.controllers.securities import (
+    OfficerSecuritiesController,
+    PerformanceSecurityController,
+    PublicSecuritiesController,
+    VendorSecuritiesController,
+)
 from api.controllers.vendor import VendorTenderController
 from api.dependencies import DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
@@ -182,6 +188,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             VendorTenderController,
             BidController,
             EvaluationController,
+            OfficerSecuritiesController,
+            VendorSecuritiesController,
+            PerformanceSecurityController,
+            PublicSecuritiesController,
             ComplaintController,
             OfficerAwardController,
             VendorComplaintController,

@@ -604,3 +604,53 @@ class BidNotRankedOnLotError(RuleViolationError):
 class LotAwardedError(InvalidStateError):
     code = "lot_awarded"
     title = "The lot's award stands: cancel it before awarding the lot again"
+
+
+# Bid validity and securities (docs/securities.md)
+
+
+class BidValidityExpiredError(InvalidStateError):
+    """The bid's validity ended, or its bidder declined (or let lapse) an extension."""
+
+    code = "bid_validity_expired"
+    title = "The bid is no longer valid"
+
+
+class ExtensionRequestError(InvalidStateError):
+    """No extension request open for this bidder's answer, or one already open, or the
+    validity already ended."""
+
+    code = "extension_request_closed"
+    title = "The validity extension request cannot be made or answered now"
+
+
+class SecurityNotRecordedError(InvalidStateError):
+    code = "security_not_recorded"
+    title = "No security is recorded for this bidder"
+
+
+class SecurityRecordedError(ConflictError):
+    code = "security_already_recorded"
+    title = "The security is already recorded"
+
+
+class SecurityClosedError(InvalidStateError):
+    """Released or forfeited: a security is closed once."""
+
+    code = "security_closed"
+    title = "The security is already released or forfeited"
+
+
+class SecurityInsufficientError(RuleViolationError):
+    code = "security_insufficient"
+    title = "The security's amount is below what the tender requires"
+
+
+class PerformanceSecurityRequiredError(InvalidStateError):
+    code = "performance_security_required"
+    title = "The winner's performance security must be recorded before the contract"
+
+
+class PerformanceSecurityTooHighError(RuleViolationError):
+    code = "performance_security_out_of_range"
+    title = "The performance security percent is outside the rules' range"

@@ -250,3 +250,51 @@ def human_period(period: timedelta) -> str:
             count = seconds // size
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
+class SecurityRules(ValueObject):
+    """Bid securities' release and the performance security's cap under one profile. A
+    tender's securities file records the values it was opened under
+    (``TenderSecurities.Opened``), as a tender records its ``MethodRules``."""
+
+    profile: str
+    release_period: timedelta
+    """An unsuccessful bidder's security is released within this of the contract's signing
+    or of the end of its bid's validity."""
+    performance_security_max_percent: Annotated[Decimal, Field(ge=0, le=100)]
+    """Of the contract's value."""
+    citations: dict[str, Citation] = Field(default_factory=dict)
+
+
+def _security_citations() -> dict[str, Citation]:
+    return {
+        "release_period": Citation(
+            source=f"{SPP_RULES}, amendment notified 4 October 2024 (new sub-rule (6))",
+            verified=True,
+            note=(
+                "unsuccessful bidders' securities are returned within 7 days of the contract's "
+                "signing or of the end of bid validity (sppr-facts.md row 16, source A24: "
+                "the value was read in the notification)"
+            ),
+        ),
+        "performance_security_max_percent": Citation(
+            source=f"{SPP_RULES}, rule 39",
+            verified=False,
+            note="performance security at most 10% of the contract value (sppr-facts row 30)",
+        ),
+    }
+
+
+def security_rules(profile_name: str) -> SecurityRules:
+    """The securities' release period and performance security cap under the named profile."""
+    try:
+        profile = _PROFILES[profile_name]
+    except KeyError:
+        msg = f"unknown rule profile {profile_name!r}; known: {', '.join(PROFILE_NAMES)}"
+        raise UnknownProfileError(msg) from None
+    return SecurityRules(
+        profile=profile.name,
+        release_period=7 * profile.unit,
+        performance_security_max_percent=Decimal(10),
+        citations=_security_citations(),
+    )

@@ -270,6 +270,9 @@ class TenderTerms(ValueObject):
     # True: each lot is evaluated, ranked and awarded on its own (a bid prices any of the
     # lots; docs/lots.md). False, as every tender before: whole-tender bids, one award.
     award_by_lot: bool = False
+    # The winner's performance security, in percent of the award's value; None: none asked
+    # (docs/securities.md). Its cap is a rule (SecurityRules), checked when publishing.
+    performance_security_percent: Percent | None = None
 
     @property
     def evaluation_terms(self) -> EvaluationTerms:

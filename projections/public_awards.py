@@ -18,16 +18,17 @@ from psycopg.types.json import Jsonb
 from domain.award import Award, AwardStatus
 from domain.evaluation import Evaluation
 from domain.public_status import PublicTenderStatus
-from projections import public_grievances
+from projections import public_securities
 
 Statement = tuple[str, dict[str, Any]]
 
 
 @singledispatch
 def statements_for(event: Any, tracking: Tracking) -> list[Statement]:
-    """The read-model changes an event makes: complaints, grievance committees and
-    debarments in ``public_grievances.py``; none for the events it does not show."""
-    return public_grievances.statements_for(event, tracking)
+    """The read-model changes an event makes: validity and securities in
+    ``public_securities.py`` (which falls back to ``public_grievances.py``: complaints,
+    grievance committees and debarments); none for the events it does not show."""
+    return public_securities.statements_for(event, tracking)
 
 
 def _tender_by_evaluation(sql_set: str, params: dict[str, Any], tracking: Tracking) -> Statement:

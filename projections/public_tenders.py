@@ -27,6 +27,9 @@ Statement = tuple[str, dict[str, Any]]
 
 NAME = "public_tenders"
 TABLES = (
+    "public_securities",
+    "public_security_requests",
+    "public_performance_securities",
     "public_complaints",
     "public_complaint_files",
     "public_grievance_committees",

@@ -521,3 +521,33 @@ async def document_version(
         version,
     )
     return row
+
+
+async def tender_securities(
+    pool: asyncpg.Pool, tender_id: UUID
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """A published tender's securities rows (``public_securities``), its validity extension
+    requests and its performance securities; None if the tender is not published."""
+    async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
+        if not await connection.fetchval(
+            "SELECT 1 FROM public_tenders WHERE tender_id = $1", tender_id
+        ):
+            return None
+        bidders = await connection.fetch(
+            "SELECT bid_id, vendor_name AS bidder_name, valid_until, standing, left_at, "
+            "waiting_request IS NOT NULL AS waiting_answer, state AS security, amount, "
+            "currency, recorded_at, closed_at, forfeit_reason, forfeit_text, release_overdue "
+            "FROM public_securities WHERE tender_id = $1 ORDER BY vendor_name, bid_id",
+            tender_id,
+        )
+        requests = await connection.fetch(
+            "SELECT number, new_end, due, reason, asked_at FROM public_security_requests "
+            "WHERE tender_id = $1 ORDER BY number",
+            tender_id,
+        )
+        performance = await connection.fetch(
+            "SELECT award_id, amount, currency, required, recorded_at "
+            "FROM public_performance_securities WHERE tender_id = $1 ORDER BY recorded_at",
+            tender_id,
+        )
+    return [dict(r) for r in bidders], [dict(r) for r in requests], [dict(r) for r in performance]

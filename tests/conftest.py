@@ -52,6 +52,9 @@ TABLES = (
     "public_grievance_committees",
     "public_debarments",
     "public_debarment_records",
+    "public_securities",
+    "public_security_requests",
+    "public_performance_securities",
     "active_taxpayers",
     "atl_imports",
 )

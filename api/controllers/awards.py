@@ -25,6 +25,7 @@ from domain.errors import (
     ContractValueMismatchError,
     InvalidTermsError,
     NotABidderError,
+    PerformanceSecurityRequiredError,
     ReasonRequiredError,
     StandstillError,
     TenderCancelledError,
@@ -138,6 +139,7 @@ class OfficerAwardController(Controller):
             ComplaintPendingError,
             ContractValueMismatchError,
             InvalidTermsError,
+            PerformanceSecurityRequiredError,
         ),
     )
     def contract(

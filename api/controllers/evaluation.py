@@ -33,6 +33,7 @@ from domain.errors import (
     BidNotFoundError,
     BidNotRankedOnLotError,
     BidNotResponsiveError,
+    BidValidityExpiredError,
     CommitteeNotReadyError,
     CorrectedTotalOutOfRangeError,
     DeclarationRequiredError,
@@ -256,6 +257,7 @@ class EvaluationController(Controller):
             BidNotRankedOnLotError,
             LotAwardedError,
             VendorDebarredError,
+            BidValidityExpiredError,
             *WRITE,
         ),
     )

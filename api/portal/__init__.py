@@ -28,6 +28,7 @@ from api.portal.officer.tenders import OfficerTenderPages
 from api.portal.pages import HTML_EXCEPTION_HANDLERS, STATIC
 from api.portal.public import PublicPages
 from api.portal.regulator import RegulatorPages
+from api.portal.securities import OfficerSecurityPages, VendorSecurityPages
 from api.portal.session import ended_sessions_dropped, session_config
 from api.portal.vendor import VendorPages
 from api.portal.vendor_grievances import VendorGrievancePages
@@ -77,6 +78,8 @@ def portal_handlers() -> list[ControllerRouterHandler]:
             OfficerEvaluationPages,
             OfficerAwardPages,
             OfficerGrievancePages,
+            OfficerSecurityPages,
+            VendorSecurityPages,
             AuditorPages,
             RegulatorPages,
         ],

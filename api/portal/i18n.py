@@ -19,6 +19,7 @@ from domain.debarment import CaseStatus
 from domain.documents import DocumentKind
 from domain.grievance import ComplaintStage, GrievanceStatus
 from domain.public_status import PublicTenderStatus
+from domain.securities import ForfeitReason, SecurityState, Standing
 from domain.tender import TenderStatus
 
 LOCALES = Path(__file__).resolve().parent / "locales"
@@ -71,6 +72,10 @@ DYNAMIC_MESSAGES = frozenset(
         "demand_draft",
         # a tender's documents, by kind
         *(kind.value for kind in DocumentKind),
+        # bid validity and securities
+        *(standing.value for standing in Standing),
+        *(state.value for state in SecurityState),
+        *(reason.value for reason in ForfeitReason),
     }
 )
 
@@ -104,6 +109,9 @@ ENGLISH_LABELS = {
     Remedy.AMEND_DOCUMENTS.value: "amend the documents and extend the deadline",
     Remedy.CANCEL_PROCUREMENT.value: "cancel the procurement",
     CaseStatus.HEARING.value: "hearing open",
+    ForfeitReason.WITHDRAWAL_AFTER_DEADLINE.value: "withdrawal after the deadline",
+    ForfeitReason.REFUSAL_TO_SIGN.value: "refusal to sign the contract",
+    Standing.LAPSED.value: "lapsed (no answer in time)",
 }
 
 

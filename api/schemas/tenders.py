@@ -195,6 +195,9 @@ class TenderIn(Body):
     evaluation: EvaluationTermsIn | None = None
     translations: Translations = {}  # pydantic copies the default for each instance
     award_by_lot: StrictBool = False  # each lot ranked and awarded on its own (docs/lots.md)
+    performance_security_percent: Percent | None = None
+    """The winner's performance security in percent of the award's value (more than 0, at
+    most the rules' cap); leave out: none asked."""
 
     def to_domain(self) -> TenderTerms:
         return TenderTerms(**domain_fields(self))
@@ -217,6 +220,7 @@ class TenderPatch(Body):
     evaluation: EvaluationTermsIn | None = None
     translations: Translations | None = None  # replaces the draft's translations whole
     award_by_lot: StrictBool | None = None
+    performance_security_percent: Percent | None = None
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in domain_fields(self).items() if k in self.model_fields_set}

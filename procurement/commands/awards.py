@@ -58,6 +58,7 @@ class AwardCommands(ProcurementStore):
         now = self._now()
         held = self._check_not_held(tender_id, ComplaintStage.FINAL_REPORT, AwardHeldError, now)
         held |= self._check_not_debarred(entry.vendor_id, now)
+        held |= self._check_bid_valid(tender, bid_id, now)
         evaluation.record_award(
             award_id=award_id,
             bid_id=bid_id,
@@ -141,6 +142,7 @@ class AwardCommands(ProcurementStore):
         signable = award.status is AwardStatus.STANDSTILL and now >= award.standstill_ends
         if signable and not award.pending_complaints():
             award.check_contract_value(value)
+            held |= self._check_performance_security(award)
         award.sign_contract(value=value, period=period, actor=actor, timestamp=now)
         return self._save(award, unless_changed=held)
 

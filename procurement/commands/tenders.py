@@ -17,7 +17,8 @@ from domain.documents import (
     NoticeDocuments,
 )
 from domain.errors import DocumentNotFoundError, TenderNotFoundError, VersionConflictError
-from domain.rules import rules_for
+from domain.rules import rules_for, security_rules
+from domain.securities import check_performance_security_percent
 from domain.tender import Tender
 from domain.values import Actor, Role, TenderTerms, Timeline
 from procurement.commands.access import system_actor
@@ -74,6 +75,7 @@ class TenderCommands(ProcurementStore):
     ) -> WriteResult:
         tender = self._officers_tender(actor, tender_id, expected_version)
         rules = rules_for(self.rule_profile, tender.terms.method, tender.terms.scope)
+        check_performance_security_percent(tender.terms, security_rules(self.rule_profile))
         keys = sealing.make_tender_keys(self.kek, tender.id, envelopes_for(tender.terms.method))
         tender.publish(
             notice=tender.terms,

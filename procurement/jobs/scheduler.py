@@ -15,6 +15,7 @@ from domain.rules import OPENING_GRACE
 from procurement.commands.application import ProcurementApplication, system_actor
 from procurement.jobs.periodic import PeriodicJob
 from projections.grievances_due import complaints_due
+from projections.securities_due import securities_due
 from projections.tenders_due import due_for_closing
 
 log = logging.getLogger("procurement.scheduler")  # the name operators filter on
@@ -29,8 +30,21 @@ class Scheduler(PeriodicJob):
 
     def run_once(self) -> int:
         """One pass: close bidding on the tenders due, and mark the complaints and appeals
-        past their decision date overdue. Returns the steps done."""
-        return self._close_bidding() + self._mark_overdue()
+        past their decision date overdue; lapse the unanswered validity extensions and flag
+        the securities not released in time. Returns the steps done."""
+        return self._close_bidding() + self._mark_overdue() + self._securities()
+
+    def _securities(self) -> int:
+        """Extension answers not given before the old validity end lapse (as declined);
+        unsuccessful bidders' securities not released in the rules' period are flagged."""
+        done = 0
+        now = self.application.clock.now()
+        for tender_id in securities_due(self.dsn, now):
+            try:
+                done += self.application.securities_due(tender_id, system_actor("scheduler"))
+            except (InvalidStateError, VersionConflictError) as refusal:
+                log.info("scheduler: securities of %s not updated now: %s", tender_id, refusal)
+        return done
 
     def _mark_overdue(self) -> int:
         """Complaints the grievance committee (or appeals the regulator) did not decide in

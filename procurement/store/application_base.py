@@ -28,6 +28,7 @@ from domain.errors import (
     AwardLiveError,
     AwardNotFoundError,
     BidNotFoundError,
+    BidValidityExpiredError,
     ComplaintNotFoundError,
     ComplaintPendingError,
     ContractSignedError,
@@ -35,6 +36,7 @@ from domain.errors import (
     EvaluationNotFoundError,
     GrievanceCommitteeNotFoundError,
     InvalidCommitteeError,
+    PerformanceSecurityRequiredError,
     ProcurementError,
     TenderNotFoundError,
     VersionConflictError,
@@ -48,6 +50,7 @@ from domain.grievance import (
     TenderComplaints,
     complaints_id_for,
 )
+from domain.securities import TenderSecurities, securities_id_for, validity_end
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Role
 from procurement.clock import Clock, SystemClock
@@ -194,6 +197,7 @@ class ProcurementStore(Application[UUID]):
             TenderComplaints: ComplaintNotFoundError,
             GrievanceCommittee: GrievanceCommitteeNotFoundError,
             Debarment: DebarmentCaseNotFoundError,
+            TenderSecurities: TenderNotFoundError,
         }.get(kind, AccountNotFoundError)
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id)
@@ -256,6 +260,42 @@ class ProcurementStore(Application[UUID]):
                 "decided and the time to appeal has passed"
             )
         return {complaints.id: complaints.version}
+
+    def _securities_of(self, tender_id: UUID) -> TenderSecurities | None:
+        try:
+            return self._load(TenderSecurities, securities_id_for(tender_id))
+        except TenderNotFoundError:
+            return None
+
+    def _check_bid_valid(self, tender: Tender, bid_id: UUID, now: datetime) -> dict[UUID, int]:
+        """Refuse to award a bid whose validity ended or whose bidder declined (or let
+        lapse) an extension (409 ``bid_validity_expired``). Returns the securities file's
+        version as read (0: none yet, the notice's validity stands): the award holds only if
+        no extension was answered meanwhile."""
+        securities = self._securities_of(tender.id)
+        if securities is None:
+            if now >= validity_end(tender.terms):
+                raise BidValidityExpiredError(
+                    f"the bid's validity ended at {validity_end(tender.terms).isoformat()}"
+                )
+            return {securities_id_for(tender.id): 0}
+        securities.check_can_award(bid_id, now)
+        return {securities.id: securities.version}
+
+    def _check_performance_security(self, award: Award) -> dict[UUID, int]:
+        """Refuse the contract while the performance security the notice asks is not
+        recorded (409 ``performance_security_required``). Returns the versions read."""
+        tender = self._load(Tender, award.tender_id)
+        if tender.terms.performance_security_percent is None:
+            return {}
+        securities = self._securities_of(award.tender_id)
+        if securities is None:
+            raise PerformanceSecurityRequiredError(
+                "the notice asks a performance security: record the bank's confirmation of "
+                "the winner's before the contract"
+            )
+        securities.check_performance_security(award.id)
+        return {securities.id: securities.version}
 
     def _check_not_debarred(self, vendor_id: UUID, now: datetime) -> dict[UUID, int]:
         """Refuse a debarred vendor (403 ``vendor_debarred``). Returns the record's version

@@ -24,8 +24,9 @@ from domain.evaluation import (
     Member,
 )
 from domain.opening import OpeningRecord
-from domain.rules import Citation, GrievanceRules, MethodRules
+from domain.rules import Citation, GrievanceRules, MethodRules, SecurityRules
 from domain.sealing import SealingKey, SealingKeySet
+from domain.securities import Bidder, Instrument
 from domain.tender import Amendment, Question
 from domain.text import STORED
 from domain.values import (
@@ -103,6 +104,9 @@ STORED_TYPES: dict[str, type[BaseModel]] = {
     "tender_document": TenderDocument,
     "document_changes": DocumentChanges,
     "notice_documents": NoticeDocuments,
+    "security_rules": SecurityRules,
+    "securities_bidder": Bidder,
+    "security_instrument": Instrument,
 }
 
 

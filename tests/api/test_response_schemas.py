@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from domain.account import account_id_for
 from domain.award import Remedy
 from domain.grievance import ComplaintStage
 from tests.api.conftest import ENTITY, HEAD, REGULATOR, Api
@@ -93,6 +94,20 @@ def reads_of_a_whole_life(api: Api, clock: FakeClock) -> dict[str, Read]:
     clock.set(clock.now() + timedelta(days=10))  # the complainant did not appeal in time
     signed = tender.sign(award_id)
     assert signed.status_code == 201, signed.text
+    security = api.post(
+        f"/tenders/{tender.id}/securities/bid-securities",
+        tender.token("officer@works"),
+        json={
+            "vendor_id": str(account_id_for("beta")),
+            "instrument": {
+                "bank": "Sindh Bank",
+                "reference": "BG-1",
+                "amount": {"amount": "200000.00", "currency": "PKR"},
+                "confirmed_at": clock.now().isoformat(),
+            },
+        },
+    )
+    assert security.status_code == 201, security.text
     grievances = Grievances(api.application, clock, UUID(tender.id), ENTITY)
     grievances.name_committee("Ayesha Khan", "Bilal Shah", "Chandni Memon")
     complainant = vendor()
@@ -173,6 +188,21 @@ def reads_of_a_whole_life(api: Api, clock: FakeClock) -> dict[str, Read]:
             "/regulator/tenders/{tender_id}/complaints",
             f"/regulator/tenders/{tender.id}/complaints",
             tender.token(REGULATOR),
+        ),
+        "securities": Read(
+            "/public/tenders/{tender_id}/securities",
+            f"/public/tenders/{tender.id}/securities?{caught_up}",
+            anyone,
+        ),
+        "entity's securities": Read(
+            "/tenders/{tender_id}/securities/all",
+            f"/tenders/{tender.id}/securities/all",
+            officer,
+        ),
+        "bidder's securities": Read(
+            "/tenders/{tender_id}/securities/mine",
+            f"/tenders/{tender.id}/securities/mine",
+            tender.token("beta"),
         ),
         "officer's draft": Read("/tenders/{tender_id}", f"/tenders/{draft.json()['id']}", officer),
     }

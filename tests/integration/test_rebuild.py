@@ -7,13 +7,19 @@ import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
 import psycopg
 import pytest
 
+from domain.account import account_id_for
+from domain.bid import BidContents, BidSecurityOffer, LotPrice
 from domain.documents import DocumentChange, DocumentChanges, DocumentKind, FileFacts, MediaType
+from domain.securities import Instrument
+from domain.values import Money, Role
 from procurement.commands.application import ProcurementApplication
 from procurement.jobs import rebuild, runners
 from procurement.jobs.projection_runner import ProjectionJob
@@ -23,7 +29,7 @@ from projections.ocds import rebuild_pages
 from projections.ocds.releases_projection import TABLES as OCDS_TABLES
 from projections.public_tenders import TABLES as PUBLIC_TABLES
 from tests.integration.test_public_grievances import grievance_history
-from tests.integration.test_public_projection import _evaluated_history, _history
+from tests.integration.test_public_projection import _as, _evaluated_history, _history
 from tests.support import FakeClock, officer, terms
 
 # Every column as text, so that a release (json, served as written) is compared byte for
@@ -82,6 +88,60 @@ def _documents_history(application: ProcurementApplication, clock: FakeClock) ->
     return amended.position
 
 
+def _securities_history(application: ProcurementApplication, clock: FakeClock) -> int:
+    """After ``_evaluated_history`` (its accounts): a tender asking a 10% performance
+    security, opened with two bids whose securities are recorded; an extension v.alpha
+    accepts and v.beta declines; v.alpha awarded, its performance security recorded, and
+    v.beta's bid security released."""
+    works = _as("proc.officer@wsd")
+    tender = application.draft_tender(
+        works, terms(clock.now(), reference="S", performance_security_percent=Decimal(10))
+    )
+    application.publish_tender(works, tender.id, None)
+    offer = BidSecurityOffer(
+        instrument="pay_order", issuer="NBP", amount=Money(amount=Decimal(200000))
+    )
+    bids = {
+        username: application.submit_bid(
+            _as(username, Role.VENDOR),
+            tender.id,
+            BidContents(
+                prices=(LotPrice(lot_id="1", price=Money(amount=Decimal(price))),),
+                bid_security=offer,
+            ),
+        ).id
+        for username, price in (("v.alpha", "900000"), ("v.beta", "950000"))
+    }
+    clock.set(clock.now() + timedelta(days=20, minutes=31))
+    application.open_bids(works, tender.id, None)
+
+    def instrument(amount: str) -> Instrument:
+        money = Money(amount=Decimal(amount))
+        return Instrument(bank="NBP", reference="PO-1", amount=money, confirmed_at=clock.now())
+
+    for username in bids:
+        application.record_bid_security(
+            works, tender.id, account_id_for(username), instrument("200000")
+        )
+    ends = terms(clock.now()).timeline.submission_deadline + timedelta(days=120)
+    application.request_validity_extension(works, tender.id, ends, "The audit is late.")
+    application.answer_validity_extension(
+        _as("v.alpha", Role.VENDOR), tender.id, accepted=True, instrument=instrument("200000")
+    )
+    application.answer_validity_extension(
+        _as("v.beta", Role.VENDOR), tender.id, accepted=False, instrument=None
+    )
+    application.start_evaluation(
+        works, tender.id, ["m.one@wsd", "m.two@wsd", "m.three@wsd"], "m.one@wsd"
+    )
+    for member in ("m.one@wsd", "m.two@wsd", "m.three@wsd"):
+        application.declare_interests(_as(member), tender.id, conflict=False, statement="")
+    application.finalise_evaluation(_as("m.one@wsd"), tender.id)
+    award = application.award_tender(works, tender.id, bids["v.alpha"], "")
+    application.record_performance_security(works, award.id, instrument("90000"))
+    return application.release_bid_security(works, tender.id, account_id_for("v.beta")).position
+
+
 @pytest.fixture
 def live(settings: Settings) -> Iterator[list[ProjectionJob]]:
     with ExitStack() as stack:
@@ -114,7 +174,8 @@ def test_a_paged_rebuild_equals_the_live_read_models_row_for_row(
     _history(application, clock)
     _documents_history(application, clock)
     grievance_history(application, clock)
-    position = _evaluated_history(application, clock)
+    _evaluated_history(application, clock)
+    position = _securities_history(application, clock)
     for runner in live:
         runner.wait(position, timeout=20)
         runner.stop()

@@ -59,6 +59,18 @@ TOPICS: dict[str, set[str]] = {
         "procurement:GrievanceCommittee.CommitteeReconstituted",
         "procurement:GrievanceCommittee.Created",
     },
+    "procurement:TenderSecurities": {
+        "procurement:TenderSecurities.BidSecurityForfeited",
+        "procurement:TenderSecurities.BidSecurityRecorded",
+        "procurement:TenderSecurities.BidSecurityReleased",
+        "procurement:TenderSecurities.Created",
+        "procurement:TenderSecurities.ExtensionAnswered",
+        "procurement:TenderSecurities.ExtensionRequested",
+        "procurement:TenderSecurities.ExtensionsLapsed",
+        "procurement:TenderSecurities.Opened",
+        "procurement:TenderSecurities.PerformanceSecurityRecorded",
+        "procurement:TenderSecurities.ReleasesOverdue",
+    },
     "procurement:TenderComplaints": {
         "procurement:TenderComplaints.AppealDecided",
         "procurement:TenderComplaints.AppealLodged",

@@ -58,6 +58,7 @@ def _pages_of(role: Role, tender_ids: list[str]) -> Iterator[str]:
         for tender in tender_ids:
             yield f"/portal/tenders/{tender}/bid"
             yield f"/portal/tenders/{tender}/bid/receipt"
+            yield f"/portal/vendor/tenders/{tender}/securities"
     elif role is Role.OFFICER:
         yield "/portal/officer"
         yield "/portal/officer/tenders/new"
@@ -65,6 +66,7 @@ def _pages_of(role: Role, tender_ids: list[str]) -> Iterator[str]:
         for tender in tender_ids:
             yield f"/portal/officer/tenders/{tender}"
             yield f"/portal/officer/tenders/{tender}/edit"
+            yield f"/portal/officer/tenders/{tender}/securities"
     elif role is Role.AUDITOR:
         yield "/portal/audit"
         for tender in tender_ids:

@@ -131,6 +131,8 @@ def test_every_page_renders_tenders_of_any_accepted_text(
         assert by_path(statuses, f"/portal/audit/tenders/{tender}", "auditor@sindh") == {200}
     for tender in tenders:
         assert by_path(statuses, f"/portal/officer/tenders/{tender}", "officer@works") == {200}
+        securities = f"/portal/officer/tenders/{tender}/securities"
+        assert by_path(statuses, securities, "officer@works") == {200}
     for tender in (opened.id, cancelled.id):
         assert by_path(statuses, f"/portal/regulator/tenders/{tender}", REGULATOR) == {200}
 

@@ -17,6 +17,7 @@ from procurement.commands.debarments import DebarmentCommands
 from procurement.commands.evaluations import EvaluationCommands
 from procurement.commands.grievances import GrievanceCommands
 from procurement.commands.opening import OpeningCommands
+from procurement.commands.plans import PlanCommands
 from procurement.commands.tenders import TenderCommands
 from procurement.commands.views import AccountView, BidView, EvaluationView, TenderView
 
@@ -39,6 +40,7 @@ class ProcurementApplication(
     AwardCommands,
     GrievanceCommands,
     DebarmentCommands,
+    PlanCommands,
     AccountCommands,
 ):
     """Every command of the platform, one mixin per aggregate."""

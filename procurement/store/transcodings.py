@@ -24,6 +24,7 @@ from domain.evaluation import (
     Member,
 )
 from domain.opening import OpeningRecord
+from domain.plan import PlanLine
 from domain.rules import Citation, GrievanceRules, MethodRules
 from domain.sealing import SealingKey, SealingKeySet
 from domain.tender import Amendment, Question
@@ -103,6 +104,7 @@ STORED_TYPES: dict[str, type[BaseModel]] = {
     "tender_document": TenderDocument,
     "document_changes": DocumentChanges,
     "notice_documents": NoticeDocuments,
+    "plan_line": PlanLine,
 }
 
 

@@ -59,6 +59,14 @@ TOPICS: dict[str, set[str]] = {
         "procurement:GrievanceCommittee.CommitteeReconstituted",
         "procurement:GrievanceCommittee.Created",
     },
+    "procurement:ProcurementPlan": {
+        "procurement:ProcurementPlan.Created",
+        "procurement:ProcurementPlan.LineDrafted",
+        "procurement:ProcurementPlan.LineRemoved",
+        "procurement:ProcurementPlan.PlanAmended",
+        "procurement:ProcurementPlan.PlanOpened",
+        "procurement:ProcurementPlan.PlanPublished",
+    },
     "procurement:TenderComplaints": {
         "procurement:TenderComplaints.AppealDecided",
         "procurement:TenderComplaints.AppealLodged",

@@ -121,6 +121,7 @@ class ProcurementPlan(Aggregate):
 
     class PlanPublished(Aggregate.Event):
         TOPIC = "procurement:ProcurementPlan.PlanPublished"
+        fiscal_year: str
         lines: list[PlanLine]
         actor: Actor
 
@@ -193,8 +194,13 @@ class ProcurementPlan(Aggregate):
         del self.lines[line_id]
 
     @event(PlanPublished)
-    def publish(self, *, lines: list[PlanLine], actor: Actor, timestamp: datetime) -> None:
+    def publish(
+        self, *, fiscal_year: str, lines: list[PlanLine], actor: Actor, timestamp: datetime
+    ) -> None:
+        """Publish the draft's lines; the event names the year, for the public's read."""
         self.check_draft()
+        if fiscal_year != self.fiscal_year:
+            raise InvalidTermsError(f"this is the plan for {self.fiscal_year}")
         if not lines:
             raise InvalidTermsError("a plan is published with at least one line")
         if list(lines) != list(self.lines.values()):

@@ -52,6 +52,9 @@ TABLES = (
     "public_grievance_committees",
     "public_debarments",
     "public_debarment_records",
+    "public_plans",
+    "public_plan_lines",
+    "public_tender_plans",
     "active_taxpayers",
     "atl_imports",
 )

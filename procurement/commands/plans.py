@@ -33,7 +33,12 @@ class PlanCommands(ProcurementStore):
         """The head publishes the draft's lines."""
         self._check_head(actor)
         plan = self.entity_plan(actor, fiscal_year)
-        plan.publish(lines=list(plan.lines.values()), actor=actor, timestamp=self._now())
+        plan.publish(
+            fiscal_year=plan.fiscal_year,
+            lines=list(plan.lines.values()),
+            actor=actor,
+            timestamp=self._now(),
+        )
         return self._save(plan)
 
     def amend_plan(

@@ -92,7 +92,7 @@ class PlanMachine(RuleBasedStateMachine):
         given = [other] if others else list(self.lines.values())
 
         def publish() -> None:
-            self.plan.publish(lines=given, actor=ACTOR, timestamp=START)
+            self.plan.publish(fiscal_year="2026-27", lines=given, actor=ACTOR, timestamp=START)
 
         expected: set[ErrorType] = set()
         if self.published:

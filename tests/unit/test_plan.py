@@ -49,7 +49,9 @@ def drafted(*lines: PlanLine) -> ProcurementPlan:
 
 def published(*lines: PlanLine) -> ProcurementPlan:
     plan = drafted(*lines)
-    plan.publish(lines=list(plan.lines.values()), actor=ACTOR, timestamp=START)
+    plan.publish(
+        fiscal_year=plan.fiscal_year, lines=list(plan.lines.values()), actor=ACTOR, timestamp=START
+    )
     return plan
 
 
@@ -101,13 +103,13 @@ def test_a_draft_line_is_replaced_by_its_id_and_removed() -> None:
 def test_an_empty_plan_is_not_published() -> None:
     plan = drafted()
     with pytest.raises(errors.InvalidTermsError):
-        plan.publish(lines=[], actor=ACTOR, timestamp=START)
+        plan.publish(fiscal_year=plan.fiscal_year, lines=[], actor=ACTOR, timestamp=START)
 
 
 def test_the_plan_published_is_the_drafts_lines() -> None:
     plan = drafted(line("L1"))
     with pytest.raises(errors.InvalidTermsError):
-        plan.publish(lines=[line("L9")], actor=ACTOR, timestamp=START)
+        plan.publish(fiscal_year=plan.fiscal_year, lines=[line("L9")], actor=ACTOR, timestamp=START)
 
 
 def test_a_published_plan_is_not_drafted_again_but_amended_with_a_reason() -> None:

@@ -26,6 +26,7 @@ from api.portal.officer.evaluation import OfficerEvaluationPages
 from api.portal.officer.grievances import OfficerGrievancePages
 from api.portal.officer.tenders import OfficerTenderPages
 from api.portal.pages import HTML_EXCEPTION_HANDLERS, STATIC
+from api.portal.plans import OfficerPlanPages, PublicPlanPages
 from api.portal.public import PublicPages
 from api.portal.regulator import RegulatorPages
 from api.portal.session import ended_sessions_dropped, session_config
@@ -77,6 +78,8 @@ def portal_handlers() -> list[ControllerRouterHandler]:
             OfficerEvaluationPages,
             OfficerAwardPages,
             OfficerGrievancePages,
+            OfficerPlanPages,
+            PublicPlanPages,
             AuditorPages,
             RegulatorPages,
         ],

@@ -17,8 +17,7 @@ from tests.support import FakeClock, tender_json
 def test_the_migration_lists_the_published_tenders_as_unplanned(
     api: Api, clock: FakeClock, settings: Settings
 ) -> None:
-    officer = api.login("officer@works")
-    published = []
+    published: list[str] = []
     # 30 June 19:30 UTC is 1 July 00:30 in Pakistan: the next fiscal year.
     for moment in (
         datetime(2026, 6, 30, 18, 30, tzinfo=UTC),

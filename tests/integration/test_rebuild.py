@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
+from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
@@ -14,6 +15,8 @@ import psycopg
 import pytest
 
 from domain.documents import DocumentChange, DocumentChanges, DocumentKind, FileFacts, MediaType
+from domain.plan import AmendmentKind, PlanLine, ProcurementPlan, fiscal_year_of
+from domain.values import Category, Method, Money, PlanLineRef
 from procurement.commands.application import ProcurementApplication
 from procurement.jobs import rebuild, runners
 from procurement.jobs.projection_runner import ProjectionJob
@@ -82,6 +85,44 @@ def _documents_history(application: ProcurementApplication, clock: FakeClock) ->
     return amended.position
 
 
+def _plan_history(application: ProcurementApplication, clock: FakeClock) -> None:
+    """An entity's plan published with two lines, one of them withdrawn; a tender citing
+    the other. (Another entity than the other histories': its tenders then need a line.)"""
+    planner = officer("planning-department")
+    year = fiscal_year_of(clock.now())
+    plan = ProcurementPlan(
+        entity="planning-department", fiscal_year=year, actor=planner, timestamp=clock.now()
+    )
+    for line_id in ("L1", "L2"):
+        line = PlanLine(
+            id=line_id,
+            description=f"Line {line_id}",
+            category=Category.WORKS,
+            estimated_value=Money(amount=Decimal("10000000.00")),
+            method=Method.SINGLE_STAGE_ONE_ENVELOPE,
+            quarter=2,
+        )
+        plan.draft_line(line=line, actor=planner, timestamp=clock.now())
+    plan.publish(
+        fiscal_year=year, lines=list(plan.lines.values()), actor=planner, timestamp=clock.now()
+    )
+    plan.amend(
+        number=1,
+        kind=AmendmentKind.WITHDRAW,
+        line_id="L2",
+        line=None,
+        reason="Funds cut",
+        actor=planner,
+        timestamp=clock.now(),
+    )
+    application._save(plan)
+    cited = terms(clock.now(), reference="P").model_copy(
+        update={"plan_line": PlanLineRef(fiscal_year=year, line_id="L1")}
+    )
+    tender = application.draft_tender(planner, cited)
+    application.publish_tender(planner, tender.id, None)
+
+
 @pytest.fixture
 def live(settings: Settings) -> Iterator[list[ProjectionJob]]:
     with ExitStack() as stack:
@@ -114,6 +155,7 @@ def test_a_paged_rebuild_equals_the_live_read_models_row_for_row(
     _history(application, clock)
     _documents_history(application, clock)
     grievance_history(application, clock)
+    _plan_history(application, clock)
     position = _evaluated_history(application, clock)
     for runner in live:
         runner.wait(position, timeout=20)

@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_role
+from api.controllers.public import CSV, ENTITY_MAX
 from api.openapi import READ_MODEL_LAGGING, WRITE, bearer, problems
 from api.read_tokens import ReadTokens
 from api.read_your_writes import READ_TOKEN, MinPosition, ReadToken, caught_up
@@ -45,10 +46,7 @@ from domain.values import Actor, Role
 from procurement.commands.application import ProcurementApplication
 from projections import reads
 
-CSV = "text/csv"
 YEAR = r"^[0-9]{4}-[0-9]{2}$"
-ENTITY_MAX = 100
-"""An entity's longest name, as the tender list's ``entity`` filter takes it."""
 
 
 class OfficerPlanController(Controller):
@@ -144,7 +142,7 @@ class OfficerPlanController(Controller):
         return WriteOut.of(result, read_tokens)
 
 
-def _entity(entity: str) -> bool:
+def names_an_entity(entity: str) -> bool:
     """Whether the text could name an entity (other text names none: nothing is read)."""
     return len(entity) <= ENTITY_MAX and refusal(entity, single_line=True) is None
 
@@ -181,7 +179,7 @@ class PublicPlanController(Controller):
         await caught_up(request, pool, read_token, min_position)
         rows: list[dict[str, Any]] = []
         total = 0
-        if entity is None or _entity(entity):
+        if entity is None or names_an_entity(entity):
             rows, total = await reads.list_plans(
                 pool, entity=entity, fiscal_year=fiscal_year, limit=limit, offset=offset
             )
@@ -215,7 +213,7 @@ class PublicPlanController(Controller):
         await caught_up(request, pool, read_token, min_position)
         plan: dict[str, Any] | None = None
         tenders: list[dict[str, Any]] = []
-        if _entity(entity) and len(fiscal_year) <= len("2026-27"):
+        if names_an_entity(entity) and len(fiscal_year) <= len("2026-27"):
             plan, tenders = await reads.plan_against_actual(pool, entity, fiscal_year)
         if plan is None and not tenders:
             raise PlanNotFoundError(

@@ -15,6 +15,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from api.controllers.plans import names_an_entity
 from api.portal import actions
 from api.portal.forms import FormState, form_values, forms_shown
 from api.portal.guards import actor_of, requires_portal_role
@@ -25,7 +26,6 @@ from api.portal.session import language_of
 from api.schemas.plans import PlanAmendmentIn, PlanLineIn, PlanOut, against_actual_of
 from domain.errors import PlanNotFoundError
 from domain.plan import AmendmentKind, fiscal_year_of
-from domain.text import refusal
 from domain.values import Category, Method, Role
 from procurement.commands.application import ProcurementApplication
 from procurement.store.application_base import WriteResult
@@ -65,8 +65,8 @@ class PublicPlanPages(Controller):
         when the entity has neither plan nor tender in the year)."""
         plan: dict[str, Any] | None = None
         tenders: list[dict[str, Any]] = []
-        if len(fiscal_year) == YEAR_LENGTH and refusal(entity, single_line=True) is None:
-            plan, tenders = await reads.plan_against_actual(pool, entity[:100], fiscal_year)
+        if len(fiscal_year) == YEAR_LENGTH and names_an_entity(entity):
+            plan, tenders = await reads.plan_against_actual(pool, entity, fiscal_year)
         actual = against_actual_of(entity[:100], fiscal_year[:YEAR_LENGTH], plan, tenders)
         found = plan is not None or bool(tenders)
         return render(

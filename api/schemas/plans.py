@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal
 from typing import Annotated, Any, Self
 
 import msgspec
 from pydantic import Field, model_validator
 
 from api.schemas.common import Body, MoneyText, StrictCount, TimeText, UuidText, enum_text
-from api.schemas.public import FORMULA_STARTS, MoneyOut
+from api.schemas.public import MoneyOut, _money, _safe_cell
 from api.schemas.tenders import MoneyIn
 from domain.fields import ItemDescription, ShortId
 from domain.plan import AmendmentKind, PlanLine, PlanStatus, ProcurementPlan
@@ -62,10 +61,6 @@ class PlanAmendmentIn(Body):
 
 
 # Answers ----------------------------------------------------------------------------------
-
-
-def _money(amount: Decimal, currency: str) -> MoneyOut:
-    return MoneyOut(amount=f"{amount:.2f}", currency=currency.strip())
 
 
 class PlanLineOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -200,7 +195,7 @@ def plans_csv(page: PlanPageOut) -> str:
                 "true" if line.withdrawn else "false",
                 str(sum(a.line_id == line.id for a in plan.amendments)),
             )
-            writer.writerow(f"'{c}" if c.startswith(FORMULA_STARTS) else c for c in cells)
+            writer.writerow(map(_safe_cell, cells))
     return out.getvalue()
 
 

@@ -51,6 +51,7 @@ from api.controllers.grievances import (
 from api.controllers.health import HealthController, MetricsController
 from api.controllers.ocds import OcdsController
 from api.controllers.officer import OfficerTenderController
+from api.controllers.plans import OfficerPlanController, PublicPlanController
 from api.controllers.public import PublicController
 from api.controllers.regulator import RegulatorController
 from api.controllers.securities import (
@@ -200,6 +201,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             RegulatorController,
             VendorDebarmentController,
             OfficerDebarmentController,
+            OfficerPlanController,
+            PublicPlanController,
             *portal_handlers(),
         ],
         template_config=template_config(),

@@ -654,3 +654,52 @@ class PerformanceSecurityRequiredError(InvalidStateError):
 class PerformanceSecurityTooHighError(RuleViolationError):
     code = "performance_security_out_of_range"
     title = "The performance security percent is outside the rules' range"
+
+
+# Annual procurement plans (issue 20) ------------------------------------------------------
+
+
+class PlanNotFoundError(NotFoundError):
+    code = "plan_not_found"
+    title = "The entity has no procurement plan for that fiscal year"
+
+
+class PlanLineNotFoundError(NotFoundError):
+    code = "plan_line_not_found"
+    title = "The procurement plan has no such line"
+
+
+class PlanNotDraftError(InvalidStateError):
+    code = "plan_not_draft"
+    title = "The procurement plan is published: amend it, with a reason"
+
+
+class PlanNotPublishedError(InvalidStateError):
+    code = "plan_not_published"
+    title = "The procurement plan is not published"
+
+
+class PlanLineExistsError(ConflictError):
+    code = "plan_line_exists"
+    title = "The procurement plan has a line of that id already"
+
+
+class InvalidPlanLineError(RuleViolationError):
+    """A tender cites a plan line that is not in the entity's published plan, or was
+    withdrawn; or an amendment changes a withdrawn line."""
+
+    code = "invalid_plan_line"
+    title = "The plan line cannot be cited"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnplannedReasonRequiredError(RuleViolationError):
+    """The entity published a plan for the fiscal year, and the tender cites none of its
+    lines: publishing it needs the reason it was not planned."""
+
+    code = "unplanned_reason_required"
+    title = "A tender outside the entity's published plan needs the reason"
+    field = "unplanned_reason"

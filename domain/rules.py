@@ -297,4 +297,55 @@ def security_rules(profile_name: str) -> SecurityRules:
         release_period=7 * profile.unit,
         performance_security_max_percent=Decimal(10),
         citations=_security_citations(),
+
+
+class PlanningRules(ValueObject):
+    """The annual plan's rule and the red flag of a procurement split to stay under a
+    method's threshold. Not periods of a tender's procedure but what the public reads of an
+    entity's record: the same in every profile."""
+
+    splitting_window: timedelta
+    """Tenders published within this of one another count together."""
+    splitting_band_percent: Annotated[Decimal, Field(gt=0, le=100)]
+    """"Just under" a threshold: at most the threshold, and no more than this percent below
+    it."""
+    splitting_min_tenders: int
+    """How many such tenders of one entity and category make the flag."""
+    thresholds: dict[Method, Money]
+    """Each method's value ceiling (``MethodRules.max_estimated_value``)."""
+    citations: dict[str, Citation] = Field(default_factory=dict)
+
+
+def planning_rules() -> PlanningRules:
+    thresholds = {
+        method: ceiling
+        for method in Method
+        if (ceiling := rules_for("sppra", method, Scope.NATIONAL).max_estimated_value) is not None
+    }
+    return PlanningRules(
+        splitting_window=timedelta(days=90),
+        splitting_band_percent=Decimal(20),
+        splitting_min_tenders=2,
+        thresholds=thresholds,
+        citations={
+            "annual_plan": Citation(
+                source=f"{SPP_RULES}, rule 11 (number not seen)",
+                note=(
+                    "a procuring agency plans its procurements for the year (or a longer "
+                    "rolling period) within its resources, naming each one's method "
+                    "(sppr-facts row 5, a secondary summary); the plan travels with the "
+                    "notices the Authority posts (row 6, practice). The platform asks a "
+                    "reason of a tender outside a published plan, and flags it"
+                ),
+            ),
+            "splitting": Citation(
+                source=f"{SPP_RULES}, rule 12 (number not seen)",
+                note=(
+                    "splitting or regrouping a procurement to avoid a threshold is "
+                    "prohibited (sppr-facts row 7, recalled, no source reached). The flag's "
+                    "window (90 days), band (within 20% under the ceiling) and count (two "
+                    "tenders) are the platform's own, for auditors to look, not a finding"
+                ),
+            ),
+        },
     )

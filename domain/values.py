@@ -28,6 +28,7 @@ from domain.fields import (
     DocumentName,
     ItemDescription,
     Quantity,
+    Reason,
     Reference,
     ShortId,
     Title,
@@ -242,6 +243,32 @@ class NoticeText(ValueObject):
         return self
 
 
+def check_fiscal_year(value: str) -> str:
+    start, _, end = value.partition("-")
+    if not (len(start) == 4 and start.isdigit() and len(end) == 2 and end.isdigit()):  # noqa: PLR2004
+        msg = 'a fiscal year is written "2026-27"'
+        raise ValueError(msg)
+    if (int(start) + 1) % 100 != int(end):
+        msg = "a fiscal year runs from one year's July to the next year's June"
+        raise ValueError(msg)
+    return value
+
+
+FiscalYear = Annotated[str, Field(min_length=7, max_length=7), AfterValidator(check_fiscal_year)]
+"""A fiscal year of Pakistan, 1 July to 30 June: "2026-27"."""
+
+
+class PlanLineRef(ValueObject):
+    """The plan line a tender cites: the fiscal year of its plan and the line's id. The
+    application fills in the line's description and estimated value as the plan said them
+    when the tender was published, so the notice keeps what it cited."""
+
+    fiscal_year: FiscalYear
+    line_id: ShortId
+    description: ItemDescription | None = None
+    estimated_value: Money | None = None
+
+
 _DEFAULT_EVALUATION = {
     "request_for_quotations": EvaluationMethod.RFQ,
     "direct_contracting": EvaluationMethod.DIRECT,
@@ -273,6 +300,10 @@ class TenderTerms(ValueObject):
     # The winner's performance security, in percent of the award's value; None: none asked
     # (docs/securities.md). Its cap is a rule (SecurityRules), checked when publishing.
     performance_security_percent: Percent | None = None
+    # The annual plan's line the tender carries out (docs/plans.md), or why it is not
+    # planned; a tender published before plans existed has neither.
+    plan_line: PlanLineRef | None = None
+    unplanned_reason: Reason | None = None
 
     @property
     def evaluation_terms(self) -> EvaluationTerms:
@@ -305,5 +336,8 @@ class TenderTerms(ValueObject):
             raise ValueError(msg)
         if evaluation.method is EvaluationMethod.QCBS and self.method.value not in _TWO_ENVELOPES:
             msg = "quality and cost based selection needs a two-envelope method"
+            raise ValueError(msg)
+        if self.plan_line is not None and self.unplanned_reason is not None:
+            msg = "a tender cites its plan line or says why it is not planned, not both"
             raise ValueError(msg)
         return self

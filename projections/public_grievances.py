@@ -1,6 +1,7 @@
 """What the public sees of complaints, grievance committees and debarments. Part of the public
 tenders projection (same transaction, same position): ``public_tenders.statements_for`` falls
-back to ``public_awards.statements_for``, which falls back to this module's.
+back to ``public_awards.statements_for``, which falls back to this module's (and it to
+``public_plans.py``'s).
 
 - A complaint (``TenderComplaints``): its stage, when it was lodged and is due, whether it
   went overdue, the committee's decision (outcome, remedy, published reasons, how many
@@ -30,14 +31,15 @@ from psycopg.types.json import Jsonb
 
 from domain.debarment import CaseStatus, Debarment
 from domain.grievance import GrievanceCommittee, GrievanceStatus, TenderComplaints
+from projections import public_plans
 
 Statement = tuple[str, dict[str, Any]]
 
 
 @singledispatch
-def statements_for(event: Any, tracking: Tracking) -> list[Statement]:  # noqa: ARG001
-    """The read-model changes an event makes; none for the events it does not show."""
-    return []
+def statements_for(event: Any, tracking: Tracking) -> list[Statement]:
+    """The read-model changes an event makes: procurement plans' in ``public_plans.py``."""
+    return public_plans.statements_for(event, tracking)
 
 
 def _seconds(period: timedelta) -> Decimal:

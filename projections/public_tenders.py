@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 
 from domain.public_status import PublicTenderStatus
 from domain.tender import Tender
-from projections import public_awards, tender_documents
+from projections import public_awards, public_plans, tender_documents
 
 Statement = tuple[str, dict[str, Any]]
 
@@ -30,6 +30,9 @@ TABLES = (
     "public_securities",
     "public_security_requests",
     "public_performance_securities",
+    "public_tender_plans",
+    "public_plan_lines",
+    "public_plans",
     "public_complaints",
     "public_complaint_files",
     "public_grievance_committees",
@@ -87,8 +90,8 @@ class PublicTendersProjection(Projection[PublicTendersView]):
 @singledispatch
 def statements_for(event: Any, tracking: Tracking) -> list[Statement]:
     """The read-model changes an event makes, not yet run: evaluation and award events in
-    ``public_awards.py``, complaints, committees and debarments in ``public_grievances.py``;
-    none for the events this read model does not show.
+    ``public_awards.py``, complaints, committees and debarments in ``public_grievances.py``,
+    procurement plans in ``public_plans.py``; none for the events this read model does not show.
 
     The live projection runs them with the tracking position, one event per transaction; a
     rebuild (``procurement/jobs/rebuild.py``) runs a whole page of events' statements in one."""
@@ -188,6 +191,7 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
             },
         ),
         (ENTITY_TENDER_PUBLISHED, {"id": event.originator_id}),
+        public_plans.tender_published(event),
         *(
             tender_documents.published(event.originator_id, document.id, version, event.timestamp)
             for document in event.documents.items

@@ -355,6 +355,9 @@ class RedFlagInputs:
     """Every complaint of the tenders' entities (a flag counts an entity's upheld ones)."""
     debarments: list[dict[str, Any]]
     """Every case decided as a debarment, of any vendor."""
+    peers: list[dict[str, Any]]
+    """Every tender of the tenders' entities (a tender split under a threshold is seen
+    among its entity's others)."""
 
 
 async def red_flag_inputs(pool: asyncpg.Pool, tender_id: UUID | None) -> RedFlagInputs:
@@ -363,9 +366,10 @@ async def red_flag_inputs(pool: asyncpg.Pool, tender_id: UUID | None) -> RedFlag
     args = [tender_id] if tender_id else []
     async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
         tenders = await connection.fetch(
-            "SELECT tender_id, reference, title, entity, method, published_at, "  # noqa: S608
-            f"submission_deadline, opening, evaluation FROM public_tenders{where} "
-            "ORDER BY published_at, tender_id",
+            "SELECT tender_id, reference, title, entity, method, t.published_at, "  # noqa: S608
+            "submission_deadline, opening, evaluation, p.line_id, p.unplanned_reason "
+            "FROM public_tenders t LEFT JOIN public_tender_plans p USING (tender_id, entity)"
+            f"{where} ORDER BY t.published_at, tender_id",
             *args,
         )
         awards = await connection.fetch(
@@ -387,11 +391,17 @@ async def red_flag_inputs(pool: asyncpg.Pool, tender_id: UUID | None) -> RedFlag
             f"SELECT {_DEBARMENT_COLUMNS} FROM public_debarments "  # noqa: S608 (fixed parts)
             "WHERE status = 'debarred' ORDER BY decided_at, case_id"
         )
+        peers = await connection.fetch(
+            "SELECT tender_id, entity, category, method, estimated_amount, currency, "  # noqa: S608
+            f"published_at FROM public_tenders{entities} ORDER BY published_at, tender_id",
+            *args,
+        )
     return RedFlagInputs(
         [dict(t) for t in tenders],
         [dict(a) for a in awards],
         [dict(c) for c in complaints],
         [dict(d) for d in debarments],
+        [dict(p) for p in peers],
     )
 
 
@@ -551,3 +561,78 @@ async def tender_securities(
             tender_id,
         )
     return [dict(r) for r in bidders], [dict(r) for r in requests], [dict(r) for r in performance]
+
+
+# Annual procurement plans ---------------------------------------------------------------
+
+_PLAN_LINES = (
+    "SELECT plan_id, line_id, description, category, amount, currency, method, quarter, "
+    "withdrawn FROM public_plan_lines WHERE plan_id = ANY($1::uuid[]) "
+    "ORDER BY plan_id, ordinal"
+)
+
+
+async def list_plans(
+    pool: asyncpg.Pool,
+    *,
+    entity: str | None,
+    fiscal_year: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """Published plans, the latest fiscal year first, each with its lines (``lines``) in the
+    order they were planned."""
+    clauses, args = [], []
+    for column, value in (("entity", entity), ("fiscal_year", fiscal_year)):
+        if value is not None:
+            args.append(value)
+            clauses.append(f"{column} = ${len(args)}")
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    count = f"SELECT count(*) FROM public_plans{where}"  # noqa: S608 (fixed parts)
+    plans, total = await _page(
+        pool,
+        "SELECT plan_id, entity, fiscal_year, published_at, amendments, "  # noqa: S608
+        f"({count}) AS total FROM public_plans{where} "
+        f"ORDER BY fiscal_year DESC, entity LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
+        count,
+        args,
+        limit=limit,
+        offset=offset,
+    )
+    lines = await pool.fetch(_PLAN_LINES, [plan["plan_id"] for plan in plans])
+    by_plan: dict[UUID, list[dict[str, Any]]] = {plan["plan_id"]: [] for plan in plans}
+    for line in lines:
+        by_plan[line["plan_id"]].append(dict(line))
+    return [plan | {"lines": by_plan[plan["plan_id"]]} for plan in plans], total
+
+
+async def plan_against_actual(
+    pool: asyncpg.Pool, entity: str, fiscal_year: str
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The entity's published plan for the year (None if it has none) with its lines, and
+    every tender of the entity in that year: the ones citing a line of it and the unplanned
+    ones (published in the year), each with its status and the value awarded on it."""
+    async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
+        plan = await connection.fetchrow(
+            "SELECT plan_id, entity, fiscal_year, published_at, amendments FROM public_plans "
+            "WHERE entity = $1 AND fiscal_year = $2",
+            entity,
+            fiscal_year,
+        )
+        lines = await connection.fetch(_PLAN_LINES, [plan["plan_id"]] if plan else [])
+        tenders = await connection.fetch(
+            """
+            SELECT p.tender_id, p.line_id, p.unplanned_reason, t.reference, t.title,
+                t.status, t.estimated_amount, t.currency, t.published_at,
+                (SELECT sum(a.amount) FROM public_awards a
+                 WHERE a.tender_id = p.tender_id AND a.status <> 'cancelled') AS awarded
+            FROM public_tender_plans p JOIN public_tenders t USING (tender_id)
+            WHERE p.entity = $1 AND p.fiscal_year = $2
+            ORDER BY p.published_at, p.tender_id
+            """,
+            entity,
+            fiscal_year,
+        )
+    if plan is None:
+        return None, [dict(t) for t in tenders]
+    return dict(plan) | {"lines": [dict(line) for line in lines]}, [dict(t) for t in tenders]

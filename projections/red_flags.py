@@ -3,7 +3,10 @@ models, each with the tender and the evidence. Pure functions over rows; no I/O.
 
 The R indicators follow the Open Contracting Partnership's "Red flags for integrity" guide
 (the codes are its numbers); the thresholds are settings. The S indicators are the
-platform's own, on complaints and debarments (issue 19), which the guide does not number.
+platform's own, on complaints and debarments (issue 19) and on annual plans (issue 20,
+``docs/plans.md``: S004 a tender citing no plan line, S005 tenders split under a method's
+threshold, its parameters rule data in ``domain/rules.py``), which the guide does not
+number.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from decimal import Decimal
 from typing import Any
 
 from domain.award import AwardStatus
+from domain.rules import PlanningRules
+from domain.values import Method
 
 INDICATORS = {
     "R003": "Short submission period",
@@ -27,6 +32,8 @@ INDICATORS = {
     "S001": "Award to a debarred vendor",
     "S002": "Complaints upheld repeatedly against the entity",
     "S003": "Complaint decision overdue",
+    "S004": "Unplanned procurement",
+    "S005": "Procurement split under a method's threshold",
 }
 
 REPEATED_UPHELD = 3
@@ -65,10 +72,15 @@ def flags_for(
     *,
     complaints: Sequence[dict[str, Any]] = (),
     debarments: Sequence[dict[str, Any]] = (),
+    planning: PlanningRules | None = None,
+    peers: Sequence[dict[str, Any]] = (),
 ) -> list[Flag]:
     """Every flag raised by ``tenders`` (public tender rows), ``awards`` (public award rows),
     ``complaints`` (public complaint rows of the tenders' entities) and ``debarments`` (the
-    cases decided as debarments), by tender then indicator."""
+    cases decided as debarments), by tender then indicator. With ``planning``, the plan's
+    flags too: the tender rows then carry their plan line (``line_id``, None if unplanned,
+    and ``unplanned_reason``), and ``peers`` are every tender of their entities (``tender_id,
+    entity, category, method, estimated_amount, currency, published_at``)."""
     awards_by_tender: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for award in awards:
         awards_by_tender[str(award["tender_id"])].append(award)
@@ -79,6 +91,7 @@ def flags_for(
     for case in debarments:
         debarred[str(case["vendor_id"])].append(case)
     repeated = _repeatedly_upheld(complaints)
+    split = _split(peers, planning) if planning is not None else {}
     found: list[Flag] = []
     for tender in tenders:
         key = str(tender["tender_id"])
@@ -88,6 +101,8 @@ def flags_for(
             *_debarred_awards(tender_awards, debarred),
             *([("S002", repeated[key])] if key in repeated else []),
             *_overdue(complaints_by_tender[key]),
+            *(_unplanned(tender) if planning is not None else []),
+            *([("S005", split[key])] if key in split else []),
         ]
         for indicator, evidence in raised:
             found.append(
@@ -298,6 +313,49 @@ def _overdue(complaints: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]
                 )
             )
     return flags
+
+
+def _unplanned(tender: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """S004: a tender that cites no line of its entity's plan, with the reason it gave (None
+    when its entity had no published plan to give it against)."""
+    if tender.get("line_id") is not None:
+        return []
+    return [("S004", {"unplanned_reason": tender.get("unplanned_reason")})]
+
+
+def _split(peers: Sequence[dict[str, Any]], rules: PlanningRules) -> dict[str, dict[str, Any]]:
+    """S005, by tender: each tender valued just under a method's threshold (at most the
+    threshold, within the band below it, in its currency) when its entity published at
+    least ``splitting_min_tenders`` such tenders of its category, for the same threshold,
+    within ``splitting_window`` of one another (a window ending at the tender or after)."""
+    near: dict[tuple[str, str, Method], list[dict[str, Any]]] = defaultdict(list)
+    for tender in peers:
+        for method, ceiling in rules.thresholds.items():
+            floor = ceiling.amount * (100 - rules.splitting_band_percent) / 100
+            if tender["currency"] == ceiling.currency and (
+                floor <= tender["estimated_amount"] <= ceiling.amount
+            ):
+                near[(tender["entity"], tender["category"], method)].append(tender)
+    found: dict[str, dict[str, Any]] = {}
+    for (entity, category, method), group in near.items():
+        group.sort(key=lambda t: (t["published_at"], str(t["tender_id"])))
+        for tender in group:
+            at = tender["published_at"]
+            window = [t for t in group if abs(t["published_at"] - at) <= rules.splitting_window]
+            if len(window) >= rules.splitting_min_tenders:
+                ceiling = rules.thresholds[method]
+                found[str(tender["tender_id"])] = {
+                    "entity": entity,
+                    "category": category,
+                    "threshold_method": method.value,
+                    "threshold": f"{ceiling.amount:.2f}",
+                    "currency": ceiling.currency,
+                    "band_percent": str(rules.splitting_band_percent),
+                    "window_days": rules.splitting_window.days,
+                    "tenders": [str(t["tender_id"]) for t in window],
+                    "total": f"{sum(t['estimated_amount'] for t in window):.2f}",
+                }
+    return found
 
 
 def _read_prices(

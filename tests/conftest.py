@@ -55,6 +55,9 @@ TABLES = (
     "public_securities",
     "public_security_requests",
     "public_performance_securities",
+    "public_plans",
+    "public_plan_lines",
+    "public_tender_plans",
     "active_taxpayers",
     "atl_imports",
 )

@@ -33,6 +33,7 @@ from api.schemas import (
     StoredEventOut,
 )
 from domain.errors import TenderNotFoundError
+from domain.rules import planning_rules
 from domain.values import Role
 from procurement.audit import export as audit_export
 from procurement.audit import history
@@ -54,7 +55,9 @@ Replay = Annotated[
     ),
 ]
 
-Indicator = Literal["R003", "R018", "R028", "R030", "R036", "R038", "S001", "S002", "S003"]
+Indicator = Literal[
+    "R003", "R018", "R028", "R030", "R036", "R038", "S001", "S002", "S003", "S004", "S005"
+]
 EXPORT_MEDIA_TYPE = "application/x-ndjson"
 NO_CHECKPOINT = Refusal(404, "no_checkpoint")
 INVALID_PROOF_REQUEST = Refusal(422, "invalid_proof_request")
@@ -91,6 +94,8 @@ class AuditController(Controller):
                 thresholds,
                 complaints=found.complaints,
                 debarments=found.debarments,
+                planning=planning_rules(),
+                peers=found.peers,
             )
             if indicator is None or flag.indicator == indicator
         ]

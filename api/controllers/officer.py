@@ -49,6 +49,7 @@ from domain.errors import (
     ContractSignedError,
     DocumentNotFoundError,
     InvalidDocumentsError,
+    InvalidPlanLineError,
     InvalidTermsError,
     OpeningHeldError,
     QuestionAlreadyAnsweredError,
@@ -56,6 +57,7 @@ from domain.errors import (
     TenderNotDraftError,
     TenderNotFoundError,
     TenderNotPublishedError,
+    UnplannedReasonRequiredError,
     UploadNotFoundError,
 )
 from domain.values import Actor, Role
@@ -139,7 +141,15 @@ class OfficerTenderController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="Publish: the notice becomes public",
-        responses=problems(*TENDER, AlreadyPublishedError, *TIMELINE_RULES, *TERMS_RULES, *WRITE),
+        responses=problems(
+            *TENDER,
+            AlreadyPublishedError,
+            *TIMELINE_RULES,
+            *TERMS_RULES,
+            InvalidPlanLineError,
+            UnplannedReasonRequiredError,
+            *WRITE,
+        ),
     )
     def publish(
         self,

@@ -26,6 +26,7 @@ from api.portal.officer.evaluation import OfficerEvaluationPages
 from api.portal.officer.grievances import OfficerGrievancePages
 from api.portal.officer.tenders import OfficerTenderPages
 from api.portal.pages import HTML_EXCEPTION_HANDLERS, STATIC
+from api.portal.plans import OfficerPlanPages, PublicPlanPages
 from api.portal.public import PublicPages
 from api.portal.regulator import RegulatorPages
 from api.portal.securities import OfficerSecurityPages, VendorSecurityPages
@@ -80,6 +81,8 @@ def portal_handlers() -> list[ControllerRouterHandler]:
             OfficerGrievancePages,
             OfficerSecurityPages,
             VendorSecurityPages,
+            OfficerPlanPages,
+            PublicPlanPages,
             AuditorPages,
             RegulatorPages,
         ],

@@ -27,7 +27,13 @@ from procurement.store.application_base import WriteResult
 M = TypeVar("M", bound=BaseModel)
 
 # Integers the API wants as JSON numbers (a form sends text).
-INTEGERS = ("bid_validity_days", "evaluation.criteria.*.max_score", "scores.*.score")
+INTEGERS = (
+    "bid_validity_days",
+    "evaluation.criteria.*.max_score",
+    "scores.*.score",
+    "quarter",  # a plan line's
+    "line.quarter",
+)
 
 FormPage = Callable[[Mapping[str, FormState], int], Awaitable[Template]]
 """The page a form is posted from, shown again with these forms' states and this status."""

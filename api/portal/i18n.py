@@ -30,6 +30,11 @@ DYNAMIC_MESSAGES = frozenset(
         # tender statuses: a draft (its officers see it), then the public's
         TenderStatus.DRAFT.value,
         *(status.value for status in PublicTenderStatus),
+        # an annual plan's status and its amendments' kinds
+        "published",
+        "add",
+        "change",
+        "withdraw",
         # categories, methods and scopes
         "goods",
         "works",

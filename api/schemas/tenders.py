@@ -41,11 +41,13 @@ from domain.values import (
     Criterion,
     EvaluationMethod,
     EvaluationTerms,
+    FiscalYear,
     Item,
     Lot,
     Method,
     Money,
     NoticeText,
+    PlanLineRef,
     Scope,
     TenderTerms,
     TieBreak,
@@ -178,6 +180,19 @@ Translations = Annotated[
 ]
 
 
+class PlanLineRefIn(Body):
+    """The plan line a tender carries out: its plan's fiscal year and the line's id."""
+
+    fiscal_year: FiscalYear
+    line_id: ShortId
+
+    def to_domain(self) -> PlanLineRef:
+        return PlanLineRef(fiscal_year=self.fiscal_year, line_id=self.line_id)
+
+
+UnplannedReason = Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+
+
 class TenderIn(Body):
     """A draft tender, as an officer writes it."""
 
@@ -198,6 +213,10 @@ class TenderIn(Body):
     performance_security_percent: Percent | None = None
     """The winner's performance security in percent of the award's value (more than 0, at
     most the rules' cap); leave out: none asked."""
+    plan_line: PlanLineRefIn | None = None
+    """The entity's annual plan line the tender carries out (docs/plans.md)."""
+    unplanned_reason: UnplannedReason | None = None
+    """Why the tender is not in the entity's published plan (then without plan_line)."""
 
     def to_domain(self) -> TenderTerms:
         return TenderTerms(**domain_fields(self))
@@ -221,6 +240,8 @@ class TenderPatch(Body):
     translations: Translations | None = None  # replaces the draft's translations whole
     award_by_lot: StrictBool | None = None
     performance_security_percent: Percent | None = None
+    plan_line: PlanLineRefIn | None = None
+    unplanned_reason: UnplannedReason | None = None
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in domain_fields(self).items() if k in self.model_fields_set}

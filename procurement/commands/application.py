@@ -18,6 +18,7 @@ from procurement.commands.evaluations import EvaluationCommands
 from procurement.commands.grievances import GrievanceCommands
 from procurement.commands.opening import OpeningCommands
 from procurement.commands.securities import SecurityCommands
+from procurement.commands.plans import PlanCommands
 from procurement.commands.tenders import TenderCommands
 from procurement.commands.views import AccountView, BidView, EvaluationView, TenderView
 
@@ -41,6 +42,7 @@ class ProcurementApplication(
     GrievanceCommands,
     DebarmentCommands,
     SecurityCommands,
+    PlanCommands,
     AccountCommands,
 ):
     """Every command of the platform, one mixin per aggregate."""

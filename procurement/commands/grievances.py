@@ -36,7 +36,6 @@ from domain.errors import (
     GrievanceCommitteeNotFoundError,
     InvalidTermsError,
     NotABidderError,
-    NotEntityHeadError,
     NotGrievanceChairError,
 )
 from domain.evaluation import Evaluation, EvaluationStatus, Member, evaluation_id_for
@@ -93,15 +92,6 @@ class GrievanceCommands(ProcurementStore):
 
     def grievance_committee(self, entity: str) -> GrievanceCommittee:
         return self._load(GrievanceCommittee, committee_id_for(entity))
-
-    def _check_head(self, actor: Actor) -> str:
-        """The entity the officer heads (``not_entity_head`` otherwise)."""
-        if actor.role is not Role.OFFICER or not actor.entity:
-            raise NotEntityHeadError("only the head of a procuring entity may do this")
-        account = self._load(Account, actor.account_id)
-        if not account.head_of_entity or account.entity != actor.entity:
-            raise NotEntityHeadError("only the head of a procuring entity may do this")
-        return actor.entity
 
     # Complaints ---------------------------------------------------------------------------
 

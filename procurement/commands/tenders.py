@@ -17,6 +17,7 @@ from domain.documents import (
     NoticeDocuments,
 )
 from domain.errors import DocumentNotFoundError, TenderNotFoundError, VersionConflictError
+from domain.plan import fiscal_year_of, planned_terms
 from domain.rules import rules_for, security_rules
 from domain.securities import check_performance_security_percent
 from domain.tender import Tender
@@ -74,6 +75,12 @@ class TenderCommands(ProcurementStore):
         self, actor: Actor, tender_id: UUID, expected_version: int | None
     ) -> WriteResult:
         tender = self._officers_tender(actor, tender_id, expected_version)
+        now = self._now()
+        terms = planned_terms(
+            tender.terms, lambda year: self._plan_of(tender.entity, year), fiscal_year_of(now)
+        )
+        if terms != tender.terms:  # the cited line, as the plan says it now
+            tender.edit_draft(terms=terms, actor=actor, timestamp=now)
         rules = rules_for(self.rule_profile, tender.terms.method, tender.terms.scope)
         check_performance_security_percent(tender.terms, security_rules(self.rule_profile))
         keys = sealing.make_tender_keys(self.kek, tender.id, envelopes_for(tender.terms.method))
@@ -82,7 +89,7 @@ class TenderCommands(ProcurementStore):
             rules=rules,
             sealing_keys=keys,
             actor=actor,
-            timestamp=self._now(),
+            timestamp=now,
             documents=NoticeDocuments(items=tuple(tender.documents.values())),
         )
         return self._save(tender)

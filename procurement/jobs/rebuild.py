@@ -39,7 +39,13 @@ from psycopg.rows import DictRow
 
 from procurement.jobs.projection_runner import ReadModelsApplication
 from procurement.store.recorder import StoreRecorder
-from projections import public_awards, public_grievances, public_securities, public_tenders
+from projections import (
+    public_awards,
+    public_grievances,
+    public_plans,
+    public_securities,
+    public_tenders,
+)
 from projections.ocds import release_builder as ocds
 from projections.ocds.rebuild_pages import OcdsReleasesPages, Page, handles
 from projections.ocds.releases_projection import OcdsReleasesView
@@ -330,6 +336,7 @@ class PublicTendersPages:
                 public_awards.statements_for,
                 public_securities.statements_for,
                 public_grievances.statements_for,
+                public_plans.statements_for,
             )
         )
 

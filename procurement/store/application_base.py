@@ -37,6 +37,8 @@ from domain.errors import (
     GrievanceCommitteeNotFoundError,
     InvalidCommitteeError,
     PerformanceSecurityRequiredError,
+    NotEntityHeadError,
+    PlanNotFoundError,
     ProcurementError,
     TenderNotFoundError,
     VersionConflictError,
@@ -51,6 +53,7 @@ from domain.grievance import (
     complaints_id_for,
 )
 from domain.securities import TenderSecurities, securities_id_for, validity_end
+from domain.plan import ProcurementPlan, plan_id_for
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Role
 from procurement.clock import Clock, SystemClock
@@ -198,6 +201,7 @@ class ProcurementStore(Application[UUID]):
             GrievanceCommittee: GrievanceCommitteeNotFoundError,
             Debarment: DebarmentCaseNotFoundError,
             TenderSecurities: TenderNotFoundError,
+            ProcurementPlan: PlanNotFoundError,
         }.get(kind, AccountNotFoundError)
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id)
@@ -216,6 +220,22 @@ class ProcurementStore(Application[UUID]):
             raise TenderNotFoundError(f"no tender {tender_id}")
         _check_version(tender, expected_version)
         return tender
+
+    def _check_head(self, actor: Actor) -> str:
+        """The entity the officer heads (``not_entity_head`` otherwise)."""
+        if actor.role is not Role.OFFICER or not actor.entity:
+            raise NotEntityHeadError("only the head of a procuring entity may do this")
+        account = self._load(Account, actor.account_id)
+        if not account.head_of_entity or account.entity != actor.entity:
+            raise NotEntityHeadError("only the head of a procuring entity may do this")
+        return actor.entity
+
+    def _plan_of(self, entity: str, fiscal_year: str) -> ProcurementPlan | None:
+        """The entity's plan for the fiscal year, draft or published; None if it has none."""
+        try:
+            return self._load(ProcurementPlan, plan_id_for(entity, fiscal_year))
+        except PlanNotFoundError:
+            return None
 
     def _entity_officer(self, entity: str, username: str) -> Account:
         """An enabled officer of ``entity``, by username, to sit on one of its committees.

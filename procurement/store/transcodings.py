@@ -24,6 +24,7 @@ from domain.evaluation import (
     Member,
 )
 from domain.opening import OpeningRecord
+from domain.plan import PlanLine
 from domain.rules import Citation, GrievanceRules, MethodRules, SecurityRules
 from domain.sealing import SealingKey, SealingKeySet
 from domain.securities import Bidder, Instrument
@@ -107,6 +108,7 @@ STORED_TYPES: dict[str, type[BaseModel]] = {
     "security_rules": SecurityRules,
     "securities_bidder": Bidder,
     "security_instrument": Instrument,
+    "plan_line": PlanLine,
 }
 
 

@@ -46,6 +46,24 @@ def apply(event: Any, state: State | None, context: Context) -> str | None:
     return None
 
 
+def _planning(notice: TenderTerms) -> dict[str, Any]:
+    """The annual plan's line the tender cites as its budget; or why it was not planned."""
+    cited = notice.plan_line
+    if cited is not None:
+        budget: dict[str, Any] = {
+            "id": cited.line_id,
+            "project": f"Annual procurement plan {cited.fiscal_year}",
+        }
+        if cited.description:
+            budget["description"] = cited.description
+        if cited.estimated_value is not None:
+            budget["amount"] = _value(cited.estimated_value)
+        return {"budget": budget}
+    if notice.unplanned_reason:
+        return {"rationale": f"Not in the annual procurement plan: {notice.unplanned_reason}"}
+    return {}
+
+
 @apply.register
 def _published(event: Tender.TenderPublished, state: State | None, context: Context) -> str:
     if state is None:  # pragma: no cover (the projection always passes a fresh state)
@@ -125,6 +143,9 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
             },
         }
     )
+    planning = _planning(notice)
+    if planning:
+        state["planning"] = planning
     if event.documents.items:
         versions: documents.Versions = {}
         state["tender"]["documents"] += documents.published(

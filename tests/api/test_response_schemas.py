@@ -48,6 +48,31 @@ def _wait_for_checkpoint(api: Api, clock: FakeClock, auditor: dict[str, str]) ->
     raise AssertionError("no checkpoint covers the events")
 
 
+def _published_plan(api: Api, officer: dict[str, str], head: dict[str, str]) -> tuple[str, str]:
+    """The entity's plan for the year, published and amended: the year and a read token."""
+    year = "2026-27"
+    plan_line = {
+        "id": "L1",
+        "description": "District road rehabilitation",
+        "category": "works",
+        "estimated_value": {"amount": "10000000.00", "currency": "PKR"},
+        "method": "single_stage_one_envelope",
+        "quarter": 3,
+    }
+    drafted = api.post(f"/entity/plans/{year}/lines", officer, json=plan_line)
+    assert drafted.status_code == 201, drafted.text
+    published = api.post(f"/entity/plans/{year}/publish", head)
+    assert published.status_code == 200, published.text
+    amended = api.post(
+        f"/entity/plans/{year}/amendments",
+        head,
+        json={"kind": "withdraw", "line_id": "L1", "reason": "Done under last year's plan"},
+    )
+    assert amended.status_code == 201, amended.text
+    planned = f"read_token={amended.json()['read_token']}"
+    return year, planned
+
+
 def reads_of_a_whole_life(api: Api, clock: FakeClock) -> dict[str, Read]:
     """A tender taken through its whole life, a cancelled one and a draft; then every read
     with a typed answer, by name, as the caller who may make it."""
@@ -123,6 +148,7 @@ def reads_of_a_whole_life(api: Api, clock: FakeClock) -> dict[str, Read]:
     assert cancel.status_code == 200, cancel.text
     draft = api.post("/tenders", officer, json=tender_json(clock.now()))
     assert draft.status_code == 201, draft.text
+    year, planned = _published_plan(api, officer, tender.token(HEAD))
 
     auditor = api.login("auditor@sindh")
     size = _wait_for_checkpoint(api, clock, auditor)
@@ -145,6 +171,13 @@ def reads_of_a_whole_life(api: Api, clock: FakeClock) -> dict[str, Read]:
             anyone,
         ),
         "award": Read("/public/awards/{award_id}", f"/public/awards/{award_id}", anyone),
+        "plans": Read("/public/plans", f"/public/plans?{planned}", anyone),
+        "plan against actual": Read(
+            "/public/entities/{entity}/plans/{fiscal_year}/against-actual",
+            f"/public/entities/{ENTITY}/plans/{year}/against-actual?{planned}",
+            anyone,
+        ),
+        "officer's plan": Read("/entity/plans/{fiscal_year}", f"/entity/plans/{year}", officer),
         "red flags": Read("/audit/red-flags", "/audit/red-flags", auditor),
         "events": Read(
             "/audit/streams/{aggregate_id}/events", f"/audit/streams/{tender.id}/events", auditor
@@ -248,5 +281,10 @@ def test_every_typed_read_answers_as_its_schema_says(api: Api, clock: FakeClock)
     assert award["complaints"]
     assert award["contract"]
     assert api.client.get(reads["cancelled tender"].url).json()["cancelled_at"]
+    actual = api.client.get(reads["plan against actual"].url).json()
+    assert actual["lines"]
+    assert actual["unplanned"]
+    mine = reads["officer's plan"]
+    assert api.client.get(mine.url, headers=mine.headers).json()["amendments"]
     flags = api.client.get(reads["red flags"].url, headers=reads["red flags"].headers).json()
     assert flags["flags"]

@@ -18,8 +18,9 @@ import pytest
 from domain.account import account_id_for
 from domain.bid import BidContents, BidSecurityOffer, LotPrice
 from domain.documents import DocumentChange, DocumentChanges, DocumentKind, FileFacts, MediaType
+from domain.plan import AmendmentKind, PlanLine, ProcurementPlan, fiscal_year_of
 from domain.securities import Instrument
-from domain.values import Money, Role
+from domain.values import Category, Method, Money, PlanLineRef, Role
 from procurement.commands.application import ProcurementApplication
 from procurement.jobs import rebuild, runners
 from procurement.jobs.projection_runner import ProjectionJob
@@ -140,6 +141,42 @@ def _securities_history(application: ProcurementApplication, clock: FakeClock) -
     award = application.award_tender(works, tender.id, bids["v.alpha"], "")
     application.record_performance_security(works, award.id, instrument("90000"))
     return application.release_bid_security(works, tender.id, account_id_for("v.beta")).position
+def _plan_history(application: ProcurementApplication, clock: FakeClock) -> None:
+    """An entity's plan published with two lines, one of them withdrawn; a tender citing
+    the other. (Another entity than the other histories': its tenders then need a line.)"""
+    planner = officer("planning-department")
+    year = fiscal_year_of(clock.now())
+    plan = ProcurementPlan(
+        entity="planning-department", fiscal_year=year, actor=planner, timestamp=clock.now()
+    )
+    for line_id in ("L1", "L2"):
+        line = PlanLine(
+            id=line_id,
+            description=f"Line {line_id}",
+            category=Category.WORKS,
+            estimated_value=Money(amount=Decimal("10000000.00")),
+            method=Method.SINGLE_STAGE_ONE_ENVELOPE,
+            quarter=2,
+        )
+        plan.draft_line(line=line, actor=planner, timestamp=clock.now())
+    plan.publish(
+        fiscal_year=year, lines=list(plan.lines.values()), actor=planner, timestamp=clock.now()
+    )
+    plan.amend(
+        number=1,
+        kind=AmendmentKind.WITHDRAW,
+        line_id="L2",
+        line=None,
+        reason="Funds cut",
+        actor=planner,
+        timestamp=clock.now(),
+    )
+    application._save(plan)
+    cited = terms(clock.now(), reference="P").model_copy(
+        update={"plan_line": PlanLineRef(fiscal_year=year, line_id="L1")}
+    )
+    tender = application.draft_tender(planner, cited)
+    application.publish_tender(planner, tender.id, None)
 
 
 @pytest.fixture
@@ -174,6 +211,7 @@ def test_a_paged_rebuild_equals_the_live_read_models_row_for_row(
     _history(application, clock)
     _documents_history(application, clock)
     grievance_history(application, clock)
+    _plan_history(application, clock)
     _evaluated_history(application, clock)
     position = _securities_history(application, clock)
     for runner in live:

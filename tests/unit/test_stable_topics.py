@@ -70,6 +70,13 @@ TOPICS: dict[str, set[str]] = {
         "procurement:TenderSecurities.Opened",
         "procurement:TenderSecurities.PerformanceSecurityRecorded",
         "procurement:TenderSecurities.ReleasesOverdue",
+    "procurement:ProcurementPlan": {
+        "procurement:ProcurementPlan.Created",
+        "procurement:ProcurementPlan.LineDrafted",
+        "procurement:ProcurementPlan.LineRemoved",
+        "procurement:ProcurementPlan.PlanAmended",
+        "procurement:ProcurementPlan.PlanOpened",
+        "procurement:ProcurementPlan.PlanPublished",
     },
     "procurement:TenderComplaints": {
         "procurement:TenderComplaints.AppealDecided",

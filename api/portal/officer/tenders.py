@@ -206,6 +206,10 @@ class OfficerTenderPages(Controller):
             cleared["bid_security"] = None
         if not typed.get("evaluation.method", "").strip():
             cleared["evaluation"] = None
+        if not typed.get("plan_line.line_id", "").strip():
+            cleared["plan_line"] = None
+        if not typed.get("unplanned_reason", "").strip():
+            cleared["unplanned_reason"] = None
         data, form = body(TenderPatch, pairs, times=TIMELINE_FIELDS, extra=cleared)
         if data is None:
             return self._terms_page(request, form, view, status_code=422)

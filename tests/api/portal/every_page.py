@@ -45,6 +45,8 @@ def _public_pages(tender_ids: list[str]) -> Iterator[str]:
     yield from (f"/portal/tenders?status={status}" for status in STATUSES)
     yield "/portal/tenders?page=2"
     yield "/portal/awards"
+    yield "/portal/entities/works-and-services-department/plans/2026-27"
+    yield "/portal/entities/works-and-services-department/plans/not-a-year"
     yield "/portal/login"
     yield "/portal/register"
     yield from (f"/portal/tenders/{tender}" for tender in tender_ids)
@@ -63,6 +65,8 @@ def _pages_of(role: Role, tender_ids: list[str]) -> Iterator[str]:
         yield "/portal/officer"
         yield "/portal/officer/tenders/new"
         yield "/portal/officer/entity"
+        yield "/portal/officer/plans/2026-27"
+        yield "/portal/officer/plans/not-a-year"
         for tender in tender_ids:
             yield f"/portal/officer/tenders/{tender}"
             yield f"/portal/officer/tenders/{tender}/edit"

@@ -34,7 +34,7 @@ from domain.fields import (
     Unit,
     ValidityDays,
 )
-from domain.text import Line
+from domain.text import MULTI_LINE, SINGLE_LINE, Line
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
@@ -242,6 +242,54 @@ class NoticeText(ValueObject):
         return self
 
 
+class DirectContractingCase(StrEnum):
+    """The cases in which the rules allow direct contracting (their words and citation are
+    rule data: ``domain/rules.DIRECT_CONTRACTING_CASES``)."""
+
+    PROPRIETARY_SPARES = "proprietary_spares"
+    SINGLE_SOURCE = "single_source"
+    COMPATIBILITY = "compatibility"
+    EXTENSION_BY_SAME_CONTRACTOR = "extension_by_same_contractor"
+    GOVERNMENT_FIXED_PRICE = "government_fixed_price"
+    EMERGENCY = "emergency"
+    LOCALLY_MANUFACTURED_VEHICLES = "locally_manufactured_vehicles"
+
+
+class DirectContractingJustification(ValueObject):
+    """Why a tender goes to one supplier without competition: the rules' case it falls in,
+    and the officer's explanation; published with the notice."""
+
+    case: DirectContractingCase
+    explanation: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+
+    @model_validator(mode="after")
+    def _explained(self) -> Self:
+        if not self.explanation.strip():
+            msg = "a direct-contracting justification needs its explanation"
+            raise ValueError(msg)
+        return self
+
+
+MeetingPlace = Annotated[str, Field(min_length=1, max_length=500), SINGLE_LINE]
+MeetingLink = Annotated[str, Field(max_length=500, pattern=r"^https://[^\s]+$"), SINGLE_LINE]
+
+
+class PreBidMeeting(ValueObject):
+    """A meeting the notice invites bidders to before the clarification deadline: when, and
+    where or at which online link (or both). Its minutes are published as an addendum."""
+
+    at: UtcDatetime
+    place: MeetingPlace | None = None
+    link: MeetingLink | None = None
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Self:
+        if self.place is None and self.link is None:
+            msg = "a pre-bid meeting needs its place or its online link"
+            raise ValueError(msg)
+        return self
+
+
 _DEFAULT_EVALUATION = {
     "request_for_quotations": EvaluationMethod.RFQ,
     "direct_contracting": EvaluationMethod.DIRECT,
@@ -267,6 +315,10 @@ class TenderTerms(ValueObject):
     # The notice in Urdu and Sindhi; English is title and description. Which of them a
     # method needs is a rule (MethodRules.notice_languages), checked when publishing.
     translations: dict[TranslationLanguage, NoticeText] = Field(default_factory=dict)
+    # Required of direct contracting when publishing (checked by the application, so that
+    # notices published before it replay); refused on any other method.
+    direct_contracting: DirectContractingJustification | None = None
+    pre_bid_meeting: PreBidMeeting | None = None
 
     @property
     def evaluation_terms(self) -> EvaluationTerms:
@@ -299,5 +351,8 @@ class TenderTerms(ValueObject):
             raise ValueError(msg)
         if evaluation.method is EvaluationMethod.QCBS and self.method.value not in _TWO_ENVELOPES:
             msg = "quality and cost based selection needs a two-envelope method"
+            raise ValueError(msg)
+        if self.direct_contracting is not None and self.method is not Method.DIRECT_CONTRACTING:
+            msg = "only a direct_contracting tender gives a direct-contracting justification"
             raise ValueError(msg)
         return self

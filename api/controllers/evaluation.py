@@ -48,6 +48,7 @@ from domain.errors import (
     ReasonRequiredError,
     ReportNotFinalError,
     ScoringIncompleteError,
+    TooFewQuotationsError,
     VendorDebarredError,
 )
 from domain.values import Actor, Role
@@ -245,6 +246,7 @@ class EvaluationController(Controller):
             BidNotFoundError,
             BidNotResponsiveError,
             ReasonRequiredError,
+            TooFewQuotationsError,
             AwardNotActiveError,
             AwardHeldError,
             VendorDebarredError,

@@ -15,6 +15,7 @@ from pydantic import (
 from api.schemas.common import Amount, Body, PositiveDecimalText, Rfc3339, StrictCount, TimeText
 from api.schemas.documents import DocumentChangesIn
 from domain.account import VendorProfile
+from domain.documents import FileName
 from domain.fields import (
     MAX_CRITERIA,
     MAX_DOCUMENTS,
@@ -28,6 +29,7 @@ from domain.fields import (
     DocumentName,
     ItemDescription,
     Reference,
+    Sha256Hex,
     ShortId,
     Title,
     Unit,
@@ -38,13 +40,19 @@ from domain.values import (
     BidSecurity,
     Category,
     Criterion,
+    DirectContractingCase,
+    DirectContractingJustification,
     EvaluationMethod,
     EvaluationTerms,
     Item,
     Lot,
+    MeetingLink,
+    MeetingPlace,
     Method,
     Money,
+    NoticeLanguage,
     NoticeText,
+    PreBidMeeting,
     Scope,
     TenderTerms,
     TieBreak,
@@ -177,6 +185,29 @@ Translations = Annotated[
 ]
 
 
+class DirectContractingIn(Body):
+    """Why a direct-contracting tender goes to one supplier: the rules' case (their list is
+    in the published ``rules.direct_contracting_cases``) and an explanation."""
+
+    case: DirectContractingCase
+    explanation: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+
+    def to_domain(self) -> DirectContractingJustification:
+        return DirectContractingJustification(case=self.case, explanation=self.explanation)
+
+
+class PreBidMeetingIn(Body):
+    """A pre-bid meeting: when (before the clarification deadline), and where or at which
+    https link, or both."""
+
+    at: Rfc3339
+    place: MeetingPlace | None = None
+    link: MeetingLink | None = None
+
+    def to_domain(self) -> PreBidMeeting:
+        return PreBidMeeting(at=self.at, place=self.place, link=self.link)
+
+
 class TenderIn(Body):
     """A draft tender, as an officer writes it."""
 
@@ -193,6 +224,9 @@ class TenderIn(Body):
     timeline: TimelineIn
     evaluation: EvaluationTermsIn | None = None
     translations: Translations = {}  # pydantic copies the default for each instance
+    direct_contracting: DirectContractingIn | None = None
+    """Required to publish a direct_contracting tender; refused on any other method."""
+    pre_bid_meeting: PreBidMeetingIn | None = None
 
     def to_domain(self) -> TenderTerms:
         return TenderTerms(**domain_fields(self))
@@ -214,6 +248,8 @@ class TenderPatch(Body):
     timeline: TimelineIn | None = None
     evaluation: EvaluationTermsIn | None = None
     translations: Translations | None = None  # replaces the draft's translations whole
+    direct_contracting: DirectContractingIn | None = None  # null removes it
+    pre_bid_meeting: PreBidMeetingIn | None = None  # null removes it
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in domain_fields(self).items() if k in self.model_fields_set}
@@ -239,6 +275,18 @@ class AmendmentIn(Body):
     timeline: TimelineIn | None = None
     documents: DocumentChangesIn | None = None
     """Documents the addendum adds, replaces (a new version) or withdraws."""
+
+
+class PreBidMinutesIn(Body):
+    """The minutes of the notice's pre-bid meeting, uploaded with ``POST /documents``: named
+    by ``sha256`` and ``file_name``; issued as an addendum that adds them."""
+
+    sha256: Sha256Hex
+    file_name: FileName
+    title: Title = "Minutes of the pre-bid meeting"
+    language: NoticeLanguage = "en"
+    timeline: TimelineIn | None = None
+    """A new timeline, as an addendum's (a late addendum must extend the deadline)."""
 
 
 class CancelIn(Body):

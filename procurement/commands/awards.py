@@ -40,6 +40,7 @@ class AwardCommands(ProcurementStore):
         if evaluation.status is EvaluationStatus.IN_PROGRESS:
             raise ReportNotFinalError("the evaluation report is not finalised")
         report = evaluation.check_can_award()
+        tender.check_enough_quotations(reason)
         entry = report.entry(bid_id)
         if entry.rank is None or entry.evaluated_price is None:
             raise BidNotResponsiveError("only a responsive, ranked bid can be awarded")

@@ -19,7 +19,9 @@ from domain.debarment import CaseStatus
 from domain.documents import DocumentKind
 from domain.grievance import ComplaintStage, GrievanceStatus
 from domain.public_status import PublicTenderStatus
+from domain.rules import DIRECT_CONTRACTING_CASES
 from domain.tender import TenderStatus
+from domain.values import DirectContractingCase
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 
@@ -71,6 +73,8 @@ DYNAMIC_MESSAGES = frozenset(
         "demand_draft",
         # a tender's documents, by kind
         *(kind.value for kind in DocumentKind),
+        # the cases of direct contracting
+        *(case.value for case in DirectContractingCase),
     }
 )
 
@@ -104,6 +108,7 @@ ENGLISH_LABELS = {
     Remedy.AMEND_DOCUMENTS.value: "amend the documents and extend the deadline",
     Remedy.CANCEL_PROCUREMENT.value: "cancel the procurement",
     CaseStatus.HEARING.value: "hearing open",
+    **{case.value: words for case, words in DIRECT_CONTRACTING_CASES.items()},
 }
 
 

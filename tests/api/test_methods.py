@@ -11,7 +11,7 @@ from tests.api.conftest import Api
 from tests.api.scenarios import MEMBERS, Scenario, at, offer
 from tests.api.test_bad_input import assert_problem
 from tests.api.test_documents import PDF, uploaded
-from tests.api.test_ocds import _releases_of
+from tests.api.test_ocds import _releases_of, assert_valid
 from tests.support import FakeClock, tender_json
 
 RFQ: dict[str, Any] = {
@@ -25,6 +25,16 @@ JUSTIFICATION = {
     "explanation": "Spare parts of the Caterpillar graders in service, from its sole agent.",
 }
 DIRECT: dict[str, Any] = {"method": "direct_contracting", "bid_security": None, "translations": {}}
+
+
+def _record_is_valid(api: Api, ocid: str) -> dict[str, Any]:
+    """The process's record package passes the official schema: its compiled release."""
+    answer = api.client.get(f"/ocds/records/{ocid}")
+    assert answer.status_code == 200, answer.text
+    package = answer.json()
+    assert_valid(package, "record-package-schema.json")
+    compiled: dict[str, Any] = package["records"][0]["compiledRelease"]
+    return compiled
 
 
 def _public(api: Api, tender_id: str, read_token: str) -> dict[str, Any]:
@@ -128,7 +138,9 @@ def test_direct_contracting_is_published_with_its_justification(
     assert "proprietary_spares" in page["rules"]["direct_contracting_cases"]
     assert page["pre_bid_meeting"] is None
 
-    [notice] = _releases_of(api, f"{settings.ocid_prefix}-{tender_id}")
+    ocid = f"{settings.ocid_prefix}-{tender_id}"
+    [notice] = _releases_of(api, ocid)
+    _record_is_valid(api, ocid)
     assert notice["tender"]["procurementMethod"] == "direct"
     rationale = notice["tender"]["procurementMethodRationale"]
     assert JUSTIFICATION["explanation"] in rationale
@@ -218,7 +230,10 @@ def test_the_minutes_of_a_pre_bid_meeting_are_published_after_it(
     vendor = api.register_vendor("alpha")  # and a bidder's
     assert api.client.get(version["url"], headers=vendor).content == PDF
 
-    releases = _releases_of(api, f"{settings.ocid_prefix}-{tender_id}")
+    ocid = f"{settings.ocid_prefix}-{tender_id}"
+    releases = _releases_of(api, ocid)
+    compiled = _record_is_valid(api, ocid)
+    assert compiled["tender"]["milestones"][0]["status"] == "met"
     [milestone] = releases[0]["tender"]["milestones"]
     assert (milestone["type"], milestone["status"]) == ("engagement", "scheduled")
     assert milestone["dueDate"] == _meeting(start)["at"]

@@ -51,9 +51,11 @@ from domain.errors import (
     DeadlineExtensionRequiredError,
     DeadlineInPastError,
     InvalidCredentialsError,
+    InvalidPreBidMeetingError,
     InvalidSecondFactorError,
     InvalidTermsError,
     InvalidTimelineError,
+    JustificationRequiredError,
     MethodNotAllowedForValueError,
     NoticeTranslationMissingError,
     OpeningTimeOutOfWindowError,
@@ -171,6 +173,7 @@ TIMELINE_RULES = (
     BiddingPeriodTooShortError,
     InvalidTimelineError,
     OpeningTimeOutOfWindowError,
+    InvalidPreBidMeetingError,
 )
 """A timeline checked against the rule profile (publishing and amending)."""
 TERMS_RULES = (
@@ -179,6 +182,7 @@ TERMS_RULES = (
     MethodNotAllowedForValueError,
     NoticeTranslationMissingError,
     InvalidTermsError,
+    JustificationRequiredError,
 )
 """A notice's terms checked against the rule profile (publishing)."""
 AMENDMENT_RULES = (DeadlineExtensionRequiredError, InvalidTermsError)

@@ -703,3 +703,43 @@ class UnplannedReasonRequiredError(RuleViolationError):
     code = "unplanned_reason_required"
     title = "A tender outside the entity's published plan needs the reason"
     field = "unplanned_reason"
+
+
+# Methods: quotations, direct contracting, pre-bid meetings (issue 20) ---------------------
+
+
+class TooFewQuotationsError(RuleViolationError):
+    """A request for quotations received fewer quotations than its rules' minimum, and the
+    award gives no reason (published with it) for going ahead."""
+
+    code = "too_few_quotations"
+    title = "Fewer quotations than the rules ask: give the reason for awarding"
+    field = "reason"
+
+
+class JustificationRequiredError(RuleViolationError):
+    """A direct-contracting tender published without the rules' case it falls in, or with a
+    case its rules do not list."""
+
+    code = "justification_required"
+    title = "Direct contracting needs its justification: the rules' case and an explanation"
+    field = "direct_contracting"
+
+
+class InvalidPreBidMeetingError(InvalidTimelineError):
+    """A pre-bid meeting that is not in the future at publishing, or not before the
+    clarification deadline."""
+
+    code = "invalid_pre_bid_meeting"
+    title = "The pre-bid meeting is not within the tender's timeline"
+    field = "pre_bid_meeting.at"
+
+
+class NoPreBidMeetingError(RuleViolationError):
+    code = "no_pre_bid_meeting"
+    title = "The tender's notice holds no pre-bid meeting"
+
+
+class PreBidMeetingNotHeldError(RuleViolationError):
+    code = "pre_bid_meeting_not_held"
+    title = "The pre-bid meeting has not taken place yet"

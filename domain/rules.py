@@ -20,7 +20,14 @@ from typing import Annotated
 
 from pydantic import Field
 
-from domain.values import Method, Money, NoticeLanguage, Scope, ValueObject
+from domain.values import (
+    DirectContractingCase,
+    Method,
+    Money,
+    NoticeLanguage,
+    Scope,
+    ValueObject,
+)
 
 SPP_RULES = "Sindh Public Procurement Rules, 2010 (as amended)"
 OPENING_GRACE = timedelta(minutes=1)
@@ -58,6 +65,30 @@ class MethodRules(ValueObject):
     # recorded, which were published in English alone.
     notice_languages: tuple[NoticeLanguage, ...] = ("en",)
     citations: dict[str, Citation] = Field(default_factory=dict)
+    # None: no minimum (every method but a request for quotations, and the RFQs published
+    # before this rule was recorded).
+    min_quotations: int | None = None
+    # The cases a direct-contracting tender may cite (empty for the other methods).
+    direct_contracting_cases: tuple[DirectContractingCase, ...] = ()
+
+
+DIRECT_CONTRACTING_CASES: dict[DirectContractingCase, str] = {
+    DirectContractingCase.PROPRIETARY_SPARES: (
+        "spare parts or supplementary services of proprietary or standardised equipment, "
+        "from the original manufacturer or its agent"
+    ),
+    DirectContractingCase.SINGLE_SOURCE: "only one supplier has the goods, works or services",
+    DirectContractingCase.COMPATIBILITY: (
+        "a particular supplier, for compatibility with equipment or services in use"
+    ),
+    DirectContractingCase.EXTENSION_BY_SAME_CONTRACTOR: (
+        "an extension of work in progress, cheaper and better done by the same contractor"
+    ),
+    DirectContractingCase.GOVERNMENT_FIXED_PRICE: "a price fixed by the government",
+    DirectContractingCase.EMERGENCY: "an emergency (reasons recorded)",
+    DirectContractingCase.LOCALLY_MANUFACTURED_VEHICLES: "locally manufactured vehicles",
+}
+"""Each case of direct contracting in the rules' words (our summary): what a notice cites."""
 
 
 class _Profile(ValueObject):
@@ -91,6 +122,16 @@ def _citations() -> dict[str, Citation]:
         "min_committee_size": cite(
             "a procurement committee of an odd number of members, at least three; one "
             "member may evaluate quotations and direct contracting"
+        ),
+        "min_quotations": cite(
+            "a request for quotations obtains at least three quotations (sppr-facts row 26, "
+            "a secondary summary); fewer only with a reason recorded and published"
+        ),
+        "direct_contracting_cases": cite(
+            "direct contracting only in the listed cases: proprietary or standardised "
+            "spares; single source; compatibility; extension by the same contractor; a "
+            "government-fixed price; emergency; locally manufactured vehicles (sppr-facts "
+            "row 28, a secondary summary; the rule's number was not read)"
         ),
         "notice_languages": cite(
             "notices inviting tenders by open competitive bidding are advertised in "
@@ -161,6 +202,10 @@ def rules_for(profile_name: str, method: Method, scope: Scope) -> MethodRules:
         else 3,
         notice_languages=_ALL_LANGUAGES if method in _OPEN_COMPETITIVE else _ENGLISH,
         citations=_citations(),
+        min_quotations=3 if method is Method.REQUEST_FOR_QUOTATIONS else None,
+        direct_contracting_cases=tuple(DIRECT_CONTRACTING_CASES)
+        if method is Method.DIRECT_CONTRACTING
+        else (),
     )
 
 
@@ -297,6 +342,7 @@ def security_rules(profile_name: str) -> SecurityRules:
         release_period=7 * profile.unit,
         performance_security_max_percent=Decimal(10),
         citations=_security_citations(),
+    )
 
 
 class PlanningRules(ValueObject):

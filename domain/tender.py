@@ -41,22 +41,35 @@ from domain.errors import (
     DeadlineInPastError,
     DeadlineNotReachedError,
     DeadlinePassedError,
+    InvalidPreBidMeetingError,
     InvalidTermsError,
     InvalidTimelineError,
+    JustificationRequiredError,
     MethodNotAllowedForValueError,
+    NoPreBidMeetingError,
     NoticeTranslationMissingError,
     OpeningTimeOutOfWindowError,
+    PreBidMeetingNotHeldError,
     QuestionAlreadyAnsweredError,
     QuestionNotFoundError,
     TenderCancelledError,
     TenderNotDraftError,
     TenderNotPublishedError,
+    TooFewQuotationsError,
 )
-from domain.opening import OpeningRecord
+from domain.opening import OpenedStatus, OpeningRecord
 from domain.public_status import PublicTenderStatus
 from domain.rules import OPENING_GRACE, MethodRules, human_period
 from domain.sealing import SealingKeySet
-from domain.values import Actor, TenderTerms, Timeline, ValueObject, language_names
+from domain.values import (
+    Actor,
+    Method,
+    PreBidMeeting,
+    TenderTerms,
+    Timeline,
+    ValueObject,
+    language_names,
+)
 
 MAX_TEXT = 20000
 
@@ -325,6 +338,70 @@ class Tender(Aggregate):
                 f"{human_period(rules.late_amendment_min_extension)}"
             )
         self.check_windows(timeline, rules)
+
+    # The method's rules the application checks before a command, never on replay: notices
+    # and awards made before they were recorded replay as they were made.
+
+    @staticmethod
+    def check_justification(terms: TenderTerms, rules: MethodRules) -> None:
+        """A direct-contracting notice cites one of its rules' cases, and explains it."""
+        if terms.method is not Method.DIRECT_CONTRACTING:
+            return
+        given = terms.direct_contracting
+        if given is None:
+            raise JustificationRequiredError(
+                "a direct_contracting tender is published with its justification: one of "
+                f"the rules' cases ({', '.join(rules.direct_contracting_cases)}) and an "
+                "explanation"
+            )
+        if given.case not in rules.direct_contracting_cases:
+            raise JustificationRequiredError(
+                f"{given.case.value} is not a case of direct contracting under the "
+                f"{rules.profile} rules"
+            )
+
+    @staticmethod
+    def check_pre_bid_meeting(
+        meeting: PreBidMeeting | None, timeline: Timeline, now: datetime
+    ) -> None:
+        """A notice's pre-bid meeting is still to come and before the clarification deadline,
+        so that what it raises can still be asked and answered."""
+        if meeting is None:
+            return
+        if meeting.at <= now:
+            raise InvalidPreBidMeetingError("the pre-bid meeting must be in the future")
+        if meeting.at >= timeline.clarification_deadline:
+            raise InvalidPreBidMeetingError(
+                "the pre-bid meeting must come before the clarification deadline "
+                f"({timeline.clarification_deadline.isoformat()})"
+            )
+
+    def check_minutes_due(self, now: datetime) -> PreBidMeeting:
+        """The notice's pre-bid meeting, once its time has come: its minutes may follow."""
+        meeting = self.terms.pre_bid_meeting
+        if meeting is None:
+            raise NoPreBidMeetingError("the tender's notice holds no pre-bid meeting")
+        if now < meeting.at:
+            raise PreBidMeetingNotHeldError(
+                f"the pre-bid meeting is at {meeting.at.isoformat()}: its minutes come after it"
+            )
+        return meeting
+
+    def quotations_received(self) -> int:
+        """The bids the opening found and read: not those withdrawn, nor unreadable ones."""
+        bids = self.opening.bids if self.opening else ()
+        return sum(1 for bid in bids if bid.status is OpenedStatus.OPENED)
+
+    def check_enough_quotations(self, reason: str) -> None:
+        """A request for quotations with fewer than its rules' minimum is awarded only with
+        a reason, which the award publishes."""
+        minimum = self.published_rules.min_quotations
+        received = self.quotations_received()
+        if minimum is not None and received < minimum and not reason.strip():
+            raise TooFewQuotationsError(
+                f"{received} quotation{'s' if received != 1 else ''} received, fewer than the "
+                f"{minimum} the rules ask: give the reason for awarding all the same"
+            )
 
     @staticmethod
     def check_sealing_keys(keys: SealingKeySet, terms: TenderTerms) -> None:

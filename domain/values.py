@@ -35,7 +35,7 @@ from domain.fields import (
     Unit,
     ValidityDays,
 )
-from domain.text import Line
+from domain.text import MULTI_LINE, SINGLE_LINE, Line
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
@@ -269,6 +269,54 @@ class PlanLineRef(ValueObject):
     estimated_value: Money | None = None
 
 
+class DirectContractingCase(StrEnum):
+    """The cases in which the rules allow direct contracting (their words and citation are
+    rule data: ``domain/rules.DIRECT_CONTRACTING_CASES``)."""
+
+    PROPRIETARY_SPARES = "proprietary_spares"
+    SINGLE_SOURCE = "single_source"
+    COMPATIBILITY = "compatibility"
+    EXTENSION_BY_SAME_CONTRACTOR = "extension_by_same_contractor"
+    GOVERNMENT_FIXED_PRICE = "government_fixed_price"
+    EMERGENCY = "emergency"
+    LOCALLY_MANUFACTURED_VEHICLES = "locally_manufactured_vehicles"
+
+
+class DirectContractingJustification(ValueObject):
+    """Why a tender goes to one supplier without competition: the rules' case it falls in,
+    and the officer's explanation; published with the notice."""
+
+    case: DirectContractingCase
+    explanation: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+
+    @model_validator(mode="after")
+    def _explained(self) -> Self:
+        if not self.explanation.strip():
+            msg = "a direct-contracting justification needs its explanation"
+            raise ValueError(msg)
+        return self
+
+
+MeetingPlace = Annotated[str, Field(min_length=1, max_length=500), SINGLE_LINE]
+MeetingLink = Annotated[str, Field(max_length=500, pattern=r"^https://[^\s]+$"), SINGLE_LINE]
+
+
+class PreBidMeeting(ValueObject):
+    """A meeting the notice invites bidders to before the clarification deadline: when, and
+    where or at which online link (or both). Its minutes are published as an addendum."""
+
+    at: UtcDatetime
+    place: MeetingPlace | None = None
+    link: MeetingLink | None = None
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Self:
+        if self.place is None and self.link is None:
+            msg = "a pre-bid meeting needs its place or its online link"
+            raise ValueError(msg)
+        return self
+
+
 _DEFAULT_EVALUATION = {
     "request_for_quotations": EvaluationMethod.RFQ,
     "direct_contracting": EvaluationMethod.DIRECT,
@@ -304,6 +352,10 @@ class TenderTerms(ValueObject):
     # planned; a tender published before plans existed has neither.
     plan_line: PlanLineRef | None = None
     unplanned_reason: Reason | None = None
+    # Required of direct contracting when publishing (checked by the application, so that
+    # notices published before it replay); refused on any other method.
+    direct_contracting: DirectContractingJustification | None = None
+    pre_bid_meeting: PreBidMeeting | None = None
 
     @property
     def evaluation_terms(self) -> EvaluationTerms:
@@ -339,5 +391,8 @@ class TenderTerms(ValueObject):
             raise ValueError(msg)
         if self.plan_line is not None and self.unplanned_reason is not None:
             msg = "a tender cites its plan line or says why it is not planned, not both"
+            raise ValueError(msg)
+        if self.direct_contracting is not None and self.method is not Method.DIRECT_CONTRACTING:
+            msg = "only a direct_contracting tender gives a direct-contracting justification"
             raise ValueError(msg)
         return self

@@ -18,6 +18,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection
 from psycopg.types.json import Jsonb
+from pydantic import BaseModel
 
 from domain.public_status import PublicTenderStatus
 from domain.tender import Tender
@@ -137,12 +138,13 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
             tender_id, reference, title, description, translations, entity, category,
             method, scope, estimated_amount, currency, lots, bid_security, bid_validity_days,
             clarification_deadline, submission_deadline, opening_time, rules, sealing,
-            status, published_at, version, position
+            status, published_at, version, position, direct_contracting, pre_bid_meeting
         ) VALUES (
             %(id)s, %(reference)s, %(title)s, %(description)s, %(translations)s,
             %(entity)s, %(category)s, %(method)s, %(scope)s, %(amount)s, %(currency)s,
             %(lots)s, %(bid_security)s, %(validity)s, %(clarification)s, %(deadline)s,
-            %(opening)s, %(rules)s, %(sealing)s, %(status)s, %(at)s, %(version)s, %(position)s
+            %(opening)s, %(rules)s, %(sealing)s, %(status)s, %(at)s, %(version)s, %(position)s,
+            %(direct_contracting)s, %(pre_bid_meeting)s
         )
     """
     return [
@@ -171,6 +173,8 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
                 if notice.bid_security
                 else None,
                 "validity": notice.bid_validity_days,
+                "direct_contracting": _json_or_none(notice.direct_contracting),
+                "pre_bid_meeting": _json_or_none(notice.pre_bid_meeting),
                 "clarification": timeline.clarification_deadline,
                 "deadline": timeline.submission_deadline,
                 "opening": timeline.opening_time,
@@ -198,6 +202,10 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
             for version in document.versions
         ),
     ]
+
+
+def _json_or_none(value: BaseModel | None) -> Jsonb | None:
+    return None if value is None else Jsonb(value.model_dump(mode="json"))
 
 
 @statements_for.register

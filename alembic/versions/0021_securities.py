@@ -13,7 +13,7 @@ transactions and with its position, so a rebuild truncates and refills them with
 No event of these kinds was stored before this revision: the tables start empty.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-07
 """
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -52,6 +52,7 @@ from domain.errors import (
     ReasonRequiredError,
     ReportNotFinalError,
     ScoringIncompleteError,
+    TooFewQuotationsError,
     UnknownLotError,
     VendorDebarredError,
 )
@@ -250,6 +251,7 @@ class EvaluationController(Controller):
             BidNotFoundError,
             BidNotResponsiveError,
             ReasonRequiredError,
+            TooFewQuotationsError,
             AwardNotActiveError,
             AwardHeldError,
             LotRequiredError,

@@ -32,10 +32,12 @@ from api.schemas import (
     AnswerIn,
     CancelIn,
     OfficerTenderOut,
+    PreBidMinutesIn,
     TenderIn,
     TenderPatch,
     WriteOut,
 )
+from api.schemas.documents import DocumentsWriteOut, uploaded_file
 from api.schemas.standing import OfficerOpeningOut, OpenedBidderOut, StandingOut
 from api.standing import standings_of
 from domain.documents import NO_CHANGES
@@ -51,7 +53,9 @@ from domain.errors import (
     InvalidDocumentsError,
     InvalidPlanLineError,
     InvalidTermsError,
+    NoPreBidMeetingError,
     OpeningHeldError,
+    PreBidMeetingNotHeldError,
     QuestionAlreadyAnsweredError,
     QuestionNotFoundError,
     TenderNotDraftError,
@@ -206,6 +210,55 @@ class OfficerTenderController(Controller):
             )
         )
         return WriteOut.of(written, read_tokens)
+
+    @post(
+        "/{tender_id:uuid}/pre-bid-minutes",
+        status_code=HTTP_201_CREATED,
+        summary="Publish the pre-bid meeting's minutes: a document, issued by an addendum",
+        description=(
+            "After the notice's pre-bid meeting: the minutes (uploaded with POST /documents) "
+            "become a document of kind pre_bid_minutes, added by an addendum that names them."
+        ),
+        responses=problems(
+            *TENDER,
+            TenderNotPublishedError,
+            NoPreBidMeetingError,
+            PreBidMeetingNotHeldError,
+            *TIMELINE_RULES,
+            *AMENDMENT_RULES,
+            InvalidDocumentsError,
+            UploadNotFoundError,
+            *WRITE,
+        ),
+    )
+    async def pre_bid_minutes(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        tender_id: FromPath[UUID],
+        data: JSONBody[PreBidMinutesIn],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+        procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
+    ) -> DocumentsWriteOut:
+        store: DocumentStore = request.app.state.documents
+        minutes = uploaded_file(data.sha256, data.file_name, await store.facts([data.sha256]))
+        written, document_id = await sync_to_thread(
+            partial(
+                procurement.publish_pre_bid_minutes,
+                actor,
+                tender_id,
+                minutes,
+                data.title,
+                expected_version,
+                language=data.language,
+                timeline=data.timeline.to_domain() if data.timeline else None,
+            )
+        )
+        return DocumentsWriteOut(
+            **WriteOut.of(written, read_tokens).model_dump(), added=[document_id]
+        )
 
     @post(
         "/{tender_id:uuid}/cancel",

@@ -19,8 +19,10 @@ from domain.debarment import CaseStatus
 from domain.documents import DocumentKind
 from domain.grievance import ComplaintStage, GrievanceStatus
 from domain.public_status import PublicTenderStatus
+from domain.rules import DIRECT_CONTRACTING_CASES
 from domain.securities import ForfeitReason, SecurityState, Standing
 from domain.tender import TenderStatus
+from domain.values import DirectContractingCase
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 
@@ -81,6 +83,8 @@ DYNAMIC_MESSAGES = frozenset(
         *(standing.value for standing in Standing),
         *(state.value for state in SecurityState),
         *(reason.value for reason in ForfeitReason),
+        # the cases of direct contracting
+        *(case.value for case in DirectContractingCase),
     }
 )
 
@@ -117,6 +121,7 @@ ENGLISH_LABELS = {
     ForfeitReason.WITHDRAWAL_AFTER_DEADLINE.value: "withdrawal after the deadline",
     ForfeitReason.REFUSAL_TO_SIGN.value: "refusal to sign the contract",
     Standing.LAPSED.value: "lapsed (no answer in time)",
+    **{case.value: words for case, words in DIRECT_CONTRACTING_CASES.items()},
 }
 
 

@@ -75,21 +75,7 @@ def _change(change: DocumentChangeIn, stored: dict[str, StoredFile]) -> Document
     if change.sha256 is not None:
         if change.file_name is None:
             raise InvalidDocumentsError("a file is named by sha256 and file_name together")
-        known = stored.get(change.sha256)
-        if known is None or known.media_type not in DOCUMENT_TYPES:
-            raise UploadNotFoundError(f"no file {change.sha256} was uploaded: POST /documents")
-        media = MediaType(known.media_type)
-        if not change.file_name.lower().endswith(EXTENSIONS[media]):
-            raise InvalidDocumentsError(
-                f"{change.file_name}: the file is {media.value}: name it "
-                f"{' or '.join(EXTENSIONS[media])}"
-            )
-        file = FileFacts(
-            sha256=known.sha256,
-            size=known.size,
-            media_type=media,
-            file_name=change.file_name,
-        )
+        file = uploaded_file(change.sha256, change.file_name, stored)
     return DocumentChange(
         action=change.action,
         document_id=change.document_id or uuid4(),
@@ -98,6 +84,20 @@ def _change(change: DocumentChangeIn, stored: dict[str, StoredFile]) -> Document
         language=change.language,
         file=file,
     )
+
+
+def uploaded_file(sha256: str, file_name: str, stored: dict[str, StoredFile]) -> FileFacts:
+    """An uploaded file (``stored``: the store's facts of it) as a document names it: its
+    name's extension must be its content's."""
+    known = stored.get(sha256)
+    if known is None or known.media_type not in DOCUMENT_TYPES:
+        raise UploadNotFoundError(f"no file {sha256} was uploaded: POST /documents")
+    media = MediaType(known.media_type)
+    if not file_name.lower().endswith(EXTENSIONS[media]):
+        raise InvalidDocumentsError(
+            f"{file_name}: the file is {media.value}: name it {' or '.join(EXTENSIONS[media])}"
+        )
+    return FileFacts(sha256=known.sha256, size=known.size, media_type=media, file_name=file_name)
 
 
 class BillOfQuantitiesIn(Body):

@@ -120,7 +120,9 @@ class EvaluationIn(Body):
 
 class AwardIn(Body):
     bid_id: UUID
-    reason: Reason = ""  # required when the bid is not the best-ranked
+    # Required (and published) when the bid is not the best-ranked, and when a request for
+    # quotations received fewer quotations than its rules' minimum.
+    reason: Reason = ""
     lot_id: ShortId | None = None  # required when the tender is awarded by lot (docs/lots.md)
 
 

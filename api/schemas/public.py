@@ -178,6 +178,17 @@ class TenderOut(TenderSummaryOut, frozen=True, kw_only=True, gc=False):
     lots: list[dict[str, Any]]
     bid_security: dict[str, Any] | None
     bid_validity_days: int
+    direct_contracting: Annotated[
+        dict[str, str] | None,
+        _about(
+            "a direct-contracting notice's justification: the rules' case (case) and the "
+            "officer's explanation"
+        ),
+    ]
+    pre_bid_meeting: Annotated[
+        dict[str, str | None] | None,
+        _about("the pre-bid meeting the notice holds: when (at), place and online link"),
+    ]
     rules: Annotated[dict[str, Any], _about("the rule profile the tender was published under")]
     sealing: Annotated[
         list[dict[str, Any]], _about("each envelope's public key, to seal bids with")
@@ -319,6 +330,8 @@ def detail_of(row: dict[str, Any]) -> TenderOut:
         lots=row["lots"],
         bid_security=row["bid_security"],
         bid_validity_days=row["bid_validity_days"],
+        direct_contracting=row["direct_contracting"],
+        pre_bid_meeting=row["pre_bid_meeting"],
         rules=row["rules"],
         sealing=row["sealing"],
         opening=row["opening"],

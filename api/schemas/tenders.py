@@ -16,6 +16,7 @@ from pydantic import (
 from api.schemas.common import Amount, Body, PositiveDecimalText, Rfc3339, StrictCount, TimeText
 from api.schemas.documents import DocumentChangesIn
 from domain.account import VendorProfile
+from domain.documents import FileName
 from domain.fields import (
     MAX_CRITERIA,
     MAX_DOCUMENTS,
@@ -29,6 +30,7 @@ from domain.fields import (
     DocumentName,
     ItemDescription,
     Reference,
+    Sha256Hex,
     ShortId,
     Title,
     Unit,
@@ -39,15 +41,21 @@ from domain.values import (
     BidSecurity,
     Category,
     Criterion,
+    DirectContractingCase,
+    DirectContractingJustification,
     EvaluationMethod,
     EvaluationTerms,
     FiscalYear,
     Item,
     Lot,
+    MeetingLink,
+    MeetingPlace,
     Method,
     Money,
+    NoticeLanguage,
     NoticeText,
     PlanLineRef,
+    PreBidMeeting,
     Scope,
     TenderTerms,
     TieBreak,
@@ -193,6 +201,29 @@ class PlanLineRefIn(Body):
 UnplannedReason = Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
 
 
+class DirectContractingIn(Body):
+    """Why a direct-contracting tender goes to one supplier: the rules' case (their list is
+    in the published ``rules.direct_contracting_cases``) and an explanation."""
+
+    case: DirectContractingCase
+    explanation: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+
+    def to_domain(self) -> DirectContractingJustification:
+        return DirectContractingJustification(case=self.case, explanation=self.explanation)
+
+
+class PreBidMeetingIn(Body):
+    """A pre-bid meeting: when (before the clarification deadline), and where or at which
+    https link, or both."""
+
+    at: Rfc3339
+    place: MeetingPlace | None = None
+    link: MeetingLink | None = None
+
+    def to_domain(self) -> PreBidMeeting:
+        return PreBidMeeting(at=self.at, place=self.place, link=self.link)
+
+
 class TenderIn(Body):
     """A draft tender, as an officer writes it."""
 
@@ -217,6 +248,9 @@ class TenderIn(Body):
     """The entity's annual plan line the tender carries out (docs/plans.md)."""
     unplanned_reason: UnplannedReason | None = None
     """Why the tender is not in the entity's published plan (then without plan_line)."""
+    direct_contracting: DirectContractingIn | None = None
+    """Required to publish a direct_contracting tender; refused on any other method."""
+    pre_bid_meeting: PreBidMeetingIn | None = None
 
     def to_domain(self) -> TenderTerms:
         return TenderTerms(**domain_fields(self))
@@ -242,6 +276,8 @@ class TenderPatch(Body):
     performance_security_percent: Percent | None = None
     plan_line: PlanLineRefIn | None = None
     unplanned_reason: UnplannedReason | None = None
+    direct_contracting: DirectContractingIn | None = None  # null removes it
+    pre_bid_meeting: PreBidMeetingIn | None = None  # null removes it
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in domain_fields(self).items() if k in self.model_fields_set}
@@ -267,6 +303,18 @@ class AmendmentIn(Body):
     timeline: TimelineIn | None = None
     documents: DocumentChangesIn | None = None
     """Documents the addendum adds, replaces (a new version) or withdraws."""
+
+
+class PreBidMinutesIn(Body):
+    """The minutes of the notice's pre-bid meeting, uploaded with ``POST /documents``: named
+    by ``sha256`` and ``file_name``; issued as an addendum that adds them."""
+
+    sha256: Sha256Hex
+    file_name: FileName
+    title: Title = "Minutes of the pre-bid meeting"
+    language: NoticeLanguage = "en"
+    timeline: TimelineIn | None = None
+    """A new timeline, as an addendum's (a late addendum must extend the deadline)."""
 
 
 class CancelIn(Body):

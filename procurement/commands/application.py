@@ -17,8 +17,8 @@ from procurement.commands.debarments import DebarmentCommands
 from procurement.commands.evaluations import EvaluationCommands
 from procurement.commands.grievances import GrievanceCommands
 from procurement.commands.opening import OpeningCommands
-from procurement.commands.securities import SecurityCommands
 from procurement.commands.plans import PlanCommands
+from procurement.commands.securities import SecurityCommands
 from procurement.commands.tenders import TenderCommands
 from procurement.commands.views import AccountView, BidView, EvaluationView, TenderView
 

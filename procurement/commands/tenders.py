@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, cast
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import msgspec
 
 from domain.bid import envelopes_for
 from domain.documents import (
     NO_CHANGES,
+    DocumentChange,
     DocumentChanges,
+    DocumentKind,
     DocumentVersion,
     FileFacts,
     NoticeDocuments,
@@ -21,7 +23,7 @@ from domain.plan import fiscal_year_of, planned_terms
 from domain.rules import rules_for, security_rules
 from domain.securities import check_performance_security_percent
 from domain.tender import Tender
-from domain.values import Actor, Role, TenderTerms, Timeline
+from domain.values import Actor, NoticeLanguage, Role, TenderTerms, Timeline
 from procurement.commands.access import system_actor
 from procurement.commands.views import TenderView
 from procurement.crypto import hpke as sealing
@@ -83,6 +85,9 @@ class TenderCommands(ProcurementStore):
             tender.edit_draft(terms=terms, actor=actor, timestamp=now)
         rules = rules_for(self.rule_profile, tender.terms.method, tender.terms.scope)
         check_performance_security_percent(tender.terms, security_rules(self.rule_profile))
+        tender.check_not_published()
+        tender.check_justification(tender.terms, rules)
+        tender.check_pre_bid_meeting(tender.terms.pre_bid_meeting, tender.terms.timeline, now)
         keys = sealing.make_tender_keys(self.kek, tender.id, envelopes_for(tender.terms.method))
         tender.publish(
             notice=tender.terms,
@@ -107,15 +112,57 @@ class TenderCommands(ProcurementStore):
         """An addendum; ``documents``' files are in the document store already (the API
         measured them there: ``FileFacts``)."""
         tender = self._officers_tender(actor, tender_id, expected_version)
+        now = self._now()
+        meeting = tender.terms.pre_bid_meeting
+        if timeline is not None and meeting is not None and meeting.at > now:
+            # A meeting still to come stays before a moved clarification deadline.
+            tender.check_pre_bid_meeting(meeting, timeline, now)
         tender.amend(
             number=len(tender.amendments) + 1,
             text=text,
             timeline=timeline,
             actor=actor,
-            timestamp=self._now(),
+            timestamp=now,
             documents=documents,
         )
         return self._save(tender)
+
+    def publish_pre_bid_minutes(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        minutes: FileFacts,
+        title: str,
+        expected_version: int | None,
+        *,
+        language: NoticeLanguage = "en",
+        timeline: Timeline | None = None,
+    ) -> tuple[WriteResult, UUID]:
+        """The minutes of the notice's pre-bid meeting, once it is held: an addendum that
+        adds them as a document (``pre_bid_minutes``). Answers the write and the document's
+        id."""
+        tender = self._officers_tender(actor, tender_id, expected_version)
+        now = self._now()
+        tender.check_is_active()
+        meeting = tender.check_minutes_due(now)
+        document_id = uuid4()
+        change = DocumentChange(
+            action="add",
+            document_id=document_id,
+            kind=DocumentKind.PRE_BID_MINUTES,
+            title=title,
+            language=language,
+            file=minutes,
+        )
+        tender.amend(
+            number=len(tender.amendments) + 1,
+            text=f"Minutes of the pre-bid meeting of {meeting.at.isoformat()}: {title}",
+            timeline=timeline,
+            actor=actor,
+            timestamp=now,
+            documents=DocumentChanges(items=(change,)),
+        )
+        return self._save(tender), document_id
 
     def change_draft_documents(
         self,

@@ -36,8 +36,8 @@ from domain.errors import (
     EvaluationNotFoundError,
     GrievanceCommitteeNotFoundError,
     InvalidCommitteeError,
-    PerformanceSecurityRequiredError,
     NotEntityHeadError,
+    PerformanceSecurityRequiredError,
     PlanNotFoundError,
     ProcurementError,
     TenderNotFoundError,
@@ -52,8 +52,8 @@ from domain.grievance import (
     TenderComplaints,
     complaints_id_for,
 )
-from domain.securities import TenderSecurities, securities_id_for, validity_end
 from domain.plan import ProcurementPlan, plan_id_for
+from domain.securities import TenderSecurities, securities_id_for, validity_end
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Role
 from procurement.clock import Clock, SystemClock

@@ -10,9 +10,11 @@ from functools import singledispatch
 from typing import Any
 
 from domain.award import Award
+from domain.documents import DocumentKind
 from domain.evaluation import Evaluation
 from domain.grievance import ComplaintStage, GrievanceStatus, TenderComplaints
 from domain.opening import OpenedStatus
+from domain.rules import DIRECT_CONTRACTING_CASES
 from domain.tender import Tender
 from domain.values import TenderTerms
 from projections.ocds import documents
@@ -111,6 +113,7 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
                 "value": _value(notice.estimated_value),
                 "procurementMethod": OCDS_METHOD[notice.method],
                 "procurementMethodDetails": METHOD_DETAILS[notice.method],
+                **_rationale(notice),
                 "mainProcurementCategory": notice.category.value,
                 "awardCriteria": AWARD_CRITERIA[evaluation.method],
                 "awardCriteriaDetails": _criteria_text(notice),
@@ -140,6 +143,7 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
                     }
                 ],
                 "amendments": [],
+                **_milestones(notice),
             },
         }
     )
@@ -153,6 +157,44 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
         )
         state["_private"] = {"documents": versions}
     return "tender"
+
+
+def _rationale(notice: TenderTerms) -> dict[str, str]:
+    """A direct-contracting notice's justification: the rules' case, in their words, and the
+    officer's explanation."""
+    given = notice.direct_contracting
+    if given is None:
+        return {}
+    case = DIRECT_CONTRACTING_CASES[given.case]
+    return {
+        "procurementMethodDetails": f"{METHOD_DETAILS[notice.method]}: {case}",
+        "procurementMethodRationale": f"{case} ({given.case.value}). {given.explanation}",
+    }
+
+
+PRE_BID_MEETING = "pre-bid-meeting"
+"""The pre-bid meeting's milestone id."""
+
+
+def _milestones(notice: TenderTerms) -> dict[str, list[dict[str, Any]]]:
+    """The notice's pre-bid meeting, as an engagement milestone (the codelist's "public
+    hearing" kind) of the tender."""
+    meeting = notice.pre_bid_meeting
+    if meeting is None:
+        return {}
+    where = "; ".join(part for part in (meeting.place, meeting.link) if part)
+    return {
+        "milestones": [
+            {
+                "id": PRE_BID_MEETING,
+                "title": "Pre-bid meeting",
+                "type": "engagement",
+                "description": f"Bidders are invited to the pre-bid meeting: {where}",
+                "dueDate": _time(meeting.at),
+                "status": "scheduled",
+            }
+        ]
+    }
 
 
 def _language_variants(notice: TenderTerms) -> dict[str, str]:
@@ -192,8 +234,20 @@ def _amended(event: Tender.TenderAmended, state: State | None, context: Context)
             versions=versions,
         )
         amendment["description"] = f"{event.text}\n\n{said}"
+        _minutes_met(tender, event)
     tender["amendments"].append(amendment)
     return "tenderAmendment"
+
+
+def _minutes_met(tender: dict[str, Any], event: Tender.TenderAmended) -> None:
+    """An amendment that adds the pre-bid meeting's minutes marks its milestone met, on the
+    day of the meeting."""
+    if not any(change.kind is DocumentKind.PRE_BID_MINUTES for change in event.documents.items):
+        return
+    for milestone in tender.get("milestones", ()):
+        if milestone["id"] == PRE_BID_MEETING:
+            milestone["status"] = "met"
+            milestone["dateMet"] = milestone["dueDate"]
 
 
 @apply.register

@@ -141,6 +141,8 @@ def _securities_history(application: ProcurementApplication, clock: FakeClock) -
     award = application.award_tender(works, tender.id, bids["v.alpha"], "")
     application.record_performance_security(works, award.id, instrument("90000"))
     return application.release_bid_security(works, tender.id, account_id_for("v.beta")).position
+
+
 def _plan_history(application: ProcurementApplication, clock: FakeClock) -> None:
     """An entity's plan published with two lines, one of them withdrawn; a tender citing
     the other. (Another entity than the other histories': its tenders then need a line.)"""

@@ -70,6 +70,7 @@ TOPICS: dict[str, set[str]] = {
         "procurement:TenderSecurities.Opened",
         "procurement:TenderSecurities.PerformanceSecurityRecorded",
         "procurement:TenderSecurities.ReleasesOverdue",
+    },
     "procurement:ProcurementPlan": {
         "procurement:ProcurementPlan.Created",
         "procurement:ProcurementPlan.LineDrafted",

@@ -76,6 +76,9 @@ def allowed_actions(  # noqa: C901, PLR0912 (one line per action the state allow
     if status is TenderStatus.ACTIVE:
         if now < view.terms.timeline.submission_deadline:
             actions.add("amend")
+            meeting = view.terms.pre_bid_meeting
+            if meeting is not None and now >= meeting.at:
+                actions.add("minutes")
         if any(q.get("answer") is None for q in view.questions):
             actions.add("answer")
     if status in {TenderStatus.ACTIVE, TenderStatus.CLOSED} and now >= (

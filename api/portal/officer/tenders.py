@@ -33,14 +33,16 @@ from api.portal.forms import (
     whole_number,
 )
 from api.portal.guards import actor_of, requires_portal_role
-from api.portal.officer.documents import document_form, facts
+from api.portal.officer.documents import document_form, facts, stored_files
 from api.portal.officer.tender_page import TIMELINE_FIELDS, TenderPage, tender_page, written
 from api.portal.pages import render
 from api.portal.public import AfterToken, caught_up
-from api.schemas import AmendmentIn, AnswerIn, CancelIn, TenderIn, TenderPatch
+from api.schemas import AmendmentIn, AnswerIn, CancelIn, PreBidMinutesIn, TenderIn, TenderPatch
+from api.schemas.common import Body
+from api.schemas.documents import uploaded_file
 from domain.documents import NO_CHANGES
 from domain.errors import ProcurementError
-from domain.values import Category, EvaluationMethod, Method, Role, Scope
+from domain.values import Category, DirectContractingCase, EvaluationMethod, Method, Role, Scope
 from procurement.commands.application import ProcurementApplication, TenderView
 from procurement.store.application_base import WriteResult
 from projections import reads
@@ -61,7 +63,39 @@ TERMS_FIELDS = {
     "bid_validity_out_of_range": "bid_validity_days",
     "method_not_allowed_for_value": "method",
     "notice_translation_missing": "translations.ur.title",
+    "justification_required": "direct_contracting.case",
+    "invalid_pre_bid_meeting": "pre_bid_meeting.at",
 }
+TERMS_TIMES = (*TIMELINE_FIELDS, "pre_bid_meeting.at")
+
+
+# The form shows the whole draft: an optional term left blank is cleared. Each pair names the
+# term and the field whose blankness clears it.
+_CLEARED_WHEN_BLANK: tuple[tuple[str, str, Any], ...] = (
+    ("description", "description", ""),
+    ("bid_security", "bid_security.amount.amount", None),
+    ("evaluation", "evaluation.method", None),
+    ("plan_line", "plan_line.line_id", None),
+    ("unplanned_reason", "unplanned_reason", None),
+    ("direct_contracting", "direct_contracting.case", None),
+    ("pre_bid_meeting", "pre_bid_meeting.at", None),
+)
+
+
+def _blank_terms_cleared(typed: dict[str, str]) -> dict[str, Any]:
+    """The optional terms the officer left blank on the edit form, cleared."""
+    cleared: dict[str, Any] = {
+        term: empty
+        for term, field, empty in _CLEARED_WHEN_BLANK
+        if not typed.get(field, "").strip()
+    }
+    if not any(typed.get(f"translations.{lang}.title", "").strip() for lang in ("ur", "sd")):
+        cleared["translations"] = {}
+    return cleared
+
+
+"""The draft form's times, typed in Pakistan time."""
+
 AMEND_FIELDS = {
     "deadline_extension_required": "timeline.submission_deadline",
     "invalid_timeline": "timeline.submission_deadline",
@@ -69,6 +103,17 @@ AMEND_FIELDS = {
     "deadline_in_past": "timeline.submission_deadline",
     "bidding_period_too_short": "timeline.submission_deadline",
 }
+MINUTES_FIELDS = {
+    **AMEND_FIELDS,
+    "upload_not_found": "minutes.file",
+    "invalid_documents": "minutes.file",
+}
+
+
+class MinutesForm(Body):
+    """The minutes form: the uploaded file (``minutes.sha256``, ``minutes.file_name``)."""
+
+    minutes: PreBidMinutesIn
 
 
 def choices(
@@ -83,6 +128,7 @@ TERMS_CHOICES = {
     "methods": [m.value for m in Method],
     "scopes": [s.value for s in Scope],
     "evaluation_methods": [e.value for e in EvaluationMethod],
+    "direct_cases": [c.value for c in DirectContractingCase],
     "choices": choices,
 }
 
@@ -107,6 +153,8 @@ def terms_values(view: TenderView) -> dict[str, str]:
     values["timeline.clarification_deadline"] = pkt_input(timeline.clarification_deadline)
     values["timeline.submission_deadline"] = pkt_input(timeline.submission_deadline)
     values["timeline.opening_time"] = pkt_input(timeline.opening_time)
+    if view.terms.pre_bid_meeting is not None:
+        values["pre_bid_meeting.at"] = pkt_input(view.terms.pre_bid_meeting.at)
     if view.terms.evaluation is None:  # the method's default: leave the choice blank
         values = {k: v for k, v in values.items() if not k.startswith("evaluation.")}
     return values
@@ -162,7 +210,7 @@ class OfficerTenderPages(Controller):
     async def draft(
         self, request: Request[Any, Any, Any], procurement: NamedDependency[ProcurementApplication]
     ) -> Template | Redirect:
-        data, form = body(TenderIn, await form_values(request), times=TIMELINE_FIELDS)
+        data, form = body(TenderIn, await form_values(request), times=TERMS_TIMES)
         if data is None:
             return self._terms_page(request, form, None, status_code=422)
         try:
@@ -196,21 +244,8 @@ class OfficerTenderPages(Controller):
         view = await sync_to_thread(procurement.tender_for_officer, actor, tender_id)
         pairs = await form_values(request)
         typed = dict(pairs)
-        # The form shows the whole draft: an optional term left blank is cleared.
-        cleared: dict[str, Any] = {}
-        if not typed.get("description", "").strip():
-            cleared["description"] = ""
-        if not any(typed.get(f"translations.{lang}.title", "").strip() for lang in ("ur", "sd")):
-            cleared["translations"] = {}
-        if not typed.get("bid_security.amount.amount", "").strip():
-            cleared["bid_security"] = None
-        if not typed.get("evaluation.method", "").strip():
-            cleared["evaluation"] = None
-        if not typed.get("plan_line.line_id", "").strip():
-            cleared["plan_line"] = None
-        if not typed.get("unplanned_reason", "").strip():
-            cleared["unplanned_reason"] = None
-        data, form = body(TenderPatch, pairs, times=TIMELINE_FIELDS, extra=cleared)
+        cleared = _blank_terms_cleared(typed)
+        data, form = body(TenderPatch, pairs, times=TERMS_TIMES, extra=cleared)
         if data is None:
             return self._terms_page(request, form, view, status_code=422)
         # The version the officer was looking at: a draft changed since is refused (412), not
@@ -304,6 +339,33 @@ class OfficerTenderPages(Controller):
             )
 
         return await page.run("amend", form, amend, AMEND_FIELDS)
+
+    @post("/tenders/{tender_id:uuid}/pre-bid-minutes", name="portal:officer-minutes")
+    async def minutes(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+    ) -> Template | Redirect:
+        """The pre-bid meeting's minutes: the file, then one addendum that adds it."""
+        page = TenderPage(request, pool, procurement, tender_id)
+        named, files, status = await stored_files(request)
+        data, form = body(MinutesForm, await form_values(request) + named)
+        form.errors |= files.errors
+        if data is None or files.failed:
+            return await page.refusal("minutes", form, status if files.failed else 422)
+        given = data.minutes
+        stored = await request.app.state.documents.facts([given.sha256])
+
+        def publish() -> WriteResult:
+            file = uploaded_file(given.sha256, given.file_name, stored)
+            written, _ = procurement.publish_pre_bid_minutes(
+                page.actor, tender_id, file, given.title, None, language=given.language
+            )
+            return written
+
+        return await page.run("minutes", form, publish, MINUTES_FIELDS)
 
     @post("/tenders/{tender_id:uuid}/cancel", name="portal:officer-cancel")
     async def cancel(

@@ -170,6 +170,19 @@ def check_changes(documents: Documents, changes: DocumentChanges) -> None:
         raise InvalidDocumentsError(f"a tender carries at most {MAX_TENDER_DOCUMENTS} documents")
 
 
+def check_no_minutes(changes: DocumentChanges) -> None:
+    """The minutes of a pre-bid meeting come only through their own command, which checks
+    the meeting was held (``Tender.check_minutes_due``): an ordinary addendum or draft edit
+    that adds a document of that kind, or gives one that kind, is refused. Checked by the
+    application (the amendments stored before it replay as they were)."""
+    for index, change in enumerate(changes.items):
+        if change.kind is DocumentKind.PRE_BID_MINUTES:
+            raise InvalidDocumentsError(
+                f"changes[{index}].kind: the minutes of the pre-bid meeting are published "
+                "with POST /tenders/{tender_id}/pre-bid-minutes, once the meeting is held"
+            )
+
+
 def applied(
     documents: Documents,
     changes: DocumentChanges,

@@ -277,6 +277,29 @@ class ProcurementPlan(Aggregate):
         return found
 
 
+def previous_fiscal_year(fiscal_year: str) -> str:
+    """ "2025-26" from "2026-27"."""
+    start = int(fiscal_year[:4]) - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def check_line_fits(line: PlanLine, terms: TenderTerms) -> None:
+    """A tender carries out the line it cites: the same category, method and currency. A
+    tender that needs another method (a line planned as open bidding bought by quotations is
+    how a procurement is split) first has the plan amended, with the reason published."""
+    for what, planned, tendered in (
+        ("category", line.category, terms.category),
+        ("method", line.method, terms.method),
+        ("currency", line.estimated_value.currency, terms.estimated_value.currency),
+    ):
+        if planned != tendered:
+            raise InvalidPlanLineError(
+                f"the line {line.id!r} plans {what} {planned}, the tender's is {tendered}: "
+                "cite the line it carries out, or amend the plan with the reason first",
+                field="plan_line.line_id",
+            )
+
+
 def planned_terms(
     terms: TenderTerms,
     plan_for: Callable[[str], ProcurementPlan | None],
@@ -290,12 +313,19 @@ def planned_terms(
     the tender is unplanned, and flagged so."""
     cited = terms.plan_line
     if cited is not None:
+        if cited.fiscal_year not in (fiscal_year, previous_fiscal_year(fiscal_year)):
+            raise InvalidPlanLineError(
+                f"a tender published in {fiscal_year} cites a line of that year's plan (or of "
+                f"the year before, carried over), not of {cited.fiscal_year}",
+                field="plan_line.fiscal_year",
+            )
         plan = plan_for(cited.fiscal_year)
         if plan is None:
             raise InvalidPlanLineError(
                 f"the entity has no plan for {cited.fiscal_year}", field="plan_line.fiscal_year"
             )
         line = plan.line_citable(cited.line_id)
+        check_line_fits(line, terms)
         filled = cited.model_copy(
             update={"description": line.description, "estimated_value": line.estimated_value}
         )

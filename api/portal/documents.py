@@ -34,7 +34,8 @@ from domain.values import NoticeLanguage
 from procurement.store.documents import CHUNK_SIZE
 from projections import reads
 
-KINDS = tuple(kind.value for kind in DocumentKind)
+# The minutes of a pre-bid meeting have their own form (they need the meeting held).
+KINDS = tuple(kind.value for kind in DocumentKind if kind is not DocumentKind.PRE_BID_MINUTES)
 LANGUAGES: tuple[tuple[NoticeLanguage, str], ...] = (
     ("en", "English"),
     ("ur", "اردو"),

@@ -17,9 +17,10 @@ from domain.documents import (
     DocumentVersion,
     FileFacts,
     NoticeDocuments,
+    check_no_minutes,
 )
 from domain.errors import DocumentNotFoundError, TenderNotFoundError, VersionConflictError
-from domain.plan import fiscal_year_of, planned_terms
+from domain.plan import ProcurementPlan, fiscal_year_of, plan_id_for, planned_terms
 from domain.rules import rules_for, security_rules
 from domain.securities import check_performance_security_percent
 from domain.tender import Tender
@@ -78,9 +79,14 @@ class TenderCommands(ProcurementStore):
     ) -> WriteResult:
         tender = self._officers_tender(actor, tender_id, expected_version)
         now = self._now()
-        terms = planned_terms(
-            tender.terms, lambda year: self._plan_of(tender.entity, year), fiscal_year_of(now)
-        )
+        plans_read: dict[UUID, int] = {}  # each plan as read: its version, 0 if none yet
+
+        def plan_for(year: str) -> ProcurementPlan | None:
+            plan = self._plan_of(tender.entity, year)
+            plans_read[plan_id_for(tender.entity, year)] = 0 if plan is None else plan.version
+            return plan
+
+        terms = planned_terms(tender.terms, plan_for, fiscal_year_of(now))
         if terms != tender.terms:  # the cited line, as the plan says it now
             tender.edit_draft(terms=terms, actor=actor, timestamp=now)
         rules = rules_for(self.rule_profile, tender.terms.method, tender.terms.scope)
@@ -97,7 +103,9 @@ class TenderCommands(ProcurementStore):
             timestamp=now,
             documents=NoticeDocuments(items=tuple(tender.documents.values())),
         )
-        return self._save(tender)
+        # Published on the plan as read: a line withdrawn, or a plan published, meanwhile
+        # makes this write fail (version_conflict), never slip past the check.
+        return self._save(tender, unless_changed=plans_read)
 
     def amend_tender(
         self,
@@ -112,6 +120,7 @@ class TenderCommands(ProcurementStore):
         """An addendum; ``documents``' files are in the document store already (the API
         measured them there: ``FileFacts``)."""
         tender = self._officers_tender(actor, tender_id, expected_version)
+        check_no_minutes(documents)
         now = self._now()
         meeting = tender.terms.pre_bid_meeting
         if timeline is not None and meeting is not None and meeting.at > now:
@@ -173,6 +182,7 @@ class TenderCommands(ProcurementStore):
     ) -> WriteResult:
         """Attach, replace or remove a draft's documents (files in the store already)."""
         tender = self._officers_tender(actor, tender_id, expected_version)
+        check_no_minutes(changes)
         tender.change_draft_documents(changes=changes, actor=actor, timestamp=self._now())
         return self._save(tender)
 

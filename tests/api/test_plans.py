@@ -37,11 +37,16 @@ def line(line_id: str, amount: str, **more: Any) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def head(api: Api) -> dict[str, str]:
+def made_head(api: Api) -> dict[str, str]:
+    """The entity's head: an officer an administrator designated; its login."""
     api.add_staff(HEAD, Role.OFFICER, ENTITY)
     api.application.designate_head(system_actor("test"), account_id_for(HEAD), head=True)
     return api.login(HEAD)
+
+
+@pytest.fixture
+def head(api: Api) -> dict[str, str]:
+    return made_head(api)
 
 
 def published_plan(api: Api, head: dict[str, str]) -> str:

@@ -61,7 +61,7 @@ def test_a_cited_plan_line_must_fit_the_tender(
         "line": line("G1", "100000.00", category="goods", method="request_for_quotations"),
         "reason": "Stationery for the year",
     }
-    assert api.post(f"{PLAN}/amendments", plan_head, json=amendment).status_code == 200
+    assert api.post(f"{PLAN}/amendments", plan_head, json=amendment).status_code == 201
     before = api.event_count()
     _, answer = tender(api, clock, plan_line={"fiscal_year": YEAR, "line_id": "G1"})
     problem = assert_problem(answer, 422, "invalid_plan_line")

@@ -175,13 +175,50 @@ def plans(*known: ProcurementPlan) -> dict[str, ProcurementPlan]:
     return {plan.fiscal_year: plan for plan in known}
 
 
+def fitting(line_id: str) -> PlanLine:
+    """A line the test tender (works, single stage one envelope) carries out."""
+    return line(line_id, category=Category.WORKS, method=Method.SINGLE_STAGE_ONE_ENVELOPE)
+
+
 def test_a_cited_line_is_filled_in_from_the_published_plan() -> None:
-    plan = published(line("L1"))
+    plan = published(fitting("L1"))
     cited = tender_terms(plan_line=PlanLineRef(fiscal_year=YEAR, line_id="L1"))
     planned = planned_terms(cited, plans(plan).get, YEAR)
     assert planned.plan_line is not None
     assert planned.plan_line.description == "Purchase L1"
     assert planned.plan_line.estimated_value == Money(amount=Decimal("2000000.00"))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"category": Category.GOODS},
+        {"method": Method.REQUEST_FOR_QUOTATIONS},
+        {"estimated_value": Money(amount=Decimal(1), currency="USD")},
+    ],
+)
+def test_a_cited_line_fits_the_tender(changes: dict[str, object]) -> None:
+    """Category, method and currency: a works tender does not cite a goods line, nor an open
+    tender a quotations line (how a procurement is split)."""
+    plan = published(
+        line(
+            "L1",
+            **{"category": Category.WORKS, "method": Method.SINGLE_STAGE_ONE_ENVELOPE, **changes},
+        )
+    )
+    cited = tender_terms(plan_line=PlanLineRef(fiscal_year=YEAR, line_id="L1"))
+    with pytest.raises(errors.InvalidPlanLineError) as raised:
+        planned_terms(cited, plans(plan).get, YEAR)
+    assert raised.value.field == "plan_line.line_id"
+
+
+def test_a_line_of_a_far_year_is_not_cited() -> None:
+    plan = published(fitting("L1"))
+    cited = tender_terms(plan_line=PlanLineRef(fiscal_year=YEAR, line_id="L1"))
+    later = f"{int(YEAR[:4]) + 2}-{(int(YEAR[:4]) + 3) % 100:02d}"
+    with pytest.raises(errors.InvalidPlanLineError) as raised:
+        planned_terms(cited, plans(plan).get, later)
+    assert raised.value.field == "plan_line.fiscal_year"
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,12 @@ class AwardCommands(ProcurementStore):
             rank=rank,
             reason=reason,
             standstill_ends=now + tender.published_rules.standstill_period,
-            bidders=[e.vendor_id for e in report.entries if e.status != OpenedStatus.WITHDRAWN],
+            # Of a lot's award: the bidders who priced that lot (docs/lots.md).
+            bidders=[
+                e.vendor_id
+                for e in report.entries
+                if e.status != OpenedStatus.WITHDRAWN and lot_id in evaluation.competes_for(e.bid_id)
+            ],
             actor=actor,
             timestamp=now,
             lot_id=lot_id,

@@ -743,3 +743,26 @@ class NoPreBidMeetingError(RuleViolationError):
 class PreBidMeetingNotHeldError(RuleViolationError):
     code = "pre_bid_meeting_not_held"
     title = "The pre-bid meeting has not taken place yet"
+
+
+class SecurityNotReleasableError(InvalidStateError):
+    """A bid security released while its bidder may still win or must still sign: it holds
+    an award not yet contracted, or still competes for the tender (a lot) with no award."""
+
+    code = "security_not_releasable"
+    title = "The bid security cannot be released yet"
+    field = "vendor_id"
+
+
+class PerformanceSecurityNotAskedError(RuleViolationError):
+    code = "performance_security_not_asked"
+    title = "The tender's notice asks no performance security"
+
+
+class ForfeitureNotDueError(InvalidStateError):
+    """A forfeiture for refusal to sign of a bidder that holds no award of the tender to
+    sign (standing, or cancelled by the entity)."""
+
+    code = "forfeiture_not_due"
+    title = "The bidder has no award it refused to sign"
+    field = "reason"

@@ -19,7 +19,7 @@ asks (``check_performance_security``), a security is closed (released or forfeit
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -249,21 +249,24 @@ class TenderSecurities(Aggregate):
                 return bidder
         raise BidNotFoundError(f"no bid {bid_id} in this tender's opening")
 
-    def release_due(self, bidder: Bidder, contract_signed_at: datetime | None) -> datetime:
+    def release_due(self, bidder: Bidder, unsuccessful_at: datetime | None) -> datetime:
         """When an unsuccessful bidder's security is due back: the rules' period after it
-        left, after its validity ended, or after the contract was signed, whichever first."""
+        left, after its validity ended, or after it became unsuccessful (``unsuccessful_at``,
+        decided by the application: the last contract of what it competed for, or the
+        tender's cancellation), whichever first."""
         starts = [bidder.valid_until]
         if bidder.left_at is not None:
             starts.append(bidder.left_at)
-        if contract_signed_at is not None:
-            starts.append(contract_signed_at)
+        if unsuccessful_at is not None:
+            starts.append(unsuccessful_at)
         return min(starts) + self.rules.release_period
 
     def overdue_releases(
-        self, winners: Iterable[UUID], contract_signed_at: datetime | None, now: datetime
+        self, winners: Iterable[UUID], unsuccessful: Mapping[UUID, datetime], now: datetime
     ) -> list[UUID]:
         """The unsuccessful bidders whose held security is past its release date, not yet
-        flagged. ``winners``: the vendors of the awards that stand."""
+        flagged. ``winners``: the vendors of the awards that stand; ``unsuccessful``: when
+        each bidder that is became so."""
         kept = set(winners)
         return [
             b.vendor_id
@@ -271,7 +274,7 @@ class TenderSecurities(Aggregate):
             if b.vendor_id not in kept
             and b.state is SecurityState.HELD
             and not b.release_overdue
-            and now >= self.release_due(b, contract_signed_at)
+            and now >= self.release_due(b, unsuccessful.get(b.vendor_id))
         ]
 
     def lapsing(self, now: datetime) -> list[UUID]:

@@ -3,7 +3,9 @@ extension request unanswered past its due time, or a held security whose release
 overdue (``TenderSecurities.lapsing``, ``overdue_releases``).
 
 As with ``grievances_due.py``, the read model may lag or over-ask (a winner's security is
-not due back): the aggregate decides, and the scheduler's command does nothing then.
+not due back; by lot, the first contract is asked from, while a bidder's clock starts at the
+last contract of the lots it priced): the aggregate decides, and the scheduler's command does
+nothing then. It never under-asks: the tender's cancellation starts every clock.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ def securities_due(dsn: str, now: datetime, limit: int = 500) -> list[UUID]:
                    AND least(s.valid_until, s.left_at, (
                        SELECT min((a.contract->>'signed_at')::timestamptz)
                        FROM public_awards a WHERE a.tender_id = s.tender_id
+                   ), (
+                       SELECT t.cancelled_at FROM public_tenders t
+                       WHERE t.tender_id = s.tender_id
                    )) + s.release_period <= %(now)s)
             LIMIT %(limit)s
             """,

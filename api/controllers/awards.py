@@ -18,6 +18,7 @@ from api.schemas import CancelIn, ComplaintIn, ContractIn, DecisionIn, WriteOut
 from domain.errors import (
     AwardNotActiveError,
     AwardNotFoundError,
+    BidValidityExpiredError,
     ComplaintExistsError,
     ComplaintPendingError,
     ComplaintPeriodClosedError,
@@ -140,6 +141,7 @@ class OfficerAwardController(Controller):
             ContractValueMismatchError,
             InvalidTermsError,
             PerformanceSecurityRequiredError,
+            BidValidityExpiredError,
         ),
     )
     def contract(

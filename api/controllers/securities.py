@@ -38,11 +38,14 @@ from domain.errors import (
     BidsSealedError,
     ExtensionRequestError,
     ForbiddenError,
+    ForfeitureNotDueError,
     InvalidTermsError,
+    PerformanceSecurityNotAskedError,
     ReasonRequiredError,
     SecurityClosedError,
     SecurityInsufficientError,
     SecurityNotRecordedError,
+    SecurityNotReleasableError,
     SecurityRecordedError,
     TenderCancelledError,
     TenderNotFoundError,
@@ -125,7 +128,13 @@ class OfficerSecuritiesController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         summary="Release a bidder's security",
-        responses=problems(*FILE, BidNotFoundError, SecurityNotRecordedError, SecurityClosedError),
+        responses=problems(
+            *FILE,
+            BidNotFoundError,
+            SecurityNotRecordedError,
+            SecurityClosedError,
+            SecurityNotReleasableError,
+        ),
     )
     def release(
         self,
@@ -150,6 +159,7 @@ class OfficerSecuritiesController(Controller):
             SecurityClosedError,
             ReasonRequiredError,
             InvalidTermsError,
+            ForfeitureNotDueError,
         ),
     )
     def forfeit(
@@ -184,6 +194,7 @@ class PerformanceSecurityController(Controller):
             SecurityRecordedError,
             SecurityInsufficientError,
             InvalidTermsError,
+            PerformanceSecurityNotAskedError,
         ),
     )
     def record(

@@ -508,3 +508,15 @@ class Evaluation(EvaluationQueries, Aggregate):
             if live == award_id:
                 return lot_id
         raise EvaluationStateError("that award is not a live award of the tender")
+
+    def competes_for(self, bid_id: UUID) -> tuple[str | None, ...]:
+        """What a bid competes for: the whole tender (``None``), or, awarded by lot, the lots
+        it priced (responsive or not); every lot while its prices are sealed (unknown)."""
+        if not self.award_by_lot:
+            return (None,)
+        candidate = self.candidates.get(bid_id)
+        prices = None if candidate is None else candidate.prices
+        if prices is None:
+            return self.lot_ids
+        priced = {p.lot_id for p in prices}
+        return tuple(lot_id for lot_id in self.lot_ids if lot_id in priced)

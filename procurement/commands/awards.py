@@ -21,6 +21,7 @@ from domain.errors import (
 from domain.evaluation import Evaluation, EvaluationStatus, award_id_for, evaluation_id_for
 from domain.grievance import ComplaintStage
 from domain.opening import OpenedStatus
+from domain.tender import Tender
 from domain.values import Actor, Money, Role
 from procurement.store.application_base import ProcurementStore, WriteResult
 
@@ -80,7 +81,13 @@ class AwardCommands(ProcurementStore):
             rank=rank,
             reason=reason,
             standstill_ends=now + tender.published_rules.standstill_period,
-            bidders=[e.vendor_id for e in report.entries if e.status != OpenedStatus.WITHDRAWN],
+            # Of a lot's award: the bidders who priced that lot (docs/lots.md).
+            bidders=[
+                e.vendor_id
+                for e in report.entries
+                if e.status != OpenedStatus.WITHDRAWN
+                and lot_id in evaluation.competes_for(e.bid_id)
+            ],
             actor=actor,
             timestamp=now,
             lot_id=lot_id,
@@ -144,6 +151,9 @@ class AwardCommands(ProcurementStore):
         if signable and not award.pending_complaints():
             award.check_contract_value(value)
             held |= self._check_performance_security(award)
+            # The winner's bid is still valid (it may have declined an extension since).
+            tender = self._load(Tender, award.tender_id)
+            held |= self._check_bid_valid(tender, award.bid_id, now)
         award.sign_contract(value=value, period=period, actor=actor, timestamp=now)
         return self._save(award, unless_changed=held)
 

@@ -16,18 +16,22 @@ tender's opening record: before the opening there are no bidders to ask.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.award import Award, AwardStatus
+from domain.award import Award, AwardStatus, ComplaintStatus
 from domain.errors import (
     AwardNotFoundError,
     BidNotFoundError,
     BidsSealedError,
     EvaluationNotFoundError,
+    ForfeitureNotDueError,
+    PerformanceSecurityNotAskedError,
+    SecurityNotReleasableError,
 )
 from domain.evaluation import Evaluation, award_id_for, evaluation_id_for
 from domain.opening import OpenedStatus
@@ -36,6 +40,7 @@ from domain.securities import (
     Bidder,
     ForfeitReason,
     Instrument,
+    Standing,
     TenderSecurities,
     validity_end,
 )
@@ -51,11 +56,16 @@ class SecurityCommands(ProcurementStore):
     def security_rules(self) -> SecurityRules:
         return security_rules(self.rule_profile)
 
-    def _officers_securities(self, actor: Actor, tender_id: UUID) -> TenderSecurities:
+    def _officers_securities(
+        self, actor: Actor, tender_id: UUID, *, cancelled: bool = False
+    ) -> TenderSecurities:
         """The tender's securities file, opened from its opening record if it has none yet,
-        if this officer's entity owns the tender (as if it did not exist otherwise)."""
+        if this officer's entity owns the tender (as if it did not exist otherwise). Refused
+        on a cancelled tender unless ``cancelled`` (a release, a bank's confirmation: the
+        securities of a cancelled tender still go back)."""
         tender = self._officers_tender(actor, tender_id, None)
-        tender.check_not_cancelled()
+        if not cancelled:
+            tender.check_not_cancelled()
         found = self._securities_of(tender_id)
         if found is not None:
             return found
@@ -118,25 +128,31 @@ class SecurityCommands(ProcurementStore):
     def record_bid_security(
         self, actor: Actor, tender_id: UUID, vendor_id: UUID, instrument: Instrument
     ) -> WriteResult:
-        securities = self._officers_securities(actor, tender_id)
+        securities = self._officers_securities(actor, tender_id, cancelled=True)
         securities.record_bid_security(
             vendor_id=vendor_id, instrument=instrument, actor=actor, timestamp=self._now()
         )
         return self._save(securities)
 
     def release_bid_security(self, actor: Actor, tender_id: UUID, vendor_id: UUID) -> WriteResult:
-        securities = self._officers_securities(actor, tender_id)
-        securities.release_bid_security(vendor_id=vendor_id, actor=actor, timestamp=self._now())
-        return self._save(securities)
+        securities = self._officers_securities(actor, tender_id, cancelled=True)
+        outcome = self._outcome(tender_id)
+        now = self._now()
+        outcome.check_releasable(securities.bidder(vendor_id), now)
+        securities.release_bid_security(vendor_id=vendor_id, actor=actor, timestamp=now)
+        return self._save(securities, unless_changed=outcome.read)
 
     def forfeit_bid_security(
         self, actor: Actor, tender_id: UUID, vendor_id: UUID, reason: ForfeitReason, text: str
     ) -> WriteResult:
         securities = self._officers_securities(actor, tender_id)
+        outcome = self._outcome(tender_id)
+        if ForfeitReason(reason) is ForfeitReason.REFUSAL_TO_SIGN:
+            outcome.check_refused_to_sign(securities.bidder(vendor_id))
         securities.forfeit_bid_security(
             vendor_id=vendor_id, reason=reason, text=text, actor=actor, timestamp=self._now()
         )
-        return self._save(securities)
+        return self._save(securities, unless_changed=outcome.read)
 
     def record_performance_security(
         self, actor: Actor, award_id: UUID, instrument: Instrument
@@ -148,10 +164,12 @@ class SecurityCommands(ProcurementStore):
             raise AwardNotFoundError(f"no award {award_id}")
         securities = self._officers_securities(actor, award.tender_id)
         tender = self._load(Tender, award.tender_id)
-        required = _required(award, tender.terms.performance_security_percent) or Money(
-            amount=Decimal(0), currency=award.value.currency
-        )
         award.check_active()
+        required = _required(award, tender.terms.performance_security_percent)
+        if required is None:
+            raise PerformanceSecurityNotAskedError(
+                "the tender's notice asks no performance security: there is none to record"
+            )
         securities.record_performance_security(
             award_id=award.id,
             vendor_id=award.vendor_id,
@@ -176,8 +194,8 @@ class SecurityCommands(ProcurementStore):
         if lapsing:
             securities.lapse(vendors=lapsing, actor=actor, timestamp=now)
             done += 1
-        winners, signed_at = self._winners(tender_id)
-        overdue = securities.overdue_releases(winners, signed_at, now)
+        outcome = self._outcome(tender_id)
+        overdue = securities.overdue_releases(outcome.winners, outcome.decided(securities), now)
         if overdue:
             securities.flag_overdue(vendors=overdue, actor=actor, timestamp=now)
             done += 1
@@ -185,21 +203,22 @@ class SecurityCommands(ProcurementStore):
             self._save(securities)
         return done
 
-    def _winners(self, tender_id: UUID) -> tuple[set[UUID], datetime | None]:
-        """The vendors of the awards that stand, and when the first contract was signed."""
+    def _outcome(self, tender_id: UUID) -> Outcome:
+        """Where the procurement stands for its bidders: the tender, its evaluation and every
+        award made, with the versions read (to name in the write decided from them)."""
+        tender = self._load(Tender, tender_id)
+        read = {tender.id: tender.version}
         try:
             evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
         except EvaluationNotFoundError:
-            return set(), None
-        winners: set[UUID] = set()
-        signed: list[datetime] = []
-        for number in range(1, evaluation.awards_made + 1):
-            award = self._load(Award, award_id_for(tender_id, number))
-            if award.status is not AwardStatus.CANCELLED:
-                winners.add(award.vendor_id)
-            if award.contract is not None:
-                signed.append(award.contract.signed_at)
-        return winners, min(signed, default=None)
+            return Outcome(tender, None, [], read)
+        awards = [
+            self._load(Award, award_id_for(tender_id, number))
+            for number in range(1, evaluation.awards_made + 1)
+        ]
+        read[evaluation.id] = evaluation.version
+        read.update({award.id: award.version for award in awards})
+        return Outcome(tender, evaluation, awards, read)
 
     # Reads --------------------------------------------------------------------------------
 
@@ -220,8 +239,10 @@ class SecurityCommands(ProcurementStore):
             }
         # Not opened yet: as it would be opened now (read only, never saved here).
         securities = stored or self._open_file(tender, actor)
-        winners, signed_at = self._winners(tender_id)
-        view = _file_view(securities, securities.bidders.values(), winners, signed_at)
+        outcome = self._outcome(tender_id)
+        view = _file_view(
+            securities, securities.bidders.values(), outcome.winners, outcome.decided(securities)
+        )
         view["version"] = 0 if stored is None else stored.version
         view["awards"] = self._awards_view(tender, securities)
         return view
@@ -255,13 +276,94 @@ class SecurityCommands(ProcurementStore):
     def securities_for_vendor(self, actor: Actor, tender_id: UUID) -> dict[str, Any]:
         """A bidder's own: its validity, the request waiting for its answer, its security."""
         securities = self._vendors_securities(actor, tender_id)
-        winners, signed_at = self._winners(tender_id)
+        outcome = self._outcome(tender_id)
         mine = [securities.bidders[actor.account_id]]
-        view = _file_view(securities, mine, winners, signed_at)
+        view = _file_view(securities, mine, outcome.winners, outcome.decided(securities))
         view["performance_securities"] = [
             p for p in view["performance_securities"] if p["vendor_id"] == str(actor.account_id)
         ]
         return view
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where the procurement stands for its bidders (``SecurityCommands._outcome``)."""
+
+    tender: Tender
+    evaluation: Evaluation | None
+    awards: list[Award]
+    read: dict[UUID, int]
+
+    @property
+    def winners(self) -> set[UUID]:
+        """The vendors of the awards that stand (their securities are not due back here)."""
+        return {a.vendor_id for a in self.awards if a.status is not AwardStatus.CANCELLED}
+
+    def _competes_for(self, bidder: Bidder) -> tuple[str | None, ...]:
+        if self.evaluation is None:
+            return (None,)
+        return self.evaluation.competes_for(bidder.bid_id)
+
+    def unsuccessful_at(self, bidder: Bidder) -> datetime | None:
+        """When the bidder became unsuccessful: the tender's cancellation, or the last
+        contract of what it competed for (the whole tender, or every lot it priced) once
+        each is contracted to another vendor; None while it may still win."""
+        if self.tender.cancelled_at is not None:
+            return self.tender.cancelled_at
+        contracts = {a.lot_id: a for a in self.awards if a.contract is not None}
+        scopes = self._competes_for(bidder)
+        signed = []
+        for scope in scopes:
+            award = contracts.get(scope)
+            if award is None or award.contract is None or award.vendor_id == bidder.vendor_id:
+                return None
+            signed.append(award.contract.signed_at)
+        return max(signed, default=None)
+
+    def decided(self, securities: TenderSecurities) -> dict[UUID, datetime]:
+        """``unsuccessful_at`` of every bidder that is."""
+        return {
+            b.vendor_id: at
+            for b in securities.bidders.values()
+            if (at := self.unsuccessful_at(b)) is not None
+        }
+
+    def check_releasable(self, bidder: Bidder, now: datetime) -> None:
+        """A security goes back once its bidder cannot win nor has a contract to sign: the
+        tender cancelled, the bidder left (declined or lapsed) or its validity ended, or
+        each thing it competes for awarded and none of those awards its own to sign."""
+        if (
+            self.tender.cancelled_at is not None
+            or bidder.standing is not Standing.VALID
+            or now >= bidder.valid_until
+        ):
+            return
+        mine = [a for a in self.awards if a.vendor_id == bidder.vendor_id]
+        if any(a.status is AwardStatus.STANDSTILL for a in mine):
+            raise SecurityNotReleasableError(
+                "the bidder holds an award whose contract is not signed: its security stays "
+                "until the contract (or is forfeited if it refuses to sign)"
+            )
+        awarded = {a.lot_id for a in self.awards if a.status is not AwardStatus.CANCELLED}
+        if not set(self._competes_for(bidder)) <= awarded:
+            raise SecurityNotReleasableError(
+                "the bidder still competes: no award is made yet (of every lot it priced)"
+            )
+
+    def check_refused_to_sign(self, bidder: Bidder) -> None:
+        """A refusal to sign is of an award to that bidder: one that stands uncontracted, or
+        one the entity cancelled (not fallen on an upheld complaint)."""
+        for award in self.awards:
+            if award.vendor_id != bidder.vendor_id:
+                continue
+            if award.status is AwardStatus.STANDSTILL:
+                return
+            upheld = any(c.status is ComplaintStatus.UPHELD for c in award.complaints.values())
+            if award.status is AwardStatus.CANCELLED and not upheld:
+                return
+        raise ForfeitureNotDueError(
+            "the bidder holds no award of this tender: it cannot have refused to sign"
+        )
 
 
 def _required(award: Award, percent: Decimal | None) -> Money | None:
@@ -277,7 +379,7 @@ def _file_view(
     securities: TenderSecurities,
     bidders: Iterable[Bidder],
     winners: set[UUID],
-    signed_at: datetime | None,
+    decided: Mapping[UUID, datetime],
 ) -> dict[str, Any]:
     request = securities.open_request
     return {
@@ -291,7 +393,7 @@ def _file_view(
                 "waiting_answer": request is not None and securities.waiting(b, request),
                 "release_due": None
                 if b.vendor_id in winners
-                else securities.release_due(b, signed_at).isoformat(),
+                else securities.release_due(b, decided.get(b.vendor_id)).isoformat(),
             }
             for b in bidders
         ],

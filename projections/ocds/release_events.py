@@ -405,10 +405,17 @@ def _finalised(
     )
     if report.unsuccessful:
         _set_status(tender, "unsuccessful")
+    elif tender.get("status") == "unsuccessful":  # a later report ranks a bid again
+        _set_status(tender, "active")
+    lots = {lot["id"]: lot for lot in tender.get("lots", ())}
     for result in report.lots:  # awarded by lot: a lot no responsive bid priced
+        lot = lots.get(result.lot_id)
+        if lot is None:  # not in the notice's lots as recorded: nothing to mark
+            continue
         if result.recommended_bid is None:
-            lot = next(lot for lot in tender.get("lots", ()) if lot["id"] == result.lot_id)
             lot["status"] = "unsuccessful"
+        elif lot.get("status") == "unsuccessful":  # an earlier report left it without a bid
+            lot["status"] = "active"
     return "tenderUpdate"
 
 

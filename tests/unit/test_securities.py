@@ -296,13 +296,14 @@ def test_releases_are_overdue_the_period_after_the_contract_for_the_losers_only(
     file.release_bid_security(vendor_id=c.account_id, actor=entity, timestamp=START)
     signed = START + 10 * DAY
     due = signed + RULES.release_period
-    assert file.overdue_releases([a.account_id], signed, due - timedelta(seconds=1)) == []
-    assert file.overdue_releases([a.account_id], signed, due) == [b.account_id]
-    assert file.overdue_releases([a.account_id], None, ENDS + RULES.release_period) == [
-        b.account_id
-    ]
+    assert (
+        file.overdue_releases([a.account_id], {b.account_id: signed}, due - timedelta(seconds=1))
+        == []
+    )
+    assert file.overdue_releases([a.account_id], {b.account_id: signed}, due) == [b.account_id]
+    assert file.overdue_releases([a.account_id], {}, ENDS + RULES.release_period) == [b.account_id]
     file.flag_overdue(vendors=[b.account_id], actor=system_actor_for_tests(), timestamp=due)
-    assert file.overdue_releases([a.account_id], signed, due) == []
+    assert file.overdue_releases([a.account_id], {b.account_id: signed}, due) == []
     assert (
         refusal(
             lambda: file.flag_overdue(

@@ -200,12 +200,7 @@ def test_a_cited_line_is_filled_in_from_the_published_plan() -> None:
 def test_a_cited_line_fits_the_tender(changes: dict[str, object]) -> None:
     """Category, method and currency: a works tender does not cite a goods line, nor an open
     tender a quotations line (how a procurement is split)."""
-    plan = published(
-        line(
-            "L1",
-            **{"category": Category.WORKS, "method": Method.SINGLE_STAGE_ONE_ENVELOPE, **changes},
-        )
-    )
+    plan = published(fitting("L1").model_copy(update=changes))
     cited = tender_terms(plan_line=PlanLineRef(fiscal_year=YEAR, line_id="L1"))
     with pytest.raises(errors.InvalidPlanLineError) as raised:
         planned_terms(cited, plans(plan).get, YEAR)

@@ -170,16 +170,20 @@ def check_changes(documents: Documents, changes: DocumentChanges) -> None:
         raise InvalidDocumentsError(f"a tender carries at most {MAX_TENDER_DOCUMENTS} documents")
 
 
-def check_no_minutes(changes: DocumentChanges) -> None:
+def check_no_minutes(documents: Documents, changes: DocumentChanges) -> None:
     """The minutes of a pre-bid meeting come only through their own command, which checks
     the meeting was held (``Tender.check_minutes_due``): an ordinary addendum or draft edit
-    that adds a document of that kind, or gives one that kind, is refused. Checked by the
-    application (the amendments stored before it replay as they were)."""
+    that adds a document of that kind, gives one that kind, or replaces or withdraws the
+    published minutes, is refused. Checked by the application (the amendments stored before
+    it replay as they were)."""
     for index, change in enumerate(changes.items):
-        if change.kind is DocumentKind.PRE_BID_MINUTES:
+        known = documents.get(change.document_id)
+        minutes = known is not None and known.current.kind is DocumentKind.PRE_BID_MINUTES
+        if change.kind is DocumentKind.PRE_BID_MINUTES or minutes:
             raise InvalidDocumentsError(
-                f"changes[{index}].kind: the minutes of the pre-bid meeting are published "
-                "with POST /tenders/{tender_id}/pre-bid-minutes, once the meeting is held"
+                f"changes[{index}]: the minutes of the pre-bid meeting are published only "
+                "with POST /tenders/{tender_id}/pre-bid-minutes, once the meeting is held, "
+                "and are not replaced or withdrawn by another addendum"
             )
 
 

@@ -392,11 +392,13 @@ class Tender(Aggregate):
         bids = self.opening.bids if self.opening else ()
         return sum(1 for bid in bids if bid.status is OpenedStatus.OPENED)
 
-    def check_enough_quotations(self, reason: str) -> None:
+    def check_enough_quotations(self, reason: str, received: int | None = None) -> None:
         """A request for quotations with fewer than its rules' minimum is awarded only with
-        a reason, which the award publishes."""
+        a reason, which the award publishes. ``received``: the quotations for the lot
+        awarded, on a tender awarded by lot; the tender's (``quotations_received``) if not
+        given."""
         minimum = self.published_rules.min_quotations
-        received = self.quotations_received()
+        received = self.quotations_received() if received is None else received
         if minimum is not None and received < minimum and not reason.strip():
             raise TooFewQuotationsError(
                 f"{received} quotation{'s' if received != 1 else ''} received, fewer than the "

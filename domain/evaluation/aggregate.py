@@ -509,6 +509,15 @@ class Evaluation(EvaluationQueries, Aggregate):
                 return lot_id
         raise EvaluationStateError("that award is not a live award of the tender")
 
+    def quotations_for(self, lot_id: str) -> int:
+        """The bids read at the opening that compete for the lot (a request for quotations
+        awarded by lot needs its minimum of them on each lot)."""
+        return sum(
+            1
+            for bid_id, candidate in self.candidates.items()
+            if candidate.status is OpenedStatus.OPENED and lot_id in self.competes_for(bid_id)
+        )
+
     def competes_for(self, bid_id: UUID) -> tuple[str | None, ...]:
         """What a bid competes for: the whole tender (``None``), or, awarded by lot, the lots
         it priced (responsive or not); every lot while its prices are sealed (unknown)."""

@@ -48,7 +48,9 @@ class AwardCommands(ProcurementStore):
         if evaluation.status is EvaluationStatus.IN_PROGRESS:
             raise ReportNotFinalError("the evaluation report is not finalised")
         report = evaluation.check_can_award(lot_id)
-        tender.check_enough_quotations(reason)
+        tender.check_enough_quotations(
+            reason, None if lot_id is None else evaluation.quotations_for(lot_id)
+        )
         entry = report.entry(bid_id)
         rank, value = evaluation.ranked(report, bid_id, lot_id)
         if not reason.strip() and self._fell_on_a_complaint(tender_id, evaluation, bid_id, lot_id):
@@ -153,7 +155,7 @@ class AwardCommands(ProcurementStore):
             held |= self._check_performance_security(award)
             # The winner's bid is still valid (it may have declined an extension since).
             tender = self._load(Tender, award.tender_id)
-            held |= self._check_bid_valid(tender, award.bid_id, now)
+            held |= self._check_bid_valid(tender, award.bid_id, now, check_without_file=False)
         award.sign_contract(value=value, period=period, actor=actor, timestamp=now)
         return self._save(award, unless_changed=held)
 

@@ -147,10 +147,11 @@ class SecurityCommands(ProcurementStore):
     ) -> WriteResult:
         securities = self._officers_securities(actor, tender_id)
         outcome = self._outcome(tender_id)
+        now = self._now()
         if ForfeitReason(reason) is ForfeitReason.REFUSAL_TO_SIGN:
-            outcome.check_refused_to_sign(securities.bidder(vendor_id))
+            outcome.check_refused_to_sign(securities.bidder(vendor_id), now)
         securities.forfeit_bid_security(
-            vendor_id=vendor_id, reason=reason, text=text, actor=actor, timestamp=self._now()
+            vendor_id=vendor_id, reason=reason, text=text, actor=actor, timestamp=now
         )
         return self._save(securities, unless_changed=outcome.read)
 
@@ -199,8 +200,8 @@ class SecurityCommands(ProcurementStore):
         if overdue:
             securities.flag_overdue(vendors=overdue, actor=actor, timestamp=now)
             done += 1
-        if done:
-            self._save(securities)
+        if done:  # decided from the outcome as read: an award made meanwhile fails the write
+            self._save(securities, unless_changed=outcome.read)
         return done
 
     def _outcome(self, tender_id: UUID) -> Outcome:
@@ -344,19 +345,28 @@ class Outcome:
                 "the bidder holds an award whose contract is not signed: its security stays "
                 "until the contract (or is forfeited if it refuses to sign)"
             )
-        awarded = {a.lot_id for a in self.awards if a.status is not AwardStatus.CANCELLED}
-        if not set(self._competes_for(bidder)) <= awarded:
+        # Contracted, not only awarded: during a standstill a complaint may still bring the
+        # award back to this bidder, whose security must then be there.
+        contracted = {a.lot_id for a in self.awards if a.status is AwardStatus.CONTRACTED}
+        if not set(self._competes_for(bidder)) <= contracted:
             raise SecurityNotReleasableError(
-                "the bidder still competes: no award is made yet (of every lot it priced)"
+                "the bidder still competes: no contract is signed yet (of every lot it priced)"
             )
 
-    def check_refused_to_sign(self, bidder: Bidder) -> None:
-        """A refusal to sign is of an award to that bidder: one that stands uncontracted, or
-        one the entity cancelled (not fallen on an upheld complaint)."""
+    def check_refused_to_sign(self, bidder: Bidder, now: datetime) -> None:
+        """A refusal to sign is of an award to that bidder: one that stands uncontracted once
+        it could be signed (its standstill over, no complaint of its own pending), or one the
+        entity cancelled (not fallen on an upheld complaint)."""
         for award in self.awards:
             if award.vendor_id != bidder.vendor_id:
                 continue
             if award.status is AwardStatus.STANDSTILL:
+                if now < award.standstill_ends or award.pending_complaints():
+                    raise ForfeitureNotDueError(
+                        "the award cannot be signed yet (its standstill runs until "
+                        f"{award.standstill_ends.isoformat()}, or a complaint is pending): "
+                        "the bidder cannot have refused to sign"
+                    )
                 return
             upheld = any(c.status is ComplaintStatus.UPHELD for c in award.complaints.values())
             if award.status is AwardStatus.CANCELLED and not upheld:

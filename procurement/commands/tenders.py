@@ -78,6 +78,7 @@ class TenderCommands(ProcurementStore):
         self, actor: Actor, tender_id: UUID, expected_version: int | None
     ) -> WriteResult:
         tender = self._officers_tender(actor, tender_id, expected_version)
+        tender.check_not_published()  # a published tender answers so, before its plan
         now = self._now()
         plans_read: dict[UUID, int] = {}  # each plan as read: its version, 0 if none yet
 
@@ -91,7 +92,6 @@ class TenderCommands(ProcurementStore):
             tender.edit_draft(terms=terms, actor=actor, timestamp=now)
         rules = rules_for(self.rule_profile, tender.terms.method, tender.terms.scope)
         check_performance_security_percent(tender.terms, security_rules(self.rule_profile))
-        tender.check_not_published()
         tender.check_justification(tender.terms, rules)
         tender.check_pre_bid_meeting(tender.terms.pre_bid_meeting, tender.terms.timeline, now)
         keys = sealing.make_tender_keys(self.kek, tender.id, envelopes_for(tender.terms.method))
@@ -120,7 +120,7 @@ class TenderCommands(ProcurementStore):
         """An addendum; ``documents``' files are in the document store already (the API
         measured them there: ``FileFacts``)."""
         tender = self._officers_tender(actor, tender_id, expected_version)
-        check_no_minutes(documents)
+        check_no_minutes(tender.documents, documents)
         now = self._now()
         meeting = tender.terms.pre_bid_meeting
         if timeline is not None and meeting is not None and meeting.at > now:
@@ -182,7 +182,7 @@ class TenderCommands(ProcurementStore):
     ) -> WriteResult:
         """Attach, replace or remove a draft's documents (files in the store already)."""
         tender = self._officers_tender(actor, tender_id, expected_version)
-        check_no_minutes(changes)
+        check_no_minutes(tender.documents, changes)
         tender.change_draft_documents(changes=changes, actor=actor, timestamp=self._now())
         return self._save(tender)
 

@@ -119,13 +119,15 @@ def test_the_winners_security_stays_until_its_contract(api: Api, clock: FakeCloc
     award_id = tender.award("alpha")
     before = api.event_count()
     assert_problem(release(tender, "alpha"), 409, "security_not_releasable")
+    # Nor the loser's during the standstill: a complaint may bring the award back to it.
+    assert_problem(release(tender, "beta"), 409, "security_not_releasable")
     assert api.event_count() == before
-    released = release(tender, "beta")  # the tender is awarded to another
-    assert released.status_code == 200, released.text
 
     clock.set(clock.now() + STANDSTILL)
     signed = tender.sign(award_id, "900000.00")
     assert signed.status_code == 201, signed.text
+    released = release(tender, "beta")  # the contract is signed with another
+    assert released.status_code == 200, released.text
     after = release(tender, "alpha")
     assert after.status_code == 200, after.text
 
@@ -139,7 +141,10 @@ def test_a_refusal_to_sign_is_forfeited_only_of_a_bidder_with_an_award(
     tender.award("alpha")
     before = api.event_count()
     assert_problem(forfeit(tender, "beta"), 409, "forfeiture_not_due")  # beta has no award
+    # alpha cannot have refused to sign while its standstill runs.
+    assert_problem(forfeit(tender, "alpha"), 409, "forfeiture_not_due")
     assert api.event_count() == before
+    clock.set(clock.now() + STANDSTILL)
     forfeited = forfeit(tender, "alpha")
     assert forfeited.status_code == 200, forfeited.text
     rows = by_name(public(api, tender, forfeited.json()["read_token"]))

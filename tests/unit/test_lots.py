@@ -256,3 +256,16 @@ def test_replaying_a_by_lot_evaluation_rebuilds_it() -> None:
     assert replayed.award_by_lot
     assert replayed.latest_report == report
     assert replayed.live_awards == case.evaluation.live_awards
+
+
+def test_quotations_are_counted_on_each_lot() -> None:
+    """A request for quotations awarded by lot needs its minimum on the lot awarded: three
+    bids on lot 1 do not make up for one on lot 2."""
+    lot1, lot2 = LOTS[0], LOTS[1]
+    case = by_lot(
+        on({lot1: "100.00", lot2: "90.00"}),
+        on({lot1: "110.00"}),
+        on({lot1: "120.00"}),
+    )
+    assert case.evaluation.quotations_for(lot1) == 3
+    assert case.evaluation.quotations_for(lot2) == 1

@@ -77,8 +77,8 @@ def _documents_history(application: ProcurementApplication, clock: FakeClock) ->
         DocumentChange(
             action="add",
             document_id=ids[3],
-            kind=DocumentKind.PRE_BID_MINUTES,
-            title="Minutes",
+            kind=DocumentKind.SPECIFICATION,  # (minutes come only by their own command)
+            title="Specification",
             language="ur",
             file=_file("minutes"),
         ),

@@ -138,13 +138,15 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
             tender_id, reference, title, description, translations, entity, category,
             method, scope, estimated_amount, currency, lots, bid_security, bid_validity_days,
             clarification_deadline, submission_deadline, opening_time, rules, sealing,
-            status, published_at, version, position, direct_contracting, pre_bid_meeting
+            status, published_at, version, position, direct_contracting, pre_bid_meeting,
+            award_by_lot, performance_security_percent
         ) VALUES (
             %(id)s, %(reference)s, %(title)s, %(description)s, %(translations)s,
             %(entity)s, %(category)s, %(method)s, %(scope)s, %(amount)s, %(currency)s,
             %(lots)s, %(bid_security)s, %(validity)s, %(clarification)s, %(deadline)s,
             %(opening)s, %(rules)s, %(sealing)s, %(status)s, %(at)s, %(version)s, %(position)s,
-            %(direct_contracting)s, %(pre_bid_meeting)s
+            %(direct_contracting)s, %(pre_bid_meeting)s, %(award_by_lot)s,
+            %(performance_security_percent)s
         )
     """
     return [
@@ -175,6 +177,8 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
                 "validity": notice.bid_validity_days,
                 "direct_contracting": _json_or_none(notice.direct_contracting),
                 "pre_bid_meeting": _json_or_none(notice.pre_bid_meeting),
+                "award_by_lot": notice.award_by_lot,
+                "performance_security_percent": notice.performance_security_percent,
                 "clarification": timeline.clarification_deadline,
                 "deadline": timeline.submission_deadline,
                 "opening": timeline.opening_time,

@@ -189,6 +189,13 @@ class TenderOut(TenderSummaryOut, frozen=True, kw_only=True, gc=False):
         dict[str, str | None] | None,
         _about("the pre-bid meeting the notice holds: when (at), place and online link"),
     ]
+    award_by_lot: Annotated[
+        bool, _about("true: each lot is ranked and awarded on its own; a bid prices any lots")
+    ]
+    performance_security_percent: Annotated[
+        str | None,
+        _about("the winner's performance security in percent of the award's value; null: none"),
+    ]
     rules: Annotated[dict[str, Any], _about("the rule profile the tender was published under")]
     sealing: Annotated[
         list[dict[str, Any]], _about("each envelope's public key, to seal bids with")
@@ -287,6 +294,10 @@ def _time(value: datetime | None) -> str | None:
     return reads.as_utc(value)
 
 
+def _percent(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
 def _money(amount: Decimal, currency: str) -> MoneyOut:
     return MoneyOut(amount=f"{amount:.2f}", currency=currency.strip())
 
@@ -332,6 +343,8 @@ def detail_of(row: dict[str, Any]) -> TenderOut:
         bid_validity_days=row["bid_validity_days"],
         direct_contracting=row["direct_contracting"],
         pre_bid_meeting=row["pre_bid_meeting"],
+        award_by_lot=row["award_by_lot"],
+        performance_security_percent=_percent(row["performance_security_percent"]),
         rules=row["rules"],
         sealing=row["sealing"],
         opening=row["opening"],

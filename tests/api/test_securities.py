@@ -323,3 +323,30 @@ def test_a_contract_is_refused_until_the_performance_security_is_recorded(
     [performance] = public(api, tender, signed.json()["read_token"])["performance_securities"]
     assert performance["award_id"] == award_id
     assert performance["required"] == "90000.00"
+
+
+def test_the_notice_tells_bidders_of_the_performance_security_and_the_award_by_lot(
+    api: Api, clock: FakeClock
+) -> None:
+    """A bidder prices a performance security and chooses its lots before bidding: both
+    terms are in the public notice and on its page, in English and Urdu."""
+    asked = Scenario(api, clock, performance_security_percent="7.5", award_by_lot=True)
+    whole = Scenario(api, clock)
+    token = api.post(
+        f"/tenders/{whole.id}/questions",
+        api.register_vendor("asker"),
+        json={"text": "Is the site visit compulsory?"},
+    ).json()["read_token"]
+    notice = asked.page(token)
+    assert notice["performance_security_percent"] == "7.50"
+    assert notice["award_by_lot"] is True
+    plain = whole.page(token)
+    assert plain["performance_security_percent"] is None
+    assert plain["award_by_lot"] is False
+
+    page = api.client.get(f"/portal/tenders/{asked.id}").text
+    assert "7.50% of the award&#39;s value, before the contract" in page
+    assert "Each lot on its own" in page
+    assert "The whole tender to one bidder" in api.client.get(f"/portal/tenders/{whole.id}").text
+    urdu = api.client.get(f"/portal/tenders/{asked.id}?lang=ur").text
+    assert "ایوارڈ کی مالیت کا 7.50%" in urdu

@@ -152,9 +152,9 @@ class AwardCommands(ProcurementStore):
         signable = award.status is AwardStatus.STANDSTILL and now >= award.standstill_ends
         if signable and not award.pending_complaints():
             award.check_contract_value(value)
-            held |= self._check_performance_security(award)
-            # The winner's bid is still valid (it may have declined an extension since).
             tender = self._load(Tender, award.tender_id)
+            held |= self._check_performance_security(award, tender)
+            # The winner's bid is still valid (it may have declined an extension since).
             held |= self._check_bid_valid(tender, award.bid_id, now, check_without_file=False)
         award.sign_contract(value=value, period=period, actor=actor, timestamp=now)
         return self._save(award, unless_changed=held)

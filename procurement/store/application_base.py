@@ -308,10 +308,10 @@ class ProcurementStore(Application[UUID]):
         securities.check_can_award(bid_id, now)
         return {securities.id: securities.version}
 
-    def _check_performance_security(self, award: Award) -> dict[UUID, int]:
-        """Refuse the contract while the performance security the notice asks is not
-        recorded (409 ``performance_security_required``). Returns the versions read."""
-        tender = self._load(Tender, award.tender_id)
+    def _check_performance_security(self, award: Award, tender: Tender) -> dict[UUID, int]:
+        """Refuse the contract while the performance security the notice (of ``tender``,
+        the award's) asks is not recorded (409 ``performance_security_required``). Returns
+        the versions read."""
         if tender.terms.performance_security_percent is None:
             return {}
         securities = self._securities_of(award.tender_id)

@@ -245,13 +245,24 @@ class NoticeText(ValueObject):
 
 def check_fiscal_year(value: str) -> str:
     start, _, end = value.partition("-")
-    if not (len(start) == 4 and start.isdigit() and len(end) == 2 and end.isdigit()):  # noqa: PLR2004
+    digits = value.isascii() and start.isdigit() and end.isdigit()
+    if not (digits and len(start) == 4 and len(end) == 2):  # noqa: PLR2004
         msg = 'a fiscal year is written "2026-27"'
         raise ValueError(msg)
     if (int(start) + 1) % 100 != int(end):
         msg = "a fiscal year runs from one year's July to the next year's June"
         raise ValueError(msg)
     return value
+
+
+def is_fiscal_year(value: str) -> bool:
+    """Whether ``value`` is a fiscal year as written ("2026-27"): a path's year is asked
+    this before it reaches a query (a NUL or a long string is no year, and no 5xx)."""
+    try:
+        check_fiscal_year(value)
+    except ValueError:
+        return False
+    return True
 
 
 FiscalYear = Annotated[str, Field(min_length=7, max_length=7), AfterValidator(check_fiscal_year)]

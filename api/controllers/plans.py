@@ -42,7 +42,7 @@ from domain.errors import (
     ReasonRequiredError,
 )
 from domain.text import refusal
-from domain.values import Actor, Role
+from domain.values import Actor, Role, is_fiscal_year
 from procurement.commands.application import ProcurementApplication
 from projections import reads
 
@@ -213,7 +213,7 @@ class PublicPlanController(Controller):
         await caught_up(request, pool, read_token, min_position)
         plan: dict[str, Any] | None = None
         tenders: list[dict[str, Any]] = []
-        if names_an_entity(entity) and len(fiscal_year) <= len("2026-27"):
+        if names_an_entity(entity) and is_fiscal_year(fiscal_year):
             plan, tenders = await reads.plan_against_actual(pool, entity, fiscal_year)
         if plan is None and not tenders:
             raise PlanNotFoundError(

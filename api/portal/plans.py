@@ -26,7 +26,7 @@ from api.portal.session import language_of
 from api.schemas.plans import PlanAmendmentIn, PlanLineIn, PlanOut, against_actual_of
 from domain.errors import PlanNotFoundError
 from domain.plan import AmendmentKind, fiscal_year_of
-from domain.values import Category, Method, Role
+from domain.values import Category, Method, Role, is_fiscal_year
 from procurement.commands.application import ProcurementApplication
 from procurement.store.application_base import WriteResult
 from projections import reads
@@ -65,7 +65,7 @@ class PublicPlanPages(Controller):
         when the entity has neither plan nor tender in the year)."""
         plan: dict[str, Any] | None = None
         tenders: list[dict[str, Any]] = []
-        if len(fiscal_year) == YEAR_LENGTH and names_an_entity(entity):
+        if is_fiscal_year(fiscal_year) and names_an_entity(entity):
             plan, tenders = await reads.plan_against_actual(pool, entity, fiscal_year)
         actual = against_actual_of(entity[:100], fiscal_year[:YEAR_LENGTH], plan, tenders)
         found = plan is not None or bool(tenders)

@@ -321,3 +321,16 @@ def test_red_flags_for_unplanned_and_split_tenders(
         f"/audit/red-flags?tender_id={split[0]}&indicator=S005", headers=auditor
     ).json()["flags"]
     assert [f["tender_id"] for f in only] == [split[0]]
+
+
+@pytest.mark.parametrize(
+    "year", ["%00", "2026%0027", "2026-2%00", "٢٠٢٦-٢٧", "2026-27x", "x" * 300]
+)
+def test_a_path_year_that_is_no_fiscal_year_is_not_found_never_a_server_error(
+    api: Api, year: str
+) -> None:
+    """A NUL (which PostgreSQL refuses in text), other digits, or a long string in the
+    year is no plan: 404, from the API and the portal alike."""
+    found = api.client.get(f"/public/entities/{ENTITY}/plans/{year}/against-actual")
+    assert_problem(found, 404, "plan_not_found")
+    assert api.client.get(f"/portal/entities/{ENTITY}/plans/{year}").status_code == 404

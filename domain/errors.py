@@ -760,9 +760,19 @@ class PerformanceSecurityNotAskedError(RuleViolationError):
 
 
 class ForfeitureNotDueError(InvalidStateError):
-    """A forfeiture for refusal to sign of a bidder that holds no award of the tender to
-    sign (standing, or cancelled by the entity)."""
+    """A forfeiture for refusal to sign of a bidder that holds no award it could sign now:
+    none standing, its standstill running, a complaint holding it, or the bid no longer
+    valid (a bidder that left or whose validity ended was free not to sign)."""
 
     code = "forfeiture_not_due"
     title = "The bidder has no award it refused to sign"
     field = "reason"
+
+
+class SecurityForfeitedError(InvalidStateError):
+    """An award to a bidder whose bid security was forfeited: the forfeiture took it out of
+    the competition (it withdrew after the deadline, or refused to sign)."""
+
+    code = "security_forfeited"
+    title = "The bidder's bid security was forfeited"
+    field = "bid_id"

@@ -36,6 +36,7 @@ from domain.errors import (
     PerformanceSecurityTooHighError,
     ReasonRequiredError,
     SecurityClosedError,
+    SecurityForfeitedError,
     SecurityInsufficientError,
     SecurityNotRecordedError,
     SecurityRecordedError,
@@ -288,8 +289,13 @@ class TenderSecurities(Aggregate):
 
     def check_can_award(self, bid_id: UUID, now: datetime) -> None:
         """An award goes only to a bid still valid: not past its validity end, not declined
-        or lapsed on an extension."""
+        or lapsed on an extension, and its bidder's security not forfeited."""
         bidder = self.bidder_of_bid(bid_id)
+        if bidder.state is SecurityState.FORFEITED:
+            raise SecurityForfeitedError(
+                f"the bidder's security was forfeited ({bidder.forfeit_reason or 'no reason'}): "
+                "it left the competition"
+            )
         if bidder.standing is not Standing.VALID:
             raise BidValidityExpiredError(
                 f"the bidder {bidder.standing.value} the extension of its bid's validity"

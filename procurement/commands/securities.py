@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.award import Award, AwardStatus, ComplaintStatus
+from domain.award import Award, AwardStatus
 from domain.errors import (
     AwardNotFoundError,
     BidNotFoundError,
@@ -34,6 +34,7 @@ from domain.errors import (
     SecurityNotReleasableError,
 )
 from domain.evaluation import Evaluation, award_id_for, evaluation_id_for
+from domain.grievance import ComplaintStage
 from domain.opening import OpenedStatus
 from domain.rules import SecurityRules, security_rules
 from domain.securities import (
@@ -148,12 +149,18 @@ class SecurityCommands(ProcurementStore):
         securities = self._officers_securities(actor, tender_id)
         outcome = self._outcome(tender_id)
         now = self._now()
+        read = dict(outcome.read)
         if ForfeitReason(reason) is ForfeitReason.REFUSAL_TO_SIGN:
-            outcome.check_refused_to_sign(securities.bidder(vendor_id), now)
+            award = outcome.refused_to_sign(securities.bidder(vendor_id), now)
+            # A complaint holding the contract (the tender's complaints file) means the
+            # winner could not sign: it cannot have refused to.
+            read |= self._check_not_held(
+                tender_id, ComplaintStage.AWARD, ForfeitureNotDueError, now, award.id
+            )
         securities.forfeit_bid_security(
             vendor_id=vendor_id, reason=reason, text=text, actor=actor, timestamp=now
         )
-        return self._save(securities, unless_changed=outcome.read)
+        return self._save(securities, unless_changed=read)
 
     def record_performance_security(
         self, actor: Actor, award_id: UUID, instrument: Instrument
@@ -353,26 +360,33 @@ class Outcome:
                 "the bidder still competes: no contract is signed yet (of every lot it priced)"
             )
 
-    def check_refused_to_sign(self, bidder: Bidder, now: datetime) -> None:
-        """A refusal to sign is of an award to that bidder: one that stands uncontracted once
-        it could be signed (its standstill over, no complaint of its own pending), or one the
-        entity cancelled (not fallen on an upheld complaint)."""
-        for award in self.awards:
-            if award.vendor_id != bidder.vendor_id:
-                continue
-            if award.status is AwardStatus.STANDSTILL:
-                if now < award.standstill_ends or award.pending_complaints():
-                    raise ForfeitureNotDueError(
-                        "the award cannot be signed yet (its standstill runs until "
-                        f"{award.standstill_ends.isoformat()}, or a complaint is pending): "
-                        "the bidder cannot have refused to sign"
-                    )
-                return
-            upheld = any(c.status is ComplaintStatus.UPHELD for c in award.complaints.values())
-            if award.status is AwardStatus.CANCELLED and not upheld:
-                return
+    def refused_to_sign(self, bidder: Bidder, now: datetime) -> Award:
+        """The award the bidder refused to sign: one to it that stands unsigned once it
+        could be signed (its standstill over, no complaint of its own pending; the
+        tender's complaints file is the caller's to check), while its bid is still valid.
+        A bidder that left the competition, or whose validity ended, was free not to sign;
+        an award the entity cancelled is not a refusal (forfeit first, then cancel)."""
+        if bidder.standing is not Standing.VALID or now >= bidder.valid_until:
+            raise ForfeitureNotDueError(
+                "the bid is no longer valid (its validity ended, or the bidder declined an "
+                "extension): the bidder was free not to sign"
+            )
+        standing = [
+            a
+            for a in self.awards
+            if a.vendor_id == bidder.vendor_id and a.status is AwardStatus.STANDSTILL
+        ]
+        if not standing:
+            raise ForfeitureNotDueError(
+                "the bidder holds no award of this tender to sign: it cannot have refused to"
+            )
+        for award in standing:
+            if now >= award.standstill_ends and not award.pending_complaints():
+                return award
         raise ForfeitureNotDueError(
-            "the bidder holds no award of this tender: it cannot have refused to sign"
+            "the award cannot be signed yet (its standstill runs until "
+            f"{standing[0].standstill_ends.isoformat()}, or a complaint is pending): "
+            "the bidder cannot have refused to sign"
         )
 
 

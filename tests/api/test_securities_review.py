@@ -223,3 +223,66 @@ def test_no_contract_with_a_winner_that_declined_an_extension_after_its_award(
     before = api.event_count()
     assert_problem(tender.sign(award_id, "900000.00"), 409, "bid_validity_expired")
     assert api.event_count() == before
+
+
+def test_no_forfeiture_for_refusal_to_sign_while_a_complaint_holds_the_contract(
+    api: Api, clock: FakeClock
+) -> None:
+    """The winner could not sign while a complaint on its award holds the contract: an
+    officer cannot take its security for refusing to."""
+    tender = tender_of_three(api, clock)
+    record(tender, "alpha", "beta")
+    tender.finalise()
+    award_id = tender.award("alpha")
+    lodged = tender.complain(award_id, "beta", "Our bid was the lower one once corrected.")
+    assert lodged.status_code == 201, lodged.text
+    clock.set(clock.now() + STANDSTILL)
+    before = api.event_count()
+    assert_problem(tender.sign(award_id, "900000.00"), 409, "contract_held_by_complaint")
+    assert_problem(forfeit(tender, "alpha"), 409, "forfeiture_not_due")
+    assert api.event_count() == before
+
+
+def test_no_forfeiture_for_refusal_to_sign_of_a_cancelled_award_or_an_expired_bid(
+    api: Api, clock: FakeClock
+) -> None:
+    """An award the entity cancelled is not the winner's refusal (the entity forfeits
+    first, then cancels); nor is a contract not signed after the bid's validity ended."""
+    tender = tender_of_three(api, clock)
+    record(tender, "alpha", "beta")
+    tender.finalise()
+    award_id = tender.award("alpha")
+    cancelled = api.post(
+        f"/awards/{award_id}/cancel", tender.token(OFFICER), json={"reason": "Changed our mind"}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    clock.set(clock.now() + STANDSTILL)
+    before = api.event_count()
+    assert_problem(forfeit(tender, "alpha"), 409, "forfeiture_not_due")
+    assert api.event_count() == before
+
+    runner_up = tender.award("beta", "alpha's award was cancelled")
+    clock.set(tender.deadline + VALIDITY)  # beta's validity ended, unsigned
+    before = api.event_count()
+    assert_problem(tender.sign(runner_up, "1000000.00"), 409, "bid_validity_expired")
+    assert_problem(forfeit(tender, "beta"), 409, "forfeiture_not_due")
+    assert api.event_count() == before
+
+
+def test_a_bidder_whose_security_was_forfeited_is_not_awarded(api: Api, clock: FakeClock) -> None:
+    """A forfeiture for withdrawal after the deadline takes the bidder out of the
+    competition: the award to it is refused, nothing written."""
+    tender = tender_of_three(api, clock)
+    record(tender, "alpha")
+    forfeited = forfeit(tender, "alpha", "withdrawal_after_deadline")
+    assert forfeited.status_code == 200, forfeited.text
+    tender.finalise()
+    before = api.event_count()
+    refused = api.post(
+        f"/tenders/{tender.id}/award",
+        tender.token(OFFICER),
+        json={"bid_id": tender.bids["alpha"], "reason": ""},
+    )
+    assert_problem(refused, 409, "security_forfeited")
+    assert api.event_count() == before
+    assert tender.award("beta", "alpha withdrew after the deadline")

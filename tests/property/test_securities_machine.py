@@ -260,16 +260,22 @@ class SecuritiesMachine(RuleBasedStateMachine):
 
     @rule(who=st.integers(0, BIDDERS - 1))
     def award(self, who: int) -> None:
-        """No award to an expired, declined or lapsed bid."""
+        """No award to an expired, declined or lapsed bid, nor to a bidder whose security
+        was forfeited."""
         bidder = self.model.bidders[who]
         bid_id = self.file.bidders[self.vendors[who].account_id].bid_id
         valid = bidder.standing is Standing.VALID and self.now < bidder.valid_until
+        forfeited = bidder.state is SecurityState.FORFEITED
         try:
             self.file.check_can_award(bid_id, self.now)
+        except errors.SecurityForfeitedError:
+            assert forfeited
         except errors.BidValidityExpiredError:
             assert not valid
+            assert not forfeited
         else:
             assert valid
+            assert not forfeited
 
     @rule(award=st.integers(0, AWARDS - 1))
     def contract(self, award: int) -> None:

@@ -155,7 +155,7 @@ class AwardCommands(ProcurementStore):
             tender = self._load(Tender, award.tender_id)
             held |= self._check_performance_security(award, tender)
             # The winner's bid is still valid (it may have declined an extension since).
-            held |= self._check_bid_valid(tender, award.bid_id, now, check_without_file=False)
+            held |= self._check_bid_valid(tender, award.bid_id, now)
         award.sign_contract(value=value, period=period, actor=actor, timestamp=now)
         return self._save(award, unless_changed=held)
 

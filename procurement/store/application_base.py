@@ -287,18 +287,12 @@ class ProcurementStore(Application[UUID]):
         except TenderNotFoundError:
             return None
 
-    def _check_bid_valid(
-        self, tender: Tender, bid_id: UUID, now: datetime, *, check_without_file: bool = True
-    ) -> dict[UUID, int]:
-        """Refuse to award a bid whose validity ended or whose bidder declined (or let
-        lapse) an extension (409 ``bid_validity_expired``). Returns the securities file's
-        version as read (0: none yet, the notice's validity stands): the award holds only if
-        no extension was answered meanwhile. ``check_without_file=False``: a tender without a
-        securities file is not checked (the contract of an award made before validity was
-        tracked, which no extension could have kept valid)."""
+    def _check_bid_valid(self, tender: Tender, bid_id: UUID, now: datetime) -> dict[UUID, int]:
+        """Refuse to award (or contract) a bid whose validity ended or whose bidder declined
+        (or let lapse) an extension (409 ``bid_validity_expired``), or whose security was
+        forfeited. Returns the securities file's version as read (0: none yet, the notice's
+        validity stands): the write holds only if no extension was answered meanwhile."""
         securities = self._securities_of(tender.id)
-        if securities is None and not check_without_file:
-            return {securities_id_for(tender.id): 0}
         if securities is None:
             if now >= validity_end(tender.terms):
                 raise BidValidityExpiredError(

@@ -237,6 +237,9 @@ def test_no_forfeiture_for_refusal_to_sign_while_a_complaint_holds_the_contract(
     lodged = tender.complain(award_id, "beta", "Our bid was the lower one once corrected.")
     assert lodged.status_code == 201, lodged.text
     clock.set(clock.now() + STANDSTILL)
+    # What falls due with the clock (the complaint's overdue mark) is done first, so that
+    # the background scheduler has nothing left to write while the refusals are counted.
+    Scheduler(application=api.application, dsn=api.dsn).run_once()
     before = api.event_count()
     assert_problem(tender.sign(award_id, "900000.00"), 409, "contract_held_by_complaint")
     assert_problem(forfeit(tender, "alpha"), 409, "forfeiture_not_due")
@@ -286,3 +289,17 @@ def test_a_bidder_whose_security_was_forfeited_is_not_awarded(api: Api, clock: F
     assert_problem(refused, 409, "security_forfeited")
     assert api.event_count() == before
     assert tender.award("beta", "alpha withdrew after the deadline")
+
+
+def test_no_contract_past_the_validity_end_even_without_a_securities_file(
+    api: Api, clock: FakeClock
+) -> None:
+    """No officer ever acted on the tender's securities: the winner's bid still expires at
+    the notice's validity end, and its contract is refused after it."""
+    tender = tender_of_three(api, clock)
+    tender.finalise()
+    award_id = tender.award("alpha")
+    clock.set(tender.deadline + VALIDITY)
+    before = api.event_count()
+    assert_problem(tender.sign(award_id, "900000.00"), 409, "bid_validity_expired")
+    assert api.event_count() == before

@@ -776,3 +776,13 @@ class SecurityForfeitedError(InvalidStateError):
     code = "security_forfeited"
     title = "The bidder's bid security was forfeited"
     field = "bid_id"
+
+
+class PlanYearEndedError(InvalidStateError):
+    """A plan drafted, published or amended for a fiscal year already over: a plan is made
+    for the year ahead, and a past one is not written after the fact (a tender would cite a
+    line planned once it was bought)."""
+
+    code = "plan_year_ended"
+    title = "The plan's fiscal year is over"
+    field = "fiscal_year"

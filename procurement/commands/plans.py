@@ -3,9 +3,11 @@ the plan and amends it, each amendment with its reason (``domain/plan.py``)."""
 
 from __future__ import annotations
 
-from domain.errors import PlanNotFoundError
-from domain.plan import AmendmentKind, PlanLine, ProcurementPlan
-from domain.values import Actor, Role
+from datetime import datetime
+
+from domain.errors import PlanNotFoundError, PlanYearEndedError
+from domain.plan import AmendmentKind, PlanLine, ProcurementPlan, fiscal_year_of
+from domain.values import Actor, Role, is_fiscal_year
 from procurement.store.application_base import ProcurementStore, WriteResult
 
 
@@ -16,6 +18,7 @@ class PlanCommands(ProcurementStore):
         """Add a line to the year's draft plan (opened by its first line), or replace one."""
         entity = self._plan_entity(actor)
         now = self._now()
+        _check_year_not_over(fiscal_year, now)
         plan = self._plan_of(entity, fiscal_year)
         if plan is None:
             plan = ProcurementPlan(
@@ -33,12 +36,10 @@ class PlanCommands(ProcurementStore):
         """The head publishes the draft's lines."""
         self._check_head(actor)
         plan = self.entity_plan(actor, fiscal_year)
-        plan.publish(
-            fiscal_year=plan.fiscal_year,
-            lines=list(plan.lines.values()),
-            actor=actor,
-            timestamp=self._now(),
-        )
+        now = self._now()
+        _check_year_not_over(plan.fiscal_year, now)
+        lines = list(plan.lines.values())
+        plan.publish(fiscal_year=plan.fiscal_year, lines=lines, actor=actor, timestamp=now)
         return self._save(plan)
 
     def amend_plan(
@@ -54,6 +55,8 @@ class PlanCommands(ProcurementStore):
         """The head adds, changes or withdraws a line of the published plan, with a reason."""
         self._check_head(actor)
         plan = self.entity_plan(actor, fiscal_year)
+        now = self._now()
+        _check_year_not_over(plan.fiscal_year, now)
         plan.amend(
             number=len(plan.amendments) + 1,
             kind=kind,
@@ -61,7 +64,7 @@ class PlanCommands(ProcurementStore):
             line=line,
             reason=reason,
             actor=actor,
-            timestamp=self._now(),
+            timestamp=now,
         )
         return self._save(plan)
 
@@ -78,3 +81,15 @@ class PlanCommands(ProcurementStore):
         if actor.role is not Role.OFFICER or not actor.entity:
             raise PlanNotFoundError("an entity's plans are its officers'")
         return actor.entity
+
+
+def _check_year_not_over(fiscal_year: str, now: datetime) -> None:
+    """Refuse to write a plan of a fiscal year already over (409 ``plan_year_ended``): a
+    plan published after its year would turn a purchase made without one into a planned
+    one. An application check, so plans written before it replay. A year not written as
+    one ("2026-27") is the plan's own refusal, not this one."""
+    if is_fiscal_year(fiscal_year) and fiscal_year < fiscal_year_of(now):
+        raise PlanYearEndedError(
+            f"the fiscal year {fiscal_year} is over (it is {fiscal_year_of(now)} now): its plan "
+            "is no longer drafted, published or amended"
+        )

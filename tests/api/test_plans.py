@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -334,3 +335,28 @@ def test_a_path_year_that_is_no_fiscal_year_is_not_found_never_a_server_error(
     found = api.client.get(f"/public/entities/{ENTITY}/plans/{year}/against-actual")
     assert_problem(found, 404, "plan_not_found")
     assert api.client.get(f"/portal/entities/{ENTITY}/plans/{year}").status_code == 404
+
+
+def test_a_plan_of_a_year_already_over_is_neither_drafted_nor_amended(
+    api: Api, clock: FakeClock, head: dict[str, str]
+) -> None:
+    """A plan written after its year would make a purchase bought without one look
+    planned: refused, nothing written. The year's own plan is amended until it ends."""
+    officer = api.login("officer@works")
+    before = api.event_count()
+    past = api.post("/entity/plans/2025-26/lines", officer, json=line("X", "1000000.00"))
+    assert_problem(past, 409, "plan_year_ended")
+    assert api.event_count() == before
+
+    published_plan(api, head)
+    clock.set(datetime(2027, 6, 30, 18, 59, tzinfo=UTC))  # 23:59 on 30 June in Karachi
+    amend = {"kind": "add", "line_id": "L9", "line": line("L9", "1.00"), "reason": "Late need"}
+    added = api.post(f"{PLAN}/amendments", api.login(HEAD), json=amend)
+    assert added.status_code == 201, added.text
+    clock.set(datetime(2027, 6, 30, 19, 0, tzinfo=UTC))  # 1 July 2027 in Karachi
+    before = api.event_count()
+    late = {**amend, "line_id": "L10", "line": line("L10", "1.00")}
+    assert_problem(
+        api.post(f"{PLAN}/amendments", api.login(HEAD), json=late), 409, "plan_year_ended"
+    )
+    assert api.event_count() == before

@@ -392,8 +392,10 @@ async def red_flag_inputs(pool: asyncpg.Pool, tender_id: UUID | None) -> RedFlag
             "WHERE status = 'debarred' ORDER BY decided_at, case_id"
         )
         peers = await connection.fetch(
-            "SELECT tender_id, entity, category, method, estimated_amount, currency, "  # noqa: S608
-            f"published_at FROM public_tenders{entities} ORDER BY published_at, tender_id",
+            "SELECT tender_id, entity, t.category, t.method, t.estimated_amount, t.currency, "  # noqa: S608
+            "t.published_at, p.fiscal_year, p.line_id FROM public_tenders t "
+            f"LEFT JOIN public_tender_plans p USING (tender_id, entity){entities} "
+            "ORDER BY t.published_at, tender_id",
             *args,
         )
     return RedFlagInputs(

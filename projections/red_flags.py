@@ -355,6 +355,45 @@ def _split(peers: Sequence[dict[str, Any]], rules: PlanningRules) -> dict[str, d
                     "tenders": [str(t["tender_id"]) for t in window],
                     "total": f"{sum(t['estimated_amount'] for t in window):.2f}",
                 }
+    for tender_id, evidence in _split_line(peers, rules).items():
+        found.setdefault(tender_id, evidence)
+    return found
+
+
+def _split_line(peers: Sequence[dict[str, Any]], rules: PlanningRules) -> dict[str, dict[str, Any]]:
+    """S005, by plan line: tenders citing one line of a plan (one purchase, as the entity
+    planned it), each within a method's threshold while together above it, whatever how far
+    under it each is: the planned purchase was tendered in parts a cheaper method allows."""
+    by_line: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for tender in peers:
+        if tender.get("line_id") is not None:
+            by_line[(tender["entity"], tender["fiscal_year"], tender["line_id"])].append(tender)
+    found: dict[str, dict[str, Any]] = {}
+    for (entity, fiscal_year, line_id), group in by_line.items():
+        if len(group) < rules.splitting_min_tenders:
+            continue
+        group.sort(key=lambda t: (t["published_at"], str(t["tender_id"])))
+        for method, ceiling in rules.thresholds.items():
+            amounts = [t["estimated_amount"] for t in group if t["currency"] == ceiling.currency]
+            if len(amounts) != len(group) or max(amounts) > ceiling.amount:
+                continue
+            total = sum(amounts, Decimal(0))
+            if total <= ceiling.amount:
+                continue
+            for tender in group:
+                found.setdefault(
+                    str(tender["tender_id"]),
+                    {
+                        "entity": entity,
+                        "category": group[0]["category"],
+                        "threshold_method": method.value,
+                        "threshold": f"{ceiling.amount:.2f}",
+                        "currency": ceiling.currency,
+                        "plan_line": {"fiscal_year": fiscal_year, "line_id": line_id},
+                        "tenders": [str(t["tender_id"]) for t in group],
+                        "total": f"{total:.2f}",
+                    },
+                )
     return found
 
 

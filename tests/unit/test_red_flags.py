@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
+from domain.rules import planning_rules
 from projections.red_flags import REPEATED_UPHELD, REPEATED_WINDOW, Thresholds, flags_for
 from tests.support import START
 
@@ -215,3 +216,39 @@ def test_an_award_made_while_its_supplier_was_debarred() -> None:
     assert flag.indicator == "S001"
     assert flag.evidence["case_id"] == str(live["case_id"])
     assert flag.name == "Award to a debarred vendor"
+
+
+def _peer(amount: str, line_id: str | None, day: int) -> dict[str, Any]:
+    return {
+        "tender_id": uuid4(),
+        "entity": "wsd",
+        "category": "goods",
+        "method": "request_for_quotations",
+        "estimated_amount": Decimal(amount),
+        "currency": "PKR",
+        "published_at": START + timedelta(days=day),
+        "fiscal_year": "2026-27",
+        "line_id": line_id,
+    }
+
+
+def test_one_plan_line_tendered_in_parts_under_a_threshold_is_flagged_split() -> None:
+    """Three quotations of 1.5 million for one planned purchase of 4.5 million: each far
+    under the quotations' ceiling of 2.5 million (not in the band just under it), together
+    over it. Flagged, with the line; two parts that stay under it together are not."""
+    planning = planning_rules()
+    parts = [_peer("1500000.00", "L7", day) for day in (0, 1, 2)]
+    under = [_peer("1000000.00", "L8", day) for day in (0, 1)]
+    other_lines = [_peer("1500000.00", f"L{n}", 0) for n in (20, 21)]
+    peers = [*parts, *under, *other_lines]
+    rows = [
+        tender() | {"tender_id": p["tender_id"], "entity": "wsd", "line_id": p["line_id"]}
+        for p in peers
+    ]
+    flags = flags_for(rows, [], THRESHOLDS, planning=planning, peers=peers)
+    split = {f.tender_id: f.evidence for f in flags if f.indicator == "S005"}
+    assert set(split) == {str(p["tender_id"]) for p in parts}
+    evidence = split[str(parts[0]["tender_id"])]
+    assert evidence["plan_line"] == {"fiscal_year": "2026-27", "line_id": "L7"}
+    assert evidence["total"] == "4500000.00"
+    assert evidence["threshold_method"] == "request_for_quotations"

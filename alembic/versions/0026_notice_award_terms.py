@@ -6,6 +6,9 @@ performance security: the defaults are what those notices said. A notice publish
 (with either term) gets its values when the public read model is rebuilt
 (``procurement projections rebuild``).
 
+Also two indexes the public securities page reads by (``projections/reads.py``): a tender's
+extension requests and its performance securities, found by tender.
+
 Revision ID: 0026
 Revises: 0023
 Create Date: 2026-12-07
@@ -26,9 +29,18 @@ def upgrade() -> None:
         "ALTER TABLE public_tenders ADD COLUMN award_by_lot boolean NOT NULL DEFAULT false, "
         "ADD COLUMN performance_security_percent numeric(5, 2)"
     )
+    op.execute(
+        "CREATE INDEX public_security_requests_tender ON public_security_requests (tender_id)"
+    )
+    op.execute(
+        "CREATE INDEX public_performance_securities_tender "
+        "ON public_performance_securities (tender_id)"
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX public_performance_securities_tender")
+    op.execute("DROP INDEX public_security_requests_tender")
     op.execute(
         "ALTER TABLE public_tenders DROP COLUMN award_by_lot, "
         "DROP COLUMN performance_security_percent"

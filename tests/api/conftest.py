@@ -17,6 +17,7 @@ from domain.account import account_id_for
 from domain.values import Role
 from procurement.commands.application import ProcurementApplication, system_actor
 from procurement.crypto.second_factor import code_at, step_of
+from procurement.jobs.scheduler import Scheduler
 from procurement.settings import Settings
 from tests import accounts
 from tests.accounts import STEP, add_staff
@@ -100,6 +101,12 @@ class Api:
         """Drop the tokens kept for the account (its sessions ended)."""
         for key in [key for key in self.tokens if key[0] == username]:
             del self.tokens[key]
+
+    def settle(self) -> None:
+        """Do now what the background scheduler would do at the clock as it stands (mark a
+        complaint overdue, lapse an answer): a test that moved the clock and then counts
+        events is not raced by the scheduler's next pass writing in between."""
+        Scheduler(application=self.application, dsn=self.dsn).run_once()
 
     def event_count(self) -> int:
         with psycopg.connect(self.dsn) as conn:

@@ -35,6 +35,7 @@ def _standstill_complaint_then_contract(
     complaint = tender.complain(award_id, "alpha", "Our guarantee was sent by courier.")
     assert complaint.status_code == 201, complaint.text
     clock.set(clock.now() + timedelta(days=8))  # the standstill (7 days) is over
+    api.settle()
     before = api.event_count()
     assert_problem(tender.complain(award_id, "gamma", "Too late"), 409, "complaint_period_closed")
     assert_problem(tender.sign(award_id), 409, "contract_held_by_complaint")

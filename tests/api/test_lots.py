@@ -146,6 +146,7 @@ def test_two_vendors_each_win_a_lot_with_their_own_standstill_complaint_and_cont
     complaint = tender.complain(lot2, "alpha", "Gamma's culverts are not to the drawings.")
     assert complaint.status_code == 201, complaint.text
     clock.set(clock.now() + timedelta(days=8))  # both standstills (7 days) are over
+    api.settle()
     before = api.event_count()
     assert_problem(tender.sign(lot2, "600000.00"), 409, "contract_held_by_complaint")
     assert api.event_count() == before

@@ -237,9 +237,7 @@ def test_no_forfeiture_for_refusal_to_sign_while_a_complaint_holds_the_contract(
     lodged = tender.complain(award_id, "beta", "Our bid was the lower one once corrected.")
     assert lodged.status_code == 201, lodged.text
     clock.set(clock.now() + STANDSTILL)
-    # What falls due with the clock (the complaint's overdue mark) is done first, so that
-    # the background scheduler has nothing left to write while the refusals are counted.
-    Scheduler(application=api.application, dsn=api.dsn).run_once()
+    api.settle()
     before = api.event_count()
     assert_problem(tender.sign(award_id, "900000.00"), 409, "contract_held_by_complaint")
     assert_problem(forfeit(tender, "alpha"), 409, "forfeiture_not_due")

@@ -766,3 +766,15 @@ class ForfeitureNotDueError(InvalidStateError):
     code = "forfeiture_not_due"
     title = "The bidder has no award it refused to sign"
     field = "reason"
+
+
+class VendorNotInvitedError(ForbiddenError):
+    """A bid on a tender open only to invited vendors (stage two: the qualified of stage
+    one; a mini-competition: the framework's suppliers) from a vendor not among them."""
+
+    code = "vendor_not_invited"
+    title = "Only the vendors invited to this tender may bid on it"
+
+
+VendorNotInvited = VendorNotInvitedError
+"""The name the shared conventions of issue 20 give it."""

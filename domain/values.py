@@ -18,6 +18,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from domain.fields import (
     MAX_CRITERIA,
     MAX_DOCUMENTS,
+    MAX_INVITED,
     MAX_ITEMS,
     MAX_LOTS,
     MAX_SECURITY_FORMS,
@@ -356,6 +357,14 @@ class TenderTerms(ValueObject):
     # notices published before it replay); refused on any other method.
     direct_contracting: DirectContractingJustification | None = None
     pre_bid_meeting: PreBidMeeting | None = None
+    # The tender this one follows (stage two of a two-stage tender, a framework's call-off),
+    # and the only vendors who may bid on it; both filled in by the application when it
+    # creates the follow-on tender, never typed by an officer. Empty: open to every vendor.
+    related: RelatedProcess | None = None
+    invited_vendors: Annotated[tuple[UUID, ...], Field(max_length=MAX_INVITED)] = ()
+    # Their names as their accounts gave them when the tender was created (the public
+    # notice shows them), in invited_vendors' order.
+    invited_names: Annotated[tuple[Line, ...], Field(max_length=MAX_INVITED)] = ()
 
     @property
     def evaluation_terms(self) -> EvaluationTerms:
@@ -363,6 +372,16 @@ class TenderTerms(ValueObject):
             return self.evaluation
         method = _DEFAULT_EVALUATION.get(self.method.value, EvaluationMethod.LEAST_COST)
         return EvaluationTerms(method=method)
+
+    @model_validator(mode="after")
+    def _invitations(self) -> Self:
+        if len(set(self.invited_vendors)) != len(self.invited_vendors):
+            msg = "a vendor is invited once"
+            raise ValueError(msg)
+        if len(self.invited_names) != len(self.invited_vendors):
+            msg = "each invited vendor needs its name"
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -396,3 +415,20 @@ class TenderTerms(ValueObject):
             msg = "only a direct_contracting tender gives a direct-contracting justification"
             raise ValueError(msg)
         return self
+
+
+class Relationship(StrEnum):
+    """How a tender follows another (values from the OCDS relatedProcess codelist)."""
+
+    PRIOR = "prior"  # stage two follows its stage one
+    FRAMEWORK = "framework"  # a call-off of a framework agreement
+
+
+class RelatedProcess(ValueObject):
+    """The tender this one follows, and how."""
+
+    tender_id: UUID
+    relationship: Relationship
+
+
+TenderTerms.model_rebuild()

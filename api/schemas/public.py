@@ -189,6 +189,17 @@ class TenderOut(TenderSummaryOut, frozen=True, kw_only=True, gc=False):
         dict[str, str | None] | None,
         _about("the pre-bid meeting the notice holds: when (at), place and online link"),
     ]
+    related: Annotated[
+        dict[str, str] | None,
+        _about(
+            "the tender this one follows (tender_id) and how (relationship: prior, stage two "
+            "of a two-stage tender; framework, a call-off)"
+        ),
+    ]
+    invited_vendors: Annotated[
+        list[dict[str, str]] | None,
+        _about("the only vendors who may bid, each its id and name; null: every vendor"),
+    ]
     rules: Annotated[dict[str, Any], _about("the rule profile the tender was published under")]
     sealing: Annotated[
         list[dict[str, Any]], _about("each envelope's public key, to seal bids with")
@@ -332,6 +343,8 @@ def detail_of(row: dict[str, Any]) -> TenderOut:
         bid_validity_days=row["bid_validity_days"],
         direct_contracting=row["direct_contracting"],
         pre_bid_meeting=row["pre_bid_meeting"],
+        related=row["related"],
+        invited_vendors=row["invited_vendors"],
         rules=row["rules"],
         sealing=row["sealing"],
         opening=row["opening"],

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 from uuid import UUID, uuid4
 
 import msgspec
 
+from domain.account import Account
 from domain.bid import envelopes_for
 from domain.documents import (
     NO_CHANGES,
@@ -24,7 +25,7 @@ from domain.plan import ProcurementPlan, fiscal_year_of, plan_id_for, planned_te
 from domain.rules import rules_for, security_rules
 from domain.securities import check_performance_security_percent
 from domain.tender import Tender
-from domain.values import Actor, NoticeLanguage, Role, TenderTerms, Timeline
+from domain.values import Actor, NoticeLanguage, RelatedProcess, Role, TenderTerms, Timeline
 from procurement.commands.access import system_actor
 from procurement.commands.views import TenderView
 from procurement.crypto import hpke as sealing
@@ -59,6 +60,27 @@ class TenderCommands(ProcurementStore):
         # made it and ended before its answer. Answer as it would have.
         drafted = self._load(Tender, tender.id)
         return WriteResult(id=drafted.id, version=1, position=self._position_of(drafted.id, 1))
+
+    def follow_on_terms(
+        self, terms: TenderTerms, related: RelatedProcess, vendor_ids: Sequence[UUID]
+    ) -> TenderTerms:
+        """``terms`` for a tender that follows ``related`` and takes bids from ``vendor_ids``
+        alone (stage two from stage one, a call-off from its framework), with the vendors'
+        names as their accounts give them now, for the public notice. Officers never type
+        these: the command that creates the follow-on tender fills them in."""
+        names = []
+        for vendor_id in vendor_ids:
+            vendor = self._load(Account, vendor_id)
+            names.append(vendor.vendor.legal_name if vendor.vendor else vendor.username)
+        current = {name: getattr(terms, name) for name in TenderTerms.model_fields}
+        return TenderTerms.model_validate(
+            {
+                **current,
+                "related": related,
+                "invited_vendors": tuple(vendor_ids),
+                "invited_names": tuple(names),
+            }
+        )
 
     def edit_tender(
         self,

@@ -16,7 +16,7 @@ from domain.grievance import ComplaintStage, GrievanceStatus, TenderComplaints
 from domain.opening import OpenedStatus
 from domain.rules import DIRECT_CONTRACTING_CASES
 from domain.tender import Tender
-from domain.values import TenderTerms
+from domain.values import RelatedProcess, TenderTerms
 from projections.ocds import documents
 from projections.ocds.release_builder import (
     AWARD_CRITERIA,
@@ -111,7 +111,9 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
                     for lot in notice.lots
                 ],
                 "value": _value(notice.estimated_value),
-                "procurementMethod": OCDS_METHOD[notice.method],
+                "procurementMethod": "selective"
+                if notice.invited_vendors
+                else OCDS_METHOD[notice.method],
                 "procurementMethodDetails": METHOD_DETAILS[notice.method],
                 **_rationale(notice),
                 "mainProcurementCategory": notice.category.value,
@@ -150,6 +152,8 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
     planning = _planning(notice)
     if planning:
         state["planning"] = planning
+    if notice.related is not None:
+        state["relatedProcesses"] = [_related(notice.related, context)]
     if event.documents.items:
         versions: documents.Versions = {}
         state["tender"]["documents"] += documents.published(
@@ -157,6 +161,17 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
         )
         state["_private"] = {"documents": versions}
     return "tender"
+
+
+def _related(related: RelatedProcess, context: Context) -> dict[str, Any]:
+    """The process this tender follows (stage one of stage two, a call-off's framework),
+    by its ocid."""
+    return {
+        "id": "1",
+        "relationship": [related.relationship.value],
+        "scheme": "ocid",
+        "identifier": context.ocid(related.tender_id),
+    }
 
 
 def _rationale(notice: TenderTerms) -> dict[str, str]:

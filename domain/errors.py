@@ -778,3 +778,40 @@ class VendorNotInvitedError(ForbiddenError):
 
 VendorNotInvited = VendorNotInvitedError
 """The name the shared conventions of issue 20 give it."""
+
+
+# Two-stage tendering (docs/two-stage.md)
+
+
+class NotStageOneError(RuleViolationError):
+    """Stage two issued from a tender whose method is not a two-stage one."""
+
+    code = "not_stage_one"
+    title = "Only stage one of a two-stage tender issues a stage two"
+    field = "method"
+
+
+class NoQualifiedBiddersError(InvalidStateError):
+    code = "no_qualified_bidders"
+    title = "Stage one's report qualifies no bidder: there is nobody to invite to stage two"
+
+
+class StageTwoIssuedError(InvalidStateError):
+    code = "stage_two_issued"
+    title = "Stage one has its stage two already"
+
+
+class StageOneNotAwardedError(RuleViolationError):
+    """An award on stage one, whose proposals carry no price: stage two is awarded."""
+
+    code = "stage_one_not_awarded"
+    title = "Stage one of a two-stage tender is not awarded: its stage two is"
+
+
+class UnpricedProposalError(InvalidTermsError):
+    """A bid on stage one that gives prices or rates: stage one takes unpriced technical
+    proposals."""
+
+    code = "unpriced_proposal_required"
+    title = "Stage one takes unpriced technical proposals: leave out prices and rates"
+    field = "contents.prices"

@@ -75,9 +75,18 @@ class Category(StrEnum):
 class Method(StrEnum):
     SINGLE_STAGE_ONE_ENVELOPE = "single_stage_one_envelope"
     SINGLE_STAGE_TWO_ENVELOPE = "single_stage_two_envelope"
-    TWO_STAGE = "two_stage"
+    TWO_STAGE = "two_stage"  # legacy: a single stage with a second envelope (docs/two-stage.md)
     REQUEST_FOR_QUOTATIONS = "request_for_quotations"
     DIRECT_CONTRACTING = "direct_contracting"
+    # Two-stage bidding: this tender is stage one (unpriced technical proposals, qualified
+    # or not); stage two is a tender of its own, priced, in one envelope or in two.
+    TWO_STAGE_ONE_ENVELOPE = "two_stage_one_envelope"
+    TWO_STAGE_TWO_ENVELOPE = "two_stage_two_envelope"
+
+    @property
+    def is_stage_one(self) -> bool:
+        """A two-stage method: the tender published with it is stage one."""
+        return self in {Method.TWO_STAGE_ONE_ENVELOPE, Method.TWO_STAGE_TWO_ENVELOPE}
 
 
 class Scope(StrEnum):
@@ -161,6 +170,7 @@ class EvaluationMethod(StrEnum):
     QCBS = "qcbs"  # quality and cost based selection (two envelopes)
     RFQ = "request_for_quotations"  # lowest responsive quotation
     DIRECT = "direct_contracting"  # the one offer, examined for responsiveness
+    QUALIFICATION = "qualification"  # stage one: each proposal qualified or not, unranked
 
 
 class TieBreak(StrEnum):
@@ -321,6 +331,8 @@ class PreBidMeeting(ValueObject):
 _DEFAULT_EVALUATION = {
     "request_for_quotations": EvaluationMethod.RFQ,
     "direct_contracting": EvaluationMethod.DIRECT,
+    "two_stage_one_envelope": EvaluationMethod.QUALIFICATION,
+    "two_stage_two_envelope": EvaluationMethod.QUALIFICATION,
 }
 _TWO_ENVELOPES = {"single_stage_two_envelope", "two_stage"}
 
@@ -404,6 +416,9 @@ class TenderTerms(ValueObject):
         expected = _DEFAULT_EVALUATION.get(self.method.value)
         if expected is not None and evaluation.method is not expected:
             msg = f"a {self.method.value} tender is evaluated by {expected.value}"
+            raise ValueError(msg)
+        if evaluation.method is EvaluationMethod.QUALIFICATION and expected is None:
+            msg = "only stage one of a two-stage tender is evaluated by qualification"
             raise ValueError(msg)
         if evaluation.method is EvaluationMethod.QCBS and self.method.value not in _TWO_ENVELOPES:
             msg = "quality and cost based selection needs a two-envelope method"

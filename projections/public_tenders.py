@@ -346,6 +346,24 @@ def _cancelled(event: Tender.TenderCancelled, tracking: Tracking) -> list[Statem
     ]
 
 
+@statements_for.register
+def _stage_two_issued(event: Tender.StageTwoIssued, tracking: Tracking) -> list[Statement]:
+    return [
+        (
+            """
+            UPDATE public_tenders SET status = %(status)s, stage_two = %(stage_two)s
+            WHERE tender_id = %(id)s
+            """,
+            {
+                "id": event.originator_id,
+                "status": PublicTenderStatus.COMPLETED.value,
+                "stage_two": event.stage_two_id,
+            },
+        ),
+        _touch(event.originator_id, event.originator_version, tracking),
+    ]
+
+
 def _touch(tender_id: Any, version: int, tracking: Tracking) -> Statement:
     return (
         (

@@ -3,7 +3,7 @@
 Stage two of a two-stage tender follows its stage one and invites the qualified; a
 framework's call-off follows the framework and invites its suppliers (docs/two-stage.md).
 Both are null for every notice published before (no stored event has them), and for a
-notice open to every vendor.
+notice open to every vendor. ``stage_two``: the stage two that completed a stage one.
 
 Revision ID: 0024
 Revises: 0023
@@ -23,9 +23,13 @@ depends_on = None
 def upgrade() -> None:
     # related: {tender_id, relationship}; invited_vendors: [{id, name}, ...].
     op.execute(
-        "ALTER TABLE public_tenders ADD COLUMN related jsonb, ADD COLUMN invited_vendors jsonb"
+        "ALTER TABLE public_tenders ADD COLUMN related jsonb, ADD COLUMN invited_vendors jsonb, "
+        "ADD COLUMN stage_two uuid"
     )
 
 
 def downgrade() -> None:
-    op.execute("ALTER TABLE public_tenders DROP COLUMN related, DROP COLUMN invited_vendors")
+    op.execute(
+        "ALTER TABLE public_tenders DROP COLUMN related, DROP COLUMN invited_vendors, "
+        "DROP COLUMN stage_two"
+    )

@@ -54,10 +54,14 @@ from domain.errors import (
     InvalidPlanLineError,
     InvalidTermsError,
     NoPreBidMeetingError,
+    NoQualifiedBiddersError,
+    NotStageOneError,
     OpeningHeldError,
     PreBidMeetingNotHeldError,
     QuestionAlreadyAnsweredError,
     QuestionNotFoundError,
+    ReportNotFinalError,
+    StageTwoIssuedError,
     TenderNotDraftError,
     TenderNotFoundError,
     TenderNotPublishedError,
@@ -141,6 +145,41 @@ class OfficerTenderController(Controller):
         )
 
     @post(
+        "/{tender_id:uuid}/stage-two",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+        summary="Draft stage two of a two-stage tender, inviting stage one's qualified",
+        description=(
+            "The body is stage two's terms (the revised specifications), its `method` the "
+            "stage-two method of stage one's rules (`rules.stage_two_method`). The draft "
+            "invites the bidders stage one's finalised report qualifies; add its documents "
+            "(revised specifications, minutes of the discussions) and publish it: publishing "
+            "it completes stage one. See docs/two-stage.md."
+        ),
+        responses=problems(
+            *TENDER,
+            TenderNotPublishedError,
+            NotStageOneError,
+            ReportNotFinalError,
+            NoQualifiedBiddersError,
+            StageTwoIssuedError,
+            InvalidTermsError,
+            *WRITE,
+        ),
+    )
+    def stage_two(
+        self,
+        tender_id: FromPath[UUID],
+        data: JSONBody[TenderIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
+    ) -> WriteOut:
+        return WriteOut.of(
+            procurement.draft_stage_two(actor, tender_id, data.to_domain()), read_tokens
+        )
+
+    @post(
         "/{tender_id:uuid}/publish",
         status_code=HTTP_200_OK,
         sync_to_thread=True,
@@ -152,6 +191,7 @@ class OfficerTenderController(Controller):
             *TERMS_RULES,
             InvalidPlanLineError,
             UnplannedReasonRequiredError,
+            StageTwoIssuedError,
             *WRITE,
         ),
     )
@@ -266,7 +306,12 @@ class OfficerTenderController(Controller):
         sync_to_thread=True,
         summary="Cancel with a reason",
         responses=problems(
-            *TENDER, AwardLiveError, ComplaintPendingError, ContractSignedError, *WRITE
+            *TENDER,
+            AwardLiveError,
+            ComplaintPendingError,
+            ContractSignedError,
+            StageTwoIssuedError,
+            *WRITE,
         ),
     )
     def cancel(

@@ -21,6 +21,7 @@ from domain.errors import (
     ForbiddenError,
     ProcurementError,
     TenderNotPublishedError,
+    UnpricedProposalError,
     VendorNotInvitedError,
     VersionConflictError,
 )
@@ -333,6 +334,11 @@ class BidCommands(ProcurementStore):
     def _sealed(tender: Tender, actor: Actor, bid: SealedBid | BidContents) -> SealedBid:
         if isinstance(bid, SealedBid):
             return bid
+        if tender.terms.method.is_stage_one and (bid.prices or bid.rates):
+            raise UnpricedProposalError(
+                "stage one of a two-stage tender takes technical proposals without prices "
+                "or rates: the prices come in stage two"
+            )
         bid = bid.priced(tender.terms.lots)
         bid.check_prices(tender.lot_ids())
         bid.check_rates(tender.terms.lots)

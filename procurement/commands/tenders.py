@@ -25,7 +25,15 @@ from domain.plan import ProcurementPlan, fiscal_year_of, plan_id_for, planned_te
 from domain.rules import rules_for, security_rules
 from domain.securities import check_performance_security_percent
 from domain.tender import Tender
-from domain.values import Actor, NoticeLanguage, RelatedProcess, Role, TenderTerms, Timeline
+from domain.values import (
+    Actor,
+    NoticeLanguage,
+    RelatedProcess,
+    Relationship,
+    Role,
+    TenderTerms,
+    Timeline,
+)
 from procurement.commands.access import system_actor
 from procurement.commands.views import TenderView
 from procurement.crypto import hpke as sealing
@@ -127,7 +135,18 @@ class TenderCommands(ProcurementStore):
         )
         # Published on the plan as read: a line withdrawn, or a plan published, meanwhile
         # makes this write fail (version_conflict), never slip past the check.
-        return self._save(tender, unless_changed=plans_read)
+        return self._save(tender, *self._followed(tender, actor), unless_changed=plans_read)
+
+    def _followed(self, tender: Tender, actor: Actor) -> list[Tender]:
+        """What publishing ``tender`` changes in the tender it follows: stage one of a
+        two-stage tender ends when its stage two is published (docs/two-stage.md)."""
+        related = tender.terms.related
+        if related is None or related.relationship is not Relationship.PRIOR:
+            return []
+        stage_one = self._load(Tender, related.tender_id)
+        stage_one.check_not_cancelled()
+        stage_one.issue_stage_two(stage_two_id=tender.id, actor=actor, timestamp=self._now())
+        return [stage_one]
 
     def amend_tender(
         self,

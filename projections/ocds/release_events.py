@@ -16,12 +16,13 @@ from domain.grievance import ComplaintStage, GrievanceStatus, TenderComplaints
 from domain.opening import OpenedStatus
 from domain.rules import DIRECT_CONTRACTING_CASES
 from domain.tender import Tender
-from domain.values import RelatedProcess, TenderTerms
+from domain.values import RelatedProcess, Relationship, TenderTerms
 from projections.ocds import documents
 from projections.ocds.release_builder import (
     AWARD_CRITERIA,
     METHOD_DETAILS,
     OCDS_METHOD,
+    STAGE_TWO_DETAILS,
     Context,
     State,
     _award,
@@ -114,7 +115,7 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
                 "procurementMethod": "selective"
                 if notice.invited_vendors
                 else OCDS_METHOD[notice.method],
-                "procurementMethodDetails": METHOD_DETAILS[notice.method],
+                "procurementMethodDetails": _method_details(notice),
                 **_rationale(notice),
                 "mainProcurementCategory": notice.category.value,
                 "awardCriteria": AWARD_CRITERIA[evaluation.method],
@@ -161,6 +162,13 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
         )
         state["_private"] = {"documents": versions}
     return "tender"
+
+
+def _method_details(notice: TenderTerms) -> str:
+    related = notice.related
+    if related is not None and related.relationship is Relationship.PRIOR:
+        return STAGE_TWO_DETAILS.get(notice.method, METHOD_DETAILS[notice.method])
+    return METHOD_DETAILS[notice.method]
 
 
 def _related(related: RelatedProcess, context: Context) -> dict[str, Any]:
@@ -366,6 +374,30 @@ def _cancelled(event: Tender.TenderCancelled, state: State | None, context: Cont
         }
     )
     return "tenderCancellation"
+
+
+@apply.register
+def _stage_two_issued(
+    event: Tender.StageTwoIssued, state: State | None, context: Context
+) -> str | None:
+    """Stage one is complete: its stage two (its own process, whose relatedProcesses name
+    this one as prior) invites the qualified."""
+    if state is None:  # pragma: no cover (stage one is published)
+        return None
+    tender = state["tender"]
+    _set_status(tender, "complete")
+    tender["documents"].append(
+        {
+            "id": "stage-two",
+            "documentType": "tenderNotice",
+            "title": "Stage two: the invitation to the qualified bidders",
+            "description": f"Stage two is {context.ocid(event.stage_two_id)}",
+            "url": f"{context.public_url}/public/tenders/{event.stage_two_id}",
+            "datePublished": _time(event.timestamp),
+            "language": "en",
+        }
+    )
+    return "tenderUpdate"
 
 
 @apply.register

@@ -11,8 +11,9 @@ from domain.account import account_id_for
 from domain.values import Actor, RelatedProcess, Relationship, Role, TenderTerms
 from procurement.settings import Settings
 from tests.api.conftest import ENTITY, Api
-from tests.api.scenarios import Scenario, offer
+from tests.api.scenarios import MEMBERS, Scenario, offer
 from tests.api.test_bad_input import assert_problem
+from tests.api.test_documents import PDF, add, uploaded
 from tests.api.test_methods import _public, _record_is_valid
 from tests.api.test_ocds import _releases_of
 from tests.support import FakeClock, tender_json
@@ -33,7 +34,8 @@ def test_a_follow_on_tender_takes_bids_from_its_invited_vendors_alone(
     first = Scenario(api, clock)
     for vendor in ("alpha", "beta"):
         api.register_vendor(vendor)
-    related = RelatedProcess(tender_id=UUID(first.id), relationship=Relationship.PRIOR)
+    # "framework": a stage two ("prior") needs a stage one; the mechanism is the same.
+    related = RelatedProcess(tender_id=UUID(first.id), relationship=Relationship.FRAMEWORK)
     terms = api.application.follow_on_terms(
         TenderTerms.model_validate(tender_json(clock.now(), reference="WSD/RD/2026/002")),
         related,
@@ -79,7 +81,7 @@ def test_a_follow_on_tender_takes_bids_from_its_invited_vendors_alone(
     )
 
     page = _public(api, follow_on, published.json()["read_token"])
-    assert page["related"] == {"tender_id": first.id, "relationship": "prior"}
+    assert page["related"] == {"tender_id": first.id, "relationship": "framework"}
     assert page["invited_vendors"] == [
         {"id": str(account_id_for("alpha")), "name": "alpha (Pvt) Ltd"}
     ]
@@ -90,7 +92,7 @@ def test_a_follow_on_tender_takes_bids_from_its_invited_vendors_alone(
     assert release["relatedProcesses"] == [
         {
             "id": "1",
-            "relationship": ["prior"],
+            "relationship": ["framework"],
             "scheme": "ocid",
             "identifier": f"{settings.ocid_prefix}-{first.id}",
         }
@@ -98,3 +100,167 @@ def test_a_follow_on_tender_takes_bids_from_its_invited_vendors_alone(
     assert release["tender"]["procurementMethod"] == "selective"
     compiled: dict[str, Any] = _record_is_valid(api, ocid)
     assert compiled["relatedProcesses"][0]["identifier"].endswith(first.id)
+
+
+PROPOSAL: dict[str, Any] = {
+    "technical_offer": "Twelve graders, four rollers; asphalt laid warm, in two courses.",
+    "prices": [],
+    "bid_security": None,
+}
+STAGE_ONE: dict[str, Any] = {"title": "Rehabilitation of a district road: stage one"}
+
+
+def _stage_one(api: Api, clock: FakeClock, method: str) -> Scenario:
+    """Stage one published, three unpriced proposals, opened, gamma's failed with a reason,
+    the qualification report finalised."""
+    stage_one = Scenario(api, clock, method=method, bid_security=None, **STAGE_ONE)
+    api.register_vendor("alpha")
+    priced = api.post(
+        f"/tenders/{stage_one.id}/bids", api.login("alpha"), json={"contents": offer("1.00")}
+    )
+    problem = assert_problem(priced, 422, "unpriced_proposal_required")
+    assert problem["errors"][0]["loc"] == ["contents", "prices"]
+    for vendor in ("alpha", "beta", "gamma"):
+        stage_one.bid(vendor, PROPOSAL)
+    opened = stage_one.open()
+    assert opened["rules"]["stage_two_method"] == _STAGE_TWO[method]
+    assert opened["rules"]["citations"]["two_stage"]["verified"] is False
+    stage_one.declare(*MEMBERS)
+    failed = stage_one.act(
+        MEMBERS[0],
+        {
+            "action": "disqualify",
+            "bid_id": stage_one.bids["gamma"],
+            "reason": "No asphalt plant within 50 km of the site, as the specification asks",
+        },
+    )
+    assert failed.status_code == 200, failed.text
+    page = stage_one.finalise()
+    assert page["status"] == "evaluated"
+    [report] = page["evaluation"]["reports"]
+    entries = {entry["vendor_name"]: entry for entry in report["entries"]}
+    assert entries["alpha (Pvt) Ltd"]["responsive"] is True
+    assert entries["gamma (Pvt) Ltd"]["responsive"] is False
+    assert "No asphalt plant" in entries["gamma (Pvt) Ltd"]["reasons"][0]
+    assert all(entry["rank"] is None for entry in report["entries"])  # no prices, no ranking
+    assert report["recommended_bid"] is None
+    return stage_one
+
+
+_STAGE_TWO = {
+    "two_stage_one_envelope": "single_stage_one_envelope",
+    "two_stage_two_envelope": "single_stage_two_envelope",
+}
+
+
+def _stage_two(
+    api: Api, clock: FakeClock, stage_one: Scenario, method: str
+) -> tuple[Scenario, str]:
+    """Stage two drafted from stage one, its revised specification and the minutes of the
+    discussions added, published."""
+    officer = api.login("officer@works")
+    revised = tender_json(
+        clock.now(),
+        method=_STAGE_TWO[method],
+        reference="WSD/RD/2026/001-II",
+        title="Rehabilitation of a district road: stage two",
+    )
+    wrong = api.post(
+        f"/tenders/{stage_one.id}/stage-two", officer, json={**revised, "method": method}
+    )
+    assert_problem(wrong, 422, "invalid_terms")
+    drafted = api.post(f"/tenders/{stage_one.id}/stage-two", officer, json=revised)
+    assert drafted.status_code == 201, drafted.text
+    stage_two_id = drafted.json()["id"]
+    again = api.post(f"/tenders/{stage_one.id}/stage-two", officer, json=revised)
+    assert_problem(again, 409, "stage_two_issued")
+    terms = api.client.get(f"/tenders/{stage_two_id}", headers=officer).json()["terms"]
+    assert terms["related"] == {"tender_id": stage_one.id, "relationship": "prior"}
+    assert sorted(terms["invited_names"]) == ["alpha (Pvt) Ltd", "beta (Pvt) Ltd"]
+
+    changes = [
+        add(uploaded(api, officer, PDF, "revised.pdf"), "specification", "Revised specification"),
+        *(
+            add(
+                uploaded(api, officer, PDF + vendor.encode(), f"minutes-{vendor}.pdf"),
+                "discussion_minutes",
+                f"Minutes of the discussion with {vendor} (Pvt) Ltd",
+            )
+            for vendor in ("alpha", "beta")
+        ),
+    ]
+    attached = api.post(f"/tenders/{stage_two_id}/documents", officer, json={"changes": changes})
+    assert attached.status_code == 200, attached.text
+    published = api.post(f"/tenders/{stage_two_id}/publish", officer)
+    assert published.status_code == 200, published.text
+    return Scenario.published(api, clock, stage_two_id), published.json()["read_token"]
+
+
+def _two_stage_end_to_end(api: Api, clock: FakeClock, settings: Settings, method: str) -> None:
+    stage_one = _stage_one(api, clock, method)
+    refused = api.post(
+        f"/tenders/{stage_one.id}/award",
+        api.login("officer@works"),
+        json={"bid_id": stage_one.bids["alpha"], "reason": ""},
+    )
+    assert_problem(refused, 422, "stage_one_not_awarded")
+
+    stage_two, read_token = _stage_two(api, clock, stage_one, method)
+    first = _public(api, stage_one.id, read_token)
+    assert first["status"] == "completed"
+    assert first["stage_two"] == stage_two.id
+    cancelled = api.post(
+        f"/tenders/{stage_one.id}/cancel", api.login("officer@works"), json={"reason": "Late."}
+    )
+    assert_problem(cancelled, 409, "stage_two_issued")
+
+    before = api.event_count()
+    outsider = api.post(
+        f"/tenders/{stage_two.id}/bids", api.login("gamma"), json={"contents": offer("8.00")}
+    )
+    assert_problem(outsider, 403, "vendor_not_invited")
+    assert api.event_count() == before
+    stage_two.bid("alpha", offer("9100000.00"))
+    stage_two.bid("beta", offer("9200000.00"))
+    stage_two.open()
+    stage_two.declare(*MEMBERS)
+    if method == "two_stage_two_envelope":
+        financial = api.post(f"/tenders/{stage_two.id}/financial-opening", api.login(MEMBERS[0]))
+        assert financial.status_code == 200, financial.text
+    page = stage_two.finalise()
+    assert page["related"] == {"tender_id": stage_one.id, "relationship": "prior"}
+    listed = api.client.get(
+        f"/public/tenders/{stage_two.id}/documents", params={"read_token": read_token}
+    ).json()["documents"]
+    kinds = sorted(d["versions"][-1]["kind"] for d in listed)
+    assert kinds == ["discussion_minutes", "discussion_minutes", "specification"]
+    stage_two.award("alpha")
+
+    one, two = (f"{settings.ocid_prefix}-{t.id}" for t in (stage_one, stage_two))
+    assert _releases_of(api, one)[-1]["tag"] == ["tenderUpdate"]  # caught up; stage one's end
+    compiled_one = _record_is_valid(api, one)
+    compiled_two = _record_is_valid(api, two)
+    assert compiled_one["tender"]["status"] == "complete"
+    assert "relatedProcesses" not in compiled_one
+    assert compiled_two["relatedProcesses"] == [
+        {"id": "1", "relationship": ["prior"], "scheme": "ocid", "identifier": one}
+    ]
+    assert compiled_two["tender"]["procurementMethod"] == "selective"
+    assert "stage two" in compiled_two["tender"]["procurementMethodDetails"]
+    assert compiled_two["awards"][0]["suppliers"][0]["name"] == "alpha (Pvt) Ltd"
+    assert {t["name"] for t in compiled_two["tender"]["tenderers"]} == {
+        "alpha (Pvt) Ltd",
+        "beta (Pvt) Ltd",
+    }
+
+
+def test_a_two_stage_procurement_end_to_end(
+    api: Api, clock: FakeClock, committee: None, settings: Settings
+) -> None:
+    _two_stage_end_to_end(api, clock, settings, "two_stage_one_envelope")
+
+
+def test_a_two_stage_two_envelope_procurement_end_to_end(
+    api: Api, clock: FakeClock, committee: None, settings: Settings
+) -> None:
+    _two_stage_end_to_end(api, clock, settings, "two_stage_two_envelope")

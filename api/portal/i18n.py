@@ -50,6 +50,9 @@ DYNAMIC_MESSAGES = frozenset(
         "direct_contracting",
         "two_stage_one_envelope",
         "two_stage_two_envelope",
+        # how a tender follows another
+        "prior",
+        "framework",
         # evaluation methods
         "least_cost",
         "qcbs",
@@ -98,6 +101,8 @@ ENGLISH_LABELS = {
     "single_stage_two_envelope": "single stage, two envelopes",
     "two_stage": "two envelopes (legacy two stage)",
     "two_stage_one_envelope": "two stage (stage two in one envelope)",
+    "prior": "stage two of this two-stage tender's stage one",
+    "framework": "a call-off of this framework agreement",
     "two_stage_two_envelope": "two stage, two envelopes",
     "qualification": "qualification (unpriced technical proposals)",
     "completed": "completed: stage two is published",

@@ -209,6 +209,19 @@ def _two_stage_end_to_end(api: Api, clock: FakeClock, settings: Settings, method
     first = _public(api, stage_one.id, read_token)
     assert first["status"] == "completed"
     assert first["stage_two"] == stage_two.id
+    # The notices link the stages; stage two names the vendors it invites.
+    notice = api.client.get(f"/portal/tenders/{stage_two.id}").text
+    assert f'href="/portal/tenders/{stage_one.id}"' in notice
+    assert "alpha (Pvt) Ltd" in notice
+    assert "gamma (Pvt) Ltd" not in notice
+    assert (
+        "صرف یہ فروشندگان بولی دے سکتے ہیں"
+        in api.client.get(f"/portal/tenders/{stage_two.id}?lang=ur").text
+    )
+    assert (
+        f'href="/portal/tenders/{stage_two.id}"'
+        in api.client.get(f"/portal/tenders/{stage_one.id}").text
+    )
     cancelled = api.post(
         f"/tenders/{stage_one.id}/cancel", api.login("officer@works"), json={"reason": "Late."}
     )

@@ -815,3 +815,32 @@ class UnpricedProposalError(InvalidTermsError):
     code = "unpriced_proposal_required"
     title = "Stage one takes unpriced technical proposals: leave out prices and rates"
     field = "contents.prices"
+
+
+class FollowOnTermsFixedError(InvalidTermsError):
+    """An edit of a follow-on draft (stage two, a call-off) that changes what the
+    application filled in from the tender it follows: its method, ``related`` or the
+    invited vendors."""
+
+    code = "follow_on_terms_fixed"
+    title = "A follow-on tender's method and invited vendors come from the tender it follows"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class StageTwoHeldError(InvalidStateError):
+    """Stage two drafted or published while a complaint about stage one's qualification
+    report is not settled."""
+
+    code = "stage_two_held_by_complaint"
+    title = "A complaint about stage one's qualification report holds stage two"
+
+
+class InvitedVendorsChangedError(InvalidStateError):
+    """Stage two published inviting other vendors than stage one's report now qualifies
+    (the report was withdrawn on a complaint and redone): draft stage two again."""
+
+    code = "invited_vendors_changed"
+    title = "Stage one's report now qualifies other vendors than stage two invites"

@@ -50,9 +50,11 @@ from domain.errors import (
     ComplaintPendingError,
     ContractSignedError,
     DocumentNotFoundError,
+    FollowOnTermsFixedError,
     InvalidDocumentsError,
     InvalidPlanLineError,
     InvalidTermsError,
+    InvitedVendorsChangedError,
     NoPreBidMeetingError,
     NoQualifiedBiddersError,
     NotStageOneError,
@@ -61,6 +63,7 @@ from domain.errors import (
     QuestionAlreadyAnsweredError,
     QuestionNotFoundError,
     ReportNotFinalError,
+    StageTwoHeldError,
     StageTwoIssuedError,
     TenderNotDraftError,
     TenderNotFoundError,
@@ -127,7 +130,9 @@ class OfficerTenderController(Controller):
         "/{tender_id:uuid}",
         sync_to_thread=True,
         summary="Edit a draft",
-        responses=problems(TenderNotFoundError, TenderNotDraftError, *WRITE),
+        responses=problems(
+            TenderNotFoundError, TenderNotDraftError, FollowOnTermsFixedError, *WRITE
+        ),
     )
     def edit(
         self,
@@ -152,9 +157,10 @@ class OfficerTenderController(Controller):
         description=(
             "The body is stage two's terms (the revised specifications), its `method` the "
             "stage-two method of stage one's rules (`rules.stage_two_method`). The draft "
-            "invites the bidders stage one's finalised report qualifies; add its documents "
-            "(revised specifications, minutes of the discussions) and publish it: publishing "
-            "it completes stage one. See docs/two-stage.md."
+            "invites the bidders stage one's finalised report qualifies; add its document "
+            "(the revised specifications; the minutes of the discussions with each bidder are "
+            "not published) and publish it: publishing it completes stage one. See "
+            "docs/two-stage.md."
         ),
         responses=problems(
             *TENDER,
@@ -163,6 +169,7 @@ class OfficerTenderController(Controller):
             ReportNotFinalError,
             NoQualifiedBiddersError,
             StageTwoIssuedError,
+            StageTwoHeldError,
             InvalidTermsError,
             *WRITE,
         ),
@@ -192,6 +199,9 @@ class OfficerTenderController(Controller):
             InvalidPlanLineError,
             UnplannedReasonRequiredError,
             StageTwoIssuedError,
+            ReportNotFinalError,
+            StageTwoHeldError,
+            InvitedVendorsChangedError,
             *WRITE,
         ),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, cast
 from uuid import UUID, uuid4
 
@@ -20,7 +21,12 @@ from domain.documents import (
     NoticeDocuments,
     check_no_minutes,
 )
-from domain.errors import DocumentNotFoundError, TenderNotFoundError, VersionConflictError
+from domain.errors import (
+    DocumentNotFoundError,
+    FollowOnTermsFixedError,
+    TenderNotFoundError,
+    VersionConflictError,
+)
 from domain.plan import ProcurementPlan, fiscal_year_of, plan_id_for, planned_terms
 from domain.rules import rules_for, security_rules
 from domain.securities import check_performance_security_percent
@@ -29,7 +35,6 @@ from domain.values import (
     Actor,
     NoticeLanguage,
     RelatedProcess,
-    Relationship,
     Role,
     TenderTerms,
     Timeline,
@@ -40,6 +45,21 @@ from procurement.crypto import hpke as sealing
 from procurement.store.application_base import ProcurementStore, WriteResult
 from procurement.store.documents import SNIFF_SIZE, media_type_of, store_bytes
 from procurement.store.recorder import StoreRecorder
+
+FOLLOW_ON_FIELDS = ("method", "related", "invited_vendors", "invited_names")
+"""What the application fills in on a follow-on tender (stage two, a call-off) from the
+tender it follows: an edit of its draft keeps them."""
+
+
+def check_follow_on_kept(current: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
+    """Refuse an edit of a follow-on draft that changes one of ``FOLLOW_ON_FIELDS`` (an
+    officer turning stage two into another stage one, an RFQ, or one envelope from two)."""
+    for name in FOLLOW_ON_FIELDS:
+        if name in changes and changes[name] != current[name]:
+            raise FollowOnTermsFixedError(
+                f"{name} of a follow-on tender comes from the tender it follows: it is not edited",
+                field=name,
+            )
 
 
 class TenderCommands(ProcurementStore):
@@ -100,6 +120,8 @@ class TenderCommands(ProcurementStore):
         """Change some of a draft's terms; the rest stay as they are."""
         tender = self._officers_tender(actor, tender_id, expected_version)
         current = {name: getattr(tender.terms, name) for name in TenderTerms.model_fields}
+        if tender.terms.related is not None:
+            check_follow_on_kept(current, changes)
         terms = TenderTerms.model_validate({**current, **changes})
         tender.edit_draft(terms=terms, actor=actor, timestamp=self._now())
         return self._save(tender)
@@ -135,18 +157,17 @@ class TenderCommands(ProcurementStore):
         )
         # Published on the plan as read: a line withdrawn, or a plan published, meanwhile
         # makes this write fail (version_conflict), never slip past the check.
-        return self._save(tender, *self._followed(tender, actor), unless_changed=plans_read)
+        followed, read = self._followed(tender, actor, now)
+        return self._save(tender, *followed, unless_changed={**plans_read, **read})
 
-    def _followed(self, tender: Tender, actor: Actor) -> list[Tender]:
-        """What publishing ``tender`` changes in the tender it follows: stage one of a
-        two-stage tender ends when its stage two is published (docs/two-stage.md)."""
-        related = tender.terms.related
-        if related is None or related.relationship is not Relationship.PRIOR:
-            return []
-        stage_one = self._load(Tender, related.tender_id)
-        stage_one.check_not_cancelled()
-        stage_one.issue_stage_two(stage_two_id=tender.id, actor=actor, timestamp=self._now())
-        return [stage_one]
+    def _followed(
+        self, tender: Tender, actor: Actor, now: datetime
+    ) -> tuple[list[Tender], dict[UUID, int]]:
+        """What publishing ``tender`` changes in the tender it follows, and what it was
+        decided from (each aggregate's version as read). A tender that follows none changes
+        nothing; stage two ends stage one (``TwoStageCommands``, docs/two-stage.md)."""
+        del tender, actor, now  # the overrides' arguments
+        return [], {}
 
     def amend_tender(
         self,

@@ -10,7 +10,7 @@ from uuid import UUID
 from domain.account import account_id_for
 from domain.values import Actor, RelatedProcess, Relationship, Role, TenderTerms
 from procurement.settings import Settings
-from tests.api.conftest import ENTITY, Api
+from tests.api.conftest import ENTITY, GRIEVANCE, Api
 from tests.api.scenarios import MEMBERS, Scenario, offer
 from tests.api.test_bad_input import assert_problem
 from tests.api.test_documents import PDF, add, uploaded
@@ -156,8 +156,7 @@ _STAGE_TWO = {
 def _stage_two(
     api: Api, clock: FakeClock, stage_one: Scenario, method: str
 ) -> tuple[Scenario, str]:
-    """Stage two drafted from stage one, its revised specification and the minutes of the
-    discussions added, published."""
+    """Stage two drafted from stage one, its revised specification added, published."""
     officer = api.login("officer@works")
     revised = tender_json(
         clock.now(),
@@ -178,16 +177,9 @@ def _stage_two(
     assert terms["related"] == {"tender_id": stage_one.id, "relationship": "prior"}
     assert sorted(terms["invited_names"]) == ["alpha (Pvt) Ltd", "beta (Pvt) Ltd"]
 
+    # One consolidated addendum; the minutes of each discussion stay in the file.
     changes = [
-        add(uploaded(api, officer, PDF, "revised.pdf"), "specification", "Revised specification"),
-        *(
-            add(
-                uploaded(api, officer, PDF + vendor.encode(), f"minutes-{vendor}.pdf"),
-                "discussion_minutes",
-                f"Minutes of the discussion with {vendor} (Pvt) Ltd",
-            )
-            for vendor in ("alpha", "beta")
-        ),
+        add(uploaded(api, officer, PDF, "revised.pdf"), "specification", "Revised specification")
     ]
     attached = api.post(f"/tenders/{stage_two_id}/documents", officer, json={"changes": changes})
     assert attached.status_code == 200, attached.text
@@ -246,7 +238,7 @@ def _two_stage_end_to_end(api: Api, clock: FakeClock, settings: Settings, method
         f"/public/tenders/{stage_two.id}/documents", params={"read_token": read_token}
     ).json()["documents"]
     kinds = sorted(d["versions"][-1]["kind"] for d in listed)
-    assert kinds == ["discussion_minutes", "discussion_minutes", "specification"]
+    assert kinds == ["specification"]
     stage_two.award("alpha")
 
     one, two = (f"{settings.ocid_prefix}-{t.id}" for t in (stage_one, stage_two))
@@ -277,3 +269,113 @@ def test_a_two_stage_two_envelope_procurement_end_to_end(
     api: Api, clock: FakeClock, committee: None, settings: Settings
 ) -> None:
     _two_stage_end_to_end(api, clock, settings, "two_stage_two_envelope")
+
+
+def _draft_stage_two(api: Api, clock: FakeClock, stage_one: Scenario) -> str:
+    revised = tender_json(
+        clock.now(), method="single_stage_one_envelope", reference="WSD/RD/2026/001-II"
+    )
+    drafted = api.post(
+        f"/tenders/{stage_one.id}/stage-two", api.login("officer@works"), json=revised
+    )
+    assert drafted.status_code == 201, drafted.text
+    stage_two_id: str = drafted.json()["id"]
+    return stage_two_id
+
+
+def test_stage_twos_method_and_invitations_are_not_edited(
+    api: Api, clock: FakeClock, committee: None
+) -> None:
+    stage_one = _stage_one(api, clock, "two_stage_one_envelope")
+    stage_two = _draft_stage_two(api, clock, stage_one)
+    officer = api.login("officer@works")
+    before = api.event_count()
+    for method in ("two_stage_one_envelope", "request_for_quotations", "single_stage_two_envelope"):
+        edited = api.client.patch(f"/tenders/{stage_two}", headers=officer, json={"method": method})
+        problem = assert_problem(edited, 422, "follow_on_terms_fixed")
+        assert problem["errors"][0]["loc"] == ["method"]
+    typed = api.client.patch(f"/tenders/{stage_two}", headers=officer, json={"invited_vendors": []})
+    assert_problem(typed, 422, "validation_failed")
+    assert api.event_count() == before  # nothing written
+    kept = api.client.patch(
+        f"/tenders/{stage_two}", headers=officer, json={"method": "single_stage_one_envelope"}
+    )
+    assert kept.status_code == 200, kept.text
+
+    # Publishing checks the method again, whatever made the draft.
+    terms = api.application.follow_on_terms(
+        TenderTerms.model_validate(
+            tender_json(
+                clock.now(), method="single_stage_two_envelope", reference="WSD/RD/2026/009"
+            )
+        ),
+        RelatedProcess(tender_id=UUID(stage_one.id), relationship=Relationship.PRIOR),
+        [account_id_for("alpha"), account_id_for("beta")],
+    )
+    other = str(api.application.draft_tender(_officer(), terms).id)
+    before = api.event_count()
+    assert_problem(api.post(f"/tenders/{other}/publish", officer), 422, "invalid_terms")
+    assert api.event_count() == before
+
+
+def test_stage_two_is_published_on_stage_ones_report_as_it_stands(
+    api: Api, clock: FakeClock, committee: None
+) -> None:
+    stage_one = _stage_one(api, clock, "two_stage_one_envelope")
+    stage_two = _draft_stage_two(api, clock, stage_one)
+    officer = api.login("officer@works")
+
+    def refused(code: str) -> None:
+        before = api.event_count()
+        assert_problem(api.post(f"/tenders/{stage_two}/publish", officer), 409, code)
+        assert api.event_count() == before  # nothing written
+
+    complaint = api.post(
+        f"/tenders/{stage_one.id}/complaints",
+        api.login("gamma"),
+        json={"stage": "final_report", "grounds": "Our plant is 40 km from the site."},
+    )
+    assert complaint.status_code == 201, complaint.text
+    refused("stage_two_held_by_complaint")
+    again = api.post(
+        f"/tenders/{stage_one.id}/stage-two",
+        officer,
+        json=tender_json(clock.now(), method="single_stage_one_envelope"),
+    )
+    assert_problem(again, 409, "stage_two_held_by_complaint")
+
+    upheld = api.post(
+        f"/tenders/{stage_one.id}/complaints/{complaint.json()['id']}/decision",
+        api.login(GRIEVANCE[0]),
+        json={
+            "outcome": "upheld",
+            "remedy": "reopen_evaluation",
+            "reasons": "The plant is 40 km from the site, as gamma's lease shows.",
+        },
+    )
+    assert upheld.status_code == 200, upheld.text
+    refused("report_not_final")  # the report is withdrawn
+    reinstated = stage_one.act(
+        MEMBERS[0],
+        {"action": "reinstate", "bid_id": stage_one.bids["gamma"], "reason": "Plant at 40 km."},
+    )
+    assert reinstated.status_code == 200, reinstated.text
+    stage_one.finalise()
+    refused("invited_vendors_changed")  # the draft invites alpha and beta, not gamma
+
+    redrafted = api.post(
+        f"/tenders/{stage_one.id}/stage-two",
+        officer,
+        json=tender_json(clock.now(), method="single_stage_one_envelope"),
+    )
+    assert redrafted.status_code == 201, redrafted.text
+    assert redrafted.json()["id"] == stage_two
+    terms = api.client.get(f"/tenders/{stage_two}", headers=officer).json()["terms"]
+    assert sorted(terms["invited_names"]) == [
+        "alpha (Pvt) Ltd",
+        "beta (Pvt) Ltd",
+        "gamma (Pvt) Ltd",
+    ]
+    published = api.post(f"/tenders/{stage_two}/publish", officer)
+    assert published.status_code == 200, published.text
+    assert _public(api, stage_one.id, published.json()["read_token"])["status"] == "completed"

@@ -4,14 +4,20 @@ end to end."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from domain.account import account_id_for
+from domain.bid import EnvelopeName
 from domain.values import Actor, RelatedProcess, Relationship, Role, TenderTerms
+from procurement.audit import verify as audit
+from procurement.crypto import hpke as sealing
 from procurement.settings import Settings
 from tests.api.conftest import ENTITY, GRIEVANCE, Api
 from tests.api.scenarios import MEMBERS, Scenario, offer
+from tests.api.test_audit import _wait
 from tests.api.test_bad_input import assert_problem
 from tests.api.test_documents import PDF, add, uploaded
 from tests.api.test_methods import _public, _record_is_valid
@@ -379,3 +385,45 @@ def test_stage_two_is_published_on_stage_ones_report_as_it_stands(
     published = api.post(f"/tenders/{stage_two}/publish", officer)
     assert published.status_code == 200, published.text
     assert _public(api, stage_one.id, published.json()["read_token"])["status"] == "completed"
+
+
+def test_a_price_sealed_into_a_stage_one_proposal_is_never_published(
+    api: Api, clock: FakeClock, committee: None, settings: Settings
+) -> None:
+    officer = api.login("officer@works")
+    notice = tender_json(clock.now(), method="two_stage_one_envelope", bid_security=None)
+    drafted = api.post("/tenders", officer, json=notice)
+    assert drafted.status_code == 201, drafted.text
+    published = api.post(f"/tenders/{drafted.json()['id']}/publish", officer)
+    assert published.status_code == 200, published.text
+    stage_one = Scenario.published(api, clock, drafted.json()["id"])
+    [key] = stage_one.page(published.json()["read_token"])["sealing"]
+    # Sealed on the vendor's machine, the proposal is not read before the opening.
+    priced = json.dumps(offer("4271913.00", security=False)).encode()
+    envelope = sealing.seal(
+        key["public_key"], UUID(stage_one.id), account_id_for("alpha"), EnvelopeName.BID, priced
+    )
+    sealed = api.post(
+        f"/tenders/{stage_one.id}/bids",
+        api.register_vendor("alpha"),
+        json={"envelopes": [{"name": "bid", "ciphertext": envelope.ciphertext}]},
+    )
+    assert sealed.status_code == 201, sealed.text
+    stage_one.bid("beta", PROPOSAL)
+    clock.set(stage_one.deadline + timedelta(minutes=31))
+    opening = api.post(f"/tenders/{stage_one.id}/opening", api.login("officer@works"))
+    assert opening.status_code == 200, opening.text
+    page = stage_one.page(opening.json()["read_token"])
+    opened = {bid["vendor_name"]: bid for bid in page["opening"]["bids"]}
+    assert opened["alpha (Pvt) Ltd"]["status"] == "opened"
+    assert opened["alpha (Pvt) Ltd"]["prices"] == []
+    assert "4271913" not in json.dumps(page)
+    releases = _releases_of(api, f"{settings.ocid_prefix}-{stage_one.id}")
+    assert "4271913" not in json.dumps(releases)
+    # The audit re-opens the proposal and agrees with the record that lists no price.
+    auditor = api.login("auditor@sindh")
+    _wait(api, auditor, opening.json()["position"])
+    key = api.client.get("/public/keys").json()["receipt_signing_key"]["public_key"]
+    report = audit.verify(api.client.get("/audit/export", headers=auditor).text.splitlines(), key)
+    assert report.ok, report.problems
+    assert report.bids_rechecked == 2

@@ -14,6 +14,7 @@ from domain.documents import DocumentKind
 from domain.evaluation import Evaluation
 from domain.grievance import ComplaintStage, GrievanceStatus, TenderComplaints
 from domain.opening import OpenedStatus
+from domain.public_status import PublicTenderStatus
 from domain.rules import DIRECT_CONTRACTING_CASES
 from domain.tender import Tender
 from domain.values import RelatedProcess, Relationship, TenderTerms
@@ -450,7 +451,9 @@ def _finalised(
             "language": "en",
         }
     )
-    if report.unsuccessful:
+    # The report's public status, not ``unsuccessful``: stage one's qualification report
+    # recommends no bid, and is unsuccessful only when it qualifies nobody.
+    if report.public_status is PublicTenderStatus.UNSUCCESSFUL:
         _set_status(tender, "unsuccessful")
     elif tender.get("status") == "unsuccessful":  # a later report ranks a bid again
         _set_status(tender, "active")

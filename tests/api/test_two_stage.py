@@ -427,3 +427,11 @@ def test_a_price_sealed_into_a_stage_one_proposal_is_never_published(
     report = audit.verify(api.client.get("/audit/export", headers=auditor).text.splitlines(), key)
     assert report.ok, report.problems
     assert report.bids_rechecked == 2
+
+
+def test_stage_one_that_qualifies_a_bidder_is_not_unsuccessful_in_ocds(
+    api: Api, clock: FakeClock, committee: None, settings: Settings
+) -> None:
+    stage_one = _stage_one(api, clock, "two_stage_two_envelope")  # its report: evaluated
+    compiled = _record_is_valid(api, f"{settings.ocid_prefix}-{stage_one.id}")
+    assert compiled["tender"]["status"] == "active"

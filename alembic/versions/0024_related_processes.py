@@ -3,7 +3,7 @@
 Stage two of a two-stage tender follows its stage one and invites the qualified; a
 framework's call-off follows the framework and invites its suppliers (docs/two-stage.md).
 Both are null for every notice published before (no stored event has them), and for a
-notice open to every vendor. ``stage_two``: the stage two that completed a stage one.
+notice open to every vendor.
 
 Revision ID: 0024
 Revises: 0023
@@ -23,13 +23,9 @@ depends_on = None
 def upgrade() -> None:
     # related: {tender_id, relationship}; invited_vendors: [{id, name}, ...].
     op.execute(
-        "ALTER TABLE public_tenders ADD COLUMN related jsonb, ADD COLUMN invited_vendors jsonb, "
-        "ADD COLUMN stage_two uuid"
+        "ALTER TABLE public_tenders ADD COLUMN related jsonb, ADD COLUMN invited_vendors jsonb"
     )
 
 
 def downgrade() -> None:
-    op.execute(
-        "ALTER TABLE public_tenders DROP COLUMN related, DROP COLUMN invited_vendors, "
-        "DROP COLUMN stage_two"
-    )
+    op.execute("ALTER TABLE public_tenders DROP COLUMN related, DROP COLUMN invited_vendors")

@@ -40,6 +40,7 @@ from domain.values import (
     Timeline,
 )
 from procurement.commands.access import system_actor
+from procurement.commands.bids import check_invited
 from procurement.commands.views import TenderView
 from procurement.crypto import hpke as sealing
 from procurement.store.application_base import ProcurementStore, WriteResult
@@ -287,8 +288,10 @@ class TenderCommands(ProcurementStore):
     def ask_question(
         self, actor: Actor, tender_id: UUID, text: str, idempotency_key: str | None = None
     ) -> WriteResult:
-        """A vendor's clarification request. Returns the question's id, not the tender's."""
+        """A vendor's clarification request. Returns the question's id, not the tender's. On
+        a tender open to invited vendors alone, only they ask (``vendor_not_invited``)."""
         tender = self._public_tender(tender_id)
+        check_invited(tender, actor)  # a restricted tender's questions are its invited's
         question_id = self._new_id(actor, idempotency_key)
         asked = tender.questions.get(question_id)
         if asked is not None and asked.asked_by == actor.account_id:

@@ -73,7 +73,15 @@ def test_a_follow_on_tender_takes_bids_from_its_invited_vendors_alone(
         content=b"%PDF-1.4 beta's offer",
     )
     assert_problem(upload, 403, "vendor_not_invited")
+    question = api.post(
+        f"/tenders/{follow_on}/questions", api.login("beta"), json={"text": "Is asphalt PG 60/70?"}
+    )
+    assert_problem(question, 403, "vendor_not_invited")
     assert api.event_count() == before  # nothing written
+    asked = api.post(
+        f"/tenders/{follow_on}/questions", api.login("alpha"), json={"text": "Is asphalt PG 60/70?"}
+    )
+    assert asked.status_code == 201, asked.text
     accepted = api.post(
         f"/tenders/{follow_on}/bids", api.login("alpha"), json={"contents": offer("9000000.00")}
     )

@@ -35,6 +35,7 @@ class DocumentKind(StrEnum):
     PRE_BID_MINUTES = "pre_bid_minutes"
     ADDENDUM = "addendum"
     OTHER = "other"
+    DISCUSSION_MINUTES = "discussion_minutes"  # stage two: stage one's discussions, recorded
 
 
 class MediaType(StrEnum):

@@ -786,3 +786,81 @@ class PlanYearEndedError(InvalidStateError):
     code = "plan_year_ended"
     title = "The plan's fiscal year is over"
     field = "fiscal_year"
+
+
+class VendorNotInvitedError(ForbiddenError):
+    """A bid on a tender open only to invited vendors (stage two: the qualified of stage
+    one; a mini-competition: the framework's suppliers) from a vendor not among them."""
+
+    code = "vendor_not_invited"
+    title = "Only the vendors invited to this tender may bid on it"
+
+
+VendorNotInvited = VendorNotInvitedError
+"""The name the shared conventions of issue 20 give it."""
+
+
+# Two-stage tendering (docs/two-stage.md)
+
+
+class NotStageOneError(RuleViolationError):
+    """Stage two issued from a tender whose method is not a two-stage one."""
+
+    code = "not_stage_one"
+    title = "Only stage one of a two-stage tender issues a stage two"
+    field = "method"
+
+
+class NoQualifiedBiddersError(InvalidStateError):
+    code = "no_qualified_bidders"
+    title = "Stage one's report qualifies no bidder: there is nobody to invite to stage two"
+
+
+class StageTwoIssuedError(InvalidStateError):
+    code = "stage_two_issued"
+    title = "Stage one has its stage two already"
+
+
+class StageOneNotAwardedError(RuleViolationError):
+    """An award on stage one, whose proposals carry no price: stage two is awarded."""
+
+    code = "stage_one_not_awarded"
+    title = "Stage one of a two-stage tender is not awarded: its stage two is"
+
+
+class UnpricedProposalError(InvalidTermsError):
+    """A bid on stage one that gives prices or rates: stage one takes unpriced technical
+    proposals."""
+
+    code = "unpriced_proposal_required"
+    title = "Stage one takes unpriced technical proposals: leave out prices and rates"
+    field = "contents.prices"
+
+
+class FollowOnTermsFixedError(InvalidTermsError):
+    """An edit of a follow-on draft (stage two, a call-off) that changes what the
+    application filled in from the tender it follows: its method, ``related`` or the
+    invited vendors."""
+
+    code = "follow_on_terms_fixed"
+    title = "A follow-on tender's method and invited vendors come from the tender it follows"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class StageTwoHeldError(InvalidStateError):
+    """Stage two drafted or published while a complaint about stage one's qualification
+    report is not settled."""
+
+    code = "stage_two_held_by_complaint"
+    title = "A complaint about stage one's qualification report holds stage two"
+
+
+class InvitedVendorsChangedError(InvalidStateError):
+    """Stage two published inviting other vendors than stage one's report now qualifies
+    (the report was withdrawn on a complaint and redone): draft stage two again."""
+
+    code = "invited_vendors_changed"
+    title = "Stage one's report now qualifies other vendors than stage two invites"

@@ -27,6 +27,8 @@ MAX_DOCUMENTS = 50
 """Documents a bid carries, and documents a tender requires."""
 MAX_CRITERIA = 50
 """Technical criteria of a quality and cost based selection."""
+MAX_INVITED = 500
+"""Vendors invited to a tender open only to them (stage two, a framework's call-off)."""
 
 Base64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", max_length=28_000_000)]
 """Bytes as standard base64: a ciphertext, a key."""

@@ -21,3 +21,4 @@ class PublicTenderStatus(StrEnum):
     AWARDED = "awarded"  # an award made on the report is live
     CONTRACTED = "contracted"  # the contract is signed
     CANCELLED = "cancelled"
+    COMPLETED = "completed"  # stage one of a two-stage tender: its stage two is published

@@ -70,6 +70,9 @@ class MethodRules(ValueObject):
     min_quotations: int | None = None
     # The cases a direct-contracting tender may cite (empty for the other methods).
     direct_contracting_cases: tuple[DirectContractingCase, ...] = ()
+    # A two-stage method's stage two: the method its priced bids are taken under (one
+    # envelope, or technical and financial). None: the tender is not stage one.
+    stage_two_method: Method | None = None
 
 
 DIRECT_CONTRACTING_CASES: dict[DirectContractingCase, str] = {
@@ -133,6 +136,14 @@ def _citations() -> dict[str, Citation]:
             "government-fixed price; emergency; locally manufactured vehicles (sppr-facts "
             "row 28, a secondary summary; the rule's number was not read)"
         ),
+        "two_stage": cite(
+            "two-stage bidding: stage one takes technical proposals without prices, the "
+            "agency discusses them with each bidder and revises the specifications; stage two "
+            "invites priced bids from the bidders qualified in stage one, in one envelope or "
+            "(two-stage two-envelope) technical and financial envelopes (sppr-facts row 21: "
+            "R46 sets out the open-bidding procedures; that two-stage and two-stage "
+            "two-envelope are among them was not read)"
+        ),
         "notice_languages": cite(
             "notices inviting tenders by open competitive bidding are advertised in "
             "newspapers in English, Urdu and Sindhi (as well as on the Authority's website); "
@@ -151,8 +162,20 @@ _MIN_PERIOD_DAYS: dict[tuple[Method, Scope], int] = {
 }
 
 _OPEN_COMPETITIVE = frozenset(
-    {Method.SINGLE_STAGE_ONE_ENVELOPE, Method.SINGLE_STAGE_TWO_ENVELOPE, Method.TWO_STAGE}
+    {
+        Method.SINGLE_STAGE_ONE_ENVELOPE,
+        Method.SINGLE_STAGE_TWO_ENVELOPE,
+        Method.TWO_STAGE,
+        Method.TWO_STAGE_ONE_ENVELOPE,
+        Method.TWO_STAGE_TWO_ENVELOPE,
+    }
 )
+STAGE_TWO_METHOD: dict[Method, Method] = {
+    Method.TWO_STAGE_ONE_ENVELOPE: Method.SINGLE_STAGE_ONE_ENVELOPE,
+    Method.TWO_STAGE_TWO_ENVELOPE: Method.SINGLE_STAGE_TWO_ENVELOPE,
+}
+"""Each two-stage method's stage two: a tender of the single-stage method with the same
+envelopes, that follows stage one (``related``, ``prior``) and invites its qualified."""
 _ALL_LANGUAGES: tuple[NoticeLanguage, ...] = ("en", "ur", "sd")
 _ENGLISH: tuple[NoticeLanguage, ...] = ("en",)
 
@@ -206,6 +229,7 @@ def rules_for(profile_name: str, method: Method, scope: Scope) -> MethodRules:
         direct_contracting_cases=tuple(DIRECT_CONTRACTING_CASES)
         if method is Method.DIRECT_CONTRACTING
         else (),
+        stage_two_method=STAGE_TWO_METHOD.get(method),
     )
 
 

@@ -42,16 +42,19 @@ from domain.errors import (
     DeadlineNotReachedError,
     DeadlinePassedError,
     InvalidPreBidMeetingError,
+    InvalidStateError,
     InvalidTermsError,
     InvalidTimelineError,
     JustificationRequiredError,
     MethodNotAllowedForValueError,
     NoPreBidMeetingError,
     NoticeTranslationMissingError,
+    NotStageOneError,
     OpeningTimeOutOfWindowError,
     PreBidMeetingNotHeldError,
     QuestionAlreadyAnsweredError,
     QuestionNotFoundError,
+    StageTwoIssuedError,
     TenderCancelledError,
     TenderNotDraftError,
     TenderNotPublishedError,
@@ -82,6 +85,7 @@ class TenderStatus(StrEnum):
     CLOSED = PublicTenderStatus.CLOSED.value  # the deadline passed; bids await the opening
     OPENED = PublicTenderStatus.OPENED.value  # the bids (or technical envelopes) were opened
     CANCELLED = PublicTenderStatus.CANCELLED.value
+    COMPLETED = PublicTenderStatus.COMPLETED.value  # stage one, its stage two published
 
 
 class Amendment(ValueObject):
@@ -174,6 +178,13 @@ class Tender(Aggregate):
         reason: str
         actor: Actor
 
+    class StageTwoIssued(Aggregate.Event):
+        """Stage one ends: its stage two, inviting the qualified, is published."""
+
+        TOPIC = "procurement:Tender.StageTwoIssued"
+        stage_two_id: UUID
+        actor: Actor
+
     @event(TenderDrafted)
     def __init__(
         self,
@@ -198,6 +209,7 @@ class Tender(Aggregate):
         self.questions: dict[UUID, Question] = {}
         self.cancelled_at: datetime | None = None
         self.cancellation_reason: str | None = None
+        self.stage_two_id: UUID | None = None
 
     # Guards -------------------------------------------------------------------------------
 
@@ -222,7 +234,7 @@ class Tender(Aggregate):
 
     def check_is_active(self) -> None:
         self.check_not_cancelled()
-        if self.status in {TenderStatus.CLOSED, TenderStatus.OPENED}:
+        if self.status in {TenderStatus.CLOSED, TenderStatus.OPENED, TenderStatus.COMPLETED}:
             raise BiddingClosedError("bidding on this tender has closed")
         if self.status is not TenderStatus.ACTIVE:
             raise TenderNotPublishedError("the tender is not published")
@@ -564,11 +576,34 @@ class Tender(Aggregate):
     @event(TenderCancelled)
     def cancel(self, *, reason: str, actor: Actor, timestamp: datetime) -> None:
         self.check_not_cancelled()
+        self.check_no_stage_two()
         if not reason.strip():
             raise InvalidTermsError("a cancellation needs its reason")
         self.status = TenderStatus.CANCELLED
         self.cancelled_at = timestamp
         self.cancellation_reason = reason
+
+    @event(StageTwoIssued)
+    def issue_stage_two(self, *, stage_two_id: UUID, actor: Actor, timestamp: datetime) -> None:
+        """Stage one ends: its stage two is published (docs/two-stage.md)."""
+        self.check_stage_one()
+        self.check_no_stage_two()
+        if self.status is not TenderStatus.OPENED:
+            raise InvalidStateError("stage two follows stage one's opening and evaluation")
+        self.status = TenderStatus.COMPLETED
+        self.stage_two_id = stage_two_id
+
+    def check_stage_one(self) -> None:
+        if not self.terms.method.is_stage_one:
+            raise NotStageOneError(
+                f"a {self.terms.method.value} tender has no stage two: only "
+                "two_stage_one_envelope and two_stage_two_envelope tenders do"
+            )
+
+    def check_no_stage_two(self) -> None:
+        # ``getattr``: a tender loaded from a snapshot taken before two-stage tendering.
+        if getattr(self, "stage_two_id", None) is not None:
+            raise StageTwoIssuedError(f"stage two is tender {self.stage_two_id}")
 
     # Queries ------------------------------------------------------------------------------
 

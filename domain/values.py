@@ -18,6 +18,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from domain.fields import (
     MAX_CRITERIA,
     MAX_DOCUMENTS,
+    MAX_INVITED,
     MAX_ITEMS,
     MAX_LOTS,
     MAX_SECURITY_FORMS,
@@ -74,9 +75,18 @@ class Category(StrEnum):
 class Method(StrEnum):
     SINGLE_STAGE_ONE_ENVELOPE = "single_stage_one_envelope"
     SINGLE_STAGE_TWO_ENVELOPE = "single_stage_two_envelope"
-    TWO_STAGE = "two_stage"
+    TWO_STAGE = "two_stage"  # legacy: a single stage with a second envelope (docs/two-stage.md)
     REQUEST_FOR_QUOTATIONS = "request_for_quotations"
     DIRECT_CONTRACTING = "direct_contracting"
+    # Two-stage bidding: this tender is stage one (unpriced technical proposals, qualified
+    # or not); stage two is a tender of its own, priced, in one envelope or in two.
+    TWO_STAGE_ONE_ENVELOPE = "two_stage_one_envelope"
+    TWO_STAGE_TWO_ENVELOPE = "two_stage_two_envelope"
+
+    @property
+    def is_stage_one(self) -> bool:
+        """A two-stage method: the tender published with it is stage one."""
+        return self in {Method.TWO_STAGE_ONE_ENVELOPE, Method.TWO_STAGE_TWO_ENVELOPE}
 
 
 class Scope(StrEnum):
@@ -160,6 +170,7 @@ class EvaluationMethod(StrEnum):
     QCBS = "qcbs"  # quality and cost based selection (two envelopes)
     RFQ = "request_for_quotations"  # lowest responsive quotation
     DIRECT = "direct_contracting"  # the one offer, examined for responsiveness
+    QUALIFICATION = "qualification"  # stage one: each proposal qualified or not, unranked
 
 
 class TieBreak(StrEnum):
@@ -331,6 +342,8 @@ class PreBidMeeting(ValueObject):
 _DEFAULT_EVALUATION = {
     "request_for_quotations": EvaluationMethod.RFQ,
     "direct_contracting": EvaluationMethod.DIRECT,
+    "two_stage_one_envelope": EvaluationMethod.QUALIFICATION,
+    "two_stage_two_envelope": EvaluationMethod.QUALIFICATION,
 }
 _TWO_ENVELOPES = {"single_stage_two_envelope", "two_stage"}
 
@@ -367,6 +380,14 @@ class TenderTerms(ValueObject):
     # notices published before it replay); refused on any other method.
     direct_contracting: DirectContractingJustification | None = None
     pre_bid_meeting: PreBidMeeting | None = None
+    # The tender this one follows (stage two of a two-stage tender, a framework's call-off),
+    # and the only vendors who may bid on it; both filled in by the application when it
+    # creates the follow-on tender, never typed by an officer. Empty: open to every vendor.
+    related: RelatedProcess | None = None
+    invited_vendors: Annotated[tuple[UUID, ...], Field(max_length=MAX_INVITED)] = ()
+    # Their names as their accounts gave them when the tender was created (the public
+    # notice shows them), in invited_vendors' order.
+    invited_names: Annotated[tuple[Line, ...], Field(max_length=MAX_INVITED)] = ()
 
     @property
     def evaluation_terms(self) -> EvaluationTerms:
@@ -374,6 +395,16 @@ class TenderTerms(ValueObject):
             return self.evaluation
         method = _DEFAULT_EVALUATION.get(self.method.value, EvaluationMethod.LEAST_COST)
         return EvaluationTerms(method=method)
+
+    @model_validator(mode="after")
+    def _invitations(self) -> Self:
+        if len(set(self.invited_vendors)) != len(self.invited_vendors):
+            msg = "a vendor is invited once"
+            raise ValueError(msg)
+        if len(self.invited_names) != len(self.invited_vendors):
+            msg = "each invited vendor needs its name"
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -397,6 +428,9 @@ class TenderTerms(ValueObject):
         if expected is not None and evaluation.method is not expected:
             msg = f"a {self.method.value} tender is evaluated by {expected.value}"
             raise ValueError(msg)
+        if evaluation.method is EvaluationMethod.QUALIFICATION and expected is None:
+            msg = "only stage one of a two-stage tender is evaluated by qualification"
+            raise ValueError(msg)
         if evaluation.method is EvaluationMethod.QCBS and self.method.value not in _TWO_ENVELOPES:
             msg = "quality and cost based selection needs a two-envelope method"
             raise ValueError(msg)
@@ -407,3 +441,20 @@ class TenderTerms(ValueObject):
             msg = "only a direct_contracting tender gives a direct-contracting justification"
             raise ValueError(msg)
         return self
+
+
+class Relationship(StrEnum):
+    """How a tender follows another (values from the OCDS relatedProcess codelist)."""
+
+    PRIOR = "prior"  # stage two follows its stage one
+    FRAMEWORK = "framework"  # a call-off of a framework agreement
+
+
+class RelatedProcess(ValueObject):
+    """The tender this one follows, and how."""
+
+    tender_id: UUID
+    relationship: Relationship
+
+
+TenderTerms.model_rebuild()

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from domain.public_status import PublicTenderStatus
 from domain.tender import Tender
+from domain.values import TenderTerms
 from projections import public_awards, public_plans, tender_documents
 
 Statement = tuple[str, dict[str, Any]]
@@ -139,14 +140,14 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
             method, scope, estimated_amount, currency, lots, bid_security, bid_validity_days,
             clarification_deadline, submission_deadline, opening_time, rules, sealing,
             status, published_at, version, position, direct_contracting, pre_bid_meeting,
-            award_by_lot, performance_security_percent
+            award_by_lot, performance_security_percent, related, invited_vendors
         ) VALUES (
             %(id)s, %(reference)s, %(title)s, %(description)s, %(translations)s,
             %(entity)s, %(category)s, %(method)s, %(scope)s, %(amount)s, %(currency)s,
             %(lots)s, %(bid_security)s, %(validity)s, %(clarification)s, %(deadline)s,
             %(opening)s, %(rules)s, %(sealing)s, %(status)s, %(at)s, %(version)s, %(position)s,
             %(direct_contracting)s, %(pre_bid_meeting)s, %(award_by_lot)s,
-            %(performance_security_percent)s
+            %(performance_security_percent)s, %(related)s, %(invited_vendors)s
         )
     """
     return [
@@ -179,6 +180,8 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
                 "pre_bid_meeting": _json_or_none(notice.pre_bid_meeting),
                 "award_by_lot": notice.award_by_lot,
                 "performance_security_percent": notice.performance_security_percent,
+                "related": _json_or_none(notice.related),
+                "invited_vendors": _invited(notice),
                 "clarification": timeline.clarification_deadline,
                 "deadline": timeline.submission_deadline,
                 "opening": timeline.opening_time,
@@ -346,6 +349,24 @@ def _cancelled(event: Tender.TenderCancelled, tracking: Tracking) -> list[Statem
     ]
 
 
+@statements_for.register
+def _stage_two_issued(event: Tender.StageTwoIssued, tracking: Tracking) -> list[Statement]:
+    return [
+        (
+            """
+            UPDATE public_tenders SET status = %(status)s, stage_two = %(stage_two)s
+            WHERE tender_id = %(id)s
+            """,
+            {
+                "id": event.originator_id,
+                "status": PublicTenderStatus.COMPLETED.value,
+                "stage_two": event.stage_two_id,
+            },
+        ),
+        _touch(event.originator_id, event.originator_version, tracking),
+    ]
+
+
 def _touch(tender_id: Any, version: int, tracking: Tracking) -> Statement:
     return (
         (
@@ -353,4 +374,16 @@ def _touch(tender_id: Any, version: int, tracking: Tracking) -> Statement:
             "WHERE tender_id = %(id)s"
         ),
         {"id": tender_id, "version": version, "position": tracking.notification_id},
+    )
+
+
+def _invited(notice: TenderTerms) -> Jsonb | None:
+    """The vendors a notice invites, each its id and name; None: open to every vendor."""
+    if not notice.invited_vendors:
+        return None
+    return Jsonb(
+        [
+            {"id": str(vendor_id), "name": name}
+            for vendor_id, name in zip(notice.invited_vendors, notice.invited_names, strict=True)
+        ]
     )

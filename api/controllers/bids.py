@@ -38,6 +38,7 @@ from domain.errors import (
     UploadNotFoundError,
     VendorDebarredError,
     VendorNotActiveTaxpayerError,
+    VendorNotInvitedError,
 )
 from domain.values import Actor, Role
 from procurement.commands.application import BidView, ProcurementApplication
@@ -53,11 +54,13 @@ A_BID = (
     UploadNotFoundError,
     VendorNotActiveTaxpayerError,
     VendorDebarredError,
+    VendorNotInvitedError,
     TOO_MANY_REQUESTS,
     *WRITE,
 )
 """A bid's write: its prices must fit the tender's lots, its envelopes the method's, and
-the vendor be an active taxpayer where the list is enforced."""
+the vendor be an active taxpayer where the list is enforced, and invited where the tender
+invites."""
 
 
 def _out(view: BidView) -> BidOut:

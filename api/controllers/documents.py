@@ -56,6 +56,7 @@ from domain.errors import (
     TenderNotFoundError,
     TenderNotPublishedError,
     UploadNotFoundError,
+    VendorNotInvitedError,
 )
 from domain.values import Actor, Role
 from procurement.commands.application import ProcurementApplication
@@ -143,6 +144,7 @@ class BidDocumentController(Controller):
             TenderNotPublishedError,
             DeadlinePassedError,
             BiddingClosedError,
+            VendorNotInvitedError,
             DocumentTypeError,
             TOO_LARGE,
             TOO_MANY_REQUESTS,

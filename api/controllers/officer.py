@@ -50,14 +50,21 @@ from domain.errors import (
     ComplaintPendingError,
     ContractSignedError,
     DocumentNotFoundError,
+    FollowOnTermsFixedError,
     InvalidDocumentsError,
     InvalidPlanLineError,
     InvalidTermsError,
+    InvitedVendorsChangedError,
     NoPreBidMeetingError,
+    NoQualifiedBiddersError,
+    NotStageOneError,
     OpeningHeldError,
     PreBidMeetingNotHeldError,
     QuestionAlreadyAnsweredError,
     QuestionNotFoundError,
+    ReportNotFinalError,
+    StageTwoHeldError,
+    StageTwoIssuedError,
     TenderNotDraftError,
     TenderNotFoundError,
     TenderNotPublishedError,
@@ -123,7 +130,9 @@ class OfficerTenderController(Controller):
         "/{tender_id:uuid}",
         sync_to_thread=True,
         summary="Edit a draft",
-        responses=problems(TenderNotFoundError, TenderNotDraftError, *WRITE),
+        responses=problems(
+            TenderNotFoundError, TenderNotDraftError, FollowOnTermsFixedError, *WRITE
+        ),
     )
     def edit(
         self,
@@ -141,6 +150,43 @@ class OfficerTenderController(Controller):
         )
 
     @post(
+        "/{tender_id:uuid}/stage-two",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+        summary="Draft stage two of a two-stage tender, inviting stage one's qualified",
+        description=(
+            "The body is stage two's terms (the revised specifications), its `method` the "
+            "stage-two method of stage one's rules (`rules.stage_two_method`). The draft "
+            "invites the bidders stage one's finalised report qualifies; add its document "
+            "(the revised specifications; the minutes of the discussions with each bidder are "
+            "not published) and publish it: publishing it completes stage one. See "
+            "docs/two-stage.md."
+        ),
+        responses=problems(
+            *TENDER,
+            TenderNotPublishedError,
+            NotStageOneError,
+            ReportNotFinalError,
+            NoQualifiedBiddersError,
+            StageTwoIssuedError,
+            StageTwoHeldError,
+            InvalidTermsError,
+            *WRITE,
+        ),
+    )
+    def stage_two(
+        self,
+        tender_id: FromPath[UUID],
+        data: JSONBody[TenderIn],
+        actor: NamedDependency[Actor],
+        procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
+    ) -> WriteOut:
+        return WriteOut.of(
+            procurement.draft_stage_two(actor, tender_id, data.to_domain()), read_tokens
+        )
+
+    @post(
         "/{tender_id:uuid}/publish",
         status_code=HTTP_200_OK,
         sync_to_thread=True,
@@ -152,6 +198,10 @@ class OfficerTenderController(Controller):
             *TERMS_RULES,
             InvalidPlanLineError,
             UnplannedReasonRequiredError,
+            StageTwoIssuedError,
+            ReportNotFinalError,
+            StageTwoHeldError,
+            InvitedVendorsChangedError,
             *WRITE,
         ),
     )
@@ -266,7 +316,12 @@ class OfficerTenderController(Controller):
         sync_to_thread=True,
         summary="Cancel with a reason",
         responses=problems(
-            *TENDER, AwardLiveError, ComplaintPendingError, ContractSignedError, *WRITE
+            *TENDER,
+            AwardLiveError,
+            ComplaintPendingError,
+            ContractSignedError,
+            StageTwoIssuedError,
+            *WRITE,
         ),
     )
     def cancel(

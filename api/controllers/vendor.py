@@ -13,7 +13,11 @@ from api.auth import requires_role
 from api.openapi import TENDER, WRITE, bearer, problems
 from api.read_tokens import ReadTokens
 from api.schemas import QuestionIn, WriteOut
-from domain.errors import ClarificationPeriodClosedError, InvalidTermsError
+from domain.errors import (
+    ClarificationPeriodClosedError,
+    InvalidTermsError,
+    VendorNotInvitedError,
+)
 from domain.values import Actor, Role
 from procurement.commands.application import ProcurementApplication
 
@@ -29,7 +33,13 @@ class VendorTenderController(Controller):
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
         summary="Ask a clarification question (your name is never published)",
-        responses=problems(*TENDER, ClarificationPeriodClosedError, InvalidTermsError, *WRITE),
+        responses=problems(
+            *TENDER,
+            ClarificationPeriodClosedError,
+            InvalidTermsError,
+            VendorNotInvitedError,
+            *WRITE,
+        ),
     )
     def ask(
         self,

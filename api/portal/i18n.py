@@ -48,9 +48,15 @@ DYNAMIC_MESSAGES = frozenset(
         "two_stage",
         "request_for_quotations",
         "direct_contracting",
+        "two_stage_one_envelope",
+        "two_stage_two_envelope",
+        # how a tender follows another
+        "prior",
+        "framework",
         # evaluation methods
         "least_cost",
         "qcbs",
+        "qualification",
         # roles
         "vendor",
         "officer",
@@ -93,7 +99,14 @@ DYNAMIC_MESSAGES = frozenset(
 ENGLISH_LABELS = {
     "single_stage_one_envelope": "single stage, one envelope",
     "single_stage_two_envelope": "single stage, two envelopes",
-    "two_stage": "two stages",
+    "two_stage": "two envelopes (legacy two stage)",
+    "two_stage_one_envelope": "two stage (stage two in one envelope)",
+    "prior": "stage two of this two-stage tender's stage one",
+    "framework": "a call-off of this framework agreement",
+    "two_stage_two_envelope": "two stage, two envelopes",
+    "qualification": "qualification (unpriced technical proposals)",
+    "completed": "completed: stage two is published",
+    "discussion_minutes": "minutes of the discussions with bidders",
     "request_for_quotations": "request for quotations",
     "direct_contracting": "direct contracting",
     "least_cost": "least cost",

@@ -196,6 +196,21 @@ class TenderOut(TenderSummaryOut, frozen=True, kw_only=True, gc=False):
         str | None,
         _about("the winner's performance security in percent of the award's value; null: none"),
     ]
+    related: Annotated[
+        dict[str, str] | None,
+        _about(
+            "the tender this one follows (tender_id) and how (relationship: prior, stage two "
+            "of a two-stage tender; framework, a call-off)"
+        ),
+    ]
+    invited_vendors: Annotated[
+        list[dict[str, str]] | None,
+        _about("the only vendors who may bid, each its id and name; null: every vendor"),
+    ]
+    stage_two: Annotated[
+        UuidText | None,
+        _about("stage one of a two-stage tender: the stage two that completed it"),
+    ]
     rules: Annotated[dict[str, Any], _about("the rule profile the tender was published under")]
     sealing: Annotated[
         list[dict[str, Any]], _about("each envelope's public key, to seal bids with")
@@ -345,6 +360,9 @@ def detail_of(row: dict[str, Any]) -> TenderOut:
         pre_bid_meeting=row["pre_bid_meeting"],
         award_by_lot=row["award_by_lot"],
         performance_security_percent=_percent(row["performance_security_percent"]),
+        related=row["related"],
+        invited_vendors=row["invited_vendors"],
+        stage_two=str(row["stage_two"]) if row["stage_two"] else None,
         rules=row["rules"],
         sealing=row["sealing"],
         opening=row["opening"],

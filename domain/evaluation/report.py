@@ -94,7 +94,12 @@ class EvaluationReport(ValueObject):
 
     @property
     def public_status(self) -> PublicTenderStatus:
-        """The tender's public status once this report is published."""
+        """The tender's public status once this report is published (stage one of a
+        two-stage tender: evaluated if it qualifies a bidder)."""
+        if self.method is EvaluationMethod.QUALIFICATION:
+            if any(entry.responsive for entry in self.entries):
+                return PublicTenderStatus.EVALUATED
+            return PublicTenderStatus.UNSUCCESSFUL
         if self.unsuccessful:
             return PublicTenderStatus.UNSUCCESSFUL
         return PublicTenderStatus.EVALUATED
@@ -210,8 +215,8 @@ class EvaluationQueries:
         ruling = self.rulings.get(bid_id)
         if ruling is not None and ruling.disqualified:
             reasons.append(f"disqualified by the committee: {ruling.reason}")
-        if technical_only:
-            return reasons
+        if technical_only or self.terms.method is EvaluationMethod.QUALIFICATION:
+            return reasons  # stage one's proposals carry no price
         problem = self.financial.get(bid_id, None)
         if problem is not None and problem.problem:
             reasons.append(f"the financial envelope could not be opened: {problem.problem}")
@@ -307,6 +312,8 @@ class EvaluationQueries:
                 corrections=tuple(self.corrections.get(bid_id, {}).values()),
                 evaluated_price=evaluated,
             )
+        if self.terms.method is EvaluationMethod.QUALIFICATION:
+            return self._qualification_report(entries)
         ranked = [e for e in entries.values() if e.responsive and e.evaluated_price is not None]
         if self.award_by_lot:
             return self._report_by_lot(entries, ranked)
@@ -329,6 +336,31 @@ class EvaluationQueries:
             committee=self.committee,
             entries=tuple(entries.values()),
             recommended_bid=ranked[0].bid_id if ranked else None,
+        )
+
+    def _qualification_report(self, entries: dict[UUID, ReportEntry]) -> EvaluationReport:
+        """Stage one of a two-stage tender: each proposal qualified (responsive) or not,
+        with the reasons; no price, no rank, nothing recommended for an award."""
+        return EvaluationReport(
+            number=len(self.reports) + 1,
+            method=self.terms.method,
+            tie_break=self.terms.tie_break,
+            committee=self.committee,
+            entries=tuple(
+                entry.model_copy(update={"evaluated_price": None, "read_price": None})
+                for entry in entries.values()
+            ),
+            recommended_bid=None,
+        )
+
+    def qualified(self) -> list[ReportEntry]:
+        """Stage one's qualified bidders in its latest report, in the order they bid."""
+        report = self.latest_report
+        if report is None:
+            return []
+        return sorted(
+            (entry for entry in report.entries if entry.responsive),
+            key=lambda entry: (entry.received_at, str(entry.bid_id)),
         )
 
     def _qcbs_scores(

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from domain.bid import BidContents, EnvelopeName, SealedEnvelope, read_sealed_bid
 from domain.errors import UnreadableBidError
 from domain.text import STORED
+from domain.values import Method
 from procurement.audit.export import BID_ENVELOPES, OPENED, PUBLISHED, WITHDRAWN
 from procurement.audit.verify_report import Report, _Event
 from procurement.crypto import hpke as sealing
@@ -87,6 +88,7 @@ class _Publication:
 
     keys: dict[str, str]  # envelope -> its public key (base64)
     lots: frozenset[str]  # the notice's lot ids (a bid pricing another is unreadable)
+    unpriced: bool = False  # stage one of a two-stage tender: its record lists no price
 
 
 def _published_keys(
@@ -97,11 +99,12 @@ def _published_keys(
     try:
         keys = {k["envelope"]: k["public_key"] for k in state["sealing_keys"]["keys"]}
         lots = frozenset(lot["id"] for lot in state["notice"]["lots"])
-    except (KeyError, TypeError):
+        unpriced = Method(state["notice"]["method"]).is_stage_one
+    except (KeyError, TypeError, ValueError):
         report.add(event.position, "the tender's published sealing keys or lots are not readable")
         return
     if tender is not None:
-        published[tender] = _Publication(keys, lots)
+        published[tender] = _Publication(keys, lots, unpriced)
 
 
 def _check_opening(
@@ -149,14 +152,21 @@ def _check_opening(
         if contents is None:
             report.add(position, f"bid {opened['bid_id']} does not open with the released key")
             continue
-        _check_contents(position, opened, contents, report)
+        unpriced = published is not None and published.unpriced
+        _check_contents(position, opened, contents, report, unpriced=unpriced)
 
 
 def _check_contents(
-    position: int, opened: dict[str, Any], contents: BidContents, report: Report
+    position: int,
+    opened: dict[str, Any],
+    contents: BidContents,
+    report: Report,
+    *,
+    unpriced: bool = False,
 ) -> None:
-    """The record lists the envelope's prices and the sealed documents it names."""
-    prices = [p.model_dump(mode="json") for p in contents.prices]
+    """The record lists the envelope's prices (none on stage one, which never publishes a
+    price sealed into a proposal) and the sealed documents it names."""
+    prices = [] if unpriced else [p.model_dump(mode="json") for p in contents.prices]
     if prices != opened["prices"]:
         report.add(position, f"bid {opened['bid_id']}: the published prices are not its own")
     named = [

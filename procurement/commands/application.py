@@ -20,6 +20,7 @@ from procurement.commands.opening import OpeningCommands
 from procurement.commands.plans import PlanCommands
 from procurement.commands.securities import SecurityCommands
 from procurement.commands.tenders import TenderCommands
+from procurement.commands.two_stage import TwoStageCommands
 from procurement.commands.views import AccountView, BidView, EvaluationView, TenderView
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
 
 
 class ProcurementApplication(
+    TwoStageCommands,
     TenderCommands,
     BidCommands,
     OpeningCommands,

@@ -17,6 +17,7 @@ from domain.errors import (
     EvaluationNotFoundError,
     ReasonRequiredError,
     ReportNotFinalError,
+    StageOneNotAwardedError,
 )
 from domain.evaluation import Evaluation, EvaluationStatus, award_id_for, evaluation_id_for
 from domain.grievance import ComplaintStage
@@ -41,6 +42,8 @@ class AwardCommands(ProcurementStore):
         lot); the award's standstill starts now."""
         tender = self._officers_tender(actor, tender_id, None)
         tender.check_not_cancelled()
+        if tender.terms.method.is_stage_one:
+            raise StageOneNotAwardedError("award stage two, the tender of the priced bids")
         try:
             evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
         except EvaluationNotFoundError:

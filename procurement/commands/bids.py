@@ -21,6 +21,8 @@ from domain.errors import (
     ForbiddenError,
     ProcurementError,
     TenderNotPublishedError,
+    UnpricedProposalError,
+    VendorNotInvitedError,
     VersionConflictError,
 )
 from domain.tender import Tender
@@ -93,6 +95,15 @@ def check_vendor(actor: Actor) -> None:
         raise ForbiddenError("only a vendor's account can bid")
 
 
+def check_invited(tender: Tender, actor: Actor) -> None:
+    """A tender with invited vendors (stage two, a framework's mini-competition) takes bids
+    from them alone; any other tender from every vendor. Checked before anything is sealed,
+    so a refusal writes nothing."""
+    invited = tender.terms.invited_vendors
+    if invited and actor.account_id not in invited:
+        raise VendorNotInvitedError("this tender takes bids only from the vendors invited to it")
+
+
 STALE_ATTEMPTS = 3
 """Attempts at a bid whose tender keeps changing under it before the vendor gets a 409."""
 
@@ -148,6 +159,7 @@ class BidCommands(ProcurementStore):
         await waits.load(lambda: self._check_not_debarred(actor.account_id, self._now()))
 
         async def replace(tender: Tender, now: datetime) -> BidView:
+            check_invited(tender, actor)
             sealed = self._sealed(tender, actor, bid)
             live = await waits.load(lambda: self._vendors_bid(actor, tender_id, expected_version))
             if live.status is not BidStatus.SUBMITTED:
@@ -198,6 +210,7 @@ class BidCommands(ProcurementStore):
         check_vendor(actor)
         tender = self._loaded_tender(tender_id)  # fresh: a remembered copy may be stale
         tender.check_accepting_bids(self._now())
+        check_invited(tender, actor)
         return envelopes_for(tender.terms.method)[0]
 
     def _follows_withdrawal(self, bid: Bid) -> bool:
@@ -235,6 +248,7 @@ class BidCommands(ProcurementStore):
         await waits.load(lambda: self._check_not_debarred(actor.account_id, self._now()))
 
         async def submit(tender: Tender, now: datetime) -> BidView:
+            check_invited(tender, actor)
             sealed = self._sealed(tender, actor, bid)
             deadline = tender.terms.timeline.submission_deadline
             first = Bid(
@@ -320,6 +334,11 @@ class BidCommands(ProcurementStore):
     def _sealed(tender: Tender, actor: Actor, bid: SealedBid | BidContents) -> SealedBid:
         if isinstance(bid, SealedBid):
             return bid
+        if tender.terms.method.is_stage_one and (bid.prices or bid.rates):
+            raise UnpricedProposalError(
+                "stage one of a two-stage tender takes technical proposals without prices "
+                "or rates: the prices come in stage two"
+            )
         bid = bid.priced(tender.terms.lots)
         bid.check_prices(tender.lot_ids())
         bid.check_rates(tender.terms.lots)

@@ -215,6 +215,7 @@ class OpeningCommands(ProcurementStore):
                     "problem": str(problem),
                 }
             )
+        unpriced = tender.terms.method.is_stage_one
         required = tender.terms.bid_security
         offered = contents.bid_security
         sufficient = (
@@ -230,8 +231,10 @@ class OpeningCommands(ProcurementStore):
             update={
                 "status": OpenedStatus.OPENED,
                 "commitments": commitments,
-                "prices": contents.prices,
-                "rate_totals": contents.rate_totals(tender.terms.lots),
+                # Stage one takes unpriced proposals: a price sealed on the vendor's machine
+                # is never recorded, so never published to its competitors.
+                "prices": () if unpriced else contents.prices,
+                "rate_totals": () if unpriced else contents.rate_totals(tender.terms.lots),
                 "validity_days": contents.validity_days,
                 "documents": tuple(document.name for document in contents.documents),
                 "attachments": tuple(

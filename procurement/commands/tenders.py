@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, cast
 from uuid import UUID, uuid4
 
 import msgspec
 
+from domain.account import Account
 from domain.bid import envelopes_for
 from domain.documents import (
     NO_CHANGES,
@@ -19,18 +21,46 @@ from domain.documents import (
     NoticeDocuments,
     check_no_minutes,
 )
-from domain.errors import DocumentNotFoundError, TenderNotFoundError, VersionConflictError
+from domain.errors import (
+    DocumentNotFoundError,
+    FollowOnTermsFixedError,
+    TenderNotFoundError,
+    VersionConflictError,
+)
 from domain.plan import ProcurementPlan, fiscal_year_of, plan_id_for, planned_terms
 from domain.rules import rules_for, security_rules
 from domain.securities import check_performance_security_percent
 from domain.tender import Tender
-from domain.values import Actor, NoticeLanguage, Role, TenderTerms, Timeline
+from domain.values import (
+    Actor,
+    NoticeLanguage,
+    RelatedProcess,
+    Role,
+    TenderTerms,
+    Timeline,
+)
 from procurement.commands.access import system_actor
+from procurement.commands.bids import check_invited
 from procurement.commands.views import TenderView
 from procurement.crypto import hpke as sealing
 from procurement.store.application_base import ProcurementStore, WriteResult
 from procurement.store.documents import SNIFF_SIZE, media_type_of, store_bytes
 from procurement.store.recorder import StoreRecorder
+
+FOLLOW_ON_FIELDS = ("method", "related", "invited_vendors", "invited_names")
+"""What the application fills in on a follow-on tender (stage two, a call-off) from the
+tender it follows: an edit of its draft keeps them."""
+
+
+def check_follow_on_kept(current: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
+    """Refuse an edit of a follow-on draft that changes one of ``FOLLOW_ON_FIELDS`` (an
+    officer turning stage two into another stage one, an RFQ, or one envelope from two)."""
+    for name in FOLLOW_ON_FIELDS:
+        if name in changes and changes[name] != current[name]:
+            raise FollowOnTermsFixedError(
+                f"{name} of a follow-on tender comes from the tender it follows: it is not edited",
+                field=name,
+            )
 
 
 class TenderCommands(ProcurementStore):
@@ -60,6 +90,27 @@ class TenderCommands(ProcurementStore):
         drafted = self._load(Tender, tender.id)
         return WriteResult(id=drafted.id, version=1, position=self._position_of(drafted.id, 1))
 
+    def follow_on_terms(
+        self, terms: TenderTerms, related: RelatedProcess, vendor_ids: Sequence[UUID]
+    ) -> TenderTerms:
+        """``terms`` for a tender that follows ``related`` and takes bids from ``vendor_ids``
+        alone (stage two from stage one, a call-off from its framework), with the vendors'
+        names as their accounts give them now, for the public notice. Officers never type
+        these: the command that creates the follow-on tender fills them in."""
+        names = []
+        for vendor_id in vendor_ids:
+            vendor = self._load(Account, vendor_id)
+            names.append(vendor.vendor.legal_name if vendor.vendor else vendor.username)
+        current = {name: getattr(terms, name) for name in TenderTerms.model_fields}
+        return TenderTerms.model_validate(
+            {
+                **current,
+                "related": related,
+                "invited_vendors": tuple(vendor_ids),
+                "invited_names": tuple(names),
+            }
+        )
+
     def edit_tender(
         self,
         actor: Actor,
@@ -70,6 +121,8 @@ class TenderCommands(ProcurementStore):
         """Change some of a draft's terms; the rest stay as they are."""
         tender = self._officers_tender(actor, tender_id, expected_version)
         current = {name: getattr(tender.terms, name) for name in TenderTerms.model_fields}
+        if tender.terms.related is not None:
+            check_follow_on_kept(current, changes)
         terms = TenderTerms.model_validate({**current, **changes})
         tender.edit_draft(terms=terms, actor=actor, timestamp=self._now())
         return self._save(tender)
@@ -105,7 +158,17 @@ class TenderCommands(ProcurementStore):
         )
         # Published on the plan as read: a line withdrawn, or a plan published, meanwhile
         # makes this write fail (version_conflict), never slip past the check.
-        return self._save(tender, unless_changed=plans_read)
+        followed, read = self._followed(tender, actor, now)
+        return self._save(tender, *followed, unless_changed={**plans_read, **read})
+
+    def _followed(
+        self, tender: Tender, actor: Actor, now: datetime
+    ) -> tuple[list[Tender], dict[UUID, int]]:
+        """What publishing ``tender`` changes in the tender it follows, and what it was
+        decided from (each aggregate's version as read). A tender that follows none changes
+        nothing; stage two ends stage one (``TwoStageCommands``, docs/two-stage.md)."""
+        del tender, actor, now  # the overrides' arguments
+        return [], {}
 
     def amend_tender(
         self,
@@ -225,8 +288,10 @@ class TenderCommands(ProcurementStore):
     def ask_question(
         self, actor: Actor, tender_id: UUID, text: str, idempotency_key: str | None = None
     ) -> WriteResult:
-        """A vendor's clarification request. Returns the question's id, not the tender's."""
+        """A vendor's clarification request. Returns the question's id, not the tender's. On
+        a tender open to invited vendors alone, only they ask (``vendor_not_invited``)."""
         tender = self._public_tender(tender_id)
+        check_invited(tender, actor)  # a restricted tender's questions are its invited's
         question_id = self._new_id(actor, idempotency_key)
         asked = tender.questions.get(question_id)
         if asked is not None and asked.asked_by == actor.account_id:

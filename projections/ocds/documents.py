@@ -30,6 +30,7 @@ DOCUMENT_TYPE: dict[DocumentKind, str | None] = {
     DocumentKind.PRE_BID_MINUTES: "clarifications",
     DocumentKind.ADDENDUM: "biddingDocuments",
     DocumentKind.OTHER: None,  # no code of the documentType codelist says "other"
+    DocumentKind.DISCUSSION_MINUTES: "clarifications",
 }
 """Each kind's code in the OCDS documentType codelist; None: the entry has no documentType."""
 

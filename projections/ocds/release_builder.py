@@ -38,6 +38,8 @@ OCDS_METHOD = {
     Method.TWO_STAGE: "open",
     Method.REQUEST_FOR_QUOTATIONS: "limited",
     Method.DIRECT_CONTRACTING: "direct",
+    Method.TWO_STAGE_ONE_ENVELOPE: "open",
+    Method.TWO_STAGE_TWO_ENVELOPE: "open",
 }
 METHOD_DETAILS = {
     Method.SINGLE_STAGE_ONE_ENVELOPE: "Single stage, one envelope",
@@ -45,12 +47,25 @@ METHOD_DETAILS = {
     Method.TWO_STAGE: "Two stage",
     Method.REQUEST_FOR_QUOTATIONS: "Request for quotations",
     Method.DIRECT_CONTRACTING: "Direct contracting",
+    Method.TWO_STAGE_ONE_ENVELOPE: "Two stage, stage one: unpriced technical proposals",
+    Method.TWO_STAGE_TWO_ENVELOPE: (
+        "Two stage two envelope, stage one: unpriced technical proposals"
+    ),
 }
+STAGE_TWO_DETAILS = {
+    Method.SINGLE_STAGE_ONE_ENVELOPE: "Two stage, stage two: priced bids from the qualified",
+    Method.SINGLE_STAGE_TWO_ENVELOPE: (
+        "Two stage two envelope, stage two: technical and financial envelopes from the qualified"
+    ),
+}
+"""A stage two's method, in words: the single-stage method of its envelopes, following its
+stage one (``related``, ``prior``)."""
 AWARD_CRITERIA = {
     EvaluationMethod.LEAST_COST: "priceOnly",
     EvaluationMethod.QCBS: "ratedCriteria",
     EvaluationMethod.RFQ: "priceOnly",
     EvaluationMethod.DIRECT: "singleBidOnly",
+    EvaluationMethod.QUALIFICATION: "qualityOnly",
 }
 
 State = dict[str, Any]

@@ -14,14 +14,16 @@ from domain.documents import DocumentKind
 from domain.evaluation import Evaluation
 from domain.grievance import ComplaintStage, GrievanceStatus, TenderComplaints
 from domain.opening import OpenedStatus
+from domain.public_status import PublicTenderStatus
 from domain.rules import DIRECT_CONTRACTING_CASES
 from domain.tender import Tender
-from domain.values import TenderTerms
+from domain.values import RelatedProcess, Relationship, TenderTerms
 from projections.ocds import documents
 from projections.ocds.release_builder import (
     AWARD_CRITERIA,
     METHOD_DETAILS,
     OCDS_METHOD,
+    STAGE_TWO_DETAILS,
     Context,
     State,
     _award,
@@ -111,8 +113,10 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
                     for lot in notice.lots
                 ],
                 "value": _value(notice.estimated_value),
-                "procurementMethod": OCDS_METHOD[notice.method],
-                "procurementMethodDetails": METHOD_DETAILS[notice.method],
+                "procurementMethod": "selective"
+                if notice.invited_vendors
+                else OCDS_METHOD[notice.method],
+                "procurementMethodDetails": _method_details(notice),
                 **_rationale(notice),
                 "mainProcurementCategory": notice.category.value,
                 "awardCriteria": AWARD_CRITERIA[evaluation.method],
@@ -150,6 +154,8 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
     planning = _planning(notice)
     if planning:
         state["planning"] = planning
+    if notice.related is not None:
+        state["relatedProcesses"] = [_related(notice.related, context)]
     if event.documents.items:
         versions: documents.Versions = {}
         state["tender"]["documents"] += documents.published(
@@ -157,6 +163,24 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
         )
         state["_private"] = {"documents": versions}
     return "tender"
+
+
+def _method_details(notice: TenderTerms) -> str:
+    related = notice.related
+    if related is not None and related.relationship is Relationship.PRIOR:
+        return STAGE_TWO_DETAILS.get(notice.method, METHOD_DETAILS[notice.method])
+    return METHOD_DETAILS[notice.method]
+
+
+def _related(related: RelatedProcess, context: Context) -> dict[str, Any]:
+    """The process this tender follows (stage one of stage two, a call-off's framework),
+    by its ocid."""
+    return {
+        "id": "1",
+        "relationship": [related.relationship.value],
+        "scheme": "ocid",
+        "identifier": context.ocid(related.tender_id),
+    }
 
 
 def _rationale(notice: TenderTerms) -> dict[str, str]:
@@ -354,6 +378,30 @@ def _cancelled(event: Tender.TenderCancelled, state: State | None, context: Cont
 
 
 @apply.register
+def _stage_two_issued(
+    event: Tender.StageTwoIssued, state: State | None, context: Context
+) -> str | None:
+    """Stage one is complete: its stage two (its own process, whose relatedProcesses name
+    this one as prior) invites the qualified."""
+    if state is None:  # pragma: no cover (stage one is published)
+        return None
+    tender = state["tender"]
+    _set_status(tender, "complete")
+    tender["documents"].append(
+        {
+            "id": "stage-two",
+            "documentType": "tenderNotice",
+            "title": "Stage two: the invitation to the qualified bidders",
+            "description": f"Stage two is {context.ocid(event.stage_two_id)}",
+            "url": f"{context.public_url}/public/tenders/{event.stage_two_id}",
+            "datePublished": _time(event.timestamp),
+            "language": "en",
+        }
+    )
+    return "tenderUpdate"
+
+
+@apply.register
 def _financial(
     event: Evaluation.FinancialEnvelopesOpened, state: State | None, context: Context
 ) -> str | None:
@@ -403,7 +451,9 @@ def _finalised(
             "language": "en",
         }
     )
-    if report.unsuccessful:
+    # The report's public status, not ``unsuccessful``: stage one's qualification report
+    # recommends no bid, and is unsuccessful only when it qualifies nobody.
+    if report.public_status is PublicTenderStatus.UNSUCCESSFUL:
         _set_status(tender, "unsuccessful")
     elif tender.get("status") == "unsuccessful":  # a later report ranks a bid again
         _set_status(tender, "active")

@@ -33,6 +33,16 @@ class Scenario:
         assert published.status_code == 200, published.text
         self.bids: dict[str, str] = {}
 
+    @classmethod
+    def published(cls, api: Api, clock: FakeClock, tender_id: str) -> Scenario:
+        """A tender drafted another way (stage two from its stage one) and published, whose
+        deadline is ``tender_json``'s, 20 days after now."""
+        scenario = cls.__new__(cls)
+        scenario.api, scenario.clock, scenario.id = api, clock, tender_id
+        scenario.deadline = clock.now() + timedelta(days=20)
+        scenario.bids = {}
+        return scenario
+
     def token(self, username: str) -> dict[str, str]:
         return self.api.login(username)  # tokens expire as the clock moves: sign in each time
 

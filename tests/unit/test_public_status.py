@@ -17,6 +17,7 @@ def test_the_public_statuses_are_spelt_as_the_read_models_and_the_api_store_them
         "awarded",
         "contracted",
         "cancelled",
+        "completed",
     ]
 
 

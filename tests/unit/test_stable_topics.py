@@ -112,6 +112,7 @@ TOPICS: dict[str, set[str]] = {
         "procurement:Tender.DraftDocumentsChanged",
         "procurement:Tender.QuestionAnswered",
         "procurement:Tender.QuestionAsked",
+        "procurement:Tender.StageTwoIssued",
         "procurement:Tender.TenderAmended",
         "procurement:Tender.TenderCancelled",
         "procurement:Tender.TenderDraftEdited",

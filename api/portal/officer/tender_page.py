@@ -112,6 +112,13 @@ def allowed_actions(  # noqa: C901, PLR0912 (one line per action the state allow
             actions.add("financial")
     if evaluation is not None and awardable_lots(evaluation):
         actions.add("award")
+    if (
+        status is TenderStatus.OPENED
+        and view.terms.method.is_stage_one
+        and evaluation is not None
+        and evaluation.status is EvaluationStatus.FINALISED
+    ):
+        actions.add("stage_two")  # docs/two-stage.md
     for award in awards:
         if (
             award["status"] == AwardStatus.STANDSTILL

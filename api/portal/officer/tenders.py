@@ -42,6 +42,7 @@ from api.schemas.common import Body
 from api.schemas.documents import uploaded_file
 from domain.documents import NO_CHANGES
 from domain.errors import ProcurementError
+from domain.rules import STAGE_TWO_METHOD
 from domain.values import Category, DirectContractingCase, EvaluationMethod, Method, Role, Scope
 from procurement.commands.application import ProcurementApplication, TenderView
 from procurement.store.application_base import WriteResult
@@ -264,6 +265,46 @@ class OfficerTenderPages(Controller):
             return self._terms_page(request, form, view, status_code=status_for(error))
         return written(request, tender_id, result)
 
+    @get("/tenders/{tender_id:uuid}/stage-two", name="portal:officer-stage-two")
+    async def stage_two_form(
+        self,
+        request: Request[Any, Any, Any],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+    ) -> Template:
+        """Stage two's terms, from stage one's: its stage-two method, a new timeline."""
+        view = await sync_to_thread(procurement.tender_for_officer, actor_of(request), tender_id)
+        values = {k: v for k, v in terms_values(view).items() if not k.startswith("timeline.")}
+        values["method"] = STAGE_TWO_METHOD.get(view.terms.method, view.terms.method).value
+        values["reference"] = f"{view.terms.reference}-II"[:64]  # Reference's length
+        values = {k: v for k, v in values.items() if not k.startswith("evaluation.")}
+        return self._terms_page(request, FormState(values=values), None, stage_one=view)
+
+    @post("/tenders/{tender_id:uuid}/stage-two", name="portal:officer-stage-two-post")
+    async def stage_two(
+        self,
+        request: Request[Any, Any, Any],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+    ) -> Template | Redirect:
+        actor = actor_of(request)
+        view = await sync_to_thread(procurement.tender_for_officer, actor, tender_id)
+        data, form = body(TenderIn, await form_values(request), times=TERMS_TIMES)
+        if data is None:
+            return self._terms_page(request, form, None, status_code=422, stage_one=view)
+        try:
+            result = await sync_to_thread(
+                procurement.draft_stage_two, actor, tender_id, data.to_domain()
+            )
+        except ValidationError as error:
+            form = invalid(form, error)
+            return self._terms_page(request, form, None, status_code=422, stage_one=view)
+        except ProcurementError as error:
+            form = refused(form, error, TERMS_FIELDS)
+            status = status_for(error)
+            return self._terms_page(request, form, None, status_code=status, stage_one=view)
+        return written(request, result.id, result)
+
     def _terms_page(
         self,
         request: Request[Any, Any, Any],
@@ -271,6 +312,7 @@ class OfficerTenderPages(Controller):
         view: TenderView | None,
         *,
         status_code: int = 200,
+        stage_one: TenderView | None = None,
     ) -> Template:
         return render(
             request,
@@ -278,6 +320,7 @@ class OfficerTenderPages(Controller):
             status_code=status_code,
             form=form,
             tender=view,
+            stage_one=stage_one,
             lot_rows=max(LOT_ROWS, rows_in(form, "lots")),
             criterion_rows=max(CRITERION_ROWS, rows_in(form, "evaluation.criteria")),
             **TERMS_CHOICES,

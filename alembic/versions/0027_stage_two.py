@@ -1,0 +1,27 @@
+"""The stage two that completed a stage one, in the public read model (docs/two-stage.md).
+
+Null for every tender but a stage one whose stage two is published (no stored event before
+two-stage tendering sets it). Its own migration, after the shared 0024 of related processes;
+the lead chains it after the framework's 0025.
+
+Revision ID: 0027
+Revises: 0024
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0027"
+down_revision = "0024"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("ALTER TABLE public_tenders ADD COLUMN stage_two uuid")
+
+
+def downgrade() -> None:
+    op.execute("ALTER TABLE public_tenders DROP COLUMN stage_two")

@@ -318,6 +318,35 @@ class PreBidMeeting(ValueObject):
         return self
 
 
+MAX_FRAMEWORK_SUPPLIERS = 20
+"""The most suppliers a framework agreement may name: a bound on the input, not a rule."""
+
+
+class FrameworkPeriod(ValueObject):
+    """When a framework agreement's call-offs may be placed: from ``start`` to ``end``."""
+
+    start: UtcDatetime
+    end: UtcDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not self.start < self.end:
+            msg = "the framework's period must end after it starts"
+            raise ValueError(msg)
+        return self
+
+
+class FrameworkTerms(ValueObject):
+    """A framework agreement's terms, published with its notice (docs/frameworks.md): it is
+    awarded to up to ``max_suppliers`` ranked bids, whose signed contracts are the framework
+    agreements; call-offs follow within ``period``, their values summing to at most
+    ``ceiling``."""
+
+    max_suppliers: Annotated[int, Field(ge=1, le=MAX_FRAMEWORK_SUPPLIERS)]
+    period: FrameworkPeriod
+    ceiling: Money
+
+
 _DEFAULT_EVALUATION = {
     "request_for_quotations": EvaluationMethod.RFQ,
     "direct_contracting": EvaluationMethod.DIRECT,
@@ -357,6 +386,9 @@ class TenderTerms(ValueObject):
     # notices published before it replay); refused on any other method.
     direct_contracting: DirectContractingJustification | None = None
     pre_bid_meeting: PreBidMeeting | None = None
+    # A framework agreement's terms (docs/frameworks.md); None, as every tender before: a
+    # tender awarded to one bid (or one a lot).
+    framework: FrameworkTerms | None = None
     # The tender this one follows (stage two of a two-stage tender, a framework's call-off),
     # and the only vendors who may bid on it; both filled in by the application when it
     # creates the follow-on tender, never typed by an officer. Empty: open to every vendor.
@@ -414,7 +446,22 @@ class TenderTerms(ValueObject):
         if self.direct_contracting is not None and self.method is not Method.DIRECT_CONTRACTING:
             msg = "only a direct_contracting tender gives a direct-contracting justification"
             raise ValueError(msg)
+        self._framework_consistent()
         return self
+
+    def _framework_consistent(self) -> None:
+        framework = self.framework
+        if framework is None:
+            return
+        if framework.ceiling.currency != self.estimated_value.currency:
+            msg = "all amounts must be in the estimated value's currency"
+            raise ValueError(msg)
+        if self.method is Method.DIRECT_CONTRACTING:
+            msg = "a framework agreement is competed: not by direct contracting"
+            raise ValueError(msg)
+        if self.award_by_lot:
+            msg = "a framework agreement is awarded whole (by lot is not built)"
+            raise ValueError(msg)
 
 
 class Relationship(StrEnum):

@@ -20,12 +20,27 @@ from domain.documents import (
     NoticeDocuments,
     check_no_minutes,
 )
-from domain.errors import DocumentNotFoundError, TenderNotFoundError, VersionConflictError
+from domain.errors import (
+    DocumentNotFoundError,
+    InvalidTermsError,
+    OutsideFrameworkPeriodError,
+    TenderNotFoundError,
+    VersionConflictError,
+)
+from domain.framework import check_framework_period, framework_terms
 from domain.plan import ProcurementPlan, fiscal_year_of, plan_id_for, planned_terms
-from domain.rules import rules_for, security_rules
+from domain.rules import framework_rules, rules_for, security_rules
 from domain.securities import check_performance_security_percent
 from domain.tender import Tender
-from domain.values import Actor, NoticeLanguage, RelatedProcess, Role, TenderTerms, Timeline
+from domain.values import (
+    Actor,
+    NoticeLanguage,
+    RelatedProcess,
+    Relationship,
+    Role,
+    TenderTerms,
+    Timeline,
+)
 from procurement.commands.access import system_actor
 from procurement.commands.views import TenderView
 from procurement.crypto import hpke as sealing
@@ -82,6 +97,29 @@ class TenderCommands(ProcurementStore):
             }
         )
 
+    def draft_mini_competition(
+        self,
+        actor: Actor,
+        framework_id: UUID,
+        terms: TenderTerms,
+        idempotency_key: str | None = None,
+    ) -> WriteResult:
+        """A call-off by mini-competition: a draft tender linked to the framework and open
+        only to its suppliers (those whose agreement is signed now), within its period."""
+        framework = self._officers_tender(actor, framework_id, None)
+        framework.check_not_cancelled()
+        period = framework_terms(framework.terms).period
+        suppliers, _ = self._framework_suppliers(framework_id)
+        if not period.start <= self._now() <= period.end:
+            raise OutsideFrameworkPeriodError(
+                f"the framework's period is {period.start.isoformat()} to {period.end.isoformat()}"
+            )
+        if terms.framework is not None:
+            raise InvalidTermsError("a call-off is not itself a framework agreement")
+        related = RelatedProcess(tender_id=framework_id, relationship=Relationship.FRAMEWORK)
+        linked = self.follow_on_terms(terms, related, sorted(suppliers))
+        return self.draft_tender(actor, linked, idempotency_key)
+
     def edit_tender(
         self,
         actor: Actor,
@@ -115,6 +153,7 @@ class TenderCommands(ProcurementStore):
         rules = rules_for(self.rule_profile, tender.terms.method, tender.terms.scope)
         check_performance_security_percent(tender.terms, security_rules(self.rule_profile))
         tender.check_justification(tender.terms, rules)
+        check_framework_period(tender.terms, framework_rules())
         tender.check_pre_bid_meeting(tender.terms.pre_bid_meeting, tender.terms.timeline, now)
         keys = sealing.make_tender_keys(self.kek, tender.id, envelopes_for(tender.terms.method))
         tender.publish(

@@ -107,6 +107,7 @@ class FrameworkCallOffs(Aggregate):
 
     class MiniCompetitionAwarded(Aggregate.Event):
         TOPIC = "procurement:FrameworkCallOffs.MiniCompetitionAwarded"
+        framework_id: UUID
         call_off_id: UUID  # the mini-competition's tender
         award_id: UUID
         vendor_id: UUID
@@ -194,6 +195,7 @@ class FrameworkCallOffs(Aggregate):
     def record_mini_competition(
         self,
         *,
+        framework_id: UUID,
         call_off_id: UUID,
         award_id: UUID,
         vendor_id: UUID,
@@ -202,6 +204,8 @@ class FrameworkCallOffs(Aggregate):
         actor: Actor,
         timestamp: datetime,
     ) -> None:
+        if framework_id != self.framework_id:
+            raise InvalidTermsError("a mini-competition names its own framework")
         # Keyed by the award: a mini-competition awarded again after a cancellation is a
         # second entry (the cancelled award still counts: docs/frameworks.md).
         self.check_call_off(award_id, value, timestamp)

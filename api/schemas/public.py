@@ -200,6 +200,14 @@ class TenderOut(TenderSummaryOut, frozen=True, kw_only=True, gc=False):
         list[dict[str, str]] | None,
         _about("the only vendors who may bid, each its id and name; null: every vendor"),
     ]
+    framework: Annotated[
+        dict[str, Any] | None,
+        _about(
+            "a framework agreement's terms (max_suppliers, period, ceiling) and its call-offs "
+            "(kind, id, tender_id of a mini-competition, title, supplier_name, value, at); "
+            "null for any other tender (docs/frameworks.md)"
+        ),
+    ]
     rules: Annotated[dict[str, Any], _about("the rule profile the tender was published under")]
     sealing: Annotated[
         list[dict[str, Any]], _about("each envelope's public key, to seal bids with")
@@ -345,6 +353,7 @@ def detail_of(row: dict[str, Any]) -> TenderOut:
         pre_bid_meeting=row["pre_bid_meeting"],
         related=row["related"],
         invited_vendors=row["invited_vendors"],
+        framework=row["framework"],
         rules=row["rules"],
         sealing=row["sealing"],
         opening=row["opening"],

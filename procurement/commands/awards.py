@@ -70,6 +70,7 @@ class AwardCommands(ProcurementStore):
         if framework is not None:
             framework_call_offs = self._call_offs_of(framework, actor, now)
             framework_call_offs.record_mini_competition(
+                framework_id=framework.id,
                 call_off_id=tender.id,
                 award_id=award_id,
                 vendor_id=entry.vendor_id,

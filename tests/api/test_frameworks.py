@@ -127,7 +127,13 @@ def test_a_framework_with_two_suppliers_and_two_call_offs_each_in_ocds_and_linke
     mini.open()
     mini.declare(*MEMBERS)
     mini.finalise()
-    mini_award = mini.award("alpha")
+    awarded = api.post(
+        f"/tenders/{mini.id}/award",
+        api.login("officer@works"),
+        json={"bid_id": mini.bids["alpha"]},
+    )
+    assert awarded.status_code == 201, awarded.text
+    mini_award, token = awarded.json()["id"], awarded.json()["read_token"]
 
     seen = api.client.get(f"/tenders/{framework.id}/framework", headers=api.login("officer@works"))
     assert seen.status_code == 200, seen.text
@@ -141,6 +147,18 @@ def test_a_framework_with_two_suppliers_and_two_call_offs_each_in_ocds_and_linke
         ("mini_competition", mini.id, "250000.00"),
     }
     assert state["used"] == {"amount": "550000.00", "currency": "PKR"}
+
+    # The public reads the framework's terms and call-offs, with their values.
+    assert mini.page(token)["framework"] is None  # a mini-competition is no framework
+    notice = api.client.get(f"/public/tenders/{framework.id}?read_token={token}")
+    listed = notice.json()["framework"]
+    assert listed["max_suppliers"] == 2
+    assert listed["ceiling"] == {"amount": CEILING, "currency": "PKR"}
+    assert [(c["kind"], c["supplier_name"], c["value"]["amount"]) for c in listed["call_offs"]] == [
+        ("direct_order", "beta (Pvt) Ltd", "300000.00"),
+        ("mini_competition", "alpha (Pvt) Ltd", "250000.00"),
+    ]
+    assert listed["call_offs"][1]["tender_id"] == mini.id
 
     # The ceiling counts both: 950,000.01 more is over it.
     before = api.event_count()

@@ -139,6 +139,7 @@ def test_call_offs_stay_within_the_period_and_the_ceiling() -> None:
     agreement = call_offs()
     order(agreement, "600.00")
     agreement.record_mini_competition(
+        framework_id=agreement.framework_id,
         call_off_id=uuid4(),
         award_id=uuid4(),
         vendor_id=uuid4(),

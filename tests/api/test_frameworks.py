@@ -148,17 +148,7 @@ def test_a_framework_with_two_suppliers_and_two_call_offs_each_in_ocds_and_linke
     }
     assert state["used"] == {"amount": "550000.00", "currency": "PKR"}
 
-    # The public reads the framework's terms and call-offs, with their values.
-    assert mini.page(token)["framework"] is None  # a mini-competition is no framework
-    notice = api.client.get(f"/public/tenders/{framework.id}?read_token={token}")
-    listed = notice.json()["framework"]
-    assert listed["max_suppliers"] == 2
-    assert listed["ceiling"] == {"amount": CEILING, "currency": "PKR"}
-    assert [(c["kind"], c["supplier_name"], c["value"]["amount"]) for c in listed["call_offs"]] == [
-        ("direct_order", "beta (Pvt) Ltd", "300000.00"),
-        ("mini_competition", "alpha (Pvt) Ltd", "250000.00"),
-    ]
-    assert listed["call_offs"][1]["tender_id"] == mini.id
+    assert_public(api, framework.id, mini, token)
 
     # The ceiling counts both: 950,000.01 more is over it.
     before = api.event_count()
@@ -170,6 +160,28 @@ def test_a_framework_with_two_suppliers_and_two_call_offs_each_in_ocds_and_linke
     refused(api, order(api, framework.id, "alpha", "1.00"), 422, "outside_framework_period", before)
 
     assert_open_data(api, settings, framework.id, direct_id, (mini.id, mini_award))
+
+
+def assert_public(api: Api, framework_id: str, mini: Scenario, token: str) -> None:
+    """The public reads the framework's terms and call-offs with their values, as JSON and
+    on its portal page in English and Urdu."""
+    assert mini.page(token)["framework"] is None  # a mini-competition is no framework
+    notice = api.client.get(f"/public/tenders/{framework_id}?read_token={token}")
+    listed = notice.json()["framework"]
+    assert listed["max_suppliers"] == 2
+    assert listed["ceiling"] == {"amount": CEILING, "currency": "PKR"}
+    assert [(c["kind"], c["supplier_name"], c["value"]["amount"]) for c in listed["call_offs"]] == [
+        ("direct_order", "beta (Pvt) Ltd", "300000.00"),
+        ("mini_competition", "alpha (Pvt) Ltd", "250000.00"),
+    ]
+    assert listed["call_offs"][1]["tender_id"] == mini.id
+    for language, heading in (("en", "Framework agreement"), ("ur", "فریم ورک معاہدہ")):
+        page = api.client.get(f"/portal/tenders/{framework_id}?lang={language}")
+        assert page.status_code == 200, page.text
+        assert heading in page.text
+        assert "PKR 300,000.00" in page.text
+        assert "PKR 250,000.00" in page.text
+        assert f"/portal/tenders/{mini.id}" in page.text
 
 
 def assert_open_data(

@@ -826,3 +826,15 @@ class NotAFrameworkSupplierError(RuleViolationError):
     code = "not_a_framework_supplier"
     title = "The vendor is not a supplier of the framework agreement"
     field = "vendor_id"
+
+
+class FollowOnTermsFixedError(RuleViolationError):
+    """A change to what the application filled in a follow-on draft (a mini-competition's
+    method, link, invitations, or a framework of its own): it would escape its parent."""
+
+    code = "follow_on_terms_fixed"
+    title = "The terms the follow-on tender took from its parent cannot be changed"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

@@ -321,6 +321,18 @@ class PreBidMeeting(ValueObject):
 MAX_FRAMEWORK_SUPPLIERS = 20
 """The most suppliers a framework agreement may name: a bound on the input, not a rule."""
 
+MINI_COMPETITION_METHODS = frozenset(
+    {
+        "single_stage_one_envelope",
+        "single_stage_two_envelope",
+        "two_stage",
+        "request_for_quotations",
+    }
+)
+"""The methods a mini-competition may run by: a single, competed stage, so that its award is
+the call-off on the framework (not direct contracting; not a two-stage method, whose priced
+stage would follow the mini-competition and not the framework)."""
+
 
 class FrameworkPeriod(ValueObject):
     """When a framework agreement's call-offs may be placed: from ``start`` to ``end``."""
@@ -447,6 +459,7 @@ class TenderTerms(ValueObject):
             msg = "only a direct_contracting tender gives a direct-contracting justification"
             raise ValueError(msg)
         self._framework_consistent()
+        self._follow_on_consistent()
         return self
 
     def _framework_consistent(self) -> None:
@@ -456,11 +469,30 @@ class TenderTerms(ValueObject):
         if framework.ceiling.currency != self.estimated_value.currency:
             msg = "all amounts must be in the estimated value's currency"
             raise ValueError(msg)
+        # The estimate is what the method's value limit bounds (checked when publishing): a
+        # ceiling above it would let call-offs spend what no competition was held for.
+        if framework.ceiling.amount > self.estimated_value.amount:
+            msg = "framework.ceiling must not exceed the estimated value"
+            raise ValueError(msg)
         if self.method is Method.DIRECT_CONTRACTING:
             msg = "a framework agreement is competed: not by direct contracting"
             raise ValueError(msg)
         if self.award_by_lot:
             msg = "a framework agreement is awarded whole (by lot is not built)"
+            raise ValueError(msg)
+
+    def _follow_on_consistent(self) -> None:
+        related = self.related
+        if related is None:
+            return
+        if self.framework is not None:
+            msg = "a tender that follows another is not itself a framework agreement"
+            raise ValueError(msg)
+        if (
+            related.relationship is Relationship.FRAMEWORK
+            and self.method.value not in MINI_COMPETITION_METHODS
+        ):
+            msg = f"a mini-competition is not run by {self.method.value}"
             raise ValueError(msg)
 
 

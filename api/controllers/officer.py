@@ -50,11 +50,13 @@ from domain.errors import (
     ComplaintPendingError,
     ContractSignedError,
     DocumentNotFoundError,
+    FollowOnTermsFixedError,
     InvalidDocumentsError,
     InvalidPlanLineError,
     InvalidTermsError,
     NoPreBidMeetingError,
     OpeningHeldError,
+    OutsideFrameworkPeriodError,
     PreBidMeetingNotHeldError,
     QuestionAlreadyAnsweredError,
     QuestionNotFoundError,
@@ -123,7 +125,9 @@ class OfficerTenderController(Controller):
         "/{tender_id:uuid}",
         sync_to_thread=True,
         summary="Edit a draft",
-        responses=problems(TenderNotFoundError, TenderNotDraftError, *WRITE),
+        responses=problems(
+            TenderNotFoundError, TenderNotDraftError, FollowOnTermsFixedError, *WRITE
+        ),
     )
     def edit(
         self,
@@ -152,6 +156,7 @@ class OfficerTenderController(Controller):
             *TERMS_RULES,
             InvalidPlanLineError,
             UnplannedReasonRequiredError,
+            OutsideFrameworkPeriodError,
             *WRITE,
         ),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, cast
 from uuid import UUID, uuid4
 
@@ -22,6 +23,7 @@ from domain.documents import (
 )
 from domain.errors import (
     DocumentNotFoundError,
+    FollowOnTermsFixedError,
     InvalidTermsError,
     OutsideFrameworkPeriodError,
     TenderNotFoundError,
@@ -47,6 +49,11 @@ from procurement.crypto import hpke as sealing
 from procurement.store.application_base import ProcurementStore, WriteResult
 from procurement.store.documents import SNIFF_SIZE, media_type_of, store_bytes
 from procurement.store.recorder import StoreRecorder
+
+FOLLOW_ON_FIXED = ("method", "framework", "related", "invited_vendors", "invited_names")
+"""What a follow-on draft takes from its parent (the application fills it), never edited: a
+mini-competition given a framework of its own, or another method, would escape the parent's
+ceiling."""
 
 
 class TenderCommands(ProcurementStore):
@@ -107,18 +114,30 @@ class TenderCommands(ProcurementStore):
         """A call-off by mini-competition: a draft tender linked to the framework and open
         only to its suppliers (those whose agreement is signed now), within its period."""
         framework = self._officers_tender(actor, framework_id, None)
-        framework.check_not_cancelled()
-        period = framework_terms(framework.terms).period
+        self._check_mini_competition(framework, terms, self._now())
         suppliers, _ = self._framework_suppliers(framework_id)
-        if not period.start <= self._now() <= period.end:
+        related = RelatedProcess(tender_id=framework_id, relationship=Relationship.FRAMEWORK)
+        linked = self.follow_on_terms(terms, related, sorted(suppliers))
+        return self.draft_tender(actor, linked, idempotency_key)
+
+    @staticmethod
+    def _check_mini_competition(framework: Tender, terms: TenderTerms, now: datetime) -> None:
+        """A mini-competition of ``framework`` with ``terms`` may be drafted (or published)
+        ``now``: the framework stands, ``now`` is within its period, the amounts are in its
+        ceiling's currency, and the call-off is no framework of its own."""
+        framework.check_not_cancelled()
+        ceiling = framework_terms(framework.terms).ceiling
+        period = framework_terms(framework.terms).period
+        if not period.start <= now <= period.end:
             raise OutsideFrameworkPeriodError(
                 f"the framework's period is {period.start.isoformat()} to {period.end.isoformat()}"
             )
         if terms.framework is not None:
             raise InvalidTermsError("a call-off is not itself a framework agreement")
-        related = RelatedProcess(tender_id=framework_id, relationship=Relationship.FRAMEWORK)
-        linked = self.follow_on_terms(terms, related, sorted(suppliers))
-        return self.draft_tender(actor, linked, idempotency_key)
+        if terms.estimated_value.currency != ceiling.currency:
+            raise InvalidTermsError(
+                f"a call-off of this framework is in its ceiling's currency, {ceiling.currency}"
+            )
 
     def edit_tender(
         self,
@@ -127,8 +146,16 @@ class TenderCommands(ProcurementStore):
         changes: Mapping[str, Any],
         expected_version: int | None,
     ) -> WriteResult:
-        """Change some of a draft's terms; the rest stay as they are."""
+        """Change some of a draft's terms; the rest stay as they are. A follow-on draft keeps
+        what the application filled from its parent (``FOLLOW_ON_FIXED``)."""
         tender = self._officers_tender(actor, tender_id, expected_version)
+        if tender.terms.related is not None:
+            for name in FOLLOW_ON_FIXED:
+                if name in changes and changes[name] != getattr(tender.terms, name):
+                    raise FollowOnTermsFixedError(
+                        f"{name} of a tender that follows another is set by its parent",
+                        field=name,
+                    )
         current = {name: getattr(tender.terms, name) for name in TenderTerms.model_fields}
         terms = TenderTerms.model_validate({**current, **changes})
         tender.edit_draft(terms=terms, actor=actor, timestamp=self._now())
@@ -154,6 +181,10 @@ class TenderCommands(ProcurementStore):
         check_performance_security_percent(tender.terms, security_rules(self.rule_profile))
         tender.check_justification(tender.terms, rules)
         check_framework_period(tender.terms, framework_rules())
+        framework = self._framework_of(tender)
+        if framework is not None:  # a mini-competition: its framework as it is now
+            self._check_mini_competition(framework, tender.terms, now)
+            plans_read[framework.id] = framework.version
         tender.check_pre_bid_meeting(tender.terms.pre_bid_meeting, tender.terms.timeline, now)
         keys = sealing.make_tender_keys(self.kek, tender.id, envelopes_for(tender.terms.method))
         tender.publish(
@@ -164,8 +195,9 @@ class TenderCommands(ProcurementStore):
             timestamp=now,
             documents=NoticeDocuments(items=tuple(tender.documents.values())),
         )
-        # Published on the plan as read: a line withdrawn, or a plan published, meanwhile
-        # makes this write fail (version_conflict), never slip past the check.
+        # Published on the plan (and a mini-competition's framework) as read: a line
+        # withdrawn, a plan published, or the framework cancelled meanwhile makes this write
+        # fail (version_conflict), never slip past the check.
         return self._save(tender, unless_changed=plans_read)
 
     def amend_tender(

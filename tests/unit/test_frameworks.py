@@ -15,7 +15,16 @@ from domain import errors
 from domain.evaluation import Evaluation, award_id_for
 from domain.framework import FrameworkCallOffs, check_framework_period
 from domain.rules import framework_rules
-from domain.values import FrameworkPeriod, FrameworkTerms, Money, TenderTerms
+from domain.values import (
+    MINI_COMPETITION_METHODS,
+    FrameworkPeriod,
+    FrameworkTerms,
+    Method,
+    Money,
+    RelatedProcess,
+    Relationship,
+    TenderTerms,
+)
 from tests.support import officer, terms
 from tests.unit.test_evaluation import (
     ENTITY,
@@ -208,3 +217,31 @@ def test_the_framework_terms_are_checked() -> None:
         base.model_copy(update={"framework": framework_terms}), framework_rules()
     )
     assert framework_rules().citations["max_period"].verified is False
+
+
+def test_a_framework_ceiling_stays_within_its_estimate() -> None:
+    base = terms(NOW)
+    at_estimate = FrameworkTerms(max_suppliers=2, period=PERIOD, ceiling=base.estimated_value)
+    assert TenderTerms.model_validate(base.model_dump() | {"framework": at_estimate})
+    above = at_estimate.model_copy(
+        update={"ceiling": Money(amount=base.estimated_value.amount + Decimal("0.01"))}
+    )
+    with pytest.raises(ValidationError, match=r"framework\.ceiling"):
+        TenderTerms.model_validate(base.model_dump() | {"framework": above})
+
+
+def test_a_mini_competition_is_a_single_competed_stage_and_no_framework() -> None:
+    base = terms(NOW)
+    link = RelatedProcess(tender_id=uuid4(), relationship=Relationship.FRAMEWORK)
+    linked = base.model_dump() | {"related": link}
+    assert TenderTerms.model_validate(linked)
+    framework_terms = FrameworkTerms(max_suppliers=2, period=PERIOD, ceiling=CEILING)
+    with pytest.raises(ValidationError, match="not itself a framework"):
+        TenderTerms.model_validate(linked | {"framework": framework_terms})
+    # Every other method, the two-stage ones too once merged, is refused.
+    for method in Method:
+        if method.value in MINI_COMPETITION_METHODS:
+            continue
+        with pytest.raises(ValidationError, match="mini-competition"):
+            TenderTerms.model_validate(linked | {"method": method, "evaluation": None})
+    assert {method.value for method in Method} > MINI_COMPETITION_METHODS

@@ -1,0 +1,98 @@
+"""A framework's ceiling and its mini-competitions hold against an officer who edits a draft
+to escape them (the review of issue 20: docs/frameworks.md), through HTTP with real tokens;
+every refusal writes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.api.conftest import Api
+from tests.api.test_frameworks import awarded_framework, framework_terms, refused
+from tests.support import FakeClock, tender_json
+
+
+def test_a_framework_ceiling_above_its_estimate_is_refused(api: Api, clock: FakeClock) -> None:
+    """An RFQ framework estimated under the RFQ limit may not carry a ceiling of 1e9: the
+    method's value limit bounds the estimate, and the ceiling stays within it."""
+    officer = api.login("officer@works")
+    terms = framework_terms(clock)
+    terms["ceiling"]["amount"] = "1000000000.00"
+    rfq = tender_json(
+        clock.now(),
+        method="request_for_quotations",
+        estimated_value={"amount": "400000.00", "currency": "PKR"},
+        bid_security=None,
+        framework=terms,
+    )
+    before = api.event_count()
+    answer = api.post("/tenders", officer, json=rfq)
+    refused(api, answer, 422, "validation_failed", before)
+    assert "framework.ceiling" in answer.json()["detail"]
+
+    terms["ceiling"]["amount"] = "400000.00"  # at most the estimate: drafted
+    drafted = api.post("/tenders", officer, json={**rfq, "framework": terms})
+    assert drafted.status_code == 201, drafted.text
+    before = api.event_count()
+    terms["ceiling"]["amount"] = "400000.01"
+    raised = api.client.patch(
+        f"/tenders/{drafted.json()['id']}", headers=officer, json={"framework": terms}
+    )
+    refused(api, raised, 422, "validation_failed", before)
+
+
+@pytest.mark.usefixtures("committee")
+def test_a_mini_competition_draft_cannot_escape_its_framework(api: Api, clock: FakeClock) -> None:
+    framework, awards = awarded_framework(api, clock)
+    clock.set(clock.now() + timedelta(days=8))  # past both standstills
+    for vendor, amount in (("beta", "400000.00"), ("alpha", "500000.00")):
+        assert framework.sign(awards[vendor], amount).status_code == 201
+    officer = api.login("officer@works")
+    path = f"/tenders/{framework.id}/mini-competitions"
+
+    # Not by direct contracting (nor, after the merge, a two-stage method), not in dollars.
+    before = api.event_count()
+    direct = tender_json(clock.now(), method="direct_contracting", bid_security=None)
+    refused(api, api.post(path, officer, json=direct), 422, "validation_failed", before)
+    dollars = tender_json(
+        clock.now(),
+        estimated_value={"amount": "100000.00", "currency": "USD"},
+        bid_security={"amount": {"amount": "2000.00", "currency": "USD"}},
+    )
+    refused(api, api.post(path, officer, json=dollars), 422, "invalid_terms", before)
+
+    drafted = api.post(path, officer, json=tender_json(clock.now()))
+    assert drafted.status_code == 201, drafted.text
+    mini = f"/tenders/{drafted.json()['id']}"
+
+    # A framework of its own, or another method, is refused on the draft.
+    before = api.event_count()
+    for changes, field in (
+        ({"framework": framework_terms(clock)}, "framework"),
+        ({"method": "request_for_quotations"}, "method"),
+    ):
+        edited = api.client.patch(mini, headers=officer, json=changes)
+        refused(api, edited, 422, "follow_on_terms_fixed", before)
+        assert edited.json()["errors"][0]["loc"] == [field]
+
+    # Checked again at publishing: the currency changed since the draft ...
+    usd = {
+        "estimated_value": {"amount": "100000.00", "currency": "USD"},
+        "bid_security": {"amount": {"amount": "2000.00", "currency": "USD"}},
+    }
+    assert api.client.patch(mini, headers=officer, json=usd).status_code == 200
+    before = api.event_count()
+    refused(api, api.post(f"{mini}/publish", officer), 422, "invalid_terms", before)
+    pkr = {
+        "estimated_value": {"amount": "100000.00", "currency": "PKR"},
+        "bid_security": {"amount": {"amount": "2000.00", "currency": "PKR"}},
+    }
+    assert api.client.patch(mini, headers=officer, json=pkr).status_code == 200
+
+    # ... and the framework's period, ended since the draft: it could never be awarded.
+    clock.set(clock.now() + timedelta(days=366))
+    officer = api.login("officer@works")
+    before = api.event_count()
+    published = api.post(f"{mini}/publish", officer)
+    refused(api, published, 422, "outside_framework_period", before)

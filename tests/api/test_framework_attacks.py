@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.api.conftest import Api
+from tests.api.scenarios import MEMBERS, Scenario, offer
 from tests.api.test_frameworks import awarded_framework, framework_terms, refused
 from tests.support import FakeClock, tender_json
 
@@ -96,3 +97,32 @@ def test_a_mini_competition_draft_cannot_escape_its_framework(api: Api, clock: F
     before = api.event_count()
     published = api.post(f"{mini}/publish", officer)
     refused(api, published, 422, "outside_framework_period", before)
+
+
+@pytest.mark.usefixtures("committee")
+def test_a_framework_public_status_follows_its_live_awards(api: Api, clock: FakeClock) -> None:
+    """One supplier's contract stands: a second award, or its cancellation, does not turn
+    the framework back to awarded or evaluated."""
+    framework = Scenario(api, clock, framework=framework_terms(clock))
+    framework.bid("alpha", offer("500000.00"))
+    framework.bid("beta", offer("400000.00"))
+    framework.open()
+    framework.declare(*MEMBERS)
+    framework.finalise()
+    beta = framework.award("beta")
+    clock.set(clock.now() + timedelta(days=8))  # past the standstill
+    signed = framework.sign(beta, "400000.00")
+    assert signed.status_code == 201, signed.text
+    assert framework.page(signed.json()["read_token"])["status"] == "contracted"
+
+    officer = api.login("officer@works")
+    second = api.post(
+        f"/tenders/{framework.id}/award", officer, json={"bid_id": framework.bids["alpha"]}
+    )
+    assert second.status_code == 201, second.text
+    assert framework.page(second.json()["read_token"])["status"] == "contracted"
+    cancelled = api.post(
+        f"/awards/{second.json()['id']}/cancel", officer, json={"reason": "Did not sign."}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert framework.page(cancelled.json()["read_token"])["status"] == "contracted"

@@ -29,8 +29,9 @@ from domain.errors import (
     NotAFrameworkError,
     OutsideFrameworkPeriodError,
     OverFrameworkCeilingError,
+    ReasonRequiredError,
 )
-from domain.fields import Description, Title
+from domain.fields import Description, Reason, Title
 from domain.rules import FrameworkRules
 from domain.values import Actor, FrameworkPeriod, FrameworkTerms, Money, TenderTerms, ValueObject
 
@@ -69,6 +70,7 @@ class CallOff(ValueObject):
     supplier_name: str
     value: Money
     at: datetime
+    reason: str = ""  # a direct order's, published; a mini-competition competes instead
 
 
 class FrameworkCallOffs(Aggregate):
@@ -103,6 +105,7 @@ class FrameworkCallOffs(Aggregate):
         vendor_id: UUID
         supplier_name: str
         value: Money
+        reason: str  # why this supplier is ordered from directly: published
         actor: Actor
 
     class MiniCompetitionAwarded(Aggregate.Event):
@@ -176,11 +179,16 @@ class FrameworkCallOffs(Aggregate):
         vendor_id: UUID,
         supplier_name: str,
         value: Money,
+        reason: Reason,
         actor: Actor,
         timestamp: datetime,
     ) -> None:
         if framework_id != self.framework_id or entity != self.entity:
             raise InvalidTermsError("a direct order names its own framework")
+        if not reason.strip():
+            raise ReasonRequiredError(
+                "a direct order gives its reason (published): no competition chose it"
+            )
         self.check_call_off(call_off_id, value, timestamp)
         self.call_offs[call_off_id] = CallOff(
             id=call_off_id,
@@ -189,6 +197,7 @@ class FrameworkCallOffs(Aggregate):
             supplier_name=supplier_name,
             value=value,
             at=timestamp,
+            reason=reason,
         )
 
     @event(MiniCompetitionAwarded)

@@ -41,6 +41,7 @@ def direct_order(event: FrameworkCallOffs.DirectOrderPlaced) -> list[Statement]:
                 "supplier_name": event.supplier_name,
                 "value": event.value.model_dump(mode="json"),
                 "at": event.timestamp.isoformat(),
+                "reason": event.reason,
             },
         )
     ]
@@ -58,6 +59,7 @@ def mini_competition(event: FrameworkCallOffs.MiniCompetitionAwarded) -> list[St
                 "supplier_name": event.supplier_name,
                 "value": event.value.model_dump(mode="json"),
                 "at": event.timestamp.isoformat(),
+                "reason": None,
             },
         )
     ]

@@ -68,6 +68,7 @@ class FrameworkController(Controller):
             data.title,
             data.description,
             data.value.to_domain(),
+            data.reason,
             idempotency_key=idempotency_key,
         )
         return WriteOut.of(result, read_tokens)

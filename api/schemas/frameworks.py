@@ -24,6 +24,7 @@ class CallOffOut(BaseModel):
     supplier_name: str
     value: Money
     at: TimeText
+    reason: str  # a direct order's published reason; "" for a mini-competition
 
 
 class FrameworkOut(BaseModel):

@@ -204,7 +204,8 @@ class TenderOut(TenderSummaryOut, frozen=True, kw_only=True, gc=False):
         dict[str, Any] | None,
         _about(
             "a framework agreement's terms (max_suppliers, period, ceiling) and its call-offs "
-            "(kind, id, tender_id of a mini-competition, title, supplier_name, value, at); "
+            "(kind, id, tender_id of a mini-competition, title, supplier_name, value, at, "
+            "reason: a direct order's published reason); "
             "null for any other tender (docs/frameworks.md)"
         ),
     ]

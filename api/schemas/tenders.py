@@ -355,6 +355,9 @@ class DirectOrderIn(Body):
     title: Title
     description: Description = ""
     value: MoneyIn
+    reason: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+    """Why this supplier is ordered from directly, published with the order: a direct order
+    is not competed, and its value is not checked against the agreement's prices."""
 
 
 class CancelIn(Body):

@@ -28,11 +28,13 @@ class FrameworkCommands(ProcurementStore):
         title: str,
         description: str,
         value: Money,
+        reason: str,
         *,
         idempotency_key: str | None = None,
     ) -> WriteResult:
-        """Order from one of the framework's suppliers, within its period and ceiling: a
-        contracting process of its own (answered id: the order's)."""
+        """Order from one of the framework's suppliers, within its period and ceiling, for
+        the published ``reason``: a contracting process of its own (answered id: the
+        order's)."""
         framework = self._officers_tender(actor, framework_id, None)
         framework.check_not_cancelled()
         framework_terms(framework.terms)
@@ -59,6 +61,7 @@ class FrameworkCommands(ProcurementStore):
             vendor_id=vendor_id,
             supplier_name=agreement.vendor_name,
             value=value,
+            reason=reason,
             actor=actor,
             timestamp=now,
         )

@@ -14,6 +14,13 @@ from domain.framework import FrameworkCallOffs
 from domain.values import FrameworkTerms
 from projections.ocds.release_builder import Context, State, _time, _value, entity_name
 
+DIRECT_ORDER_CRITERIA = (
+    "Ordered directly, without competition, from a supplier holding a signed agreement of the "
+    "framework, within the framework's period and ceiling; the order's value is the entity's, "
+    "not checked against the prices of the supplier's agreement"
+)
+"""What the platform checked of a direct order, and what it did not."""
+
 
 def framework_details(framework: FrameworkTerms) -> str:
     """The framework's terms, in words, after the method's details."""
@@ -82,12 +89,12 @@ def direct_order(event: FrameworkCallOffs.DirectOrderPlaced, state: State, conte
                 "procurementMethod": "limited",
                 "procurementMethodDetails": "Call-off by direct order under a framework agreement",
                 "procurementMethodRationale": (
-                    f"Ordered from a supplier of framework {event.framework_id}, whose "
-                    f"agreement is award {event.agreement_id}"
+                    f"{event.reason} (ordered from a supplier of framework "
+                    f"{event.framework_id}, whose agreement is award {event.agreement_id})"
                 ),
                 "mainProcurementCategory": event.category,
                 "awardCriteria": "priceOnly",
-                "awardCriteriaDetails": "At the prices of the supplier's framework agreement",
+                "awardCriteriaDetails": DIRECT_ORDER_CRITERIA,
                 "datePublished": placed,
                 "documents": [],
             },

@@ -20,6 +20,7 @@ from tests.api.test_response_schemas import _validator
 from tests.support import FakeClock, tender_json
 
 CEILING = "1500000.00"
+REASON = "Urgent: the bypass culvert collapsed; beta has a crew on the next site."
 
 
 def framework_terms(clock: FakeClock, max_suppliers: int = 2) -> dict[str, Any]:
@@ -59,6 +60,7 @@ def order(api: Api, framework_id: str, vendor: str, amount: str) -> Any:
             "vendor_id": str(account_id_for(vendor)),
             "title": "Excavation at the Kotri bypass",
             "value": {"amount": amount, "currency": "PKR"},
+            "reason": REASON,
         },
     )
 
@@ -111,6 +113,17 @@ def test_a_framework_with_two_suppliers_and_two_call_offs_each_in_ocds_and_linke
     refused(
         api, order(api, framework.id, "beta", "1500000.01"), 422, "over_framework_ceiling", before
     )
+    unexplained = api.post(
+        f"/tenders/{framework.id}/direct-orders",
+        api.login("officer@works"),
+        json={
+            "vendor_id": str(account_id_for("beta")),
+            "title": "Excavation at the Kotri bypass",
+            "value": {"amount": "1.00", "currency": "PKR"},
+        },
+    )
+    refused(api, unexplained, 422, "validation_failed", before)  # no reason: refused
+    assert unexplained.json()["errors"][0]["loc"] == ["reason"]
     placed = order(api, framework.id, "beta", "300000.00")
     assert placed.status_code == 201, placed.text
     direct_id = placed.json()["id"]
@@ -175,11 +188,13 @@ def assert_public(api: Api, framework_id: str, mini: Scenario, token: str) -> No
         ("mini_competition", "alpha (Pvt) Ltd", "250000.00"),
     ]
     assert listed["call_offs"][1]["tender_id"] == mini.id
+    assert listed["call_offs"][0]["reason"] == REASON  # a direct order's reason, published
     for language, heading in (("en", "Framework agreement"), ("ur", "فریم ورک معاہدہ")):
         page = api.client.get(f"/portal/tenders/{framework_id}?lang={language}")
         assert page.status_code == 200, page.text
         assert heading in page.text
         assert "PKR 300,000.00" in page.text
+        assert REASON in page.text  # the direct order's reason, published
         assert "PKR 250,000.00" in page.text
         assert f"/portal/tenders/{mini.id}" in page.text
 
@@ -222,6 +237,9 @@ def assert_open_data(
         link
     ]
     assert direct["awards"][0]["suppliers"][0]["name"] == "beta (Pvt) Ltd"
+    assert direct["tender"]["procurementMethodRationale"].startswith(REASON)
+    # It says what was checked (supplier, period, ceiling) and what was not (the prices).
+    assert "not checked against the prices" in direct["tender"]["awardCriteriaDetails"]
     assert direct["contracts"][0]["value"] == {"amount": 300000, "currency": "PKR"}
 
     mini_id, mini_award = mini

@@ -196,7 +196,13 @@ def _framework_history(application: ProcurementApplication, clock: FakeClock) ->
         signed = ContractPeriod(start=clock.now(), end=clock.now() + timedelta(days=300))
         application.sign_contract(works, award.id, Money(amount=Decimal(value)), signed)
     application.place_direct_order(
-        works, tender.id, account_id_for("v.beta"), "Culverts", "", Money(amount=Decimal(1000))
+        works,
+        tender.id,
+        account_id_for("v.beta"),
+        "Culverts",
+        "",
+        Money(amount=Decimal(1000)),
+        "Urgent repairs",
     )
     mini = application.draft_mini_competition(
         works, tender.id, terms(clock.now(), reference="F-1", bid_security=None)

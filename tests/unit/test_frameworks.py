@@ -138,6 +138,7 @@ def order(agreement: FrameworkCallOffs, amount: str, days: int = 1) -> UUID:
         vendor_id=uuid4(),
         supplier_name="beta (Pvt) Ltd",
         value=Money(amount=Decimal(amount)),
+        reason="Urgent repairs",
         actor=officer(ENTITY),
         timestamp=NOW + timedelta(days=days),
     )
@@ -178,6 +179,23 @@ def test_call_offs_stay_within_the_period_and_the_ceiling() -> None:
             vendor_id=uuid4(),
             supplier_name="beta (Pvt) Ltd",
             value=Money(amount=Decimal(1), currency="USD"),
+            reason="Urgent repairs",
+            actor=officer(ENTITY),
+            timestamp=NOW,
+        )
+    with pytest.raises(errors.ReasonRequiredError):  # a direct order says why, published
+        fresh.place_direct_order(
+            call_off_id=uuid4(),
+            framework_id=fresh.framework_id,
+            entity=ENTITY,
+            category="works",
+            title="No reason",
+            description="",
+            agreement_id=uuid4(),
+            vendor_id=uuid4(),
+            supplier_name="beta (Pvt) Ltd",
+            value=Money(amount=Decimal(1)),
+            reason="  ",
             actor=officer(ENTITY),
             timestamp=NOW,
         )

@@ -9,8 +9,16 @@ from datetime import timedelta
 import pytest
 
 from tests.api.conftest import Api
-from tests.api.scenarios import MEMBERS, Scenario, offer
+from tests.api.scenarios import MEMBERS, Scenario, at, offer
 from tests.api.test_frameworks import awarded_framework, framework_terms, refused
+from tests.api.test_securities import (
+    OFFICER,
+    STANDSTILL,
+    confirmed,
+    officer_file,
+    tender_of_three,
+    vendor,
+)
 from tests.support import FakeClock, tender_json
 
 
@@ -47,8 +55,8 @@ def test_a_framework_ceiling_above_its_estimate_is_refused(api: Api, clock: Fake
 def test_a_mini_competition_draft_cannot_escape_its_framework(api: Api, clock: FakeClock) -> None:
     framework, awards = awarded_framework(api, clock)
     clock.set(clock.now() + timedelta(days=8))  # past both standstills
-    for vendor, amount in (("beta", "400000.00"), ("alpha", "500000.00")):
-        assert framework.sign(awards[vendor], amount).status_code == 201
+    for name, amount in (("beta", "400000.00"), ("alpha", "500000.00")):
+        assert framework.sign(awards[name], amount).status_code == 201
     officer = api.login("officer@works")
     path = f"/tenders/{framework.id}/mini-competitions"
 
@@ -126,3 +134,37 @@ def test_a_framework_public_status_follows_its_live_awards(api: Api, clock: Fake
     )
     assert cancelled.status_code == 200, cancelled.text
     assert framework.page(cancelled.json()["read_token"])["status"] == "contracted"
+
+
+@pytest.mark.usefixtures("committee")
+def test_a_framework_bidder_loses_only_once_every_supplier_has_signed(
+    api: Api, clock: FakeClock
+) -> None:
+    """alpha signs first of two suppliers: beta and gamma may still be awarded the second
+    place, so their bid securities stay; once beta signs too, gamma's goes back."""
+    tender = tender_of_three(api, clock, framework=framework_terms(clock))
+    path = f"/tenders/{tender.id}/securities/bid-securities"
+    officer = tender.token(OFFICER)
+    for name in ("alpha", "beta", "gamma"):
+        body = {"vendor_id": vendor(name), "instrument": confirmed(clock)}
+        assert api.post(path, officer, json=body).status_code == 201
+    tender.finalise()
+    alpha = tender.award("alpha")
+    clock.set(clock.now() + STANDSTILL)
+    assert tender.sign(alpha, "900000.00").status_code == 201
+
+    officer = tender.token(OFFICER)
+    before = api.event_count()
+    for name in ("beta", "gamma"):
+        early = api.post(f"{path}/release", officer, json={"vendor_id": vendor(name)})
+        refused(api, early, 409, "security_not_releasable", before)
+    file = {b["vendor_id"]: b["release_due"] for b in officer_file(api, tender).json()["bidders"]}
+    # Not due a week after alpha's signing: gamma has not lost yet (its validity holds it).
+    assert file[vendor("gamma")] > at(clock.now() + STANDSTILL + timedelta(days=1))
+
+    beta = tender.award("beta")
+    clock.set(clock.now() + STANDSTILL)
+    assert tender.sign(beta, "1000000.00").status_code == 201
+    officer = tender.token(OFFICER)
+    released = api.post(f"{path}/release", officer, json={"vendor_id": vendor("gamma")})
+    assert released.status_code == 200, released.text

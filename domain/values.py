@@ -321,7 +321,7 @@ class PreBidMeeting(ValueObject):
 MAX_FRAMEWORK_SUPPLIERS = 20
 """The most suppliers a framework agreement may name: a bound on the input, not a rule."""
 
-MINI_COMPETITION_METHODS = frozenset(
+SINGLE_STAGE_METHODS = frozenset(
     {
         "single_stage_one_envelope",
         "single_stage_two_envelope",
@@ -329,9 +329,11 @@ MINI_COMPETITION_METHODS = frozenset(
         "request_for_quotations",
     }
 )
-"""The methods a mini-competition may run by: a single, competed stage, so that its award is
-the call-off on the framework (not direct contracting; not a two-stage method, whose priced
-stage would follow the mini-competition and not the framework)."""
+"""The methods a framework agreement and its mini-competitions may run by: a single, competed
+stage, whose awards are the suppliers' places (a framework) or the call-off (a
+mini-competition). Not direct contracting (not competed); not a two-stage method (stage one
+is not awarded, and its priced stage two would follow it, not the framework). An allowlist,
+so that methods added later are refused until allowed."""
 
 
 class FrameworkPeriod(ValueObject):
@@ -474,8 +476,8 @@ class TenderTerms(ValueObject):
         if framework.ceiling.amount > self.estimated_value.amount:
             msg = "framework.ceiling must not exceed the estimated value"
             raise ValueError(msg)
-        if self.method is Method.DIRECT_CONTRACTING:
-            msg = "a framework agreement is competed: not by direct contracting"
+        if self.method.value not in SINGLE_STAGE_METHODS:
+            msg = f"a framework agreement is competed in a single stage: not {self.method.value}"
             raise ValueError(msg)
         if self.award_by_lot:
             msg = "a framework agreement is awarded whole (by lot is not built)"
@@ -490,7 +492,7 @@ class TenderTerms(ValueObject):
             raise ValueError(msg)
         if (
             related.relationship is Relationship.FRAMEWORK
-            and self.method.value not in MINI_COMPETITION_METHODS
+            and self.method.value not in SINGLE_STAGE_METHODS
         ):
             msg = f"a mini-competition is not run by {self.method.value}"
             raise ValueError(msg)

@@ -16,7 +16,7 @@ from domain.evaluation import Evaluation, award_id_for
 from domain.framework import FrameworkCallOffs, check_framework_period
 from domain.rules import framework_rules
 from domain.values import (
-    MINI_COMPETITION_METHODS,
+    SINGLE_STAGE_METHODS,
     FrameworkPeriod,
     FrameworkTerms,
     Method,
@@ -258,8 +258,20 @@ def test_a_mini_competition_is_a_single_competed_stage_and_no_framework() -> Non
         TenderTerms.model_validate(linked | {"framework": framework_terms})
     # Every other method, the two-stage ones too once merged, is refused.
     for method in Method:
-        if method.value in MINI_COMPETITION_METHODS:
+        if method.value in SINGLE_STAGE_METHODS:
             continue
         with pytest.raises(ValidationError, match="mini-competition"):
             TenderTerms.model_validate(linked | {"method": method, "evaluation": None})
-    assert {method.value for method in Method} > MINI_COMPETITION_METHODS
+    assert {method.value for method in Method} > SINGLE_STAGE_METHODS
+
+
+def test_a_framework_is_competed_in_a_single_stage() -> None:
+    base = terms(NOW)
+    framework_terms = FrameworkTerms(max_suppliers=2, period=PERIOD, ceiling=CEILING)
+    for method in Method:
+        changes = {"method": method, "evaluation": None, "framework": framework_terms}
+        if method.value in SINGLE_STAGE_METHODS:
+            assert TenderTerms.model_validate(base.model_dump() | changes)
+            continue
+        with pytest.raises(ValidationError, match="single stage"):
+            TenderTerms.model_validate(base.model_dump() | changes)

@@ -43,6 +43,7 @@ from api.controllers.documents import (
     PublicDocumentController,
 )
 from api.controllers.evaluation import EvaluationController
+from api.controllers.frameworks import FrameworkController
 from api.controllers.grievances import (
     GrievanceCommitteeController,
     OfficerComplaintController,
@@ -203,6 +204,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             OfficerDebarmentController,
             OfficerPlanController,
             PublicPlanController,
+            FrameworkController,
             *portal_handlers(),
         ],
         template_config=template_config(),

@@ -50,6 +50,7 @@ from domain.errors import (
     BidValidityError,
     DeadlineExtensionRequiredError,
     DeadlineInPastError,
+    FrameworkPeriodTooLongError,
     InvalidCredentialsError,
     InvalidPreBidMeetingError,
     InvalidSecondFactorError,
@@ -183,6 +184,7 @@ TERMS_RULES = (
     NoticeTranslationMissingError,
     InvalidTermsError,
     JustificationRequiredError,
+    FrameworkPeriodTooLongError,
 )
 """A notice's terms checked against the rule profile (publishing)."""
 AMENDMENT_RULES = (DeadlineExtensionRequiredError, InvalidTermsError)

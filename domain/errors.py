@@ -864,3 +864,51 @@ class InvitedVendorsChangedError(InvalidStateError):
 
     code = "invited_vendors_changed"
     title = "Stage one's report now qualifies other vendors than stage two invites"
+
+
+class FrameworkPeriodTooLongError(RuleViolationError):
+    """A framework agreement's period longer than its rules allow, refused at publishing."""
+
+    code = "framework_period_too_long"
+    title = "The framework agreement's period is longer than the rules allow"
+    field = "framework.period.end"
+
+
+class NotAFrameworkError(RuleViolationError):
+    """A call-off from a tender that is not a framework agreement."""
+
+    code = "not_a_framework"
+    title = "The tender is not a framework agreement"
+    field = "framework_id"
+
+
+class FrameworkNotAwardedError(InvalidStateError):
+    """A call-off before any of the framework's suppliers has signed its agreement."""
+
+    code = "framework_not_awarded"
+    title = "No framework agreement is signed yet"
+    field = "framework_id"
+
+
+class OutsideFrameworkPeriodError(RuleViolationError):
+    """A call-off placed (or awarded) outside the framework agreement's period."""
+
+    code = "outside_framework_period"
+    title = "The framework agreement's period does not cover this call-off"
+    field = "framework_id"
+
+
+class OverFrameworkCeilingError(RuleViolationError):
+    """A call-off that would bring the framework's call-offs above its ceiling."""
+
+    code = "over_framework_ceiling"
+    title = "The call-offs would exceed the framework agreement's ceiling"
+    field = "value"
+
+
+class NotAFrameworkSupplierError(RuleViolationError):
+    """A direct order to a vendor that holds no signed agreement of the framework."""
+
+    code = "not_a_framework_supplier"
+    title = "The vendor is not a supplier of the framework agreement"
+    field = "vendor_id"

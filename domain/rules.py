@@ -419,3 +419,30 @@ def planning_rules() -> PlanningRules:
             ),
         },
     )
+
+
+class FrameworkRules(ValueObject):
+    """A framework agreement's limits (docs/frameworks.md): the same in every profile (its
+    period is the notice's dates, not a procedure's days)."""
+
+    max_period: timedelta
+    """The longest a framework agreement's period may run."""
+    citations: dict[str, Citation] = Field(default_factory=dict)
+
+
+def framework_rules() -> FrameworkRules:
+    return FrameworkRules(
+        max_period=timedelta(days=3 * 365),
+        citations={
+            "max_period": Citation(
+                source=SPP_RULES,
+                verified=False,
+                note=(
+                    "no framework-agreement provision was read: sppr-facts.md has no row on "
+                    "frameworks (its nearest, row 29, limits a repeat order to 15% of the "
+                    "original within the financial year). Three years is the platform's "
+                    "placeholder, to be checked against the gazetted text"
+                ),
+            ),
+        },
+    )

@@ -339,6 +339,49 @@ class PreBidMeeting(ValueObject):
         return self
 
 
+MAX_FRAMEWORK_SUPPLIERS = 20
+"""The most suppliers a framework agreement may name: a bound on the input, not a rule."""
+
+SINGLE_STAGE_METHODS = frozenset(
+    {
+        "single_stage_one_envelope",
+        "single_stage_two_envelope",
+        "two_stage",
+        "request_for_quotations",
+    }
+)
+"""The methods a framework agreement and its mini-competitions may run by: a single, competed
+stage, whose awards are the suppliers' places (a framework) or the call-off (a
+mini-competition). Not direct contracting (not competed); not a two-stage method (stage one
+is not awarded, and its priced stage two would follow it, not the framework). An allowlist,
+so that methods added later are refused until allowed."""
+
+
+class FrameworkPeriod(ValueObject):
+    """When a framework agreement's call-offs may be placed: from ``start`` to ``end``."""
+
+    start: UtcDatetime
+    end: UtcDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not self.start < self.end:
+            msg = "the framework's period must end after it starts"
+            raise ValueError(msg)
+        return self
+
+
+class FrameworkTerms(ValueObject):
+    """A framework agreement's terms, published with its notice (docs/frameworks.md): it is
+    awarded to up to ``max_suppliers`` ranked bids, whose signed contracts are the framework
+    agreements; call-offs follow within ``period``, their values summing to at most
+    ``ceiling``."""
+
+    max_suppliers: Annotated[int, Field(ge=1, le=MAX_FRAMEWORK_SUPPLIERS)]
+    period: FrameworkPeriod
+    ceiling: Money
+
+
 _DEFAULT_EVALUATION = {
     "request_for_quotations": EvaluationMethod.RFQ,
     "direct_contracting": EvaluationMethod.DIRECT,
@@ -380,6 +423,9 @@ class TenderTerms(ValueObject):
     # notices published before it replay); refused on any other method.
     direct_contracting: DirectContractingJustification | None = None
     pre_bid_meeting: PreBidMeeting | None = None
+    # A framework agreement's terms (docs/frameworks.md); None, as every tender before: a
+    # tender awarded to one bid (or one a lot).
+    framework: FrameworkTerms | None = None
     # The tender this one follows (stage two of a two-stage tender, a framework's call-off),
     # and the only vendors who may bid on it; both filled in by the application when it
     # creates the follow-on tender, never typed by an officer. Empty: open to every vendor.
@@ -440,7 +486,42 @@ class TenderTerms(ValueObject):
         if self.direct_contracting is not None and self.method is not Method.DIRECT_CONTRACTING:
             msg = "only a direct_contracting tender gives a direct-contracting justification"
             raise ValueError(msg)
+        self._framework_consistent()
+        self._follow_on_consistent()
         return self
+
+    def _framework_consistent(self) -> None:
+        framework = self.framework
+        if framework is None:
+            return
+        if framework.ceiling.currency != self.estimated_value.currency:
+            msg = "all amounts must be in the estimated value's currency"
+            raise ValueError(msg)
+        # The estimate is what the method's value limit bounds (checked when publishing): a
+        # ceiling above it would let call-offs spend what no competition was held for.
+        if framework.ceiling.amount > self.estimated_value.amount:
+            msg = "framework.ceiling must not exceed the estimated value"
+            raise ValueError(msg)
+        if self.method.value not in SINGLE_STAGE_METHODS:
+            msg = f"a framework agreement is competed in a single stage: not {self.method.value}"
+            raise ValueError(msg)
+        if self.award_by_lot:
+            msg = "a framework agreement is awarded whole (by lot is not built)"
+            raise ValueError(msg)
+
+    def _follow_on_consistent(self) -> None:
+        related = self.related
+        if related is None:
+            return
+        if self.framework is not None:
+            msg = "a tender that follows another is not itself a framework agreement"
+            raise ValueError(msg)
+        if (
+            related.relationship is Relationship.FRAMEWORK
+            and self.method.value not in SINGLE_STAGE_METHODS
+        ):
+            msg = f"a mini-competition is not run by {self.method.value}"
+            raise ValueError(msg)
 
 
 class Relationship(StrEnum):

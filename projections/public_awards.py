@@ -120,26 +120,41 @@ def _reopened(event: Evaluation.EvaluationReopened, tracking: Tracking) -> list[
     ]
 
 
+_LIVE_STATUS = (
+    "status = CASE WHEN EXISTS (SELECT 1 FROM public_awards a "
+    "WHERE a.tender_id = public_tenders.tender_id AND a.award_id <> %(award_id)s "
+    "AND a.status = %(contracted)s) THEN %(contracted)s "
+    "WHEN %(recorded)s OR EXISTS (SELECT 1 FROM public_awards a "
+    "WHERE a.tender_id = public_tenders.tender_id AND a.award_id <> %(award_id)s "
+    "AND a.status = %(standstill)s) THEN %(awarded)s ELSE %(evaluated)s END"
+)
+"""The tender's status from its awards still live (a framework holds several, a tender by
+lot one a lot): contracted while any other's contract stands, else awarded while any award
+is live (``recorded``: this one), else evaluated. ``award_id`` is the award recorded or
+released (its own row may not say so yet)."""
+
+
+def _from_live_awards(event: Any, tracking: Tracking, *, recorded: bool) -> list[Statement]:
+    params = {
+        "evaluation_id": event.originator_id,
+        "award_id": event.award_id,
+        "recorded": recorded,
+        "contracted": PublicTenderStatus.CONTRACTED.value,
+        "standstill": AwardStatus.STANDSTILL.value,
+        "awarded": PublicTenderStatus.AWARDED.value,
+        "evaluated": PublicTenderStatus.EVALUATED.value,
+    }
+    return [_tender_by_evaluation(_LIVE_STATUS, params, tracking)]
+
+
 @statements_for.register
 def _recorded(event: Evaluation.AwardRecorded, tracking: Tracking) -> list[Statement]:
-    return [
-        _tender_by_evaluation(
-            "status = %(status)s",
-            {"evaluation_id": event.originator_id, "status": PublicTenderStatus.AWARDED.value},
-            tracking,
-        )
-    ]
+    return _from_live_awards(event, tracking, recorded=True)
 
 
 @statements_for.register
 def _released(event: Evaluation.AwardReleased, tracking: Tracking) -> list[Statement]:
-    return [
-        _tender_by_evaluation(
-            "status = %(status)s",
-            {"evaluation_id": event.originator_id, "status": PublicTenderStatus.EVALUATED.value},
-            tracking,
-        )
-    ]
+    return _from_live_awards(event, tracking, recorded=False)
 
 
 def _award(sql_set: str, params: dict[str, Any], event: Any, tracking: Tracking) -> Statement:

@@ -20,10 +20,11 @@ from eventsourcing.projection import Projection
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
+from domain.framework import FrameworkCallOffs
 from domain.public_status import PublicTenderStatus
 from domain.tender import Tender
 from domain.values import TenderTerms
-from projections import public_awards, public_plans, tender_documents
+from projections import public_awards, public_frameworks, public_plans, tender_documents
 
 Statement = tuple[str, dict[str, Any]]
 
@@ -203,12 +204,27 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
         ),
         (ENTITY_TENDER_PUBLISHED, {"id": event.originator_id}),
         public_plans.tender_published(event),
+        *public_frameworks.published(event),
         *(
             tender_documents.published(event.originator_id, document.id, version, event.timestamp)
             for document in event.documents.items
             for version in document.versions
         ),
     ]
+
+
+@statements_for.register
+def _direct_order(
+    event: FrameworkCallOffs.DirectOrderPlaced, _tracking: Tracking
+) -> list[Statement]:
+    return public_frameworks.direct_order(event)
+
+
+@statements_for.register
+def _mini_competition(
+    event: FrameworkCallOffs.MiniCompetitionAwarded, _tracking: Tracking
+) -> list[Statement]:
+    return public_frameworks.mini_competition(event)
 
 
 def _json_or_none(value: BaseModel | None) -> Jsonb | None:

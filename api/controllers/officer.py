@@ -59,6 +59,7 @@ from domain.errors import (
     NoQualifiedBiddersError,
     NotStageOneError,
     OpeningHeldError,
+    OutsideFrameworkPeriodError,
     PreBidMeetingNotHeldError,
     QuestionAlreadyAnsweredError,
     QuestionNotFoundError,
@@ -202,6 +203,7 @@ class OfficerTenderController(Controller):
             ReportNotFinalError,
             StageTwoHeldError,
             InvitedVendorsChangedError,
+            OutsideFrameworkPeriodError,
             *WRITE,
         ),
     )

@@ -208,6 +208,7 @@ async def tender_page(
         status_code=status_code,
         tender=tender,
         ocid=f"{settings.ocid_prefix}-{tender_id}",
+        ocid_prefix=settings.ocid_prefix,
         time_left=_time_left(tender.timeline.submission_deadline, now),
         my_bid=my_bid,
         my_result=my_result,

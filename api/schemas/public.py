@@ -211,6 +211,15 @@ class TenderOut(TenderSummaryOut, frozen=True, kw_only=True, gc=False):
         UuidText | None,
         _about("stage one of a two-stage tender: the stage two that completed it"),
     ]
+    framework: Annotated[
+        dict[str, Any] | None,
+        _about(
+            "a framework agreement's terms (max_suppliers, period, ceiling) and its call-offs "
+            "(kind, id, tender_id of a mini-competition, title, supplier_name, value, at, "
+            "reason: a direct order's published reason); "
+            "null for any other tender (docs/frameworks.md)"
+        ),
+    ]
     rules: Annotated[dict[str, Any], _about("the rule profile the tender was published under")]
     sealing: Annotated[
         list[dict[str, Any]], _about("each envelope's public key, to seal bids with")
@@ -363,6 +372,7 @@ def detail_of(row: dict[str, Any]) -> TenderOut:
         related=row["related"],
         invited_vendors=row["invited_vendors"],
         stage_two=str(row["stage_two"]) if row["stage_two"] else None,
+        framework=row["framework"],
         rules=row["rules"],
         sealing=row["sealing"],
         opening=row["opening"],

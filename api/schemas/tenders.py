@@ -38,6 +38,7 @@ from domain.fields import (
 from domain.tender import TenderStatus
 from domain.text import MULTI_LINE, SECRET, SINGLE_LINE, Line
 from domain.values import (
+    MAX_FRAMEWORK_SUPPLIERS,
     BidSecurity,
     Category,
     Criterion,
@@ -46,6 +47,8 @@ from domain.values import (
     EvaluationMethod,
     EvaluationTerms,
     FiscalYear,
+    FrameworkPeriod,
+    FrameworkTerms,
     Item,
     Lot,
     MeetingLink,
@@ -224,6 +227,31 @@ class PreBidMeetingIn(Body):
         return PreBidMeeting(at=self.at, place=self.place, link=self.link)
 
 
+class FrameworkPeriodIn(Body):
+    start: Rfc3339
+    end: Rfc3339
+
+    def to_domain(self) -> FrameworkPeriod:
+        return FrameworkPeriod(start=self.start, end=self.end)
+
+
+class FrameworkIn(Body):
+    """A framework agreement's terms (docs/frameworks.md): awarded to up to
+    ``max_suppliers`` ranked bids; call-offs within ``period``, summing to at most
+    ``ceiling``."""
+
+    max_suppliers: Annotated[StrictCount, Field(ge=1, le=MAX_FRAMEWORK_SUPPLIERS)]
+    period: FrameworkPeriodIn
+    ceiling: MoneyIn
+
+    def to_domain(self) -> FrameworkTerms:
+        return FrameworkTerms(
+            max_suppliers=self.max_suppliers,
+            period=self.period.to_domain(),
+            ceiling=self.ceiling.to_domain(),
+        )
+
+
 class TenderIn(Body):
     """A draft tender, as an officer writes it."""
 
@@ -251,6 +279,8 @@ class TenderIn(Body):
     direct_contracting: DirectContractingIn | None = None
     """Required to publish a direct_contracting tender; refused on any other method."""
     pre_bid_meeting: PreBidMeetingIn | None = None
+    framework: FrameworkIn | None = None
+    """A framework agreement's terms (docs/frameworks.md); leave out for any other tender."""
 
     def to_domain(self) -> TenderTerms:
         return TenderTerms(**domain_fields(self))
@@ -278,6 +308,7 @@ class TenderPatch(Body):
     unplanned_reason: UnplannedReason | None = None
     direct_contracting: DirectContractingIn | None = None  # null removes it
     pre_bid_meeting: PreBidMeetingIn | None = None  # null removes it
+    framework: FrameworkIn | None = None  # null removes it
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in domain_fields(self).items() if k in self.model_fields_set}
@@ -315,6 +346,18 @@ class PreBidMinutesIn(Body):
     language: NoticeLanguage = "en"
     timeline: TimelineIn | None = None
     """A new timeline, as an addendum's (a late addendum must extend the deadline)."""
+
+
+class DirectOrderIn(Body):
+    """A call-off by direct order from one of a framework's suppliers (docs/frameworks.md)."""
+
+    vendor_id: UUID
+    title: Title
+    description: Description = ""
+    value: MoneyIn
+    reason: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+    """Why this supplier is ordered from directly, published with the order: a direct order
+    is not competed, and its value is not checked against the agreement's prices."""
 
 
 class CancelIn(Body):

@@ -34,6 +34,7 @@ from domain.evaluation.values import (
     Declaration,
     EvaluationStatus,
     FinancialBid,
+    LiveAward,
     Member,
     MemberScore,
     Ruling,
@@ -67,6 +68,9 @@ class Evaluation(EvaluationQueries, Aggregate):
         candidates: list[Candidate]
         actor: Actor
         award_by_lot: bool = False  # each lot ranked and awarded on its own (docs/lots.md)
+        # A framework agreement's most suppliers: that many live awards at once, to as many
+        # bids, in rank order (docs/frameworks.md); 1 for every other tender.
+        max_awards: int = 1
 
     class CommitteeReformed(Aggregate.Event):
         TOPIC = "procurement:Evaluation.CommitteeReformed"
@@ -152,6 +156,7 @@ class Evaluation(EvaluationQueries, Aggregate):
         # Before the ``*``: eventsourcing requires every keyword-only argument, even one with a
         # default, and old callers (and stored events) do not name it.
         award_by_lot: bool = False,
+        max_awards: int = 1,
         *,
         tender_id: UUID,
         entity: str,
@@ -173,6 +178,7 @@ class Evaluation(EvaluationQueries, Aggregate):
         self.currency = currency
         self.lot_ids = tuple(lot_ids)  # stored events give lists back: keep values tuples
         self.award_by_lot = award_by_lot
+        self.max_awards = max_awards
         self.bid_validity_days = bid_validity_days
         self.two_envelopes = two_envelopes
         self.committee = tuple(committee)
@@ -186,8 +192,9 @@ class Evaluation(EvaluationQueries, Aggregate):
         self.reports: list[EvaluationReport] = []
         self.finalised_at: datetime | None = None  # the latest report's publication
         self.awards_made = 0
-        # The live awards, by lot (None: the whole tender); AWARDED while any is live.
-        self.live_awards: dict[str | None, UUID] = {}
+        # The live awards: each award's lot (None: the whole tender) and bid; one a lot,
+        # or a framework's most suppliers (``max_awards``). AWARDED while any is live.
+        self.live_awards: dict[UUID, LiveAward] = {}
 
     # Guards -------------------------------------------------------------------------------
 
@@ -420,13 +427,28 @@ class Evaluation(EvaluationQueries, Aggregate):
         tender awarded by lot): to its best-ranked bid, or with a reason."""
         report = self.check_can_award(lot_id)
         rank, _ = self.ranked(report, bid_id, lot_id)
-        if rank != 1:
+        if LiveAward(lot_id=lot_id, bid_id=bid_id) in self.live_awards.values():
+            raise LotAwardedError("this bid's award stands already")
+        # In rank order: the next of the ranking after the live awards, or with a reason.
+        if rank != len(self.awards_on(lot_id)) + 1:
             self.check_reason(reason)
         if award_id != award_id_for(self.tender_id, self.awards_made + 1):
             raise EvaluationStateError("awards are numbered in order")
         self.status = EvaluationStatus.AWARDED
-        self.live_awards[lot_id] = award_id
+        self.live_awards[award_id] = LiveAward(lot_id=lot_id, bid_id=bid_id)
         self.awards_made += 1
+
+    @property
+    def awards_by_lot(self) -> dict[str | None, UUID]:
+        """The live awards by lot (None: the whole tender); a framework's first award."""
+        by_lot: dict[str | None, UUID] = {}
+        for award, live in self.live_awards.items():
+            by_lot.setdefault(live.lot_id, award)
+        return by_lot
+
+    def awards_on(self, lot_id: str | None) -> list[UUID]:
+        """The live awards of a lot (None: of the whole tender), in the order made."""
+        return [award for award, live in self.live_awards.items() if live.lot_id == lot_id]
 
     def check_can_award(self, lot_id: str | None = None) -> EvaluationReport:
         if self.status is EvaluationStatus.IN_PROGRESS or not self.reports:
@@ -436,11 +458,15 @@ class Evaluation(EvaluationQueries, Aggregate):
                 raise LotRequiredError("this tender is awarded by lot: name the lot (lot_id)")
             if lot_id not in self.lot_ids:
                 raise UnknownLotError(f"no lot {lot_id} on this tender")
-            if lot_id in self.live_awards:
+            if len(self.awards_on(lot_id)) >= self.max_awards:
                 raise LotAwardedError(f"lot {lot_id} is already awarded: cancel its award first")
         elif lot_id is not None:
             raise UnknownLotError("this tender is awarded whole: name no lot")
-        elif self.status is EvaluationStatus.AWARDED:
+        elif len(self.awards_on(None)) >= self.max_awards:
+            if self.max_awards > 1:
+                raise LotAwardedError(
+                    f"the framework's {self.max_awards} suppliers are awarded: cancel one first"
+                )
             raise EvaluationStateError("the tender is already awarded")
         report = self.reports[-1]
         if report.unsuccessful:
@@ -469,9 +495,9 @@ class Evaluation(EvaluationQueries, Aggregate):
     ) -> None:
         """The live award was cancelled: the report stands, another award (of its lot)
         may follow."""
-        lot_id = self.check_current_award(award_id)
+        self.check_current_award(award_id)
         self.check_reason(reason)
-        del self.live_awards[lot_id]
+        del self.live_awards[award_id]
         if not self.live_awards:
             self.status = EvaluationStatus.FINALISED
 
@@ -479,11 +505,11 @@ class Evaluation(EvaluationQueries, Aggregate):
     def reopen(self, *, award_id: UUID, reason: str, actor: Actor, timestamp: datetime) -> None:
         """A complaint against the award was upheld: the committee takes the bids up again.
         Not while another lot's award stands (its report would change under it)."""
-        lot_id = self.check_current_award(award_id)
+        self.check_current_award(award_id)
         self.check_reason(reason)
-        if set(self.live_awards) != {lot_id}:
+        if set(self.live_awards) != {award_id}:
             raise EvaluationStateError(
-                "another lot's award stands on this report: order cancel_award instead"
+                "another award stands on this report: order cancel_award instead"
             )
         self.status = EvaluationStatus.IN_PROGRESS
         self.live_awards = {}
@@ -500,14 +526,15 @@ class Evaluation(EvaluationQueries, Aggregate):
     @property
     def current_award(self) -> UUID | None:
         """The live award of a tender awarded whole (awarded by lot: ``live_awards``)."""
-        return self.live_awards.get(None)
+        whole = self.awards_on(None)
+        return whole[0] if whole else None
 
     def check_current_award(self, award_id: UUID) -> str | None:
         """The lot (None: the whole tender) of ``award_id``, a live award of the tender."""
-        for lot_id, live in self.live_awards.items():
-            if live == award_id:
-                return lot_id
-        raise EvaluationStateError("that award is not a live award of the tender")
+        live = self.live_awards.get(award_id)
+        if live is None:
+            raise EvaluationStateError("that award is not a live award of the tender")
+        return live.lot_id
 
     def quotations_for(self, lot_id: str) -> int:
         """The bids read at the opening that compete for the lot (a request for quotations

@@ -93,6 +93,13 @@ class MemberScore(ValueObject):
     scored_at: datetime
 
 
+class LiveAward(ValueObject):
+    """A live award on the evaluation: its lot (None: the whole tender) and its bid."""
+
+    lot_id: str | None
+    bid_id: UUID
+
+
 class Ruling(ValueObject):
     """The chair's disqualification of a bid (or the reinstatement of one it disqualified)."""
 

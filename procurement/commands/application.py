@@ -15,6 +15,7 @@ from procurement.commands.awards import AwardCommands
 from procurement.commands.bids import BidCommands
 from procurement.commands.debarments import DebarmentCommands
 from procurement.commands.evaluations import EvaluationCommands
+from procurement.commands.frameworks import FrameworkCommands
 from procurement.commands.grievances import GrievanceCommands
 from procurement.commands.opening import OpeningCommands
 from procurement.commands.plans import PlanCommands
@@ -41,6 +42,7 @@ class ProcurementApplication(
     OpeningCommands,
     EvaluationCommands,
     AwardCommands,
+    FrameworkCommands,
     GrievanceCommands,
     DebarmentCommands,
     SecurityCommands,

@@ -66,6 +66,23 @@ class AwardCommands(ProcurementStore):
         held = self._check_not_held(tender_id, ComplaintStage.FINAL_REPORT, AwardHeldError, now)
         held |= self._check_not_debarred(entry.vendor_id, now)
         held |= self._check_bid_valid(tender, bid_id, now)
+        # A mini-competition's award is a call-off of its framework: within its period and
+        # ceiling, recorded on it in this transaction (docs/frameworks.md).
+        call_offs = []
+        framework = self._framework_of(tender)
+        if framework is not None:
+            framework_call_offs = self._call_offs_of(framework, actor, now)
+            framework_call_offs.record_mini_competition(
+                framework_id=framework.id,
+                call_off_id=tender.id,
+                award_id=award_id,
+                vendor_id=entry.vendor_id,
+                supplier_name=entry.vendor_name,
+                value=value,
+                actor=actor,
+                timestamp=now,
+            )
+            call_offs.append(framework_call_offs)
         evaluation.record_award(
             award_id=award_id,
             bid_id=bid_id,
@@ -98,7 +115,9 @@ class AwardCommands(ProcurementStore):
             lot_id=lot_id,
         )
         # Decided from a tender that is not cancelled: it must still be as read.
-        return self._save(award, evaluation, unless_changed={tender.id: tender.version, **held})
+        return self._save(
+            award, evaluation, *call_offs, unless_changed={tender.id: tender.version, **held}
+        )
 
     def _fell_on_a_complaint(
         self, tender_id: UUID, evaluation: Evaluation, bid_id: UUID, lot_id: str | None

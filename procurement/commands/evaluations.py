@@ -62,6 +62,7 @@ class EvaluationCommands(ProcurementStore):
             currency=tender.terms.estimated_value.currency,
             lot_ids=[lot.id for lot in tender.terms.lots],
             award_by_lot=tender.terms.award_by_lot,
+            max_awards=framework.max_suppliers if (framework := tender.terms.framework) else 1,
             bid_validity_days=tender.terms.bid_validity_days,
             two_envelopes=two_envelopes,
             min_committee_size=tender.published_rules.min_committee_size,
@@ -276,12 +277,10 @@ class EvaluationCommands(ProcurementStore):
                 "to_open_financially": [str(b) for b in evaluation.to_open_financially()]
                 if evaluation.two_envelopes
                 else [],
-                "current_award": str(award)
-                if (award := evaluation.live_awards.get(None))
-                else None,
+                "current_award": str(award) if (award := evaluation.current_award) else None,
                 "live_awards": [
-                    {"lot_id": lot_id, "award_id": str(award_id)}
-                    for lot_id, award_id in evaluation.live_awards.items()
+                    {"lot_id": live.lot_id, "award_id": str(award_id)}
+                    for award_id, live in evaluation.live_awards.items()
                 ],
                 "draft_report": report.model_dump(mode="json"),
                 "reports": [r.model_dump(mode="json") for r in evaluation.reports],

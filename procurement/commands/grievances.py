@@ -533,7 +533,7 @@ class GrievanceCommands(ProcurementStore):
             evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
         except EvaluationNotFoundError:
             return None, []
-        return evaluation, [self._load(Award, live) for live in evaluation.live_awards.values()]
+        return evaluation, [self._load(Award, live) for live in evaluation.live_awards]
 
     @staticmethod
     def _award_fallen(

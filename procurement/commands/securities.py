@@ -312,20 +312,33 @@ class Outcome:
             return (None,)
         return self.evaluation.competes_for(bidder.bid_id)
 
+    def _contracted(self, scope: str | None) -> list[Award]:
+        return [a for a in self.awards if a.lot_id == scope and a.status is AwardStatus.CONTRACTED]
+
+    def _filled_at(self, scope: str | None) -> datetime | None:
+        """When every award of ``scope`` (the whole tender or a lot: one, or a framework's
+        most suppliers) was contracted: the signing that filled the last; None while one is
+        open."""
+        slots = self.evaluation.max_awards if self.evaluation is not None else 1
+        signed = sorted(a.contract.signed_at for a in self._contracted(scope) if a.contract)
+        return signed[slots - 1] if len(signed) >= slots else None
+
+    def _signed_by(self, scope: str | None, bidder: Bidder) -> bool:
+        return any(a.vendor_id == bidder.vendor_id for a in self._contracted(scope))
+
     def unsuccessful_at(self, bidder: Bidder) -> datetime | None:
         """When the bidder became unsuccessful: the tender's cancellation, or the last
         contract of what it competed for (the whole tender, or every lot it priced) once
-        each is contracted to another vendor; None while it may still win."""
+        each is contracted to other vendors (a framework: all its suppliers' agreements);
+        None while it may still win."""
         if self.tender.cancelled_at is not None:
             return self.tender.cancelled_at
-        contracts = {a.lot_id: a for a in self.awards if a.contract is not None}
-        scopes = self._competes_for(bidder)
         signed = []
-        for scope in scopes:
-            award = contracts.get(scope)
-            if award is None or award.contract is None or award.vendor_id == bidder.vendor_id:
+        for scope in self._competes_for(bidder):
+            filled = self._filled_at(scope)
+            if filled is None or self._signed_by(scope, bidder):
                 return None
-            signed.append(award.contract.signed_at)
+            signed.append(filled)
         return max(signed, default=None)
 
     def decided(self, securities: TenderSecurities) -> dict[UUID, datetime]:
@@ -354,10 +367,15 @@ class Outcome:
             )
         # Contracted, not only awarded: during a standstill a complaint may still bring the
         # award back to this bidder, whose security must then be there.
-        contracted = {a.lot_id for a in self.awards if a.status is AwardStatus.CONTRACTED}
-        if not set(self._competes_for(bidder)) <= contracted:
+        # Signed by the bidder, or by others in every slot: a framework's other suppliers'
+        # agreements all signed (until then another award may still come its way).
+        if any(
+            not self._signed_by(scope, bidder) and self._filled_at(scope) is None
+            for scope in self._competes_for(bidder)
+        ):
             raise SecurityNotReleasableError(
-                "the bidder still competes: no contract is signed yet (of every lot it priced)"
+                "the bidder still competes: no contract is signed yet (of every lot it priced, "
+                "or of each of a framework's suppliers)"
             )
 
     def refused_to_sign(self, bidder: Bidder, now: datetime) -> Award:

@@ -24,17 +24,21 @@ from domain.documents import (
 from domain.errors import (
     DocumentNotFoundError,
     FollowOnTermsFixedError,
+    InvalidTermsError,
+    OutsideFrameworkPeriodError,
     TenderNotFoundError,
     VersionConflictError,
 )
+from domain.framework import check_framework_period, framework_terms
 from domain.plan import ProcurementPlan, fiscal_year_of, plan_id_for, planned_terms
-from domain.rules import rules_for, security_rules
+from domain.rules import framework_rules, rules_for, security_rules
 from domain.securities import check_performance_security_percent
 from domain.tender import Tender
 from domain.values import (
     Actor,
     NoticeLanguage,
     RelatedProcess,
+    Relationship,
     Role,
     TenderTerms,
     Timeline,
@@ -47,9 +51,10 @@ from procurement.store.application_base import ProcurementStore, WriteResult
 from procurement.store.documents import SNIFF_SIZE, media_type_of, store_bytes
 from procurement.store.recorder import StoreRecorder
 
-FOLLOW_ON_FIELDS = ("method", "related", "invited_vendors", "invited_names")
+FOLLOW_ON_FIELDS = ("method", "framework", "related", "invited_vendors", "invited_names")
 """What the application fills in on a follow-on tender (stage two, a call-off) from the
-tender it follows: an edit of its draft keeps them."""
+tender it follows: an edit of its draft keeps them (a mini-competition given a framework of its
+own, or another method, would escape its parent's ceiling)."""
 
 
 def check_follow_on_kept(current: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
@@ -111,6 +116,41 @@ class TenderCommands(ProcurementStore):
             }
         )
 
+    def draft_mini_competition(
+        self,
+        actor: Actor,
+        framework_id: UUID,
+        terms: TenderTerms,
+        idempotency_key: str | None = None,
+    ) -> WriteResult:
+        """A call-off by mini-competition: a draft tender linked to the framework and open
+        only to its suppliers (those whose agreement is signed now), within its period."""
+        framework = self._officers_tender(actor, framework_id, None)
+        self._check_mini_competition(framework, terms, self._now())
+        suppliers, _ = self._framework_suppliers(framework_id)
+        related = RelatedProcess(tender_id=framework_id, relationship=Relationship.FRAMEWORK)
+        linked = self.follow_on_terms(terms, related, sorted(suppliers))
+        return self.draft_tender(actor, linked, idempotency_key)
+
+    @staticmethod
+    def _check_mini_competition(framework: Tender, terms: TenderTerms, now: datetime) -> None:
+        """A mini-competition of ``framework`` with ``terms`` may be drafted (or published)
+        ``now``: the framework stands, ``now`` is within its period, the amounts are in its
+        ceiling's currency, and the call-off is no framework of its own."""
+        framework.check_not_cancelled()
+        ceiling = framework_terms(framework.terms).ceiling
+        period = framework_terms(framework.terms).period
+        if not period.start <= now <= period.end:
+            raise OutsideFrameworkPeriodError(
+                f"the framework's period is {period.start.isoformat()} to {period.end.isoformat()}"
+            )
+        if terms.framework is not None:
+            raise InvalidTermsError("a call-off is not itself a framework agreement")
+        if terms.estimated_value.currency != ceiling.currency:
+            raise InvalidTermsError(
+                f"a call-off of this framework is in its ceiling's currency, {ceiling.currency}"
+            )
+
     def edit_tender(
         self,
         actor: Actor,
@@ -118,7 +158,8 @@ class TenderCommands(ProcurementStore):
         changes: Mapping[str, Any],
         expected_version: int | None,
     ) -> WriteResult:
-        """Change some of a draft's terms; the rest stay as they are."""
+        """Change some of a draft's terms; the rest stay as they are. A follow-on draft keeps
+        what the application filled from its parent (``FOLLOW_ON_FIELDS``)."""
         tender = self._officers_tender(actor, tender_id, expected_version)
         current = {name: getattr(tender.terms, name) for name in TenderTerms.model_fields}
         if tender.terms.related is not None:
@@ -146,6 +187,11 @@ class TenderCommands(ProcurementStore):
         rules = rules_for(self.rule_profile, tender.terms.method, tender.terms.scope)
         check_performance_security_percent(tender.terms, security_rules(self.rule_profile))
         tender.check_justification(tender.terms, rules)
+        check_framework_period(tender.terms, framework_rules())
+        framework = self._framework_of(tender)
+        if framework is not None:  # a mini-competition: its framework as it is now
+            self._check_mini_competition(framework, tender.terms, now)
+            plans_read[framework.id] = framework.version
         tender.check_pre_bid_meeting(tender.terms.pre_bid_meeting, tender.terms.timeline, now)
         keys = sealing.make_tender_keys(self.kek, tender.id, envelopes_for(tender.terms.method))
         tender.publish(
@@ -156,8 +202,9 @@ class TenderCommands(ProcurementStore):
             timestamp=now,
             documents=NoticeDocuments(items=tuple(tender.documents.values())),
         )
-        # Published on the plan as read: a line withdrawn, or a plan published, meanwhile
-        # makes this write fail (version_conflict), never slip past the check.
+        # Published on the plan (and a mini-competition's framework) as read: a line
+        # withdrawn, a plan published, or the framework cancelled meanwhile makes this write
+        # fail (version_conflict), never slip past the check.
         followed, read = self._followed(tender, actor, now)
         return self._save(tender, *followed, unless_changed={**plans_read, **read})
 

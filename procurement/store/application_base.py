@@ -34,6 +34,7 @@ from domain.errors import (
     ContractSignedError,
     DebarmentCaseNotFoundError,
     EvaluationNotFoundError,
+    FrameworkNotAwardedError,
     GrievanceCommitteeNotFoundError,
     InvalidCommitteeError,
     NotEntityHeadError,
@@ -45,6 +46,7 @@ from domain.errors import (
     VersionMismatchError,
 )
 from domain.evaluation import Evaluation, award_id_for, evaluation_id_for
+from domain.framework import FrameworkCallOffs, call_offs_id_for, framework_terms
 from domain.grievance import (
     ComplaintStage,
     GrievanceCommittee,
@@ -55,7 +57,7 @@ from domain.grievance import (
 from domain.plan import ProcurementPlan, plan_id_for
 from domain.securities import TenderSecurities, securities_id_for, validity_end
 from domain.tender import Tender, TenderStatus
-from domain.values import Actor, Role
+from domain.values import Actor, Relationship, Role
 from procurement.clock import Clock, SystemClock
 from procurement.crypto.receipts import ReceiptSigner
 from procurement.settings import Settings
@@ -202,6 +204,7 @@ class ProcurementStore(Application[UUID]):
             Debarment: DebarmentCaseNotFoundError,
             TenderSecurities: TenderNotFoundError,
             ProcurementPlan: PlanNotFoundError,
+            FrameworkCallOffs: TenderNotFoundError,
         }.get(kind, AccountNotFoundError)
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id)
@@ -220,6 +223,49 @@ class ProcurementStore(Application[UUID]):
             raise TenderNotFoundError(f"no tender {tender_id}")
         _check_version(tender, expected_version)
         return tender
+
+    def _framework_suppliers(self, framework_id: UUID) -> tuple[dict[UUID, Award], dict[UUID, int]]:
+        """A framework's suppliers: each vendor whose award stands with its contract signed
+        (the contract is its framework agreement), to that award; and the versions read
+        (a call-off holds only if none changed meanwhile). ``framework_not_awarded`` if
+        none has signed yet."""
+        try:
+            evaluation = self._load(Evaluation, evaluation_id_for(framework_id))
+        except EvaluationNotFoundError:
+            evaluation = None
+        read: dict[UUID, int] = {}
+        suppliers: dict[UUID, Award] = {}
+        for award_id in evaluation.live_awards if evaluation else ():
+            award = self._load(Award, award_id)
+            if award.status is AwardStatus.CONTRACTED:
+                suppliers[award.vendor_id] = award
+                read[award.id] = award.version
+        if evaluation is None or not suppliers:
+            raise FrameworkNotAwardedError("no supplier of the framework has signed yet")
+        return suppliers, read | {evaluation.id: evaluation.version}
+
+    def _call_offs_of(self, framework: Tender, actor: Actor, now: datetime) -> FrameworkCallOffs:
+        """The framework's call-offs; opened with its terms at its first call-off."""
+        terms = framework_terms(framework.terms)
+        try:
+            return self._load(FrameworkCallOffs, call_offs_id_for(framework.id))
+        except TenderNotFoundError:
+            return FrameworkCallOffs(
+                framework_id=framework.id,
+                entity=framework.entity,
+                title=framework.terms.title,
+                period=terms.period,
+                ceiling=terms.ceiling,
+                actor=actor,
+                timestamp=now,
+            )
+
+    def _framework_of(self, tender: Tender) -> Tender | None:
+        """The framework a mini-competition calls off from (None: not a call-off)."""
+        related = tender.terms.related
+        if related is None or related.relationship is not Relationship.FRAMEWORK:
+            return None
+        return self._load(Tender, related.tender_id)
 
     def _check_head(self, actor: Actor) -> str:
         """The entity the officer heads (``not_entity_head`` otherwise)."""
@@ -410,7 +456,7 @@ class ProcurementStore(Application[UUID]):
         except EvaluationNotFoundError:
             return self._check_no_complaint_unsettled(tender_id)
         read = {evaluation.id: evaluation.version}
-        for live in evaluation.live_awards.values():
+        for live in evaluation.live_awards:
             award = self._load(Award, live)
             if award.status is AwardStatus.CONTRACTED:
                 raise ContractSignedError(

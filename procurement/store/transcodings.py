@@ -34,6 +34,7 @@ from domain.values import (
     Actor,
     BidSecurity,
     EvaluationTerms,
+    FrameworkPeriod,
     Item,
     Lot,
     Money,
@@ -109,6 +110,7 @@ STORED_TYPES: dict[str, type[BaseModel]] = {
     "securities_bidder": Bidder,
     "security_instrument": Instrument,
     "plan_line": PlanLine,
+    "framework_period": FrameworkPeriod,
 }
 
 

@@ -12,13 +12,14 @@ from typing import Any
 from domain.award import Award
 from domain.documents import DocumentKind
 from domain.evaluation import Evaluation
+from domain.framework import FrameworkCallOffs
 from domain.grievance import ComplaintStage, GrievanceStatus, TenderComplaints
 from domain.opening import OpenedStatus
 from domain.public_status import PublicTenderStatus
 from domain.rules import DIRECT_CONTRACTING_CASES
 from domain.tender import Tender
 from domain.values import RelatedProcess, Relationship, TenderTerms
-from projections.ocds import documents
+from projections.ocds import documents, frameworks
 from projections.ocds.release_builder import (
     AWARD_CRITERIA,
     METHOD_DETAILS,
@@ -118,6 +119,7 @@ def _published(event: Tender.TenderPublished, state: State | None, context: Cont
                 else OCDS_METHOD[notice.method],
                 "procurementMethodDetails": _method_details(notice),
                 **_rationale(notice),
+                **frameworks.framework_tender(notice.framework, _method_details(notice)),
                 "mainProcurementCategory": notice.category.value,
                 "awardCriteria": AWARD_CRITERIA[evaluation.method],
                 "awardCriteriaDetails": _criteria_text(notice),
@@ -229,6 +231,15 @@ def _language_variants(notice: TenderTerms) -> dict[str, str]:
         variants[f"title_{language}"] = text.title
         variants[f"description_{language}"] = text.description or text.title
     return variants
+
+
+@apply.register
+def _direct_order(
+    event: FrameworkCallOffs.DirectOrderPlaced, state: State | None, context: Context
+) -> str | None:
+    if state is None:  # pragma: no cover (the projection always passes a fresh state)
+        return None
+    return frameworks.direct_order(event, state, context)
 
 
 @apply.register

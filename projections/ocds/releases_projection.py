@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 
 from domain.award import Award
 from domain.evaluation import Evaluation
+from domain.framework import FrameworkCallOffs
 from domain.grievance import TenderComplaints
 from domain.tender import Tender
 from projections.ocds import release_builder as ocds
@@ -64,6 +65,8 @@ def tender_of(event: Any, linked: Callable[[UUID], UUID | None]) -> UUID | None:
     recorded links. None for bids and accounts: never in a release."""
     if isinstance(event, Tender.Event):
         return UUID(str(event.originator_id))
+    if isinstance(event, FrameworkCallOffs.DirectOrderPlaced):  # a process of its own
+        return UUID(str(event.call_off_id))
     found = link(event)
     if found is not None:
         return found[1]
@@ -79,7 +82,7 @@ def release_for(
     place) and return the state to store and the release. None when the event changes
     nothing public, and then nothing is written; the state alone (release None) for the
     events that keep bookkeeping without a release (``release_events.PRIVATE_ONLY``)."""
-    if isinstance(event, Tender.TenderPublished):
+    if isinstance(event, Tender.TenderPublished | FrameworkCallOffs.DirectOrderPlaced):
         state = {}
     tag = release_events.apply(event, state, context)
     if state is None:

@@ -16,11 +16,20 @@ import psycopg
 import pytest
 
 from domain.account import account_id_for
+from domain.award import ContractPeriod
 from domain.bid import BidContents, BidSecurityOffer, LotPrice
 from domain.documents import DocumentChange, DocumentChanges, DocumentKind, FileFacts, MediaType
 from domain.plan import AmendmentKind, PlanLine, ProcurementPlan, fiscal_year_of
 from domain.securities import Instrument
-from domain.values import Category, Method, Money, PlanLineRef, Role
+from domain.values import (
+    Category,
+    FrameworkPeriod,
+    FrameworkTerms,
+    Method,
+    Money,
+    PlanLineRef,
+    Role,
+)
 from procurement.commands.application import ProcurementApplication
 from procurement.jobs import rebuild, runners
 from procurement.jobs.projection_runner import ProjectionJob
@@ -143,6 +152,68 @@ def _securities_history(application: ProcurementApplication, clock: FakeClock) -
     return application.release_bid_security(works, tender.id, account_id_for("v.beta")).position
 
 
+def _tender_to_report(
+    application: ProcurementApplication, clock: FakeClock, tender_id: Any, prices: dict[str, str]
+) -> dict[str, Any]:
+    """A published tender bid on at ``prices`` (vendor: amount), opened, reported: its bids."""
+    works = _as("proc.officer@wsd")
+    bids = {
+        username: application.submit_bid(
+            _as(username, Role.VENDOR),
+            tender_id,
+            BidContents(prices=(LotPrice(lot_id="1", price=Money(amount=Decimal(price))),)),
+        ).id
+        for username, price in prices.items()
+    }
+    clock.set(clock.now() + timedelta(days=20, minutes=31))
+    application.open_bids(works, tender_id, None)
+    members = ["m.one@wsd", "m.two@wsd", "m.three@wsd"]
+    application.start_evaluation(works, tender_id, members, "m.one@wsd")
+    for member in members:
+        application.declare_interests(_as(member), tender_id, conflict=False, statement="")
+    application.finalise_evaluation(_as("m.one@wsd"), tender_id)
+    return bids
+
+
+def _framework_history(application: ProcurementApplication, clock: FakeClock) -> int:
+    """After ``_evaluated_history`` (its accounts): a framework awarded to v.alpha and
+    v.beta, both agreements signed; a direct order to v.beta; a mini-competition between
+    them, awarded to v.alpha (docs/frameworks.md)."""
+    works = _as("proc.officer@wsd")
+    period = FrameworkPeriod(start=clock.now(), end=clock.now() + timedelta(days=365))
+    ceiling = Money(amount=Decimal(5_000_000))
+    framework = FrameworkTerms(max_suppliers=2, period=period, ceiling=ceiling)
+    tender = application.draft_tender(
+        works, terms(clock.now(), reference="F", bid_security=None, framework=framework)
+    )
+    application.publish_tender(works, tender.id, None)
+    bids = _tender_to_report(
+        application, clock, tender.id, {"v.alpha": "900000", "v.beta": "950000"}
+    )
+    awards = [application.award_tender(works, tender.id, bids[v], "") for v in bids]
+    clock.set(clock.now() + timedelta(days=8))
+    for award, value in zip(awards, ("900000", "950000"), strict=True):
+        signed = ContractPeriod(start=clock.now(), end=clock.now() + timedelta(days=300))
+        application.sign_contract(works, award.id, Money(amount=Decimal(value)), signed)
+    application.place_direct_order(
+        works,
+        tender.id,
+        account_id_for("v.beta"),
+        "Culverts",
+        "",
+        Money(amount=Decimal(1000)),
+        "Urgent repairs",
+    )
+    mini = application.draft_mini_competition(
+        works, tender.id, terms(clock.now(), reference="F-1", bid_security=None)
+    )
+    application.publish_tender(works, mini.id, None)
+    mini_bids = _tender_to_report(
+        application, clock, mini.id, {"v.alpha": "800000", "v.beta": "850000"}
+    )
+    return application.award_tender(works, mini.id, mini_bids["v.alpha"], "").position
+
+
 def _plan_history(application: ProcurementApplication, clock: FakeClock) -> None:
     """An entity's plan published with two lines, one of them withdrawn; a tender citing
     the other. (Another entity than the other histories': its tenders then need a line.)"""
@@ -215,7 +286,8 @@ def test_a_paged_rebuild_equals_the_live_read_models_row_for_row(
     grievance_history(application, clock)
     _plan_history(application, clock)
     _evaluated_history(application, clock)
-    position = _securities_history(application, clock)
+    _securities_history(application, clock)
+    position = _framework_history(application, clock)
     for runner in live:
         runner.wait(position, timeout=20)
         runner.stop()

@@ -915,7 +915,7 @@ class EvaluationMachine(RuleBasedStateMachine):
         evaluation, model = self.evaluation, self.model
         assert evaluation.status is model.status
         assert evaluation.committee == tuple(model.committee)
-        assert evaluation.live_awards == model.live
+        assert evaluation.awards_by_lot == model.live
         assert evaluation.current_award == model.live.get(None)
         assert evaluation.awards_made == model.awards_made
         assert {k: d.conflict for k, d in evaluation.declarations.items()} == model.declared

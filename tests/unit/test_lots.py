@@ -209,14 +209,14 @@ def test_a_bidder_may_win_several_lots_each_awarded_once_at_a_time() -> None:
     case = by_lot(best, second)
     case.finalise()
     one, two = award(case, best, "1"), award(case, best, "2")
-    assert case.evaluation.live_awards == {"1": one, "2": two}
+    assert case.evaluation.awards_by_lot == {"1": one, "2": two}
     assert case.evaluation.status is EvaluationStatus.AWARDED
     with pytest.raises(errors.LotAwardedError):
         award(case, second, "2", reason="second on lot 2")
 
     # Releasing lot 2's award leaves lot 1's; the evaluation is awarded while one stands.
     case.evaluation.release_award(award_id=two, reason="refused", actor=case.chair, timestamp=NOW)
-    assert case.evaluation.live_awards == {"1": one}
+    assert case.evaluation.awards_by_lot == {"1": one}
     assert case.evaluation.status is EvaluationStatus.AWARDED
     assert case.evaluation.current_award is None  # the whole tender's: none
     three = award(case, second, "2", reason="the best refused to sign")

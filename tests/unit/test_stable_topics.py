@@ -71,6 +71,12 @@ TOPICS: dict[str, set[str]] = {
         "procurement:TenderSecurities.PerformanceSecurityRecorded",
         "procurement:TenderSecurities.ReleasesOverdue",
     },
+    "procurement:FrameworkCallOffs": {
+        "procurement:FrameworkCallOffs.Created",
+        "procurement:FrameworkCallOffs.DirectOrderPlaced",
+        "procurement:FrameworkCallOffs.MiniCompetitionAwarded",
+        "procurement:FrameworkCallOffs.Opened",
+    },
     "procurement:ProcurementPlan": {
         "procurement:ProcurementPlan.Created",
         "procurement:ProcurementPlan.LineDrafted",

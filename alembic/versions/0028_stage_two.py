@@ -4,8 +4,8 @@ Null for every tender but a stage one whose stage two is published (no stored ev
 two-stage tendering sets it). Its own migration, after the shared 0024 of related processes;
 the lead chains it after the framework's 0025.
 
-Revision ID: 0027
-Revises: 0024
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-07
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0027"
-down_revision = "0024"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

@@ -5,8 +5,8 @@ framework's call-off follows the framework and invites its suppliers (docs/two-s
 Both are null for every notice published before (no stored event has them), and for a
 notice open to every vendor.
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0024"
-down_revision = "0023"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 

@@ -99,12 +99,20 @@ def _published_keys(
     try:
         keys = {k["envelope"]: k["public_key"] for k in state["sealing_keys"]["keys"]}
         lots = frozenset(lot["id"] for lot in state["notice"]["lots"])
-        unpriced = Method(state["notice"]["method"]).is_stage_one
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError):
         report.add(event.position, "the tender's published sealing keys or lots are not readable")
         return
     if tender is not None:
-        published[tender] = _Publication(keys, lots, unpriced)
+        published[tender] = _Publication(keys, lots, _stage_one(state["notice"].get("method")))
+
+
+def _stage_one(method: object) -> bool:
+    """Whether the notice's method is stage one of a two-stage tender (whose opening record
+    lists no price); a method this checker does not know is not."""
+    try:
+        return Method(str(method)).is_stage_one
+    except ValueError:
+        return False
 
 
 def _check_opening(

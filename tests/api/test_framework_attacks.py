@@ -101,6 +101,7 @@ def test_a_mini_competition_draft_cannot_escape_its_framework(api: Api, clock: F
 
     # ... and the framework's period, ended since the draft: it could never be awarded.
     clock.set(clock.now() + timedelta(days=366))
+    api.settle()
     officer = api.login("officer@works")
     before = api.event_count()
     published = api.post(f"{mini}/publish", officer)

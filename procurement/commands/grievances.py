@@ -53,6 +53,7 @@ from domain.opening import OpenedStatus
 from domain.rules import GrievanceRules, grievance_rules
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Role
+from procurement.commands.bids import check_invited
 from procurement.store.application_base import ProcurementStore, WriteResult
 
 
@@ -121,8 +122,9 @@ class GrievanceCommands(ProcurementStore):
                 # This key's complaint, lodged by an attempt that ended before its answer.
                 return WriteResult(complaint_id, complaints.version, self._position_now(complaints))
         read, report_number = self._stage_open(actor, tender, stage, award_id, now)
-        if stage is ComplaintStage.DOCUMENTS:  # a debarred vendor cannot bid: no standing
-            read |= self._check_not_debarred(actor.account_id, now)
+        if stage is ComplaintStage.DOCUMENTS:  # a vendor that cannot bid has no standing:
+            check_invited(tender, actor)  # one not invited to a restricted tender,
+            read |= self._check_not_debarred(actor.account_id, now)  # or a debarred one
         if complaints is not None:
             self._check_first_complaint(complaints, actor, tender, stage, award_id, report_number)
         if complaints is None:

@@ -319,9 +319,22 @@ class Outcome:
         """When every award of ``scope`` (the whole tender or a lot: one, or a framework's
         most suppliers) was contracted: the signing that filled the last; None while one is
         open."""
-        slots = self.evaluation.max_awards if self.evaluation is not None else 1
+        slots = self._slots(scope)
         signed = sorted(a.contract.signed_at for a in self._contracted(scope) if a.contract)
         return signed[slots - 1] if len(signed) >= slots else None
+
+    def _slots(self, scope: str | None) -> int:
+        """How many awards ``scope`` takes: one, or a framework's most suppliers, but no
+        more than the latest report ranks on it (a framework for three suppliers that two
+        bids qualify for is filled by two)."""
+        evaluation = self.evaluation
+        if evaluation is None or evaluation.max_awards == 1:
+            return 1
+        report = evaluation.latest_report
+        if report is None:
+            return evaluation.max_awards
+        ranked = sum(1 for e in report.entries if (e.rank if scope is None else e.standing(scope)))
+        return max(1, min(evaluation.max_awards, ranked))
 
     def _signed_by(self, scope: str | None, bidder: Bidder) -> bool:
         return any(a.vendor_id == bidder.vendor_id for a in self._contracted(scope))

@@ -18,6 +18,7 @@ from domain.errors import (
 )
 from domain.evaluation import Evaluation, EvaluationStatus, evaluation_id_for
 from domain.grievance import ComplaintStage
+from domain.rules import grievance_rules
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, RelatedProcess, Relationship, TenderTerms
 from procurement.commands.tenders import TenderCommands
@@ -83,7 +84,7 @@ class TwoStageCommands(TenderCommands):
         stage_one = self._load(Tender, related.tender_id)
         stage_one.check_not_cancelled()
         check_stage_two_method(stage_one, tender.terms)
-        qualified, read = self._qualified(stage_one, now)
+        qualified, read = self._qualified(stage_one, now, publishing=True)
         if set(qualified) != set(tender.terms.invited_vendors):
             raise InvitedVendorsChangedError(
                 "stage one's report now qualifies other vendors than this draft invites: "
@@ -98,16 +99,28 @@ class TwoStageCommands(TenderCommands):
         except TenderNotFoundError:
             return None
 
-    def _qualified(self, stage_one: Tender, now: datetime) -> tuple[list[UUID], dict[UUID, int]]:
+    def _qualified(
+        self, stage_one: Tender, now: datetime, *, publishing: bool = False
+    ) -> tuple[list[UUID], dict[UUID, int]]:
         """The vendors stage one's finalised report qualifies, in the order they bid, and
         what that was read from (the evaluation's and the complaints file's versions): a
-        report withdrawn or a complaint lodged before the write makes it fail."""
+        report withdrawn or a complaint lodged before the write makes it fail. Stage two is
+        ``publishing`` only once the report's complaint period is over: a complaint lodged
+        after it was published could withdraw the report stage two invites from."""
         try:
             evaluation = self._load(Evaluation, evaluation_id_for(stage_one.id))
         except EvaluationNotFoundError:
             raise ReportNotFinalError("stage one's qualification report is not finalised") from None
         if evaluation.status is EvaluationStatus.IN_PROGRESS or evaluation.latest_report is None:
             raise ReportNotFinalError("stage one's qualification report is not finalised")
+        closes = evaluation.finalised_at
+        if publishing and closes is not None:
+            closes += grievance_rules(self.rule_profile).report_complaint_period
+            if now < closes:
+                raise StageTwoHeldError(
+                    "bidders may complain about stage one's qualification report until "
+                    f"{closes.isoformat()}: stage two is published after that"
+                )
         read = self._check_not_held(
             stage_one.id, ComplaintStage.FINAL_REPORT, StageTwoHeldError, now
         )

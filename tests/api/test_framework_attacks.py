@@ -169,3 +169,30 @@ def test_a_framework_bidder_loses_only_once_every_supplier_has_signed(
     officer = tender.token(OFFICER)
     released = api.post(f"{path}/release", officer, json={"vendor_id": vendor("gamma")})
     assert released.status_code == 200, released.text
+
+
+def test_a_framework_place_no_bid_qualifies_for_does_not_hold_the_securities(
+    api: Api, clock: FakeClock
+) -> None:
+    """A framework for three suppliers that two bids qualify for is filled by two: once
+    both sign, the disqualified bidder's security goes back (it waited for a third place
+    nobody could take, until its validity ended)."""
+    tender = tender_of_three(api, clock, framework=framework_terms(clock, max_suppliers=3))
+    path = f"/tenders/{tender.id}/securities/bid-securities"
+    body = {"vendor_id": vendor("gamma"), "instrument": confirmed(clock)}
+    assert api.post(path, tender.token(OFFICER), json=body).status_code == 201
+    failed = tender.act(
+        MEMBERS[0],
+        {"action": "disqualify", "bid_id": tender.bids["gamma"], "reason": "No site plant"},
+    )
+    assert failed.status_code == 200, failed.text
+    tender.finalise()
+    alpha = tender.award("alpha")
+    beta = tender.award("beta")
+    clock.set(clock.now() + STANDSTILL)
+    assert tender.sign(alpha, "900000.00").status_code == 201
+    assert tender.sign(beta, "1000000.00").status_code == 201
+    released = api.post(
+        f"{path}/release", tender.token(OFFICER), json={"vendor_id": vendor("gamma")}
+    )
+    assert released.status_code == 200, released.text

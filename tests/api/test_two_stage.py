@@ -35,21 +35,16 @@ def _officer() -> Actor:
 
 
 def test_a_follow_on_tender_takes_bids_from_its_invited_vendors_alone(
-    api: Api, clock: FakeClock, settings: Settings
+    api: Api, clock: FakeClock, committee: None
 ) -> None:
-    first = Scenario(api, clock)
-    for vendor in ("alpha", "beta"):
-        api.register_vendor(vendor)
-    # "framework": a stage two ("prior") needs a stage one; the mechanism is the same.
-    related = RelatedProcess(tender_id=UUID(first.id), relationship=Relationship.FRAMEWORK)
-    terms = api.application.follow_on_terms(
-        TenderTerms.model_validate(tender_json(clock.now(), reference="WSD/RD/2026/002")),
-        related,
-        [account_id_for("alpha")],
-    )
-    follow_on = str(api.application.draft_tender(_officer(), terms).id)
+    """Stage two invites the vendors stage one qualified (alpha, beta): gamma, failed, may
+    neither bid, upload, ask nor complain about its documents; officers never type the
+    link or the invitations (the application fills them in)."""
+    stage_one = _stage_one(api, clock, "two_stage_one_envelope")
+    stage_two, token = _stage_two(api, clock, stage_one, "two_stage_one_envelope")
+    follow_on = stage_two.id
     officer = api.login("officer@works")
-    # Officers do not type them: the application fills them in.
+    related = RelatedProcess(tender_id=UUID(stage_one.id), relationship=Relationship.PRIOR)
     typed_fields: dict[str, Any] = {
         "related": related.model_dump(mode="json"),
         "invited_vendors": [],
@@ -58,25 +53,30 @@ def test_a_follow_on_tender_takes_bids_from_its_invited_vendors_alone(
         typed = api.post("/tenders", officer, json=tender_json(clock.now(), **{field: value}))
         problem = assert_problem(typed, 422, "validation_failed")
         assert problem["errors"][0]["loc"][-1] == field
-    published = api.post(f"/tenders/{follow_on}/publish", officer)
-    assert published.status_code == 200, published.text
 
     before = api.event_count()
     refused = api.post(
-        f"/tenders/{follow_on}/bids", api.login("beta"), json={"contents": offer("9000000.00")}
+        f"/tenders/{follow_on}/bids", api.login("gamma"), json={"contents": offer("9000000.00")}
     )
     assert_problem(refused, 403, "vendor_not_invited")
     upload = api.client.post(
         f"/tenders/{follow_on}/bids/documents",
         params={"file_name": "offer.pdf"},
-        headers={**api.login("beta"), "Content-Type": "application/pdf"},
-        content=b"%PDF-1.4 beta's offer",
+        headers={**api.login("gamma"), "Content-Type": "application/pdf"},
+        content=b"%PDF-1.4 gamma's offer",
     )
     assert_problem(upload, 403, "vendor_not_invited")
     question = api.post(
-        f"/tenders/{follow_on}/questions", api.login("beta"), json={"text": "Is asphalt PG 60/70?"}
+        f"/tenders/{follow_on}/questions", api.login("gamma"), json={"text": "Is asphalt PG 60/70?"}
     )
     assert_problem(question, 403, "vendor_not_invited")
+    # Nor may it hold the opening with a complaint about documents it cannot bid on.
+    complaint = api.post(
+        f"/tenders/{follow_on}/complaints",
+        api.login("gamma"),
+        json={"stage": "documents", "grounds": "The specification favours one maker."},
+    )
+    assert_problem(complaint, 403, "vendor_not_invited")
     assert api.event_count() == before  # nothing written
     asked = api.post(
         f"/tenders/{follow_on}/questions", api.login("alpha"), json={"text": "Is asphalt PG 60/70?"}
@@ -86,34 +86,14 @@ def test_a_follow_on_tender_takes_bids_from_its_invited_vendors_alone(
         f"/tenders/{follow_on}/bids", api.login("alpha"), json={"contents": offer("9000000.00")}
     )
     assert accepted.status_code == 201, accepted.text
-    # The parent, open to every vendor, still takes beta's bid.
-    assert (
-        api.post(
-            f"/tenders/{first.id}/bids", api.login("beta"), json={"contents": offer("9100000.00")}
-        ).status_code
-        == 201
-    )
 
-    page = _public(api, follow_on, published.json()["read_token"])
-    assert page["related"] == {"tender_id": first.id, "relationship": "framework"}
-    assert page["invited_vendors"] == [
-        {"id": str(account_id_for("alpha")), "name": "alpha (Pvt) Ltd"}
+    page = _public(api, follow_on, token)
+    assert page["related"] == {"tender_id": stage_one.id, "relationship": "prior"}
+    assert sorted(v["name"] for v in page["invited_vendors"]) == [
+        "alpha (Pvt) Ltd",
+        "beta (Pvt) Ltd",
     ]
-    assert _public(api, first.id, published.json()["read_token"])["invited_vendors"] is None
-
-    ocid = f"{settings.ocid_prefix}-{follow_on}"
-    [release, *_] = _releases_of(api, ocid)
-    assert release["relatedProcesses"] == [
-        {
-            "id": "1",
-            "relationship": ["framework"],
-            "scheme": "ocid",
-            "identifier": f"{settings.ocid_prefix}-{first.id}",
-        }
-    ]
-    assert release["tender"]["procurementMethod"] == "selective"
-    compiled: dict[str, Any] = _record_is_valid(api, ocid)
-    assert compiled["relatedProcesses"][0]["identifier"].endswith(first.id)
+    assert _public(api, stage_one.id, token)["invited_vendors"] is None
 
 
 PROPOSAL: dict[str, Any] = {
@@ -197,9 +177,28 @@ def _stage_two(
     ]
     attached = api.post(f"/tenders/{stage_two_id}/documents", officer, json={"changes": changes})
     assert attached.status_code == 200, attached.text
-    published = api.post(f"/tenders/{stage_two_id}/publish", officer)
+    # Not published while the bidders may still complain about stage one's report: a
+    # complaint upheld after would withdraw the report stage two invites from.
+    before = api.event_count()
+    early = api.post(f"/tenders/{stage_two_id}/publish", officer)
+    assert_problem(early, 409, "stage_two_held_by_complaint")
+    assert api.event_count() == before
+    _past_the_report_complaint_period(api, clock, stage_two_id)
+    published = api.post(f"/tenders/{stage_two_id}/publish", api.login("officer@works"))
     assert published.status_code == 200, published.text
     return Scenario.published(api, clock, stage_two_id), published.json()["read_token"]
+
+
+def _past_the_report_complaint_period(api: Api, clock: FakeClock, stage_two_id: str) -> None:
+    """The clock past stage one's report complaint period (10 days); stage two's draft
+    given a timeline from then."""
+    clock.set(clock.now() + api.application.grievance_rules.report_complaint_period)
+    api.settle()
+    fresh = {"timeline": tender_json(clock.now())["timeline"]}
+    moved = api.client.patch(
+        f"/tenders/{stage_two_id}", headers=api.login("officer@works"), json=fresh
+    )
+    assert moved.status_code == 200, moved.text
 
 
 def _two_stage_end_to_end(api: Api, clock: FakeClock, settings: Settings, method: str) -> None:
@@ -375,6 +374,9 @@ def test_stage_two_is_published_on_stage_ones_report_as_it_stands(
     )
     assert reinstated.status_code == 200, reinstated.text
     stage_one.finalise()
+    refused("stage_two_held_by_complaint")  # the new report's complaint period runs
+    _past_the_report_complaint_period(api, clock, stage_two)
+    officer = api.login("officer@works")
     refused("invited_vendors_changed")  # the draft invites alpha and beta, not gamma
 
     redrafted = api.post(

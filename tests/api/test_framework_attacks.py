@@ -139,7 +139,7 @@ def test_a_framework_public_status_follows_its_live_awards(api: Api, clock: Fake
 
 @pytest.mark.usefixtures("committee")
 def test_a_framework_bidder_loses_only_once_every_supplier_has_signed(
-    api: Api, clock: FakeClock
+    api: Api, clock: FakeClock, committee: None
 ) -> None:
     """alpha signs first of two suppliers: beta and gamma may still be awarded the second
     place, so their bid securities stay; once beta signs too, gamma's goes back."""
@@ -172,7 +172,7 @@ def test_a_framework_bidder_loses_only_once_every_supplier_has_signed(
 
 
 def test_a_framework_place_no_bid_qualifies_for_does_not_hold_the_securities(
-    api: Api, clock: FakeClock
+    api: Api, clock: FakeClock, committee: None
 ) -> None:
     """A framework for three suppliers that two bids qualify for is filled by two: once
     both sign, the disqualified bidder's security goes back (it waited for a third place

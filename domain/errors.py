@@ -843,7 +843,7 @@ class FollowOnTermsFixedError(InvalidTermsError):
     invited vendors."""
 
     code = "follow_on_terms_fixed"
-    title = "A follow-on tender's method and invited vendors come from the tender it follows"
+    title = "A follow-on tender's method, framework and invitations come from its parent"
 
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message)

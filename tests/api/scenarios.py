@@ -31,6 +31,7 @@ class Scenario:
         self.id = answer.json()["id"]
         published = api.post(f"/tenders/{self.id}/publish", officer)
         assert published.status_code == 200, published.text
+        self.published_token: str = published.json()["read_token"]
         self.bids: dict[str, str] = {}
 
     def token(self, username: str) -> dict[str, str]:
@@ -47,6 +48,7 @@ class Scenario:
 
     def open(self) -> dict[str, Any]:
         self.clock.set(self.deadline + timedelta(minutes=31))
+        self.api.settle()  # bidding closed now, not by the background scheduler mid-opening
         answer = self.api.post(f"/tenders/{self.id}/opening", self.token("officer@works"))
         assert answer.status_code == 200, answer.text
         committee = self.api.post(

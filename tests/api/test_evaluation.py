@@ -59,6 +59,7 @@ def _standstill_complaint_then_contract(
     # Dismissed, the complaint still holds the contract while its complainant may appeal.
     assert_problem(tender.sign(award_id), 409, "contract_held_by_complaint")
     clock.set(clock.now() + timedelta(days=10))  # the rules' appeal period
+    api.settle()
     before = api.event_count()
     for other in ("999999.99", "1000000.01", "1.00"):  # the award's value, to the paisa
         assert_problem(tender.sign(award_id, other), 422, "contract_value_mismatch")

@@ -121,6 +121,7 @@ def test_the_ordered_amendment_must_move_the_deadline(api: Api, clock: FakeClock
     )
     assert amended.status_code == 201, amended.text
     clock.set(same + timedelta(minutes=31))
+    api.settle()
     before = api.event_count()
     assert_problem(open_bids(tender), 409, "amendment_required")
     assert api.event_count() == before
@@ -141,6 +142,7 @@ def test_no_contract_is_signed_with_a_vendor_debarred_during_the_standstill(
     award_id = tender.award("alpha")
     debar(api, clock, "alpha", days=365)
     clock.set(clock.now() + timedelta(days=20))  # the standstill is over
+    api.settle()
     before = api.event_count()
     assert_problem(tender.sign(award_id, "900000.00"), 403, "vendor_debarred")
     assert api.event_count() == before

@@ -299,6 +299,7 @@ def test_a_contract_is_refused_until_the_performance_security_is_recorded(
     tender.finalise()
     award_id = tender.award("alpha")  # 900,000: at least 90,000 of performance security
     clock.set(clock.now() + STANDSTILL)
+    api.settle()
     before = api.event_count()
     assert_problem(tender.sign(award_id, "900000.00"), 409, "performance_security_required")
     assert api.event_count() == before

@@ -220,6 +220,7 @@ def test_no_contract_with_a_winner_that_declined_an_extension_after_its_award(
     )
     assert declined.status_code == 200, declined.text
     clock.set(clock.now() + STANDSTILL)
+    api.settle()
     before = api.event_count()
     assert_problem(tender.sign(award_id, "900000.00"), 409, "bid_validity_expired")
     assert api.event_count() == before
@@ -258,12 +259,14 @@ def test_no_forfeiture_for_refusal_to_sign_of_a_cancelled_award_or_an_expired_bi
     )
     assert cancelled.status_code == 200, cancelled.text
     clock.set(clock.now() + STANDSTILL)
+    api.settle()
     before = api.event_count()
     assert_problem(forfeit(tender, "alpha"), 409, "forfeiture_not_due")
     assert api.event_count() == before
 
     runner_up = tender.award("beta", "alpha's award was cancelled")
     clock.set(tender.deadline + VALIDITY)  # beta's validity ended, unsigned
+    api.settle()
     before = api.event_count()
     assert_problem(tender.sign(runner_up, "1000000.00"), 409, "bid_validity_expired")
     assert_problem(forfeit(tender, "beta"), 409, "forfeiture_not_due")
@@ -298,6 +301,7 @@ def test_no_contract_past_the_validity_end_even_without_a_securities_file(
     tender.finalise()
     award_id = tender.award("alpha")
     clock.set(tender.deadline + VALIDITY)
+    api.settle()
     before = api.event_count()
     assert_problem(tender.sign(award_id, "900000.00"), 409, "bid_validity_expired")
     assert api.event_count() == before

@@ -402,7 +402,7 @@ def test_bids_sealed_on_the_vendors_machine_are_read_by_the_rule_at_the_opening(
     text it refuses makes the bid unreadable with the reason, as prices that break the
     tender's rules do, and the audit's re-opening agrees."""
     tender = Scenario(api, clock)
-    notice = api.client.get(f"/public/tenders/{tender.id}").json()
+    notice = tender.page(tender.published_token)
     [key] = notice["sealing"]
     expected: dict[str, tuple[Field, str]] = {}  # bid id -> the field and text it carried
 

@@ -82,7 +82,7 @@ def test_a_cancelled_tenders_securities_are_released_and_due_from_the_cancellati
     clock.set(cancelled_at + RELEASE_PERIOD - timedelta(seconds=1))
     assert scheduler.run_once() == 0
     clock.set(cancelled_at + RELEASE_PERIOD)
-    assert scheduler.run_once() == 1
+    assert scheduler.run_once() in {0, 1}  # 0: the background scheduler's pass came first
     flagged = {
         b["vendor_id"]: b["release_overdue"] for b in officer_file(api, tender).json()["bidders"]
     }
@@ -174,7 +174,7 @@ def test_by_lot_the_runner_up_of_a_lot_not_contracted_is_not_overdue(
     public(api, tender, signed.json()["read_token"])  # the scheduler reads the read model
 
     clock.set(clock.now() + timedelta(days=8))
-    assert Scheduler(application=api.application, dsn=api.dsn).run_once() == 1
+    api.settle()  # this pass, or the background scheduler's, flags it
     file = officer_file(api, tender).json()
     flagged = {b["vendor_id"]: b["release_overdue"] for b in file["bidders"]}
     assert flagged == {

@@ -147,6 +147,10 @@ def test_the_served_document_holds_for(
         "all",
         "--workers",
         "1",
+        # A generator's health check, not the API's: TenderIn's patterns reject many drawn
+        # strings, and whether that trips hypothesis on an operation depends on the seed.
+        "--suppress-health-check",
+        "filter_too_much",
         "--report",
         "json",
         "--report-json-path",

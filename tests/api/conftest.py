@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from procurement.commands.application import ProcurementApplication, system_acto
 from procurement.crypto.second_factor import code_at, step_of
 from procurement.jobs.scheduler import Scheduler
 from procurement.settings import Settings
+from projections.reads import PROJECTIONS
 from tests import accounts
 from tests.accounts import STEP, add_staff
 from tests.support import FakeClock
@@ -35,6 +37,11 @@ STAFF = (
     ("auditor@sindh", Role.AUDITOR, None),
 )
 ENTITY = "works-and-services-department"
+
+
+def _scalar(conn: psycopg.Connection[Any], query: str) -> int:
+    row = conn.execute(query).fetchone()
+    return int(row[0] or 0) if row is not None else 0
 
 
 @pytest.fixture
@@ -105,8 +112,31 @@ class Api:
     def settle(self) -> None:
         """Do now what the background scheduler would do at the clock as it stands (mark a
         complaint overdue, lapse an answer): a test that moved the clock and then counts
-        events is not raced by the scheduler's next pass writing in between."""
-        Scheduler(application=self.application, dsn=self.dsn).run_once()
+        events is not raced by the scheduler's next pass writing in between. The pass reads
+        what is due from the read models, so each pass waits for the projections to hold
+        every event first (else it misses what the next background pass finds), and passes
+        are run until one has nothing to do."""
+        scheduler = Scheduler(application=self.application, dsn=self.dsn)
+        for _ in range(5):
+            self.caught_up()
+            if scheduler.run_once() == 0:
+                return
+        msg = "the scheduler still finds work after five passes at one moment"
+        raise AssertionError(msg)
+
+    def caught_up(self) -> None:
+        """Every projection has processed the store's head (bounded, as the suite's other
+        waits on a projection)."""
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            head = _scalar(conn, "SELECT max(notification_id) FROM procurement_events")
+            for projection in PROJECTIONS:
+                query = f"SELECT max(notification_id) FROM {projection}_tracking"  # noqa: S608
+                for _ in range(2000):
+                    if _scalar(conn, query) >= head:
+                        break
+                    threading.Event().wait(0.005)
+                reached = _scalar(conn, query)
+                assert reached >= head, f"{projection} stuck at {reached}, the store at {head}"
 
     def event_count(self) -> int:
         with psycopg.connect(self.dsn) as conn:

@@ -60,7 +60,7 @@ from domain.errors import (
     TenderNotPublishedError,
     TooFewQuotationsError,
 )
-from domain.opening import OpenedStatus, OpeningRecord
+from domain.opening import OpeningRecord
 from domain.public_status import PublicTenderStatus
 from domain.rules import OPENING_GRACE, MethodRules, human_period
 from domain.sealing import SealingKeySet
@@ -399,22 +399,16 @@ class Tender(Aggregate):
             )
         return meeting
 
-    def quotations_received(self) -> int:
-        """The bids the opening found and read: not those withdrawn, nor unreadable ones."""
-        bids = self.opening.bids if self.opening else ()
-        return sum(1 for bid in bids if bid.status is OpenedStatus.OPENED)
-
-    def check_enough_quotations(self, reason: str, received: int | None = None) -> None:
+    def check_enough_quotations(self, reason: str, received: int) -> None:
         """A request for quotations with fewer than its rules' minimum is awarded only with
-        a reason, which the award publishes. ``received``: the quotations for the lot
-        awarded, on a tender awarded by lot; the tender's (``quotations_received``) if not
-        given."""
+        a reason, which the award publishes. ``received``: the quotations the final report
+        ranks (responsive, not disqualified), on the lot awarded for a tender awarded by lot
+        (``Evaluation.quotations_for``)."""
         minimum = self.published_rules.min_quotations
-        received = self.quotations_received() if received is None else received
         if minimum is not None and received < minimum and not reason.strip():
             raise TooFewQuotationsError(
-                f"{received} quotation{'s' if received != 1 else ''} received, fewer than the "
-                f"{minimum} the rules ask: give the reason for awarding all the same"
+                f"{received} responsive quotation{'s' if received != 1 else ''}, fewer than "
+                f"the {minimum} the rules ask: give the reason for awarding all the same"
             )
 
     @staticmethod

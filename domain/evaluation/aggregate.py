@@ -404,7 +404,7 @@ class Evaluation(EvaluationQueries, Aggregate):
             raise FinancialOpeningRequiredError(
                 "open the financial envelopes of the qualified bids first"
             )
-        if report != self.compute_report():
+        if report != self.compute_report(report.cancelled_lots):
             raise EvaluationStateError("the report must be the one the evaluation computes")
         self.reports.append(report)
         self.status = EvaluationStatus.FINALISED

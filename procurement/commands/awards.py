@@ -42,6 +42,7 @@ class AwardCommands(ProcurementStore):
         lot); the award's standstill starts now."""
         tender = self._officers_tender(actor, tender_id, None)
         tender.check_not_cancelled()
+        tender.check_lot_open(lot_id)
         if tender.terms.method.is_stage_one:
             raise StageOneNotAwardedError("award stage two, the tender of the priced bids")
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
 import pytest
@@ -14,6 +14,7 @@ from domain import errors
 from domain.evaluation import Evaluation
 from domain.tender import Tender
 from domain.values import Item, Lot
+from projections.ocds import release_events
 from tests.support import START, officer, terms
 from tests.unit.test_lots import by_lot, lot_ranking, on
 from tests.unit.test_methods import _published
@@ -125,3 +126,31 @@ def test_every_lot_cancelled_but_one_without_a_bid_leaves_the_report_unsuccessfu
     report = case.evaluation.compute_report(("2",))
     assert report.unsuccessful
     assert [(r.lot_id, r.recommended_bid) for r in report.lots] == [("1", None)]
+
+
+def test_ocds_marks_the_lot_cancelled_and_decides_the_tender_once_no_lot_is_active() -> None:
+    tender = by_lot_tender("1", "2", "3")
+    tender.collect_events()
+    cancel(tender, "3")
+    [event] = tender.collect_events()
+    state: Any = {
+        "tender": {
+            "status": "active",
+            "lots": [{"id": lot_id, "status": "active"} for lot_id in ("1", "2", "3")],
+            "documents": [],
+        }
+    }
+    assert release_events.apply(event, state, cast("Any", None)) == "tenderUpdate"
+    lots = state["tender"]["lots"]
+    assert [lot["status"] for lot in lots] == ["active", "active", "cancelled"]
+    assert state["tender"]["status"] == "active"  # lots 1 and 2 are still open
+    [document] = state["tender"]["documents"]
+    assert (document["documentType"], document["relatedLots"]) == ("cancellationDetails", ["3"])
+    release_events._set_status(state["tender"], "active")  # e.g. a report reopened
+    assert lots[2]["status"] == "cancelled"  # a cancelled lot stays so
+    lots[0]["status"] = lots[1]["status"] = "unsuccessful"
+    release_events._lots_decided(state["tender"])
+    assert state["tender"]["status"] == "unsuccessful"  # no lot contracted
+    lots[1]["status"] = "complete"
+    release_events._lots_decided(state["tender"])
+    assert state["tender"]["status"] == "complete"

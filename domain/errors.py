@@ -912,3 +912,38 @@ class NotAFrameworkSupplierError(RuleViolationError):
     code = "not_a_framework_supplier"
     title = "The vendor is not a supplier of the framework agreement"
     field = "vendor_id"
+
+
+# One lot of a tender awarded by lot cancelled (docs/lots.md)
+
+
+class NotAwardedByLotError(RuleViolationError):
+    """A lot named for cancellation on a tender awarded whole: cancel the tender."""
+
+    code = "not_awarded_by_lot"
+    title = "The tender is awarded whole: only the whole tender is cancelled"
+    field = "lot_id"
+
+
+class LotCancelledError(InvalidStateError):
+    """The lot was cancelled: it is neither awarded nor cancelled again."""
+
+    code = "lot_cancelled"
+    title = "The lot is cancelled"
+    field = "lot_id"
+
+
+class LastOpenLotError(InvalidStateError):
+    """The last lot not cancelled is not cancelled alone: the tender is."""
+
+    code = "last_open_lot"
+    title = "The last open lot is not cancelled alone: cancel the tender"
+    field = "lot_id"
+
+
+class CancelledLotPricedError(RuleViolationError):
+    """A bid (new or replaced) that prices a lot cancelled before the deadline."""
+
+    code = "cancelled_lot_priced"
+    title = "The bid prices a cancelled lot"
+    field = "contents.prices"

@@ -8,6 +8,7 @@ passes its clock's ``now`` in, the event records it, and replay sees the same va
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -36,6 +37,7 @@ from domain.errors import (
     BidSecurityTooHighError,
     BidsSealedError,
     BidValidityError,
+    CancelledLotPricedError,
     ClarificationPeriodClosedError,
     DeadlineExtensionRequiredError,
     DeadlineInPastError,
@@ -46,8 +48,11 @@ from domain.errors import (
     InvalidTermsError,
     InvalidTimelineError,
     JustificationRequiredError,
+    LastOpenLotError,
+    LotCancelledError,
     MethodNotAllowedForValueError,
     NoPreBidMeetingError,
+    NotAwardedByLotError,
     NoticeTranslationMissingError,
     NotStageOneError,
     OpeningTimeOutOfWindowError,
@@ -59,8 +64,9 @@ from domain.errors import (
     TenderNotDraftError,
     TenderNotPublishedError,
     TooFewQuotationsError,
+    UnknownLotError,
 )
-from domain.opening import OpenedStatus, OpeningRecord
+from domain.opening import OpeningRecord
 from domain.public_status import PublicTenderStatus
 from domain.rules import OPENING_GRACE, MethodRules, human_period
 from domain.sealing import SealingKeySet
@@ -93,6 +99,14 @@ class Amendment(ValueObject):
     text: Annotated[str, Field(min_length=1, max_length=20000)]
     issued_at: datetime
     timeline: Timeline | None = None
+
+
+class LotCancellation(ValueObject):
+    """One lot of a tender awarded by lot, cancelled with its published reason."""
+
+    lot_id: str
+    reason: str
+    cancelled_at: datetime
 
 
 class Question(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -178,6 +192,14 @@ class Tender(Aggregate):
         reason: str
         actor: Actor
 
+    class LotCancelled(Aggregate.Event):
+        """One lot of a tender awarded by lot is cancelled; the others go on (docs/lots.md)."""
+
+        TOPIC = "procurement:Tender.LotCancelled"
+        lot_id: str
+        reason: str
+        actor: Actor
+
     class StageTwoIssued(Aggregate.Event):
         """Stage one ends: its stage two, inviting the qualified, is published."""
 
@@ -210,6 +232,7 @@ class Tender(Aggregate):
         self.cancelled_at: datetime | None = None
         self.cancellation_reason: str | None = None
         self.stage_two_id: UUID | None = None
+        self.lot_cancellations: dict[str, LotCancellation] = {}
 
     # Guards -------------------------------------------------------------------------------
 
@@ -399,22 +422,16 @@ class Tender(Aggregate):
             )
         return meeting
 
-    def quotations_received(self) -> int:
-        """The bids the opening found and read: not those withdrawn, nor unreadable ones."""
-        bids = self.opening.bids if self.opening else ()
-        return sum(1 for bid in bids if bid.status is OpenedStatus.OPENED)
-
-    def check_enough_quotations(self, reason: str, received: int | None = None) -> None:
+    def check_enough_quotations(self, reason: str, received: int) -> None:
         """A request for quotations with fewer than its rules' minimum is awarded only with
-        a reason, which the award publishes. ``received``: the quotations for the lot
-        awarded, on a tender awarded by lot; the tender's (``quotations_received``) if not
-        given."""
+        a reason, which the award publishes. ``received``: the quotations the final report
+        ranks (responsive, not disqualified), on the lot awarded for a tender awarded by lot
+        (``Evaluation.quotations_for``)."""
         minimum = self.published_rules.min_quotations
-        received = self.quotations_received() if received is None else received
         if minimum is not None and received < minimum and not reason.strip():
             raise TooFewQuotationsError(
-                f"{received} quotation{'s' if received != 1 else ''} received, fewer than the "
-                f"{minimum} the rules ask: give the reason for awarding all the same"
+                f"{received} responsive quotation{'s' if received != 1 else ''}, fewer than "
+                f"the {minimum} the rules ask: give the reason for awarding all the same"
             )
 
     @staticmethod
@@ -582,6 +599,70 @@ class Tender(Aggregate):
         self.status = TenderStatus.CANCELLED
         self.cancelled_at = timestamp
         self.cancellation_reason = reason
+
+    @event(LotCancelled)
+    def cancel_lot(self, *, lot_id: str, reason: str, actor: Actor, timestamp: datetime) -> None:
+        """Cancel one lot of a tender awarded by lot, with its reason: it is not awarded any
+        more, and the tender's other lots go on (docs/lots.md)."""
+        self.check_lot_cancellable(lot_id)
+        if not reason.strip():
+            raise InvalidTermsError("a lot's cancellation needs its reason")
+        self.lot_cancellations = {
+            **self.cancelled_lots,
+            lot_id: LotCancellation(lot_id=lot_id, reason=reason, cancelled_at=timestamp),
+        }
+
+    def check_lot_cancellable(self, lot_id: str) -> None:
+        """A published tender awarded by lot, not cancelled, with this lot open and another
+        lot open beside it (the last is cancelled with the tender)."""
+        self.check_not_cancelled()
+        self.check_no_stage_two()
+        if self.status is TenderStatus.DRAFT:
+            raise TenderNotPublishedError("a draft's lots are changed by editing it")
+        if not self.terms.award_by_lot:
+            raise NotAwardedByLotError(
+                "this tender is awarded whole: its lots are cancelled with the tender "
+                f"(POST /tenders/{self.id}/cancel)"
+            )
+        if lot_id not in self.lot_ids():
+            raise UnknownLotError(f"no lot {lot_id} on this tender")
+        self.check_lot_open(lot_id)
+        if self.open_lots() == [lot_id]:
+            raise LastOpenLotError(
+                f"lot {lot_id} is the tender's last open lot: cancel the tender instead "
+                f"(POST /tenders/{self.id}/cancel)"
+            )
+
+    def check_lot_open(self, lot_id: str | None) -> None:
+        """The lot (None: the whole tender) is not cancelled: it may still be awarded."""
+        cancelled = self.cancelled_lots.get(lot_id) if lot_id is not None else None
+        if cancelled is not None:
+            raise LotCancelledError(
+                f"lot {lot_id} was cancelled on {cancelled.cancelled_at.isoformat()}: "
+                f"{cancelled.reason}"
+            )
+
+    def check_prices_open(self, priced: Iterable[str]) -> None:
+        """A bid arriving in plain (new or replaced) prices no cancelled lot. Checked by the
+        application, not in the bid's event: a bid sealed on the vendor's machine shows its
+        prices only at the opening, where a cancelled lot's price is kept and not ranked."""
+        cancelled = sorted(set(priced) & set(self.cancelled_lots))
+        if cancelled:
+            raise CancelledLotPricedError(
+                f"lot {', '.join(cancelled)} is cancelled: price only the open lots "
+                f"({', '.join(self.open_lots())})"
+            )
+
+    @property
+    def cancelled_lots(self) -> dict[str, LotCancellation]:
+        """The lots cancelled alone, by id (``getattr``: a tender loaded from a snapshot
+        taken before lots were cancelled alone has none)."""
+        cancelled: dict[str, LotCancellation] = getattr(self, "lot_cancellations", {})
+        return cancelled
+
+    def open_lots(self) -> list[str]:
+        """The notice's lots not cancelled alone, in its order."""
+        return [lot_id for lot_id in self.lot_ids() if lot_id not in self.cancelled_lots]
 
     @event(StageTwoIssued)
     def issue_stage_two(self, *, stage_two_id: UUID, actor: Actor, timestamp: datetime) -> None:

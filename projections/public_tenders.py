@@ -366,6 +366,26 @@ def _cancelled(event: Tender.TenderCancelled, tracking: Tracking) -> list[Statem
 
 
 @statements_for.register
+def _lot_cancelled(event: Tender.LotCancelled, tracking: Tracking) -> list[Statement]:
+    """One lot cancelled alone: listed with its reason and time (the tender goes on)."""
+    cancelled = {
+        "lot_id": event.lot_id,
+        "reason": event.reason,
+        "cancelled_at": event.timestamp.isoformat(),
+    }
+    return [
+        (
+            """
+            UPDATE public_tenders SET cancelled_lots = cancelled_lots || %(lot)s
+            WHERE tender_id = %(id)s
+            """,
+            {"id": event.originator_id, "lot": Jsonb([cancelled])},
+        ),
+        _touch(event.originator_id, event.originator_version, tracking),
+    ]
+
+
+@statements_for.register
 def _stage_two_issued(event: Tender.StageTwoIssued, tracking: Tracking) -> list[Statement]:
     return [
         (

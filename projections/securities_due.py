@@ -5,7 +5,8 @@ overdue (``TenderSecurities.lapsing``, ``overdue_releases``).
 As with ``grievances_due.py``, the read model may lag or over-ask (a winner's security is
 not due back; by lot, the first contract is asked from, while a bidder's clock starts at the
 last contract of the lots it priced): the aggregate decides, and the scheduler's command does
-nothing then. It never under-asks: the tender's cancellation starts every clock.
+nothing then. It never under-asks: the tender's cancellation starts every clock, and a lot's
+cancellation is asked from like a contract.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def securities_due(dsn: str, now: datetime, limit: int = 500) -> list[UUID]:
                        FROM public_awards a WHERE a.tender_id = s.tender_id
                    ), (
                        SELECT t.cancelled_at FROM public_tenders t
+                       WHERE t.tender_id = s.tender_id
+                   ), (
+                       SELECT min((c->>'cancelled_at')::timestamptz)
+                       FROM public_tenders t, jsonb_array_elements(t.cancelled_lots) c
                        WHERE t.tender_id = s.tender_id
                    )) + s.release_period <= %(now)s)
             LIMIT %(limit)s

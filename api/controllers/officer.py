@@ -55,8 +55,11 @@ from domain.errors import (
     InvalidPlanLineError,
     InvalidTermsError,
     InvitedVendorsChangedError,
+    LastOpenLotError,
+    LotCancelledError,
     NoPreBidMeetingError,
     NoQualifiedBiddersError,
+    NotAwardedByLotError,
     NotStageOneError,
     OpeningHeldError,
     OutsideFrameworkPeriodError,
@@ -69,6 +72,7 @@ from domain.errors import (
     TenderNotDraftError,
     TenderNotFoundError,
     TenderNotPublishedError,
+    UnknownLotError,
     UnplannedReasonRequiredError,
     UploadNotFoundError,
 )
@@ -338,6 +342,41 @@ class OfficerTenderController(Controller):
     ) -> WriteOut:
         return WriteOut.of(
             procurement.cancel_tender(actor, tender_id, data.reason, expected_version),
+            read_tokens,
+        )
+
+    @post(
+        "/{tender_id:uuid}/lots/{lot_id:str}/cancel",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Cancel one lot of a tender awarded by lot, with a reason (docs/lots.md)",
+        responses=problems(
+            *TENDER,
+            TenderNotPublishedError,
+            NotAwardedByLotError,
+            UnknownLotError,
+            LotCancelledError,
+            LastOpenLotError,
+            AwardLiveError,
+            ComplaintPendingError,
+            ContractSignedError,
+            StageTwoIssuedError,
+            *WRITE,
+        ),
+    )
+    def cancel_lot(
+        self,
+        tender_id: FromPath[UUID],
+        lot_id: FromPath[str],
+        data: JSONBody[CancelIn],
+        *,
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+        procurement: NamedDependency[ProcurementApplication],
+        read_tokens: NamedDependency[ReadTokens],
+    ) -> WriteOut:
+        return WriteOut.of(
+            procurement.cancel_lot(actor, tender_id, lot_id, data.reason, expected_version),
             read_tokens,
         )
 

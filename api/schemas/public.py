@@ -167,6 +167,14 @@ class ComplaintOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     appeal: ComplaintAppealOut | None
 
 
+class LotCancelledOut(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A lot of a tender awarded by lot, cancelled alone: the other lots go on."""
+
+    lot_id: str
+    reason: Annotated[str, _about("the entity's published reason")]
+    cancelled_at: TimeText
+
+
 class TenderOut(TenderSummaryOut, frozen=True, kw_only=True, gc=False):
     """A published notice: its addenda, answers, opening record, reports and awards."""
 
@@ -218,6 +226,13 @@ class TenderOut(TenderSummaryOut, frozen=True, kw_only=True, gc=False):
             "(kind, id, tender_id of a mini-competition, title, supplier_name, value, at, "
             "reason: a direct order's published reason); "
             "null for any other tender (docs/frameworks.md)"
+        ),
+    ]
+    cancelled_lots: Annotated[
+        list[LotCancelledOut],
+        _about(
+            "awarded by lot: the lots cancelled alone, each with its reason and time "
+            "(docs/lots.md); the other lots are open"
         ),
     ]
     rules: Annotated[dict[str, Any], _about("the rule profile the tender was published under")]
@@ -373,6 +388,14 @@ def detail_of(row: dict[str, Any]) -> TenderOut:
         invited_vendors=row["invited_vendors"],
         stage_two=str(row["stage_two"]) if row["stage_two"] else None,
         framework=row["framework"],
+        cancelled_lots=[
+            LotCancelledOut(
+                lot_id=lot["lot_id"],
+                reason=lot["reason"],
+                cancelled_at=_time(datetime.fromisoformat(lot["cancelled_at"])),
+            )
+            for lot in row["cancelled_lots"]
+        ],
         rules=row["rules"],
         sealing=row["sealing"],
         opening=row["opening"],

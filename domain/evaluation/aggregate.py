@@ -404,7 +404,7 @@ class Evaluation(EvaluationQueries, Aggregate):
             raise FinancialOpeningRequiredError(
                 "open the financial envelopes of the qualified bids first"
             )
-        if report != self.compute_report():
+        if report != self.compute_report(report.cancelled_lots):
             raise EvaluationStateError("the report must be the one the evaluation computes")
         self.reports.append(report)
         self.status = EvaluationStatus.FINALISED
@@ -536,14 +536,15 @@ class Evaluation(EvaluationQueries, Aggregate):
             raise EvaluationStateError("that award is not a live award of the tender")
         return live.lot_id
 
-    def quotations_for(self, lot_id: str) -> int:
-        """The bids read at the opening that compete for the lot (a request for quotations
-        awarded by lot needs its minimum of them on each lot)."""
-        return sum(
-            1
-            for bid_id, candidate in self.candidates.items()
-            if candidate.status is OpenedStatus.OPENED and lot_id in self.competes_for(bid_id)
-        )
+    def quotations_for(self, lot_id: str | None) -> int:
+        """The quotations the latest report ranks (responsive, not disqualified): on the
+        whole tender (``None``), or on the lot of a request for quotations awarded by lot,
+        which needs its minimum of them on each lot."""
+        report = self.latest_report
+        entries = report.entries if report is not None else ()
+        if lot_id is None:
+            return sum(1 for entry in entries if entry.rank is not None)
+        return sum(1 for entry in entries if entry.standing(lot_id) is not None)
 
     def competes_for(self, bid_id: UUID) -> tuple[str | None, ...]:
         """What a bid competes for: the whole tender (``None``), or, awarded by lot, the lots

@@ -87,6 +87,9 @@ class EvaluationReport(ValueObject):
     recommended_bid: UUID | None
     award_by_lot: bool = False
     lots: tuple[LotResult, ...] = ()
+    # Awarded by lot: the lots cancelled before the report (docs/lots.md), neither ranked
+    # nor in ``lots``; none in every report stored before lots were cancelled alone.
+    cancelled_lots: tuple[str, ...] = ()
 
     @property
     def unsuccessful(self) -> bool:
@@ -266,8 +269,10 @@ class EvaluationQueries:
             return None
         return Money(amount=total, currency=self.currency)
 
-    def compute_report(self) -> EvaluationReport:
-        """The report as of now: a pure function of the evaluation."""
+    def compute_report(self, cancelled_lots: tuple[str, ...] = ()) -> EvaluationReport:
+        """The report as of now: a pure function of the evaluation and of the lots cancelled
+        (the tender's, given by the application; recorded in the report, so that its event
+        computes it again on replay). Only a report awarded by lot skips lots."""
         qcbs = self.terms.method is EvaluationMethod.QCBS
         entries: dict[UUID, ReportEntry] = {}
         for bid_id, candidate in self.candidates.items():
@@ -316,7 +321,7 @@ class EvaluationQueries:
             return self._qualification_report(entries)
         ranked = [e for e in entries.values() if e.responsive and e.evaluated_price is not None]
         if self.award_by_lot:
-            return self._report_by_lot(entries, ranked)
+            return self._report_by_lot(entries, ranked, cancelled_lots)
         if qcbs and ranked:
             lowest = min(e.evaluated_price.amount for e in ranked if e.evaluated_price)
             for e in ranked:
@@ -378,14 +383,18 @@ class EvaluationQueries:
         return financial, combined.quantize(CENT, ROUND_HALF_EVEN)
 
     def _report_by_lot(
-        self, entries: dict[UUID, ReportEntry], responsive: list[ReportEntry]
+        self,
+        entries: dict[UUID, ReportEntry],
+        responsive: list[ReportEntry],
+        cancelled_lots: tuple[str, ...],
     ) -> EvaluationReport:
         """Each lot ranks on its own the responsive bids that price it, by their price for
         it after corrections (QCBS: the bid's technical score with the lot's financial
-        score); ties as the notice's tie-break says, then the earlier sealed submission."""
+        score); ties as the notice's tie-break says, then the earlier sealed submission.
+        A cancelled lot is skipped: nothing is ranked nor recommended on it."""
         standings: dict[UUID, list[LotStanding]] = {e.bid_id: [] for e in responsive}
         results: list[LotResult] = []
-        for lot_id in self.lot_ids:
+        for lot_id in (lot for lot in self.lot_ids if lot not in cancelled_lots):
             priced = [(e, dict(self.corrected_prices(e.bid_id))) for e in responsive]
             on_lot = [(e, prices[lot_id]) for e, prices in priced if lot_id in prices]
             lowest = min((price for _, price in on_lot), default=Decimal(0))
@@ -419,6 +428,7 @@ class EvaluationQueries:
             recommended_bid=next((r.recommended_bid for r in results if r.recommended_bid), None),
             award_by_lot=True,
             lots=tuple(results),
+            cancelled_lots=tuple(lot for lot in self.lot_ids if lot in cancelled_lots),
         )
 
     def _ranking_key(

@@ -42,6 +42,7 @@ class AwardCommands(ProcurementStore):
         lot); the award's standstill starts now."""
         tender = self._officers_tender(actor, tender_id, None)
         tender.check_not_cancelled()
+        tender.check_lot_open(lot_id)
         if tender.terms.method.is_stage_one:
             raise StageOneNotAwardedError("award stage two, the tender of the priced bids")
         try:
@@ -51,9 +52,7 @@ class AwardCommands(ProcurementStore):
         if evaluation.status is EvaluationStatus.IN_PROGRESS:
             raise ReportNotFinalError("the evaluation report is not finalised")
         report = evaluation.check_can_award(lot_id)
-        tender.check_enough_quotations(
-            reason, None if lot_id is None else evaluation.quotations_for(lot_id)
-        )
+        tender.check_enough_quotations(reason, evaluation.quotations_for(lot_id))
         entry = report.entry(bid_id)
         rank, value = evaluation.ranked(report, bid_id, lot_id)
         if not reason.strip() and self._fell_on_a_complaint(tender_id, evaluation, bid_id, lot_id):

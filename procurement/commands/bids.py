@@ -341,6 +341,7 @@ class BidCommands(ProcurementStore):
             )
         bid = bid.priced(tender.terms.lots)
         bid.check_prices(tender.lot_ids())
+        tender.check_prices_open(price.lot_id for price in bid.prices)
         bid.check_rates(tender.terms.lots)
         bid.check_attachments()
         if tender.sealing_keys is None:  # pragma: no cover (published implies keys)

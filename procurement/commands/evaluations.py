@@ -259,12 +259,13 @@ class EvaluationCommands(ProcurementStore):
         cancellation at the same moment would otherwise be followed, in public, by the
         tender shown evaluated)."""
         tender, evaluation = self._standing_evaluation(actor, tender_id)
-        evaluation.finalise(report=evaluation.compute_report(), actor=actor, timestamp=self._now())
+        report = evaluation.compute_report(tuple(tender.cancelled_lots))
+        evaluation.finalise(report=report, actor=actor, timestamp=self._now())
         return self._save(evaluation, unless_changed={tender.id: tender.version})
 
     def evaluation_for_officer(self, actor: Actor, tender_id: UUID) -> EvaluationView:
-        evaluation = self._evaluation(actor, tender_id)
-        report = evaluation.compute_report()
+        tender, evaluation = self._standing_evaluation(actor, tender_id)
+        report = evaluation.compute_report(tuple(tender.cancelled_lots))
         return EvaluationView(
             tender_id=tender_id,
             version=evaluation.version,

@@ -318,7 +318,10 @@ class Outcome:
     def _filled_at(self, scope: str | None) -> datetime | None:
         """When every award of ``scope`` (the whole tender or a lot: one, or a framework's
         most suppliers) was contracted: the signing that filled the last; None while one is
-        open."""
+        open. A lot cancelled alone is decided at its cancellation: no one wins it."""
+        cancelled = self.tender.cancelled_lots.get(scope) if scope is not None else None
+        if cancelled is not None:
+            return cancelled.cancelled_at
         slots = self._slots(scope)
         signed = sorted(a.contract.signed_at for a in self._contracted(scope) if a.contract)
         return signed[slots - 1] if len(signed) >= slots else None
@@ -341,9 +344,9 @@ class Outcome:
 
     def unsuccessful_at(self, bidder: Bidder) -> datetime | None:
         """When the bidder became unsuccessful: the tender's cancellation, or the last
-        contract of what it competed for (the whole tender, or every lot it priced) once
-        each is contracted to other vendors (a framework: all its suppliers' agreements);
-        None while it may still win."""
+        contract (or lot cancellation) of what it competed for (the whole tender, or every
+        lot it priced) once each is contracted to other vendors or cancelled (a framework:
+        all its suppliers' agreements); None while it may still win."""
         if self.tender.cancelled_at is not None:
             return self.tender.cancelled_at
         signed = []

@@ -326,6 +326,23 @@ class TenderCommands(ProcurementStore):
         tender.cancel(reason=reason, actor=actor, timestamp=self._now())
         return self._save(tender, unless_changed=read)
 
+    def cancel_lot(
+        self,
+        actor: Actor,
+        tender_id: UUID,
+        lot_id: str,
+        reason: str,
+        expected_version: int | None,
+    ) -> WriteResult:
+        """Cancel one lot of a tender awarded by lot (docs/lots.md): the tender's own
+        refusals first (not awarded by lot, no such lot, cancelled, the last open lot), then
+        the lot's awards and complaints, read as of the write."""
+        tender = self._officers_tender(actor, tender_id, expected_version)
+        tender.check_lot_cancellable(lot_id)
+        read = self.check_lot_cancellable(tender_id, lot_id)
+        tender.cancel_lot(lot_id=lot_id, reason=reason, actor=actor, timestamp=self._now())
+        return self._save(tender, unless_changed=read)
+
     def close_bidding(self, tender_id: UUID, request_id: str) -> WriteResult:
         """The scheduler's command: record that the tender's deadline has passed."""
         tender = self._load(Tender, tender_id)
@@ -380,4 +397,5 @@ class TenderCommands(ProcurementStore):
             ],
             cancellation_reason=tender.cancellation_reason,
             documents=tuple(tender.documents.values()),
+            cancelled_lots=tuple(tender.cancelled_lots.values()),
         )

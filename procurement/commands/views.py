@@ -10,7 +10,7 @@ from uuid import UUID
 from domain.bid import BidStatus
 from domain.documents import TenderDocument
 from domain.evaluation import EvaluationStatus
-from domain.tender import TenderStatus
+from domain.tender import LotCancellation, TenderStatus
 from domain.values import Role, TenderTerms
 
 
@@ -40,6 +40,8 @@ class TenderView:
     cancellation_reason: str | None
     documents: tuple[TenderDocument, ...] = ()
     """Every document with its versions (a draft's: the current ones only)."""
+    cancelled_lots: tuple[LotCancellation, ...] = ()
+    """Awarded by lot: the lots cancelled alone, in the order cancelled (docs/lots.md)."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Self, TypeVar, cast
@@ -475,11 +475,56 @@ class ProcurementStore(Application[UUID]):
             read[award.id] = award.version
         return read | self._check_no_complaint_unsettled(tender_id)
 
-    def _check_no_complaint_unsettled(self, tender_id: UUID) -> dict[UUID, int]:
+    def check_lot_cancellable(self, tender_id: UUID, lot_id: str) -> dict[UUID, int]:
+        """One lot is cancelled alone only when no award of it stands (nor its contract)
+        and no complaint that concerns it waits for its decision: about one of its awards,
+        or about the report or the documents (every lot's).
+
+        Returns the versions read (the evaluation, the lot's awards, the complaints file):
+        the cancellation holds only if they are unchanged when it commits."""
+        try:
+            evaluation = self._load(Evaluation, evaluation_id_for(tender_id))
+        except EvaluationNotFoundError:
+            return self._check_no_complaint_unsettled(tender_id)
+        read = {evaluation.id: evaluation.version}
+        for live in evaluation.awards_on(lot_id):
+            award = self._load(Award, live)
+            if award.status is AwardStatus.CONTRACTED:
+                raise ContractSignedError(
+                    f"lot {lot_id}'s contract is signed: the lot can no longer be cancelled"
+                )
+            raise AwardLiveError(
+                f"lot {lot_id}'s award {award.id} stands: cancel the award first "
+                f"(POST /awards/{award.id}/cancel), then the lot"
+            )
+        awards = []
+        for number in range(1, evaluation.awards_made + 1):
+            award = self._load(Award, award_id_for(tender_id, number))
+            if award.lot_id != lot_id:
+                continue
+            if award.pending_complaints():
+                raise ComplaintPendingError(
+                    f"a complaint against award {award.id} is pending: decide it first"
+                )
+            read[award.id] = award.version
+            awards.append(award.id)
+        return read | self._check_no_complaint_unsettled(tender_id, awards)
+
+    def _check_no_complaint_unsettled(
+        self, tender_id: UUID, awards: Collection[UUID] | None = None
+    ) -> dict[UUID, int]:
+        """No complaint about the tender awaits its decision; with ``awards``, a complaint
+        about another award than these (another lot's) does not count."""
         complaints = self._complaints_of(tender_id)
         if complaints is None:
             return {complaints_id_for(tender_id): 0}
         for complaint in complaints.complaints.values():
+            if (
+                awards is not None
+                and complaint.stage is ComplaintStage.AWARD
+                and complaint.award_id not in awards
+            ):
+                continue
             if complaint.status in AWAITING_DECISION:
                 stage = complaint.stage.value.replace("_", " ")
                 raise ComplaintPendingError(

@@ -363,10 +363,37 @@ def _opened(event: Tender.BidsOpened, state: State | None, context: Context) -> 
 
 
 def _set_status(tender: dict[str, Any], status: str) -> None:
-    """The tender's status and its lots' (one process: every lot goes the tender's way)."""
+    """The tender's status and its lots' (one process: every lot goes the tender's way),
+    except a lot cancelled alone, which stays cancelled."""
     tender["status"] = status
     for lot in tender.get("lots", ()):
-        lot["status"] = status
+        if lot["status"] != "cancelled":
+            lot["status"] = status
+
+
+@apply.register
+def _lot_cancelled(event: Tender.LotCancelled, state: State | None, context: Context) -> str | None:
+    """One lot cancelled alone (docs/lots.md): its status, the published reason as a
+    cancellation document of that lot, and the tender's status once no lot is active."""
+    if state is None:  # pragma: no cover (only a published tender's lot is cancelled)
+        return None
+    tender = state["tender"]
+    for lot in tender.get("lots", ()):
+        if lot["id"] == event.lot_id:
+            lot["status"] = "cancelled"
+    tender["documents"].append(
+        {
+            "id": f"lot-cancellation-{event.lot_id}",
+            "documentType": "cancellationDetails",
+            "title": f"Cancellation of lot {event.lot_id}",
+            "description": event.reason,
+            "datePublished": _time(event.timestamp),
+            "language": "en",
+            "relatedLots": [event.lot_id],
+        }
+    )
+    _lots_decided(tender)
+    return "tenderUpdate"
 
 
 @apply.register
@@ -597,8 +624,16 @@ def _contract_complete(tender: dict[str, Any], lots: list[str] | None) -> None:
     for lot in tender.get("lots", ()):
         if lot["id"] in lots:
             lot["status"] = "complete"
-    if all(lot["status"] != "active" for lot in tender.get("lots", ())):
-        tender["status"] = "complete"
+    _lots_decided(tender)
+
+
+def _lots_decided(tender: dict[str, Any]) -> None:
+    """Once no lot is still active, the process is complete if a lot is (contracted), and
+    unsuccessful if every lot was cancelled alone or found no responsive bid."""
+    statuses = [lot["status"] for lot in tender.get("lots", ())]
+    if not statuses or "active" in statuses:
+        return
+    tender["status"] = "complete" if "complete" in statuses else "unsuccessful"
 
 
 # Complaints (the platform's complaints extension, docs/open-data.md) ------------------------

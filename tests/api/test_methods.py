@@ -64,7 +64,7 @@ def test_a_request_for_quotations_with_two_quotations_is_awarded_only_with_a_rea
         )
         problem = assert_problem(refused, 422, "too_few_quotations")
         assert problem["errors"][0]["loc"] == ["reason"]
-        assert "2 quotations received" in problem["detail"]
+        assert "2 responsive quotations" in problem["detail"]
     assert api.event_count() == before  # nothing changed
 
     reason = "Only two firms in Larkana stock the switches; a third was asked and declined."
@@ -91,6 +91,39 @@ def test_a_request_for_quotations_with_three_quotations_needs_no_reason(
     tender.declare(*MEMBERS)
     tender.finalise()
     assert tender.award("alpha")
+
+
+def test_three_quotations_two_of_them_disqualified_are_awarded_only_with_a_reason(
+    api: Api, clock: FakeClock, committee: None
+) -> None:
+    """The minimum counts the quotations the final report ranks, not the bids opened."""
+    tender = Scenario(api, clock, **RFQ)
+    for vendor, price in (("alpha", "1700000.00"), ("beta", "1800000.00"), ("gamma", "1900000.00")):
+        tender.bid(vendor, offer(price, security=False))
+    tender.open()
+    tender.declare(*MEMBERS)
+    for vendor in ("beta", "gamma"):
+        ruled = tender.act(
+            MEMBERS[0],
+            {
+                "action": "disqualify",
+                "bid_id": tender.bids[vendor],
+                "reason": "The quotation is not signed by the firm.",
+            },
+        )
+        assert ruled.status_code == 200, ruled.text
+    tender.finalise()
+    before = api.event_count()
+    refused = api.post(
+        f"/tenders/{tender.id}/award",
+        tender.token("officer@works"),
+        json={"bid_id": tender.bids["alpha"], "reason": ""},
+    )
+    problem = assert_problem(refused, 422, "too_few_quotations")
+    assert problem["errors"][0]["loc"] == ["reason"]
+    assert "1 responsive quotation," in problem["detail"]
+    assert api.event_count() == before
+    assert tender.award("alpha", reason="The other two firms sent unsigned quotations.")
 
 
 def test_a_request_for_quotations_over_its_ceiling_is_refused_at_publishing(

@@ -22,6 +22,7 @@ from domain.award import Remedy
 from domain.grievance import ComplaintStage
 from tests.api.conftest import ENTITY, HEAD, REGULATOR, Api
 from tests.api.scenarios import MEMBERS, Scenario, offer
+from tests.api.test_lots import LOTS
 from tests.grievances import Grievances, debar
 from tests.support import FakeClock, tender_json, vendor
 
@@ -142,6 +143,13 @@ def reads_of_a_whole_life(api: Api, clock: FakeClock) -> dict[str, Read]:
     grievances.decide_appeal(lodged, Remedy.CANCEL_AWARD, "The award is annulled.")
     debar(api.application, clock, uuid4(), "Crooked Ltd", until=clock.now() + timedelta(days=9))
 
+    by_lot = Scenario(api, clock, lots=LOTS, award_by_lot=True)
+    lot_cancelled = api.post(
+        f"/tenders/{by_lot.id}/lots/2/cancel",
+        by_lot.token("officer@works"),
+        json={"reason": "The culverts are built by the district instead."},
+    )
+    assert lot_cancelled.status_code == 200, lot_cancelled.text
     cancelled = Scenario(api, clock)
     officer = cancelled.token("officer@works")
     cancel = api.post(f"/tenders/{cancelled.id}/cancel", officer, json={"reason": "No budget"})
@@ -162,6 +170,9 @@ def reads_of_a_whole_life(api: Api, clock: FakeClock) -> dict[str, Read]:
         ),
         "cancelled tender": Read(
             "/public/tenders/{tender_id}", f"/public/tenders/{cancelled.id}", anyone
+        ),
+        "tender with a cancelled lot": Read(
+            "/public/tenders/{tender_id}", f"/public/tenders/{by_lot.id}?{caught_up}", anyone
         ),
         "awards": Read("/public/awards", "/public/awards", anyone),
         "debarments": Read("/public/debarments", f"/public/debarments?{caught_up}", anyone),

@@ -260,12 +260,31 @@ def test_replaying_a_by_lot_evaluation_rebuilds_it() -> None:
 
 def test_quotations_are_counted_on_each_lot() -> None:
     """A request for quotations awarded by lot needs its minimum on the lot awarded: three
-    bids on lot 1 do not make up for one on lot 2."""
+    bids on lot 1 do not make up for one on lot 2. The quotations counted are those the
+    final report ranks: a disqualified one is not (docs/methods.md)."""
     lot1, lot2 = LOTS[0], LOTS[1]
+    disqualified = on({lot1: "120.00"})
     case = by_lot(
         on({lot1: "100.00", lot2: "90.00"}),
         on({lot1: "110.00"}),
-        on({lot1: "120.00"}),
+        disqualified,
     )
-    assert case.evaluation.quotations_for(lot1) == 3
+    assert case.evaluation.quotations_for(lot1) == 0  # no report yet
+    case.evaluation.disqualify(
+        bid_id=disqualified.bid_id, reason="forged licence", actor=case.chair, timestamp=NOW
+    )
+    case.events()
+    case.finalise()
+    assert case.evaluation.quotations_for(lot1) == 2
     assert case.evaluation.quotations_for(lot2) == 1
+
+
+def test_quotations_of_a_whole_tender_are_the_ranked_bids() -> None:
+    first, second, third = bid(), bid(), bid()
+    case = given(first, second, third)
+    case.evaluation.disqualify(
+        bid_id=third.bid_id, reason="forged licence", actor=case.chair, timestamp=NOW
+    )
+    case.events()
+    case.finalise()
+    assert case.evaluation.quotations_for(None) == 2

@@ -9,7 +9,6 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 
-from domain.bid import EnvelopeName
 from domain.documents import NO_DOCUMENTS
 from domain.errors import (
     InvalidPreBidMeetingError,
@@ -18,7 +17,6 @@ from domain.errors import (
     PreBidMeetingNotHeldError,
     TooFewQuotationsError,
 )
-from domain.opening import OpenedBid, OpenedStatus, OpeningRecord
 from domain.rules import DIRECT_CONTRACTING_CASES, rules_for
 from domain.tender import Tender
 from domain.values import (
@@ -116,9 +114,8 @@ def test_minutes_come_after_the_meeting_of_a_notice_that_holds_one() -> None:
     assert tender.check_minutes_due(MEETING.at) == MEETING
 
 
-def _opened(*statuses: OpenedStatus, min_quotations: int | None = 3) -> Tender:
-    """A request for quotations (published under rules asking ``min_quotations``) whose
-    opening found bids of these statuses."""
+def _rfq(min_quotations: int | None = 3) -> Tender:
+    """A request for quotations published under rules asking ``min_quotations``."""
     rfq = _published(
         method=Method.REQUEST_FOR_QUOTATIONS,
         estimated_value=Money(amount=Decimal("2000000.00")),
@@ -126,38 +123,17 @@ def _opened(*statuses: OpenedStatus, min_quotations: int | None = 3) -> Tender:
     )
     assert rfq.rules is not None
     rfq.rules = rfq.rules.model_copy(update={"min_quotations": min_quotations})
-    timeline = rfq.terms.timeline
-    rfq.close_bidding(actor=officer(), timestamp=timeline.submission_deadline)
-    record = OpeningRecord(
-        envelope=EnvelopeName.BID,
-        keys=(),
-        bids=tuple(
-            OpenedBid(
-                bid_id=uuid4(),
-                vendor_id=uuid4(),
-                vendor_name=f"vendor {n}",
-                status=status,
-                received_at=START,
-            )
-            for n, status in enumerate(statuses)
-        ),
-    )
-    rfq.open_bids(record=record, actor=officer(), timestamp=timeline.opening_time)
     return rfq
 
 
 def test_too_few_quotations_are_awarded_only_with_a_reason() -> None:
-    # Withdrawn and unreadable bids are not quotations received.
-    rfq = _opened(OpenedStatus.OPENED, OpenedStatus.OPENED, OpenedStatus.WITHDRAWN)
-    assert rfq.quotations_received() == 2
-    with pytest.raises(TooFewQuotationsError, match="2 quotations received"):
-        rfq.check_enough_quotations("")
-    with pytest.raises(TooFewQuotationsError):
-        rfq.check_enough_quotations(" \n")
-    rfq.check_enough_quotations("No third supplier stocks these in Sindh.")
-    unreadable = _opened(OpenedStatus.OPENED, OpenedStatus.OPENED, OpenedStatus.UNREADABLE)
-    with pytest.raises(TooFewQuotationsError):
-        unreadable.check_enough_quotations("")
-    _opened(*[OpenedStatus.OPENED] * 3).check_enough_quotations("")
+    # ``received``: the quotations the final report ranks (Evaluation.quotations_for).
+    rfq = _rfq()
+    with pytest.raises(TooFewQuotationsError, match="2 responsive quotations"):
+        rfq.check_enough_quotations("", 2)
+    with pytest.raises(TooFewQuotationsError, match="1 responsive quotation,"):
+        rfq.check_enough_quotations(" \n", 1)
+    rfq.check_enough_quotations("No third supplier stocks these in Sindh.", 2)
+    rfq.check_enough_quotations("", 3)
     # RFQs published before the rule was recorded (and other methods) have no minimum.
-    _opened(OpenedStatus.OPENED, min_quotations=None).check_enough_quotations("")
+    _rfq(min_quotations=None).check_enough_quotations("", 1)

@@ -119,6 +119,7 @@ TOPICS: dict[str, set[str]] = {
         "procurement:Tender.QuestionAnswered",
         "procurement:Tender.QuestionAsked",
         "procurement:Tender.StageTwoIssued",
+        "procurement:Tender.LotCancelled",
         "procurement:Tender.TenderAmended",
         "procurement:Tender.TenderCancelled",
         "procurement:Tender.TenderDraftEdited",

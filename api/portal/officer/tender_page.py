@@ -92,6 +92,8 @@ def allowed_actions(  # noqa: C901, PLR0912 (one line per action the state allow
             actions.add("cancel")
         elif any(award["status"] == AwardStatus.STANDSTILL for award in awards):
             actions.add("cancel_blocked")
+    for lot_id in cancellable_lots(view, awards):
+        actions.add(f"cancel_lot:{lot_id}")
     if status is TenderStatus.OPENED and evaluation is None:
         actions.add("committee")
     if evaluation is not None and evaluation.status is EvaluationStatus.IN_PROGRESS:
@@ -110,7 +112,7 @@ def allowed_actions(  # noqa: C901, PLR0912 (one line per action the state allow
         # The second opening is a committee act: a declared, unrecused member's.
         if mine is not None and not mine["conflict"] and evaluation.state["to_open_financially"]:
             actions.add("financial")
-    if evaluation is not None and awardable_lots(evaluation):
+    if evaluation is not None and awardable_lots(evaluation, view):
         actions.add("award")
     if (
         status is TenderStatus.OPENED
@@ -129,10 +131,27 @@ def allowed_actions(  # noqa: C901, PLR0912 (one line per action the state allow
     return actions
 
 
-def awardable_lots(evaluation: EvaluationView) -> list[str | None]:
+def cancellable_lots(view: TenderView, awards: list[dict[str, Any]]) -> list[str]:
+    """Awarded by lot, published and not cancelled: each open lot with no live award, while
+    another lot stays open (the last is cancelled with the tender; docs/lots.md)."""
+    if not view.terms.award_by_lot or view.status not in {
+        TenderStatus.ACTIVE,
+        TenderStatus.CLOSED,
+        TenderStatus.OPENED,
+    }:
+        return []
+    cancelled = {lot.lot_id for lot in view.cancelled_lots}
+    open_lots = [lot.id for lot in view.terms.lots if lot.id not in cancelled]
+    if len(open_lots) < 2:  # noqa: PLR2004 (the last open lot is not cancelled alone)
+        return []
+    awarded = {award["lot_id"] for award in awards}
+    return [lot_id for lot_id in open_lots if lot_id not in awarded]
+
+
+def awardable_lots(evaluation: EvaluationView, view: TenderView) -> list[str | None]:
     """What may be awarded now on the latest report: ``[None]`` for a tender awarded whole
     (finalised, with a recommended bid); awarded by lot, each lot with a ranked bid and no
-    live award (docs/lots.md)."""
+    live award, not cancelled (docs/lots.md)."""
     reports = evaluation.state["reports"]
     if evaluation.status is EvaluationStatus.IN_PROGRESS or not reports:
         return []
@@ -141,6 +160,7 @@ def awardable_lots(evaluation: EvaluationView) -> list[str | None]:
         finalised = evaluation.status is EvaluationStatus.FINALISED
         return [None] if finalised and report["recommended_bid"] is not None else []
     live = {award["lot_id"] for award in evaluation.state["live_awards"]}
+    live |= {lot.lot_id for lot in view.cancelled_lots}
     return [
         lot["lot_id"]
         for lot in report["lots"]
@@ -285,7 +305,8 @@ async def tender_page(
         terms=view.terms.model_dump(mode="json"),
         evaluation=evaluation,
         awards=awards,
-        awardable=awardable_lots(evaluation) if evaluation is not None else [],
+        awardable=awardable_lots(evaluation, view) if evaluation is not None else [],
+        cancellable_lots=cancellable_lots(view, awards),
         opening=opening,
         standings={str(vendor): standing for vendor, standing in standings.items()},
         public_status=public["status"] if public else view.status.value,

@@ -425,6 +425,23 @@ class OfficerTenderPages(Controller):
             lambda data: procurement.cancel_tender(page.actor, tender_id, data.reason, None),
         )
 
+    @post("/tenders/{tender_id:uuid}/lots/{lot_id:str}/cancel", name="portal:officer-cancel-lot")
+    async def cancel_lot(
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        procurement: NamedDependency[ProcurementApplication],
+        tender_id: FromPath[UUID],
+        lot_id: FromPath[str],
+    ) -> Template | Redirect:
+        """One lot of a tender awarded by lot, cancelled with its reason (docs/lots.md)."""
+        page = TenderPage(request, pool, procurement, tender_id)
+        return await page.act(
+            f"cancel_lot:{lot_id}",
+            CancelIn,
+            lambda data: procurement.cancel_lot(page.actor, tender_id, lot_id, data.reason, None),
+        )
+
     @post("/tenders/{tender_id:uuid}/questions/{question_id:uuid}/answer", name="portal:answer")
     async def answer(
         self,

@@ -83,3 +83,34 @@ def test_the_officer_awards_each_lot_and_signs_each_contract_through_the_pages(
 
     browser.sign_in("alpha")  # a bidder sees its own ranks by lot
     assert "Lot 1: #2; Lot 2: #2</dd>" in browser.page(f"/portal/tenders/{tender.id}").text
+
+
+@pytest.mark.usefixtures("committee")
+def test_the_officer_cancels_one_lot_through_the_page_and_the_public_sees_it(
+    api: Api, browser: Browser, clock: FakeClock
+) -> None:
+    tender, _ = by_lot(api, clock)
+    page_path = f"/portal/officer/tenders/{tender.id}"
+    browser.sign_in("officer@works")
+    page = browser.page(page_path)
+    assert 'id="cancel-lot-1"' in page.text
+    assert 'id="cancel-lot-2"' in page.text
+
+    before = api.event_count()
+    blank = browser.submit(page_path, f"{page_path}/lots/2/cancel", {"reason": ""})
+    assert blank.status_code == 422
+    assert error_at(blank, "reason")
+    assert api.event_count() == before
+
+    reason = "The culverts are built by the district council."
+    location_id(browser.submit(page_path, f"{page_path}/lots/2/cancel", {"reason": reason}))
+    page = browser.page(page_path)
+    assert 'id="cancel-lot-' not in page.text  # lot 1 is the last open lot
+    assert lot_options(page.text) == ["1"]  # a cancelled lot is not offered for award
+    assert "Lot 2 cancelled" in page.text
+
+    public = browser.page(f"/portal/tenders/{tender.id}").text
+    assert 'id="cancelled-lots"' in public
+    assert reason in public
+    urdu = browser.page(f"/portal/tenders/{tender.id}?lang=ur").text
+    assert "لاٹ 2 منسوخ" in urdu

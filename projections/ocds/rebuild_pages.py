@@ -14,9 +14,6 @@ import msgspec
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
-from domain.award import Award
-from domain.evaluation import Evaluation
-from domain.grievance import TenderComplaints
 from projections.ocds import release_builder as ocds
 from projections.ocds import release_events
 from projections.ocds import releases_projection as ocds_releases
@@ -35,7 +32,7 @@ class OcdsReleasesPages:
     applied to it in memory as the live view applies each to the state it reads back, the
     states written once and the releases in one COPY."""
 
-    LINKS = (Evaluation.EvaluationStarted, Award.AwardMade, TenderComplaints.Opened)
+    LINKS = ocds_releases.LINKS
 
     def __init__(self, context: ocds.Context) -> None:
         self.context = context

@@ -31,6 +31,8 @@ PUBLISHER = "Government of Sindh, Sindh e-procurement platform"
 EXTENSIONS = (
     "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/v1.1.5/extension.json",
     "https://raw.githubusercontent.com/open-contracting-extensions/ocds_lots_extension/v1.1.5/extension.json",
+    # contracts[].guarantees[]: the performance security (projections/ocds/securities.py)
+    "https://raw.githubusercontent.com/contratacionesabiertas/ocds_guarantees_extension/master/extension.json",
 )
 OCDS_METHOD = {
     Method.SINGLE_STAGE_ONE_ENVELOPE: "open",
@@ -138,6 +140,25 @@ def _award(state: State | None, award_id: UUID) -> dict[str, Any] | None:
             found: dict[str, Any] = award
             return found
     return None
+
+
+def _contract(state: State, award: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The award's contract, and whether it is new: added ``pending`` (awaiting signature)
+    when the process has none yet."""
+    contract_id = f"contract-{award['id']}"
+    contracts = state.setdefault("contracts", [])
+    for contract in contracts:
+        if contract["id"] == contract_id:
+            found: dict[str, Any] = contract
+            return found, False
+    contract = {
+        "id": contract_id,
+        "awardID": award["id"],
+        "title": f"Contract with {award['suppliers'][0]['name']}",
+        "status": "pending",
+    }
+    contracts.append(contract)
+    return contract, True
 
 
 def _party(state: State, party_id: str, name: str, role: str) -> None:

@@ -17,9 +17,10 @@ from domain.grievance import ComplaintStage, GrievanceStatus, TenderComplaints
 from domain.opening import OpenedStatus
 from domain.public_status import PublicTenderStatus
 from domain.rules import DIRECT_CONTRACTING_CASES
+from domain.securities import TenderSecurities
 from domain.tender import Tender
 from domain.values import RelatedProcess, Relationship, TenderTerms
-from projections.ocds import documents, frameworks
+from projections.ocds import documents, frameworks, securities
 from projections.ocds.release_builder import (
     AWARD_CRITERIA,
     METHOD_DETAILS,
@@ -28,6 +29,7 @@ from projections.ocds.release_builder import (
     Context,
     State,
     _award,
+    _contract,
     _criteria_text,
     _digest_note,
     _number,
@@ -565,7 +567,7 @@ def _lodged(event: Award.ComplaintLodged, state: State | None, context: Context)
 @apply.register
 def _decided(event: Award.ComplaintDecided, state: State | None, context: Context) -> str | None:
     award = _award(state, event.originator_id)
-    if award is None:
+    if award is None or state is None:
         return None
     for document in award["documents"]:
         if document["id"] == f"complaint-{event.complaint_id}":
@@ -575,6 +577,7 @@ def _decided(event: Award.ComplaintDecided, state: State | None, context: Contex
             document["dateModified"] = _time(event.timestamp)
     if event.upheld:
         award["status"] = "cancelled"
+        securities.cancel_pending_contract(state, award["id"])
         return "awardCancellation"
     return "awardUpdate"
 
@@ -584,10 +587,11 @@ def _award_cancelled(
     event: Award.AwardCancelled, state: State | None, context: Context
 ) -> str | None:
     award = _award(state, event.originator_id)
-    if award is None:
+    if award is None or state is None:
         return None
     award["status"] = "cancelled"
     award["description"] = f"Cancelled: {event.reason}"
+    securities.cancel_pending_contract(state, award["id"])
     return "awardCancellation"
 
 
@@ -597,11 +601,9 @@ def _contracted(event: Award.ContractSigned, state: State | None, context: Conte
     if award is None or state is None:
         return None
     award["status"] = "active"
-    state.setdefault("contracts", []).append(
+    contract, created = _contract(state, award)  # not new: pending with its security
+    contract.update(
         {
-            "id": f"contract-{event.originator_id}",
-            "awardID": award["id"],
-            "title": f"Contract with {award['suppliers'][0]['name']}",
             "status": "active",
             "dateSigned": _time(event.timestamp),
             "value": _value(event.value),
@@ -612,7 +614,7 @@ def _contracted(event: Award.ContractSigned, state: State | None, context: Conte
         }
     )
     _contract_complete(state["tender"], award.get("relatedLots"))
-    return "contract"
+    return "contract" if created else "contractUpdate"
 
 
 def _contract_complete(tender: dict[str, Any], lots: list[str] | None) -> None:
@@ -766,3 +768,59 @@ def _appeal_overdue(
     complaint["status"] = GrievanceStatus.APPEAL_OVERDUE.value
     complaint["appeal"]["overdue"] = True
     return _complaints_tag(complaint)
+
+
+# Securities (projections/ocds/securities.py, docs/securities.md) ------------------------------
+
+
+@apply.register
+def _bid_security_recorded(
+    event: TenderSecurities.BidSecurityRecorded, state: State | None, context: Context
+) -> str | None:
+    if state is None:  # pragma: no cover (a securities file follows the opening)
+        return None
+    securities.bid_security_recorded(state, event.vendor_id, event.instrument, event.timestamp)
+    return "tenderUpdate"
+
+
+@apply.register
+def _bid_security_released(
+    event: TenderSecurities.BidSecurityReleased, state: State | None, context: Context
+) -> str | None:
+    said = f"Released on {_time(event.timestamp)}."
+    return _bid_security_changed(state, event.vendor_id, said, event)
+
+
+@apply.register
+def _bid_security_forfeited(
+    event: TenderSecurities.BidSecurityForfeited, state: State | None, context: Context
+) -> str | None:
+    said = f"Forfeited on {_time(event.timestamp)} ({event.reason}): {event.text}"
+    return _bid_security_changed(state, event.vendor_id, said, event)
+
+
+@apply.register
+def _releases_overdue(
+    event: TenderSecurities.ReleasesOverdue, state: State | None, context: Context
+) -> str | None:
+    said = f"Not released within the rules' period: overdue on {_time(event.timestamp)}."
+    tags = [_bid_security_changed(state, vendor_id, said, event) for vendor_id in event.vendors]
+    return "tenderUpdate" if "tenderUpdate" in tags else None
+
+
+def _bid_security_changed(state: State | None, vendor_id: Any, said: str, event: Any) -> str | None:
+    if state is None:  # pragma: no cover (a securities file follows the opening)
+        return None
+    changed = securities.bid_security_changed(state, vendor_id, said, event.timestamp)
+    return "tenderUpdate" if changed else None
+
+
+@apply.register
+def _performance_security(
+    event: TenderSecurities.PerformanceSecurityRecorded, state: State | None, context: Context
+) -> str | None:
+    award = _award(state, event.award_id)
+    if state is None or award is None:  # pragma: no cover (recorded for an award made)
+        return None
+    created = securities.performance_security(state, award, event.instrument)
+    return "contract" if created else "contractUpdate"

@@ -24,6 +24,7 @@ from domain.award import Award
 from domain.evaluation import Evaluation
 from domain.framework import FrameworkCallOffs
 from domain.grievance import TenderComplaints
+from domain.securities import TenderSecurities
 from domain.tender import Tender
 from projections.ocds import release_builder as ocds
 from projections.ocds import release_events
@@ -51,11 +52,19 @@ INSERT_RELEASE = (
 Release = tuple[int, str, str, str, datetime, str]
 """An ``ocds_releases`` row: position, ocid, release id, tag, date, the release's text."""
 
+LINKS = (
+    Evaluation.EvaluationStarted,
+    Award.AwardMade,
+    TenderComplaints.Opened,
+    TenderSecurities.Opened,
+)
+"""The first events of the aggregates whose later events do not name their tender."""
+
 
 def link(event: Any) -> tuple[UUID, UUID] | None:
-    """The (aggregate, tender) pair that an evaluation's, an award's or a complaint file's
-    first event records: their later events do not name the tender."""
-    if isinstance(event, Evaluation.EvaluationStarted | Award.AwardMade | TenderComplaints.Opened):
+    """The (aggregate, tender) pair that an evaluation's, an award's, a complaint file's or
+    a securities file's first event records: their later events do not name the tender."""
+    if isinstance(event, LINKS):
         return UUID(str(event.originator_id)), UUID(str(event.tender_id))
     return None
 
@@ -70,7 +79,9 @@ def tender_of(event: Any, linked: Callable[[UUID], UUID | None]) -> UUID | None:
     found = link(event)
     if found is not None:
         return found[1]
-    if isinstance(event, Evaluation.Event | Award.Event | TenderComplaints.Event):
+    if isinstance(
+        event, Evaluation.Event | Award.Event | TenderComplaints.Event | TenderSecurities.Event
+    ):
         return linked(UUID(str(event.originator_id)))
     return None
 

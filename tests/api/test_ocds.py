@@ -43,6 +43,14 @@ SCHEMA_URLS = {
     ),
 }
 CANARY = "977777.77"  # a price: absent from every release before the opening
+PLATFORM_ROLES = frozenset({"guarantor"})
+"""Party roles of the platform's own in the open partyRole codelist: a performance
+security's bank (projections/ocds/securities.py)."""
+GUARANTEED_OBLIGATIONS = frozenset(
+    {"fulfillment", "prepaid", "latentDefects", "confidentiality", "quality"}
+)
+"""The guarantees extension's guaranteedObligations codelist (not downloadable here: its
+codes as its documentation lists them)."""
 
 
 def _load(name: str) -> Any:
@@ -82,7 +90,7 @@ def assert_codelists(release: dict[str, Any]) -> None:
     assert tender["awardCriteria"] in codelist("awardCriteria")
     assert set(tender["submissionMethod"]) <= codelist("submissionMethod")
     for party in release["parties"]:
-        assert set(party["roles"]) <= codelist("partyRole")
+        assert set(party["roles"]) <= codelist("partyRole") | PLATFORM_ROLES
     documents = tender["documents"] + [
         d for award in release.get("awards", []) for d in award["documents"]
     ]
@@ -92,6 +100,8 @@ def assert_codelists(release: dict[str, Any]) -> None:
         assert award["status"] in codelist("awardStatus")
     for contract in release.get("contracts", []):
         assert contract["status"] in codelist("contractStatus")
+        for guarantee in contract.get("guarantees", []):
+            assert guarantee["obligations"] in GUARANTEED_OBLIGATIONS
     for moment in _dates(release):
         assert datetime.fromisoformat(moment).tzinfo is not None
 

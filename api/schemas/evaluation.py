@@ -231,7 +231,10 @@ class EvaluationOut(BaseModel):
     ]
     live_awards: Annotated[
         list[dict[str, Any]],
-        Field(description="each live award: lot_id (null: the whole tender) and award_id"),
+        Field(
+            description="each live award: lot_id (null: the whole tender), award_id and "
+            "discount_percent (its bundle's discount, or null)"
+        ),
     ]
     draft_report: Annotated[
         dict[str, Any], Field(description="the report as it would be published now")

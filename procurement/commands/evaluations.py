@@ -281,7 +281,13 @@ class EvaluationCommands(ProcurementStore):
                 else [],
                 "current_award": str(award) if (award := evaluation.current_award) else None,
                 "live_awards": [
-                    {"lot_id": live.lot_id, "award_id": str(award_id)}
+                    {
+                        "lot_id": live.lot_id,
+                        "award_id": str(award_id),
+                        "discount_percent": None
+                        if live.discount_percent is None
+                        else str(live.discount_percent),
+                    }
                     for award_id, live in evaluation.live_awards.items()
                 ],
                 "draft_report": report.model_dump(mode="json"),

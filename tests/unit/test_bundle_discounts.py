@@ -20,9 +20,19 @@ from domain.evaluation import (
     cheapest_combination,
 )
 from domain.evaluation.combination import discounted
-from domain.values import EvaluationMethod, EvaluationTerms, Method
+from domain.values import Method
 from tests.support import officer, terms
-from tests.unit.test_evaluation import ENTITY, LEAST_COST, NOW, VALIDITY, Case, bid, members, money
+from tests.unit.test_evaluation import (
+    ENTITY,
+    LEAST_COST,
+    NOW,
+    QCBS,
+    VALIDITY,
+    Case,
+    bid,
+    members,
+    money,
+)
 
 LOTS3 = ("1", "2", "3")
 A, B, C, D = (UUID(int=n) for n in range(1, 5))
@@ -150,7 +160,7 @@ def test_the_notice_allows_bundles_only_by_lot_at_the_lowest_price_with_2_to_12_
         ok.model_copy(
             update={
                 "method": Method.SINGLE_STAGE_TWO_ENVELOPE,
-                "evaluation": EvaluationTerms(method=EvaluationMethod.QCBS),
+                "evaluation": QCBS,
             }
         ),
     ]

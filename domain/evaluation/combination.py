@@ -86,15 +86,15 @@ def cheapest_combination(
     parts: list[CombinationPart] = []
     mask = full
     while mask:
-        _, before, offer = best[mask]
-        if offer is None:  # pragma: no cover (only the empty set is reached by none)
+        _, before, last = best[mask]
+        if last is None:  # pragma: no cover (only the empty set is reached by none)
             break
         parts.append(
             CombinationPart(
-                bid_id=offer.bid_id,
-                lots=offer.lots,
-                discount_percent=offer.percent,
-                price=Money(amount=offer.price, currency=currency),
+                bid_id=last.bid_id,
+                lots=last.lots,
+                discount_percent=last.percent,
+                price=Money(amount=last.price, currency=currency),
             )
         )
         mask = before

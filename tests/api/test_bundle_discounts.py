@@ -213,11 +213,12 @@ def test_the_notice_allows_bundles_only_by_lot_with_two_lots_or_more(
 ) -> None:
     officer = api.login("officer@works")
     before = api.event_count()
-    for changes in (
+    changes: list[dict[str, Any]] = [
         {"lots": LOTS3, "bundle_discounts": True},  # not awarded by lot
         {"lots": LOTS3[:1], "award_by_lot": True, "bundle_discounts": True},  # one lot
-    ):
-        answer = api.post("/tenders", officer, json=tender_json(clock.now(), **changes))
+    ]
+    for change in changes:
+        answer = api.post("/tenders", officer, json=tender_json(clock.now(), **change))
         assert_refused(answer, 422, "bundle_discounts_not_allowed", ["bundle_discounts"])
     assert api.event_count() == before
 

@@ -13,16 +13,17 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from domain.documents import MAX_DOCUMENT_BYTES
 from domain.errors import (
     BidNotLiveError,
     DeadlinePassedError,
+    InvalidDiscountError,
     InvalidTermsError,
     UnreadableBidError,
 )
@@ -215,6 +216,31 @@ class Attachment(ValueObject):
     key: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$")]  # 32 bytes, base64
 
 
+MAX_DISCOUNTS = 3
+"""The most lot-bundle discounts one bid offers."""
+MAX_DISCOUNT_PERCENT = Decimal(50)
+"""A bundle discount's cap, in percent: beyond it a "discount" is another price, which the
+bid states as such."""
+DiscountPercent = Annotated[
+    Decimal, Field(gt=0, le=MAX_DISCOUNT_PERCENT, max_digits=4, decimal_places=2)
+]
+
+
+class BundleDiscount(ValueObject):
+    """A bid's lot-bundle discount (docs/lots.md#bundle-discounts): if the bid is awarded
+    every lot in ``lots``, the price of each of them is reduced by ``percent``."""
+
+    lots: Annotated[tuple[ShortId, ...], Field(min_length=2, max_length=MAX_LOTS)]
+    percent: DiscountPercent
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        if len(set(self.lots)) != len(self.lots):
+            msg = "a bundle names each of its lots once"
+            raise ValueError(msg)
+        return self
+
+
 class BidContents(ValueObject):
     """What a vendor seals: in one envelope, or split between technical and financial.
     Documents are ``attachments`` (sealed blobs, in the technical envelope); ``documents``
@@ -227,15 +253,22 @@ class BidContents(ValueObject):
     rates: Annotated[tuple[ItemRate, ...], Field(max_length=MAX_LOTS * MAX_ITEMS)] = ()
     bid_security: BidSecurityOffer | None = None
     validity_days: ValidityDays | None = None  # None: as the tender asks
+    # Lot-bundle discounts, read only if the notice allows them (docs/lots.md): prices, so
+    # in the financial envelope.
+    discounts: Annotated[tuple[BundleDiscount, ...], Field(max_length=MAX_DISCOUNTS)] = ()
 
     def split(self, method: Method) -> dict[EnvelopeName, BidContents]:
         """The contents of each envelope of ``method``."""
         names = envelopes_for(method)
         if names == (EnvelopeName.BID,):
             return {EnvelopeName.BID: self}
-        return {  # the rates are prices too: they stay sealed until the financial opening
-            EnvelopeName.TECHNICAL: self.model_copy(update={"prices": (), "rates": ()}),
-            EnvelopeName.FINANCIAL: BidContents(prices=self.prices, rates=self.rates),
+        return {  # rates and discounts are prices too: sealed until the financial opening
+            EnvelopeName.TECHNICAL: self.model_copy(
+                update={"prices": (), "rates": (), "discounts": ()}
+            ),
+            EnvelopeName.FINANCIAL: BidContents(
+                prices=self.prices, rates=self.rates, discounts=self.discounts
+            ),
         }
 
     def rate_totals(self, lots: Sequence[Lot]) -> tuple[LotPrice, ...]:
@@ -337,6 +370,17 @@ class BidContents(ValueObject):
             raise InvalidTermsError("price each lot once")
         if sum((price.price.amount for price in self.prices), Decimal(0)) > MAX_TOTAL:
             raise InvalidTermsError(f"the total price may be at most {MAX_TOTAL:,}")
+        self.check_discounts()
+
+    def check_discounts(self) -> None:
+        """Each bundle discount names only lots the bid prices (so lots of the tender)."""
+        given = {price.lot_id for price in self.prices}
+        for discount in self.discounts:
+            unpriced = [lot for lot in discount.lots if lot not in given]
+            if unpriced:
+                raise InvalidDiscountError(
+                    f"a bundle discount names a lot the bid does not price: {', '.join(unpriced)}"
+                )
 
 
 def read_sealed_bid(plain: bytes, lot_ids: Collection[str]) -> BidContents:

@@ -947,3 +947,35 @@ class CancelledLotPricedError(RuleViolationError):
     code = "cancelled_lot_priced"
     title = "The bid prices a cancelled lot"
     field = "contents.prices"
+
+
+# Lot-bundle discounts (docs/lots.md#bundle-discounts) -------------------------------------
+
+
+class BundleDiscountsNotAllowedError(InvalidTermsError):
+    """A notice that allows bundle discounts but is not awarded by lot, not evaluated at
+    least cost (or lowest quotation), or has fewer than two lots or more than
+    ``MAX_BUNDLE_LOTS``."""
+
+    code = "bundle_discounts_not_allowed"
+    title = "This tender's notice cannot allow lot-bundle discounts"
+    field = "bundle_discounts"
+
+
+class InvalidDiscountError(InvalidTermsError):
+    """A plain bid's bundle discounts: on a tender whose notice does not allow them, or
+    naming a lot the bid does not price."""
+
+    code = "invalid_discount"
+    title = "The bid's lot-bundle discounts are not accepted"
+    field = "contents.discounts"
+
+
+class BundleAwardedError(InvalidStateError):
+    """An award of a lot of the report's winning bundle to another bid than the bundle's,
+    while the bundle's bid holds a live award of another of its lots at the discounted
+    price: cancel that award first."""
+
+    code = "bundle_awarded"
+    title = "A lot of this bundle is awarded at the bundle's discount: cancel that award first"
+    field = "lot_id"

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from domain.bid import BidSecurityOffer, EnvelopeName, LotPrice
+from domain.bid import BidSecurityOffer, BundleDiscount, EnvelopeName, LotPrice
 from domain.fields import Base64, Sha256Hex
 from domain.values import ValueObject
 
@@ -57,6 +57,7 @@ class OpenedBid(ValueObject):
     documents: tuple[str, ...] = ()  # the names of the documents in the opened envelope
     attachments: tuple[OpenedDocument, ...] = ()  # its sealed documents, each checked
     problem: str | None = None
+    discounts: tuple[BundleDiscount, ...] = ()  # its lot-bundle discounts (docs/lots.md)
 
 
 class OpeningRecord(ValueObject):

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from domain.errors import BundleDiscountsNotAllowedError
 from domain.fields import (
     MAX_CRITERIA,
     MAX_DOCUMENTS,
@@ -391,6 +392,13 @@ _DEFAULT_EVALUATION = {
 _TWO_ENVELOPES = {"single_stage_two_envelope", "two_stage"}
 
 
+MAX_BUNDLE_LOTS = 12
+"""The most lots of a tender whose notice allows bundle discounts: the evaluation's search
+for the cheapest combination is exact, over the sets of lots (2**12 of them at most)."""
+LOWEST_PRICE_METHODS = frozenset({EvaluationMethod.LEAST_COST, EvaluationMethod.RFQ})
+"""The evaluations that rank by the lowest price, which bundle discounts lower."""
+
+
 class TenderTerms(ValueObject):
     """Everything an officer writes in a tender before it is published."""
 
@@ -434,6 +442,10 @@ class TenderTerms(ValueObject):
     # Their names as their accounts gave them when the tender was created (the public
     # notice shows them), in invited_vendors' order.
     invited_names: Annotated[tuple[Line, ...], Field(max_length=MAX_INVITED)] = ()
+    # True: a bid may offer lot-bundle discounts, and the evaluation recommends the cheapest
+    # combination of the lots' bids (docs/lots.md#bundle-discounts). False, as every tender
+    # before. Allowed only as ``check_bundle_discounts`` says (checked by the application).
+    bundle_discounts: bool = False
 
     @property
     def evaluation_terms(self) -> EvaluationTerms:
@@ -489,6 +501,25 @@ class TenderTerms(ValueObject):
         self._framework_consistent()
         self._follow_on_consistent()
         return self
+
+    def check_bundle_discounts(self) -> None:
+        """Bundle discounts need a tender awarded by lot, evaluated by the lowest price (at
+        least cost or lowest quotation: not QCBS, not stage one's qualification), with 2 to
+        ``MAX_BUNDLE_LOTS`` lots (the cheapest combination is an exact search over the sets
+        of lots). Checked by the application when a draft is written and published."""
+        if not self.bundle_discounts:
+            return
+        if not self.award_by_lot:
+            raise BundleDiscountsNotAllowedError("bundle discounts need award_by_lot")
+        if self.evaluation_terms.method not in LOWEST_PRICE_METHODS:
+            raise BundleDiscountsNotAllowedError(
+                "bundle discounts need an evaluation by the lowest price (least_cost or "
+                f"request_for_quotations), not {self.evaluation_terms.method.value}"
+            )
+        if not 2 <= len(self.lots) <= MAX_BUNDLE_LOTS:  # noqa: PLR2004
+            raise BundleDiscountsNotAllowedError(
+                f"bundle discounts need 2 to {MAX_BUNDLE_LOTS} lots, not {len(self.lots)}"
+            )
 
     def _framework_consistent(self) -> None:
         framework = self.framework

@@ -141,14 +141,16 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
             method, scope, estimated_amount, currency, lots, bid_security, bid_validity_days,
             clarification_deadline, submission_deadline, opening_time, rules, sealing,
             status, published_at, version, position, direct_contracting, pre_bid_meeting,
-            award_by_lot, performance_security_percent, related, invited_vendors
+            award_by_lot, performance_security_percent, related, invited_vendors,
+            bundle_discounts
         ) VALUES (
             %(id)s, %(reference)s, %(title)s, %(description)s, %(translations)s,
             %(entity)s, %(category)s, %(method)s, %(scope)s, %(amount)s, %(currency)s,
             %(lots)s, %(bid_security)s, %(validity)s, %(clarification)s, %(deadline)s,
             %(opening)s, %(rules)s, %(sealing)s, %(status)s, %(at)s, %(version)s, %(position)s,
             %(direct_contracting)s, %(pre_bid_meeting)s, %(award_by_lot)s,
-            %(performance_security_percent)s, %(related)s, %(invited_vendors)s
+            %(performance_security_percent)s, %(related)s, %(invited_vendors)s,
+            %(bundle_discounts)s
         )
     """
     return [
@@ -180,6 +182,7 @@ def _published(event: Tender.TenderPublished, tracking: Tracking) -> list[Statem
                 "direct_contracting": _json_or_none(notice.direct_contracting),
                 "pre_bid_meeting": _json_or_none(notice.pre_bid_meeting),
                 "award_by_lot": notice.award_by_lot,
+                "bundle_discounts": notice.bundle_discounts,
                 "performance_security_percent": notice.performance_security_percent,
                 "related": _json_or_none(notice.related),
                 "invited_vendors": _invited(notice),

@@ -19,9 +19,12 @@ from api.body import REQUEST_MAX_BODY_SIZE
 from api.schemas.common import Body, StrictCount
 from api.schemas.tenders import MoneyIn
 from domain.bid import (
+    MAX_DISCOUNTS,
     Attachment,
     BidContents,
     BidSecurityOffer,
+    BundleDiscount,
+    DiscountPercent,
     Document,
     EnvelopeName,
     ItemRate,
@@ -83,6 +86,28 @@ class ItemRateIn(Body):
     rate: MoneyIn
 
 
+def _distinct(lots: list[str]) -> list[str]:
+    if len(set(lots)) != len(lots):
+        msg = "name each lot of a bundle once"
+        raise ValueError(msg)
+    return lots
+
+
+class BundleDiscountIn(Body):
+    """If the bid is awarded every lot in ``lots``, each of their prices is reduced by
+    ``percent`` (docs/lots.md#bundle-discounts)."""
+
+    lots: Annotated[
+        list[ShortId],
+        Field(min_length=2, max_length=MAX_LOTS, json_schema_extra={"uniqueItems": True}),
+        AfterValidator(_distinct),
+    ]
+    percent: DiscountPercent
+
+    def to_domain(self) -> BundleDiscount:
+        return BundleDiscount(lots=tuple(self.lots), percent=self.percent)
+
+
 class BidSecurityOfferIn(Body):
     instrument: ShortId
     issuer: Title
@@ -124,6 +149,9 @@ class BidContentsIn(Body):
     is priced at its rates' total; a lot in both must agree with them."""
     bid_security: BidSecurityOfferIn | None = None
     validity_days: Annotated[StrictCount, Field(ge=1, le=MAX_VALIDITY_DAYS)] | None = None
+    discounts: Annotated[list[BundleDiscountIn], Field(max_length=MAX_DISCOUNTS)] = []
+    """Lot-bundle discounts, if the tender's notice allows them (``bundle_discounts``): each
+    names lots the bid prices; sealed with the prices (the financial envelope)."""
 
     def to_domain(self) -> BidContents:
         return BidContents(
@@ -140,6 +168,7 @@ class BidContentsIn(Body):
                 amount=self.bid_security.amount.to_domain(),
             ),
             validity_days=self.validity_days,
+            discounts=tuple(d.to_domain() for d in self.discounts),
         )
 
 

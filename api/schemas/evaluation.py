@@ -196,6 +196,20 @@ class MyEvaluationOut(BaseModel):
             "evaluated_price, financial_score, combined_score, rank); empty otherwise"
         ),
     ] = []
+    discounts: Annotated[
+        list[dict[str, Any]],
+        Field(
+            description="its lot-bundle discounts (lots, percent), when the notice allows "
+            "them; empty otherwise"
+        ),
+    ] = []
+    combination: Annotated[
+        list[dict[str, Any]],
+        Field(
+            description="its parts of the report's cheapest combination (bid_id, lots, "
+            "discount_percent, price), when the notice allows bundle discounts"
+        ),
+    ] = []
 
 
 class EvaluationOut(BaseModel):
@@ -217,7 +231,10 @@ class EvaluationOut(BaseModel):
     ]
     live_awards: Annotated[
         list[dict[str, Any]],
-        Field(description="each live award: lot_id (null: the whole tender) and award_id"),
+        Field(
+            description="each live award: lot_id (null: the whole tender), award_id and "
+            "discount_percent (its bundle's discount, or null)"
+        ),
     ]
     draft_report: Annotated[
         dict[str, Any], Field(description="the report as it would be published now")

@@ -200,6 +200,13 @@ class TenderOut(TenderSummaryOut, frozen=True, kw_only=True, gc=False):
     award_by_lot: Annotated[
         bool, _about("true: each lot is ranked and awarded on its own; a bid prices any lots")
     ]
+    bundle_discounts: Annotated[
+        bool,
+        _about(
+            "true: a bid may offer lot-bundle discounts, and the report recommends the "
+            "cheapest combination of the lots' bids"
+        ),
+    ]
     performance_security_percent: Annotated[
         str | None,
         _about("the winner's performance security in percent of the award's value; null: none"),
@@ -383,6 +390,7 @@ def detail_of(row: dict[str, Any]) -> TenderOut:
         direct_contracting=row["direct_contracting"],
         pre_bid_meeting=row["pre_bid_meeting"],
         award_by_lot=row["award_by_lot"],
+        bundle_discounts=row["bundle_discounts"],
         performance_security_percent=_percent(row["performance_security_percent"]),
         related=row["related"],
         invited_vendors=row["invited_vendors"],

@@ -281,6 +281,10 @@ class TenderIn(Body):
     pre_bid_meeting: PreBidMeetingIn | None = None
     framework: FrameworkIn | None = None
     """A framework agreement's terms (docs/frameworks.md); leave out for any other tender."""
+    bundle_discounts: StrictBool = False
+    """Bids may offer lot-bundle discounts, and the evaluation recommends the cheapest
+    combination (docs/lots.md#bundle-discounts): only with award_by_lot, an evaluation by
+    the lowest price and 2 to 12 lots."""
 
     def to_domain(self) -> TenderTerms:
         return TenderTerms(**domain_fields(self))
@@ -309,6 +313,7 @@ class TenderPatch(Body):
     direct_contracting: DirectContractingIn | None = None  # null removes it
     pre_bid_meeting: PreBidMeetingIn | None = None  # null removes it
     framework: FrameworkIn | None = None  # null removes it
+    bundle_discounts: StrictBool | None = None
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in domain_fields(self).items() if k in self.model_fields_set}

@@ -24,6 +24,7 @@ a copy of what the opening record says about every bid, so that its guards read 
 
 from domain.bid import MAX_TOTAL
 from domain.evaluation.aggregate import Evaluation
+from domain.evaluation.combination import CombinationPart, cheapest_combination
 from domain.evaluation.report import EvaluationQueries, EvaluationReport, ReportEntry
 from domain.evaluation.values import (
     AWARD_NAMESPACE,
@@ -50,6 +51,7 @@ __all__ = [
     "EVALUATION_NAMESPACE",
     "MAX_TOTAL",
     "Candidate",
+    "CombinationPart",
     "Correction",
     "CriterionScore",
     "Declaration",
@@ -65,5 +67,6 @@ __all__ = [
     "ReportEntry",
     "Ruling",
     "award_id_for",
+    "cheapest_combination",
     "evaluation_id_for",
 ]

@@ -13,6 +13,7 @@ from domain.errors import (
     AlreadyScoredError,
     BidNotRankedOnLotError,
     BidNotResponsiveError,
+    BundleAwardedError,
     DeclarationRequiredError,
     EvaluationStateError,
     FinancialOpeningRequiredError,
@@ -26,6 +27,7 @@ from domain.errors import (
     ReasonRequiredError,
     UnknownLotError,
 )
+from domain.evaluation.combination import discounted
 from domain.evaluation.report import EvaluationQueries, EvaluationReport
 from domain.evaluation.values import (
     Candidate,
@@ -71,6 +73,8 @@ class Evaluation(EvaluationQueries, Aggregate):
         # A framework agreement's most suppliers: that many live awards at once, to as many
         # bids, in rank order (docs/frameworks.md); 1 for every other tender.
         max_awards: int = 1
+        # The notice allows lot-bundle discounts (docs/lots.md#bundle-discounts).
+        bundle_discounts: bool = False
 
     class CommitteeReformed(Aggregate.Event):
         TOPIC = "procurement:Evaluation.CommitteeReformed"
@@ -157,6 +161,7 @@ class Evaluation(EvaluationQueries, Aggregate):
         # default, and old callers (and stored events) do not name it.
         award_by_lot: bool = False,
         max_awards: int = 1,
+        bundle_discounts: bool = False,
         *,
         tender_id: UUID,
         entity: str,
@@ -179,6 +184,7 @@ class Evaluation(EvaluationQueries, Aggregate):
         self.lot_ids = tuple(lot_ids)  # stored events give lists back: keep values tuples
         self.award_by_lot = award_by_lot
         self.max_awards = max_awards
+        self.bundle_discounts = bundle_discounts
         self.bid_validity_days = bid_validity_days
         self.two_envelopes = two_envelopes
         self.committee = tuple(committee)
@@ -393,7 +399,9 @@ class Evaluation(EvaluationQueries, Aggregate):
         for bid in bids:
             self.financial[bid.bid_id] = bid
             candidate = self.candidates[bid.bid_id]
-            self.candidates[bid.bid_id] = candidate.model_copy(update={"prices": bid.prices})
+            self.candidates[bid.bid_id] = candidate.model_copy(
+                update={"prices": bid.prices, "discounts": bid.discounts}
+            )
 
     @event(EvaluationFinalised)
     def finalise(self, *, report: EvaluationReport, actor: Actor, timestamp: datetime) -> None:
@@ -427,16 +435,72 @@ class Evaluation(EvaluationQueries, Aggregate):
         tender awarded by lot): to its best-ranked bid, or with a reason."""
         report = self.check_can_award(lot_id)
         rank, _ = self.ranked(report, bid_id, lot_id)
-        if LiveAward(lot_id=lot_id, bid_id=bid_id) in self.live_awards.values():
+        if any(
+            live.lot_id == lot_id and live.bid_id == bid_id for live in self.live_awards.values()
+        ):
             raise LotAwardedError("this bid's award stands already")
+        part = report.part_of(lot_id)
+        if part is not None:
+            # With a combination (bundle discounts): its bid for the lot, or with a reason.
+            self.check_bundle_not_held(report, bid_id, lot_id)
+            if part.bid_id != bid_id:
+                self.check_reason(reason)
         # In rank order: the next of the ranking after the live awards, or with a reason.
-        if rank != len(self.awards_on(lot_id)) + 1:
+        elif rank != len(self.awards_on(lot_id)) + 1:
             self.check_reason(reason)
         if award_id != award_id_for(self.tender_id, self.awards_made + 1):
             raise EvaluationStateError("awards are numbered in order")
+        discount = self.bundle_discount(report, bid_id, lot_id)
         self.status = EvaluationStatus.AWARDED
-        self.live_awards[award_id] = LiveAward(lot_id=lot_id, bid_id=bid_id)
+        self.live_awards[award_id] = LiveAward(
+            lot_id=lot_id, bid_id=bid_id, discount_percent=discount
+        )
         self.awards_made += 1
+
+    def check_bundle_not_held(
+        self, report: EvaluationReport, bid_id: UUID, lot_id: str | None
+    ) -> None:
+        """A lot of the combination's bundle goes to another bid than the bundle's only once
+        no live award of the bundle is at its discount (the bundle's bid would hold a lot at
+        a price it offered only for all of them): cancel that award first."""
+        part = report.part_of(lot_id)
+        if part is None or part.discount_percent is None or part.bid_id == bid_id:
+            return
+        held = [
+            live.lot_id
+            for live in self.live_awards.values()
+            if live.lot_id in part.lots
+            and live.bid_id == part.bid_id
+            and live.discount_percent is not None
+        ]
+        if held:
+            raise BundleAwardedError(
+                f"lot {', '.join(str(lot) for lot in held)} is awarded at the discount of the "
+                f"bundle {' + '.join(part.lots)}: cancel that award before awarding lot "
+                f"{lot_id} to another bid"
+            )
+
+    def bundle_discount(
+        self, report: EvaluationReport, bid_id: UUID, lot_id: str | None
+    ) -> Decimal | None:
+        """The bundle discount of an award of the lot to the bid: the combination's, if the
+        bid is its bundle's and no lot of the bundle is awarded to another bid (a broken
+        bundle's lots are awarded at their undiscounted prices); None otherwise."""
+        part = report.part_of(lot_id)
+        if part is None or part.discount_percent is None or part.bid_id != bid_id:
+            return None
+        if any(
+            live.lot_id in part.lots and live.bid_id != bid_id for live in self.live_awards.values()
+        ):
+            return None
+        return part.discount_percent
+
+    def award_value(self, report: EvaluationReport, bid_id: UUID, lot_id: str | None) -> Money:
+        """An award's value: the bid's evaluated price (for the lot), less its bundle
+        discount if it has one (``bundle_discount``)."""
+        _, price = self.ranked(report, bid_id, lot_id)
+        amount = discounted(price.amount, self.bundle_discount(report, bid_id, lot_id))
+        return Money(amount=amount, currency=price.currency)
 
     @property
     def awards_by_lot(self) -> dict[str | None, UUID]:

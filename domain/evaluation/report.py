@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from uuid import UUID
 
-from domain.bid import MAX_TOTAL, LotPrice
+from domain.bid import MAX_TOTAL, BundleDiscount, LotPrice
 from domain.errors import (
     BidNotFoundError,
     CommitteeNotReadyError,
@@ -15,6 +15,7 @@ from domain.errors import (
     PricesOpenError,
     ScoringIncompleteError,
 )
+from domain.evaluation.combination import CombinationPart, cheapest_combination
 from domain.evaluation.values import (
     CENT,
     Candidate,
@@ -66,6 +67,8 @@ class ReportEntry(ValueObject):
     combined_score: Decimal | None = None
     rank: int | None = None  # awarded by lot: None, each lot's rank is in ``lots``
     lots: tuple[LotStanding, ...] = ()  # awarded by lot: the lots the bid is ranked on
+    # Its lot-bundle discounts, when the notice allows them (docs/lots.md#bundle-discounts).
+    discounts: tuple[BundleDiscount, ...] = ()
 
     @property
     def ranked(self) -> bool:
@@ -90,6 +93,14 @@ class EvaluationReport(ValueObject):
     # Awarded by lot: the lots cancelled before the report (docs/lots.md), neither ranked
     # nor in ``lots``; none in every report stored before lots were cancelled alone.
     cancelled_lots: tuple[str, ...] = ()
+    # The notice allows bundle discounts: the cheapest combination of the lots' bids, which
+    # each lot's ``recommended_bid`` follows, and its total (docs/lots.md#bundle-discounts).
+    combination: tuple[CombinationPart, ...] = ()
+    combination_total: Money | None = None
+
+    def part_of(self, lot_id: str | None) -> CombinationPart | None:
+        """The combination's part that covers the lot; None without a combination."""
+        return next((part for part in self.combination if lot_id in part.lots), None)
 
     @property
     def unsuccessful(self) -> bool:
@@ -124,6 +135,7 @@ class EvaluationQueries:
     currency: str
     lot_ids: tuple[str, ...]
     award_by_lot: bool
+    bundle_discounts: bool
     bid_validity_days: int
     two_envelopes: bool
     committee: tuple[Member, ...]
@@ -316,6 +328,7 @@ class EvaluationQueries:
                 read_price=read,
                 corrections=tuple(self.corrections.get(bid_id, {}).values()),
                 evaluated_price=evaluated,
+                discounts=candidate.discounts if self.bundle_discounts else (),
             )
         if self.terms.method is EvaluationMethod.QUALIFICATION:
             return self._qualification_report(entries)
@@ -419,6 +432,12 @@ class EvaluationQueries:
             )
         for bid_id, lots in standings.items():
             entries[bid_id] = entries[bid_id].model_copy(update={"lots": tuple(lots)})
+        combination = self._combination(standings, entries) if self.bundle_discounts else ()
+        if combination:
+            chosen = {lot: part.bid_id for part in combination for lot in part.lots}
+            results = [
+                r.model_copy(update={"recommended_bid": chosen.get(r.lot_id)}) for r in results
+            ]
         return EvaluationReport(
             number=len(self.reports) + 1,
             method=self.terms.method,
@@ -429,6 +448,31 @@ class EvaluationQueries:
             award_by_lot=True,
             lots=tuple(results),
             cancelled_lots=tuple(lot for lot in self.lot_ids if lot in cancelled_lots),
+            combination=combination,
+            combination_total=Money(
+                amount=sum((part.price.amount for part in combination), Decimal(0)),
+                currency=self.currency,
+            )
+            if combination
+            else None,
+        )
+
+    def _combination(
+        self, standings: dict[UUID, list[LotStanding]], entries: dict[UUID, ReportEntry]
+    ) -> tuple[CombinationPart, ...]:
+        """The cheapest combination of the lots' ranked bids with their bundle discounts
+        (``combination.py``): each lot's bids in rank order, at their evaluated prices."""
+        ranked: dict[str, list[tuple[int, UUID, Decimal]]] = {}
+        for bid_id, lots in standings.items():
+            for standing in lots:
+                ranked.setdefault(standing.lot_id, []).append(
+                    (standing.rank, bid_id, standing.evaluated_price.amount)
+                )
+        return cheapest_combination(
+            self.lot_ids,
+            {lot: [(bid, price) for _, bid, price in sorted(bids)] for lot, bids in ranked.items()},
+            {bid_id: entries[bid_id].discounts for bid_id in standings},
+            self.currency,
         )
 
     def _ranking_key(

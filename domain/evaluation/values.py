@@ -11,7 +11,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import Field
 
-from domain.bid import LotPrice
+from domain.bid import BundleDiscount, LotPrice
 from domain.opening import OpenedBid, OpenedStatus
 from domain.values import Money, ValueObject
 
@@ -55,6 +55,7 @@ class Candidate(ValueObject):
     security_sufficient: bool | None = None
     validity_days: int | None = None
     documents: tuple[str, ...] = ()
+    discounts: tuple[BundleDiscount, ...] = ()  # as prices: () while sealed
 
     @classmethod
     def from_opening(cls, opened: OpenedBid, *, prices_known: bool) -> Candidate:
@@ -69,6 +70,7 @@ class Candidate(ValueObject):
             security_sufficient=opened.security_sufficient,
             validity_days=opened.validity_days,
             documents=opened.documents,
+            discounts=opened.discounts if prices_known else (),
         )
 
 
@@ -98,6 +100,7 @@ class LiveAward(ValueObject):
 
     lot_id: str | None
     bid_id: UUID
+    discount_percent: Decimal | None = None  # awarded at its bundle's discount (docs/lots.md)
 
 
 class Ruling(ValueObject):
@@ -123,3 +126,4 @@ class FinancialBid(ValueObject):
     prices: tuple[LotPrice, ...] = ()
     rate_totals: tuple[LotPrice, ...] = ()  # each lot's total from its unit rates, if given
     problem: str | None = None  # the envelope did not open or held no prices
+    discounts: tuple[BundleDiscount, ...] = ()  # its lot-bundle discounts (docs/lots.md)

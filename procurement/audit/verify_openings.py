@@ -177,6 +177,9 @@ def _check_contents(
     prices = [] if unpriced else [p.model_dump(mode="json") for p in contents.prices]
     if prices != opened["prices"]:
         report.add(position, f"bid {opened['bid_id']}: the published prices are not its own")
+    discounts = [] if unpriced else [d.model_dump(mode="json") for d in contents.discounts]
+    if discounts != list(opened.get("discounts") or ()):
+        report.add(position, f"bid {opened['bid_id']}: the published discounts are not its own")
     named = [
         {"name": a.name, "blob": a.blob, "sha256": a.sha256, "size": a.size}
         for a in contents.attachments

@@ -54,7 +54,9 @@ class AwardCommands(ProcurementStore):
         report = evaluation.check_can_award(lot_id)
         tender.check_enough_quotations(reason, evaluation.quotations_for(lot_id))
         entry = report.entry(bid_id)
-        rank, value = evaluation.ranked(report, bid_id, lot_id)
+        rank, _ = evaluation.ranked(report, bid_id, lot_id)
+        # Less its bundle's discount, if the report's combination gives it the whole bundle.
+        value = evaluation.award_value(report, bid_id, lot_id)
         if not reason.strip() and self._fell_on_a_complaint(tender_id, evaluation, bid_id, lot_id):
             raise ReasonRequiredError(
                 "this bid's earlier award fell on an upheld complaint: give the reason for "

@@ -19,6 +19,7 @@ from domain.errors import (
     BidExistsError,
     BidNotLiveError,
     ForbiddenError,
+    InvalidDiscountError,
     ProcurementError,
     TenderNotPublishedError,
     UnpricedProposalError,
@@ -334,12 +335,16 @@ class BidCommands(ProcurementStore):
     def _sealed(tender: Tender, actor: Actor, bid: SealedBid | BidContents) -> SealedBid:
         if isinstance(bid, SealedBid):
             return bid
-        if tender.terms.method.is_stage_one and (bid.prices or bid.rates):
+        if tender.terms.method.is_stage_one and (bid.prices or bid.rates or bid.discounts):
             raise UnpricedProposalError(
                 "stage one of a two-stage tender takes technical proposals without prices "
                 "or rates: the prices come in stage two"
             )
         bid = bid.priced(tender.terms.lots)
+        if bid.discounts and not tender.terms.bundle_discounts:
+            raise InvalidDiscountError(
+                "this tender's notice does not allow lot-bundle discounts: leave out discounts"
+            )
         bid.check_prices(tender.lot_ids())
         tender.check_prices_open(price.lot_id for price in bid.prices)
         bid.check_rates(tender.terms.lots)

@@ -62,6 +62,7 @@ class EvaluationCommands(ProcurementStore):
             currency=tender.terms.estimated_value.currency,
             lot_ids=[lot.id for lot in tender.terms.lots],
             award_by_lot=tender.terms.award_by_lot,
+            bundle_discounts=tender.terms.bundle_discounts,
             max_awards=framework.max_suppliers if (framework := tender.terms.framework) else 1,
             bid_validity_days=tender.terms.bid_validity_days,
             two_envelopes=two_envelopes,
@@ -252,6 +253,7 @@ class EvaluationCommands(ProcurementStore):
             commitment=envelope.commitment,
             prices=contents.prices,
             rate_totals=contents.rate_totals(tender.terms.lots),
+            discounts=contents.discounts,
         )
 
     def finalise_evaluation(self, actor: Actor, tender_id: UUID) -> WriteResult:
@@ -280,7 +282,13 @@ class EvaluationCommands(ProcurementStore):
                 else [],
                 "current_award": str(award) if (award := evaluation.current_award) else None,
                 "live_awards": [
-                    {"lot_id": live.lot_id, "award_id": str(award_id)}
+                    {
+                        "lot_id": live.lot_id,
+                        "award_id": str(award_id),
+                        "discount_percent": None
+                        if live.discount_percent is None
+                        else str(live.discount_percent),
+                    }
                     for award_id, live in evaluation.live_awards.items()
                 ],
                 "draft_report": report.model_dump(mode="json"),
@@ -307,6 +315,10 @@ class EvaluationCommands(ProcurementStore):
             or any(lot.recommended_bid == bid.id for lot in report.lots),
             "superseded": evaluation.status is EvaluationStatus.IN_PROGRESS,
             **entry.model_dump(mode="json"),
+            # Its parts of the cheapest combination, when the notice allows bundle discounts.
+            "combination": [
+                part.model_dump(mode="json") for part in report.combination if part.bid_id == bid.id
+            ],
         }
 
     def _committee_work(self, actor: Actor, tender_id: UUID) -> Evaluation:

@@ -243,5 +243,6 @@ class OpeningCommands(ProcurementStore):
                 ),
                 "bid_security": offered,
                 "security_sufficient": sufficient,
+                "discounts": () if unpriced else contents.discounts,
             }
         )

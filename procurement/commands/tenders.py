@@ -78,6 +78,7 @@ class TenderCommands(ProcurementStore):
         that slipped past the idempotency store conflicts instead of drafting twice."""
         if actor.role is not Role.OFFICER or actor.entity is None:
             raise TenderNotFoundError("only an entity's officers draft its tenders")
+        terms.check_bundle_discounts()
         tender = Tender(
             id=self._new_id(actor, idempotency_key),
             entity=actor.entity,
@@ -165,6 +166,7 @@ class TenderCommands(ProcurementStore):
         if tender.terms.related is not None:
             check_follow_on_kept(current, changes)
         terms = TenderTerms.model_validate({**current, **changes})
+        terms.check_bundle_discounts()
         tender.edit_draft(terms=terms, actor=actor, timestamp=self._now())
         return self._save(tender)
 
@@ -188,6 +190,7 @@ class TenderCommands(ProcurementStore):
         check_performance_security_percent(tender.terms, security_rules(self.rule_profile))
         tender.check_justification(tender.terms, rules)
         check_framework_period(tender.terms, framework_rules())
+        tender.terms.check_bundle_discounts()
         framework = self._framework_of(tender)
         if framework is not None:  # a mini-competition: its framework as it is now
             self._check_mini_competition(framework, tender.terms, now)

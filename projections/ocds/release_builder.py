@@ -179,10 +179,17 @@ def _criteria_text(notice: TenderTerms) -> str:
             f"weights {terms.technical_weight}% technical, {terms.financial_weight}% "
             f"financial; ties: {terms.tie_break.value.replace('_', ' ')}."
         )
-    return (
+    text = (
         f"{terms.method.value.replace('_', ' ').capitalize()}: the lowest evaluated "
         f"responsive bid; ties: {terms.tie_break.value.replace('_', ' ')}."
     )
+    if notice.bundle_discounts:  # docs/lots.md#bundle-discounts
+        text += (
+            " Lot-bundle discounts allowed: each lot goes to its bid in the cheapest "
+            "combination of the lots' bids, a bundle's discount counting only when its bid "
+            "is given every lot of the bundle."
+        )
+    return text
 
 
 def document_digest(document: BaseModel) -> str:

@@ -979,3 +979,23 @@ class BundleAwardedError(InvalidStateError):
     code = "bundle_awarded"
     title = "A lot of this bundle is awarded at the bundle's discount: cancel that award first"
     field = "lot_id"
+
+
+class LotCancellationHeldError(InvalidStateError):
+    """One lot cancelled alone while its bidders may still complain: within the report's
+    complaint period, or within the standstill of an award of the lot that was cancelled
+    (a corrupt cancellation would otherwise take a lot from the bidder ranked first with
+    no complaint left to undo it)."""
+
+    code = "lot_cancellation_held"
+    title = "The lot's bidders may still complain: the lot is cancelled alone after that"
+    field = "lot_id"
+
+
+class LotInBundleError(InvalidStateError):
+    """One lot cancelled alone while the latest report recommends it in a bundle with other
+    lots: the bundle's discount was offered for all of them together."""
+
+    code = "lot_in_bundle"
+    title = "The report recommends this lot in a bundle: it is not cancelled alone"
+    field = "lot_id"

@@ -33,6 +33,7 @@ from domain.errors import (
 )
 from domain.fields import Description, Reason, Title
 from domain.rules import FrameworkRules
+from domain.text import says_nothing
 from domain.values import Actor, FrameworkPeriod, FrameworkTerms, Money, TenderTerms, ValueObject
 
 FRAMEWORK_NAMESPACE = uuid5(NAMESPACE_URL, "urn:sindh-procurement:framework")
@@ -185,7 +186,7 @@ class FrameworkCallOffs(Aggregate):
     ) -> None:
         if framework_id != self.framework_id or entity != self.entity:
             raise InvalidTermsError("a direct order names its own framework")
-        if not reason.strip():
+        if says_nothing(reason):
             raise ReasonRequiredError(
                 "a direct order gives its reason (published): no competition chose it"
             )

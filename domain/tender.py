@@ -70,6 +70,7 @@ from domain.opening import OpeningRecord
 from domain.public_status import PublicTenderStatus
 from domain.rules import OPENING_GRACE, MethodRules, human_period
 from domain.sealing import SealingKeySet
+from domain.text import says_nothing
 from domain.values import (
     Actor,
     Method,
@@ -605,7 +606,7 @@ class Tender(Aggregate):
         """Cancel one lot of a tender awarded by lot, with its reason: it is not awarded any
         more, and the tender's other lots go on (docs/lots.md)."""
         self.check_lot_cancellable(lot_id)
-        if not reason.strip():
+        if says_nothing(reason):
             raise InvalidTermsError("a lot's cancellation needs its reason")
         self.lot_cancellations = {
             **self.cancelled_lots,

@@ -154,3 +154,12 @@ compares it as typed, so normalising it now would lock out whoever set a passwor
 
 Line = Annotated[str, SINGLE_LINE]
 Text = Annotated[str, MULTI_LINE]
+
+
+def says_nothing(value: str) -> bool:
+    """Whether a reason or explanation has nothing a reader sees: only whitespace and
+    invisible format characters (Unicode category Cf: zero-width spaces and joiners, the
+    byte-order mark, direction marks). A published reason of two zero-width spaces is a
+    blank one. For checks added since; older guards keep ``str.strip`` so that events
+    stored under them still replay."""
+    return all(char.isspace() or unicodedata.category(char) == "Cf" for char in value)

@@ -27,7 +27,7 @@ from domain.errors import (
     ReasonRequiredError,
     UnknownLotError,
 )
-from domain.evaluation.combination import discounted
+from domain.evaluation.combination import CombinationPart, discounted
 from domain.evaluation.report import EvaluationQueries, EvaluationReport
 from domain.evaluation.values import (
     Candidate,
@@ -440,9 +440,10 @@ class Evaluation(EvaluationQueries, Aggregate):
         ):
             raise LotAwardedError("this bid's award stands already")
         part = report.part_of(lot_id)
-        if part is not None:
+        self.check_bundle_not_held(report, bid_id, lot_id)
+        if part is not None and not self.bundle_broken(part):
             # With a combination (bundle discounts): its bid for the lot, or with a reason.
-            self.check_bundle_not_held(report, bid_id, lot_id)
+            # A broken bundle's lots go by the per-lot ranking, as without a combination.
             if part.bid_id != bid_id:
                 self.check_reason(reason)
         # In rank order: the next of the ranking after the live awards, or with a reason.
@@ -480,6 +481,14 @@ class Evaluation(EvaluationQueries, Aggregate):
                 f"{lot_id} to another bid"
             )
 
+    def bundle_broken(self, part: CombinationPart) -> bool:
+        """Whether a lot of the combination's part is awarded (live) to another bid than
+        the part's: its bundle can no longer be given whole."""
+        return any(
+            live.lot_id in part.lots and live.bid_id != part.bid_id
+            for live in self.live_awards.values()
+        )
+
     def bundle_discount(
         self, report: EvaluationReport, bid_id: UUID, lot_id: str | None
     ) -> Decimal | None:
@@ -489,11 +498,7 @@ class Evaluation(EvaluationQueries, Aggregate):
         part = report.part_of(lot_id)
         if part is None or part.discount_percent is None or part.bid_id != bid_id:
             return None
-        if any(
-            live.lot_id in part.lots and live.bid_id != bid_id for live in self.live_awards.values()
-        ):
-            return None
-        return part.discount_percent
+        return None if self.bundle_broken(part) else part.discount_percent
 
     def award_value(self, report: EvaluationReport, bid_id: UUID, lot_id: str | None) -> Money:
         """An award's value: the bid's evaluated price (for the lot), less its bundle

@@ -107,26 +107,27 @@ def _offers(
     ranked: Mapping[str, Sequence[tuple[UUID, Decimal]]],
     discounts: Mapping[UUID, Sequence[BundleDiscount]],
 ) -> list[list[_Offer]]:
-    """The offers by the first of their lots (the notice's order): each lot's singles in
-    rank order, then the bundles of the ranked bids, in the bids' order on their first lot
+    """The offers by the first of their lots (the notice's order): each lot's best-ranked
+    single, then the bundles of the ranked bids, in the bids' order on their first lot
     and each bid's order of discounts."""
     rank = {(lot, bid): n for lot in lots for n, (bid, _) in enumerate(ranked[lot], start=1)}
     price = {(lot, bid): amount for lot in lots for bid, amount in ranked[lot]}
     by_first: list[list[_Offer]] = [[] for _ in lots]
     for i, lot in enumerate(lots):
-        for bid, amount in ranked[lot]:
-            key = (amount, rank[lot, bid], 0)
-            by_first[i].append(_Offer(bid, (lot,), bit[lot], None, amount, key))
+        # Only the lot's first: a lower rank's single is dearer (or as dear, ranked after),
+        # so no least combination uses it; leaving them out keeps the search small.
+        bid, amount = ranked[lot][0]
+        by_first[i].append(_Offer(bid, (lot,), bit[lot], None, amount, (amount, 1, 0)))
     for i, lot in enumerate(lots):
         for bid, _ in ranked[lot]:
             for discount in discounts.get(bid, ()):
                 covered = [other for other in lots if other in discount.lots]
                 if covered[:1] != [lot] or any((other, bid) not in rank for other in discount.lots):
                     continue  # listed under its first lot; only if ranked on all its lots
-                total = sum(
-                    (discounted(price[other, bid], discount.percent) for other in covered),
-                    Decimal(0),
-                )
+                lines = [discounted(price[other, bid], discount.percent) for other in covered]
+                if min(lines) < CENT:
+                    continue  # a lot discounted to nothing could never be contracted
+                total = sum(lines, Decimal(0))
                 by_first[i].append(
                     _Offer(
                         bid,

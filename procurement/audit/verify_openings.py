@@ -161,7 +161,8 @@ def _check_opening(
             report.add(position, f"bid {opened['bid_id']} does not open with the released key")
             continue
         unpriced = published is not None and published.unpriced
-        _check_contents(position, opened, contents, report, unpriced=unpriced)
+        technical = name is EnvelopeName.TECHNICAL
+        _check_contents(position, opened, contents, report, unpriced=unpriced, technical=technical)
 
 
 def _check_contents(
@@ -171,13 +172,18 @@ def _check_contents(
     report: Report,
     *,
     unpriced: bool = False,
+    technical: bool = False,
 ) -> None:
     """The record lists the envelope's prices (none on stage one, which never publishes a
-    price sealed into a proposal) and the sealed documents it names."""
-    prices = [] if unpriced else [p.model_dump(mode="json") for p in contents.prices]
-    if prices != opened["prices"]:
+    price sealed into a proposal; a technical envelope's are listed by no opening since
+    bundle discounts, and were by the earlier ones, so either is its own) and the sealed
+    documents it names."""
+    sealed = [p.model_dump(mode="json") for p in contents.prices]
+    prices = [] if unpriced else sealed
+    if opened["prices"] != prices and not (technical and opened["prices"] in ([], sealed)):
         report.add(position, f"bid {opened['bid_id']}: the published prices are not its own")
-    discounts = [] if unpriced else [d.model_dump(mode="json") for d in contents.discounts]
+    offered = [d.model_dump(mode="json") for d in contents.discounts]
+    discounts = [] if unpriced or technical else offered
     if discounts != list(opened.get("discounts") or ()):
         report.add(position, f"bid {opened['bid_id']}: the published discounts are not its own")
     named = [

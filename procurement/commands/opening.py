@@ -215,7 +215,10 @@ class OpeningCommands(ProcurementStore):
                     "problem": str(problem),
                 }
             )
-        unpriced = tender.terms.method.is_stage_one
+        # Stage one takes unpriced proposals, and a technical envelope is opened before the
+        # financial one: a price (or discount) sealed into either on the vendor's machine is
+        # never recorded, so never published to its competitors or the technical scorers.
+        unpriced = tender.terms.method.is_stage_one or envelope.name == EnvelopeName.TECHNICAL
         required = tender.terms.bid_security
         offered = contents.bid_security
         sufficient = (
@@ -231,8 +234,6 @@ class OpeningCommands(ProcurementStore):
             update={
                 "status": OpenedStatus.OPENED,
                 "commitments": commitments,
-                # Stage one takes unpriced proposals: a price sealed on the vendor's machine
-                # is never recorded, so never published to its competitors.
                 "prices": () if unpriced else contents.prices,
                 "rate_totals": () if unpriced else contents.rate_totals(tender.terms.lots),
                 "validity_days": contents.validity_days,

@@ -318,10 +318,12 @@ class Outcome:
     def _filled_at(self, scope: str | None) -> datetime | None:
         """When every award of ``scope`` (the whole tender or a lot: one, or a framework's
         most suppliers) was contracted: the signing that filled the last; None while one is
-        open. A lot cancelled alone is decided at its cancellation: no one wins it."""
+        open. A lot cancelled alone is decided at its cancellation: no one wins it; its
+        bidders' clock starts no earlier than the notice's opening time (a lot cancelled
+        before the deadline: no security is in the entity's hands before the opening)."""
         cancelled = self.tender.cancelled_lots.get(scope) if scope is not None else None
         if cancelled is not None:
-            return cancelled.cancelled_at
+            return max(cancelled.cancelled_at, self.tender.terms.timeline.opening_time)
         slots = self._slots(scope)
         signed = sorted(a.contract.signed_at for a in self._contracted(scope) if a.contract)
         return signed[slots - 1] if len(signed) >= slots else None

@@ -342,8 +342,9 @@ class TenderCommands(ProcurementStore):
         the lot's awards and complaints, read as of the write."""
         tender = self._officers_tender(actor, tender_id, expected_version)
         tender.check_lot_cancellable(lot_id)
-        read = self.check_lot_cancellable(tender_id, lot_id)
-        tender.cancel_lot(lot_id=lot_id, reason=reason, actor=actor, timestamp=self._now())
+        now = self._now()
+        read = self.check_lot_cancellable(tender_id, lot_id, now)
+        tender.cancel_lot(lot_id=lot_id, reason=reason, actor=actor, timestamp=now)
         return self._save(tender, unless_changed=read)
 
     def close_bidding(self, tender_id: UUID, request_id: str) -> WriteResult:

@@ -37,6 +37,8 @@ from domain.errors import (
     FrameworkNotAwardedError,
     GrievanceCommitteeNotFoundError,
     InvalidCommitteeError,
+    LotCancellationHeldError,
+    LotInBundleError,
     NotEntityHeadError,
     PerformanceSecurityRequiredError,
     PlanNotFoundError,
@@ -55,6 +57,7 @@ from domain.grievance import (
     complaints_id_for,
 )
 from domain.plan import ProcurementPlan, plan_id_for
+from domain.rules import grievance_rules
 from domain.securities import TenderSecurities, securities_id_for, validity_end
 from domain.tender import Tender, TenderStatus
 from domain.values import Actor, Relationship, Role
@@ -475,10 +478,12 @@ class ProcurementStore(Application[UUID]):
             read[award.id] = award.version
         return read | self._check_no_complaint_unsettled(tender_id)
 
-    def check_lot_cancellable(self, tender_id: UUID, lot_id: str) -> dict[UUID, int]:
-        """One lot is cancelled alone only when no award of it stands (nor its contract)
-        and no complaint that concerns it waits for its decision: about one of its awards,
-        or about the report or the documents (every lot's).
+    def check_lot_cancellable(self, tender_id: UUID, lot_id: str, now: datetime) -> dict[UUID, int]:
+        """One lot is cancelled alone only when no award of it stands (nor its contract),
+        no complaint that concerns it waits for its decision (about one of its awards, or
+        about the report or the documents: every lot's), and its bidders can no longer
+        complain about what would be cancelled: the latest report's complaint period is
+        over, and so is the standstill of every award of the lot that was cancelled.
 
         Returns the versions read (the evaluation, the lot's awards, the complaints file):
         the cancellation holds only if they are unchanged when it commits."""
@@ -487,6 +492,7 @@ class ProcurementStore(Application[UUID]):
         except EvaluationNotFoundError:
             return self._check_no_complaint_unsettled(tender_id)
         read = {evaluation.id: evaluation.version}
+        self._check_report_lets_lot_go(evaluation, lot_id, now)
         for live in evaluation.awards_on(lot_id):
             award = self._load(Award, live)
             if award.status is AwardStatus.CONTRACTED:
@@ -506,9 +512,36 @@ class ProcurementStore(Application[UUID]):
                 raise ComplaintPendingError(
                     f"a complaint against award {award.id} is pending: decide it first"
                 )
+            if now < award.standstill_ends:
+                raise LotCancellationHeldError(
+                    f"award {award.id} of lot {lot_id} was cancelled within its standstill, "
+                    f"which runs until {award.standstill_ends.isoformat()}: a lot is "
+                    "cancelled alone after that"
+                )
             read[award.id] = award.version
             awards.append(award.id)
         return read | self._check_no_complaint_unsettled(tender_id, awards)
+
+    def _check_report_lets_lot_go(self, evaluation: Evaluation, lot_id: str, now: datetime) -> None:
+        """The report's bidders may no longer complain about it, and it does not recommend
+        the lot in a bundle (whose discount was offered for its lots together)."""
+        if evaluation.finalised_at is not None:
+            closes = (
+                evaluation.finalised_at + grievance_rules(self.rule_profile).report_complaint_period
+            )
+            if now < closes:
+                raise LotCancellationHeldError(
+                    f"bidders may complain about the report until {closes.isoformat()}: "
+                    "a lot is cancelled alone after that"
+                )
+        report = evaluation.latest_report
+        part = None if report is None else report.part_of(lot_id)
+        if part is not None and part.discount_percent is not None:
+            raise LotInBundleError(
+                f"the report recommends lot {lot_id} in the bundle {' + '.join(part.lots)} "
+                "at its discount, offered for those lots together: it is not cancelled alone "
+                "(cancel the tender, or cancel the lot before a report)"
+            )
 
     def _check_no_complaint_unsettled(
         self, tender_id: UUID, awards: Collection[UUID] | None = None

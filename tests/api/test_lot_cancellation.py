@@ -25,6 +25,7 @@ pytestmark = pytest.mark.usefixtures("committee")
 OFFICER = "officer@works"
 RELEASE_PERIOD = timedelta(days=7)  # the rules' (docs/securities.md)
 STANDSTILL = timedelta(days=7)
+REPORT_COMPLAINTS = timedelta(days=10)  # the report's complaint period (docs/grievances.md)
 THREE_LOTS = [
     *LOTS,
     {
@@ -115,6 +116,16 @@ def assert_open_data(api: Api, settings: Settings, tender: Scenario) -> None:
     assert cancellation["description"] == REASON
 
 
+def wait_out_the_report_complaints(api: Api, clock: FakeClock, tender: Scenario) -> None:
+    """Refused while the bidders may complain about the report; then the period passes (and
+    a reason of zero-width spaces, which says nothing, is refused)."""
+    before = api.event_count()
+    refused(tender, cancel_lot(tender, "2"), 409, "lot_cancellation_held", ["lot_id"])
+    clock.set(clock.now() + REPORT_COMPLAINTS)
+    refused(tender, cancel_lot(tender, "2", reason="\u200b\u200b"), 422, "invalid_terms", None)
+    assert api.event_count() == before
+
+
 def test_a_cancelled_lot_is_not_awarded_its_bidders_security_is_due_back_and_the_rest_go_on(
     api: Api, clock: FakeClock, settings: Settings
 ) -> None:
@@ -122,6 +133,7 @@ def test_a_cancelled_lot_is_not_awarded_its_bidders_security_is_due_back_and_the
     bids = tender.bids
     record_security(tender, "gamma")
     assert_refusals_before_cancelling(api, clock, tender)
+    wait_out_the_report_complaints(api, clock, tender)
 
     cancelled = cancel_lot(tender, "2")
     assert cancelled.status_code == 200, cancelled.text
@@ -212,3 +224,45 @@ def test_a_lot_cancelled_before_the_deadline_is_neither_priced_nor_ranked(
     assert report["lots"] == [{"lot_id": "2", "recommended_bid": tender.bids["beta"]}]
     entries = tender.entries(page)
     assert [(s["lot_id"], s["rank"]) for s in entries["alpha"]["lots"]] == [("2", 2)]
+
+
+def test_a_lot_whose_award_was_cancelled_waits_out_that_award_s_standstill(
+    api: Api, clock: FakeClock
+) -> None:
+    """An officer who cancels the award of the bidder ranked first and then the lot would
+    leave that bidder no complaint: the lot waits until the award's standstill is over."""
+    tender = reported_with_three_lots(api, clock)
+    clock.set(clock.now() + REPORT_COMPLAINTS)
+    made = award(tender, {"bid_id": tender.bids["alpha"], "lot_id": "3"})
+    assert made.status_code == 201, made.text
+    award_id = made.json()["id"]
+    fallen = api.post(
+        f"/awards/{award_id}/cancel", tender.token(OFFICER), json={"reason": "changed our mind"}
+    )
+    assert fallen.status_code == 200, fallen.text
+    before = api.event_count()
+    refused(tender, cancel_lot(tender, "3"), 409, "lot_cancellation_held", ["lot_id"])
+    assert api.event_count() == before
+    clock.set(clock.now() + STANDSTILL)
+    cancelled = cancel_lot(tender, "3")
+    assert cancelled.status_code == 200, cancelled.text
+
+
+def test_a_lot_cancelled_before_the_opening_starts_no_release_clock_before_it(
+    api: Api, clock: FakeClock
+) -> None:
+    """gamma priced only lot 1, cancelled before the deadline: nobody holds its security
+    before the opening, so it is not due back (nor overdue) from a moment before it."""
+    tender = Scenario(api, clock, lots=THREE_LOTS, award_by_lot=True)
+    tender.bid("gamma", priced(lot1="400000.00"))
+    tender.bid("beta", priced(lot2="600000.00"))
+    tender.bid("alpha", priced(lot3="300000.00"))
+    cancelled = cancel_lot(tender, "1")
+    assert cancelled.status_code == 200, cancelled.text
+    tender.open()
+    opened_at = clock.now()
+    record_security(tender, "gamma")
+    api.settle()
+    row = security_file(tender)[str(account_id_for("gamma"))]
+    assert row["release_overdue"] is False, row
+    assert datetime.fromisoformat(row["release_due"]) >= opened_at, row

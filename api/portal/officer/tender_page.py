@@ -144,7 +144,7 @@ def cancellable_lots(view: TenderView, awards: list[dict[str, Any]]) -> list[str
     open_lots = [lot.id for lot in view.terms.lots if lot.id not in cancelled]
     if len(open_lots) < 2:  # noqa: PLR2004 (the last open lot is not cancelled alone)
         return []
-    awarded = {award["lot_id"] for award in awards}
+    awarded = {award["lot_id"] for award in awards if award["status"] != AwardStatus.CANCELLED}
     return [lot_id for lot_id in open_lots if lot_id not in awarded]
 
 

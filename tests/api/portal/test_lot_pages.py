@@ -90,6 +90,7 @@ def test_the_officer_cancels_one_lot_through_the_page_and_the_public_sees_it(
     api: Api, browser: Browser, clock: FakeClock
 ) -> None:
     tender, _ = by_lot(api, clock)
+    clock.set(clock.now() + timedelta(days=10))  # the report's complaint period is over
     page_path = f"/portal/officer/tenders/{tender.id}"
     browser.sign_in("officer@works")
     page = browser.page(page_path)

@@ -50,8 +50,13 @@ def test_a_vendor_registers_bids_and_verifies_the_receipt(
 ) -> None:
     tender_id = published_tender(application, clock)
     page = new_page()
-    page.goto("/portal/tenders")
-    expect(page.get_by_role("link", name="Rehabilitation of a district road")).to_be_visible()
+    listed = page.get_by_role("link", name="Rehabilitation of a district road")
+    for _ in range(60):  # as a reader refreshes: the list is a read model, a moment behind
+        page.goto("/portal/tenders")
+        if listed.count():
+            break
+        page.wait_for_timeout(500)
+    expect(listed).to_be_visible()
     screenshot(page, "01-public-tender-list")
 
     register(page, "indus")

@@ -24,6 +24,7 @@ from litestar.response import Redirect, Template
 from pydantic import ValidationError
 
 from api.errors import EXCEPTION_HANDLERS, ApiProblem, status_for
+from api.portal.bid_discounts import read_discounts
 from api.portal.documents import (
     chunks_of,
     form_files,
@@ -43,7 +44,7 @@ from api.schemas import BidContentsIn, ComplaintIn, QuestionIn
 from api.schemas.bids import AttachmentIn
 from api.standing import checked_bid, standings_of
 from api.uploads import seal_bid_document
-from domain.bid import BidStatus
+from domain.bid import MAX_DISCOUNTS, BidStatus
 from domain.documents import MAX_DOCUMENT_BYTES
 from domain.errors import ProcurementError, TenderNotFoundError
 from domain.public_status import PublicTenderStatus
@@ -55,7 +56,10 @@ from projections import reads
 MAX_FORM_BYTES = 25 * 1024 * 1024
 """A bid form's body, documents sent with it included (without the page's script)."""
 # Which field a refusal is about, where the code names one.
-BID_FIELDS = {"insufficient_bid_security": "bid_security.amount.amount"}
+BID_FIELDS = {
+    "insufficient_bid_security": "bid_security.amount.amount",
+    "invalid_discount": "discounts",
+}
 ATTACHMENTS = "attachments."
 PRICED = ("prices.", "rates.")
 """The form's rows of lot prices and of the bill of quantities' unit rates: a row left
@@ -283,6 +287,7 @@ class VendorPages(Controller):
             and request.app.state.clock.now() < deadline,
             form=form,
             attachment_rows=rows_under(form.values.items(), ATTACHMENTS),
+            discount_rows=range(MAX_DISCOUNTS),
         )
 
     @post(
@@ -297,7 +302,15 @@ class VendorPages(Controller):
         procurement: NamedDependency[ProcurementApplication],
         tender_id: FromPath[UUID],
     ) -> Template | Redirect:
-        pairs = await form_values(request)
+        tender = await reads.get_tender(pool, tender_id)
+        if tender is None:
+            raise TenderNotFoundError(f"no published tender {tender_id}")
+        pairs, discounts = read_discounts(
+            await form_values(request),
+            [str(lot["id"]) for lot in tender["lots"]],
+            allowed=bool(tender["bundle_discounts"]),
+            t=translator(language_of(request)),
+        )
         if not any(
             k.startswith("bid_security.") and v.strip() for k, v in pairs if "currency" not in k
         ):
@@ -309,15 +322,22 @@ class VendorPages(Controller):
             request, procurement, tender_id, rows_under(pairs, ATTACHMENTS)
         )
         data, form = parse(
-            BidContentsIn, pairs + sealed, integers=("validity_days", "attachments.*.size")
+            BidContentsIn,
+            pairs + sealed,
+            {"discounts": discounts.body},
+            integers=("validity_days", "attachments.*.size"),
         )
         form.values.update(shown_as.values)  # as typed, at the fields they were typed in
-        form.errors = {shown_as.key(key): message for key, message in form.errors.items()}
+        form.values.update(discounts.values)
+        form.errors = {
+            discounts.shown_at(shown_as.key(key)): message for key, message in form.errors.items()
+        }
+        form.errors.update(discounts.errors)
         if refused_file:
             form.errors["documents"] = refused_file
         for key in [key for key in form.errors if key.startswith(ATTACHMENTS)]:
             form.errors.setdefault("documents", form.errors.pop(key))  # shown at the files
-        if data is None or refused_file:
+        if data is None or refused_file or discounts.errors:
             return await self._bid_page(
                 request, pool, procurement, tender_id, form=form, status_code=422
             )

@@ -6,9 +6,10 @@ exact search over the sets of lots that a report awarded by lot with bundle disc
 docs/lots.md#bundle-discounts) on seeded random bids: each bid prices every lot and offers
 ``--discounts`` bundles of 2 to 6 random lots at 0.5% to 15%. The baseline, on the same bids
 in the same run, is the per-lot ranking alone: each lot's bids sorted by price, the cheapest
-first (what the report does without bundle discounts, and what the search is given).
+first (what the report does without bundle discounts, and what the search is given); and,
+below it, each lot's cheapest bid alone (``min``, no order of the rest).
 
-The two alternate, ``--repeats`` times each, after one untimed warm-up of each; the report
+The three alternate, ``--repeats`` times each, after one untimed warm-up of each; the report
 gives the median, the fastest and the slowest, with the machine (cores, CPU model) and its load
 average before and after. No database: the search is pure. Prints a Markdown report and writes
 it to ``bench/results/bundle_combination.md``; a watchdog stops a run past 2 minutes.
@@ -87,6 +88,11 @@ def per_lot_ranking(lots: Sequence[str], prices: Prices) -> Ranked:
     return ranked
 
 
+def cheapest_per_lot(lots: Sequence[str], prices: Prices) -> dict[str, tuple[Decimal, UUID]]:
+    """Each lot's cheapest bid alone (no order of the rest): the least a report could do."""
+    return {lot: min((offer[lot], bid) for bid, offer in prices.items()) for lot in lots}
+
+
 def timed(action: Callable[[], T]) -> tuple[T, float]:
     """The action's result and its wall time in milliseconds, after a collection."""
     gc.collect()
@@ -147,11 +153,17 @@ def measure(args: argparse.Namespace) -> str:
     started = datetime.now(UTC)
     ranked = per_lot_ranking(lots, prices)  # the warm-ups, untimed
     parts = cheapest_combination(lots, ranked, discounts, CURRENCY)
+    cheapest = cheapest_per_lot(lots, prices)
     ranking_ms: list[float] = []
     search_ms: list[float] = []
-    for _ in range(args.repeats):  # alternating, so that a burst of load lands on both
+    cheapest_ms: list[float] = []
+    for _ in range(args.repeats):  # alternating, so that a burst of load lands on each
         ranked_now, ms = timed(lambda: per_lot_ranking(lots, prices))
         ranking_ms.append(ms)
+        cheapest_now, ms = timed(lambda: cheapest_per_lot(lots, prices))
+        cheapest_ms.append(ms)
+        if cheapest_now != cheapest or any(ranked[lot][0][0] != cheapest[lot][1] for lot in lots):
+            raise BenchError("the ranking's first is not the cheapest bid")
         found, ms = timed(lambda: cheapest_combination(lots, ranked, discounts, CURRENCY))
         search_ms.append(ms)
         if ranked_now != ranked or found != parts:
@@ -183,7 +195,14 @@ def measure(args: argparse.Namespace) -> str:
     )
     alone = "baseline: per-lot ranking alone (cheapest bid per lot)"
     baseline = f"| {alone} | {size} | {spread(ranking_ms)} |"
-    table = ["| what | size | median ms (fastest to slowest) |", "|---|---|---:|", search, baseline]
+    least = f"| baseline: each lot's cheapest bid alone (`min`) | {size} | {spread(cheapest_ms)} |"
+    table = [
+        "| what | size | median ms (fastest to slowest) |",
+        "|---|---|---:|",
+        search,
+        baseline,
+        least,
+    ]
     return "\n".join(["# Bundle combination", "", setting, "", *table, "", outcome, "", where, ""])
 
 

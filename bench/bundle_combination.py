@@ -10,7 +10,8 @@ first (what the report does without bundle discounts, and what the search is giv
 below it, each lot's cheapest bid alone (``min``, no order of the rest).
 
 The three alternate, ``--repeats`` times each, after one untimed warm-up of each; the report
-gives the median, the fastest and the slowest, with the machine (cores, CPU model) and its load
+gives the median, the fastest and the slowest of each in wall time and in this process's CPU
+time (steadier on a shared machine), with the machine (cores, CPU model) and its load
 average before and after. No database: the search is pure. Prints a Markdown report and writes
 it to ``bench/results/bundle_combination.md``; a watchdog stops a run past 2 minutes.
 """
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -93,12 +95,23 @@ def cheapest_per_lot(lots: Sequence[str], prices: Prices) -> dict[str, tuple[Dec
     return {lot: min((offer[lot], bid) for bid, offer in prices.items()) for lot in lots}
 
 
-def timed(action: Callable[[], T]) -> tuple[T, float]:
-    """The action's result and its wall time in milliseconds, after a collection."""
-    gc.collect()
-    started = time.perf_counter()
-    result = action()
-    return result, (time.perf_counter() - started) * 1000
+@dataclass
+class Times:
+    """One measurement's runs: the wall and the CPU milliseconds of this process."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def run(self, action: Callable[[], T]) -> T:
+        gc.collect()
+        cpu, started = time.process_time(), time.perf_counter()
+        result = action()
+        self.wall.append((time.perf_counter() - started) * 1000)
+        self.cpu.append((time.process_time() - cpu) * 1000)
+        return result
+
+    def row(self, what: str, size: str) -> str:
+        return f"| {what} | {size} | {spread(self.wall)} | {spread(self.cpu)} |"
 
 
 def checked(parts: tuple[CombinationPart, ...], lots: Sequence[str], ranked: Ranked) -> Decimal:
@@ -154,55 +167,48 @@ def measure(args: argparse.Namespace) -> str:
     ranked = per_lot_ranking(lots, prices)  # the warm-ups, untimed
     parts = cheapest_combination(lots, ranked, discounts, CURRENCY)
     cheapest = cheapest_per_lot(lots, prices)
-    ranking_ms: list[float] = []
-    search_ms: list[float] = []
-    cheapest_ms: list[float] = []
+    search, ranking, least = Times(), Times(), Times()
     for _ in range(args.repeats):  # alternating, so that a burst of load lands on each
-        ranked_now, ms = timed(lambda: per_lot_ranking(lots, prices))
-        ranking_ms.append(ms)
-        cheapest_now, ms = timed(lambda: cheapest_per_lot(lots, prices))
-        cheapest_ms.append(ms)
-        if cheapest_now != cheapest or any(ranked[lot][0][0] != cheapest[lot][1] for lot in lots):
-            raise BenchError("the ranking's first is not the cheapest bid")
-        found, ms = timed(lambda: cheapest_combination(lots, ranked, discounts, CURRENCY))
-        search_ms.append(ms)
-        if ranked_now != ranked or found != parts:
+        ranked_now = ranking.run(lambda: per_lot_ranking(lots, prices))
+        cheapest_now = least.run(lambda: cheapest_per_lot(lots, prices))
+        found = search.run(lambda: cheapest_combination(lots, ranked, discounts, CURRENCY))
+        if ranked_now != ranked or cheapest_now != cheapest or found != parts:
             raise BenchError("the ranking or the combination changed between runs")
+    if any(ranked[lot][0][0] != cheapest[lot][1] for lot in lots):
+        raise BenchError("the ranking's first is not the cheapest bid")
     saved = checked(parts, lots, ranked)
     load_after = load()
     facts = machine()
+    timed = (search, ranking, least)
+    share = sum(sum(t.cpu) for t in timed) / sum(sum(t.wall) for t in timed)
     bundles = sum(len(offered) for offered in discounts.values())
     bundled = [part for part in parts if part.discount_percent is not None]
     size = f"{args.lots} lots x {args.bids:,} bids"
-    ratio = statistics.median(search_ms) / statistics.median(ranking_ms)
+    ratio = statistics.median(search.wall) / statistics.median(ranking.wall)
     setting = (
         f"{started:%Y-%m-%d %H:%M} UTC. {size}, every bid pricing every lot; {bundles:,} "
         f"bundle discounts ({args.discounts} a bid, 2 to 6 lots, 0.50% to 15.00%; seed "
         f"{args.seed}). {args.repeats} timed runs of each, alternating, after a warm-up."
     )
+    table = [
+        "| what | size | wall ms, median (fastest to slowest) | CPU ms, median (least to most) |",
+        "|---|---|---:|---:|",
+        search.row("**cheapest combination** (`cheapest_combination`)", size),
+        ranking.row("baseline: per-lot ranking alone (each lot's bids sorted by price)", size),
+        least.row("baseline: each lot's cheapest bid alone (`min`)", size),
+    ]
     outcome = (
-        f"The search takes {ratio:,.0f}x the per-lot ranking (medians). Its combination: "
+        f"The search takes {ratio:,.0f}x the per-lot ranking (wall medians). Its combination: "
         f"{len(parts)} parts, {len(bundled)} of them bundles, "
         f"{saved:,.2f} {CURRENCY} below the cheapest bids alone."
     )
     where = (
         f"Machine: nproc {facts['nproc']}, {facts['CPU']}, Python {facts['Python']}, "
         f"commit `{facts['commit']}`. Load average (1 / 5 / 15 min) before: {load_before}; "
-        f"after: {load_after}."
+        f"after: {load_after}. This process had {share:.0%} of a core while timed (CPU time "
+        "over wall time): below about 95%, other processes took the rest, and the CPU column "
+        "is the steadier figure."
     )
-    search = (
-        f"| **cheapest combination** (`cheapest_combination`) | {size} | **{spread(search_ms)}** |"
-    )
-    alone = "baseline: per-lot ranking alone (cheapest bid per lot)"
-    baseline = f"| {alone} | {size} | {spread(ranking_ms)} |"
-    least = f"| baseline: each lot's cheapest bid alone (`min`) | {size} | {spread(cheapest_ms)} |"
-    table = [
-        "| what | size | median ms (fastest to slowest) |",
-        "|---|---|---:|",
-        search,
-        baseline,
-        least,
-    ]
     return "\n".join(["# Bundle combination", "", setting, "", *table, "", outcome, "", where, ""])
 
 

@@ -12,12 +12,14 @@ checks the rest (a lot the bid does not price) when the bid is written.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from api.schemas.bids import DISCOUNT_PERCENT_PATTERN
 from domain.bid import MAX_DISCOUNT_PERCENT, MAX_DISCOUNTS, DiscountPercent
 
 PREFIX = "discounts"
@@ -161,6 +163,16 @@ def _percent(typed: list[str], key: str, found: Discounts, t: Callable[..., str]
     )
     if len(text) > SHOWN:
         found.errors[key] = refusal
+        return None
+    if not re.fullmatch(DISCOUNT_PERCENT_PATTERN, text):  # ASCII digits only, as the API's
+        if re.fullmatch(r"[0-9]+\.[0-9]{3,}", text):
+            found.errors[key] = t("A discount's percent has at most two decimals.")
+        elif re.fullmatch(r"[0-9]{3,}(\.[0-9]+)?", text):
+            found.errors[key] = t(
+                "A discount is more than 0% and at most {cap}%.", cap=MAX_DISCOUNT_PERCENT
+            )
+        else:
+            found.errors[key] = refusal
         return None
     try:
         _PERCENT.validate_python(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
@@ -19,12 +20,12 @@ from api.body import REQUEST_MAX_BODY_SIZE
 from api.schemas.common import Body, StrictCount
 from api.schemas.tenders import MoneyIn
 from domain.bid import (
+    MAX_DISCOUNT_PERCENT,
     MAX_DISCOUNTS,
     Attachment,
     BidContents,
     BidSecurityOffer,
     BundleDiscount,
-    DiscountPercent,
     Document,
     EnvelopeName,
     ItemRate,
@@ -86,6 +87,25 @@ class ItemRateIn(Body):
     rate: MoneyIn
 
 
+DISCOUNT_PERCENT_PATTERN = r"^[0-9]{1,2}(\.[0-9]{1,2})?$"
+"""A bundle discount's percent as typed: ASCII digits, at most two decimals (no exponent, no
+underscores, no other script's digits), as amounts are."""
+
+
+def _discount_in_range(text: str) -> str:
+    if not Decimal(0) < Decimal(text) <= MAX_DISCOUNT_PERCENT:
+        msg = f"a percent more than 0 and at most {MAX_DISCOUNT_PERCENT}"
+        raise ValueError(msg)
+    return text
+
+
+DiscountPercentText = Annotated[
+    str,
+    Field(pattern=DISCOUNT_PERCENT_PATTERN, examples=["7.5", "10"]),
+    AfterValidator(_discount_in_range),
+]
+
+
 def _distinct(lots: list[str]) -> list[str]:
     if len(set(lots)) != len(lots):
         msg = "name each lot of a bundle once"
@@ -102,10 +122,18 @@ class BundleDiscountIn(Body):
         Field(min_length=2, max_length=MAX_LOTS, json_schema_extra={"uniqueItems": True}),
         AfterValidator(_distinct),
     ]
-    percent: DiscountPercent
+    percent: DiscountPercentText
 
     def to_domain(self) -> BundleDiscount:
-        return BundleDiscount(lots=tuple(self.lots), percent=self.percent)
+        return BundleDiscount(lots=tuple(self.lots), percent=Decimal(self.percent))
+
+
+def _one_per_bundle(discounts: list[BundleDiscountIn]) -> list[BundleDiscountIn]:
+    bundles = [frozenset(d.lots) for d in discounts]
+    if len(set(bundles)) != len(bundles):
+        msg = "offer one discount per bundle of lots"
+        raise ValueError(msg)
+    return discounts
 
 
 class BidSecurityOfferIn(Body):
@@ -149,7 +177,9 @@ class BidContentsIn(Body):
     is priced at its rates' total; a lot in both must agree with them."""
     bid_security: BidSecurityOfferIn | None = None
     validity_days: Annotated[StrictCount, Field(ge=1, le=MAX_VALIDITY_DAYS)] | None = None
-    discounts: Annotated[list[BundleDiscountIn], Field(max_length=MAX_DISCOUNTS)] = []
+    discounts: Annotated[
+        list[BundleDiscountIn], Field(max_length=MAX_DISCOUNTS), AfterValidator(_one_per_bundle)
+    ] = []
     """Lot-bundle discounts, if the tender's notice allows them (``bundle_discounts``): each
     names lots the bid prices; sealed with the prices (the financial envelope)."""
 

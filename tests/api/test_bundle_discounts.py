@@ -248,3 +248,35 @@ def test_bid_discounts_are_refused_when_the_notice_does_not_allow_them(
     )
     assert_refused(answer, 422, "invalid_discount", ["contents", "discounts"])
     assert api.event_count() == before
+
+
+@pytest.mark.parametrize(
+    ("discounts", "loc"),
+    [
+        ([{"lots": ["1", "2"], "percent": "1e1"}], ["contents.discounts.0.percent"]),
+        ([{"lots": ["1", "2"], "percent": "5_0"}], ["contents.discounts.0.percent"]),
+        ([{"lots": ["1", "2"], "percent": "\u0665"}], ["contents.discounts.0.percent"]),
+        ([{"lots": ["1", "2"], "percent": "5.000"}], ["contents.discounts.0.percent"]),
+        ([{"lots": ["1", "2"], "percent": 10}], ["contents.discounts.0.percent"]),
+        ([{"lots": ["1", "2"], "percent": "0.00"}], ["contents.discounts.0.percent"]),
+        ([{"lots": ["1", "2"], "percent": "50.01"}], ["contents.discounts.0.percent"]),
+        ([BUNDLE, {"lots": ["2", "1"], "percent": "5"}], ["contents.discounts"]),
+    ],
+)
+def test_a_discount_is_digits_and_one_per_bundle(
+    api: Api, clock: FakeClock, discounts: list[dict[str, Any]], loc: list[Any]
+) -> None:
+    """A percent in ASCII digits with at most two decimals, as amounts are (an exponent, an
+    underscore or another script's digits would be stored and published as typed), and one
+    discount per set of lots: refused, naming the field, nothing written."""
+    tender = Scenario(api, clock, lots=LOTS3, award_by_lot=True, bundle_discounts=True)
+    api.register_vendor("alpha")
+    before = api.event_count()
+    answer = api.post(
+        f"/tenders/{tender.id}/bids",
+        tender.token("alpha"),
+        json={"contents": discounted(discounts, lot1="1000000.00", lot2="2100000.00")},
+    )
+    assert_problem(answer, 422, "validation_failed")
+    assert answer.json()["errors"][0]["loc"] == loc
+    assert api.event_count() == before

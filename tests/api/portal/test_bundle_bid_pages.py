@@ -127,6 +127,12 @@ REFUSED: list[tuple[dict[str, Any], str]] = [
     ({"discounts_0_lots": ["1", "2"], "discounts_0_percent": "7.125"}, "discounts.0.percent"),
     ({"discounts_0_lots": ["1", "2"], "discounts_0_percent": "ten"}, "discounts.0.percent"),
     ({"discounts_0_lots": ["1", "2"], "discounts_0_percent": "NaN"}, "discounts.0.percent"),
+    # what Decimal would take but the API does not: an exponent, underscores, other digits
+    ({"discounts_0_lots": ["1", "2"], "discounts_0_percent": "1e1"}, "discounts.0.percent"),
+    ({"discounts_0_lots": ["1", "2"], "discounts_0_percent": "5_0"}, "discounts.0.percent"),
+    ({"discounts_0_lots": ["1", "2"], "discounts_0_percent": "\u0665"}, "discounts.0.percent"),
+    ({"discounts_0_lots": ["1", "2"], "discounts_0_percent": "5.000"}, "discounts.0.percent"),
+    ({"discounts_0_lots": ["1", "2"], "discounts_0_percent": "120"}, "discounts.0.percent"),
     ({"discounts_0_lots": ["1", "2"]}, "discounts.0.percent"),  # no percent
     ({"discounts_0_lots": ["1", "2"], "discounts_0_percent": LONG}, "discounts.0.percent"),
     ({"discounts_3_lots": ["1", "2"], "discounts_3_percent": "5"}, "discounts"),  # no row 3

@@ -34,11 +34,13 @@ Base64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", max_length=28_0
 """Bytes as standard base64: a ciphertext, a key."""
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 """A SHA-256 digest in lower-case hex: a commitment, a document's hash."""
-Reference = Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+REFERENCE_MAX_LENGTH = 64
+TITLE_MAX_LENGTH = 300
+Reference = Annotated[str, Field(min_length=1, max_length=REFERENCE_MAX_LENGTH), SINGLE_LINE]
 """A tender's reference, as the entity numbers it."""
 ShortId = Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
 """An id the officer or vendor writes: a lot's, an item's, a criterion's; an instrument."""
-Title = Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE]
+Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX_LENGTH), SINGLE_LINE]
 """A title or a name shown as one line: a tender's, a lot's, a criterion's, an issuer's."""
 Description = Annotated[str, Field(max_length=20000), MULTI_LINE]
 """A notice's description (it may be empty)."""

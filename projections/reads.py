@@ -314,6 +314,17 @@ async def drafts_of(pool: asyncpg.Pool, entity: str, limit: int) -> list[UUID]:
     return [row["tender_id"] for row in rows]
 
 
+async def follow_ons_of(pool: asyncpg.Pool, tender_id: UUID) -> list[dict[str, Any]]:
+    """The published tenders that follow ``tender_id`` (its stage two, a framework's
+    mini-competitions), each with its reference, in the order published."""
+    rows = await pool.fetch(
+        "SELECT tender_id, reference FROM public_tenders WHERE related->>'tender_id' = $1 "
+        "ORDER BY published_at, tender_id",
+        str(tender_id),
+    )
+    return [dict(row) for row in rows]
+
+
 def as_utc(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 

@@ -23,6 +23,7 @@ from api.portal.csrf import csrf_guard
 from api.portal.officer.awards import OfficerAwardPages
 from api.portal.officer.documents import OfficerDocumentPages
 from api.portal.officer.evaluation import OfficerEvaluationPages
+from api.portal.officer.frameworks import OfficerFrameworkPages
 from api.portal.officer.grievances import OfficerGrievancePages
 from api.portal.officer.tenders import OfficerTenderPages
 from api.portal.pages import HTML_EXCEPTION_HANDLERS, STATIC
@@ -78,6 +79,7 @@ def portal_handlers() -> list[ControllerRouterHandler]:
             OfficerDocumentPages,
             OfficerEvaluationPages,
             OfficerAwardPages,
+            OfficerFrameworkPages,
             OfficerGrievancePages,
             OfficerSecurityPages,
             VendorSecurityPages,

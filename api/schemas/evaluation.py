@@ -229,11 +229,18 @@ class EvaluationOut(BaseModel):
     current_award: Annotated[
         UuidText | None, Field(description="the live award of a tender awarded whole")
     ]
+    max_awards: Annotated[
+        int,
+        Field(
+            description="how many live awards the tender (or each lot) may hold at once: a "
+            "framework agreement's max_suppliers, 1 for any other tender"
+        ),
+    ]
     live_awards: Annotated[
         list[dict[str, Any]],
         Field(
-            description="each live award: lot_id (null: the whole tender), award_id and "
-            "discount_percent (its bundle's discount, or null)"
+            description="each live award: lot_id (null: the whole tender), award_id, bid_id "
+            "and discount_percent (its bundle's discount, or null)"
         ),
     ]
     draft_report: Annotated[

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     Field,
     StrictBool,
@@ -36,7 +37,7 @@ from domain.fields import (
     Unit,
 )
 from domain.tender import TenderStatus
-from domain.text import MULTI_LINE, SECRET, SINGLE_LINE, Line
+from domain.text import MULTI_LINE, SECRET, SINGLE_LINE, Line, says_nothing
 from domain.values import (
     MAX_FRAMEWORK_SUPPLIERS,
     BidSecurity,
@@ -353,11 +354,19 @@ class PreBidMinutesIn(Body):
     """A new timeline, as an addendum's (a late addendum must extend the deadline)."""
 
 
+def _says_something(value: str) -> str:
+    if says_nothing(value):
+        msg = "must hold words a reader sees, not only spaces or invisible characters"
+        raise ValueError(msg)
+    return value
+
+
 class DirectOrderIn(Body):
     """A call-off by direct order from one of a framework's suppliers (docs/frameworks.md)."""
 
     vendor_id: UUID
-    title: Title
+    title: Annotated[Title, AfterValidator(_says_something)]
+    """Published as the order's title: a title of zero-width characters alone is refused."""
     description: Description = ""
     value: MoneyIn
     reason: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]

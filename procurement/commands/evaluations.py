@@ -281,10 +281,12 @@ class EvaluationCommands(ProcurementStore):
                 if evaluation.two_envelopes
                 else [],
                 "current_award": str(award) if (award := evaluation.current_award) else None,
+                "max_awards": evaluation.max_awards,
                 "live_awards": [
                     {
                         "lot_id": live.lot_id,
                         "award_id": str(award_id),
+                        "bid_id": str(live.bid_id),
                         "discount_percent": None
                         if live.discount_percent is None
                         else str(live.discount_percent),

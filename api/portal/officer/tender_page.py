@@ -29,6 +29,7 @@ from api.portal.documents import officer_documents
 from api.portal.forms import FormState, forms_shown
 from api.portal.grievances import awaiting_decision, complaints_of, remedies_for
 from api.portal.guards import actor_of
+from api.portal.officer.framework_desk import framework_desk
 from api.portal.pages import render
 from api.portal.public import after_write
 from api.standing import standings_of
@@ -150,15 +151,17 @@ def cancellable_lots(view: TenderView, awards: list[dict[str, Any]]) -> list[str
 
 def awardable_lots(evaluation: EvaluationView, view: TenderView) -> list[str | None]:
     """What may be awarded now on the latest report: ``[None]`` for a tender awarded whole
-    (finalised, with a recommended bid); awarded by lot, each lot with a ranked bid and no
-    live award, not cancelled (docs/lots.md)."""
+    (with a recommended bid and fewer live awards than ``max_awards``: one, or a framework's
+    suppliers, while a ranked bid holds none; docs/frameworks.md); awarded by lot, each lot
+    with a ranked bid and no live award, not cancelled (docs/lots.md)."""
     reports = evaluation.state["reports"]
     if evaluation.status is EvaluationStatus.IN_PROGRESS or not reports:
         return []
     report = reports[-1]
     if not report.get("award_by_lot"):
-        finalised = evaluation.status is EvaluationStatus.FINALISED
-        return [None] if finalised and report["recommended_bid"] is not None else []
+        places = len(evaluation.state["live_awards"]) < evaluation.state["max_awards"]
+        unawarded = awardable_bids(evaluation)
+        return [None] if places and unawarded and report["recommended_bid"] else []
     live = {award["lot_id"] for award in evaluation.state["live_awards"]}
     live |= {lot.lot_id for lot in view.cancelled_lots}
     return [
@@ -166,6 +169,17 @@ def awardable_lots(evaluation: EvaluationView, view: TenderView) -> list[str | N
         for lot in report["lots"]
         if lot["recommended_bid"] is not None and lot["lot_id"] not in live
     ]
+
+
+def awardable_bids(evaluation: EvaluationView) -> list[dict[str, Any]]:
+    """The latest report's ranked entries, in rank order, that hold no live award (a tender
+    awarded whole; a framework awards each of its places to a different bid)."""
+    reports = evaluation.state["reports"]
+    if not reports:
+        return []
+    held = {live.get("bid_id") for live in evaluation.state["live_awards"]}
+    ranked = [e for e in reports[-1]["entries"] if e.get("rank") is not None]
+    return sorted((e for e in ranked if e["bid_id"] not in held), key=lambda e: e["rank"])
 
 
 async def live_awards(
@@ -306,6 +320,8 @@ async def tender_page(
         evaluation=evaluation,
         awards=awards,
         awardable=awardable_lots(evaluation, view) if evaluation is not None else [],
+        award_bids=awardable_bids(evaluation) if evaluation is not None else [],
+        framework=await framework_desk(procurement, actor, view, now),
         cancellable_lots=cancellable_lots(view, awards),
         opening=opening,
         standings={str(vendor): standing for vendor, standing in standings.items()},

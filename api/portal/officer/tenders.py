@@ -42,6 +42,7 @@ from api.schemas.common import Body
 from api.schemas.documents import uploaded_file
 from domain.documents import NO_CHANGES
 from domain.errors import ProcurementError
+from domain.fields import REFERENCE_MAX_LENGTH
 from domain.rules import STAGE_TWO_METHOD
 from domain.values import Category, DirectContractingCase, EvaluationMethod, Method, Role, Scope
 from procurement.commands.application import ProcurementApplication, TenderView
@@ -276,7 +277,7 @@ class OfficerTenderPages(Controller):
         view = await sync_to_thread(procurement.tender_for_officer, actor_of(request), tender_id)
         values = {k: v for k, v in terms_values(view).items() if not k.startswith("timeline.")}
         values["method"] = STAGE_TWO_METHOD.get(view.terms.method, view.terms.method).value
-        values["reference"] = f"{view.terms.reference}-II"[:64]  # Reference's length
+        values["reference"] = f"{view.terms.reference}-II"[:REFERENCE_MAX_LENGTH]
         values = {k: v for k, v in values.items() if not k.startswith("evaluation.")}
         return self._terms_page(request, FormState(values=values), None, stage_one=view)
 

@@ -8,11 +8,12 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from api.schemas import Body
+from api.schemas.common import STATED
 from domain.text import SECRET, SINGLE_LINE
 
 Password = Annotated[str, Field(min_length=10, max_length=256), SECRET]
 Code = Annotated[str, Field(min_length=1, max_length=32), SINGLE_LINE]
-Reason = Annotated[str, Field(min_length=1, max_length=500), SINGLE_LINE]
+Reason = Annotated[str, Field(min_length=1, max_length=500), SINGLE_LINE, STATED]
 
 
 class PasswordChange(Body):

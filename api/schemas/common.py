@@ -21,10 +21,25 @@ from pydantic import (
 )
 
 from domain.errors import InvalidTextError
-from domain.text import check_text
+from domain.text import MULTI_LINE, check_text, says_nothing
 from domain.values import (
     to_utc,
 )
+
+
+def _says_something(value: str) -> str:
+    if value and says_nothing(value):
+        msg = "must hold words a reader sees, not only spaces or invisible characters"
+        raise ValueError(msg)
+    return value
+
+
+STATED = AfterValidator(_says_something)
+"""A published reason, title or grounds: empty where the field allows it, but never only
+spaces and invisible characters (zero-width spaces, direction marks), which read as blank.
+The API's check: the domain's older guards test ``str.strip`` so that stored events replay."""
+StatedText = Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE, STATED]
+"""A reason given with a command: required, up to 5,000 characters, stated."""
 
 
 def _text_only(value: Any) -> Any:

@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from api.schemas.common import Body, Rfc3339, StrictCount, TimeText, UuidText
+from api.schemas.common import STATED, Body, Rfc3339, StatedText, StrictCount, TimeText, UuidText
 from api.schemas.tenders import MoneyIn
 from domain.award import ContractPeriod, Remedy
 from domain.evaluation import CriterionScore, EvaluationStatus
@@ -34,7 +34,7 @@ class CommitteeIn(Body):
 
 
 class CommitteeChangeIn(CommitteeIn):
-    reason: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+    reason: StatedText
 
 
 class DeclarationIn(Body):
@@ -96,7 +96,7 @@ class EvaluationIn(Body):
     action: EvaluationAction
     bid_id: UUID
     scores: Annotated[list[CriterionScoreIn], Field(max_length=MAX_CRITERIA)] | None = None
-    reason: Reason | None = None
+    reason: Annotated[Reason, STATED] | None = None
     lot_id: ShortId | None = None
     corrected_price: MoneyIn | None = None
 
@@ -122,18 +122,18 @@ class AwardIn(Body):
     bid_id: UUID
     # Required (and published) when the bid is not the best-ranked, and when a request for
     # quotations received fewer quotations than its rules' minimum.
-    reason: Reason = ""
+    reason: Annotated[Reason, STATED] = ""
     lot_id: ShortId | None = None  # required when the tender is awarded by lot (docs/lots.md)
 
 
 class ComplaintIn(Body):
-    grounds: Annotated[str, Field(min_length=1, max_length=20000), MULTI_LINE]
+    grounds: Annotated[str, Field(min_length=1, max_length=20000), MULTI_LINE, STATED]
 
 
 class DecisionIn(Body):
     outcome: Literal["upheld", "dismissed"]
     remedy: Remedy | None = None
-    reasons: Annotated[str, Field(min_length=1, max_length=20000), MULTI_LINE]
+    reasons: Annotated[str, Field(min_length=1, max_length=20000), MULTI_LINE, STATED]
 
 
 class ContractPeriodIn(Body):

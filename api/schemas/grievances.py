@@ -8,14 +8,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import Body, Rfc3339
+from api.schemas.common import STATED, Body, Rfc3339
 from domain.award import Remedy
 from domain.debarment import CaseStatus, Debarment, DebarmentCase
 from domain.fields import ShortId
 from domain.grievance import ComplaintStage, Decision, Grievance, GrievanceStatus
 from domain.text import MULTI_LINE
 
-Grounds = Annotated[str, Field(min_length=1, max_length=20000), MULTI_LINE]
+Grounds = Annotated[str, Field(min_length=1, max_length=20000), MULTI_LINE, STATED]
 MAX_COMMITTEE = 15
 
 

@@ -10,16 +10,23 @@ from typing import Annotated, Any, Self
 import msgspec
 from pydantic import Field, model_validator
 
-from api.schemas.common import Body, MoneyText, StrictCount, TimeText, UuidText, enum_text
+from api.schemas.common import (
+    Body,
+    MoneyText,
+    StatedText,
+    StrictCount,
+    TimeText,
+    UuidText,
+    enum_text,
+)
 from api.schemas.public import MoneyOut, _money, _safe_cell
 from api.schemas.tenders import MoneyIn
 from domain.fields import ItemDescription, ShortId
 from domain.plan import AmendmentKind, PlanLine, PlanStatus, ProcurementPlan
-from domain.text import MULTI_LINE
 from domain.values import Category, Method
 from projections import reads
 
-Reason = Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+Reason = StatedText
 
 
 class PlanLineIn(Body):

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Body, Rfc3339
+from api.schemas.common import Body, Rfc3339, StatedText
 from api.schemas.tenders import MoneyIn
 from domain.fields import Reason, ShortId, Title
 from domain.securities import ForfeitReason, Instrument, SecurityState, Standing
-from domain.text import MULTI_LINE
 
-Text = Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+Text = StatedText
 
 
 class InstrumentIn(Body):

@@ -8,13 +8,21 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     Field,
     StrictBool,
 )
 
-from api.schemas.common import Amount, Body, PositiveDecimalText, Rfc3339, StrictCount, TimeText
+from api.schemas.common import (
+    STATED,
+    Amount,
+    Body,
+    PositiveDecimalText,
+    Rfc3339,
+    StatedText,
+    StrictCount,
+    TimeText,
+)
 from api.schemas.documents import DocumentChangesIn
 from domain.account import VendorProfile
 from domain.documents import FileName
@@ -37,7 +45,7 @@ from domain.fields import (
     Unit,
 )
 from domain.tender import TenderStatus
-from domain.text import MULTI_LINE, SECRET, SINGLE_LINE, Line, says_nothing
+from domain.text import MULTI_LINE, SECRET, SINGLE_LINE, Line
 from domain.values import (
     MAX_FRAMEWORK_SUPPLIERS,
     BidSecurity,
@@ -202,7 +210,7 @@ class PlanLineRefIn(Body):
         return PlanLineRef(fiscal_year=self.fiscal_year, line_id=self.line_id)
 
 
-UnplannedReason = Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+UnplannedReason = StatedText
 
 
 class DirectContractingIn(Body):
@@ -354,28 +362,21 @@ class PreBidMinutesIn(Body):
     """A new timeline, as an addendum's (a late addendum must extend the deadline)."""
 
 
-def _says_something(value: str) -> str:
-    if says_nothing(value):
-        msg = "must hold words a reader sees, not only spaces or invisible characters"
-        raise ValueError(msg)
-    return value
-
-
 class DirectOrderIn(Body):
     """A call-off by direct order from one of a framework's suppliers (docs/frameworks.md)."""
 
     vendor_id: UUID
-    title: Annotated[Title, AfterValidator(_says_something)]
+    title: Annotated[Title, STATED]
     """Published as the order's title: a title of zero-width characters alone is refused."""
     description: Description = ""
     value: MoneyIn
-    reason: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+    reason: StatedText
     """Why this supplier is ordered from directly, published with the order: a direct order
     is not competed, and its value is not checked against the agreement's prices."""
 
 
 class CancelIn(Body):
-    reason: Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE]
+    reason: StatedText
 
 
 class QuestionIn(Body):

@@ -28,16 +28,30 @@ from domain.values import (
 
 
 def _says_something(value: str) -> str:
-    if value and says_nothing(value):
+    # Spaces alone are left to the command, whose guard (``str.strip``) refuses them with
+    # its own code (``reason_required``); what it misses are the invisible characters.
+    if value.strip() and says_nothing(value):
         msg = "must hold words a reader sees, not only spaces or invisible characters"
         raise ValueError(msg)
     return value
 
 
 STATED = AfterValidator(_says_something)
-"""A published reason, title or grounds: empty where the field allows it, but never only
-spaces and invisible characters (zero-width spaces, direction marks), which read as blank.
-The API's check: the domain's older guards test ``str.strip`` so that stored events replay."""
+"""A published reason or grounds: empty where the field allows it (spaces alone are the
+command's to refuse, with its own code, as before), but never only spaces and invisible
+characters (zero-width spaces, direction marks), which read as blank. The API's check: the
+domain's older guards test ``str.strip`` so that stored events replay."""
+
+
+def _shows_something(value: str) -> str:
+    if says_nothing(value):
+        msg = "must hold words a reader sees, not only spaces or invisible characters"
+        raise ValueError(msg)
+    return value
+
+
+SHOWN = AfterValidator(_shows_something)
+"""A published title: never only spaces and invisible characters."""
 StatedText = Annotated[str, Field(min_length=1, max_length=5000), MULTI_LINE, STATED]
 """A reason given with a command: required, up to 5,000 characters, stated."""
 

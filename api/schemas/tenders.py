@@ -14,7 +14,7 @@ from pydantic import (
 )
 
 from api.schemas.common import (
-    STATED,
+    SHOWN,
     Amount,
     Body,
     PositiveDecimalText,
@@ -366,7 +366,7 @@ class DirectOrderIn(Body):
     """A call-off by direct order from one of a framework's suppliers (docs/frameworks.md)."""
 
     vendor_id: UUID
-    title: Annotated[Title, STATED]
+    title: Annotated[Title, SHOWN]
     """Published as the order's title: a title of zero-width characters alone is refused."""
     description: Description = ""
     value: MoneyIn

@@ -122,7 +122,9 @@ def wait_out_the_report_complaints(api: Api, clock: FakeClock, tender: Scenario)
     before = api.event_count()
     refused(tender, cancel_lot(tender, "2"), 409, "lot_cancellation_held", ["lot_id"])
     clock.set(clock.now() + REPORT_COMPLAINTS)
-    refused(tender, cancel_lot(tender, "2", reason="\u200b\u200b"), 422, "invalid_terms", None)
+    refused(
+        tender, cancel_lot(tender, "2", reason="\u200b\u200b"), 422, "validation_failed", ["reason"]
+    )
     assert api.event_count() == before
 
 
